@@ -42,15 +42,20 @@ fn main() {
             .cargo_metadata(false)
             .probe(name)
             .unwrap_or_else(|e| {
-                panic!("\n\nlibzfs-sys needs {name} (OpenZFS {min} or newer), which pkg-config \
-                        did not find:\n{e}\n\nTo fix: {INSTALL_HINT}\n\n")
+                panic!(
+                    "\n\nlibzfs-sys needs {name} (OpenZFS {min} or newer), which pkg-config \
+                        did not find:\n{e}\n\nTo fix: {INSTALL_HINT}\n\n"
+                )
             })
     };
     let zfs = probe("libzfs");
     let core = probe("libzfs_core");
 
     let version = parse_version(&zfs.version).unwrap_or_else(|| {
-        panic!("libzfs-sys: cannot parse the libzfs version `{}` from pkg-config", zfs.version)
+        panic!(
+            "libzfs-sys: cannot parse the libzfs version `{}` from pkg-config",
+            zfs.version
+        )
     });
     for (major, minor) in VERSION_CFGS {
         if (version.0, version.1) >= (*major, *minor) {
@@ -62,7 +67,10 @@ fn main() {
     // build scripts as DEP_ZFS_VERSION / DEP_ZFS_VERSION_NUMBER.
     println!("cargo:rustc-env=LIBZFS_SYS_ZFS_VERSION={version_string}");
     println!("cargo:version={version_string}");
-    println!("cargo:version_number={}", version.0 * 10_000 + version.1 * 100 + version.2);
+    println!(
+        "cargo:version_number={}",
+        version.0 * 10_000 + version.1 * 100 + version.2
+    );
 
     if link {
         let mut dirs: Vec<&PathBuf> = zfs.link_paths.iter().chain(&core.link_paths).collect();
@@ -74,15 +82,20 @@ fn main() {
         println!("cargo:rustc-link-lib=dylib=zfs_core");
     }
 
-    let mut include_paths: Vec<&PathBuf> =
-        zfs.include_paths.iter().chain(&core.include_paths).collect();
+    let mut include_paths: Vec<&PathBuf> = zfs
+        .include_paths
+        .iter()
+        .chain(&core.include_paths)
+        .collect();
     include_paths.dedup();
     generate(&include_paths);
 }
 
 /// "2.3.2" / "2.1.11" / "2.3.0-rc5" -> (major, minor, patch).
 fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
-    let mut parts = s.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty());
+    let mut parts = s
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty());
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
     let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
@@ -91,7 +104,10 @@ fn parse_version(s: &str) -> Option<(u32, u32, u32)> {
 
 fn generate(include_paths: &[&PathBuf]) {
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR is set by cargo"));
-    let newtype = bindgen::EnumVariation::NewType { is_bitfield: false, is_global: false };
+    let newtype = bindgen::EnumVariation::NewType {
+        is_bitfield: false,
+        is_global: false,
+    };
     let mut builder = bindgen::Builder::default()
         .header("wrapper.h")
         .clang_arg("-D_GNU_SOURCE")
@@ -148,8 +164,10 @@ fn generate(include_paths: &[&PathBuf]) {
         builder = builder.clang_arg(format!("-I{}", path.display()));
     }
     let bindings = builder.generate().unwrap_or_else(|e| {
-        panic!("libzfs-sys: bindgen failed on the OpenZFS headers ({e}); is libclang installed \
-                (Debian: libclang-dev)? {INSTALL_HINT}")
+        panic!(
+            "libzfs-sys: bindgen failed on the OpenZFS headers ({e}); is libclang installed \
+                (Debian: libclang-dev)? {INSTALL_HINT}"
+        )
     });
     bindings
         .write_to_file(out.join("bindings.rs"))

@@ -13,10 +13,15 @@ fn built_for_version_is_what_pkg_config_reports() {
         .args(["--modversion", "libzfs"])
         .output()
         .expect("pkg-config runs");
-    assert!(out.status.success(), "pkg-config --modversion libzfs failed");
+    assert!(
+        out.status.success(),
+        "pkg-config --modversion libzfs failed"
+    );
     let installed = String::from_utf8(out.stdout).unwrap();
     // Only meaningful when the test environment uses the same pkg-config view as the build.
-    if std::env::var_os("PKG_CONFIG_PATH").is_none() && std::env::var_os("PKG_CONFIG_LIBDIR").is_none() {
+    if std::env::var_os("PKG_CONFIG_PATH").is_none()
+        && std::env::var_os("PKG_CONFIG_LIBDIR").is_none()
+    {
         assert!(
             installed.trim().starts_with(libzfs_sys::BUILT_FOR_VERSION),
             "built for {} but pkg-config reports {}",

@@ -27,13 +27,15 @@ impl List {
     fn string(self, key: &str, value: &str) -> List {
         let (k, v) = (CString::new(key).unwrap(), CString::new(value).unwrap());
         // SAFETY: the list is live and both strings are NUL-terminated; nvpair copies them.
-        assert_eq!(unsafe { nv::nvlist_add_string(self.0, k.as_ptr(), v.as_ptr()) }, 0);
+        let rc = unsafe { nv::nvlist_add_string(self.0, k.as_ptr(), v.as_ptr()) };
+        assert_eq!(rc, 0);
         self
     }
     fn uint64(self, key: &str, value: u64) -> List {
         let k = CString::new(key).unwrap();
         // SAFETY: the list is live and the key NUL-terminated.
-        assert_eq!(unsafe { nv::nvlist_add_uint64(self.0, k.as_ptr(), value) }, 0);
+        let rc = unsafe { nv::nvlist_add_uint64(self.0, k.as_ptr(), value) };
+        assert_eq!(rc, 0);
         self
     }
     fn children(self, key: &str, children: &[&List]) -> List {
@@ -62,7 +64,10 @@ impl Handle {
     fn open() -> Handle {
         // SAFETY: plain initialisation; a null return is checked below.
         let h = unsafe { sys::libzfs_init() };
-        assert!(!h.is_null(), "libzfs_init returned NULL: is the zfs module loaded, are we root?");
+        assert!(
+            !h.is_null(),
+            "libzfs_init returned NULL: is the zfs module loaded, are we root?"
+        );
         Handle(h)
     }
     fn error(&self) -> String {
@@ -127,7 +132,10 @@ fn absent_pool_is_reported_absent() {
     let name = CString::new("no-such-pool-libzfs-sys").unwrap();
     // SAFETY: live handle, NUL-terminated name; a NULL return means "no such pool".
     let zhp = unsafe { sys::zpool_open_canfail(h.0, name.as_ptr()) };
-    assert!(zhp.is_null(), "zpool_open_canfail found a pool that does not exist");
+    assert!(
+        zhp.is_null(),
+        "zpool_open_canfail found a pool that does not exist"
+    );
     // SAFETY: paired with the init above.
     unsafe { sys::libzfs_core_fini() };
 }
@@ -146,7 +154,9 @@ fn pool_on_a_sparse_file_is_created_seen_and_destroyed() {
         .string("type", "file")
         .string("path", &path)
         .uint64("is_log", 0);
-    let root = List::new().string("type", "root").children("children", &[&disk]);
+    let root = List::new()
+        .string("type", "root")
+        .children("children", &[&disk]);
     // No mountpoint: the VM's root file system is read-only. No cache file either, for the
     // same reason.
     let fsprops = List::new().string("mountpoint", "none");
@@ -156,7 +166,10 @@ fn pool_on_a_sparse_file_is_created_seen_and_destroyed() {
     let rc = unsafe { sys::zpool_create(h.0, cname.as_ptr(), root.0, props.0, fsprops.0) };
     assert_eq!(rc, 0, "zpool_create {name} on {path}: {}", h.error());
 
-    assert!(pool_exists(&name), "lzc_exists does not see the new pool {name}");
+    assert!(
+        pool_exists(&name),
+        "lzc_exists does not see the new pool {name}"
+    );
     // SAFETY: live handle, NUL-terminated name.
     let zhp = unsafe { sys::zpool_open(h.0, cname.as_ptr()) };
     assert!(!zhp.is_null(), "zpool_open {name}: {}", h.error());
@@ -165,7 +178,7 @@ fn pool_on_a_sparse_file_is_created_seen_and_destroyed() {
     assert_eq!(got.to_str().unwrap(), name);
     // SAFETY: zhp is live.
     let state = unsafe { sys::zpool_get_state(zhp) };
-    assert_eq!(state as u32, sys::pool_state_t::POOL_STATE_ACTIVE.0 as u32);
+    assert_eq!(state as u32, sys::pool_state_t::POOL_STATE_ACTIVE.0);
 
     let log = CString::new("libzfs-sys test").unwrap();
     // SAFETY: zhp is live; zpool_destroy does not free it, zpool_close does.
@@ -173,7 +186,10 @@ fn pool_on_a_sparse_file_is_created_seen_and_destroyed() {
     assert_eq!(rc, 0, "zpool_destroy {name}: {}", h.error());
     // SAFETY: closes the handle opened above, once.
     unsafe { sys::zpool_close(zhp) };
-    assert!(!pool_exists(&name), "pool {name} still exists after zpool_destroy");
+    assert!(
+        !pool_exists(&name),
+        "pool {name} still exists after zpool_destroy"
+    );
 
     // SAFETY: paired with the init above.
     unsafe { sys::libzfs_core_fini() };
