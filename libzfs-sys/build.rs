@@ -129,6 +129,14 @@ fn generate(include_paths: &[&PathBuf]) {
         .allowlist_function("lzc_.*")
         .allowlist_function(".*_namecheck")
         .allowlist_type("namecheck_err_t")
+        // Import by directory scan lives in libzutil (inside libzfs.so).
+        .allowlist_function("zpool_search_import")
+        .allowlist_function("zpool_find_config")
+        // Shares its name with an enum of the same header.
+        .blocklist_function("zfs_nicenum_format")
+        .allowlist_type("importargs_t")
+        .allowlist_type("libpc_handle_t")
+        .allowlist_var("libzfs_config_ops")
         .allowlist_type("zfs_prop_t")
         .allowlist_type("zpool_prop_t")
         .allowlist_type("zfs_type_t")

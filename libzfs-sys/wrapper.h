@@ -4,3 +4,4 @@
 #include <libzfs_core.h>
 #include <sys/fs/zfs.h>
 #include <zfs_namecheck.h>
+#include <libzutil.h>
