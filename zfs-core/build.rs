@@ -1,0 +1,18 @@
+//! Re-emits libzfs-sys's version cfgs (`zfs_2_2`, `zfs_2_3`, `zfs_2_4`) for this crate: libzfs
+//! has no stable ABI, so calls whose signature changed between releases are gated on them.
+fn main() {
+    const CFGS: &[(u32, u32)] = &[(2, 2), (2, 3), (2, 4)];
+    for (major, minor) in CFGS {
+        println!("cargo::rustc-check-cfg=cfg(zfs_{major}_{minor})");
+    }
+    println!("cargo:rerun-if-env-changed=DEP_ZFS_VERSION_NUMBER");
+    let number: u32 = std::env::var("DEP_ZFS_VERSION_NUMBER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .expect("libzfs-sys exports DEP_ZFS_VERSION_NUMBER");
+    for (major, minor) in CFGS {
+        if number >= major * 10_000 + minor * 100 {
+            println!("cargo:rustc-cfg=zfs_{major}_{minor}");
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The crate's one error type: what failed, on which object, and why, in libzfs's own words.
+
+use std::fmt;
+
+use libzfs_sys as sys;
+
+use crate::name::NameRule;
+
+/// A stable classification of failures that callers can match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The pool, dataset, device or file does not exist.
+    NotFound,
+    /// Something with that name exists already.
+    AlreadyExists,
+    /// The object is in use (mounted, held, imported, active).
+    Busy,
+    /// A name breaks the OpenZFS naming rules.
+    InvalidName,
+    /// An unknown property, a bad value, or a property that cannot be set there.
+    InvalidProperty,
+    /// Some other argument is invalid (a vdev layout, a path, a flag combination).
+    InvalidArgument,
+    /// Not root, or not allowed by delegation.
+    PermissionDenied,
+    /// The pool or device is out of space.
+    NoSpace,
+    /// A vdev is smaller than the 64 MiB OpenZFS requires.
+    DeviceTooSmall,
+    /// The pool or dataset is read-only.
+    ReadOnly,
+    /// The kernel module does not support the operation or a feature it needs.
+    NotSupported,
+    /// `/dev/zfs` is missing: the zfs kernel module is not loaded.
+    ModuleNotLoaded,
+    /// The kernel module, the libzfs found at run time and the headers this crate was built
+    /// against are not the same OpenZFS release.
+    VersionMismatch,
+    /// An I/O error on a device.
+    Io,
+    /// Anything else; see the message and codes.
+    Other,
+}
+
+/// An OS error number with its symbolic name, e.g. `ENOENT`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    /// The symbolic name (`"EBUSY"`), or `None` for numbers this crate does not name.
+    pub fn name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            libc::EPERM => "EPERM",
+            libc::ENOENT => "ENOENT",
+            libc::EIO => "EIO",
+            libc::ENXIO => "ENXIO",
+            libc::E2BIG => "E2BIG",
+            libc::EBADF => "EBADF",
+            libc::ENOMEM => "ENOMEM",
+            libc::EACCES => "EACCES",
+            libc::EFAULT => "EFAULT",
+            libc::EBUSY => "EBUSY",
+            libc::EEXIST => "EEXIST",
+            libc::EXDEV => "EXDEV",
+            libc::ENODEV => "ENODEV",
+            libc::ENOTDIR => "ENOTDIR",
+            libc::EINVAL => "EINVAL",
+            libc::ENOSPC => "ENOSPC",
+            libc::EROFS => "EROFS",
+            libc::EPIPE => "EPIPE",
+            libc::EDOM => "EDOM",
+            libc::ERANGE => "ERANGE",
+            libc::ENAMETOOLONG => "ENAMETOOLONG",
+            libc::ENOTSUP => "ENOTSUP",
+            libc::EOVERFLOW => "EOVERFLOW",
+            libc::ENOTEMPTY => "ENOTEMPTY",
+            libc::EDQUOT => "EDQUOT",
+            libc::ESRCH => "ESRCH",
+            libc::EAGAIN => "EAGAIN",
+            libc::EINTR => "EINTR",
+            libc::EBADE => "ECKSUM",
+            libc::ECHRNG => "ECHRNG",
+            _ => return None,
+        })
+    }
+
+    /// The OS's description, e.g. "Device or resource busy".
+    pub fn description(self) -> String {
+        let text = std::io::Error::from_raw_os_error(self.0).to_string();
+        // std appends " (os error N)"; the number is shown separately.
+        match text.rfind(" (os error") {
+            Some(at) => text[..at].to_owned(),
+            None => text,
+        }
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => write!(f, "{n}({})", self.0),
+            None => write!(f, "Errno({})", self.0),
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => write!(f, "{n}: {}", self.description()),
+            None => write!(f, "errno {}: {}", self.0, self.description()),
+        }
+    }
+}
+
+/// Everything that can go wrong, with what was being done and to what.
+///
+/// Displays like the `zfs`/`zpool` commands do: `cannot create 'tank': pool already exists`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("cannot {operation} '{object}': {message}")]
+pub struct Error {
+    kind: ErrorKind,
+    operation: &'static str,
+    object: String,
+    message: String,
+    errno: Option<Errno>,
+    libzfs_code: Option<i32>,
+    name_rule: Option<NameRule>,
+}
+
+impl Error {
+    /// An error found by this crate before calling into ZFS (validation).
+    pub(crate) fn new(
+        kind: ErrorKind,
+        operation: &'static str,
+        object: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Error {
+        Error {
+            kind,
+            operation,
+            object: object.into(),
+            message: message.into(),
+            errno: None,
+            libzfs_code: None,
+            name_rule: None,
+        }
+    }
+
+    /// An error returned as an errno by libzfs_core or the OS.
+    pub(crate) fn from_errno(
+        operation: &'static str,
+        object: impl Into<String>,
+        errno: i32,
+    ) -> Error {
+        let errno = Errno(errno);
+        Error {
+            kind: kind_from_errno(errno.0),
+            operation,
+            object: object.into(),
+            message: errno.description().to_lowercase(),
+            errno: Some(errno),
+            libzfs_code: None,
+            name_rule: None,
+        }
+    }
+
+    /// An error that libzfs recorded in its handle (`libzfs_errno`, `libzfs_error_description`).
+    pub(crate) fn from_libzfs(
+        operation: &'static str,
+        object: impl Into<String>,
+        code: sys::zfs_error_t,
+        description: String,
+        errno: i32,
+    ) -> Error {
+        Error {
+            kind: kind_from_libzfs(code, errno),
+            operation,
+            object: object.into(),
+            message: description,
+            errno: (errno != 0).then_some(Errno(errno)),
+            libzfs_code: Some(code.0 as i32),
+            name_rule: None,
+        }
+    }
+
+    /// Overrides the kind where the caller knows better than the generic mapping.
+    pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
+        self.kind = kind;
+        self
+    }
+
+    pub(crate) fn with_name_rule(mut self, rule: NameRule) -> Error {
+        self.name_rule = Some(rule);
+        self
+    }
+
+    /// For [`ErrorKind::InvalidName`] errors found by this crate: the naming rule broken.
+    pub fn name_rule(&self) -> Option<&NameRule> {
+        self.name_rule.as_ref()
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The operation that failed, e.g. `"create pool"`.
+    pub fn operation(&self) -> &str {
+        self.operation
+    }
+
+    /// The name of the pool, dataset, device or property the operation was about.
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    /// The reason, in libzfs's words where libzfs gave one.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The OS error number, where the failure carried one.
+    pub fn errno(&self) -> Option<Errno> {
+        self.errno
+    }
+
+    /// libzfs's own error code (`EZFS_*`, see `libzfs_sys::zfs_error_t`), where libzfs
+    /// reported the failure. The numbers differ between OpenZFS releases: compare with the
+    /// constants, not with literals.
+    pub fn libzfs_code(&self) -> Option<i32> {
+        self.libzfs_code
+    }
+}
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+pub(crate) fn kind_from_errno(errno: i32) -> ErrorKind {
+    match errno {
+        libc::ENOENT | libc::ENXIO | libc::ESRCH => ErrorKind::NotFound,
+        libc::EEXIST => ErrorKind::AlreadyExists,
+        libc::EBUSY => ErrorKind::Busy,
+        libc::EPERM | libc::EACCES => ErrorKind::PermissionDenied,
+        libc::ENOSPC | libc::EDQUOT => ErrorKind::NoSpace,
+        libc::ENAMETOOLONG => ErrorKind::InvalidName,
+        libc::EROFS => ErrorKind::ReadOnly,
+        libc::EOPNOTSUPP => ErrorKind::NotSupported,
+        libc::EIO => ErrorKind::Io,
+        libc::EINVAL | libc::EXDEV | libc::EDOM | libc::ERANGE => ErrorKind::InvalidArgument,
+        libc::EOVERFLOW => ErrorKind::DeviceTooSmall,
+        _ => ErrorKind::Other,
+    }
+}
+
+fn kind_from_libzfs(code: sys::zfs_error_t, errno: i32) -> ErrorKind {
+    use sys::zfs_error_t as E;
+    match code {
+        E::EZFS_BADPROP
+        | E::EZFS_PROPREADONLY
+        | E::EZFS_PROPTYPE
+        | E::EZFS_PROPNONINHERIT
+        | E::EZFS_PROPSPACE
+        | E::EZFS_POOLPROPS => ErrorKind::InvalidProperty,
+        E::EZFS_BUSY
+        | E::EZFS_RESILVERING
+        | E::EZFS_ACTIVE_SPARE
+        | E::EZFS_SCRUBBING
+        | E::EZFS_ACTIVE_POOL
+        | E::EZFS_EXPORT_IN_PROGRESS => ErrorKind::Busy,
+        E::EZFS_EXISTS | E::EZFS_CHECKPOINT_EXISTS => ErrorKind::AlreadyExists,
+        E::EZFS_NOENT | E::EZFS_NODEVICE | E::EZFS_NO_CHECKPOINT => ErrorKind::NotFound,
+        E::EZFS_INVALIDNAME | E::EZFS_NAMETOOLONG => ErrorKind::InvalidName,
+        E::EZFS_PERM | E::EZFS_NODELEGATION => ErrorKind::PermissionDenied,
+        E::EZFS_NOSPC => ErrorKind::NoSpace,
+        E::EZFS_DSREADONLY | E::EZFS_POOLREADONLY => ErrorKind::ReadOnly,
+        E::EZFS_POOL_NOTSUP
+        | E::EZFS_NOTSUP
+        | E::EZFS_IOC_NOTSUPPORTED
+        | E::EZFS_VDEVNOTSUP
+        | E::EZFS_BADVERSION => ErrorKind::NotSupported,
+        E::EZFS_IO => ErrorKind::Io,
+        E::EZFS_BADDEV if errno == libc::EOVERFLOW => ErrorKind::DeviceTooSmall,
+        E::EZFS_BADTYPE
+        | E::EZFS_BADDEV
+        | E::EZFS_BADPATH
+        | E::EZFS_INVALCONFIG
+        | E::EZFS_POOL_INVALARG
+        | E::EZFS_BADTARGET
+        | E::EZFS_CROSSTARGET
+        | E::EZFS_WRONG_PARENT => ErrorKind::InvalidArgument,
+        _ => match kind_from_errno(errno) {
+            ErrorKind::Other => ErrorKind::Other,
+            kind => kind,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_like_the_cli() {
+        let e = Error::new(
+            ErrorKind::AlreadyExists,
+            "create",
+            "tank",
+            "pool already exists",
+        );
+        assert_eq!(e.to_string(), "cannot create 'tank': pool already exists");
+    }
+
+    #[test]
+    fn errno_errors_carry_name_and_kind() {
+        let e = Error::from_errno("destroy", "tank/a", libc::EBUSY);
+        assert_eq!(e.kind(), ErrorKind::Busy);
+        assert_eq!(e.errno().unwrap().name(), Some("EBUSY"));
+        assert_eq!(
+            e.to_string(),
+            "cannot destroy 'tank/a': device or resource busy"
+        );
+        assert_eq!(
+            format!("{}", e.errno().unwrap()),
+            "EBUSY: Device or resource busy"
+        );
+    }
+
+    #[test]
+    fn libzfs_codes_map_to_kinds() {
+        use sys::zfs_error_t as E;
+        let k = |c, errno| kind_from_libzfs(c, errno);
+        assert_eq!(k(E::EZFS_EXISTS, 0), ErrorKind::AlreadyExists);
+        assert_eq!(k(E::EZFS_NOENT, 0), ErrorKind::NotFound);
+        assert_eq!(k(E::EZFS_BADPROP, 0), ErrorKind::InvalidProperty);
+        assert_eq!(
+            k(E::EZFS_BADDEV, libc::EOVERFLOW),
+            ErrorKind::DeviceTooSmall
+        );
+        assert_eq!(k(E::EZFS_BADDEV, 0), ErrorKind::InvalidArgument);
+        assert_eq!(k(E::EZFS_UNKNOWN, libc::EPERM), ErrorKind::PermissionDenied);
+    }
+}
