@@ -3,6 +3,7 @@
 
 mod error;
 pub mod name;
+pub mod nvlist;
 
 pub use error::{Errno, Error, ErrorKind, Result};
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
