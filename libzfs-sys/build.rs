@@ -88,7 +88,27 @@ fn main() {
         .chain(&core.include_paths)
         .collect();
     include_paths.dedup();
+    detect_header_features(&include_paths);
     generate(&include_paths);
+}
+
+/// Where a version number is not precise enough, look at the header itself. Each feature found
+/// becomes `cfg(zfs_<feature>)` here and `DEP_ZFS_<FEATURE>=1` for dependents.
+fn detect_header_features(include_paths: &[&PathBuf]) {
+    // libzutil: `zpool_search_import(libpc_handle_t *, importargs_t *)` (newer) versus
+    // `zpool_search_import(void *, importargs_t *, const pool_config_ops_t *)` (2.1).
+    const FEATURES: &[(&str, &str, &str)] =
+        &[("libpc_handle", "libzutil.h", "zpool_search_import(libpc_handle_t *")];
+    for (feature, header, needle) in FEATURES {
+        println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
+        let found = include_paths.iter().any(|dir| {
+            std::fs::read_to_string(dir.join(header)).is_ok_and(|text| text.contains(needle))
+        });
+        if found {
+            println!("cargo:rustc-cfg=zfs_{feature}");
+            println!("cargo:{feature}=1");
+        }
+    }
 }
 
 /// "2.3.2" / "2.1.11" / "2.3.0-rc5" -> (major, minor, patch).
@@ -137,6 +157,10 @@ fn generate(include_paths: &[&PathBuf]) {
         .allowlist_type("importargs_t")
         .allowlist_type("libpc_handle_t")
         .allowlist_var("libzfs_config_ops")
+        // Pool feature flags, which `zpool create` enables by default.
+        .allowlist_var("spa_feature_table")
+        .allowlist_function("zfeature_.*")
+        .allowlist_type("zfs_errno_t")
         .allowlist_type("zfs_prop_t")
         .allowlist_type("zpool_prop_t")
         .allowlist_type("zfs_type_t")

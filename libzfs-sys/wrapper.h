@@ -5,3 +5,4 @@
 #include <sys/fs/zfs.h>
 #include <zfs_namecheck.h>
 #include <libzutil.h>
+#include <zfeature_common.h>

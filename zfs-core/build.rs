@@ -15,4 +15,13 @@ fn main() {
             println!("cargo:rustc-cfg=zfs_{major}_{minor}");
         }
     }
+    // Header features libzfs-sys found (see its build.rs).
+    for feature in ["libpc_handle"] {
+        println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
+        let var = format!("DEP_ZFS_{}", feature.to_uppercase());
+        println!("cargo:rerun-if-env-changed={var}");
+        if std::env::var_os(&var).is_some() {
+            println!("cargo:rustc-cfg=zfs_{feature}");
+        }
+    }
 }

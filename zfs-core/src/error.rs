@@ -85,8 +85,22 @@ impl Errno {
         })
     }
 
-    /// The OS's description, e.g. "Device or resource busy".
+    /// The OS's description, e.g. "Device or resource busy"; for ZFS's own error numbers
+    /// (1024 and up), ZFS's meaning.
     pub fn description(self) -> String {
+        use sys::zfs_errno_t as Z;
+        let zfs = [
+            (Z::ZFS_ERR_CHECKPOINT_EXISTS, "pool already has a checkpoint"),
+            (Z::ZFS_ERR_DISCARDING_CHECKPOINT, "a checkpoint is being discarded"),
+            (Z::ZFS_ERR_NO_CHECKPOINT, "pool has no checkpoint"),
+            (Z::ZFS_ERR_DEVRM_IN_PROGRESS, "a device removal is in progress"),
+            (Z::ZFS_ERR_VDEV_TOO_BIG, "device is too big"),
+            (Z::ZFS_ERR_IOC_CMD_UNAVAIL, "the kernel module does not support this operation"),
+            (Z::ZFS_ERR_WRONG_PARENT, "parent is of the wrong type"),
+        ];
+        if let Some((_, text)) = zfs.iter().find(|(z, _)| z.0 as i32 == self.0) {
+            return (*text).to_owned();
+        }
         let text = std::io::Error::from_raw_os_error(self.0).to_string();
         // std appends " (os error N)"; the number is shown separately.
         match text.rfind(" (os error") {
@@ -191,6 +205,12 @@ impl Error {
         self
     }
 
+    /// Names the operation differently where a public call reuses another.
+    pub(crate) fn with_operation(mut self, operation: &'static str) -> Error {
+        self.operation = operation;
+        self
+    }
+
     pub(crate) fn with_name_rule(mut self, rule: NameRule) -> Error {
         self.name_rule = Some(rule);
         self
@@ -238,7 +258,11 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 pub(crate) fn kind_from_errno(errno: i32) -> ErrorKind {
+    use sys::zfs_errno_t as Z;
     match errno {
+        e if e == Z::ZFS_ERR_CHECKPOINT_EXISTS.0 as i32 => ErrorKind::AlreadyExists,
+        e if e == Z::ZFS_ERR_NO_CHECKPOINT.0 as i32 => ErrorKind::NotFound,
+        e if e == Z::ZFS_ERR_DISCARDING_CHECKPOINT.0 as i32 => ErrorKind::Busy,
         libc::ENOENT | libc::ENXIO | libc::ESRCH => ErrorKind::NotFound,
         libc::EEXIST => ErrorKind::AlreadyExists,
         libc::EBUSY => ErrorKind::Busy,

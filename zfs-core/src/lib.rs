@@ -1,12 +1,57 @@
-//! Safe, idiomatic control of OpenZFS from Rust.
+//! Safe, idiomatic control of OpenZFS from Rust: pools, datasets, properties, snapshots.
+//!
+//! Everything goes through a [`Zfs`] handle (one `libzfs_handle_t`). Objects opened through it
+//! borrow it, so none outlives it; every C handle has exactly one owner and is freed on drop.
+//! Names are validated in Rust before any call ([`name`]); failures are one [`Error`] type
+//! carrying the operation, the object, libzfs's own words, errno and a matchable
+//! [`ErrorKind`].
+//!
+//! ```no_run
+//! use zfs_core::{CreatePool, PoolName, VdevSpec, Zfs};
+//!
+//! # fn main() -> zfs_core::Result<()> {
+//! // A sparse 256 MiB file as the only vdev (file vdevs need 64 MiB or more).
+//! std::fs::File::create("/var/tmp/tank.img").unwrap().set_len(256 << 20).unwrap();
+//!
+//! let zfs = Zfs::open()?; // needs root and the zfs kernel module
+//! let pool = CreatePool::new(PoolName::new("tank")?, VdevSpec::new().file("/var/tmp/tank.img"))
+//!     .pool_property("ashift", "12")
+//!     .fs_property("compression", "zstd")
+//!     .mountpoint("none")
+//!     .create(&zfs)?;
+//! assert_eq!(pool.health()?, "ONLINE");
+//! println!("{} is {}", pool.name(), pool.property("size")?.value);
+//! pool.destroy()?;
+//! # Ok(()) }
+//! ```
+//!
+//! Building needs the OpenZFS headers (see the `libzfs-sys` crate); the kernel module must be
+//! the OpenZFS release the crate was built against ([`Versions`]).
+//!
+//! With the `testing` feature, [`testing::FilePool`] gives integration tests throwaway pools
+//! on sparse files.
 #![deny(missing_docs)]
 
 mod error;
+mod handle;
 pub mod name;
 pub mod nvlist;
+mod pool;
+mod property;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod vdev;
+mod version;
 
 pub use error::{Errno, Error, ErrorKind, Result};
+pub use handle::Zfs;
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
+pub use pool::{
+    CreatePool, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress, ScanState, VdevStatus,
+};
+pub use property::{PropSource, PropValue};
+pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
+pub use version::Versions;
 
 /// The OpenZFS release this crate was built against.
 pub const BUILT_FOR_VERSION: &str = libzfs_sys::BUILT_FOR_VERSION;

@@ -1,0 +1,143 @@
+//! [`Zfs`]: the library handle every operation goes through.
+
+use std::ffi::{c_int, CStr};
+use std::marker::PhantomData;
+use std::path::Path;
+use std::ptr::NonNull;
+
+use libzfs_sys as sys;
+
+use crate::version::Versions;
+use crate::{Error, ErrorKind, Result};
+
+/// An open connection to ZFS: one `libzfs_handle_t` and a reference on libzfs_core.
+///
+/// `Send` but not `Sync`: libzfs keeps per-handle state (the last error, caches of mounts and
+/// pools) without locking, so one handle must not be used from two threads at once. Moving it
+/// to another thread is fine; for parallel work, open one `Zfs` per thread.
+///
+/// Objects opened through it ([`Pool`](crate::Pool), ...) borrow it, so none can outlive it.
+pub struct Zfs {
+    raw: NonNull<sys::libzfs_handle_t>,
+    _not_sync: PhantomData<std::cell::Cell<()>>,
+}
+
+// SAFETY: libzfs handles have no thread affinity; they only must not be used concurrently,
+// which `!Sync` (and `&mut`-free sharing through `&Zfs` on one thread) guarantees.
+unsafe impl Send for Zfs {}
+
+impl std::fmt::Debug for Zfs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Zfs").field("raw", &self.raw).finish()
+    }
+}
+
+impl Zfs {
+    /// Opens `/dev/zfs`.
+    ///
+    /// # Errors
+    /// - [`ErrorKind::ModuleNotLoaded`] when `/dev/zfs` is missing (`modprobe zfs`).
+    /// - [`ErrorKind::PermissionDenied`] when it cannot be opened (run as root).
+    /// - [`ErrorKind::VersionMismatch`] when the loaded kernel module is a different OpenZFS
+    ///   release (major.minor) than the one this crate was built against.
+    #[doc(alias = "libzfs_init")]
+    pub fn open() -> Result<Zfs> {
+        if !Path::new("/dev/zfs").exists() {
+            return Err(Error::new(
+                ErrorKind::ModuleNotLoaded,
+                "open",
+                "/dev/zfs",
+                "the ZFS kernel module is not loaded: run `modprobe zfs` as root",
+            ));
+        }
+        let versions = Versions::detect();
+        versions.check()?;
+
+        clear_errno();
+        // SAFETY: plain initialisation; NULL (with errno set) on failure.
+        let raw = unsafe { sys::libzfs_init() };
+        let Some(raw) = NonNull::new(raw) else {
+            let errno = last_errno();
+            // SAFETY: libzfs_error_init returns a static string for any errno.
+            let why = unsafe { CStr::from_ptr(sys::libzfs_error_init(errno)) };
+            let mut err = Error::from_errno("open", "/dev/zfs", errno);
+            if matches!(errno, libc::EACCES | libc::EPERM) {
+                err = Error::new(
+                    ErrorKind::PermissionDenied,
+                    "open",
+                    "/dev/zfs",
+                    format!("{} (run as root)", why.to_string_lossy().trim_end()),
+                );
+            }
+            return Err(err);
+        };
+        // SAFETY: reference-counted in C; released in Drop.
+        let rc = unsafe { sys::libzfs_core_init() };
+        if rc != 0 {
+            // SAFETY: the handle was just opened and is closed once here.
+            unsafe { sys::libzfs_fini(raw.as_ptr()) };
+            return Err(Error::from_errno("open", "/dev/zfs (libzfs_core)", rc));
+        }
+        // SAFETY: the handle is live; printing is off by default, this makes it explicit.
+        unsafe { sys::libzfs_print_on_error(raw.as_ptr(), sys::boolean_t::B_FALSE) };
+        Ok(Zfs { raw, _not_sync: PhantomData })
+    }
+
+    /// The OpenZFS releases in play: built against, userland library, kernel module.
+    pub fn versions(&self) -> Versions {
+        Versions::detect()
+    }
+
+    pub(crate) fn raw(&self) -> *mut sys::libzfs_handle_t {
+        self.raw.as_ptr()
+    }
+
+    /// The error libzfs recorded in this handle for the call that just failed.
+    pub(crate) fn last_error(&self, operation: &'static str, object: &str) -> Error {
+        let errno = last_errno();
+        // SAFETY: the handle is live; both calls read its error state.
+        let code = unsafe { sys::libzfs_errno(self.raw()) };
+        // SAFETY: as above; the description is owned by the handle, copied at once.
+        let desc = unsafe { CStr::from_ptr(sys::libzfs_error_description(self.raw())) }
+            .to_string_lossy()
+            .into_owned();
+        Error::from_libzfs(operation, object, sys::zfs_error_t(code as _), desc, errno)
+    }
+
+    /// Runs a libzfs call that returns 0 on success, turning failure into this handle's error.
+    pub(crate) fn check(&self, operation: &'static str, object: &str, call: impl FnOnce() -> c_int) -> Result<()> {
+        clear_errno();
+        match call() {
+            0 => Ok(()),
+            _ => Err(self.last_error(operation, object)),
+        }
+    }
+}
+
+impl Drop for Zfs {
+    fn drop(&mut self) {
+        // SAFETY: every object borrowing the handle is gone (they hold `&Zfs`); each of the
+        // two references is released exactly once.
+        unsafe {
+            sys::libzfs_fini(self.raw.as_ptr());
+            sys::libzfs_core_fini();
+        }
+    }
+}
+
+pub(crate) fn clear_errno() {
+    // SAFETY: __errno_location returns this thread's errno slot.
+    unsafe { *libc::__errno_location() = 0 };
+}
+
+pub(crate) fn last_errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+/// Runs a libzfs_core call, which returns 0 or an errno.
+pub(crate) fn lzc(operation: &'static str, object: &str, rc: c_int) -> Result<()> {
+    match rc {
+        0 => Ok(()),
+        e => Err(Error::from_errno(operation, object, e)),
+    }
+}

@@ -1,0 +1,239 @@
+//! Creating and destroying pools.
+
+use std::ffi::{c_char, CStr, CString};
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::ptr;
+
+use libzfs_sys as sys;
+
+use super::Pool;
+use crate::handle::Zfs;
+use crate::name::PoolName;
+use crate::nvlist::NvList;
+use crate::vdev::VdevSpec;
+use crate::{Error, ErrorKind, Result};
+
+/// Options for [`Zfs::create_pool`]: what `zpool create` takes on its command line.
+///
+/// Properties are given as strings exactly as on the CLI (`ashift=12`, `compression=zstd`) and
+/// validated by libzfs the way `zpool create -o/-O` validates them.
+///
+/// Unlike `zpool create`, the root dataset is not mounted: an installer decides where and when
+/// (use `mountpoint=none` or `legacy`, or an altroot).
+///
+/// ```no_run
+/// use zfs_core::{CreatePool, PoolName, VdevSpec, Zfs};
+/// let zfs = Zfs::open()?;
+/// let pool = CreatePool::new(PoolName::new("zroot")?, VdevSpec::new().disk("/dev/sda2"))
+///     .pool_property("ashift", "12")
+///     .pool_property("autotrim", "on")
+///     .fs_property("compression", "zstd")
+///     .fs_property("mountpoint", "none")
+///     .create(&zfs)?;
+/// # Ok::<(), zfs_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CreatePool {
+    name: PoolName,
+    vdevs: VdevSpec,
+    pool_props: Vec<(String, String)>,
+    fs_props: Vec<(String, String)>,
+    altroot: Option<PathBuf>,
+    force: bool,
+    enable_features: bool,
+}
+
+impl CreatePool {
+    /// A pool called `name` on `vdevs`, with default properties.
+    pub fn new(name: PoolName, vdevs: VdevSpec) -> CreatePool {
+        CreatePool {
+            name,
+            vdevs,
+            pool_props: Vec::new(),
+            fs_props: Vec::new(),
+            altroot: None,
+            force: false,
+            enable_features: true,
+        }
+    }
+
+    /// A pool property (`-o name=value`).
+    pub fn pool_property(mut self, name: &str, value: &str) -> CreatePool {
+        self.pool_props.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A property of the root filesystem (`-O name=value`).
+    pub fn fs_property(mut self, name: &str, value: &str) -> CreatePool {
+        self.fs_props.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// The root dataset's mountpoint (`-m`): a path, `none` or `legacy`.
+    pub fn mountpoint(self, mountpoint: &str) -> CreatePool {
+        self.fs_property("mountpoint", mountpoint)
+    }
+
+    /// An alternate root (`-R`): mountpoints are taken relative to it, and the pool is kept out
+    /// of the cache file.
+    pub fn altroot(mut self, dir: impl Into<PathBuf>) -> CreatePool {
+        self.altroot = Some(dir.into());
+        self
+    }
+
+    /// Use devices even if they hold another (exported) pool's label (`-f`).
+    pub fn force(mut self, force: bool) -> CreatePool {
+        self.force = force;
+        self
+    }
+
+    /// Whether to enable every feature the kernel module supports (default `true`; `false` is
+    /// `zpool create -d`).
+    pub fn enable_features(mut self, enable: bool) -> CreatePool {
+        self.enable_features = enable;
+        self
+    }
+
+    /// Creates the pool. See [`Zfs::create_pool`].
+    ///
+    /// # Errors
+    /// As [`Zfs::create_pool`].
+    pub fn create(self, zfs: &Zfs) -> Result<Pool<'_>> {
+        zfs.create_pool(&self)
+    }
+}
+
+impl Zfs {
+    /// Creates a pool. Nothing is left behind when it fails.
+    ///
+    /// # Errors
+    /// - [`ErrorKind::AlreadyExists`]: a pool of that name is imported.
+    /// - [`ErrorKind::InvalidArgument`], [`ErrorKind::NotFound`], [`ErrorKind::DeviceTooSmall`]:
+    ///   see [`VdevSpec::validate`].
+    /// - [`ErrorKind::Busy`]: a device belongs to another pool (exported ones only without
+    ///   `force`).
+    /// - [`ErrorKind::InvalidProperty`]: an unknown property or bad value.
+    #[doc(alias = "zpool_create")]
+    pub fn create_pool(&self, opts: &CreatePool) -> Result<Pool<'_>> {
+        let name = opts.name.as_str();
+        let op = "create pool";
+        opts.vdevs.validate()?;
+        if !opts.force {
+            for leaf in opts.vdevs.leaves().filter(|l| l.is_file()) {
+                if let Some((pool, state)) = self.label_on(leaf.path())? {
+                    return Err(Error::new(
+                        ErrorKind::Busy,
+                        op,
+                        name,
+                        format!("{} is part of {state} pool '{pool}' (use force to override)", leaf.path().display()),
+                    ));
+                }
+            }
+        }
+        let nvroot = opts.vdevs.to_nvlist()?;
+        let mut props = NvList::new();
+        for (k, v) in &opts.pool_props {
+            props.insert_str(k, v)?;
+        }
+        if let Some(root) = &opts.altroot {
+            let root = root.to_str().ok_or_else(|| {
+                Error::new(ErrorKind::InvalidArgument, op, name, "altroot is not UTF-8")
+            })?;
+            props.insert_str("altroot", root)?;
+            if !props.contains("cachefile") {
+                props.insert_str("cachefile", "none")?;
+            }
+        }
+        if opts.enable_features {
+            for feature in supported_features() {
+                let key = format!("feature@{feature}");
+                if !props.contains(&key) {
+                    props.insert_str(&key, "enabled")?;
+                }
+            }
+        }
+        let mut fsprops = NvList::new();
+        for (k, v) in &opts.fs_props {
+            fsprops.insert_str(k, v)?;
+        }
+        let cname = CString::new(name).expect("pool names have no NUL");
+        self.check(op, name, || {
+            // SAFETY: live handle; every list is live for the call and libzfs copies what it
+            // keeps.
+            unsafe {
+                sys::zpool_create(self.raw(), cname.as_ptr(), nvroot.as_ptr(), props.as_ptr(), fsprops.as_ptr())
+            }
+        })?;
+        self.pool(&opts.name)
+    }
+
+    /// Destroys an imported pool and everything in it, unmounting its datasets first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no such pool is imported; [`ErrorKind::Busy`] if a dataset
+    /// cannot be unmounted.
+    #[doc(alias = "zpool_destroy")]
+    pub fn destroy_pool(&self, name: &PoolName) -> Result<()> {
+        self.pool(name).map_err(|e| e.with_operation("destroy pool"))?.destroy()
+    }
+
+    /// If `path` holds a ZFS label, the pool it belongs to and that pool's state.
+    fn label_on(&self, path: &std::path::Path) -> Result<Option<(String, &'static str)>> {
+        let file = std::fs::File::open(path).map_err(|e| {
+            Error::from_errno("read label of", path.display().to_string(), e.raw_os_error().unwrap_or(libc::EIO))
+        })?;
+        let mut state = sys::pool_state_t::POOL_STATE_ACTIVE;
+        let mut pool: *mut c_char = ptr::null_mut();
+        let mut in_use = sys::boolean_t::B_FALSE;
+        // SAFETY: live handle and open descriptor; the out-parameters live for the call.
+        let rc = unsafe { sys::zpool_in_use(self.raw(), file.as_raw_fd(), &mut state, &mut pool, &mut in_use) };
+        if rc != 0 || in_use == sys::boolean_t::B_FALSE || pool.is_null() {
+            return Ok(None);
+        }
+        // SAFETY: zpool_in_use returned a malloc'd name, which we copy and free once.
+        let name = unsafe { CStr::from_ptr(pool) }.to_string_lossy().into_owned();
+        // SAFETY: as above.
+        unsafe { libc::free(pool.cast()) };
+        let state = match state {
+            sys::pool_state_t::POOL_STATE_EXPORTED => "exported",
+            sys::pool_state_t::POOL_STATE_DESTROYED => return Ok(None),
+            sys::pool_state_t::POOL_STATE_SPARE => "spare of a",
+            _ => "active",
+        };
+        Ok(Some((name, state)))
+    }
+}
+
+impl Pool<'_> {
+    /// Destroys this pool and everything in it, unmounting its datasets first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Busy`] if a dataset cannot be unmounted or the pool is in use.
+    #[doc(alias = "zpool_destroy")]
+    pub fn destroy(self) -> Result<()> {
+        let name = self.name.to_string();
+        self.zfs.check("destroy pool", &name, || {
+            // SAFETY: live pool handle; unmounts without force.
+            unsafe { sys::zpool_disable_datasets(self.raw(), sys::boolean_t::B_FALSE) }
+        })?;
+        let log = CString::new("zfs-core destroy").expect("no NUL");
+        self.zfs.check("destroy pool", &name, || {
+            // SAFETY: live pool handle; the handle stays valid (closed by Drop).
+            unsafe { sys::zpool_destroy(self.raw(), log.as_ptr()) }
+        })
+    }
+}
+
+/// The user-facing names of every pool feature the loaded kernel module supports.
+fn supported_features() -> Vec<String> {
+    // SAFETY: spa_feature_table is a constant table libzfs fills in when it loads (it is only
+    // written during library initialisation); we read it through a raw pointer.
+    let table = unsafe { &*std::ptr::addr_of!(sys::spa_feature_table) };
+    table
+        .iter()
+        .filter(|f| f.fi_zfs_mod_supported != sys::boolean_t::B_FALSE && !f.fi_uname.is_null())
+        // SAFETY: fi_uname is a static NUL-terminated string.
+        .map(|f| unsafe { CStr::from_ptr(f.fi_uname) }.to_string_lossy().into_owned())
+        .collect()
+}

@@ -1,0 +1,215 @@
+//! Exporting pools, finding exported ones, importing them.
+
+use std::ffi::{c_char, c_int, CString};
+use std::path::PathBuf;
+use std::ptr;
+
+use libzfs_sys as sys;
+
+use super::{Pool, PoolState};
+use crate::handle::Zfs;
+use crate::name::PoolName;
+use crate::nvlist::{NvList, NvListRef};
+use crate::{Error, ErrorKind, Result};
+
+/// Options for [`Zfs::import_pool`], as `zpool import` takes them.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    dirs: Vec<PathBuf>,
+    new_name: Option<PoolName>,
+    readonly: bool,
+    altroot: Option<PathBuf>,
+    force: bool,
+}
+
+impl ImportOptions {
+    /// Search the default device directories (`/dev/disk/by-id`, ...).
+    pub fn new() -> ImportOptions {
+        ImportOptions::default()
+    }
+
+    /// Search this directory for devices (`-d DIR`); may be given several times. File vdevs
+    /// are only found this way.
+    pub fn dir(mut self, dir: impl Into<PathBuf>) -> ImportOptions {
+        self.dirs.push(dir.into());
+        self
+    }
+
+    /// Import under another name (`zpool import OLD NEW`).
+    pub fn new_name(mut self, name: PoolName) -> ImportOptions {
+        self.new_name = Some(name);
+        self
+    }
+
+    /// Import read-only (`-o readonly=on`).
+    pub fn readonly(mut self, readonly: bool) -> ImportOptions {
+        self.readonly = readonly;
+        self
+    }
+
+    /// Alternate root (`-R`), which also keeps the pool out of the cache file.
+    pub fn altroot(mut self, dir: impl Into<PathBuf>) -> ImportOptions {
+        self.altroot = Some(dir.into());
+        self
+    }
+
+    /// Import even if the pool looks in use by another host (`-f`).
+    pub fn force(mut self, force: bool) -> ImportOptions {
+        self.force = force;
+        self
+    }
+}
+
+/// A pool that could be imported.
+#[derive(Debug)]
+pub struct ImportablePool {
+    /// Its name.
+    pub name: PoolName,
+    /// Its GUID.
+    pub guid: u64,
+    /// Usually [`PoolState::Exported`].
+    pub state: PoolState,
+    /// The configuration read from its labels.
+    pub config: NvList,
+}
+
+impl Zfs {
+    /// Pools found on the devices in `opts`' directories that are not imported.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for a directory that does not exist.
+    #[doc(alias = "zpool_search_import")]
+    pub fn importable_pools(&self, opts: &ImportOptions) -> Result<Vec<ImportablePool>> {
+        self.search(opts, None)
+    }
+
+    /// Imports the exported pool `name` (searching `opts`' directories) and opens it. Datasets
+    /// are not mounted.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no such exported pool is found; [`ErrorKind::AlreadyExists`]
+    /// if a pool with the (new) name is imported; [`ErrorKind::InvalidArgument`] if several
+    /// exported pools have that name.
+    #[doc(alias = "zpool_import")]
+    pub fn import_pool(&self, name: &PoolName, opts: &ImportOptions) -> Result<Pool<'_>> {
+        let op = "import pool";
+        let target = opts.new_name.as_ref().unwrap_or(name);
+        if self.pool_exists(target) {
+            return Err(Error::new(ErrorKind::AlreadyExists, op, target.as_str(), "a pool with that name is already imported"));
+        }
+        let mut found = self.search(opts, Some(name))?;
+        let candidate = match found.len() {
+            0 => {
+                let dirs: Vec<_> = opts.dirs.iter().map(|d| d.display().to_string()).collect();
+                let place = if dirs.is_empty() { "the default device directories".to_owned() } else { dirs.join(", ") };
+                return Err(Error::new(ErrorKind::NotFound, op, name.as_str(), format!("no exported pool of that name in {place}")));
+            }
+            1 => found.remove(0),
+            n => {
+                return Err(Error::new(ErrorKind::InvalidArgument, op, name.as_str(), format!("{n} exported pools have that name")));
+            }
+        };
+        let mut props = NvList::new();
+        if opts.readonly {
+            props.insert_str("readonly", "on")?;
+        }
+        if let Some(root) = &opts.altroot {
+            let root = root.to_str().ok_or_else(|| Error::new(ErrorKind::InvalidArgument, op, name.as_str(), "altroot is not UTF-8"))?;
+            props.insert_str("altroot", root)?;
+            props.insert_str("cachefile", "none")?;
+        }
+        let flags = if opts.force { sys::ZFS_IMPORT_ANY_HOST } else { sys::ZFS_IMPORT_NORMAL } as c_int;
+        let new_name = opts.new_name.as_ref().map(|n| CString::new(n.as_str()).expect("no NUL"));
+        let new_ptr = new_name.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        self.check(op, name.as_str(), || {
+            // SAFETY: live handle; config and props are live lists; new_ptr is NULL or a
+            // NUL-terminated name.
+            unsafe { sys::zpool_import_props(self.raw(), candidate.config.as_ptr(), new_ptr, props.as_ptr(), flags) }
+        })?;
+        self.pool(target)
+    }
+
+    fn search(&self, opts: &ImportOptions, name: Option<&PoolName>) -> Result<Vec<ImportablePool>> {
+        for dir in &opts.dirs {
+            if !dir.is_dir() {
+                return Err(Error::new(ErrorKind::NotFound, "search for pools in", dir.display().to_string(), "no such directory"));
+            }
+        }
+        let dirs: Vec<CString> = opts
+            .dirs
+            .iter()
+            .map(|d| CString::new(d.to_string_lossy().into_owned()).expect("paths have no NUL"))
+            .collect();
+        let mut dir_ptrs: Vec<*mut c_char> = dirs.iter().map(|d| d.as_ptr().cast_mut()).collect();
+        let cname = name.map(|n| CString::new(n.as_str()).expect("no NUL"));
+        // SAFETY: importargs_t is a plain C struct for which all-zero is "no options".
+        let mut args: sys::importargs_t = unsafe { std::mem::zeroed() };
+        if !dir_ptrs.is_empty() {
+            args.path = dir_ptrs.as_mut_ptr();
+            args.paths = dir_ptrs.len() as c_int;
+        }
+        args.poolname = cname.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        args.scan = sys::boolean_t::B_TRUE;
+        let raw = self.search_import(&mut args);
+        if raw.is_null() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: zpool_search_import returns a list we own.
+        let pools = unsafe { NvList::from_raw(raw) };
+        let mut out = Vec::new();
+        for pair in pools.iter() {
+            let Some(config) = pair.as_list() else { continue };
+            out.push(importable(config));
+        }
+        Ok(out)
+    }
+
+    #[cfg(zfs_libpc_handle)]
+    fn search_import(&self, args: &mut sys::importargs_t) -> *mut sys::nvlist_t {
+        // SAFETY: libpc_handle_t is a plain C struct; zero is a valid starting state.
+        let mut lpch: sys::libpc_handle_t = unsafe { std::mem::zeroed() };
+        lpch.lpc_lib_handle = self.raw().cast();
+        // libzfs's own ops table, which it only reads.
+        lpch.lpc_ops = std::ptr::addr_of!(sys::libzfs_config_ops).cast_mut();
+        lpch.lpc_printerr = sys::boolean_t::B_FALSE;
+        // SAFETY: both structs live for the call; the result is a list we own or NULL.
+        unsafe { sys::zpool_search_import(&mut lpch, args) }
+    }
+
+    #[cfg(not(zfs_libpc_handle))]
+    fn search_import(&self, args: &mut sys::importargs_t) -> *mut sys::nvlist_t {
+        // SAFETY: live handle, args live for the call, the ops table is libzfs's own; the
+        // result is a list we own or NULL.
+        unsafe { sys::zpool_search_import(self.raw().cast(), args, std::ptr::addr_of!(sys::libzfs_config_ops)) }
+    }
+}
+
+fn importable(config: &NvListRef) -> ImportablePool {
+    ImportablePool {
+        name: PoolName::trusted(config.get_str("name").unwrap_or_default()),
+        guid: config.get_u64("pool_guid").unwrap_or(0),
+        state: PoolState::from_raw(config.get_u64("state").unwrap_or(u64::MAX) as i32),
+        config: config.to_owned(),
+    }
+}
+
+impl Pool<'_> {
+    /// Exports the pool, unmounting its datasets first (`zpool export`, `-f` with `force`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Busy`] if a dataset cannot be unmounted or the pool is in use.
+    #[doc(alias = "zpool_export")]
+    pub fn export(self, force: bool) -> Result<()> {
+        let name = self.name.to_string();
+        let force_c = if force { sys::boolean_t::B_TRUE } else { sys::boolean_t::B_FALSE };
+        self.zfs.check("export pool", &name, || {
+            // SAFETY: live pool handle.
+            unsafe { sys::zpool_disable_datasets(self.raw(), force_c) }
+        })?;
+        let log = CString::new("zfs-core export").expect("no NUL");
+        self.zfs.check("export pool", &name, || {
+            // SAFETY: live pool handle; closed later by Drop.
+            unsafe { sys::zpool_export(self.raw(), force_c, log.as_ptr()) }
+        })
+    }
+}

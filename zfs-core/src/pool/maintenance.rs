@@ -1,0 +1,168 @@
+//! Scrubs, sync, checkpoints and reguid.
+
+use std::ffi::CString;
+use std::mem::offset_of;
+use std::ptr;
+
+use libzfs_sys as sys;
+
+use super::Pool;
+use crate::handle::lzc;
+use crate::nvlist::{NvList, NvListRef, NvValue};
+use crate::{ErrorKind, Result};
+
+/// Where a scrub or resilver stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScanState {
+    /// Running (or paused).
+    Scanning,
+    /// Ran to the end.
+    Finished,
+    /// Stopped before the end.
+    Canceled,
+    /// No scan has run.
+    None,
+}
+
+/// Progress of the last or current scrub or resilver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanProgress {
+    /// `true` for a resilver, `false` for a scrub.
+    pub is_resilver: bool,
+    /// Its state.
+    pub state: ScanState,
+    /// Bytes to examine in all.
+    pub to_examine: u64,
+    /// Bytes examined so far.
+    pub examined: u64,
+    /// Errors found.
+    pub errors: u64,
+    /// Start, in seconds since the epoch.
+    pub start_time: u64,
+    /// End, in seconds since the epoch (0 while running).
+    pub end_time: u64,
+}
+
+impl ScanProgress {
+    pub(crate) fn from_tree(tree: &NvListRef) -> Option<ScanProgress> {
+        let Some(NvValue::U64Array(s)) = tree.get("scan_stats") else { return None };
+        let at = |offset: usize| s.get(offset / 8).copied().unwrap_or(0);
+        let func = at(offset_of!(sys::pool_scan_stat_t, pss_func));
+        let state = match sys::dsl_scan_state_t(at(offset_of!(sys::pool_scan_stat_t, pss_state)) as _) {
+            sys::dsl_scan_state_t::DSS_SCANNING => ScanState::Scanning,
+            sys::dsl_scan_state_t::DSS_FINISHED => ScanState::Finished,
+            sys::dsl_scan_state_t::DSS_CANCELED => ScanState::Canceled,
+            _ => ScanState::None,
+        };
+        Some(ScanProgress {
+            is_resilver: func == u64::from(sys::pool_scan_func_t::POOL_SCAN_RESILVER.0),
+            state,
+            to_examine: at(offset_of!(sys::pool_scan_stat_t, pss_to_examine)),
+            examined: at(offset_of!(sys::pool_scan_stat_t, pss_examined)),
+            errors: at(offset_of!(sys::pool_scan_stat_t, pss_errors)),
+            start_time: at(offset_of!(sys::pool_scan_stat_t, pss_start_time)),
+            end_time: at(offset_of!(sys::pool_scan_stat_t, pss_end_time)),
+        })
+    }
+}
+
+impl Pool<'_> {
+    fn scan(&self, op: &'static str, func: sys::pool_scan_func_t, cmd: sys::pool_scrub_cmd_t) -> Result<()> {
+        self.zfs.check(op, self.name.as_str(), || {
+            // SAFETY: live pool handle; plain enum arguments.
+            unsafe { sys::zpool_scan(self.raw(), func, cmd) }
+        })
+    }
+
+    /// Starts a scrub (or resumes a paused one).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Busy`] if a scrub is already running.
+    #[doc(alias = "zpool_scan")]
+    pub fn scrub_start(&self) -> Result<()> {
+        self.scan("scrub", sys::pool_scan_func_t::POOL_SCAN_SCRUB, sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL)
+    }
+
+    /// Pauses a running scrub (`zpool scrub -p`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no scrub is running.
+    pub fn scrub_pause(&self) -> Result<()> {
+        self.scan("pause scrub", sys::pool_scan_func_t::POOL_SCAN_SCRUB, sys::pool_scrub_cmd_t::POOL_SCRUB_PAUSE)
+            .map_err(no_scrub)
+    }
+
+    /// Cancels a running scrub (`zpool scrub -s`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no scrub is running.
+    pub fn scrub_stop(&self) -> Result<()> {
+        self.scan("cancel scrub", sys::pool_scan_func_t::POOL_SCAN_NONE, sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL)
+            .map_err(no_scrub)
+    }
+
+    /// The last or current scrub or resilver, `None` if none ever ran.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool is gone.
+    pub fn scan_progress(&self) -> Result<Option<ScanProgress>> {
+        self.refresh()?;
+        Ok(ScanProgress::from_tree(self.vdev_tree()?))
+    }
+
+    /// Forces the pool's pending changes to disk (`zpool sync`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool is gone.
+    #[doc(alias = "lzc_sync")]
+    pub fn sync(&self) -> Result<()> {
+        let mut args = NvList::new();
+        args.insert_bool("force", false)?;
+        let name = CString::new(self.name.as_str()).expect("no NUL");
+        // SAFETY: NUL-terminated name, live list; no output list is requested.
+        lzc("sync pool", self.name.as_str(), unsafe { sys::lzc_sync(name.as_ptr(), args.as_ptr(), ptr::null_mut()) })
+    }
+
+    /// Takes a pool checkpoint (`zpool checkpoint`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] if the pool has one.
+    #[doc(alias = "lzc_pool_checkpoint")]
+    pub fn checkpoint(&self) -> Result<()> {
+        let name = CString::new(self.name.as_str()).expect("no NUL");
+        // SAFETY: NUL-terminated name.
+        lzc("checkpoint pool", self.name.as_str(), unsafe { sys::lzc_pool_checkpoint(name.as_ptr()) })
+    }
+
+    /// Discards the pool's checkpoint (`zpool checkpoint -d`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has none.
+    #[doc(alias = "lzc_pool_checkpoint_discard")]
+    pub fn discard_checkpoint(&self) -> Result<()> {
+        let name = CString::new(self.name.as_str()).expect("no NUL");
+        // SAFETY: NUL-terminated name.
+        lzc("discard checkpoint of", self.name.as_str(), unsafe { sys::lzc_pool_checkpoint_discard(name.as_ptr()) })
+    }
+
+    /// Gives the pool a new random GUID (`zpool reguid`).
+    ///
+    /// # Errors
+    /// Whatever libzfs reports.
+    #[doc(alias = "zpool_reguid")]
+    pub fn reguid(&self) -> Result<()> {
+        self.zfs.check("reguid", self.name.as_str(), || {
+            // SAFETY: live pool handle.
+            unsafe { sys::zpool_reguid(self.raw()) }
+        })
+    }
+}
+
+fn no_scrub(e: crate::Error) -> crate::Error {
+    if e.libzfs_code() == Some(sys::zfs_error_t::EZFS_NO_SCRUB.0 as i32) {
+        e.with_kind(ErrorKind::NotFound)
+    } else {
+        e
+    }
+}

@@ -1,0 +1,186 @@
+//! Pools: create, open, list, import and export, destroy; properties, status and maintenance.
+//!
+//! A [`Pool`] is an open `zpool_handle_t`, borrowed from the [`Zfs`] handle that opened it.
+
+mod create;
+mod import;
+mod maintenance;
+mod props;
+mod status;
+
+use std::ffi::{c_int, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr::NonNull;
+
+use libzfs_sys as sys;
+
+pub use create::CreatePool;
+pub use import::{ImportOptions, ImportablePool};
+pub use maintenance::{ScanProgress, ScanState};
+pub use status::{PoolStatus, VdevStatus};
+
+use crate::handle::Zfs;
+use crate::name::PoolName;
+use crate::{Error, ErrorKind, Result};
+
+/// The state of a pool as the kernel reports it (`pool_state_t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PoolState {
+    /// Imported and in use.
+    Active,
+    /// Exported.
+    Exported,
+    /// Destroyed (can be found by `zpool import -D`).
+    Destroyed,
+    /// A hot spare.
+    Spare,
+    /// Being created.
+    Uninitialized,
+    /// Cannot be opened.
+    Unavailable,
+    /// Might be imported on another host.
+    PotentiallyActive,
+    /// A state this crate does not know.
+    Other(i32),
+}
+
+impl PoolState {
+    fn from_raw(v: i32) -> PoolState {
+        use sys::pool_state_t as S;
+        match sys::pool_state_t(v as _) {
+            S::POOL_STATE_ACTIVE => PoolState::Active,
+            S::POOL_STATE_EXPORTED => PoolState::Exported,
+            S::POOL_STATE_DESTROYED => PoolState::Destroyed,
+            S::POOL_STATE_SPARE => PoolState::Spare,
+            S::POOL_STATE_UNINITIALIZED => PoolState::Uninitialized,
+            S::POOL_STATE_UNAVAIL => PoolState::Unavailable,
+            S::POOL_STATE_POTENTIALLY_ACTIVE => PoolState::PotentiallyActive,
+            _ => PoolState::Other(v),
+        }
+    }
+}
+
+/// An open pool. Closed on drop; cannot outlive the [`Zfs`] handle it came from.
+pub struct Pool<'z> {
+    zfs: &'z Zfs,
+    raw: NonNull<sys::zpool_handle_t>,
+    name: PoolName,
+}
+
+impl std::fmt::Debug for Pool<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").field("name", &self.name).finish()
+    }
+}
+
+impl Drop for Pool<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we own the pool handle and close it exactly once.
+        unsafe { sys::zpool_close(self.raw.as_ptr()) }
+    }
+}
+
+impl Zfs {
+    /// Opens an imported pool.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no pool of that name is imported.
+    #[doc(alias = "zpool_open")]
+    pub fn pool(&self, name: &PoolName) -> Result<Pool<'_>> {
+        let c = CString::new(name.as_str()).expect("pool names have no NUL");
+        crate::handle::clear_errno();
+        // SAFETY: live handle, NUL-terminated name; NULL means no such pool (or an error
+        // recorded in the handle).
+        let raw = unsafe { sys::zpool_open_canfail(self.raw(), c.as_ptr()) };
+        match NonNull::new(raw) {
+            Some(raw) => Ok(Pool { zfs: self, raw, name: name.clone() }),
+            None => Err(Error::new(ErrorKind::NotFound, "open pool", name.as_str(), "no such pool")),
+        }
+    }
+
+    /// Whether a pool of that name is imported.
+    pub fn pool_exists(&self, name: &PoolName) -> bool {
+        self.pool(name).is_ok()
+    }
+
+    /// The names of every imported pool, sorted.
+    ///
+    /// # Errors
+    /// Whatever libzfs reports while iterating.
+    #[doc(alias = "zpool_iter")]
+    pub fn pools(&self) -> Result<Vec<PoolName>> {
+        struct State {
+            names: Vec<PoolName>,
+            panic: Option<Box<dyn std::any::Any + Send>>,
+        }
+        unsafe extern "C" fn each(zhp: *mut sys::zpool_handle_t, data: *mut c_void) -> c_int {
+            // SAFETY: `data` is the `State` passed to zpool_iter below, alive for the call.
+            let state = unsafe { &mut *data.cast::<State>() };
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: libzfs hands us a live pool handle; the name lives as long as it.
+                let name = unsafe { CStr::from_ptr(sys::zpool_get_name(zhp)) };
+                state.names.push(PoolName::trusted(name.to_string_lossy().into_owned()));
+            }));
+            // SAFETY: the callback owns the handle it is given and must close it.
+            unsafe { sys::zpool_close(zhp) };
+            match result {
+                Ok(()) => 0,
+                Err(p) => {
+                    state.panic = Some(p);
+                    1
+                }
+            }
+        }
+        let mut state = State { names: Vec::new(), panic: None };
+        let data: *mut State = &mut state;
+        // SAFETY: `each` matches zpool_iter_f and never unwinds into C; `data` outlives the call.
+        let rc = unsafe { sys::zpool_iter(self.raw(), Some(each), data.cast()) };
+        if let Some(p) = state.panic {
+            std::panic::resume_unwind(p);
+        }
+        if rc != 0 {
+            return Err(self.last_error("list pools", "(all)"));
+        }
+        state.names.sort();
+        Ok(state.names)
+    }
+}
+
+impl<'z> Pool<'z> {
+    /// The pool's name.
+    pub fn name(&self) -> &PoolName {
+        &self.name
+    }
+
+    /// The handle this pool was opened from.
+    pub fn zfs(&self) -> &'z Zfs {
+        self.zfs
+    }
+
+    pub(crate) fn raw(&self) -> *mut sys::zpool_handle_t {
+        self.raw.as_ptr()
+    }
+
+    /// The pool's state: active, exported, destroyed, ...
+    pub fn state(&self) -> PoolState {
+        // SAFETY: live pool handle.
+        PoolState::from_raw(unsafe { sys::zpool_get_state(self.raw()) } as i32)
+    }
+
+    /// Re-reads the pool's configuration and statistics from the kernel.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere).
+    pub fn refresh(&self) -> Result<()> {
+        let mut missing = sys::boolean_t::B_FALSE;
+        self.zfs.check("refresh pool", self.name.as_str(), || {
+            // SAFETY: live pool handle; `missing` is written before return.
+            unsafe { sys::zpool_refresh_stats(self.raw(), &mut missing) }
+        })?;
+        if missing != sys::boolean_t::B_FALSE {
+            return Err(Error::new(ErrorKind::NotFound, "refresh pool", self.name.as_str(), "pool is no longer imported"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,98 @@
+//! Pool properties (`zpool get` / `zpool set`).
+
+use std::ffi::{c_char, CStr, CString};
+
+use libzfs_sys as sys;
+
+use super::Pool;
+use crate::property::{PropSource, PropValue};
+use crate::{Error, ErrorKind, Result};
+
+const BUF: usize = 1024;
+
+impl Pool<'_> {
+    /// A pool property, by the name the CLI uses: native ones (`ashift`, `size`, `health`,
+    /// `guid`, ...) and feature states (`feature@zstd_compress`). Numbers are exact.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for a name that is no pool property.
+    #[doc(alias = "zpool_get_prop")]
+    pub fn property(&self, name: &str) -> Result<PropValue> {
+        let op = "get property";
+        let cname = CString::new(name)
+            .map_err(|_| Error::new(ErrorKind::InvalidProperty, op, name, "property name contains a NUL byte"))?;
+        let mut buf = [0 as c_char; BUF];
+        if name.starts_with("feature@") {
+            self.zfs.check(op, name, || {
+                // SAFETY: live pool handle; `buf` holds BUF bytes.
+                unsafe { sys::zpool_prop_get_feature(self.raw(), cname.as_ptr(), buf.as_mut_ptr(), BUF) }
+            })
+            .map_err(|e| e.with_kind(ErrorKind::InvalidProperty))?;
+            return Ok(PropValue { value: text(&buf), source: PropSource::Local });
+        }
+        // SAFETY: a NUL-terminated name; pure table lookup.
+        let prop = unsafe { sys::zpool_name_to_prop(cname.as_ptr()) };
+        if prop == sys::zpool_prop_t::ZPOOL_PROP_INVAL {
+            return Err(Error::new(ErrorKind::InvalidProperty, op, name, format!("invalid pool property '{name}'")));
+        }
+        let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
+        self.zfs.check(op, name, || {
+            // SAFETY: live pool handle; `buf` holds BUF bytes; `src` lives for the call.
+            unsafe { sys::zpool_get_prop(self.raw(), prop, buf.as_mut_ptr(), BUF, &mut src, sys::boolean_t::B_TRUE) }
+        })?;
+        Ok(PropValue { value: text(&buf), source: PropSource::from_raw(src, None) })
+    }
+
+    /// A numeric pool property (`size`, `free`, `guid`, `ashift`, ...).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for an unknown or non-numeric property.
+    pub fn property_u64(&self, name: &str) -> Result<u64> {
+        let v = self.property(name)?;
+        v.as_u64().ok_or_else(|| {
+            Error::new(ErrorKind::InvalidProperty, "get property", name, format!("value '{}' is not a number", v.value))
+        })
+    }
+
+    /// Sets a pool property, validated by libzfs as `zpool set` does.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for an unknown or read-only property or a bad value.
+    #[doc(alias = "zpool_set_prop")]
+    pub fn set_property(&self, name: &str, value: &str) -> Result<()> {
+        let op = "set property";
+        let bad = |what| Error::new(ErrorKind::InvalidProperty, op, name, format!("{what} contains a NUL byte"));
+        let cname = CString::new(name).map_err(|_| bad("name"))?;
+        let cvalue = CString::new(value).map_err(|_| bad("value"))?;
+        self.zfs
+            .check(op, self.name.as_str(), || {
+                // SAFETY: live pool handle; NUL-terminated strings.
+                unsafe { sys::zpool_set_prop(self.raw(), cname.as_ptr(), cvalue.as_ptr()) }
+            })
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidArgument | ErrorKind::Other => e.with_kind(ErrorKind::InvalidProperty),
+                _ => e,
+            })
+    }
+
+    /// The pool's GUID.
+    ///
+    /// # Errors
+    /// As [`Pool::property`].
+    pub fn guid(&self) -> Result<u64> {
+        self.property_u64("guid")
+    }
+
+    /// The pool's health as `zpool list` shows it: `ONLINE`, `DEGRADED`, `FAULTED`, ...
+    ///
+    /// # Errors
+    /// As [`Pool::property`].
+    pub fn health(&self) -> Result<String> {
+        Ok(self.property("health")?.value)
+    }
+}
+
+fn text(buf: &[c_char]) -> String {
+    // SAFETY: libzfs NUL-terminates what it writes into the buffer, which starts zeroed.
+    unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+}

@@ -1,0 +1,119 @@
+//! `zpool status`: the vdev tree with states and error counters.
+
+use std::ffi::CStr;
+use std::mem::offset_of;
+use std::ptr;
+
+use libzfs_sys as sys;
+
+use super::maintenance::ScanProgress;
+use super::Pool;
+use crate::nvlist::{NvListRef, NvValue};
+use crate::Result;
+
+/// One vdev in the tree, as a line of `zpool status` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VdevStatus {
+    /// `/tmp/vdev0`, `mirror-0`, or the pool's name for the root.
+    pub name: String,
+    /// `file`, `disk`, `mirror`, `raidz`, `root`, ...
+    pub kind: String,
+    /// `ONLINE`, `DEGRADED`, `FAULTED`, `OFFLINE`, `UNAVAIL`, `REMOVED`.
+    pub state: String,
+    /// Read errors.
+    pub read_errors: u64,
+    /// Write errors.
+    pub write_errors: u64,
+    /// Checksum errors.
+    pub checksum_errors: u64,
+    /// Whether this is a separate log device.
+    pub is_log: bool,
+    /// Children (for mirrors, raidz and the root).
+    pub children: Vec<VdevStatus>,
+}
+
+/// A pool's status: its vdevs, cache devices, spares and last scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The root of the vdev tree; its state is the pool's health.
+    pub root: VdevStatus,
+    /// L2ARC cache devices.
+    pub cache: Vec<VdevStatus>,
+    /// Hot spares.
+    pub spares: Vec<VdevStatus>,
+    /// The last or current scrub or resilver, if any ran.
+    pub scan: Option<ScanProgress>,
+}
+
+impl Pool<'_> {
+    /// The pool's current status, read fresh from the kernel.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the pool is gone.
+    pub fn status(&self) -> Result<PoolStatus> {
+        self.refresh()?;
+        let tree = self.vdev_tree()?;
+        let group = |key| tree.get_list_array(key).unwrap_or_default().into_iter().map(|v| vdev(v, None)).collect();
+        Ok(PoolStatus {
+            root: vdev(tree, Some(self.name.as_str())),
+            cache: group("l2cache"),
+            spares: group("spares"),
+            scan: ScanProgress::from_tree(tree),
+        })
+    }
+
+    /// The vdev tree from the pool's cached configuration (call `refresh` first for fresh
+    /// statistics).
+    pub(crate) fn vdev_tree(&self) -> Result<&NvListRef> {
+        // SAFETY: live pool handle; the config is owned by the handle and lives until the next
+        // refresh, which needs `&self` mutably... it does not, so the borrow is tied to `&self`
+        // and callers do not refresh while holding it.
+        let config = unsafe { sys::zpool_get_config(self.raw(), ptr::null_mut()) };
+        if config.is_null() {
+            return Err(self.zfs.last_error("read configuration of", self.name.as_str()));
+        }
+        // SAFETY: `config` is live for as long as the handle is not refreshed.
+        let config = unsafe { NvListRef::from_ptr(config) };
+        config.get_list("vdev_tree").ok_or_else(|| {
+            crate::Error::new(crate::ErrorKind::Other, "read configuration of", self.name.as_str(), "no vdev tree")
+        })
+    }
+}
+
+fn vdev(tree: &NvListRef, root_name: Option<&str>) -> VdevStatus {
+    let kind = tree.get_str("type").unwrap_or_default();
+    let name = match (root_name, tree.get_str("path")) {
+        (Some(n), _) => n.to_owned(),
+        (None, Some(path)) => path,
+        (None, None) => {
+            let base = match (&*kind, tree.get_u64("nparity")) {
+                ("raidz", Some(p)) => format!("raidz{p}"),
+                _ => kind.clone(),
+            };
+            format!("{base}-{}", tree.get_u64("id").unwrap_or(0))
+        }
+    };
+    let stats = match tree.get("vdev_stats") {
+        Some(NvValue::U64Array(v)) => v,
+        _ => Vec::new(),
+    };
+    let stat = |offset: usize| stats.get(offset / 8).copied().unwrap_or(0);
+    let (state, aux) = (stat(offset_of!(sys::vdev_stat_t, vs_state)), stat(offset_of!(sys::vdev_stat_t, vs_aux)));
+    // SAFETY: zpool_state_to_name returns a static string for any pair of values.
+    let state_name = unsafe { CStr::from_ptr(sys::zpool_state_to_name(sys::vdev_state_t(state as _), sys::vdev_aux_t(aux as _))) };
+    VdevStatus {
+        name,
+        kind,
+        state: state_name.to_string_lossy().into_owned(),
+        read_errors: stat(offset_of!(sys::vdev_stat_t, vs_read_errors)),
+        write_errors: stat(offset_of!(sys::vdev_stat_t, vs_write_errors)),
+        checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
+        is_log: tree.get_u64("is_log") == Some(1),
+        children: tree
+            .get_list_array("children")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| vdev(c, None))
+            .collect(),
+    }
+}

@@ -1,0 +1,66 @@
+//! Property values with their source, shared by pools and datasets.
+
+use std::fmt;
+
+use libzfs_sys as sys;
+
+/// Where a property's value comes from, as the SOURCE column of `zfs get` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PropSource {
+    /// Set on this object (`local`).
+    Local,
+    /// The built-in default (`default`).
+    Default,
+    /// Inherited from the named ancestor (`inherited from X`).
+    Inherited(String),
+    /// Set by `zfs receive` (`received`).
+    Received,
+    /// A temporary mount option (`temporary`).
+    Temporary,
+    /// Read-only statistics and values with no source (`-`).
+    None,
+}
+
+impl PropSource {
+    pub(crate) fn from_raw(src: sys::zprop_source_t, inherited_from: Option<String>) -> PropSource {
+        use sys::zprop_source_t as S;
+        match src {
+            S::ZPROP_SRC_LOCAL => PropSource::Local,
+            S::ZPROP_SRC_DEFAULT => PropSource::Default,
+            S::ZPROP_SRC_INHERITED => PropSource::Inherited(inherited_from.unwrap_or_default()),
+            S::ZPROP_SRC_RECEIVED => PropSource::Received,
+            S::ZPROP_SRC_TEMPORARY => PropSource::Temporary,
+            _ => PropSource::None,
+        }
+    }
+}
+
+impl fmt::Display for PropSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PropSource::Local => f.write_str("local"),
+            PropSource::Default => f.write_str("default"),
+            PropSource::Inherited(from) => write!(f, "inherited from {from}"),
+            PropSource::Received => f.write_str("received"),
+            PropSource::Temporary => f.write_str("temporary"),
+            PropSource::None => f.write_str("-"),
+        }
+    }
+}
+
+/// A property's value, as text the way the CLI prints it, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropValue {
+    /// The value. Numbers are exact (`1073741824`, not `1G`), like `zfs get -p`.
+    pub value: String,
+    /// Where it comes from.
+    pub source: PropSource,
+}
+
+impl PropValue {
+    /// The value as a number, for numeric properties.
+    pub fn as_u64(&self) -> Option<u64> {
+        self.value.parse().ok()
+    }
+}

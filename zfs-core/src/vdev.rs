@@ -1,0 +1,321 @@
+//! [`VdevSpec`]: the devices a pool is made of, checked in Rust and turned into the vdev tree
+//! (`nvroot`) that `zpool_create` takes.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::nvlist::{NvList, NvValue};
+use crate::{Error, ErrorKind, Result};
+
+/// The smallest device OpenZFS accepts (`SPA_MINDEVSIZE`).
+pub const MIN_DEVICE_SIZE: u64 = 64 << 20;
+
+/// One device: a file or a block device, by absolute path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaf {
+    path: PathBuf,
+    is_file: bool,
+}
+
+impl Leaf {
+    /// A file vdev: a regular file of at least 64 MiB (sparse is fine).
+    pub fn file(path: impl Into<PathBuf>) -> Leaf {
+        Leaf { path: path.into(), is_file: true }
+    }
+
+    /// A block device (or partition), used as it is: no partitioning, unlike `zpool create`
+    /// given a whole disk.
+    pub fn disk(path: impl Into<PathBuf>) -> Leaf {
+        Leaf { path: path.into(), is_file: false }
+    }
+
+    /// The device's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether this is a file vdev.
+    pub fn is_file(&self) -> bool {
+        self.is_file
+    }
+
+    fn to_nvlist(&self, is_log: bool) -> Result<NvList> {
+        let mut l = NvList::new();
+        l.insert_str("type", if self.is_file { "file" } else { "disk" })?;
+        l.insert_str("path", path_str(&self.path)?)?;
+        if !self.is_file {
+            l.insert_u64("whole_disk", 0)?;
+        }
+        l.insert_u64("is_log", is_log as u64)?;
+        Ok(l)
+    }
+}
+
+/// A top-level vdev: one device, a mirror, or a raidz group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TopLevel {
+    /// A single device (no redundancy).
+    Single(Leaf),
+    /// An n-way mirror (two devices or more).
+    Mirror(Vec<Leaf>),
+    /// raidz1, raidz2 or raidz3: `parity` + 1 devices or more.
+    Raidz {
+        /// 1, 2 or 3.
+        parity: u8,
+        /// The devices.
+        devices: Vec<Leaf>,
+    },
+}
+
+impl TopLevel {
+    fn leaves(&self) -> &[Leaf] {
+        match self {
+            TopLevel::Single(l) => std::slice::from_ref(l),
+            TopLevel::Mirror(d) | TopLevel::Raidz { devices: d, .. } => d,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |msg: String| Err(Error::new(ErrorKind::InvalidArgument, "use vdev", self.describe(), msg));
+        match self {
+            TopLevel::Single(_) => Ok(()),
+            TopLevel::Mirror(d) if d.len() < 2 => bad(format!("a mirror needs at least 2 devices, got {}", d.len())),
+            TopLevel::Raidz { parity, .. } if !(1..=3).contains(parity) => {
+                bad(format!("raidz parity must be 1, 2 or 3, got {parity}"))
+            }
+            TopLevel::Raidz { parity, devices } if devices.len() < usize::from(*parity) + 1 => bad(format!(
+                "raidz{parity} needs at least {} devices, got {}",
+                usize::from(*parity) + 1,
+                devices.len()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let paths: Vec<String> = self.leaves().iter().map(|l| l.path.display().to_string()).collect();
+        match self {
+            TopLevel::Single(_) => paths.join(" "),
+            TopLevel::Mirror(_) => format!("mirror {}", paths.join(" ")),
+            TopLevel::Raidz { parity, .. } => format!("raidz{parity} {}", paths.join(" ")),
+        }
+    }
+
+    fn to_nvlist(&self, is_log: bool, bias: Option<&str>) -> Result<NvList> {
+        let mut l = match self {
+            TopLevel::Single(leaf) => leaf.to_nvlist(is_log)?,
+            TopLevel::Mirror(devices) | TopLevel::Raidz { devices, .. } => {
+                let mut l = NvList::new();
+                let children = devices.iter().map(|d| d.to_nvlist(false)).collect::<Result<Vec<_>>>()?;
+                let refs: Vec<_> = children.iter().map(|c| &**c).collect();
+                if let TopLevel::Raidz { parity, .. } = self {
+                    l.insert_str("type", "raidz")?;
+                    l.insert_u64("nparity", u64::from(*parity))?;
+                } else {
+                    l.insert_str("type", "mirror")?;
+                }
+                l.insert_list_array("children", &refs)?;
+                l.insert_u64("is_log", is_log as u64)?;
+                l
+            }
+        };
+        if let Some(bias) = bias {
+            l.insert_str("alloc_bias", bias)?;
+        }
+        Ok(l)
+    }
+}
+
+/// The devices of a new pool, built up the way a `zpool create` command line reads.
+///
+/// ```
+/// use zfs_core::VdevSpec;
+/// let spec = VdevSpec::new()
+///     .mirror(["/var/tmp/a", "/var/tmp/b"])
+///     .log_file("/var/tmp/slog")
+///     .cache_file("/var/tmp/l2arc");
+/// assert_eq!(spec.to_string(), "mirror /var/tmp/a /var/tmp/b log /var/tmp/slog cache /var/tmp/l2arc");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VdevSpec {
+    data: Vec<TopLevel>,
+    special: Vec<TopLevel>,
+    log: Vec<TopLevel>,
+    cache: Vec<Leaf>,
+    spares: Vec<Leaf>,
+}
+
+impl VdevSpec {
+    /// No devices yet.
+    pub fn new() -> VdevSpec {
+        VdevSpec::default()
+    }
+
+    /// Adds a top-level data vdev.
+    pub fn vdev(mut self, vdev: TopLevel) -> VdevSpec {
+        self.data.push(vdev);
+        self
+    }
+
+    /// Adds one file as a top-level data vdev.
+    pub fn file(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.vdev(TopLevel::Single(Leaf::file(path)))
+    }
+
+    /// Adds one block device as a top-level data vdev.
+    pub fn disk(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.vdev(TopLevel::Single(Leaf::disk(path)))
+    }
+
+    /// Adds a mirror of files.
+    pub fn mirror<P: Into<PathBuf>>(self, files: impl IntoIterator<Item = P>) -> VdevSpec {
+        self.vdev(TopLevel::Mirror(files.into_iter().map(Leaf::file).collect()))
+    }
+
+    /// Adds a raidz group of files with `parity` 1, 2 or 3.
+    pub fn raidz<P: Into<PathBuf>>(self, parity: u8, files: impl IntoIterator<Item = P>) -> VdevSpec {
+        self.vdev(TopLevel::Raidz { parity, devices: files.into_iter().map(Leaf::file).collect() })
+    }
+
+    /// Adds a separate intent-log vdev (`log`).
+    pub fn log(mut self, vdev: TopLevel) -> VdevSpec {
+        self.log.push(vdev);
+        self
+    }
+
+    /// Adds one file as a log device.
+    pub fn log_file(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.log(TopLevel::Single(Leaf::file(path)))
+    }
+
+    /// Adds a special-allocation-class vdev (`special`), for metadata and small blocks.
+    pub fn special(mut self, vdev: TopLevel) -> VdevSpec {
+        self.special.push(vdev);
+        self
+    }
+
+    /// Adds an L2ARC cache device (`cache`).
+    pub fn cache(mut self, leaf: Leaf) -> VdevSpec {
+        self.cache.push(leaf);
+        self
+    }
+
+    /// Adds one file as a cache device.
+    pub fn cache_file(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.cache(Leaf::file(path))
+    }
+
+    /// Adds a hot spare (`spare`).
+    pub fn spare(mut self, leaf: Leaf) -> VdevSpec {
+        self.spares.push(leaf);
+        self
+    }
+
+    /// Every device, in order.
+    pub fn leaves(&self) -> impl Iterator<Item = &Leaf> {
+        let groups = self.data.iter().chain(&self.special).chain(&self.log);
+        groups.flat_map(|g| g.leaves()).chain(&self.cache).chain(&self.spares)
+    }
+
+    /// Checks the layout and every device, touching nothing: paths absolute and distinct,
+    /// groups of the right size, files present, regular and at least [`MIN_DEVICE_SIZE`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for the layout or a relative or repeated path,
+    /// [`ErrorKind::NotFound`] for a missing device, [`ErrorKind::DeviceTooSmall`] for a file
+    /// under 64 MiB.
+    pub fn validate(&self) -> Result<()> {
+        if self.data.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidArgument, "use vdevs", self.to_string(), "no data vdevs given"));
+        }
+        for group in self.data.iter().chain(&self.special).chain(&self.log) {
+            group.validate()?;
+        }
+        let mut seen = HashSet::new();
+        for leaf in self.leaves() {
+            let shown = leaf.path.display().to_string();
+            if !leaf.path.is_absolute() {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    "use vdev",
+                    shown,
+                    "device path must be absolute",
+                ));
+            }
+            if !seen.insert(&leaf.path) {
+                return Err(Error::new(ErrorKind::InvalidArgument, "use vdev", shown, "device is listed more than once"));
+            }
+            let meta = std::fs::metadata(&leaf.path).map_err(|e| {
+                Error::from_errno("use vdev", shown.clone(), e.raw_os_error().unwrap_or(libc::EIO))
+            })?;
+            if leaf.is_file {
+                if !meta.is_file() {
+                    return Err(Error::new(ErrorKind::InvalidArgument, "use vdev", shown, "not a regular file"));
+                }
+                if meta.len() < MIN_DEVICE_SIZE {
+                    return Err(Error::new(
+                        ErrorKind::DeviceTooSmall,
+                        "use vdev",
+                        shown,
+                        format!("device is {} bytes, smaller than the minimum of 64 MiB", meta.len()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The vdev tree `zpool_create` takes.
+    pub fn to_nvlist(&self) -> Result<NvList> {
+        let mut children = Vec::new();
+        for g in &self.data {
+            children.push(g.to_nvlist(false, None)?);
+        }
+        for g in &self.special {
+            children.push(g.to_nvlist(false, Some("special"))?);
+        }
+        for g in &self.log {
+            children.push(g.to_nvlist(true, None)?);
+        }
+        let mut root = NvList::new();
+        root.insert("type", &NvValue::from("root"))?;
+        let refs: Vec<_> = children.iter().map(|c| &**c).collect();
+        root.insert_list_array("children", &refs)?;
+        for (key, leaves) in [("l2cache", &self.cache), ("spares", &self.spares)] {
+            if !leaves.is_empty() {
+                let lists = leaves.iter().map(|l| l.to_nvlist(false)).collect::<Result<Vec<_>>>()?;
+                let refs: Vec<_> = lists.iter().map(|c| &**c).collect();
+                root.insert_list_array(key, &refs)?;
+            }
+        }
+        Ok(root)
+    }
+}
+
+impl std::fmt::Display for VdevSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut words: Vec<String> = self.data.iter().map(TopLevel::describe).collect();
+        for (word, groups) in [("special", &self.special), ("log", &self.log)] {
+            if !groups.is_empty() {
+                words.push(word.to_owned());
+                words.extend(groups.iter().map(TopLevel::describe));
+            }
+        }
+        for (word, leaves) in [("cache", &self.cache), ("spare", &self.spares)] {
+            if !leaves.is_empty() {
+                words.push(word.to_owned());
+                words.extend(leaves.iter().map(|l| l.path.display().to_string()));
+            }
+        }
+        f.write_str(&words.join(" "))
+    }
+}
+
+fn path_str(p: &Path) -> Result<&str> {
+    p.to_str().ok_or_else(|| {
+        Error::new(ErrorKind::InvalidArgument, "use vdev", p.display().to_string(), "path is not UTF-8")
+    })
+}
+
+#[cfg(test)]
+mod tests;
