@@ -97,8 +97,11 @@ fn main() {
 fn detect_header_features(include_paths: &[&PathBuf]) {
     // libzutil: `zpool_search_import(libpc_handle_t *, importargs_t *)` (newer) versus
     // `zpool_search_import(void *, importargs_t *, const pool_config_ops_t *)` (2.1).
-    const FEATURES: &[(&str, &str, &str)] =
-        &[("libpc_handle", "libzutil.h", "zpool_search_import(libpc_handle_t *")];
+    const FEATURES: &[(&str, &str, &str)] = &[(
+        "libpc_handle",
+        "libzutil.h",
+        "zpool_search_import(libpc_handle_t *",
+    )];
     for (feature, header, needle) in FEATURES {
         println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
         let found = include_paths.iter().any(|dir| {

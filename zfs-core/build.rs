@@ -16,7 +16,8 @@ fn main() {
         }
     }
     // Header features libzfs-sys found (see its build.rs).
-    for feature in ["libpc_handle"] {
+    const HEADER_FEATURES: &[&str] = &["libpc_handle"];
+    for feature in HEADER_FEATURES {
         println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
         let var = format!("DEP_ZFS_{}", feature.to_uppercase());
         println!("cargo:rerun-if-env-changed={var}");

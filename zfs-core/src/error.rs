@@ -90,12 +90,24 @@ impl Errno {
     pub fn description(self) -> String {
         use sys::zfs_errno_t as Z;
         let zfs = [
-            (Z::ZFS_ERR_CHECKPOINT_EXISTS, "pool already has a checkpoint"),
-            (Z::ZFS_ERR_DISCARDING_CHECKPOINT, "a checkpoint is being discarded"),
+            (
+                Z::ZFS_ERR_CHECKPOINT_EXISTS,
+                "pool already has a checkpoint",
+            ),
+            (
+                Z::ZFS_ERR_DISCARDING_CHECKPOINT,
+                "a checkpoint is being discarded",
+            ),
             (Z::ZFS_ERR_NO_CHECKPOINT, "pool has no checkpoint"),
-            (Z::ZFS_ERR_DEVRM_IN_PROGRESS, "a device removal is in progress"),
+            (
+                Z::ZFS_ERR_DEVRM_IN_PROGRESS,
+                "a device removal is in progress",
+            ),
             (Z::ZFS_ERR_VDEV_TOO_BIG, "device is too big"),
-            (Z::ZFS_ERR_IOC_CMD_UNAVAIL, "the kernel module does not support this operation"),
+            (
+                Z::ZFS_ERR_IOC_CMD_UNAVAIL,
+                "the kernel module does not support this operation",
+            ),
             (Z::ZFS_ERR_WRONG_PARENT, "parent is of the wrong type"),
         ];
         if let Some((_, text)) = zfs.iter().find(|(z, _)| z.0 as i32 == self.0) {

@@ -80,7 +80,10 @@ impl Zfs {
         }
         // SAFETY: the handle is live; printing is off by default, this makes it explicit.
         unsafe { sys::libzfs_print_on_error(raw.as_ptr(), sys::boolean_t::B_FALSE) };
-        Ok(Zfs { raw, _not_sync: PhantomData })
+        Ok(Zfs {
+            raw,
+            _not_sync: PhantomData,
+        })
     }
 
     /// The OpenZFS releases in play: built against, userland library, kernel module.
@@ -105,7 +108,12 @@ impl Zfs {
     }
 
     /// Runs a libzfs call that returns 0 on success, turning failure into this handle's error.
-    pub(crate) fn check(&self, operation: &'static str, object: &str, call: impl FnOnce() -> c_int) -> Result<()> {
+    pub(crate) fn check(
+        &self,
+        operation: &'static str,
+        object: &str,
+        call: impl FnOnce() -> c_int,
+    ) -> Result<()> {
         clear_errno();
         match call() {
             0 => Ok(()),

@@ -47,7 +47,8 @@ pub use error::{Errno, Error, ErrorKind, Result};
 pub use handle::Zfs;
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
 pub use pool::{
-    CreatePool, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress, ScanState, VdevStatus,
+    CreatePool, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress,
+    ScanState, VdevStatus,
 };
 pub use property::{PropSource, PropValue};
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};

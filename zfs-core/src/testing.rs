@@ -44,7 +44,12 @@ static COUNTER: AtomicUsize = AtomicUsize::new(0);
 impl FilePool {
     /// Options, starting from a 256 MiB vdev.
     pub fn builder() -> FilePoolBuilder {
-        FilePoolBuilder { prefix: "zfstest".into(), size: 256 << 20, pool_props: Vec::new(), fs_props: Vec::new() }
+        FilePoolBuilder {
+            prefix: "zfstest".into(),
+            size: 256 << 20,
+            pool_props: Vec::new(),
+            fs_props: Vec::new(),
+        }
     }
 
     /// A pool with the default options.
@@ -109,10 +114,21 @@ impl FilePoolBuilder {
     pub fn create(self) -> Result<FilePool> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = PoolName::new(format!("{}{}x{n}", self.prefix, std::process::id()))?;
-        let io = |e: std::io::Error| crate::Error::from_errno("create vdev file for", name.as_str(), e.raw_os_error().unwrap_or(libc::EIO));
-        let dir = tempfile::Builder::new().prefix("zfs-core-filepool").tempdir().map_err(io)?;
+        let io = |e: std::io::Error| {
+            crate::Error::from_errno(
+                "create vdev file for",
+                name.as_str(),
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("zfs-core-filepool")
+            .tempdir()
+            .map_err(io)?;
         let vdev = dir.path().join("vdev0");
-        std::fs::File::create(&vdev).and_then(|f| f.set_len(self.size)).map_err(io)?;
+        std::fs::File::create(&vdev)
+            .and_then(|f| f.set_len(self.size))
+            .map_err(io)?;
         let mut opts = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev));
         if !self.pool_props.iter().any(|(k, _)| k == "cachefile") {
             opts = opts.pool_property("cachefile", "none");

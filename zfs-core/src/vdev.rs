@@ -20,13 +20,19 @@ pub struct Leaf {
 impl Leaf {
     /// A file vdev: a regular file of at least 64 MiB (sparse is fine).
     pub fn file(path: impl Into<PathBuf>) -> Leaf {
-        Leaf { path: path.into(), is_file: true }
+        Leaf {
+            path: path.into(),
+            is_file: true,
+        }
     }
 
     /// A block device (or partition), used as it is: no partitioning, unlike `zpool create`
     /// given a whole disk.
     pub fn disk(path: impl Into<PathBuf>) -> Leaf {
-        Leaf { path: path.into(), is_file: false }
+        Leaf {
+            path: path.into(),
+            is_file: false,
+        }
     }
 
     /// The device's path.
@@ -76,24 +82,40 @@ impl TopLevel {
     }
 
     fn validate(&self) -> Result<()> {
-        let bad = |msg: String| Err(Error::new(ErrorKind::InvalidArgument, "use vdev", self.describe(), msg));
+        let bad = |msg: String| {
+            Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "use vdev",
+                self.describe(),
+                msg,
+            ))
+        };
         match self {
             TopLevel::Single(_) => Ok(()),
-            TopLevel::Mirror(d) if d.len() < 2 => bad(format!("a mirror needs at least 2 devices, got {}", d.len())),
+            TopLevel::Mirror(d) if d.len() < 2 => bad(format!(
+                "a mirror needs at least 2 devices, got {}",
+                d.len()
+            )),
             TopLevel::Raidz { parity, .. } if !(1..=3).contains(parity) => {
                 bad(format!("raidz parity must be 1, 2 or 3, got {parity}"))
             }
-            TopLevel::Raidz { parity, devices } if devices.len() < usize::from(*parity) + 1 => bad(format!(
-                "raidz{parity} needs at least {} devices, got {}",
-                usize::from(*parity) + 1,
-                devices.len()
-            )),
+            TopLevel::Raidz { parity, devices } if devices.len() < usize::from(*parity) + 1 => {
+                bad(format!(
+                    "raidz{parity} needs at least {} devices, got {}",
+                    usize::from(*parity) + 1,
+                    devices.len()
+                ))
+            }
             _ => Ok(()),
         }
     }
 
     fn describe(&self) -> String {
-        let paths: Vec<String> = self.leaves().iter().map(|l| l.path.display().to_string()).collect();
+        let paths: Vec<String> = self
+            .leaves()
+            .iter()
+            .map(|l| l.path.display().to_string())
+            .collect();
         match self {
             TopLevel::Single(_) => paths.join(" "),
             TopLevel::Mirror(_) => format!("mirror {}", paths.join(" ")),
@@ -106,7 +128,10 @@ impl TopLevel {
             TopLevel::Single(leaf) => leaf.to_nvlist(is_log)?,
             TopLevel::Mirror(devices) | TopLevel::Raidz { devices, .. } => {
                 let mut l = NvList::new();
-                let children = devices.iter().map(|d| d.to_nvlist(false)).collect::<Result<Vec<_>>>()?;
+                let children = devices
+                    .iter()
+                    .map(|d| d.to_nvlist(false))
+                    .collect::<Result<Vec<_>>>()?;
                 let refs: Vec<_> = children.iter().map(|c| &**c).collect();
                 if let TopLevel::Raidz { parity, .. } = self {
                     l.insert_str("type", "raidz")?;
@@ -169,12 +194,21 @@ impl VdevSpec {
 
     /// Adds a mirror of files.
     pub fn mirror<P: Into<PathBuf>>(self, files: impl IntoIterator<Item = P>) -> VdevSpec {
-        self.vdev(TopLevel::Mirror(files.into_iter().map(Leaf::file).collect()))
+        self.vdev(TopLevel::Mirror(
+            files.into_iter().map(Leaf::file).collect(),
+        ))
     }
 
     /// Adds a raidz group of files with `parity` 1, 2 or 3.
-    pub fn raidz<P: Into<PathBuf>>(self, parity: u8, files: impl IntoIterator<Item = P>) -> VdevSpec {
-        self.vdev(TopLevel::Raidz { parity, devices: files.into_iter().map(Leaf::file).collect() })
+    pub fn raidz<P: Into<PathBuf>>(
+        self,
+        parity: u8,
+        files: impl IntoIterator<Item = P>,
+    ) -> VdevSpec {
+        self.vdev(TopLevel::Raidz {
+            parity,
+            devices: files.into_iter().map(Leaf::file).collect(),
+        })
     }
 
     /// Adds a separate intent-log vdev (`log`).
@@ -214,7 +248,10 @@ impl VdevSpec {
     /// Every device, in order.
     pub fn leaves(&self) -> impl Iterator<Item = &Leaf> {
         let groups = self.data.iter().chain(&self.special).chain(&self.log);
-        groups.flat_map(|g| g.leaves()).chain(&self.cache).chain(&self.spares)
+        groups
+            .flat_map(|g| g.leaves())
+            .chain(&self.cache)
+            .chain(&self.spares)
     }
 
     /// Checks the layout and every device, touching nothing: paths absolute and distinct,
@@ -226,7 +263,12 @@ impl VdevSpec {
     /// under 64 MiB.
     pub fn validate(&self) -> Result<()> {
         if self.data.is_empty() {
-            return Err(Error::new(ErrorKind::InvalidArgument, "use vdevs", self.to_string(), "no data vdevs given"));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "use vdevs",
+                self.to_string(),
+                "no data vdevs given",
+            ));
         }
         for group in self.data.iter().chain(&self.special).chain(&self.log) {
             group.validate()?;
@@ -243,21 +285,38 @@ impl VdevSpec {
                 ));
             }
             if !seen.insert(&leaf.path) {
-                return Err(Error::new(ErrorKind::InvalidArgument, "use vdev", shown, "device is listed more than once"));
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    "use vdev",
+                    shown,
+                    "device is listed more than once",
+                ));
             }
             let meta = std::fs::metadata(&leaf.path).map_err(|e| {
-                Error::from_errno("use vdev", shown.clone(), e.raw_os_error().unwrap_or(libc::EIO))
+                Error::from_errno(
+                    "use vdev",
+                    shown.clone(),
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                )
             })?;
             if leaf.is_file {
                 if !meta.is_file() {
-                    return Err(Error::new(ErrorKind::InvalidArgument, "use vdev", shown, "not a regular file"));
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        "use vdev",
+                        shown,
+                        "not a regular file",
+                    ));
                 }
                 if meta.len() < MIN_DEVICE_SIZE {
                     return Err(Error::new(
                         ErrorKind::DeviceTooSmall,
                         "use vdev",
                         shown,
-                        format!("device is {} bytes, smaller than the minimum of 64 MiB", meta.len()),
+                        format!(
+                            "device is {} bytes, smaller than the minimum of 64 MiB",
+                            meta.len()
+                        ),
                     ));
                 }
             }
@@ -283,7 +342,10 @@ impl VdevSpec {
         root.insert_list_array("children", &refs)?;
         for (key, leaves) in [("l2cache", &self.cache), ("spares", &self.spares)] {
             if !leaves.is_empty() {
-                let lists = leaves.iter().map(|l| l.to_nvlist(false)).collect::<Result<Vec<_>>>()?;
+                let lists = leaves
+                    .iter()
+                    .map(|l| l.to_nvlist(false))
+                    .collect::<Result<Vec<_>>>()?;
                 let refs: Vec<_> = lists.iter().map(|c| &**c).collect();
                 root.insert_list_array(key, &refs)?;
             }
@@ -313,7 +375,12 @@ impl std::fmt::Display for VdevSpec {
 
 fn path_str(p: &Path) -> Result<&str> {
     p.to_str().ok_or_else(|| {
-        Error::new(ErrorKind::InvalidArgument, "use vdev", p.display().to_string(), "path is not UTF-8")
+        Error::new(
+            ErrorKind::InvalidArgument,
+            "use vdev",
+            p.display().to_string(),
+            "path is not UTF-8",
+        )
     })
 }
 

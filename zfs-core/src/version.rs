@@ -37,7 +37,9 @@ impl Versions {
     /// # Errors
     /// [`ErrorKind::VersionMismatch`], naming both releases.
     pub fn check(&self) -> Result<()> {
-        let Some(kernel) = &self.kernel else { return Ok(()) };
+        let Some(kernel) = &self.kernel else {
+            return Ok(());
+        };
         if major_minor(kernel) != major_minor(&self.built_for) {
             return Err(Error::new(
                 ErrorKind::VersionMismatch,
@@ -69,7 +71,9 @@ impl fmt::Display for Versions {
 
 /// "2.3.2-2~bpo12+2" -> Some((2, 3)); "zfs-2.1.5" -> Some((2, 1)).
 pub(crate) fn major_minor(v: &str) -> Option<(u32, u32)> {
-    let mut nums = v.split(|c: char| !c.is_ascii_digit()).filter(|s| !s.is_empty());
+    let mut nums = v
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty());
     Some((nums.next()?.parse().ok()?, nums.next()?.parse().ok()?))
 }
 
@@ -78,7 +82,11 @@ mod tests {
     use super::*;
 
     fn v(built: &str, kernel: Option<&str>) -> Versions {
-        Versions { built_for: built.into(), userland: built.into(), kernel: kernel.map(Into::into) }
+        Versions {
+            built_for: built.into(),
+            userland: built.into(),
+            kernel: kernel.map(Into::into),
+        }
     }
 
     #[test]

@@ -34,6 +34,13 @@ fn stricter_on(name: &str, rule: &NameRule) -> bool {
     if name.contains('%') || stricter_pool_rule(rule) || matches!(rule, NameRule::PoolNoLetter) {
         return true;
     }
+    // `.`/`..` right before `@` or `#`: libzfs's check misses them.
+    if let NameRule::SelfReference { position } | NameRule::ParentReference { position } = rule {
+        let rest = &name[*position..].trim_start_matches('.');
+        if rest.starts_with(['@', '#']) {
+            return true;
+        }
+    }
     // The first component of a dataset name must be a valid pool name for us.
     let pool = name.split(['/', '@', '#']).next().unwrap_or("");
     PoolName::new(pool).is_err()
@@ -104,6 +111,8 @@ fn edge_cases_agree_with_libzfs() {
         "tank@a@b".into(),
         "tank@a#b".into(),
         "tank@a/b".into(),
+        "a/.@s".into(),
+        "a/..#b".into(),
         "tank/a b:c.d-e_f".into(),
         "tank/a%b".into(),
         "mirror".into(),

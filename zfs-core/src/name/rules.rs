@@ -11,6 +11,8 @@
 //!   `cache`, `special` and `dedup`, are refused: `zpool create` refuses the first group, and
 //!   the others are vdev-class words that make `zpool` command lines ambiguous.
 //! - The first component of a dataset name must be a valid pool name.
+//! - `.` and `..` are refused in every component. libzfs's check lets them through right
+//!   before `@` or `#` (`tank/.@snap`), but the dataset `tank/.` can never exist.
 
 use std::fmt;
 

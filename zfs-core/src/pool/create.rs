@@ -126,7 +126,10 @@ impl Zfs {
                         ErrorKind::Busy,
                         op,
                         name,
-                        format!("{} is part of {state} pool '{pool}' (use force to override)", leaf.path().display()),
+                        format!(
+                            "{} is part of {state} pool '{pool}' (use force to override)",
+                            leaf.path().display()
+                        ),
                     ));
                 }
             }
@@ -162,7 +165,13 @@ impl Zfs {
             // SAFETY: live handle; every list is live for the call and libzfs copies what it
             // keeps.
             unsafe {
-                sys::zpool_create(self.raw(), cname.as_ptr(), nvroot.as_ptr(), props.as_ptr(), fsprops.as_ptr())
+                sys::zpool_create(
+                    self.raw(),
+                    cname.as_ptr(),
+                    nvroot.as_ptr(),
+                    props.as_ptr(),
+                    fsprops.as_ptr(),
+                )
             }
         })?;
         self.pool(&opts.name)
@@ -175,24 +184,40 @@ impl Zfs {
     /// cannot be unmounted.
     #[doc(alias = "zpool_destroy")]
     pub fn destroy_pool(&self, name: &PoolName) -> Result<()> {
-        self.pool(name).map_err(|e| e.with_operation("destroy pool"))?.destroy()
+        self.pool(name)
+            .map_err(|e| e.with_operation("destroy pool"))?
+            .destroy()
     }
 
     /// If `path` holds a ZFS label, the pool it belongs to and that pool's state.
     fn label_on(&self, path: &std::path::Path) -> Result<Option<(String, &'static str)>> {
         let file = std::fs::File::open(path).map_err(|e| {
-            Error::from_errno("read label of", path.display().to_string(), e.raw_os_error().unwrap_or(libc::EIO))
+            Error::from_errno(
+                "read label of",
+                path.display().to_string(),
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )
         })?;
         let mut state = sys::pool_state_t::POOL_STATE_ACTIVE;
         let mut pool: *mut c_char = ptr::null_mut();
         let mut in_use = sys::boolean_t::B_FALSE;
         // SAFETY: live handle and open descriptor; the out-parameters live for the call.
-        let rc = unsafe { sys::zpool_in_use(self.raw(), file.as_raw_fd(), &mut state, &mut pool, &mut in_use) };
+        let rc = unsafe {
+            sys::zpool_in_use(
+                self.raw(),
+                file.as_raw_fd(),
+                &mut state,
+                &mut pool,
+                &mut in_use,
+            )
+        };
         if rc != 0 || in_use == sys::boolean_t::B_FALSE || pool.is_null() {
             return Ok(None);
         }
         // SAFETY: zpool_in_use returned a malloc'd name, which we copy and free once.
-        let name = unsafe { CStr::from_ptr(pool) }.to_string_lossy().into_owned();
+        let name = unsafe { CStr::from_ptr(pool) }
+            .to_string_lossy()
+            .into_owned();
         // SAFETY: as above.
         unsafe { libc::free(pool.cast()) };
         let state = match state {
@@ -233,7 +258,10 @@ fn supported_features() -> Vec<String> {
     table
         .iter()
         .filter(|f| f.fi_zfs_mod_supported != sys::boolean_t::B_FALSE && !f.fi_uname.is_null())
-        // SAFETY: fi_uname is a static NUL-terminated string.
-        .map(|f| unsafe { CStr::from_ptr(f.fi_uname) }.to_string_lossy().into_owned())
+        .map(|f| {
+            // SAFETY: fi_uname is a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(f.fi_uname) };
+            name.to_string_lossy().into_owned()
+        })
         .collect()
 }

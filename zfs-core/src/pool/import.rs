@@ -95,18 +95,37 @@ impl Zfs {
         let op = "import pool";
         let target = opts.new_name.as_ref().unwrap_or(name);
         if self.pool_exists(target) {
-            return Err(Error::new(ErrorKind::AlreadyExists, op, target.as_str(), "a pool with that name is already imported"));
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                op,
+                target.as_str(),
+                "a pool with that name is already imported",
+            ));
         }
         let mut found = self.search(opts, Some(name))?;
         let candidate = match found.len() {
             0 => {
                 let dirs: Vec<_> = opts.dirs.iter().map(|d| d.display().to_string()).collect();
-                let place = if dirs.is_empty() { "the default device directories".to_owned() } else { dirs.join(", ") };
-                return Err(Error::new(ErrorKind::NotFound, op, name.as_str(), format!("no exported pool of that name in {place}")));
+                let place = if dirs.is_empty() {
+                    "the default device directories".to_owned()
+                } else {
+                    dirs.join(", ")
+                };
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    op,
+                    name.as_str(),
+                    format!("no exported pool of that name in {place}"),
+                ));
             }
             1 => found.remove(0),
             n => {
-                return Err(Error::new(ErrorKind::InvalidArgument, op, name.as_str(), format!("{n} exported pools have that name")));
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    name.as_str(),
+                    format!("{n} exported pools have that name"),
+                ));
             }
         };
         let mut props = NvList::new();
@@ -114,17 +133,39 @@ impl Zfs {
             props.insert_str("readonly", "on")?;
         }
         if let Some(root) = &opts.altroot {
-            let root = root.to_str().ok_or_else(|| Error::new(ErrorKind::InvalidArgument, op, name.as_str(), "altroot is not UTF-8"))?;
+            let root = root.to_str().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    name.as_str(),
+                    "altroot is not UTF-8",
+                )
+            })?;
             props.insert_str("altroot", root)?;
             props.insert_str("cachefile", "none")?;
         }
-        let flags = if opts.force { sys::ZFS_IMPORT_ANY_HOST } else { sys::ZFS_IMPORT_NORMAL } as c_int;
-        let new_name = opts.new_name.as_ref().map(|n| CString::new(n.as_str()).expect("no NUL"));
+        let flags = if opts.force {
+            sys::ZFS_IMPORT_ANY_HOST
+        } else {
+            sys::ZFS_IMPORT_NORMAL
+        } as c_int;
+        let new_name = opts
+            .new_name
+            .as_ref()
+            .map(|n| CString::new(n.as_str()).expect("no NUL"));
         let new_ptr = new_name.as_ref().map_or(ptr::null(), |c| c.as_ptr());
         self.check(op, name.as_str(), || {
             // SAFETY: live handle; config and props are live lists; new_ptr is NULL or a
             // NUL-terminated name.
-            unsafe { sys::zpool_import_props(self.raw(), candidate.config.as_ptr(), new_ptr, props.as_ptr(), flags) }
+            unsafe {
+                sys::zpool_import_props(
+                    self.raw(),
+                    candidate.config.as_ptr(),
+                    new_ptr,
+                    props.as_ptr(),
+                    flags,
+                )
+            }
         })?;
         self.pool(target)
     }
@@ -132,7 +173,12 @@ impl Zfs {
     fn search(&self, opts: &ImportOptions, name: Option<&PoolName>) -> Result<Vec<ImportablePool>> {
         for dir in &opts.dirs {
             if !dir.is_dir() {
-                return Err(Error::new(ErrorKind::NotFound, "search for pools in", dir.display().to_string(), "no such directory"));
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    "search for pools in",
+                    dir.display().to_string(),
+                    "no such directory",
+                ));
             }
         }
         let dirs: Vec<CString> = opts
@@ -158,7 +204,9 @@ impl Zfs {
         let pools = unsafe { NvList::from_raw(raw) };
         let mut out = Vec::new();
         for pair in pools.iter() {
-            let Some(config) = pair.as_list() else { continue };
+            let Some(config) = pair.as_list() else {
+                continue;
+            };
             out.push(importable(config));
         }
         Ok(out)
@@ -180,7 +228,13 @@ impl Zfs {
     fn search_import(&self, args: &mut sys::importargs_t) -> *mut sys::nvlist_t {
         // SAFETY: live handle, args live for the call, the ops table is libzfs's own; the
         // result is a list we own or NULL.
-        unsafe { sys::zpool_search_import(self.raw().cast(), args, std::ptr::addr_of!(sys::libzfs_config_ops)) }
+        unsafe {
+            sys::zpool_search_import(
+                self.raw().cast(),
+                args,
+                std::ptr::addr_of!(sys::libzfs_config_ops),
+            )
+        }
     }
 }
 
@@ -201,7 +255,11 @@ impl Pool<'_> {
     #[doc(alias = "zpool_export")]
     pub fn export(self, force: bool) -> Result<()> {
         let name = self.name.to_string();
-        let force_c = if force { sys::boolean_t::B_TRUE } else { sys::boolean_t::B_FALSE };
+        let force_c = if force {
+            sys::boolean_t::B_TRUE
+        } else {
+            sys::boolean_t::B_FALSE
+        };
         self.zfs.check("export pool", &name, || {
             // SAFETY: live pool handle.
             unsafe { sys::zpool_disable_datasets(self.raw(), force_c) }

@@ -46,15 +46,18 @@ pub struct ScanProgress {
 
 impl ScanProgress {
     pub(crate) fn from_tree(tree: &NvListRef) -> Option<ScanProgress> {
-        let Some(NvValue::U64Array(s)) = tree.get("scan_stats") else { return None };
+        let Some(NvValue::U64Array(s)) = tree.get("scan_stats") else {
+            return None;
+        };
         let at = |offset: usize| s.get(offset / 8).copied().unwrap_or(0);
         let func = at(offset_of!(sys::pool_scan_stat_t, pss_func));
-        let state = match sys::dsl_scan_state_t(at(offset_of!(sys::pool_scan_stat_t, pss_state)) as _) {
-            sys::dsl_scan_state_t::DSS_SCANNING => ScanState::Scanning,
-            sys::dsl_scan_state_t::DSS_FINISHED => ScanState::Finished,
-            sys::dsl_scan_state_t::DSS_CANCELED => ScanState::Canceled,
-            _ => ScanState::None,
-        };
+        let state =
+            match sys::dsl_scan_state_t(at(offset_of!(sys::pool_scan_stat_t, pss_state)) as _) {
+                sys::dsl_scan_state_t::DSS_SCANNING => ScanState::Scanning,
+                sys::dsl_scan_state_t::DSS_FINISHED => ScanState::Finished,
+                sys::dsl_scan_state_t::DSS_CANCELED => ScanState::Canceled,
+                _ => ScanState::None,
+            };
         Some(ScanProgress {
             is_resilver: func == u64::from(sys::pool_scan_func_t::POOL_SCAN_RESILVER.0),
             state,
@@ -68,7 +71,12 @@ impl ScanProgress {
 }
 
 impl Pool<'_> {
-    fn scan(&self, op: &'static str, func: sys::pool_scan_func_t, cmd: sys::pool_scrub_cmd_t) -> Result<()> {
+    fn scan(
+        &self,
+        op: &'static str,
+        func: sys::pool_scan_func_t,
+        cmd: sys::pool_scrub_cmd_t,
+    ) -> Result<()> {
         self.zfs.check(op, self.name.as_str(), || {
             // SAFETY: live pool handle; plain enum arguments.
             unsafe { sys::zpool_scan(self.raw(), func, cmd) }
@@ -81,7 +89,11 @@ impl Pool<'_> {
     /// [`ErrorKind::Busy`] if a scrub is already running.
     #[doc(alias = "zpool_scan")]
     pub fn scrub_start(&self) -> Result<()> {
-        self.scan("scrub", sys::pool_scan_func_t::POOL_SCAN_SCRUB, sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL)
+        self.scan(
+            "scrub",
+            sys::pool_scan_func_t::POOL_SCAN_SCRUB,
+            sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL,
+        )
     }
 
     /// Pauses a running scrub (`zpool scrub -p`).
@@ -89,8 +101,12 @@ impl Pool<'_> {
     /// # Errors
     /// [`ErrorKind::NotFound`] if no scrub is running.
     pub fn scrub_pause(&self) -> Result<()> {
-        self.scan("pause scrub", sys::pool_scan_func_t::POOL_SCAN_SCRUB, sys::pool_scrub_cmd_t::POOL_SCRUB_PAUSE)
-            .map_err(no_scrub)
+        self.scan(
+            "pause scrub",
+            sys::pool_scan_func_t::POOL_SCAN_SCRUB,
+            sys::pool_scrub_cmd_t::POOL_SCRUB_PAUSE,
+        )
+        .map_err(no_scrub)
     }
 
     /// Cancels a running scrub (`zpool scrub -s`).
@@ -98,8 +114,12 @@ impl Pool<'_> {
     /// # Errors
     /// [`ErrorKind::NotFound`] if no scrub is running.
     pub fn scrub_stop(&self) -> Result<()> {
-        self.scan("cancel scrub", sys::pool_scan_func_t::POOL_SCAN_NONE, sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL)
-            .map_err(no_scrub)
+        self.scan(
+            "cancel scrub",
+            sys::pool_scan_func_t::POOL_SCAN_NONE,
+            sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL,
+        )
+        .map_err(no_scrub)
     }
 
     /// The last or current scrub or resilver, `None` if none ever ran.
@@ -117,11 +137,18 @@ impl Pool<'_> {
     /// [`ErrorKind::NotFound`] if the pool is gone.
     #[doc(alias = "lzc_sync")]
     pub fn sync(&self) -> Result<()> {
+        self.sync_txg(false)
+    }
+
+    /// `force` also rewrites the vdev labels, which is when a new GUID becomes visible.
+    fn sync_txg(&self, force: bool) -> Result<()> {
         let mut args = NvList::new();
-        args.insert_bool("force", false)?;
+        args.insert_bool("force", force)?;
         let name = CString::new(self.name.as_str()).expect("no NUL");
         // SAFETY: NUL-terminated name, live list; no output list is requested.
-        lzc("sync pool", self.name.as_str(), unsafe { sys::lzc_sync(name.as_ptr(), args.as_ptr(), ptr::null_mut()) })
+        lzc("sync pool", self.name.as_str(), unsafe {
+            sys::lzc_sync(name.as_ptr(), args.as_ptr(), ptr::null_mut())
+        })
     }
 
     /// Takes a pool checkpoint (`zpool checkpoint`).
@@ -132,7 +159,9 @@ impl Pool<'_> {
     pub fn checkpoint(&self) -> Result<()> {
         let name = CString::new(self.name.as_str()).expect("no NUL");
         // SAFETY: NUL-terminated name.
-        lzc("checkpoint pool", self.name.as_str(), unsafe { sys::lzc_pool_checkpoint(name.as_ptr()) })
+        lzc("checkpoint pool", self.name.as_str(), unsafe {
+            sys::lzc_pool_checkpoint(name.as_ptr())
+        })
     }
 
     /// Discards the pool's checkpoint (`zpool checkpoint -d`).
@@ -143,10 +172,12 @@ impl Pool<'_> {
     pub fn discard_checkpoint(&self) -> Result<()> {
         let name = CString::new(self.name.as_str()).expect("no NUL");
         // SAFETY: NUL-terminated name.
-        lzc("discard checkpoint of", self.name.as_str(), unsafe { sys::lzc_pool_checkpoint_discard(name.as_ptr()) })
+        lzc("discard checkpoint of", self.name.as_str(), unsafe {
+            sys::lzc_pool_checkpoint_discard(name.as_ptr())
+        })
     }
 
-    /// Gives the pool a new random GUID (`zpool reguid`).
+    /// Gives the pool a new random GUID (`zpool reguid`), and waits until it is on disk.
     ///
     /// # Errors
     /// Whatever libzfs reports.
@@ -155,7 +186,11 @@ impl Pool<'_> {
         self.zfs.check("reguid", self.name.as_str(), || {
             // SAFETY: live pool handle.
             unsafe { sys::zpool_reguid(self.raw()) }
-        })
+        })?;
+        // The kernel reports the last *synced* GUID: sync, then re-read, so the new GUID is
+        // what callers see from now on.
+        self.sync_txg(true)?;
+        self.refresh()
     }
 }
 

@@ -94,8 +94,17 @@ impl Zfs {
         // recorded in the handle).
         let raw = unsafe { sys::zpool_open_canfail(self.raw(), c.as_ptr()) };
         match NonNull::new(raw) {
-            Some(raw) => Ok(Pool { zfs: self, raw, name: name.clone() }),
-            None => Err(Error::new(ErrorKind::NotFound, "open pool", name.as_str(), "no such pool")),
+            Some(raw) => Ok(Pool {
+                zfs: self,
+                raw,
+                name: name.clone(),
+            }),
+            None => Err(Error::new(
+                ErrorKind::NotFound,
+                "open pool",
+                name.as_str(),
+                "no such pool",
+            )),
         }
     }
 
@@ -120,7 +129,9 @@ impl Zfs {
             let result = catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: libzfs hands us a live pool handle; the name lives as long as it.
                 let name = unsafe { CStr::from_ptr(sys::zpool_get_name(zhp)) };
-                state.names.push(PoolName::trusted(name.to_string_lossy().into_owned()));
+                state
+                    .names
+                    .push(PoolName::trusted(name.to_string_lossy().into_owned()));
             }));
             // SAFETY: the callback owns the handle it is given and must close it.
             unsafe { sys::zpool_close(zhp) };
@@ -132,7 +143,10 @@ impl Zfs {
                 }
             }
         }
-        let mut state = State { names: Vec::new(), panic: None };
+        let mut state = State {
+            names: Vec::new(),
+            panic: None,
+        };
         let data: *mut State = &mut state;
         // SAFETY: `each` matches zpool_iter_f and never unwinds into C; `data` outlives the call.
         let rc = unsafe { sys::zpool_iter(self.raw(), Some(each), data.cast()) };
@@ -168,7 +182,9 @@ impl<'z> Pool<'z> {
         PoolState::from_raw(unsafe { sys::zpool_get_state(self.raw()) } as i32)
     }
 
-    /// Re-reads the pool's configuration and statistics from the kernel.
+    /// Re-reads the pool's configuration, statistics and properties from the kernel. Values
+    /// read through a `Pool` are as of its opening, its last refresh, or the last change made
+    /// through it.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere).
@@ -179,7 +195,12 @@ impl<'z> Pool<'z> {
             unsafe { sys::zpool_refresh_stats(self.raw(), &mut missing) }
         })?;
         if missing != sys::boolean_t::B_FALSE {
-            return Err(Error::new(ErrorKind::NotFound, "refresh pool", self.name.as_str(), "pool is no longer imported"));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                "refresh pool",
+                self.name.as_str(),
+                "pool is no longer imported",
+            ));
         }
         Ok(())
     }

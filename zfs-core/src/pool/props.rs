@@ -19,28 +19,62 @@ impl Pool<'_> {
     #[doc(alias = "zpool_get_prop")]
     pub fn property(&self, name: &str) -> Result<PropValue> {
         let op = "get property";
-        let cname = CString::new(name)
-            .map_err(|_| Error::new(ErrorKind::InvalidProperty, op, name, "property name contains a NUL byte"))?;
+        let cname = CString::new(name).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidProperty,
+                op,
+                name,
+                "property name contains a NUL byte",
+            )
+        })?;
         let mut buf = [0 as c_char; BUF];
         if name.starts_with("feature@") {
-            self.zfs.check(op, name, || {
-                // SAFETY: live pool handle; `buf` holds BUF bytes.
-                unsafe { sys::zpool_prop_get_feature(self.raw(), cname.as_ptr(), buf.as_mut_ptr(), BUF) }
-            })
-            .map_err(|e| e.with_kind(ErrorKind::InvalidProperty))?;
-            return Ok(PropValue { value: text(&buf), source: PropSource::Local });
+            self.zfs
+                .check(op, name, || {
+                    // SAFETY: live pool handle; `buf` holds BUF bytes.
+                    unsafe {
+                        sys::zpool_prop_get_feature(
+                            self.raw(),
+                            cname.as_ptr(),
+                            buf.as_mut_ptr(),
+                            BUF,
+                        )
+                    }
+                })
+                .map_err(|e| e.with_kind(ErrorKind::InvalidProperty))?;
+            return Ok(PropValue {
+                value: text(&buf),
+                source: PropSource::Local,
+            });
         }
         // SAFETY: a NUL-terminated name; pure table lookup.
         let prop = unsafe { sys::zpool_name_to_prop(cname.as_ptr()) };
         if prop == sys::zpool_prop_t::ZPOOL_PROP_INVAL {
-            return Err(Error::new(ErrorKind::InvalidProperty, op, name, format!("invalid pool property '{name}'")));
+            return Err(Error::new(
+                ErrorKind::InvalidProperty,
+                op,
+                name,
+                format!("invalid pool property '{name}'"),
+            ));
         }
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
         self.zfs.check(op, name, || {
             // SAFETY: live pool handle; `buf` holds BUF bytes; `src` lives for the call.
-            unsafe { sys::zpool_get_prop(self.raw(), prop, buf.as_mut_ptr(), BUF, &mut src, sys::boolean_t::B_TRUE) }
+            unsafe {
+                sys::zpool_get_prop(
+                    self.raw(),
+                    prop,
+                    buf.as_mut_ptr(),
+                    BUF,
+                    &mut src,
+                    sys::boolean_t::B_TRUE,
+                )
+            }
         })?;
-        Ok(PropValue { value: text(&buf), source: PropSource::from_raw(src, None) })
+        Ok(PropValue {
+            value: text(&buf),
+            source: PropSource::from_raw(src, None),
+        })
     }
 
     /// A numeric pool property (`size`, `free`, `guid`, `ashift`, ...).
@@ -50,7 +84,12 @@ impl Pool<'_> {
     pub fn property_u64(&self, name: &str) -> Result<u64> {
         let v = self.property(name)?;
         v.as_u64().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidProperty, "get property", name, format!("value '{}' is not a number", v.value))
+            Error::new(
+                ErrorKind::InvalidProperty,
+                "get property",
+                name,
+                format!("value '{}' is not a number", v.value),
+            )
         })
     }
 
@@ -61,7 +100,14 @@ impl Pool<'_> {
     #[doc(alias = "zpool_set_prop")]
     pub fn set_property(&self, name: &str, value: &str) -> Result<()> {
         let op = "set property";
-        let bad = |what| Error::new(ErrorKind::InvalidProperty, op, name, format!("{what} contains a NUL byte"));
+        let bad = |what| {
+            Error::new(
+                ErrorKind::InvalidProperty,
+                op,
+                name,
+                format!("{what} contains a NUL byte"),
+            )
+        };
         let cname = CString::new(name).map_err(|_| bad("name"))?;
         let cvalue = CString::new(value).map_err(|_| bad("value"))?;
         self.zfs
@@ -70,17 +116,28 @@ impl Pool<'_> {
                 unsafe { sys::zpool_set_prop(self.raw(), cname.as_ptr(), cvalue.as_ptr()) }
             })
             .map_err(|e| match e.kind() {
-                ErrorKind::InvalidArgument | ErrorKind::Other => e.with_kind(ErrorKind::InvalidProperty),
+                ErrorKind::InvalidArgument | ErrorKind::Other => {
+                    e.with_kind(ErrorKind::InvalidProperty)
+                }
                 _ => e,
             })
     }
 
-    /// The pool's GUID.
+    /// The pool's GUID, read fresh from the kernel's configuration (the `guid` property of an
+    /// open handle can lag behind a reguid).
     ///
     /// # Errors
-    /// As [`Pool::property`].
+    /// [`ErrorKind::NotFound`] if the pool is gone.
     pub fn guid(&self) -> Result<u64> {
-        self.property_u64("guid")
+        self.refresh()?;
+        self.config()?.get_u64("pool_guid").ok_or_else(|| {
+            Error::new(
+                ErrorKind::Other,
+                "get property",
+                "guid",
+                "the pool configuration has no GUID",
+            )
+        })
     }
 
     /// The pool's health as `zpool list` shows it: `ONLINE`, `DEGRADED`, `FAULTED`, ...
@@ -94,5 +151,7 @@ impl Pool<'_> {
 
 fn text(buf: &[c_char]) -> String {
     // SAFETY: libzfs NUL-terminates what it writes into the buffer, which starts zeroed.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }

@@ -53,7 +53,13 @@ impl Pool<'_> {
     pub fn status(&self) -> Result<PoolStatus> {
         self.refresh()?;
         let tree = self.vdev_tree()?;
-        let group = |key| tree.get_list_array(key).unwrap_or_default().into_iter().map(|v| vdev(v, None)).collect();
+        let group = |key| {
+            tree.get_list_array(key)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| vdev(v, None))
+                .collect()
+        };
         Ok(PoolStatus {
             root: vdev(tree, Some(self.name.as_str())),
             cache: group("l2cache"),
@@ -62,20 +68,31 @@ impl Pool<'_> {
         })
     }
 
-    /// The vdev tree from the pool's cached configuration (call `refresh` first for fresh
-    /// statistics).
-    pub(crate) fn vdev_tree(&self) -> Result<&NvListRef> {
-        // SAFETY: live pool handle; the config is owned by the handle and lives until the next
-        // refresh, which needs `&self` mutably... it does not, so the borrow is tied to `&self`
-        // and callers do not refresh while holding it.
+    /// The pool's cached configuration (call `refresh` first for fresh statistics).
+    ///
+    /// Crate-internal on purpose: the list is owned by the handle and replaced by the next
+    /// refresh, so every caller copies what it needs before refreshing again.
+    pub(crate) fn config(&self) -> Result<&NvListRef> {
+        // SAFETY: live pool handle; the config is owned by it.
         let config = unsafe { sys::zpool_get_config(self.raw(), ptr::null_mut()) };
         if config.is_null() {
-            return Err(self.zfs.last_error("read configuration of", self.name.as_str()));
+            let name = self.name.as_str();
+            return Err(self.zfs.last_error("read configuration of", name));
         }
-        // SAFETY: `config` is live for as long as the handle is not refreshed.
-        let config = unsafe { NvListRef::from_ptr(config) };
-        config.get_list("vdev_tree").ok_or_else(|| {
-            crate::Error::new(crate::ErrorKind::Other, "read configuration of", self.name.as_str(), "no vdev tree")
+        // SAFETY: `config` is live until the handle's next refresh; see above.
+        Ok(unsafe { NvListRef::from_ptr(config) })
+    }
+
+    /// The vdev tree from the cached configuration; same rules as [`Pool::config`].
+    pub(crate) fn vdev_tree(&self) -> Result<&NvListRef> {
+        self.config()?.get_list("vdev_tree").ok_or_else(|| {
+            let name = self.name.as_str();
+            crate::Error::new(
+                crate::ErrorKind::Other,
+                "read configuration of",
+                name,
+                "no vdev tree",
+            )
         })
     }
 }
@@ -98,9 +115,17 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>) -> VdevStatus {
         _ => Vec::new(),
     };
     let stat = |offset: usize| stats.get(offset / 8).copied().unwrap_or(0);
-    let (state, aux) = (stat(offset_of!(sys::vdev_stat_t, vs_state)), stat(offset_of!(sys::vdev_stat_t, vs_aux)));
+    let (state, aux) = (
+        stat(offset_of!(sys::vdev_stat_t, vs_state)),
+        stat(offset_of!(sys::vdev_stat_t, vs_aux)),
+    );
     // SAFETY: zpool_state_to_name returns a static string for any pair of values.
-    let state_name = unsafe { CStr::from_ptr(sys::zpool_state_to_name(sys::vdev_state_t(state as _), sys::vdev_aux_t(aux as _))) };
+    let state_name = unsafe {
+        CStr::from_ptr(sys::zpool_state_to_name(
+            sys::vdev_state_t(state as _),
+            sys::vdev_aux_t(aux as _),
+        ))
+    };
     VdevStatus {
         name,
         kind,

@@ -8,17 +8,31 @@ fn sized_file(dir: &Path, name: &str, size: u64) -> PathBuf {
 
 #[test]
 fn builds_the_tree_zpool_create_expects() {
-    let spec = VdevSpec::new().mirror(["/a", "/b"]).raidz(2, ["/c", "/d", "/e"]).log_file("/l").cache_file("/c2");
+    let spec = VdevSpec::new()
+        .mirror(["/a", "/b"])
+        .raidz(2, ["/c", "/d", "/e"])
+        .log_file("/l")
+        .cache_file("/c2");
     let root = spec.to_nvlist().unwrap();
     assert_eq!(root.get_str("type").as_deref(), Some("root"));
     let children = root.get_list_array("children").unwrap();
     assert_eq!(children.len(), 3);
     assert_eq!(children[0].get_str("type").as_deref(), Some("mirror"));
-    assert_eq!(children[0].get_list_array("children").unwrap()[1].get_str("path").as_deref(), Some("/b"));
+    assert_eq!(
+        children[0].get_list_array("children").unwrap()[1]
+            .get_str("path")
+            .as_deref(),
+        Some("/b")
+    );
     assert_eq!(children[1].get_str("type").as_deref(), Some("raidz"));
     assert_eq!(children[1].get_u64("nparity"), Some(2));
     assert_eq!(children[2].get_u64("is_log"), Some(1));
-    assert_eq!(root.get_list_array("l2cache").unwrap()[0].get_str("path").as_deref(), Some("/c2"));
+    assert_eq!(
+        root.get_list_array("l2cache").unwrap()[0]
+            .get_str("path")
+            .as_deref(),
+        Some("/c2")
+    );
     assert!(!root.contains("spares"));
 }
 
@@ -33,15 +47,42 @@ fn validation_refuses_bad_layouts_and_devices() {
     assert!(VdevSpec::new().file(&big).validate().is_ok());
     assert!(VdevSpec::new().mirror([&big, &big2]).validate().is_ok());
     assert_eq!(kind(VdevSpec::new()), ErrorKind::InvalidArgument);
-    assert_eq!(kind(VdevSpec::new().file(&small)), ErrorKind::DeviceTooSmall);
-    assert_eq!(kind(VdevSpec::new().file(dir.path().join("missing"))), ErrorKind::NotFound);
-    assert_eq!(kind(VdevSpec::new().file("relative/file")), ErrorKind::InvalidArgument);
-    assert_eq!(kind(VdevSpec::new().file(dir.path())), ErrorKind::InvalidArgument);
-    assert_eq!(kind(VdevSpec::new().mirror([&big])), ErrorKind::InvalidArgument);
-    assert_eq!(kind(VdevSpec::new().raidz(2, [&big, &big2])), ErrorKind::InvalidArgument);
-    assert_eq!(kind(VdevSpec::new().raidz(4, [&big, &big2])), ErrorKind::InvalidArgument);
-    assert_eq!(kind(VdevSpec::new().file(&big).file(&big)), ErrorKind::InvalidArgument);
+    assert_eq!(
+        kind(VdevSpec::new().file(&small)),
+        ErrorKind::DeviceTooSmall
+    );
+    assert_eq!(
+        kind(VdevSpec::new().file(dir.path().join("missing"))),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        kind(VdevSpec::new().file("relative/file")),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(VdevSpec::new().file(dir.path())),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(VdevSpec::new().mirror([&big])),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(VdevSpec::new().raidz(2, [&big, &big2])),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(VdevSpec::new().raidz(4, [&big, &big2])),
+        ErrorKind::InvalidArgument
+    );
+    assert_eq!(
+        kind(VdevSpec::new().file(&big).file(&big)),
+        ErrorKind::InvalidArgument
+    );
 
     let e = VdevSpec::new().file(&small).validate().unwrap_err();
-    assert!(e.to_string().contains("smaller than the minimum of 64 MiB"), "{e}");
+    assert!(
+        e.to_string().contains("smaller than the minimum of 64 MiB"),
+        "{e}"
+    );
 }

@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests that need ZFS.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use zfs_core::{PoolName, Zfs};
+
+/// Runs a `zpool`/`zfs` command and returns its trimmed stdout; panics if it fails.
+pub fn cli(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// `zpool get -Hp -o value,source PROP POOL` -> (value, source).
+pub fn zpool_get(pool: &str, prop: &str) -> (String, String) {
+    let line = cli("zpool", &["get", "-Hp", "-o", "value,source", prop, pool]);
+    let mut it = line.split('\t');
+    (
+        it.next().unwrap().to_owned(),
+        it.next().unwrap_or("").to_owned(),
+    )
+}
+
+/// `zfs get -Hp -o value,source PROP DATASET` -> (value, source).
+pub fn zfs_get(dataset: &str, prop: &str) -> (String, String) {
+    let line = cli("zfs", &["get", "-Hp", "-o", "value,source", prop, dataset]);
+    let mut it = line.split('\t');
+    (
+        it.next().unwrap().to_owned(),
+        it.next().unwrap_or("").to_owned(),
+    )
+}
+
+/// Every imported pool, as `zpool list` sees it.
+pub fn cli_pools() -> Vec<String> {
+    let out = cli("zpool", &["list", "-H", "-o", "name"]);
+    out.lines().map(str::to_owned).collect()
+}
+
+/// A sparse file of `size` bytes.
+pub fn sparse(dir: &Path, name: &str, size: u64) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p).unwrap().set_len(size).unwrap();
+    p
+}
+
+pub fn unique(prefix: &str) -> PoolName {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    PoolName::new(format!(
+        "{prefix}{}y{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+    .unwrap()
+}
+
+pub fn zfs() -> Zfs {
+    Zfs::open().expect("open /dev/zfs (these tests need root and the zfs module)")
+}

@@ -1,0 +1,321 @@
+//! Import/export, properties, status and maintenance on the real kernel module.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use zfs_core::testing::FilePool;
+use zfs_core::{ErrorKind, ImportOptions, PoolName, PoolState, PropSource, ScanState};
+
+#[test]
+#[ignore = "needs ZFS"]
+fn export_then_import_by_directory() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let guid = zfs.pool(fixture.name()).unwrap().guid().unwrap();
+    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    assert!(!zfs.pool_exists(fixture.name()));
+    assert!(!cli_pools().contains(&fixture.name().to_string()));
+
+    let opts = ImportOptions::new().dir(fixture.dir());
+    let found = zfs.importable_pools(&opts).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(&found[0].name, fixture.name());
+    assert_eq!(found[0].guid, guid);
+    assert_eq!(found[0].state, PoolState::Exported);
+
+    let pool = zfs.import_pool(fixture.name(), &opts).unwrap();
+    assert_eq!(pool.guid().unwrap(), guid);
+    assert_eq!(pool.state(), PoolState::Active);
+    assert!(cli_pools().contains(&fixture.name().to_string()));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn import_under_a_new_name() {
+    let mut fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    let new = unique("renamed");
+    let pool = zfs
+        .import_pool(
+            fixture.name(),
+            &ImportOptions::new()
+                .dir(fixture.dir())
+                .new_name(new.clone()),
+        )
+        .unwrap();
+    fixture.renamed(new.clone());
+    assert_eq!(pool.name(), &new);
+    assert!(
+        !zfs.pool_exists(&PoolName::new(fixture.name().as_str()).unwrap())
+            || fixture.name() == &new
+    );
+    assert!(cli_pools().contains(&new.to_string()));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn import_read_only() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    let pool = zfs
+        .import_pool(
+            fixture.name(),
+            &ImportOptions::new().dir(fixture.dir()).readonly(true),
+        )
+        .unwrap();
+    assert_eq!(pool.property("readonly").unwrap().value, "on");
+    assert_eq!(zpool_get(fixture.name().as_str(), "readonly").0, "on");
+    let e = pool.set_property("comment", "hello").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn import_errors_change_nothing() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let empty = tempfile::tempdir().unwrap();
+    // Nothing exported there.
+    let e = zfs
+        .import_pool(fixture.name(), &ImportOptions::new().dir(empty.path()))
+        .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::AlreadyExists,
+        "the name is imported: {e}"
+    );
+    let e = zfs
+        .import_pool(&unique("ghost"), &ImportOptions::new().dir(empty.path()))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = zfs
+        .importable_pools(&ImportOptions::new().dir(empty.path().join("nope")))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    // Exported, then imported under a name that is taken.
+    let other = FilePool::new().unwrap();
+    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    let e = zfs
+        .import_pool(
+            fixture.name(),
+            &ImportOptions::new()
+                .dir(fixture.dir())
+                .new_name(other.name().clone()),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    assert!(
+        !zfs.pool_exists(fixture.name()),
+        "the refused import imported it anyway"
+    );
+    assert_eq!(
+        zfs.importable_pools(&ImportOptions::new().dir(fixture.dir()))
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn properties_get_and_set() {
+    let fixture = FilePool::builder()
+        .pool_property("ashift", "12")
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let name = fixture.name().as_str();
+
+    let ashift = pool.property("ashift").unwrap();
+    assert_eq!(
+        (ashift.value.as_str(), &ashift.source),
+        ("12", &PropSource::Local)
+    );
+    let size = pool.property_u64("size").unwrap();
+    assert_eq!(size.to_string(), zpool_get(name, "size").0);
+    assert_eq!(
+        pool.property("autotrim").unwrap().source,
+        PropSource::Default
+    );
+    assert_eq!(pool.guid().unwrap().to_string(), zpool_get(name, "guid").0);
+
+    pool.set_property("autotrim", "on").unwrap();
+    assert_eq!(pool.property("autotrim").unwrap().value, "on");
+    assert_eq!(zpool_get(name, "autotrim"), ("on".into(), "local".into()));
+    pool.set_property("comment", "made by zfs-core").unwrap();
+    assert_eq!(zpool_get(name, "comment").0, "made by zfs-core");
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn bad_property_operations_are_typed_and_change_nothing() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let name = fixture.name().as_str();
+    let before = zpool_get(name, "autotrim");
+
+    assert_eq!(
+        pool.property("nosuchprop").unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    assert_eq!(
+        pool.property("feature@nosuchfeature").unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    assert_eq!(
+        pool.property_u64("health").unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    for (prop, value) in [
+        ("autotrim", "maybe"),
+        ("nosuchprop", "1"),
+        ("size", "1"),
+        ("allocated", "1"),
+        ("autotrim", "o\0n"),
+    ] {
+        let e = pool.set_property(prop, value).unwrap_err();
+        assert_eq!(
+            e.kind(),
+            ErrorKind::InvalidProperty,
+            "{prop}={value:?}: {e}"
+        );
+    }
+    assert_eq!(zpool_get(name, "autotrim"), before);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn status_of_a_healthy_pool() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let status = pool.status().unwrap();
+    assert_eq!(status.root.state, "ONLINE");
+    assert_eq!(status.root.kind, "root");
+    assert_eq!(status.root.children.len(), 1);
+    let leaf = &status.root.children[0];
+    assert_eq!(
+        (leaf.name.as_str(), leaf.kind.as_str()),
+        (fixture.vdev().to_str().unwrap(), "file")
+    );
+    assert_eq!(
+        (leaf.read_errors, leaf.write_errors, leaf.checksum_errors),
+        (0, 0, 0)
+    );
+    assert_eq!(pool.health().unwrap(), "ONLINE");
+    assert!(status.cache.is_empty() && status.spares.is_empty());
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn scrub_runs_to_completion_and_stop_without_scrub_is_not_found() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    assert_eq!(
+        pool.scan_progress().unwrap(),
+        None,
+        "a new pool has never been scrubbed"
+    );
+    let e = pool.scrub_stop().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+
+    pool.scrub_start().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let progress = loop {
+        let p = pool.scan_progress().unwrap().expect("a scrub was started");
+        if p.state != ScanState::Scanning {
+            break p;
+        }
+        assert!(Instant::now() < deadline, "scrub did not finish in 120 s");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(progress.state, ScanState::Finished);
+    assert!(!progress.is_resilver);
+    assert_eq!(progress.errors, 0);
+    assert!(progress.end_time >= progress.start_time && progress.start_time > 0);
+    assert!(cli("zpool", &["status", fixture.name().as_str()]).contains("scrub repaired"));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn sync_checkpoint_and_reguid() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    pool.sync().unwrap();
+
+    let before = pool.guid().unwrap();
+    pool.reguid().unwrap();
+    let after = pool.guid().unwrap();
+    assert_ne!(before, after);
+    assert_eq!(zfs.pool(fixture.name()).unwrap().guid().unwrap(), after);
+    assert_eq!(
+        after.to_string(),
+        zpool_get(fixture.name().as_str(), "guid").0
+    );
+
+    pool.checkpoint().unwrap();
+    assert_ne!(zpool_get(fixture.name().as_str(), "checkpoint").0, "-");
+    let e = pool.checkpoint().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    assert_eq!(
+        e.errno().unwrap().description(),
+        "pool already has a checkpoint"
+    );
+    pool.discard_checkpoint().unwrap();
+    // Discarding finishes asynchronously; a second discard is refused either way.
+    let e = pool.discard_checkpoint().unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Busy),
+        "{e}"
+    );
+
+    // While the discard runs, a reguid is refused as busy, not failed obscurely.
+    if let Err(e) = pool.reguid() {
+        assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    }
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_pool_exported_under_our_feet_gives_errors_not_crashes() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    // Another handle (another part of the program, or another process) exports it.
+    let other = zfs_core::Zfs::open().unwrap();
+    other.pool(fixture.name()).unwrap().export(false).unwrap();
+
+    assert_eq!(pool.refresh().unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(pool.status().is_err());
+    assert!(pool.sync().is_err());
+    assert!(pool.checkpoint().is_err());
+    assert!(pool.scrub_start().is_err());
+    drop(pool);
+    assert!(!zfs.pool_exists(fixture.name()));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn many_threads_each_with_their_own_handle() {
+    let fixtures: Vec<FilePool> = (0..4).map(|_| FilePool::new().unwrap()).collect();
+    std::thread::scope(|s| {
+        for f in &fixtures {
+            s.spawn(move || {
+                let zfs = zfs();
+                for _ in 0..20 {
+                    let pool = zfs.pool(f.name()).unwrap();
+                    assert_eq!(pool.health().unwrap(), "ONLINE");
+                    assert!(zfs.pools().unwrap().contains(f.name()));
+                }
+            });
+        }
+    });
+}
