@@ -153,6 +153,7 @@ pub struct Error {
     errno: Option<Errno>,
     libzfs_code: Option<i32>,
     name_rule: Option<NameRule>,
+    failures: Vec<(String, Errno)>,
 }
 
 impl Error {
@@ -171,6 +172,7 @@ impl Error {
             errno: None,
             libzfs_code: None,
             name_rule: None,
+            failures: Vec::new(),
         }
     }
 
@@ -189,6 +191,7 @@ impl Error {
             errno: Some(errno),
             libzfs_code: None,
             name_rule: None,
+            failures: Vec::new(),
         }
     }
 
@@ -208,12 +211,19 @@ impl Error {
             errno: (errno != 0).then_some(Errno(errno)),
             libzfs_code: Some(code.0 as i32),
             name_rule: None,
+            failures: Vec::new(),
         }
     }
 
     /// Overrides the kind where the caller knows better than the generic mapping.
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
         self.kind = kind;
+        self
+    }
+
+    /// Replaces the message where the caller knows the specifics.
+    pub(crate) fn with_message(mut self, message: String) -> Error {
+        self.message = message;
         self
     }
 
@@ -226,6 +236,26 @@ impl Error {
     pub(crate) fn with_name_rule(mut self, rule: NameRule) -> Error {
         self.name_rule = Some(rule);
         self
+    }
+
+    /// For batch calls (several snapshots, holds, bookmarks in one atomic call): each item
+    /// that failed and why. Nothing in the batch was done.
+    pub fn failures(&self) -> &[(String, Errno)] {
+        &self.failures
+    }
+
+    /// Builds a batch error from libzfs_core's error list (`name -> errno`).
+    pub(crate) fn from_batch(operation: &'static str, object: impl Into<String>, errno: i32, failures: Vec<(String, i32)>) -> Error {
+        let mut e = Error::from_errno(operation, object, errno);
+        if !failures.is_empty() {
+            let listed: Vec<String> = failures.iter().map(|(n, c)| format!("{n}: {}", Errno(*c).description().to_lowercase())).collect();
+            e.message = listed.join("; ");
+            // One failure decides the kind better than the call's summary errno.
+            e.kind = kind_from_errno(failures[0].1);
+            e.errno = Some(Errno(failures[0].1));
+        }
+        e.failures = failures.into_iter().map(|(n, c)| (n, Errno(c))).collect();
+        e
     }
 
     /// For [`ErrorKind::InvalidName`] errors found by this crate: the naming rule broken.

@@ -32,17 +32,20 @@
 //! on sparse files.
 #![deny(missing_docs)]
 
+mod dataset;
 mod error;
 mod handle;
 pub mod name;
 pub mod nvlist;
 mod pool;
 mod property;
+mod snapshot;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod vdev;
 mod version;
 
+pub use dataset::{CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed, Mountpoint};
 pub use error::{Errno, Error, ErrorKind, Result};
 pub use handle::Zfs;
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
@@ -51,6 +54,7 @@ pub use pool::{
     ScanState, VdevStatus,
 };
 pub use property::{PropSource, PropValue};
+pub use snapshot::{ReceiveOptions, SendFlags, SnapshotInfo};
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;
 

@@ -1,0 +1,170 @@
+//! Creating filesystems and volumes (`zfs create`).
+
+use std::ffi::CString;
+
+use libzfs_sys as sys;
+
+use super::Dataset;
+use crate::handle::Zfs;
+use crate::name::DatasetName;
+use crate::nvlist::NvList;
+use crate::{Error, ErrorKind, Result};
+
+/// Options for [`Zfs::create_dataset`]: `zfs create [-p] [-s] [-V size] [-b bs] [-o k=v]...`.
+///
+/// Properties are CLI-style strings, validated by libzfs as `zfs create -o` validates them.
+///
+/// ```no_run
+/// use zfs_core::{CreateDataset, DatasetName, Zfs};
+/// let zfs = Zfs::open()?;
+/// CreateDataset::filesystem(DatasetName::new("zroot/persist")?)
+///     .property("mountpoint", "legacy")
+///     .create(&zfs)?;
+/// # Ok::<(), zfs_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CreateDataset {
+    name: DatasetName,
+    volume_size: Option<u64>,
+    props: Vec<(String, String)>,
+    parents: bool,
+    sparse: bool,
+}
+
+impl CreateDataset {
+    /// A filesystem.
+    pub fn filesystem(name: DatasetName) -> CreateDataset {
+        CreateDataset { name, volume_size: None, props: Vec::new(), parents: false, sparse: false }
+    }
+
+    /// A volume of `size` bytes (`-V`).
+    pub fn volume(name: DatasetName, size: u64) -> CreateDataset {
+        CreateDataset { volume_size: Some(size), ..CreateDataset::filesystem(name) }
+    }
+
+    /// A property (`-o name=value`).
+    pub fn property(mut self, name: &str, value: &str) -> CreateDataset {
+        self.props.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Creates missing parent filesystems (`-p`). If the dataset itself then fails, the parents
+    /// created for it are destroyed again.
+    pub fn create_parents(mut self, yes: bool) -> CreateDataset {
+        self.parents = yes;
+        self
+    }
+
+    /// For volumes: no reservation (`-s`).
+    pub fn sparse(mut self, yes: bool) -> CreateDataset {
+        self.sparse = yes;
+        self
+    }
+
+    /// For volumes: the block size (`-b`, `volblocksize`).
+    pub fn block_size(self, bytes: u64) -> CreateDataset {
+        self.property("volblocksize", &bytes.to_string())
+    }
+
+    /// The name.
+    pub fn name(&self) -> &DatasetName {
+        &self.name
+    }
+
+    /// Creates it. See [`Zfs::create_dataset`].
+    ///
+    /// # Errors
+    /// As [`Zfs::create_dataset`].
+    pub fn create(self, zfs: &Zfs) -> Result<Dataset<'_>> {
+        zfs.create_dataset(&self)
+    }
+}
+
+impl Zfs {
+    /// Creates a filesystem or volume. Nothing is left behind when it fails.
+    ///
+    /// # Errors
+    /// - [`ErrorKind::AlreadyExists`] if it exists.
+    /// - [`ErrorKind::NotFound`] if the parent is missing (without `create_parents`).
+    /// - [`ErrorKind::InvalidProperty`] for an unknown property or a bad value.
+    /// - [`ErrorKind::InvalidArgument`] for a parent that is a volume, and other misuse.
+    #[doc(alias = "zfs_create")]
+    pub fn create_dataset(&self, opts: &CreateDataset) -> Result<Dataset<'_>> {
+        let name = opts.name.as_str();
+        let op = "create";
+        let Some(parent) = opts.name.parent() else {
+            return Err(Error::new(ErrorKind::AlreadyExists, op, name, "a pool's root dataset is created with the pool"));
+        };
+        if self.exists(name) {
+            return Err(Error::new(ErrorKind::AlreadyExists, op, name, "dataset already exists"));
+        }
+        let mut props = NvList::new();
+        for (k, v) in &opts.props {
+            props.insert_str(k, v)?;
+        }
+        let ty = match opts.volume_size {
+            Some(size) => {
+                props.insert_str("volsize", &size.to_string())?;
+                if !opts.sparse && !props.contains("refreservation") {
+                    props.insert_str("refreservation", "auto")?;
+                }
+                sys::zfs_type_t::ZFS_TYPE_VOLUME
+            }
+            None => sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
+        };
+
+        // Parents: create the missing ones, remembering which, so a failure can undo them.
+        let mut made: Vec<DatasetName> = Vec::new();
+        if !self.exists(parent.as_str()) {
+            if !opts.parents {
+                return Err(Error::new(ErrorKind::NotFound, op, name, format!("parent '{parent}' does not exist")));
+            }
+            let mut missing = Vec::new();
+            let mut p = Some(parent.clone());
+            while let Some(d) = p.filter(|d| !self.exists(d.as_str())) {
+                p = d.parent();
+                missing.push(d);
+            }
+            for d in missing.into_iter().rev() {
+                let c = CString::new(d.as_str()).expect("no NUL");
+                let empty = NvList::new();
+                let made_ok = self.check(op, d.as_str(), || {
+                    // SAFETY: live handle, NUL-terminated name, live (empty) property list.
+                    unsafe { sys::zfs_create(self.raw(), c.as_ptr(), sys::zfs_type_t::ZFS_TYPE_FILESYSTEM, empty.as_ptr()) }
+                });
+                if let Err(e) = made_ok {
+                    self.undo_created(&made);
+                    return Err(e);
+                }
+                made.push(d);
+            }
+        }
+        let c = CString::new(name).expect("no NUL");
+        let created = self.check(op, name, || {
+            // SAFETY: live handle, NUL-terminated name, live property list (libzfs copies it).
+            unsafe { sys::zfs_create(self.raw(), c.as_ptr(), ty, props.as_ptr()) }
+        });
+        if let Err(e) = created {
+            self.undo_created(&made);
+            return Err(match e.kind() {
+                ErrorKind::InvalidArgument | ErrorKind::Other if is_property_error(&e) => e.with_kind(ErrorKind::InvalidProperty),
+                _ => e,
+            });
+        }
+        self.open_dataset(name, super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME)
+    }
+
+    /// Destroys datasets this call created, deepest first (best effort: they are empty).
+    fn undo_created(&self, made: &[DatasetName]) {
+        for d in made.iter().rev() {
+            if let Ok(ds) = self.dataset(d.as_str()) {
+                let _ = ds.destroy();
+            }
+        }
+    }
+}
+
+fn is_property_error(e: &Error) -> bool {
+    let m = e.message();
+    m.contains("property") || m.contains("invalid") && m.contains("value")
+}

@@ -1,0 +1,161 @@
+//! Destroying and renaming datasets (`zfs destroy`, `zfs rename`).
+
+use std::ffi::CString;
+
+use libzfs_sys as sys;
+
+use super::{Dataset, DatasetType, DatasetTypes};
+use crate::handle::Zfs;
+use crate::{Error, ErrorKind, Result};
+
+/// Options for [`Zfs::destroy_dataset`]: `zfs destroy [-r] [-R] [-f]`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DestroyOptions {
+    /// Destroy children and snapshots too (`-r`).
+    pub recursive: bool,
+    /// Also destroy clones of its snapshots, wherever they are (`-R`).
+    pub dependents: bool,
+    /// Unmount busy filesystems by force (`-f`).
+    pub force_unmount: bool,
+}
+
+impl Zfs {
+    /// Destroys a filesystem, volume or snapshot.
+    ///
+    /// Before anything is destroyed, every filesystem involved is unmounted; if one cannot be,
+    /// the ones already unmounted are mounted again and nothing is destroyed.
+    ///
+    /// # Errors
+    /// - [`ErrorKind::NotFound`] if it does not exist.
+    /// - [`ErrorKind::Busy`]: children or snapshots without `recursive`, clones without
+    ///   `dependents`, a filesystem that cannot be unmounted, a held snapshot.
+    #[doc(alias = "zfs_destroy")]
+    pub fn destroy_dataset(&self, name: &str, opts: &DestroyOptions) -> Result<()> {
+        let op = "destroy";
+        let top = self.dataset(name).map_err(|e| e.with_operation(op))?;
+        if top.kind() == DatasetType::Snapshot {
+            return top.destroy_one(opts.force_unmount);
+        }
+        let all = self.list(name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT)?;
+        let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
+        if !opts.recursive && !below.is_empty() {
+            let what: Vec<&str> = below.iter().take(5).map(|l| l.name.as_str()).collect();
+            return Err(Error::new(
+                ErrorKind::Busy,
+                op,
+                name,
+                format!("it has children or snapshots ({}); use recursive", what.join(", ")),
+            ));
+        }
+        // Clones of our snapshots that live outside the subtree.
+        let inside = |n: &str| n == name || n.starts_with(&format!("{name}/")) || n.starts_with(&format!("{name}@"));
+        let mut outside_clones = Vec::new();
+        for snap in all.iter().filter(|l| l.kind == DatasetType::Snapshot) {
+            let ds = self.dataset(&snap.name)?;
+            let clones = ds.property("clones").map(|p| p.value).unwrap_or_default();
+            for clone in clones.split(',').filter(|c| !c.is_empty() && *c != "-") {
+                if !inside(clone) {
+                    outside_clones.push(clone.to_owned());
+                }
+            }
+        }
+        if !outside_clones.is_empty() {
+            if !opts.dependents {
+                return Err(Error::new(
+                    ErrorKind::Busy,
+                    op,
+                    name,
+                    format!("snapshots have dependent clones ({}); use dependents", outside_clones.join(", ")),
+                ));
+            }
+            for clone in &outside_clones {
+                if self.exists(clone) {
+                    self.destroy_dataset(clone, &DestroyOptions { recursive: true, ..*opts })?;
+                }
+            }
+        }
+        // Unmount deepest first; on failure, remount what we unmounted and stop.
+        let mut filesystems: Vec<_> = all.iter().filter(|l| l.kind == DatasetType::Filesystem).collect();
+        filesystems.sort_by(|a, b| b.name.cmp(&a.name));
+        let mut unmounted: Vec<Dataset<'_>> = Vec::new();
+        for fs in filesystems {
+            let ds = self.dataset(&fs.name)?;
+            if ds.mounted_at().is_some() {
+                if let Err(e) = ds.unmount(opts.force_unmount) {
+                    for d in unmounted.iter().rev() {
+                        let _ = d.mount();
+                    }
+                    return Err(e.with_operation(op));
+                }
+                unmounted.push(ds);
+            }
+        }
+        drop(unmounted);
+        // Snapshots in one atomic call per pool (one pool here), then datasets deepest first.
+        let snaps: Vec<crate::SnapshotName> = all
+            .iter()
+            .filter(|l| l.kind == DatasetType::Snapshot)
+            .map(|l| crate::SnapshotName::trusted(l.name.clone()))
+            .collect();
+        if !snaps.is_empty() {
+            self.destroy_snapshots(&snaps, false)?;
+        }
+        let mut datasets: Vec<_> = all.iter().filter(|l| l.kind != DatasetType::Snapshot).collect();
+        datasets.sort_by(|a, b| b.name.cmp(&a.name));
+        for d in datasets {
+            self.dataset(&d.name)?.destroy_one(opts.force_unmount)?;
+        }
+        Ok(())
+    }
+
+    /// Renames a dataset (also to another parent in the same pool) or a snapshot
+    /// (`recursive`: the same snapshot of every descendant, `zfs rename -r`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if it does not exist or the new parent is missing;
+    /// [`ErrorKind::AlreadyExists`] if the new name is taken; [`ErrorKind::InvalidArgument`]
+    /// across pools or between types.
+    #[doc(alias = "zfs_rename")]
+    pub fn rename(&self, from: &str, to: &str, recursive: bool) -> Result<()> {
+        let op = "rename";
+        let ds = self.dataset(from).map_err(|e| e.with_operation(op))?;
+        if self.exists(to) {
+            return Err(Error::new(ErrorKind::AlreadyExists, op, from, format!("'{to}' already exists")));
+        }
+        let target = CString::new(to).map_err(|_| Error::new(ErrorKind::InvalidName, op, to, "name contains a NUL byte"))?;
+        // SAFETY: renameflags_t is a plain bitfield struct; zero means no flags.
+        let mut flags: sys::renameflags_t = unsafe { std::mem::zeroed() };
+        flags.set_recursive(recursive as u32);
+        self.check(op, from, || {
+            // SAFETY: live dataset handle, NUL-terminated target, flags by value.
+            unsafe { sys::zfs_rename(ds.raw(), target.as_ptr(), flags) }
+        })
+    }
+}
+
+impl Dataset<'_> {
+    /// Destroys this dataset or snapshot alone (no children), unmounting it first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Busy`] if it has children, snapshots or clones, is held, or cannot be
+    /// unmounted.
+    pub fn destroy(self) -> Result<()> {
+        self.destroy_one(false)
+    }
+
+    fn destroy_one(&self, force_unmount: bool) -> Result<()> {
+        let op = "destroy";
+        if self.kind() == DatasetType::Filesystem && self.mounted_at().is_some() {
+            self.unmount(force_unmount).map_err(|e| e.with_operation(op))?;
+        }
+        self.zfs
+            .check(op, &self.name, || {
+                // SAFETY: live handle; not deferred.
+                unsafe { sys::zfs_destroy(self.raw(), sys::boolean_t::B_FALSE) }
+            })
+            .map_err(|e| match e.kind() {
+                ErrorKind::AlreadyExists | ErrorKind::Other => e.with_kind(ErrorKind::Busy),
+                _ => e,
+            })
+    }
+}

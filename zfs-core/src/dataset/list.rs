@@ -1,0 +1,118 @@
+//! Listing datasets: children, descendants, snapshots; filtered by type and sorted by name.
+
+use std::ffi::{c_int, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use libzfs_sys as sys;
+
+use super::{Dataset, DatasetType, DatasetTypes};
+use crate::handle::Zfs;
+use crate::Result;
+
+/// One listed object: its name and type.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Listed {
+    /// Full name.
+    pub name: String,
+    /// Its type.
+    pub kind: DatasetType,
+}
+
+struct Walk {
+    types: DatasetTypes,
+    recursive: bool,
+    found: Vec<Listed>,
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+/// Called by libzfs for each child; owns (and closes) the handle it is given.
+unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the Walk passed by `walk`, alive for the whole iteration.
+    let walk = unsafe { &mut *data.cast::<Walk>() };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: a live handle from libzfs.
+        let kind = DatasetType::from_raw(unsafe { sys::zfs_get_type(zhp) });
+        if walk.types.contains(kind.as_set()) {
+            // SAFETY: the name lives as long as the handle.
+            let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }.to_string_lossy().into_owned();
+            walk.found.push(Listed { name, kind });
+        }
+        if walk.recursive && matches!(kind, DatasetType::Filesystem | DatasetType::Volume) {
+            // SAFETY: live handle; recursion reuses the same Walk.
+            unsafe { children(zhp, walk) }
+        } else {
+            0
+        }
+    }));
+    // SAFETY: the callback owns the handle and must close it.
+    unsafe { sys::zfs_close(zhp) };
+    match result {
+        Ok(rc) => rc,
+        Err(p) => {
+            walk.panic = Some(p);
+            1
+        }
+    }
+}
+
+/// Iterates the direct children of `zhp` that `walk` asks for (filesystems and volumes,
+/// snapshots, bookmarks).
+unsafe fn children(zhp: *mut sys::zfs_handle_t, walk: &mut Walk) -> c_int {
+    let data: *mut Walk = walk;
+    let wants_snapshots = walk.types.contains(DatasetTypes::SNAPSHOT);
+    let wants_bookmarks = walk.types.contains(DatasetTypes::BOOKMARK);
+    // SAFETY: live handle; `visit` matches zfs_iter_f; `data` outlives the calls.
+    let mut rc = unsafe { sys::zfs_iter_filesystems(zhp, Some(visit), data.cast()) };
+    if rc == 0 && wants_snapshots {
+        // SAFETY: as above; no txg range (0, 0).
+        rc = unsafe { sys::zfs_iter_snapshots(zhp, sys::boolean_t::B_FALSE, Some(visit), data.cast(), 0, 0) };
+    }
+    if rc == 0 && wants_bookmarks {
+        // SAFETY: as above.
+        rc = unsafe { sys::zfs_iter_bookmarks(zhp, Some(visit), data.cast()) };
+    }
+    rc
+}
+
+impl Zfs {
+    /// `root` and everything below it whose type is in `types`, sorted by name (like
+    /// `zfs list -r -t TYPES ROOT`). `root` itself is included when its type matches.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if `root` does not exist.
+    pub fn list(&self, root: &str, types: DatasetTypes) -> Result<Vec<Listed>> {
+        let top = self.open_dataset(root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
+        top.walk(types, true)
+    }
+}
+
+impl Dataset<'_> {
+    /// Direct children whose type is in `types` (snapshots and bookmarks of this dataset count
+    /// as its children), sorted by name.
+    ///
+    /// # Errors
+    /// Whatever libzfs reports while iterating.
+    pub fn children(&self, types: DatasetTypes) -> Result<Vec<Listed>> {
+        let mut found = self.walk(types, false)?;
+        found.retain(|l| l.name != self.name);
+        Ok(found)
+    }
+
+    fn walk(&self, types: DatasetTypes, recursive: bool) -> Result<Vec<Listed>> {
+        let mut walk = Walk { types, recursive, found: Vec::new(), panic: None };
+        if types.contains(self.kind().as_set()) && recursive {
+            walk.found.push(Listed { name: self.name.clone(), kind: self.kind() });
+        }
+        // SAFETY: live handle for the whole iteration.
+        let rc = unsafe { children(self.raw(), &mut walk) };
+        if let Some(p) = walk.panic {
+            std::panic::resume_unwind(p);
+        }
+        if rc != 0 {
+            return Err(self.zfs.last_error("list", &self.name));
+        }
+        walk.found.sort();
+        Ok(walk.found)
+    }
+
+}

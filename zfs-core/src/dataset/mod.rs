@@ -1,0 +1,142 @@
+//! Datasets: filesystems, volumes and snapshots, opened as [`Dataset`] handles.
+
+mod create;
+mod destroy;
+mod list;
+mod mount;
+mod props;
+
+use std::ffi::CString;
+use std::ptr::NonNull;
+
+use bitflags::bitflags;
+use libzfs_sys as sys;
+
+pub use create::CreateDataset;
+pub use destroy::DestroyOptions;
+pub use list::Listed;
+pub use props::{CanMount, Mountpoint};
+
+use crate::handle::Zfs;
+use crate::{Error, ErrorKind, Result};
+
+bitflags! {
+    /// A set of dataset types, for opening and listing.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct DatasetTypes: u32 {
+        /// Filesystems.
+        const FILESYSTEM = sys::zfs_type_t::ZFS_TYPE_FILESYSTEM.0;
+        /// Volumes (zvols).
+        const VOLUME = sys::zfs_type_t::ZFS_TYPE_VOLUME.0;
+        /// Snapshots.
+        const SNAPSHOT = sys::zfs_type_t::ZFS_TYPE_SNAPSHOT.0;
+        /// Bookmarks.
+        const BOOKMARK = sys::zfs_type_t::ZFS_TYPE_BOOKMARK.0;
+    }
+}
+
+/// What a dataset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DatasetType {
+    /// A filesystem.
+    Filesystem,
+    /// A volume.
+    Volume,
+    /// A snapshot.
+    Snapshot,
+    /// A bookmark.
+    Bookmark,
+}
+
+impl DatasetType {
+    fn from_raw(t: sys::zfs_type_t) -> DatasetType {
+        match t {
+            sys::zfs_type_t::ZFS_TYPE_VOLUME => DatasetType::Volume,
+            sys::zfs_type_t::ZFS_TYPE_SNAPSHOT => DatasetType::Snapshot,
+            sys::zfs_type_t::ZFS_TYPE_BOOKMARK => DatasetType::Bookmark,
+            _ => DatasetType::Filesystem,
+        }
+    }
+
+    /// The one-type set.
+    pub fn as_set(self) -> DatasetTypes {
+        match self {
+            DatasetType::Filesystem => DatasetTypes::FILESYSTEM,
+            DatasetType::Volume => DatasetTypes::VOLUME,
+            DatasetType::Snapshot => DatasetTypes::SNAPSHOT,
+            DatasetType::Bookmark => DatasetTypes::BOOKMARK,
+        }
+    }
+}
+
+/// An open filesystem, volume or snapshot. Closed on drop; borrows its [`Zfs`] handle.
+pub struct Dataset<'z> {
+    zfs: &'z Zfs,
+    raw: NonNull<sys::zfs_handle_t>,
+    name: String,
+}
+
+impl std::fmt::Debug for Dataset<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dataset").field("name", &self.name).finish()
+    }
+}
+
+impl Drop for Dataset<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle and close it exactly once.
+        unsafe { sys::zfs_close(self.raw.as_ptr()) }
+    }
+}
+
+impl Zfs {
+    /// Opens a filesystem, volume or snapshot by name (`tank/a`, `tank/a@snap`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidName`] for a bad name.
+    #[doc(alias = "zfs_open")]
+    pub fn dataset(&self, name: &str) -> Result<Dataset<'_>> {
+        self.open_dataset(name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT)
+    }
+
+    pub(crate) fn open_dataset(&self, name: &str, types: DatasetTypes) -> Result<Dataset<'_>> {
+        let c = CString::new(name).map_err(|_| Error::new(ErrorKind::InvalidName, "open", name, "name contains a NUL byte"))?;
+        crate::handle::clear_errno();
+        // SAFETY: live handle, NUL-terminated name; NULL on failure with the error recorded.
+        let raw = unsafe { sys::zfs_open(self.raw(), c.as_ptr(), types.bits() as i32) };
+        match NonNull::new(raw) {
+            Some(raw) => Ok(Dataset { zfs: self, raw, name: name.to_owned() }),
+            None => Err(self.last_error("open", name)),
+        }
+    }
+
+    /// Whether a dataset, snapshot or bookmark of that name exists.
+    #[doc(alias = "lzc_exists")]
+    pub fn exists(&self, name: &str) -> bool {
+        let Ok(c) = CString::new(name) else { return false };
+        // SAFETY: NUL-terminated name; libzfs_core is initialised by `Zfs::open`.
+        unsafe { sys::lzc_exists(c.as_ptr()) != sys::boolean_t::B_FALSE }
+    }
+}
+
+impl<'z> Dataset<'z> {
+    /// The full name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What it is.
+    pub fn kind(&self) -> DatasetType {
+        // SAFETY: live handle.
+        DatasetType::from_raw(unsafe { sys::zfs_get_type(self.raw()) })
+    }
+
+    pub(crate) fn raw(&self) -> *mut sys::zfs_handle_t {
+        self.raw.as_ptr()
+    }
+
+    /// The handle it was opened from.
+    pub fn zfs(&self) -> &'z Zfs {
+        self.zfs
+    }
+}

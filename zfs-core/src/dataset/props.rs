@@ -1,0 +1,316 @@
+//! Dataset properties: raw string access to every native and user property, typed access to
+//! the common ones, set, inherit.
+
+use std::ffi::{c_char, CStr, CString};
+use std::fmt;
+use std::path::PathBuf;
+
+use libzfs_sys as sys;
+
+use super::{Dataset, DatasetType, DatasetTypes};
+use crate::nvlist::{NvList, NvValue};
+use crate::property::{PropSource, PropValue};
+use crate::{Error, ErrorKind, Result};
+
+const BUF: usize = 4096;
+
+/// The `mountpoint` property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mountpoint {
+    /// `none`: never mounted.
+    None,
+    /// `legacy`: mounted with `mount -t zfs` / fstab, not by ZFS.
+    Legacy,
+    /// A path (including any altroot prefix).
+    Path(PathBuf),
+}
+
+impl fmt::Display for Mountpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mountpoint::None => f.write_str("none"),
+            Mountpoint::Legacy => f.write_str("legacy"),
+            Mountpoint::Path(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// The `canmount` property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanMount {
+    /// `on`.
+    On,
+    /// `off`.
+    Off,
+    /// `noauto`: only mounted explicitly.
+    NoAuto,
+}
+
+fn cstr(op: &'static str, what: &str) -> Result<CString> {
+    CString::new(what).map_err(|_| Error::new(ErrorKind::InvalidProperty, op, what.replace('\0', "\\0"), "contains a NUL byte"))
+}
+
+impl Dataset<'_> {
+    /// Any property by its CLI name, native (`compression`, `used`, ...) or user
+    /// (`module:name`), with its source. Numbers are exact (`zfs get -p`). An unset user
+    /// property reads as `-` with [`PropSource::None`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for an unknown property or one that does not apply to
+    /// this type (e.g. `volsize` of a filesystem).
+    #[doc(alias = "zfs_prop_get")]
+    pub fn property(&self, name: &str) -> Result<PropValue> {
+        let op = "get property";
+        let c = cstr(op, name)?;
+        // SAFETY: NUL-terminated name; table lookups.
+        if unsafe { sys::zfs_prop_user(c.as_ptr()) } != sys::boolean_t::B_FALSE {
+            return Ok(self.user_properties()?.into_iter().find(|(k, _)| k == name).map_or(
+                PropValue { value: "-".into(), source: PropSource::None },
+                |(_, v)| v,
+            ));
+        }
+        // SAFETY: as above.
+        let prop = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
+        if prop == sys::zfs_prop_t::ZPROP_INVAL {
+            return Err(Error::new(ErrorKind::InvalidProperty, op, name, format!("invalid property '{name}'")));
+        }
+        let mut buf = [0 as c_char; BUF];
+        let mut from = [0 as c_char; BUF];
+        let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
+        // SAFETY: live handle; both buffers hold BUF bytes; literal (exact) values.
+        let rc = unsafe {
+            sys::zfs_prop_get(self.raw(), prop, buf.as_mut_ptr(), BUF, &mut src, from.as_mut_ptr(), BUF, sys::boolean_t::B_TRUE)
+        };
+        if rc != 0 {
+            return Err(Error::new(
+                ErrorKind::InvalidProperty,
+                op,
+                name,
+                format!("property '{name}' does not apply to {}", self.name),
+            ));
+        }
+        let inherited = text(&from);
+        Ok(PropValue { value: text(&buf), source: PropSource::from_raw(src, Some(inherited)) })
+    }
+
+    /// Every user property set on or inherited by this dataset, sorted by name.
+    ///
+    /// # Errors
+    /// Whatever libzfs reports.
+    pub fn user_properties(&self) -> Result<Vec<(String, PropValue)>> {
+        // SAFETY: live handle; the list is owned by the handle, copied below.
+        let raw = unsafe { sys::zfs_get_user_props(self.raw()) };
+        if raw.is_null() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: live until the handle's properties are refreshed; we copy at once.
+        let list = unsafe { crate::nvlist::NvListRef::from_ptr(raw) };
+        let mut out: Vec<(String, PropValue)> = list
+            .iter()
+            .filter_map(|pair| {
+                let entry = pair.as_list()?;
+                let value = entry.get_str("value")?;
+                let source = match entry.get_str("source") {
+                    Some(s) if s == self.name => PropSource::Local,
+                    Some(s) if s == "$recvd" => PropSource::Received,
+                    Some(s) => PropSource::Inherited(s),
+                    None => PropSource::Local,
+                };
+                Some((pair.name().to_owned(), PropValue { value, source }))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Sets one property, validated by libzfs as `zfs set` does.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for an unknown or read-only property or a bad value.
+    #[doc(alias = "zfs_prop_set")]
+    pub fn set_property(&self, name: &str, value: &str) -> Result<()> {
+        self.set_properties(&[(name, value)])
+    }
+
+    /// Sets several properties in one call: all are set or none.
+    ///
+    /// # Errors
+    /// As [`Dataset::set_property`].
+    #[doc(alias = "zfs_prop_set_list")]
+    pub fn set_properties(&self, props: &[(&str, &str)]) -> Result<()> {
+        let op = "set property";
+        let mut list = NvList::new();
+        for (k, v) in props {
+            cstr(op, k)?;
+            cstr(op, v)?;
+            list.insert(k, &NvValue::from(*v))?;
+        }
+        let shown: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
+        self.zfs
+            .check(op, &self.name, || {
+                // SAFETY: live handle and list.
+                unsafe { sys::zfs_prop_set_list(self.raw(), list.as_ptr()) }
+            })
+            .map_err(|e| property_error(e, &shown.join(",")))
+    }
+
+    /// Clears a local value so the property is inherited again (`zfs inherit`, `-r` with
+    /// `recursive`: also on every descendant).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for an unknown or non-inheritable property.
+    #[doc(alias = "zfs_prop_inherit")]
+    pub fn inherit(&self, name: &str, recursive: bool) -> Result<()> {
+        let op = "inherit property";
+        let c = cstr(op, name)?;
+        let one = |ds: &Dataset<'_>| {
+            self.zfs
+                .check(op, &ds.name, || {
+                    // SAFETY: live handle, NUL-terminated name; not "received".
+                    unsafe { sys::zfs_prop_inherit(ds.raw(), c.as_ptr(), sys::boolean_t::B_FALSE) }
+                })
+                .map_err(|e| property_error(e, name))
+        };
+        one(self)?;
+        if recursive && self.kind() != DatasetType::Snapshot {
+            for child in self.zfs.list(&self.name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)? {
+                if child.name != self.name {
+                    one(&self.zfs.dataset(&child.name)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A numeric property.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] if it is unknown or not a number.
+    pub fn property_u64(&self, name: &str) -> Result<u64> {
+        let v = self.property(name)?;
+        v.as_u64().ok_or_else(|| {
+            Error::new(ErrorKind::InvalidProperty, "get property", name, format!("value '{}' is not a number", v.value))
+        })
+    }
+
+    fn property_on(&self, name: &str) -> Result<bool> {
+        Ok(self.property(name)?.value == "on")
+    }
+
+    /// `mountpoint`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for volumes and snapshots.
+    pub fn mountpoint(&self) -> Result<Mountpoint> {
+        Ok(match self.property("mountpoint")?.value.as_str() {
+            "none" => Mountpoint::None,
+            "legacy" => Mountpoint::Legacy,
+            path => Mountpoint::Path(PathBuf::from(path)),
+        })
+    }
+
+    /// `canmount`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidProperty`] for volumes and snapshots.
+    pub fn canmount(&self) -> Result<CanMount> {
+        Ok(match self.property("canmount")?.value.as_str() {
+            "off" => CanMount::Off,
+            "noauto" => CanMount::NoAuto,
+            _ => CanMount::On,
+        })
+    }
+
+    /// `compression` (`off`, `lz4`, `zstd`, `zstd-3`, ...).
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn compression(&self) -> Result<String> {
+        Ok(self.property("compression")?.value)
+    }
+
+    /// `readonly`.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn is_readonly(&self) -> Result<bool> {
+        self.property_on("readonly")
+    }
+
+    /// `atime`.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn atime(&self) -> Result<bool> {
+        self.property_on("atime")
+    }
+
+    /// `used`, in bytes.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn used(&self) -> Result<u64> {
+        self.property_u64("used")
+    }
+
+    /// `available`, in bytes.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn available(&self) -> Result<u64> {
+        self.property_u64("available")
+    }
+
+    /// `referenced`, in bytes.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn referenced(&self) -> Result<u64> {
+        self.property_u64("referenced")
+    }
+
+    /// `creation`, in seconds since the epoch.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn creation(&self) -> Result<u64> {
+        self.property_u64("creation")
+    }
+
+    /// `quota` in bytes, `None` when unlimited.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn quota(&self) -> Result<Option<u64>> {
+        Ok(Some(self.property_u64("quota")?).filter(|&q| q != 0))
+    }
+
+    /// `reservation` in bytes, `None` when unset.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn reservation(&self) -> Result<Option<u64>> {
+        Ok(Some(self.property_u64("reservation")?).filter(|&q| q != 0))
+    }
+
+    /// `recordsize`, in bytes.
+    ///
+    /// # Errors
+    /// As [`Dataset::property`].
+    pub fn recordsize(&self) -> Result<u64> {
+        self.property_u64("recordsize")
+    }
+}
+
+/// libzfs reports bad properties under several codes; callers match on one kind.
+fn property_error(e: Error, _props: &str) -> Error {
+    match e.kind() {
+        ErrorKind::InvalidArgument | ErrorKind::Other | ErrorKind::NotSupported => e.with_kind(ErrorKind::InvalidProperty),
+        _ => e,
+    }
+}
+
+fn text(buf: &[c_char]) -> String {
+    // SAFETY: libzfs NUL-terminates what it writes; the buffer starts zeroed.
+    unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+}

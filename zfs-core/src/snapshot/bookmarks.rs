@@ -1,0 +1,73 @@
+//! Bookmarks (`zfs bookmark`): a snapshot's place in history, kept after the snapshot goes,
+//! usable as the source of an incremental send.
+
+use std::ffi::CString;
+use std::ptr;
+
+use libzfs_sys as sys;
+
+use super::batch;
+use crate::handle::{lzc, Zfs};
+use crate::name::{BookmarkName, DatasetName, SnapshotName};
+use crate::nvlist::NvList;
+use crate::Result;
+
+impl Zfs {
+    /// Creates bookmarks from snapshots (`bookmark <- snapshot`) in one atomic call. An empty
+    /// list does nothing.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`](crate::ErrorKind::AlreadyExists),
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (missing source snapshot) and others
+    /// per bookmark in [`Error::failures`](crate::Error::failures).
+    #[doc(alias = "lzc_bookmark")]
+    pub fn bookmark(&self, bookmarks: &[(BookmarkName, SnapshotName)]) -> Result<()> {
+        if bookmarks.is_empty() {
+            return Ok(());
+        }
+        let mut list = NvList::new();
+        for (mark, snap) in bookmarks {
+            list.insert_str(mark.as_str(), snap.as_str())?;
+        }
+        batch::run("bookmark", bookmarks[0].0.as_str(), |errs| {
+            // SAFETY: live list.
+            unsafe { sys::lzc_bookmark(list.as_ptr(), errs) }
+        })
+    }
+
+    /// The bookmarks of a dataset, sorted.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the dataset does not exist.
+    #[doc(alias = "lzc_get_bookmarks")]
+    pub fn bookmarks(&self, dataset: &DatasetName) -> Result<Vec<BookmarkName>> {
+        let name = CString::new(dataset.as_str()).expect("no NUL");
+        let props = NvList::new();
+        let mut out: *mut sys::nvlist_t = ptr::null_mut();
+        // SAFETY: NUL-terminated name, live (empty) property request, owned result.
+        lzc("list bookmarks of", dataset.as_str(), unsafe { sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out) })?;
+        // SAFETY: the call succeeded and handed us the list (short names as keys).
+        let list = unsafe { NvList::from_raw(out) };
+        let mut marks: Vec<BookmarkName> =
+            list.iter().map(|p| BookmarkName::trusted(format!("{dataset}#{}", p.name()))).collect();
+        marks.sort();
+        Ok(marks)
+    }
+
+    /// Destroys bookmarks in one call. Missing ones are ignored, as libzfs_core does; an empty
+    /// list does nothing.
+    ///
+    /// # Errors
+    /// Per bookmark in [`Error::failures`](crate::Error::failures).
+    #[doc(alias = "lzc_destroy_bookmarks")]
+    pub fn destroy_bookmarks(&self, bookmarks: &[BookmarkName]) -> Result<()> {
+        if bookmarks.is_empty() {
+            return Ok(());
+        }
+        let list = super::names_list(bookmarks)?;
+        batch::run("destroy", bookmarks[0].as_str(), |errs| {
+            // SAFETY: live list.
+            unsafe { sys::lzc_destroy_bookmarks(list.as_ptr(), errs) }
+        })
+    }
+}

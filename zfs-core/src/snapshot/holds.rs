@@ -1,0 +1,92 @@
+//! User holds on snapshots (`zfs hold`, `zfs release`, `zfs holds`).
+
+use std::ffi::CString;
+use std::ptr;
+
+use libzfs_sys as sys;
+
+use super::batch;
+use crate::handle::{lzc, Zfs};
+use crate::name::SnapshotName;
+use crate::nvlist::NvList;
+use crate::{Error, ErrorKind, Result};
+
+/// The longest hold tag (`MAXNAMELEN` less the NUL).
+pub const MAX_TAG_LEN: usize = 255;
+
+fn check_tag(tag: &str, op: &'static str) -> Result<()> {
+    if tag.is_empty() || tag.len() > MAX_TAG_LEN || tag.contains('\0') {
+        return Err(Error::new(ErrorKind::InvalidName, op, tag, format!("hold tags are 1 to {MAX_TAG_LEN} bytes without NUL")));
+    }
+    Ok(())
+}
+
+impl Zfs {
+    /// Places holds (`snapshot`, `tag`) in one atomic call. A held snapshot cannot be
+    /// destroyed until every hold is released. An empty list does nothing.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] for a tag already on that snapshot, [`ErrorKind::NotFound`]
+    /// for a missing snapshot, each in [`Error::failures`]; [`ErrorKind::InvalidName`] for a
+    /// bad tag.
+    #[doc(alias = "lzc_hold")]
+    pub fn hold(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
+        let op = "hold";
+        if holds.is_empty() {
+            return Ok(());
+        }
+        let mut list = NvList::new();
+        for (snap, tag) in holds {
+            check_tag(tag, op)?;
+            list.insert_str(snap.as_str(), tag)?;
+        }
+        batch::run(op, holds[0].0.as_str(), |errs| {
+            // SAFETY: live list; no cleanup descriptor (-1): the holds persist.
+            unsafe { sys::lzc_hold(list.as_ptr(), -1, errs) }
+        })
+    }
+
+    /// Releases holds (`snapshot`, `tag`) in one atomic call. An empty list does nothing.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for a tag that is not on that snapshot, in
+    /// [`Error::failures`].
+    #[doc(alias = "lzc_release")]
+    pub fn release(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
+        let op = "release";
+        if holds.is_empty() {
+            return Ok(());
+        }
+        let mut list = NvList::new();
+        for (snap, tag) in holds {
+            check_tag(tag, op)?;
+            let mut tags = match list.get_list(snap.as_str()) {
+                Some(existing) => existing.to_owned(),
+                None => NvList::new(),
+            };
+            tags.insert_flag(tag)?;
+            list.insert_list(snap.as_str(), &tags)?;
+        }
+        batch::run(op, holds[0].0.as_str(), |errs| {
+            // SAFETY: live list.
+            unsafe { sys::lzc_release(list.as_ptr(), errs) }
+        })
+    }
+
+    /// The hold tags on a snapshot, sorted.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the snapshot does not exist.
+    #[doc(alias = "lzc_get_holds")]
+    pub fn holds(&self, snapshot: &SnapshotName) -> Result<Vec<String>> {
+        let name = CString::new(snapshot.as_str()).expect("no NUL");
+        let mut out: *mut sys::nvlist_t = ptr::null_mut();
+        // SAFETY: NUL-terminated name; `out` receives an owned list.
+        lzc("get holds of", snapshot.as_str(), unsafe { sys::lzc_get_holds(name.as_ptr(), &mut out) })?;
+        // SAFETY: the call succeeded and handed us the list.
+        let list = unsafe { NvList::from_raw(out) };
+        let mut tags: Vec<String> = list.iter().map(|p| p.name().to_owned()).collect();
+        tags.sort();
+        Ok(tags)
+    }
+}

@@ -1,0 +1,178 @@
+//! Snapshots: atomic creation of many at once, listing, destroying, rollback; holds,
+//! bookmarks, clones and send/receive live in the submodules.
+
+mod batch;
+mod bookmarks;
+mod clone;
+mod holds;
+mod send;
+
+use std::collections::HashSet;
+use std::ffi::CString;
+
+use libzfs_sys as sys;
+
+pub use send::{ReceiveOptions, SendFlags};
+
+use crate::dataset::DatasetTypes;
+use crate::handle::{lzc, Zfs};
+use crate::name::{DatasetName, SnapshotName};
+use crate::nvlist::NvList;
+use crate::{Error, ErrorKind, Result};
+
+/// A snapshot and its basic facts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// `fs@name`.
+    pub name: SnapshotName,
+    /// Creation time, seconds since the epoch.
+    pub creation: u64,
+    /// The transaction group it was taken in (orders snapshots exactly).
+    pub createtxg: u64,
+    /// Space used only by this snapshot, in bytes.
+    pub used: u64,
+}
+
+fn names_list(names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<NvList> {
+    let mut list = NvList::new();
+    for n in names {
+        list.insert_flag(n.as_ref())?;
+    }
+    Ok(list)
+}
+
+impl Zfs {
+    /// Takes every snapshot in `snapshots` in one atomic operation: all are created, or none.
+    /// `props` are user properties (`module:name`) set on each.
+    ///
+    /// # Errors
+    /// - [`ErrorKind::InvalidArgument`]: two snapshots of one dataset, snapshots in two pools,
+    ///   an empty list.
+    /// - [`ErrorKind::NotFound`] / [`ErrorKind::AlreadyExists`] and others from ZFS, with each
+    ///   failed snapshot in [`Error::failures`].
+    #[doc(alias = "lzc_snapshot")]
+    pub fn snapshot(&self, snapshots: &[SnapshotName], props: &[(&str, &str)]) -> Result<()> {
+        let op = "snapshot";
+        let shown = snapshots.first().map_or(String::new(), ToString::to_string);
+        if snapshots.is_empty() {
+            return Err(Error::new(ErrorKind::InvalidArgument, op, "(none)", "no snapshots given"));
+        }
+        let mut datasets = HashSet::new();
+        for s in snapshots {
+            if !datasets.insert(s.dataset()) {
+                return Err(Error::new(ErrorKind::InvalidArgument, op, s.as_str(), format!("two snapshots of '{}' in one call", s.dataset())));
+            }
+        }
+        let pool = snapshots[0].dataset().pool();
+        if let Some(other) = snapshots.iter().find(|s| s.dataset().pool() != pool) {
+            return Err(Error::new(ErrorKind::InvalidArgument, op, other.as_str(), format!("snapshots span pools '{pool}' and '{}'", other.dataset().pool())));
+        }
+        let snaps = names_list(snapshots)?;
+        let mut p = NvList::new();
+        for (k, v) in props {
+            p.insert_str(k, v)?;
+        }
+        batch::run(op, &shown, |errs| {
+            // SAFETY: live lists; `errs` receives an owned list or NULL.
+            unsafe { sys::lzc_snapshot(snaps.as_ptr(), p.as_ptr(), errs) }
+        })
+    }
+
+    /// Snapshots `dataset` and every filesystem and volume below it as `NAME@short_name`, in
+    /// one atomic operation (`zfs snapshot -r`).
+    ///
+    /// # Errors
+    /// As [`Zfs::snapshot`]; [`ErrorKind::InvalidName`] for a bad short name.
+    pub fn snapshot_recursive(&self, dataset: &DatasetName, short_name: &str, props: &[(&str, &str)]) -> Result<Vec<SnapshotName>> {
+        dataset.snapshot(short_name)?;
+        let names = self
+            .list(dataset.as_str(), DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?
+            .into_iter()
+            .map(|l| SnapshotName::new(format!("{}@{short_name}", l.name)))
+            .collect::<Result<Vec<_>>>()?;
+        self.snapshot(&names, props)?;
+        Ok(names)
+    }
+
+    /// The snapshots of `dataset`, oldest first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the dataset does not exist.
+    pub fn snapshots(&self, dataset: &DatasetName) -> Result<Vec<SnapshotInfo>> {
+        let ds = self.open_dataset(dataset.as_str(), DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
+        let mut out = Vec::new();
+        for l in ds.children(DatasetTypes::SNAPSHOT)? {
+            let s = self.dataset(&l.name)?;
+            out.push(SnapshotInfo {
+                creation: s.creation()?,
+                createtxg: s.property_u64("createtxg")?,
+                used: s.used()?,
+                name: SnapshotName::trusted(l.name),
+            });
+        }
+        out.sort_by_key(|s| s.createtxg);
+        Ok(out)
+    }
+
+    /// Destroys snapshots in one call (`defer`: those that are held or cloned are marked and
+    /// go when released, `zfs destroy -d`).
+    ///
+    /// Unlike libzfs_core, which skips names that do not exist, this refuses the call if any
+    /// snapshot is missing, so a typo is never a silent success. An empty list does nothing.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] listing the missing ones (nothing destroyed);
+    /// [`ErrorKind::Busy`] for held or cloned snapshots without `defer`, each in
+    /// [`Error::failures`].
+    #[doc(alias = "lzc_destroy_snaps")]
+    pub fn destroy_snapshots(&self, snapshots: &[SnapshotName], defer: bool) -> Result<()> {
+        let op = "destroy";
+        if snapshots.is_empty() {
+            return Ok(());
+        }
+        let missing: Vec<&str> = snapshots.iter().filter(|s| !self.exists(s.as_str())).map(|s| s.as_str()).collect();
+        if !missing.is_empty() {
+            return Err(Error::new(ErrorKind::NotFound, op, missing[0], format!("no such snapshot: {}", missing.join(", "))));
+        }
+        let list = names_list(snapshots)?;
+        let defer = if defer { sys::boolean_t::B_TRUE } else { sys::boolean_t::B_FALSE };
+        batch::run(op, snapshots[0].as_str(), |errs| {
+            // SAFETY: live list; `errs` receives an owned list or NULL.
+            unsafe { sys::lzc_destroy_snaps(list.as_ptr(), defer, errs) }
+        })
+        .map_err(|e| if e.kind() == ErrorKind::AlreadyExists { e.with_kind(ErrorKind::Busy) } else { e })
+    }
+
+    /// Rolls a dataset back to `snapshot`. If newer snapshots exist, they are destroyed first
+    /// when `destroy_newer` is set (`zfs rollback -r`), else the rollback is refused.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the snapshot does not exist; [`ErrorKind::Busy`] if newer
+    /// snapshots exist without `destroy_newer`, or they have clones or holds.
+    #[doc(alias = "lzc_rollback_to")]
+    pub fn rollback(&self, snapshot: &SnapshotName, destroy_newer: bool) -> Result<()> {
+        let op = "rollback to";
+        if !self.exists(snapshot.as_str()) {
+            return Err(Error::new(ErrorKind::NotFound, op, snapshot.as_str(), "no such snapshot"));
+        }
+        let all = self.snapshots(&snapshot.dataset())?;
+        let target = all.iter().find(|s| &s.name == snapshot).map_or(0, |s| s.createtxg);
+        let newer: Vec<SnapshotName> = all.into_iter().filter(|s| s.createtxg > target).map(|s| s.name).collect();
+        if !newer.is_empty() {
+            if !destroy_newer {
+                let shown: Vec<&str> = newer.iter().map(|s| s.as_str()).collect();
+                return Err(Error::new(
+                    ErrorKind::Busy,
+                    op,
+                    snapshot.as_str(),
+                    format!("more recent snapshots exist ({}); use destroy_newer", shown.join(", ")),
+                ));
+            }
+            self.destroy_snapshots(&newer, false).map_err(|e| e.with_operation(op))?;
+        }
+        let fs = CString::new(snapshot.dataset().as_str()).expect("no NUL");
+        let snap = CString::new(snapshot.as_str()).expect("no NUL");
+        // SAFETY: NUL-terminated names.
+        lzc(op, snapshot.as_str(), unsafe { sys::lzc_rollback_to(fs.as_ptr(), snap.as_ptr()) })
+    }
+}
