@@ -150,6 +150,7 @@ fn generate(include_paths: &[&PathBuf]) {
         .allowlist_function("zpool_.*")
         .allowlist_function("zprop_.*")
         .allowlist_function("lzc_.*")
+        .allowlist_function("zvol_.*")
         .allowlist_function(".*_namecheck")
         .allowlist_type("namecheck_err_t")
         // Import by directory scan lives in libzutil (inside libzfs.so).

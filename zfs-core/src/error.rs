@@ -143,9 +143,14 @@ impl fmt::Display for Errno {
 /// Everything that can go wrong, with what was being done and to what.
 ///
 /// Displays like the `zfs`/`zpool` commands do: `cannot create 'tank': pool already exists`.
+///
+/// The details live behind one allocation so that `Result<T, Error>` stays small.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("cannot {operation} '{object}': {message}")]
-pub struct Error {
+#[error("cannot {} '{}': {}", .0.operation, .0.object, .0.message)]
+pub struct Error(Box<Inner>);
+
+#[derive(Debug, Clone)]
+struct Inner {
     kind: ErrorKind,
     operation: &'static str,
     object: String,
@@ -164,7 +169,7 @@ impl Error {
         object: impl Into<String>,
         message: impl Into<String>,
     ) -> Error {
-        Error {
+        Error(Box::new(Inner {
             kind,
             operation,
             object: object.into(),
@@ -173,7 +178,7 @@ impl Error {
             libzfs_code: None,
             name_rule: None,
             failures: Vec::new(),
-        }
+        }))
     }
 
     /// An error returned as an errno by libzfs_core or the OS.
@@ -183,7 +188,7 @@ impl Error {
         errno: i32,
     ) -> Error {
         let errno = Errno(errno);
-        Error {
+        Error(Box::new(Inner {
             kind: kind_from_errno(errno.0),
             operation,
             object: object.into(),
@@ -192,7 +197,7 @@ impl Error {
             libzfs_code: None,
             name_rule: None,
             failures: Vec::new(),
-        }
+        }))
     }
 
     /// An error that libzfs recorded in its handle (`libzfs_errno`, `libzfs_error_description`).
@@ -203,7 +208,7 @@ impl Error {
         description: String,
         errno: i32,
     ) -> Error {
-        Error {
+        Error(Box::new(Inner {
             kind: kind_from_libzfs(code, errno),
             operation,
             object: object.into(),
@@ -212,87 +217,95 @@ impl Error {
             libzfs_code: Some(code.0 as i32),
             name_rule: None,
             failures: Vec::new(),
-        }
+        }))
     }
 
     /// Overrides the kind where the caller knows better than the generic mapping.
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
-        self.kind = kind;
+        self.0.kind = kind;
         self
     }
 
     /// Replaces the message where the caller knows the specifics.
     pub(crate) fn with_message(mut self, message: String) -> Error {
-        self.message = message;
+        self.0.message = message;
         self
     }
 
     /// Names the operation differently where a public call reuses another.
     pub(crate) fn with_operation(mut self, operation: &'static str) -> Error {
-        self.operation = operation;
+        self.0.operation = operation;
         self
     }
 
     pub(crate) fn with_name_rule(mut self, rule: NameRule) -> Error {
-        self.name_rule = Some(rule);
+        self.0.name_rule = Some(rule);
         self
     }
 
     /// For batch calls (several snapshots, holds, bookmarks in one atomic call): each item
     /// that failed and why. Nothing in the batch was done.
     pub fn failures(&self) -> &[(String, Errno)] {
-        &self.failures
+        &self.0.failures
     }
 
     /// Builds a batch error from libzfs_core's error list (`name -> errno`).
-    pub(crate) fn from_batch(operation: &'static str, object: impl Into<String>, errno: i32, failures: Vec<(String, i32)>) -> Error {
+    pub(crate) fn from_batch(
+        operation: &'static str,
+        object: impl Into<String>,
+        errno: i32,
+        failures: Vec<(String, i32)>,
+    ) -> Error {
         let mut e = Error::from_errno(operation, object, errno);
         if !failures.is_empty() {
-            let listed: Vec<String> = failures.iter().map(|(n, c)| format!("{n}: {}", Errno(*c).description().to_lowercase())).collect();
-            e.message = listed.join("; ");
+            let listed: Vec<String> = failures
+                .iter()
+                .map(|(n, c)| format!("{n}: {}", Errno(*c).description().to_lowercase()))
+                .collect();
+            e.0.message = listed.join("; ");
             // One failure decides the kind better than the call's summary errno.
-            e.kind = kind_from_errno(failures[0].1);
-            e.errno = Some(Errno(failures[0].1));
+            e.0.kind = kind_from_errno(failures[0].1);
+            e.0.errno = Some(Errno(failures[0].1));
         }
-        e.failures = failures.into_iter().map(|(n, c)| (n, Errno(c))).collect();
+        e.0.failures = failures.into_iter().map(|(n, c)| (n, Errno(c))).collect();
         e
     }
 
     /// For [`ErrorKind::InvalidName`] errors found by this crate: the naming rule broken.
     pub fn name_rule(&self) -> Option<&NameRule> {
-        self.name_rule.as_ref()
+        self.0.name_rule.as_ref()
     }
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The operation that failed, e.g. `"create pool"`.
     pub fn operation(&self) -> &str {
-        self.operation
+        self.0.operation
     }
 
     /// The name of the pool, dataset, device or property the operation was about.
     pub fn object(&self) -> &str {
-        &self.object
+        &self.0.object
     }
 
     /// The reason, in libzfs's words where libzfs gave one.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// The OS error number, where the failure carried one.
     pub fn errno(&self) -> Option<Errno> {
-        self.errno
+        self.0.errno
     }
 
     /// libzfs's own error code (`EZFS_*`, see `libzfs_sys::zfs_error_t`), where libzfs
     /// reported the failure. The numbers differ between OpenZFS releases: compare with the
     /// constants, not with literals.
     pub fn libzfs_code(&self) -> Option<i32> {
-        self.libzfs_code
+        self.0.libzfs_code
     }
 }
 

@@ -45,7 +45,9 @@ pub mod testing;
 mod vdev;
 mod version;
 
-pub use dataset::{CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed, Mountpoint};
+pub use dataset::{
+    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed, Mountpoint,
+};
 pub use error::{Errno, Error, ErrorKind, Result};
 pub use handle::Zfs;
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};

@@ -34,12 +34,21 @@ pub struct CreateDataset {
 impl CreateDataset {
     /// A filesystem.
     pub fn filesystem(name: DatasetName) -> CreateDataset {
-        CreateDataset { name, volume_size: None, props: Vec::new(), parents: false, sparse: false }
+        CreateDataset {
+            name,
+            volume_size: None,
+            props: Vec::new(),
+            parents: false,
+            sparse: false,
+        }
     }
 
     /// A volume of `size` bytes (`-V`).
     pub fn volume(name: DatasetName, size: u64) -> CreateDataset {
-        CreateDataset { volume_size: Some(size), ..CreateDataset::filesystem(name) }
+        CreateDataset {
+            volume_size: Some(size),
+            ..CreateDataset::filesystem(name)
+        }
     }
 
     /// A property (`-o name=value`).
@@ -93,10 +102,20 @@ impl Zfs {
         let name = opts.name.as_str();
         let op = "create";
         let Some(parent) = opts.name.parent() else {
-            return Err(Error::new(ErrorKind::AlreadyExists, op, name, "a pool's root dataset is created with the pool"));
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                op,
+                name,
+                "a pool's root dataset is created with the pool",
+            ));
         };
         if self.exists(name) {
-            return Err(Error::new(ErrorKind::AlreadyExists, op, name, "dataset already exists"));
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                op,
+                name,
+                "dataset already exists",
+            ));
         }
         let mut props = NvList::new();
         for (k, v) in &opts.props {
@@ -106,7 +125,8 @@ impl Zfs {
             Some(size) => {
                 props.insert_str("volsize", &size.to_string())?;
                 if !opts.sparse && !props.contains("refreservation") {
-                    props.insert_str("refreservation", "auto")?;
+                    let reserve = self.volume_reservation(&opts.name, size, &opts.props)?;
+                    props.insert_str("refreservation", &reserve.to_string())?;
                 }
                 sys::zfs_type_t::ZFS_TYPE_VOLUME
             }
@@ -117,7 +137,12 @@ impl Zfs {
         let mut made: Vec<DatasetName> = Vec::new();
         if !self.exists(parent.as_str()) {
             if !opts.parents {
-                return Err(Error::new(ErrorKind::NotFound, op, name, format!("parent '{parent}' does not exist")));
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    op,
+                    name,
+                    format!("parent '{parent}' does not exist"),
+                ));
             }
             let mut missing = Vec::new();
             let mut p = Some(parent.clone());
@@ -130,7 +155,14 @@ impl Zfs {
                 let empty = NvList::new();
                 let made_ok = self.check(op, d.as_str(), || {
                     // SAFETY: live handle, NUL-terminated name, live (empty) property list.
-                    unsafe { sys::zfs_create(self.raw(), c.as_ptr(), sys::zfs_type_t::ZFS_TYPE_FILESYSTEM, empty.as_ptr()) }
+                    unsafe {
+                        sys::zfs_create(
+                            self.raw(),
+                            c.as_ptr(),
+                            sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
+                            empty.as_ptr(),
+                        )
+                    }
                 });
                 if let Err(e) = made_ok {
                     self.undo_created(&made);
@@ -147,11 +179,37 @@ impl Zfs {
         if let Err(e) = created {
             self.undo_created(&made);
             return Err(match e.kind() {
-                ErrorKind::InvalidArgument | ErrorKind::Other if is_property_error(&e) => e.with_kind(ErrorKind::InvalidProperty),
+                ErrorKind::InvalidArgument | ErrorKind::Other if is_property_error(&e) => {
+                    e.with_kind(ErrorKind::InvalidProperty)
+                }
                 _ => e,
             });
         }
-        self.open_dataset(name, super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME)
+        self.open_dataset(
+            name,
+            super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME,
+        )
+    }
+
+    /// The reservation `zfs create -V` gives a non-sparse volume: its size plus metadata, for
+    /// its block size and the pool's layout.
+    fn volume_reservation(
+        &self,
+        name: &DatasetName,
+        size: u64,
+        props: &[(String, String)],
+    ) -> Result<u64> {
+        let pool = self
+            .pool(&name.pool())
+            .map_err(|e| e.with_operation("create"))?;
+        let mut numeric = NvList::new();
+        if let Some((_, bs)) = props.iter().find(|(k, _)| k == "volblocksize") {
+            if let Some(bytes) = parse_size(bs) {
+                numeric.insert_u64("volblocksize", bytes)?;
+            }
+        }
+        // SAFETY: live pool handle and list; a pure computation.
+        Ok(unsafe { sys::zvol_volsize_to_reservation(pool.raw(), size, numeric.as_ptr()) })
     }
 
     /// Destroys datasets this call created, deepest first (best effort: they are empty).
@@ -162,6 +220,20 @@ impl Zfs {
             }
         }
     }
+}
+
+/// "16384", "16K", "1M" -> bytes.
+fn parse_size(s: &str) -> Option<u64> {
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits.parse().ok()?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" => 10,
+        "M" | "MB" => 20,
+        "G" | "GB" => 30,
+        _ => return None,
+    };
+    n.checked_mul(1 << shift)
 }
 
 fn is_property_error(e: &Error) -> bool {

@@ -36,7 +36,10 @@ impl Zfs {
         if top.kind() == DatasetType::Snapshot {
             return top.destroy_one(opts.force_unmount);
         }
-        let all = self.list(name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT)?;
+        let all = self.list(
+            name,
+            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+        )?;
         let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
         if !opts.recursive && !below.is_empty() {
             let what: Vec<&str> = below.iter().take(5).map(|l| l.name.as_str()).collect();
@@ -44,11 +47,16 @@ impl Zfs {
                 ErrorKind::Busy,
                 op,
                 name,
-                format!("it has children or snapshots ({}); use recursive", what.join(", ")),
+                format!(
+                    "it has children or snapshots ({}); use recursive",
+                    what.join(", ")
+                ),
             ));
         }
         // Clones of our snapshots that live outside the subtree.
-        let inside = |n: &str| n == name || n.starts_with(&format!("{name}/")) || n.starts_with(&format!("{name}@"));
+        let inside = |n: &str| {
+            n == name || n.starts_with(&format!("{name}/")) || n.starts_with(&format!("{name}@"))
+        };
         let mut outside_clones = Vec::new();
         for snap in all.iter().filter(|l| l.kind == DatasetType::Snapshot) {
             let ds = self.dataset(&snap.name)?;
@@ -65,17 +73,29 @@ impl Zfs {
                     ErrorKind::Busy,
                     op,
                     name,
-                    format!("snapshots have dependent clones ({}); use dependents", outside_clones.join(", ")),
+                    format!(
+                        "snapshots have dependent clones ({}); use dependents",
+                        outside_clones.join(", ")
+                    ),
                 ));
             }
             for clone in &outside_clones {
                 if self.exists(clone) {
-                    self.destroy_dataset(clone, &DestroyOptions { recursive: true, ..*opts })?;
+                    self.destroy_dataset(
+                        clone,
+                        &DestroyOptions {
+                            recursive: true,
+                            ..*opts
+                        },
+                    )?;
                 }
             }
         }
         // Unmount deepest first; on failure, remount what we unmounted and stop.
-        let mut filesystems: Vec<_> = all.iter().filter(|l| l.kind == DatasetType::Filesystem).collect();
+        let mut filesystems: Vec<_> = all
+            .iter()
+            .filter(|l| l.kind == DatasetType::Filesystem)
+            .collect();
         filesystems.sort_by(|a, b| b.name.cmp(&a.name));
         let mut unmounted: Vec<Dataset<'_>> = Vec::new();
         for fs in filesystems {
@@ -100,7 +120,10 @@ impl Zfs {
         if !snaps.is_empty() {
             self.destroy_snapshots(&snaps, false)?;
         }
-        let mut datasets: Vec<_> = all.iter().filter(|l| l.kind != DatasetType::Snapshot).collect();
+        let mut datasets: Vec<_> = all
+            .iter()
+            .filter(|l| l.kind != DatasetType::Snapshot)
+            .collect();
         datasets.sort_by(|a, b| b.name.cmp(&a.name));
         for d in datasets {
             self.dataset(&d.name)?.destroy_one(opts.force_unmount)?;
@@ -120,9 +143,15 @@ impl Zfs {
         let op = "rename";
         let ds = self.dataset(from).map_err(|e| e.with_operation(op))?;
         if self.exists(to) {
-            return Err(Error::new(ErrorKind::AlreadyExists, op, from, format!("'{to}' already exists")));
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                op,
+                from,
+                format!("'{to}' already exists"),
+            ));
         }
-        let target = CString::new(to).map_err(|_| Error::new(ErrorKind::InvalidName, op, to, "name contains a NUL byte"))?;
+        let target = CString::new(to)
+            .map_err(|_| Error::new(ErrorKind::InvalidName, op, to, "name contains a NUL byte"))?;
         // SAFETY: renameflags_t is a plain bitfield struct; zero means no flags.
         let mut flags: sys::renameflags_t = unsafe { std::mem::zeroed() };
         flags.set_recursive(recursive as u32);
@@ -146,7 +175,8 @@ impl Dataset<'_> {
     fn destroy_one(&self, force_unmount: bool) -> Result<()> {
         let op = "destroy";
         if self.kind() == DatasetType::Filesystem && self.mounted_at().is_some() {
-            self.unmount(force_unmount).map_err(|e| e.with_operation(op))?;
+            self.unmount(force_unmount)
+                .map_err(|e| e.with_operation(op))?;
         }
         self.zfs
             .check(op, &self.name, || {

@@ -34,7 +34,9 @@ unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_
         let kind = DatasetType::from_raw(unsafe { sys::zfs_get_type(zhp) });
         if walk.types.contains(kind.as_set()) {
             // SAFETY: the name lives as long as the handle.
-            let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }.to_string_lossy().into_owned();
+            let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }
+                .to_string_lossy()
+                .into_owned();
             walk.found.push(Listed { name, kind });
         }
         if walk.recursive && matches!(kind, DatasetType::Filesystem | DatasetType::Volume) {
@@ -65,7 +67,9 @@ unsafe fn children(zhp: *mut sys::zfs_handle_t, walk: &mut Walk) -> c_int {
     let mut rc = unsafe { sys::zfs_iter_filesystems(zhp, Some(visit), data.cast()) };
     if rc == 0 && wants_snapshots {
         // SAFETY: as above; no txg range (0, 0).
-        rc = unsafe { sys::zfs_iter_snapshots(zhp, sys::boolean_t::B_FALSE, Some(visit), data.cast(), 0, 0) };
+        rc = unsafe {
+            sys::zfs_iter_snapshots(zhp, sys::boolean_t::B_FALSE, Some(visit), data.cast(), 0, 0)
+        };
     }
     if rc == 0 && wants_bookmarks {
         // SAFETY: as above.
@@ -99,9 +103,17 @@ impl Dataset<'_> {
     }
 
     fn walk(&self, types: DatasetTypes, recursive: bool) -> Result<Vec<Listed>> {
-        let mut walk = Walk { types, recursive, found: Vec::new(), panic: None };
+        let mut walk = Walk {
+            types,
+            recursive,
+            found: Vec::new(),
+            panic: None,
+        };
         if types.contains(self.kind().as_set()) && recursive {
-            walk.found.push(Listed { name: self.name.clone(), kind: self.kind() });
+            walk.found.push(Listed {
+                name: self.name.clone(),
+                kind: self.kind(),
+            });
         }
         // SAFETY: live handle for the whole iteration.
         let rc = unsafe { children(self.raw(), &mut walk) };
@@ -114,5 +126,4 @@ impl Dataset<'_> {
         walk.found.sort();
         Ok(walk.found)
     }
-
 }

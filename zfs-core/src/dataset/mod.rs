@@ -96,16 +96,30 @@ impl Zfs {
     /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidName`] for a bad name.
     #[doc(alias = "zfs_open")]
     pub fn dataset(&self, name: &str) -> Result<Dataset<'_>> {
-        self.open_dataset(name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT)
+        self.open_dataset(
+            name,
+            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+        )
     }
 
     pub(crate) fn open_dataset(&self, name: &str, types: DatasetTypes) -> Result<Dataset<'_>> {
-        let c = CString::new(name).map_err(|_| Error::new(ErrorKind::InvalidName, "open", name, "name contains a NUL byte"))?;
+        let c = CString::new(name).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidName,
+                "open",
+                name,
+                "name contains a NUL byte",
+            )
+        })?;
         crate::handle::clear_errno();
         // SAFETY: live handle, NUL-terminated name; NULL on failure with the error recorded.
         let raw = unsafe { sys::zfs_open(self.raw(), c.as_ptr(), types.bits() as i32) };
         match NonNull::new(raw) {
-            Some(raw) => Ok(Dataset { zfs: self, raw, name: name.to_owned() }),
+            Some(raw) => Ok(Dataset {
+                zfs: self,
+                raw,
+                name: name.to_owned(),
+            }),
             None => Err(self.last_error("open", name)),
         }
     }
@@ -113,7 +127,15 @@ impl Zfs {
     /// Whether a dataset, snapshot or bookmark of that name exists.
     #[doc(alias = "lzc_exists")]
     pub fn exists(&self, name: &str) -> bool {
-        let Ok(c) = CString::new(name) else { return false };
+        if let Ok(mark) = crate::BookmarkName::new(name) {
+            // lzc_exists does not see bookmarks.
+            return self
+                .bookmarks(&mark.dataset())
+                .is_ok_and(|all| all.contains(&mark));
+        }
+        let Ok(c) = CString::new(name) else {
+            return false;
+        };
         // SAFETY: NUL-terminated name; libzfs_core is initialised by `Zfs::open`.
         unsafe { sys::lzc_exists(c.as_ptr()) != sys::boolean_t::B_FALSE }
     }

@@ -15,7 +15,8 @@ impl Dataset<'_> {
     pub fn mounted_at(&self) -> Option<PathBuf> {
         let mut at: *mut c_char = ptr::null_mut();
         // SAFETY: live handle; `at` receives a malloc'd path or stays NULL.
-        let mounted = unsafe { sys::zfs_is_mounted(self.raw(), &mut at) } != sys::boolean_t::B_FALSE;
+        let mounted =
+            unsafe { sys::zfs_is_mounted(self.raw(), &mut at) } != sys::boolean_t::B_FALSE;
         if at.is_null() {
             return None;
         }
@@ -59,17 +60,33 @@ impl Dataset<'_> {
     pub fn mount_at(&self, path: &Path) -> Result<()> {
         let op = "mount";
         if let Some(at) = self.mounted_at() {
-            return Err(Error::new(ErrorKind::Busy, op, &self.name, format!("already mounted at {}", at.display())));
+            return Err(Error::new(
+                ErrorKind::Busy,
+                op,
+                &self.name,
+                format!("already mounted at {}", at.display()),
+            ));
         }
-        std::fs::create_dir_all(path)
-            .map_err(|e| Error::from_errno(op, path.display().to_string(), e.raw_os_error().unwrap_or(libc::EIO)))?;
+        std::fs::create_dir_all(path).map_err(|e| {
+            Error::from_errno(
+                op,
+                path.display().to_string(),
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )
+        })?;
         let src = CString::new(self.name.as_str()).expect("no NUL");
         let dst = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
-            Error::new(ErrorKind::InvalidArgument, op, &self.name, "mount path contains a NUL byte")
+            Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                &self.name,
+                "mount path contains a NUL byte",
+            )
         })?;
         let fstype = CString::new("zfs").expect("no NUL");
         // SAFETY: NUL-terminated strings; no data options.
-        let rc = unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), fstype.as_ptr(), 0, ptr::null()) };
+        let rc =
+            unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), fstype.as_ptr(), 0, ptr::null()) };
         if rc != 0 {
             let errno = crate::handle::last_errno();
             return Err(Error::from_errno(op, &self.name, errno));
@@ -86,18 +103,33 @@ impl Dataset<'_> {
     pub fn unmount(&self, force: bool) -> Result<()> {
         let op = "unmount";
         let Some(at) = self.mounted_at() else {
-            return Err(Error::new(ErrorKind::InvalidArgument, op, &self.name, "not currently mounted"));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                &self.name,
+                "not currently mounted",
+            ));
         };
         let flags = if force { libc::MNT_FORCE } else { 0 };
-        let dir = CString::new(at.as_os_str().as_encoded_bytes()).expect("paths from the mount table have no NUL");
+        let dir = CString::new(at.as_os_str().as_encoded_bytes())
+            .expect("paths from the mount table have no NUL");
         // SAFETY: NUL-terminated path.
         let rc = unsafe { libc::umount2(dir.as_ptr(), flags) };
         if rc != 0 {
-            return Err(Error::from_errno(op, &self.name, crate::handle::last_errno()));
+            return Err(Error::from_errno(
+                op,
+                &self.name,
+                crate::handle::last_errno(),
+            ));
         }
         // libzfs caches the mount table; tell it.
         // SAFETY: live library handle and NUL-terminated name.
-        unsafe { sys::libzfs_mnttab_remove(self.zfs.raw(), CString::new(self.name.as_str()).expect("no NUL").as_ptr()) };
+        unsafe {
+            sys::libzfs_mnttab_remove(
+                self.zfs.raw(),
+                CString::new(self.name.as_str()).expect("no NUL").as_ptr(),
+            )
+        };
         Ok(())
     }
 }

@@ -47,7 +47,14 @@ pub enum CanMount {
 }
 
 fn cstr(op: &'static str, what: &str) -> Result<CString> {
-    CString::new(what).map_err(|_| Error::new(ErrorKind::InvalidProperty, op, what.replace('\0', "\\0"), "contains a NUL byte"))
+    CString::new(what).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidProperty,
+            op,
+            what.replace('\0', "\\0"),
+            "contains a NUL byte",
+        )
+    })
 }
 
 impl Dataset<'_> {
@@ -64,22 +71,43 @@ impl Dataset<'_> {
         let c = cstr(op, name)?;
         // SAFETY: NUL-terminated name; table lookups.
         if unsafe { sys::zfs_prop_user(c.as_ptr()) } != sys::boolean_t::B_FALSE {
-            return Ok(self.user_properties()?.into_iter().find(|(k, _)| k == name).map_or(
-                PropValue { value: "-".into(), source: PropSource::None },
-                |(_, v)| v,
-            ));
+            return Ok(self
+                .user_properties()?
+                .into_iter()
+                .find(|(k, _)| k == name)
+                .map_or(
+                    PropValue {
+                        value: "-".into(),
+                        source: PropSource::None,
+                    },
+                    |(_, v)| v,
+                ));
         }
         // SAFETY: as above.
         let prop = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
         if prop == sys::zfs_prop_t::ZPROP_INVAL {
-            return Err(Error::new(ErrorKind::InvalidProperty, op, name, format!("invalid property '{name}'")));
+            return Err(Error::new(
+                ErrorKind::InvalidProperty,
+                op,
+                name,
+                format!("invalid property '{name}'"),
+            ));
         }
         let mut buf = [0 as c_char; BUF];
         let mut from = [0 as c_char; BUF];
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
         // SAFETY: live handle; both buffers hold BUF bytes; literal (exact) values.
         let rc = unsafe {
-            sys::zfs_prop_get(self.raw(), prop, buf.as_mut_ptr(), BUF, &mut src, from.as_mut_ptr(), BUF, sys::boolean_t::B_TRUE)
+            sys::zfs_prop_get(
+                self.raw(),
+                prop,
+                buf.as_mut_ptr(),
+                BUF,
+                &mut src,
+                from.as_mut_ptr(),
+                BUF,
+                sys::boolean_t::B_TRUE,
+            )
         };
         if rc != 0 {
             return Err(Error::new(
@@ -90,7 +118,10 @@ impl Dataset<'_> {
             ));
         }
         let inherited = text(&from);
-        Ok(PropValue { value: text(&buf), source: PropSource::from_raw(src, Some(inherited)) })
+        Ok(PropValue {
+            value: text(&buf),
+            source: PropSource::from_raw(src, Some(inherited)),
+        })
     }
 
     /// Every user property set on or inherited by this dataset, sorted by name.
@@ -173,7 +204,10 @@ impl Dataset<'_> {
         };
         one(self)?;
         if recursive && self.kind() != DatasetType::Snapshot {
-            for child in self.zfs.list(&self.name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)? {
+            for child in self
+                .zfs
+                .list(&self.name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?
+            {
                 if child.name != self.name {
                     one(&self.zfs.dataset(&child.name)?)?;
                 }
@@ -189,7 +223,12 @@ impl Dataset<'_> {
     pub fn property_u64(&self, name: &str) -> Result<u64> {
         let v = self.property(name)?;
         v.as_u64().ok_or_else(|| {
-            Error::new(ErrorKind::InvalidProperty, "get property", name, format!("value '{}' is not a number", v.value))
+            Error::new(
+                ErrorKind::InvalidProperty,
+                "get property",
+                name,
+                format!("value '{}' is not a number", v.value),
+            )
         })
     }
 
@@ -305,12 +344,16 @@ impl Dataset<'_> {
 /// libzfs reports bad properties under several codes; callers match on one kind.
 fn property_error(e: Error, _props: &str) -> Error {
     match e.kind() {
-        ErrorKind::InvalidArgument | ErrorKind::Other | ErrorKind::NotSupported => e.with_kind(ErrorKind::InvalidProperty),
+        ErrorKind::InvalidArgument | ErrorKind::Other | ErrorKind::NotSupported => {
+            e.with_kind(ErrorKind::InvalidProperty)
+        }
         _ => e,
     }
 }
 
 fn text(buf: &[c_char]) -> String {
     // SAFETY: libzfs NUL-terminates what it writes; the buffer starts zeroed.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+    unsafe { CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }

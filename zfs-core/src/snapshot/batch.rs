@@ -5,7 +5,7 @@ use std::ptr;
 
 use libzfs_sys as sys;
 
-use crate::nvlist::NvList;
+use crate::nvlist::{NvList, NvValue};
 use crate::{Error, Result};
 
 /// Runs `call(errlist_out)`; on failure, turns the error list (`name -> errno`) into
@@ -22,13 +22,17 @@ pub(crate) fn run(
     if rc == 0 {
         return Ok(());
     }
+    // Each entry is `name -> errno` (an int32).
     let failures: Vec<(String, i32)> = errors
         .iter()
         .flat_map(|l| l.to_pairs())
-        .filter_map(|(name, v)| Some((name, i32::try_from(v.as_u64().or_else(|| match v {
-            crate::nvlist::NvValue::I32(x) => Some(x as u64),
-            _ => None,
-        })?).ok()?)))
+        .filter_map(|(name, v)| {
+            let errno = match v {
+                NvValue::I32(x) => x,
+                other => i32::try_from(other.as_u64()?).ok()?,
+            };
+            Some((name, errno))
+        })
         .collect();
     Err(Error::from_batch(operation, object, rc, failures))
 }

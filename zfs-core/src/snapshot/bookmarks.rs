@@ -45,11 +45,15 @@ impl Zfs {
         let props = NvList::new();
         let mut out: *mut sys::nvlist_t = ptr::null_mut();
         // SAFETY: NUL-terminated name, live (empty) property request, owned result.
-        lzc("list bookmarks of", dataset.as_str(), unsafe { sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out) })?;
+        lzc("list bookmarks of", dataset.as_str(), unsafe {
+            sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out)
+        })?;
         // SAFETY: the call succeeded and handed us the list (short names as keys).
         let list = unsafe { NvList::from_raw(out) };
-        let mut marks: Vec<BookmarkName> =
-            list.iter().map(|p| BookmarkName::trusted(format!("{dataset}#{}", p.name()))).collect();
+        let mut marks: Vec<BookmarkName> = list
+            .iter()
+            .map(|p| BookmarkName::trusted(format!("{dataset}#{}", p.name())))
+            .collect();
         marks.sort();
         Ok(marks)
     }

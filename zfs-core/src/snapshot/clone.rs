@@ -17,13 +17,28 @@ impl Zfs {
     /// [`ErrorKind::AlreadyExists`] if `clone` exists; [`ErrorKind::InvalidArgument`] across
     /// pools.
     #[doc(alias = "lzc_clone")]
-    pub fn clone_snapshot(&self, origin: &SnapshotName, clone: &DatasetName, props: &[(&str, &str)]) -> Result<()> {
+    pub fn clone_snapshot(
+        &self,
+        origin: &SnapshotName,
+        clone: &DatasetName,
+        props: &[(&str, &str)],
+    ) -> Result<()> {
         let op = "clone";
         if !self.exists(origin.as_str()) {
-            return Err(Error::new(ErrorKind::NotFound, op, origin.as_str(), "no such snapshot"));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                op,
+                origin.as_str(),
+                "no such snapshot",
+            ));
         }
         if origin.dataset().pool() != clone.pool() {
-            return Err(Error::new(ErrorKind::InvalidArgument, op, clone.as_str(), "a clone must be in its origin's pool"));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                clone.as_str(),
+                "a clone must be in its origin's pool",
+            ));
         }
         let mut p = NvList::new();
         for (k, v) in props {
@@ -32,7 +47,9 @@ impl Zfs {
         let c = CString::new(clone.as_str()).expect("no NUL");
         let o = CString::new(origin.as_str()).expect("no NUL");
         // SAFETY: NUL-terminated names and a live property list.
-        lzc(op, clone.as_str(), unsafe { sys::lzc_clone(c.as_ptr(), o.as_ptr(), p.as_ptr()) })
+        lzc(op, clone.as_str(), unsafe {
+            sys::lzc_clone(c.as_ptr(), o.as_ptr(), p.as_ptr())
+        })
     }
 
     /// Promotes a clone: it takes over its origin's snapshots and the origin becomes its clone.
@@ -43,19 +60,34 @@ impl Zfs {
     #[doc(alias = "lzc_promote")]
     pub fn promote(&self, clone: &DatasetName) -> Result<()> {
         let op = "promote";
-        let ds = self.dataset(clone.as_str()).map_err(|e| e.with_operation(op))?;
-        let origin = ds.property("origin")?.value;
+        let ds = self
+            .dataset(clone.as_str())
+            .map_err(|e| e.with_operation(op))?;
+        // `origin` does not apply to (and so cannot be read from) a dataset that is no clone.
+        let origin = ds.property("origin").map(|p| p.value).unwrap_or_default();
         if origin.is_empty() || origin == "-" {
-            return Err(Error::new(ErrorKind::InvalidArgument, op, clone.as_str(), "not a clone"));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                clone.as_str(),
+                "not a clone",
+            ));
         }
         let c = CString::new(clone.as_str()).expect("no NUL");
         let mut conflict = [0 as c_char; 256];
         // SAFETY: NUL-terminated name; `conflict` receives a snapshot name on EEXIST.
-        let rc = unsafe { sys::lzc_promote(c.as_ptr(), conflict.as_mut_ptr(), conflict.len() as i32) };
+        let rc =
+            unsafe { sys::lzc_promote(c.as_ptr(), conflict.as_mut_ptr(), conflict.len() as i32) };
         if rc == libc::EEXIST {
             // SAFETY: lzc_promote NUL-terminated the conflicting name in the buffer.
-            let name = unsafe { std::ffi::CStr::from_ptr(conflict.as_ptr()) }.to_string_lossy().into_owned();
-            return Err(Error::from_errno(op, clone.as_str(), rc).with_message(format!("snapshot name '{name}' already exists in the origin")));
+            let name = unsafe { std::ffi::CStr::from_ptr(conflict.as_ptr()) }
+                .to_string_lossy()
+                .into_owned();
+            return Err(
+                Error::from_errno(op, clone.as_str(), rc).with_message(format!(
+                    "snapshot name '{name}' already exists in the origin"
+                )),
+            );
         }
         lzc(op, clone.as_str(), rc)
     }

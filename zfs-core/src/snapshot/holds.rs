@@ -16,14 +16,20 @@ pub const MAX_TAG_LEN: usize = 255;
 
 fn check_tag(tag: &str, op: &'static str) -> Result<()> {
     if tag.is_empty() || tag.len() > MAX_TAG_LEN || tag.contains('\0') {
-        return Err(Error::new(ErrorKind::InvalidName, op, tag, format!("hold tags are 1 to {MAX_TAG_LEN} bytes without NUL")));
+        return Err(Error::new(
+            ErrorKind::InvalidName,
+            op,
+            tag,
+            format!("hold tags are 1 to {MAX_TAG_LEN} bytes without NUL"),
+        ));
     }
     Ok(())
 }
 
 impl Zfs {
     /// Places holds (`snapshot`, `tag`) in one atomic call. A held snapshot cannot be
-    /// destroyed until every hold is released. An empty list does nothing.
+    /// destroyed until every hold is released. An empty list does nothing; a missing snapshot
+    /// is an error (libzfs_core would skip it silently).
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] for a tag already on that snapshot, [`ErrorKind::NotFound`]
@@ -34,6 +40,20 @@ impl Zfs {
         let op = "hold";
         if holds.is_empty() {
             return Ok(());
+        }
+        // libzfs_core skips snapshots that do not exist; refuse them instead.
+        let missing: Vec<(String, i32)> = holds
+            .iter()
+            .filter(|(snap, _)| !self.exists(snap.as_str()))
+            .map(|(snap, _)| (snap.to_string(), libc::ENOENT))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::from_batch(
+                op,
+                holds[0].0.as_str(),
+                libc::ENOENT,
+                missing,
+            ));
         }
         let mut list = NvList::new();
         for (snap, tag) in holds {
@@ -48,18 +68,34 @@ impl Zfs {
 
     /// Releases holds (`snapshot`, `tag`) in one atomic call. An empty list does nothing.
     ///
+    /// libzfs_core silently ignores a tag that is not held; this refuses the call instead, so
+    /// a mistyped tag is never a silent success.
+    ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] for a tag that is not on that snapshot, in
-    /// [`Error::failures`].
+    /// [`ErrorKind::NotFound`] for a tag that is not on that snapshot or a missing snapshot,
+    /// with each in [`Error::failures`]; nothing is released.
     #[doc(alias = "lzc_release")]
     pub fn release(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
         let op = "release";
         if holds.is_empty() {
             return Ok(());
         }
-        let mut list = NvList::new();
+        let mut missing = Vec::new();
         for (snap, tag) in holds {
             check_tag(tag, op)?;
+            let held = self.holds(snap).map_err(|e| e.with_operation(op))?;
+            if !held.iter().any(|h| h == tag) {
+                missing.push((format!("{snap} (tag '{tag}')"), libc::ESRCH));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(
+                Error::from_batch(op, holds[0].0.as_str(), libc::ESRCH, missing)
+                    .with_kind(ErrorKind::NotFound),
+            );
+        }
+        let mut list = NvList::new();
+        for (snap, tag) in holds {
             let mut tags = match list.get_list(snap.as_str()) {
                 Some(existing) => existing.to_owned(),
                 None => NvList::new(),
@@ -82,7 +118,9 @@ impl Zfs {
         let name = CString::new(snapshot.as_str()).expect("no NUL");
         let mut out: *mut sys::nvlist_t = ptr::null_mut();
         // SAFETY: NUL-terminated name; `out` receives an owned list.
-        lzc("get holds of", snapshot.as_str(), unsafe { sys::lzc_get_holds(name.as_ptr(), &mut out) })?;
+        lzc("get holds of", snapshot.as_str(), unsafe {
+            sys::lzc_get_holds(name.as_ptr(), &mut out)
+        })?;
         // SAFETY: the call succeeded and handed us the list.
         let list = unsafe { NvList::from_raw(out) };
         let mut tags: Vec<String> = list.iter().map(|p| p.name().to_owned()).collect();

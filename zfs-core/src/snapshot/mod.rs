@@ -55,17 +55,35 @@ impl Zfs {
         let op = "snapshot";
         let shown = snapshots.first().map_or(String::new(), ToString::to_string);
         if snapshots.is_empty() {
-            return Err(Error::new(ErrorKind::InvalidArgument, op, "(none)", "no snapshots given"));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                "(none)",
+                "no snapshots given",
+            ));
         }
         let mut datasets = HashSet::new();
         for s in snapshots {
             if !datasets.insert(s.dataset()) {
-                return Err(Error::new(ErrorKind::InvalidArgument, op, s.as_str(), format!("two snapshots of '{}' in one call", s.dataset())));
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    s.as_str(),
+                    format!("two snapshots of '{}' in one call", s.dataset()),
+                ));
             }
         }
         let pool = snapshots[0].dataset().pool();
         if let Some(other) = snapshots.iter().find(|s| s.dataset().pool() != pool) {
-            return Err(Error::new(ErrorKind::InvalidArgument, op, other.as_str(), format!("snapshots span pools '{pool}' and '{}'", other.dataset().pool())));
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                other.as_str(),
+                format!(
+                    "snapshots span pools '{pool}' and '{}'",
+                    other.dataset().pool()
+                ),
+            ));
         }
         let snaps = names_list(snapshots)?;
         let mut p = NvList::new();
@@ -83,10 +101,18 @@ impl Zfs {
     ///
     /// # Errors
     /// As [`Zfs::snapshot`]; [`ErrorKind::InvalidName`] for a bad short name.
-    pub fn snapshot_recursive(&self, dataset: &DatasetName, short_name: &str, props: &[(&str, &str)]) -> Result<Vec<SnapshotName>> {
+    pub fn snapshot_recursive(
+        &self,
+        dataset: &DatasetName,
+        short_name: &str,
+        props: &[(&str, &str)],
+    ) -> Result<Vec<SnapshotName>> {
         dataset.snapshot(short_name)?;
         let names = self
-            .list(dataset.as_str(), DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?
+            .list(
+                dataset.as_str(),
+                DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
+            )?
             .into_iter()
             .map(|l| SnapshotName::new(format!("{}@{short_name}", l.name)))
             .collect::<Result<Vec<_>>>()?;
@@ -99,7 +125,10 @@ impl Zfs {
     /// # Errors
     /// [`ErrorKind::NotFound`] if the dataset does not exist.
     pub fn snapshots(&self, dataset: &DatasetName) -> Result<Vec<SnapshotInfo>> {
-        let ds = self.open_dataset(dataset.as_str(), DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
+        let ds = self.open_dataset(
+            dataset.as_str(),
+            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
+        )?;
         let mut out = Vec::new();
         for l in ds.children(DatasetTypes::SNAPSHOT)? {
             let s = self.dataset(&l.name)?;
@@ -130,17 +159,36 @@ impl Zfs {
         if snapshots.is_empty() {
             return Ok(());
         }
-        let missing: Vec<&str> = snapshots.iter().filter(|s| !self.exists(s.as_str())).map(|s| s.as_str()).collect();
+        let missing: Vec<&str> = snapshots
+            .iter()
+            .filter(|s| !self.exists(s.as_str()))
+            .map(|s| s.as_str())
+            .collect();
         if !missing.is_empty() {
-            return Err(Error::new(ErrorKind::NotFound, op, missing[0], format!("no such snapshot: {}", missing.join(", "))));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                op,
+                missing[0],
+                format!("no such snapshot: {}", missing.join(", ")),
+            ));
         }
         let list = names_list(snapshots)?;
-        let defer = if defer { sys::boolean_t::B_TRUE } else { sys::boolean_t::B_FALSE };
+        let defer = if defer {
+            sys::boolean_t::B_TRUE
+        } else {
+            sys::boolean_t::B_FALSE
+        };
         batch::run(op, snapshots[0].as_str(), |errs| {
             // SAFETY: live list; `errs` receives an owned list or NULL.
             unsafe { sys::lzc_destroy_snaps(list.as_ptr(), defer, errs) }
         })
-        .map_err(|e| if e.kind() == ErrorKind::AlreadyExists { e.with_kind(ErrorKind::Busy) } else { e })
+        .map_err(|e| {
+            if e.kind() == ErrorKind::AlreadyExists {
+                e.with_kind(ErrorKind::Busy)
+            } else {
+                e
+            }
+        })
     }
 
     /// Rolls a dataset back to `snapshot`. If newer snapshots exist, they are destroyed first
@@ -153,11 +201,23 @@ impl Zfs {
     pub fn rollback(&self, snapshot: &SnapshotName, destroy_newer: bool) -> Result<()> {
         let op = "rollback to";
         if !self.exists(snapshot.as_str()) {
-            return Err(Error::new(ErrorKind::NotFound, op, snapshot.as_str(), "no such snapshot"));
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                op,
+                snapshot.as_str(),
+                "no such snapshot",
+            ));
         }
         let all = self.snapshots(&snapshot.dataset())?;
-        let target = all.iter().find(|s| &s.name == snapshot).map_or(0, |s| s.createtxg);
-        let newer: Vec<SnapshotName> = all.into_iter().filter(|s| s.createtxg > target).map(|s| s.name).collect();
+        let target = all
+            .iter()
+            .find(|s| &s.name == snapshot)
+            .map_or(0, |s| s.createtxg);
+        let newer: Vec<SnapshotName> = all
+            .into_iter()
+            .filter(|s| s.createtxg > target)
+            .map(|s| s.name)
+            .collect();
         if !newer.is_empty() {
             if !destroy_newer {
                 let shown: Vec<&str> = newer.iter().map(|s| s.as_str()).collect();
@@ -165,14 +225,20 @@ impl Zfs {
                     ErrorKind::Busy,
                     op,
                     snapshot.as_str(),
-                    format!("more recent snapshots exist ({}); use destroy_newer", shown.join(", ")),
+                    format!(
+                        "more recent snapshots exist ({}); use destroy_newer",
+                        shown.join(", ")
+                    ),
                 ));
             }
-            self.destroy_snapshots(&newer, false).map_err(|e| e.with_operation(op))?;
+            self.destroy_snapshots(&newer, false)
+                .map_err(|e| e.with_operation(op))?;
         }
         let fs = CString::new(snapshot.dataset().as_str()).expect("no NUL");
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
         // SAFETY: NUL-terminated names.
-        lzc(op, snapshot.as_str(), unsafe { sys::lzc_rollback_to(fs.as_ptr(), snap.as_ptr()) })
+        lzc(op, snapshot.as_str(), unsafe {
+            sys::lzc_rollback_to(fs.as_ptr(), snap.as_ptr())
+        })
     }
 }

@@ -48,17 +48,40 @@ impl Zfs {
     /// `from` is not an earlier snapshot of the same lineage; an I/O error (e.g. `EPIPE`) from
     /// the descriptor.
     #[doc(alias = "lzc_send")]
-    pub fn send(&self, snapshot: &SnapshotName, from: Option<&str>, fd: impl AsFd, flags: SendFlags) -> Result<()> {
+    pub fn send(
+        &self,
+        snapshot: &SnapshotName,
+        from: Option<&str>,
+        fd: impl AsFd,
+        flags: SendFlags,
+    ) -> Result<()> {
         let op = "send";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
         let from = from
-            .map(|f| CString::new(f).map_err(|_| Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte")))
+            .map(|f| {
+                CString::new(f).map_err(|_| {
+                    Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte")
+                })
+            })
             .transpose()?;
         let from_ptr = from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names; the descriptor is borrowed and open for the call.
-        let rc = unsafe { sys::lzc_send(snap.as_ptr(), from_ptr, raw_fd, sys::lzc_send_flags(flags.bits())) };
-        lzc(op, snapshot.as_str(), rc).map_err(|e| if e.kind() == ErrorKind::DeviceTooSmall { e.with_kind(ErrorKind::InvalidArgument) } else { e })
+        let rc = unsafe {
+            sys::lzc_send(
+                snap.as_ptr(),
+                from_ptr,
+                raw_fd,
+                sys::lzc_send_flags(flags.bits()),
+            )
+        };
+        lzc(op, snapshot.as_str(), rc).map_err(|e| {
+            if e.kind() == ErrorKind::DeviceTooSmall {
+                e.with_kind(ErrorKind::InvalidArgument)
+            } else {
+                e
+            }
+        })
     }
 
     /// Reads a send stream from `fd` into `snapshot` (the dataset is created for a full
@@ -70,15 +93,29 @@ impl Zfs {
     /// (incremental, without `force`); [`ErrorKind::InvalidArgument`] for a bad stream;
     /// [`ErrorKind::Io`] / others from the descriptor.
     #[doc(alias = "lzc_receive")]
-    pub fn receive(&self, snapshot: &SnapshotName, fd: impl AsFd, opts: &ReceiveOptions) -> Result<()> {
+    pub fn receive(
+        &self,
+        snapshot: &SnapshotName,
+        fd: impl AsFd,
+        opts: &ReceiveOptions,
+    ) -> Result<()> {
         let op = "receive";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let origin = opts.origin.as_ref().map(|o| CString::new(o.as_str()).expect("no NUL"));
+        let origin = opts
+            .origin
+            .as_ref()
+            .map(|o| CString::new(o.as_str()).expect("no NUL"));
         let mut props = NvList::new();
         for (k, v) in &opts.props {
             props.insert_str(k, v)?;
         }
-        let b = |v: bool| if v { sys::boolean_t::B_TRUE } else { sys::boolean_t::B_FALSE };
+        let b = |v: bool| {
+            if v {
+                sys::boolean_t::B_TRUE
+            } else {
+                sys::boolean_t::B_FALSE
+            }
+        };
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
         let rc = unsafe {

@@ -1,0 +1,551 @@
+//! Datasets and their properties on the real kernel module. Every error test checks that
+//! nothing changed.
+
+mod common;
+
+use common::*;
+use zfs_core::testing::FilePool;
+use zfs_core::{
+    CreateDataset, DatasetName, DatasetType, DatasetTypes, DestroyOptions, ErrorKind, Mountpoint,
+    PropSource,
+};
+
+fn ds(name: &str) -> DatasetName {
+    DatasetName::new(name).unwrap()
+}
+
+fn names(zfs: &zfs_core::Zfs, root: &str, types: DatasetTypes) -> Vec<String> {
+    zfs.list(root, types)
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn create_filesystems_with_properties() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let d = CreateDataset::filesystem(ds(&format!("{p}/persist")))
+        .property("mountpoint", "legacy")
+        .property("compression", "zstd")
+        .property("org.example:role", "state")
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(d.kind(), DatasetType::Filesystem);
+    assert!(zfs.exists(&format!("{p}/persist")));
+    assert_eq!(
+        zfs_get(&format!("{p}/persist"), "mountpoint"),
+        ("legacy".into(), "local".into())
+    );
+    assert_eq!(zfs_get(&format!("{p}/persist"), "compression").0, "zstd");
+    assert_eq!(
+        zfs_get(&format!("{p}/persist"), "org.example:role").0,
+        "state"
+    );
+    assert_eq!(d.mountpoint().unwrap(), Mountpoint::Legacy);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn create_errors_leave_nothing_behind() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let before = names(&zfs, p, DatasetTypes::all());
+
+    let e = CreateDataset::filesystem(ds(&format!("{p}/a/b")))
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    for (prop, value) in [
+        ("nosuchprop", "1"),
+        ("compression", "bogus"),
+        ("recordsize", "3"),
+        ("used", "1"),
+    ] {
+        let e = CreateDataset::filesystem(ds(&format!("{p}/x")))
+            .property(prop, value)
+            .create(&zfs)
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{prop}={value}: {e}");
+    }
+    // With parents: the parents made for a dataset that then fails are removed again.
+    let e = CreateDataset::filesystem(ds(&format!("{p}/m/n/o")))
+        .create_parents(true)
+        .property("compression", "bogus")
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    assert_eq!(
+        names(&zfs, p, DatasetTypes::all()),
+        before,
+        "a failed create left datasets behind"
+    );
+
+    CreateDataset::filesystem(ds(&format!("{p}/dup")))
+        .create(&zfs)
+        .unwrap();
+    let e = CreateDataset::filesystem(ds(&format!("{p}/dup")))
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    let e = CreateDataset::filesystem(ds(p)).create(&zfs).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+
+    // A filesystem under a volume.
+    CreateDataset::volume(ds(&format!("{p}/vol")), 16 << 20)
+        .sparse(true)
+        .create(&zfs)
+        .unwrap();
+    let under = format!("{p}/vol/fs");
+    let e = CreateDataset::filesystem(ds(&under))
+        .create(&zfs)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::InvalidArgument | ErrorKind::NotSupported | ErrorKind::NotFound
+        ),
+        "{e:?}"
+    );
+    assert!(!zfs.exists(&under));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn create_parents_and_volumes() {
+    // A non-sparse volume reserves more than its size: give it room.
+    let f = FilePool::builder().size(1 << 30).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(&format!("{p}/a/b/c")))
+        .create_parents(true)
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(
+        names(&zfs, p, DatasetTypes::FILESYSTEM),
+        [
+            p.to_owned(),
+            format!("{p}/a"),
+            format!("{p}/a/b"),
+            format!("{p}/a/b/c")
+        ]
+    );
+
+    let v = CreateDataset::volume(ds(&format!("{p}/vol")), 32 << 20)
+        .block_size(16384)
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(v.kind(), DatasetType::Volume);
+    assert_eq!(v.property_u64("volsize").unwrap(), 32 << 20);
+    assert_eq!(v.property_u64("volblocksize").unwrap(), 16384);
+    assert!(
+        v.property_u64("refreservation").unwrap() >= 32 << 20,
+        "a non-sparse volume reserves its size"
+    );
+    let s = CreateDataset::volume(ds(&format!("{p}/sparse")), 32 << 20)
+        .sparse(true)
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(s.property_u64("refreservation").unwrap(), 0);
+    assert_eq!(zfs_get(&format!("{p}/vol"), "type").0, "volume");
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn destroy_single_recursive_and_refusals() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(&format!("{p}/t/u/v")))
+        .create_parents(true)
+        .create(&zfs)
+        .unwrap();
+    zfs.snapshot(&[ds(&format!("{p}/t/u")).snapshot("s").unwrap()], &[])
+        .unwrap();
+    let before = names(&zfs, p, DatasetTypes::all());
+
+    let e = zfs
+        .destroy_dataset(&format!("{p}/t"), &DestroyOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(e.message().contains("recursive"), "{e}");
+    let e = zfs
+        .destroy_dataset(&format!("{p}/nope"), &DestroyOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(names(&zfs, p, DatasetTypes::all()), before);
+
+    zfs.dataset(&format!("{p}/t/u/v"))
+        .unwrap()
+        .destroy()
+        .unwrap();
+    assert!(!zfs.exists(&format!("{p}/t/u/v")));
+    zfs.destroy_dataset(
+        &format!("{p}/t"),
+        &DestroyOptions {
+            recursive: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(names(&zfs, p, DatasetTypes::all()), [p.to_owned()]);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn destroy_of_a_busy_mounted_filesystem_changes_nothing() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let name = format!("{p}/busy");
+    let d = CreateDataset::filesystem(ds(&name))
+        .property("mountpoint", "legacy")
+        .create(&zfs)
+        .unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    d.mount_at(mnt.path()).unwrap();
+    assert_eq!(d.mounted_at().as_deref(), Some(mnt.path()));
+    let hold = std::fs::File::create(mnt.path().join("open")).unwrap();
+    let e = zfs
+        .destroy_dataset(&name, &DestroyOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(zfs.exists(&name), "a refused destroy removed the dataset");
+    assert_eq!(
+        d.mounted_at().as_deref(),
+        Some(mnt.path()),
+        "a refused destroy unmounted it"
+    );
+    drop(hold);
+    zfs.destroy_dataset(&name, &DestroyOptions::default())
+        .unwrap();
+    assert!(!zfs.exists(&name));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn rename_across_parents_and_refusals() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    for d in ["a", "b", "a/child"] {
+        CreateDataset::filesystem(ds(&format!("{p}/{d}")))
+            .create(&zfs)
+            .unwrap();
+    }
+    zfs.rename(&format!("{p}/a/child"), &format!("{p}/b/child"), false)
+        .unwrap();
+    assert!(zfs.exists(&format!("{p}/b/child")) && !zfs.exists(&format!("{p}/a/child")));
+
+    let before = names(&zfs, p, DatasetTypes::all());
+    let e = zfs
+        .rename(&format!("{p}/a"), &format!("{p}/b"), false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists);
+    let e = zfs
+        .rename(&format!("{p}/ghost"), &format!("{p}/c"), false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let e = zfs
+        .rename(&format!("{p}/a"), &format!("{p}/missing/a"), false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(names(&zfs, p, DatasetTypes::all()), before);
+
+    // Recursive snapshot rename.
+    zfs.snapshot_recursive(&ds(&format!("{p}/b")), "old", &[])
+        .unwrap();
+    zfs.rename(&format!("{p}/b@old"), &format!("{p}/b@new"), true)
+        .unwrap();
+    assert!(zfs.exists(&format!("{p}/b@new")) && zfs.exists(&format!("{p}/b/child@new")));
+    assert!(!zfs.exists(&format!("{p}/b/child@old")));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn list_filters_by_type_and_sorts() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    for d in ["z", "a", "a/b", "m"] {
+        CreateDataset::filesystem(ds(&format!("{p}/{d}")))
+            .create(&zfs)
+            .unwrap();
+    }
+    CreateDataset::volume(ds(&format!("{p}/vol")), 8 << 20)
+        .sparse(true)
+        .create(&zfs)
+        .unwrap();
+    zfs.snapshot(&[ds(&format!("{p}/a")).snapshot("s1").unwrap()], &[])
+        .unwrap();
+    zfs.bookmark(&[(
+        ds(&format!("{p}/a")).bookmark("m1").unwrap(),
+        ds(&format!("{p}/a")).snapshot("s1").unwrap(),
+    )])
+    .unwrap();
+
+    let fs = names(&zfs, p, DatasetTypes::FILESYSTEM);
+    assert_eq!(
+        fs,
+        [
+            p.to_owned(),
+            format!("{p}/a"),
+            format!("{p}/a/b"),
+            format!("{p}/m"),
+            format!("{p}/z")
+        ]
+    );
+    assert_eq!(names(&zfs, p, DatasetTypes::VOLUME), [format!("{p}/vol")]);
+    assert_eq!(
+        names(&zfs, p, DatasetTypes::SNAPSHOT),
+        [format!("{p}/a@s1")]
+    );
+    assert_eq!(
+        names(&zfs, p, DatasetTypes::BOOKMARK),
+        [format!("{p}/a#m1")]
+    );
+    let cli_all = cli(
+        "zfs",
+        &[
+            "list",
+            "-H",
+            "-r",
+            "-o",
+            "name",
+            "-t",
+            "filesystem,volume,snapshot",
+            "-s",
+            "name",
+            p,
+        ],
+    );
+    let ours: Vec<String> = names(
+        &zfs,
+        p,
+        DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+    );
+    let mut theirs: Vec<String> = cli_all.lines().map(str::to_owned).collect();
+    theirs.sort();
+    assert_eq!(ours, theirs);
+    let kids = zfs
+        .dataset(p)
+        .unwrap()
+        .children(DatasetTypes::FILESYSTEM)
+        .unwrap();
+    assert_eq!(kids.len(), 3);
+    assert_eq!(
+        zfs.list(&format!("{p}/nope"), DatasetTypes::all())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn mount_legacy_at_a_path_and_under_an_altroot() {
+    let root = tempfile::tempdir().unwrap();
+    let f = FilePool::builder()
+        .pool_property("altroot", root.path().to_str().unwrap())
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    // A dataset with a mountpoint mounts under the pool's altroot.
+    let data = CreateDataset::filesystem(ds(&format!("{p}/data")))
+        .property("mountpoint", "/data")
+        .create(&zfs)
+        .unwrap();
+    data.mount().unwrap();
+    assert_eq!(data.mounted_at().unwrap(), root.path().join("data"));
+    std::fs::write(root.path().join("data/hello"), b"hi").unwrap();
+    let e = data.mount().unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::Busy | ErrorKind::AlreadyExists | ErrorKind::Other
+        ),
+        "{e:?}"
+    );
+    data.unmount(false).unwrap();
+    assert_eq!(data.mounted_at(), None);
+    assert!(!root.path().join("data/hello").exists());
+
+    // A legacy dataset mounts where we say, like `mount -t zfs`.
+    let nix = CreateDataset::filesystem(ds(&format!("{p}/nix")))
+        .property("mountpoint", "legacy")
+        .create(&zfs)
+        .unwrap();
+    let e = nix.mount().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let at = root.path().join("mnt/nix");
+    nix.mount_at(&at).unwrap();
+    assert_eq!(nix.mounted_at().unwrap(), at);
+    assert!(
+        cli("findmnt", &["-n", "-o", "SOURCE", at.to_str().unwrap()]).contains(&format!("{p}/nix"))
+    );
+    assert_eq!(nix.mount_at(&at).unwrap_err().kind(), ErrorKind::Busy);
+    nix.unmount(false).unwrap();
+    assert_eq!(
+        nix.unmount(false).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn properties_typed_raw_sources_and_inheritance() {
+    let f = FilePool::builder()
+        .fs_property("compression", "zstd")
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let child = CreateDataset::filesystem(ds(&format!("{p}/c")))
+        .create(&zfs)
+        .unwrap();
+
+    let comp = child.property("compression").unwrap();
+    assert_eq!(comp.value, "zstd");
+    assert_eq!(comp.source, PropSource::Inherited(p.to_owned()));
+    assert_eq!(
+        zfs_get(&format!("{p}/c"), "compression").1,
+        format!("inherited from {p}")
+    );
+    assert_eq!(child.compression().unwrap(), "zstd");
+    assert!(child.atime().unwrap());
+    assert!(!child.is_readonly().unwrap());
+    assert_eq!(child.quota().unwrap(), None);
+    assert!(
+        child.used().unwrap() > 0
+            && child.available().unwrap() > 0
+            && child.referenced().unwrap() > 0
+    );
+    assert!(child.creation().unwrap() > 1_600_000_000);
+    assert_eq!(child.recordsize().unwrap(), 128 * 1024);
+    assert_eq!(child.mountpoint().unwrap(), Mountpoint::None);
+    assert_eq!(child.property("used").unwrap().source, PropSource::None);
+    assert_eq!(child.property("atime").unwrap().source, PropSource::Default);
+
+    child
+        .set_properties(&[
+            ("atime", "off"),
+            ("quota", "100M"),
+            ("org.example:owner", "alice"),
+        ])
+        .unwrap();
+    let child = zfs.dataset(&format!("{p}/c")).unwrap();
+    assert!(!child.atime().unwrap());
+    assert_eq!(child.quota().unwrap(), Some(100 << 20));
+    assert_eq!(
+        zfs_get(&format!("{p}/c"), "quota"),
+        ((100u64 << 20).to_string(), "local".into())
+    );
+    let user = child.user_properties().unwrap();
+    assert_eq!(user.len(), 1);
+    assert_eq!(user[0].0, "org.example:owner");
+    assert_eq!(user[0].1.value, "alice");
+    assert_eq!(user[0].1.source, PropSource::Local);
+
+    // User properties inherit too; inherit clears local values, recursively on request.
+    zfs.dataset(p)
+        .unwrap()
+        .set_property("org.example:site", "lab")
+        .unwrap();
+    CreateDataset::filesystem(ds(&format!("{p}/c/d")))
+        .property("atime", "off")
+        .create(&zfs)
+        .unwrap();
+    let d = zfs.dataset(&format!("{p}/c/d")).unwrap();
+    assert_eq!(
+        d.property("org.example:site").unwrap().source,
+        PropSource::Inherited(p.to_owned())
+    );
+    assert_eq!(d.property("org.example:unset").unwrap().value, "-");
+    zfs.dataset(&format!("{p}/c"))
+        .unwrap()
+        .inherit("atime", true)
+        .unwrap();
+    assert_eq!(zfs_get(&format!("{p}/c"), "atime").1, "default");
+    assert_eq!(zfs_get(&format!("{p}/c/d"), "atime").1, "default");
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn bad_property_operations_change_nothing() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let c = CreateDataset::filesystem(ds(&format!("{p}/c")))
+        .create(&zfs)
+        .unwrap();
+    let before = cli(
+        "zfs",
+        &[
+            "get",
+            "-H",
+            "-p",
+            "-o",
+            "property,value,source",
+            "all",
+            &format!("{p}/c"),
+        ],
+    );
+
+    assert_eq!(
+        c.property("nosuchprop").unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    assert_eq!(
+        c.property("volsize").unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    for (k, v) in [
+        ("nosuchprop", "1"),
+        ("used", "5"),
+        ("compression", "bogus"),
+        ("quota", "-1"),
+        ("recordsize", "3"),
+    ] {
+        let e = c.set_property(k, v).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{k}={v}: {e}");
+    }
+    // One bad value in a list: none of the list is set.
+    let e = c
+        .set_properties(&[("atime", "off"), ("compression", "bogus")])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty);
+    assert_eq!(
+        c.inherit("used", false).unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    assert_eq!(
+        c.set_property("atime", "o\0ff").unwrap_err().kind(),
+        ErrorKind::InvalidProperty
+    );
+    let after = cli(
+        "zfs",
+        &[
+            "get",
+            "-H",
+            "-p",
+            "-o",
+            "property,value,source",
+            "all",
+            &format!("{p}/c"),
+        ],
+    );
+    let strip = |s: &str| {
+        s.lines()
+            .filter(|l| {
+                !l.starts_with("used") && !l.starts_with("written") && !l.starts_with("logical")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(strip(&after), strip(&before));
+}

@@ -1,0 +1,575 @@
+//! Snapshots, holds, bookmarks, clones, rollback and send/receive on the real kernel module,
+//! including the bad inputs mature bindings test. Every error test checks nothing changed.
+
+mod common;
+
+use std::io::{Read, Seek, Write};
+
+use common::*;
+use zfs_core::testing::FilePool;
+use zfs_core::{
+    CreateDataset, DatasetName, DatasetTypes, ErrorKind, ReceiveOptions, SendFlags, SnapshotName,
+    Zfs,
+};
+
+fn ds(name: &str) -> DatasetName {
+    DatasetName::new(name).unwrap()
+}
+
+fn snap(name: &str) -> SnapshotName {
+    SnapshotName::new(name).unwrap()
+}
+
+fn all(zfs: &Zfs, root: &str) -> Vec<String> {
+    zfs.list(root, DatasetTypes::all())
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect()
+}
+
+/// A pool with filesystems a, b, c (legacy mountpoints).
+fn pool_abc() -> (FilePool, Zfs) {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    for d in ["a", "b", "c"] {
+        CreateDataset::filesystem(ds(&format!("{}/{d}", f.name())))
+            .property("mountpoint", "legacy")
+            .create(&zfs)
+            .unwrap();
+    }
+    (f, zfs)
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn several_snapshots_in_one_atomic_call_with_user_properties() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let snaps: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|d| snap(&format!("{p}/{d}@s1")))
+        .collect();
+    zfs.snapshot(&snaps, &[("org.example:why", "test")])
+        .unwrap();
+    for s in &snaps {
+        assert!(zfs.exists(s.as_str()));
+        assert_eq!(zfs_get(s.as_str(), "org.example:why").0, "test");
+    }
+    let listed = zfs.snapshots(&ds(&format!("{p}/a"))).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, snaps[0]);
+    assert!(listed[0].creation > 0 && listed[0].createtxg > 0);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn bad_snapshot_batches_create_nothing() {
+    let (f, zfs) = pool_abc();
+    let other = FilePool::new().unwrap();
+    let p = f.name().as_str();
+    let before = all(&zfs, p);
+
+    // Two snapshots of one dataset.
+    let e = zfs
+        .snapshot(&[snap(&format!("{p}/a@x")), snap(&format!("{p}/a@y"))], &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    // Across two pools.
+    let e = zfs
+        .snapshot(
+            &[
+                snap(&format!("{p}/a@x")),
+                snap(&format!("{}@x", other.name())),
+            ],
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    // A missing dataset among valid ones: none is created and the missing one is named.
+    let e = zfs
+        .snapshot(
+            &[
+                snap(&format!("{p}/a@x")),
+                snap(&format!("{p}/ghost@x")),
+                snap(&format!("{p}/b@x")),
+            ],
+            &[],
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.failures().len(), 1, "{:?}", e.failures());
+    assert_eq!(e.failures()[0].0, format!("{p}/ghost@x"));
+    // Empty list, non-user property at creation.
+    assert_eq!(
+        zfs.snapshot(&[], &[]).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    let e = zfs
+        .snapshot(&[snap(&format!("{p}/a@x"))], &[("compression", "off")])
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::InvalidArgument | ErrorKind::InvalidProperty
+        ),
+        "{e:?}"
+    );
+    assert_eq!(all(&zfs, p), before, "a refused batch created snapshots");
+
+    // An existing snapshot in a batch: the batch fails whole.
+    zfs.snapshot(&[snap(&format!("{p}/a@x"))], &[]).unwrap();
+    let e = zfs
+        .snapshot(&[snap(&format!("{p}/a@x")), snap(&format!("{p}/b@x"))], &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    assert!(!zfs.exists(&format!("{p}/b@x")));
+
+    // Names too long never reach ZFS.
+    let long = format!("{p}/a@{}", "s".repeat(260));
+    assert_eq!(
+        SnapshotName::new(long).unwrap_err().kind(),
+        ErrorKind::InvalidName
+    );
+    assert_eq!(
+        ds(&format!("{p}/a"))
+            .snapshot(&"s".repeat(250))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidName
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn recursive_snapshot_and_destroy_several() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(&format!("{p}/a/deep")))
+        .create(&zfs)
+        .unwrap();
+    let made = zfs
+        .snapshot_recursive(&ds(&format!("{p}/a")), "r1", &[])
+        .unwrap();
+    assert_eq!(
+        made,
+        [snap(&format!("{p}/a@r1")), snap(&format!("{p}/a/deep@r1"))]
+    );
+    assert!(cli(
+        "zfs",
+        &["list", "-H", "-t", "snapshot", "-o", "name", "-r", p]
+    )
+    .contains(&format!("{p}/a/deep@r1")));
+
+    // Destroying with a missing one among them destroys nothing.
+    let e = zfs
+        .destroy_snapshots(&[made[0].clone(), snap(&format!("{p}/a@ghost"))], false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(zfs.exists(made[0].as_str()));
+    zfs.destroy_snapshots(&[], false).unwrap();
+    zfs.destroy_snapshots(&made, false).unwrap();
+    assert!(made.iter().all(|s| !zfs.exists(s.as_str())));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn holds_protect_snapshots() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let s = snap(&format!("{p}/a@held"));
+    zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+    let t = snap(&format!("{p}/b@held"));
+    zfs.snapshot(std::slice::from_ref(&t), &[]).unwrap();
+    // Two snapshots held in one call; then one released.
+    zfs.hold(&[(s.clone(), "backup"), (t.clone(), "keep")])
+        .unwrap();
+    assert_eq!(zfs.holds(&t).unwrap(), ["keep"]);
+    zfs.release(&[(t.clone(), "keep")]).unwrap();
+    assert!(zfs.holds(&t).unwrap().is_empty());
+    assert_eq!(zfs.holds(&s).unwrap(), ["backup"]);
+    assert!(cli("zfs", &["holds", "-H", s.as_str()]).contains("backup"));
+    let e = zfs.hold(&[(s.clone(), "backup")]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    let e = zfs
+        .destroy_snapshots(std::slice::from_ref(&s), false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(zfs.exists(s.as_str()));
+    let e = zfs.release(&[(s.clone(), "nosuchtag")]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(
+        zfs.hold(&[(s.clone(), &"t".repeat(300))])
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidName
+    );
+    let e = zfs
+        .hold(&[(snap(&format!("{p}/a@ghost")), "x")])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    zfs.hold(&[]).unwrap();
+
+    // Deferred destroy of a held snapshot happens at release.
+    zfs.destroy_snapshots(std::slice::from_ref(&s), true)
+        .unwrap();
+    assert!(zfs.exists(s.as_str()));
+    zfs.release(&[(s.clone(), "backup")]).unwrap();
+    assert!(!zfs.exists(s.as_str()));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn bookmarks_create_list_destroy() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let a = ds(&format!("{p}/a"));
+    zfs.snapshot(&[a.snapshot("s1").unwrap()], &[]).unwrap();
+    zfs.bookmark(&[(a.bookmark("m1").unwrap(), a.snapshot("s1").unwrap())])
+        .unwrap();
+    assert_eq!(zfs.bookmarks(&a).unwrap(), [a.bookmark("m1").unwrap()]);
+    assert!(zfs.exists(&format!("{p}/a#m1")));
+    let e = zfs
+        .bookmark(&[(a.bookmark("m1").unwrap(), a.snapshot("s1").unwrap())])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    let e = zfs
+        .bookmark(&[(a.bookmark("m2").unwrap(), a.snapshot("ghost").unwrap())])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(!zfs.exists(&format!("{p}/a#m2")));
+    // The bookmark outlives its snapshot.
+    zfs.destroy_snapshots(&[a.snapshot("s1").unwrap()], false)
+        .unwrap();
+    assert_eq!(zfs.bookmarks(&a).unwrap().len(), 1);
+    zfs.destroy_bookmarks(&[a.bookmark("m1").unwrap()]).unwrap();
+    assert!(zfs.bookmarks(&a).unwrap().is_empty());
+    zfs.destroy_bookmarks(&[]).unwrap();
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn clone_and_promote() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let origin = snap(&format!("{p}/a@base"));
+    zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
+    let clone = ds(&format!("{p}/clone"));
+    zfs.clone_snapshot(&origin, &clone, &[("mountpoint", "legacy")])
+        .unwrap();
+    assert_eq!(
+        zfs.dataset(clone.as_str())
+            .unwrap()
+            .property("origin")
+            .unwrap()
+            .value,
+        origin.as_str()
+    );
+
+    let e = zfs
+        .clone_snapshot(&snap(&format!("{p}/a@ghost")), &ds(&format!("{p}/c2")), &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    let e = zfs.clone_snapshot(&origin, &clone, &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    let other = FilePool::new().unwrap();
+    let e = zfs
+        .clone_snapshot(&origin, &ds(&format!("{}/x", other.name())), &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    let e = zfs.promote(&ds(&format!("{p}/b"))).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+
+    // Destroying the origin is refused while the clone depends on it.
+    let e = zfs
+        .destroy_dataset(
+            &format!("{p}/a"),
+            &zfs_core::DestroyOptions {
+                recursive: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(zfs.exists(origin.as_str()));
+
+    zfs.promote(&clone).unwrap();
+    assert_eq!(
+        zfs.dataset(&format!("{p}/a"))
+            .unwrap()
+            .property("origin")
+            .unwrap()
+            .value,
+        format!("{clone}@base")
+    );
+    assert!(zfs.exists(&format!("{clone}@base")));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn rollback_to_latest_and_older() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let a = format!("{p}/a");
+    let mnt = tempfile::tempdir().unwrap();
+    let fs = zfs.dataset(&a).unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    std::fs::write(mnt.path().join("v"), b"1").unwrap();
+    zfs.snapshot(&[snap(&format!("{a}@one"))], &[]).unwrap();
+    std::fs::write(mnt.path().join("v"), b"2").unwrap();
+    zfs.snapshot(&[snap(&format!("{a}@two"))], &[]).unwrap();
+    std::fs::write(mnt.path().join("v"), b"3").unwrap();
+    std::fs::write(mnt.path().join("extra"), b"x").unwrap();
+
+    zfs.rollback(&snap(&format!("{a}@two")), false).unwrap();
+    assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"2");
+    assert!(!mnt.path().join("extra").exists());
+
+    let e = zfs.rollback(&snap(&format!("{a}@one")), false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(
+        zfs.exists(&format!("{a}@two")),
+        "a refused rollback destroyed a snapshot"
+    );
+    assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"2");
+    assert_eq!(
+        zfs.rollback(&snap(&format!("{a}@ghost")), true)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+
+    zfs.rollback(&snap(&format!("{a}@one")), true).unwrap();
+    assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"1");
+    assert!(!zfs.exists(&format!("{a}@two")));
+    fs.unmount(false).unwrap();
+}
+
+fn write_tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for i in 0..20u32 {
+        let data: Vec<u8> = (0..(i * 3000 + 17))
+            .map(|b| (b.wrapping_mul(31) ^ i) as u8)
+            .collect();
+        let name = format!("f{i}");
+        std::fs::write(dir.join(&name), &data).unwrap();
+        files.push((name, data));
+    }
+    files
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn send_and_receive_full_and_incremental_byte_for_byte() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let src = format!("{p}/a");
+    let mnt = tempfile::tempdir().unwrap();
+    let fs = zfs.dataset(&src).unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    let files = write_tree(mnt.path());
+    zfs.snapshot(&[snap(&format!("{src}@s1"))], &[]).unwrap();
+
+    // Full stream through a file.
+    let mut stream = tempfile::tempfile().unwrap();
+    zfs.send(
+        &snap(&format!("{src}@s1")),
+        None,
+        &stream,
+        SendFlags::LARGE_BLOCK | SendFlags::COMPRESS,
+    )
+    .unwrap();
+    stream.rewind().unwrap();
+    let dst = format!("{p}/copy");
+    zfs.receive(
+        &snap(&format!("{dst}@s1")),
+        &stream,
+        &ReceiveOptions::default(),
+    )
+    .unwrap();
+    let copy = zfs.dataset(&dst).unwrap();
+    copy.set_property("mountpoint", "legacy").unwrap();
+    let cmnt = tempfile::tempdir().unwrap();
+    copy.mount_at(cmnt.path()).unwrap();
+    for (name, data) in &files {
+        assert_eq!(
+            &std::fs::read(cmnt.path().join(name)).unwrap(),
+            data,
+            "{name} differs after receive"
+        );
+    }
+    copy.unmount(false).unwrap();
+
+    // Incremental stream through a pipe.
+    std::fs::write(mnt.path().join("new"), b"incremental").unwrap();
+    zfs.snapshot(&[snap(&format!("{src}@s2"))], &[]).unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    std::thread::scope(|s| {
+        let sender = s.spawn(|| {
+            let z = Zfs::open().unwrap();
+            z.send(
+                &snap(&format!("{src}@s2")),
+                Some(&format!("{src}@s1")),
+                &writer,
+                SendFlags::empty(),
+            )
+        });
+        zfs.receive(
+            &snap(&format!("{dst}@s2")),
+            &reader,
+            &ReceiveOptions {
+                force: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        sender.join().unwrap().unwrap();
+    });
+    copy.mount_at(cmnt.path()).unwrap();
+    assert_eq!(
+        std::fs::read(cmnt.path().join("new")).unwrap(),
+        b"incremental"
+    );
+    copy.unmount(false).unwrap();
+    fs.unmount(false).unwrap();
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn bad_sends_and_receives_leave_nothing() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let src = format!("{p}/a");
+    let mnt = tempfile::tempdir().unwrap();
+    let fs = zfs.dataset(&src).unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    write_tree(mnt.path());
+    fs.unmount(false).unwrap();
+    zfs.snapshot(&[snap(&format!("{src}@s1"))], &[]).unwrap();
+    zfs.snapshot(&[snap(&format!("{p}/b@unrelated"))], &[])
+        .unwrap();
+
+    let mut full = Vec::new();
+    {
+        let mut stream = tempfile::tempfile().unwrap();
+        zfs.send(
+            &snap(&format!("{src}@s1")),
+            None,
+            &stream,
+            SendFlags::empty(),
+        )
+        .unwrap();
+        stream.rewind().unwrap();
+        stream.read_to_end(&mut full).unwrap();
+    }
+    assert!(full.len() > 4096);
+    let before = all(&zfs, p);
+
+    // Truncated stream: a clean error, no dataset left visible.
+    let mut cut = tempfile::tempfile().unwrap();
+    cut.write_all(&full[..full.len() / 2]).unwrap();
+    cut.rewind().unwrap();
+    let e = zfs
+        .receive(
+            &snap(&format!("{p}/trunc@s1")),
+            &cut,
+            &ReceiveOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        !zfs.exists(&format!("{p}/trunc")),
+        "a truncated receive left a dataset: {e}"
+    );
+    // Garbage.
+    let mut junk = tempfile::tempfile().unwrap();
+    junk.write_all(&[0xab; 8192]).unwrap();
+    junk.rewind().unwrap();
+    assert!(zfs
+        .receive(
+            &snap(&format!("{p}/junk@s1")),
+            &junk,
+            &ReceiveOptions::default()
+        )
+        .is_err());
+    // A full stream onto an existing dataset.
+    let mut again = tempfile::tempfile().unwrap();
+    again.write_all(&full).unwrap();
+    again.rewind().unwrap();
+    let e = zfs
+        .receive(
+            &snap(&format!("{p}/b@s1")),
+            &again,
+            &ReceiveOptions::default(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::AlreadyExists | ErrorKind::Busy),
+        "{e:?}"
+    );
+    // Sends of missing or unrelated snapshots; to a read-only descriptor.
+    let sink = tempfile::tempfile().unwrap();
+    assert_eq!(
+        zfs.send(
+            &snap(&format!("{src}@ghost")),
+            None,
+            &sink,
+            SendFlags::empty()
+        )
+        .unwrap_err()
+        .kind(),
+        ErrorKind::NotFound
+    );
+    let e = zfs
+        .send(
+            &snap(&format!("{src}@s1")),
+            Some(&format!("{p}/b@unrelated")),
+            &sink,
+            SendFlags::empty(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::InvalidArgument | ErrorKind::NotFound),
+        "{e:?}"
+    );
+    let ro = std::fs::File::open("/dev/null").unwrap();
+    assert!(zfs
+        .send(&snap(&format!("{src}@s1")), None, &ro, SendFlags::empty())
+        .is_err());
+    assert_eq!(
+        all(&zfs, p),
+        before,
+        "bad sends or receives changed the pool"
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_read_only_pool_refuses_changes() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().clone();
+    zfs.snapshot(&[snap(&format!("{p}/a@s"))], &[]).unwrap();
+    zfs.pool(&p).unwrap().export(false).unwrap();
+    let _pool = zfs
+        .import_pool(
+            &p,
+            &zfs_core::ImportOptions::new().dir(f.dir()).readonly(true),
+        )
+        .unwrap();
+    let before = all(&zfs, p.as_str());
+    let e = zfs
+        .snapshot(&[snap(&format!("{p}/a@new"))], &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
+    let e = CreateDataset::filesystem(ds(&format!("{p}/new")))
+        .create(&zfs)
+        .unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::ReadOnly | ErrorKind::PermissionDenied),
+        "{e:?}"
+    );
+    let e = zfs
+        .clone_snapshot(&snap(&format!("{p}/a@s")), &ds(&format!("{p}/cl")), &[])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
+    assert_eq!(all(&zfs, p.as_str()), before);
+}
