@@ -39,6 +39,14 @@ pub enum ErrorKind {
     VersionMismatch,
     /// An I/O error on a device.
     Io,
+    /// A channel program does not parse.
+    ProgramSyntax,
+    /// A channel program failed while running (`error()` or a Lua error).
+    ProgramRuntime,
+    /// A channel program ran past its instruction limit.
+    InstructionLimit,
+    /// A channel program ran past its memory limit.
+    MemoryLimit,
     /// Anything else; see the message and codes.
     Other,
 }

@@ -38,6 +38,7 @@ mod handle;
 pub mod name;
 pub mod nvlist;
 mod pool;
+mod program;
 mod property;
 mod snapshot;
 #[cfg(feature = "testing")]
@@ -55,6 +56,7 @@ pub use pool::{
     CreatePool, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress,
     ScanState, VdevStatus,
 };
+pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};
 pub use snapshot::{ReceiveOptions, SendFlags, SnapshotInfo};
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};

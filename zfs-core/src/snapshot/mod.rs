@@ -6,6 +6,7 @@ mod bookmarks;
 mod clone;
 mod holds;
 mod send;
+mod space;
 
 use std::collections::HashSet;
 use std::ffi::CString;

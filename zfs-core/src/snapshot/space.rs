@@ -1,0 +1,75 @@
+//! Space accounting: what a range of snapshots uses, and how big a send stream would be.
+
+use std::ffi::CString;
+
+use libzfs_sys as sys;
+
+use super::SendFlags;
+use crate::handle::{lzc, Zfs};
+use crate::name::SnapshotName;
+use crate::{Error, ErrorKind, Result};
+
+impl Zfs {
+    /// Bytes that destroying the snapshots from `first` through `last` (of one dataset) would
+    /// free.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when
+    /// `first` is not older than `last` in the same lineage.
+    #[doc(alias = "lzc_snaprange_space")]
+    pub fn snaprange_space(&self, first: &SnapshotName, last: &SnapshotName) -> Result<u64> {
+        let (a, b) = (
+            CString::new(first.as_str()).expect("no NUL"),
+            CString::new(last.as_str()).expect("no NUL"),
+        );
+        let mut used = 0u64;
+        // SAFETY: NUL-terminated names, an out-parameter that lives for the call.
+        lzc("measure space of", first.as_str(), unsafe {
+            sys::lzc_snaprange_space(a.as_ptr(), b.as_ptr(), &mut used)
+        })
+        .map_err(order_error)?;
+        Ok(used)
+    }
+
+    /// The estimated size in bytes of a send stream of `snapshot` (incremental from `from`).
+    ///
+    /// # Errors
+    /// As [`Zfs::send`].
+    #[doc(alias = "lzc_send_space")]
+    pub fn send_space(
+        &self,
+        snapshot: &SnapshotName,
+        from: Option<&str>,
+        flags: SendFlags,
+    ) -> Result<u64> {
+        let op = "estimate send size of";
+        let snap = CString::new(snapshot.as_str()).expect("no NUL");
+        let from = from
+            .map(|f| {
+                CString::new(f).map_err(|_| {
+                    Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte")
+                })
+            })
+            .transpose()?;
+        let mut space = 0u64;
+        // SAFETY: NUL-terminated names (or NULL), an out-parameter that lives for the call.
+        let rc = unsafe {
+            sys::lzc_send_space(
+                snap.as_ptr(),
+                from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+                sys::lzc_send_flags(flags.bits()),
+                &mut space,
+            )
+        };
+        lzc(op, snapshot.as_str(), rc).map_err(order_error)?;
+        Ok(space)
+    }
+}
+
+/// EXDEV (unrelated snapshots) reads as a cross-device error; it is an argument problem here.
+fn order_error(e: Error) -> Error {
+    match e.errno().map(|e| e.0) {
+        Some(libc::EXDEV) | Some(libc::EOVERFLOW) => e.with_kind(ErrorKind::InvalidArgument),
+        _ => e,
+    }
+}
