@@ -1,3 +1,41 @@
-//! Creates the ZFS layout of a NixOS impermanence setup in one all-or-nothing step.
-//! Work in progress: see the workspace README.
+//! Creates the ZFS layout of a NixOS impermanence setup in one all-or-nothing step: the pool
+//! `zroot` with its properties, `zroot/{root,nix,tmp,cache,persist}` with legacy mountpoints,
+//! and the snapshot `zroot/persist@blank` (see `shared/reference/impermanence-guide.txt`).
+//!
+//! The flow: a [`Spec`] (the guide's by default, or TOML) is validated as a whole; a [`Plan`]
+//! is computed from it and what exists ([`Inventory`]); [`apply`] carries the plan out and
+//! undoes everything it did if a step fails; [`verify`] compares the live system with the
+//! spec. An apply in progress is recorded on the pool (`impermanence-layout:state`), so a run
+//! that was killed is completed by the next one rather than started over.
+//!
+//! ```
+//! use impermanence_layout::{Inventory, Plan, Spec, VdevEntry};
+//!
+//! let mut spec = Spec::default();
+//! spec.pool.vdevs.push(VdevEntry { path: "/var/tmp/zroot.img".into(), size: Some("2G".into()) });
+//! spec.validate().unwrap();
+//! // Planning needs no ZFS when nothing exists yet.
+//! let plan = Plan::new(&spec, &Inventory::default(), false, None);
+//! assert_eq!(plan.to_commands()[0], "truncate -s 2147483648 /var/tmp/zroot.img");
+//! assert!(plan.to_commands()[1].starts_with("zpool create -o ashift=12 -o autotrim=on -O compression=zstd"));
+//! ```
 #![deny(missing_docs)]
+
+mod apply;
+mod error;
+mod inventory;
+mod nixos;
+mod plan;
+mod spec;
+mod verify;
+
+pub use apply::{apply, ApplyOptions};
+pub use error::LayoutError;
+pub use inventory::{same_meaning, DatasetState, Inventory, PoolState, Seen, JOURNAL};
+pub use nixos::nixos_config;
+pub use plan::{Plan, Step, EMPTY_REFERENCED};
+pub use spec::{
+    parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec, Spec, SpecErrors,
+    VdevEntry, VdevLayout,
+};
+pub use verify::{differences, verify, Difference};

@@ -228,6 +228,17 @@ impl Error {
         }))
     }
 
+    /// An I/O error on a path (vdev files and the like).
+    pub fn io(operation: &'static str, object: &str, e: &std::io::Error) -> Error {
+        Error::from_errno(operation, object, e.raw_os_error().unwrap_or(libc::EIO))
+    }
+
+    /// A failure made on purpose by a test hook (fault injection in callers' all-or-nothing
+    /// logic): kind [`ErrorKind::Other`], saying so in its message.
+    pub fn injected(object: &str) -> Error {
+        Error::new(ErrorKind::Other, "run", object, "failure injected by a test hook")
+    }
+
     /// Overrides the kind where the caller knows better than the generic mapping.
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
         self.0.kind = kind;

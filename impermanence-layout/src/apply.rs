@@ -1,0 +1,169 @@
+//! Carrying out a [`Plan`] all or nothing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use zfs_core::{CreateDataset, CreatePool, DatasetName, DestroyOptions, PoolName, SnapshotName, VdevSpec, Zfs};
+
+use crate::error::LayoutError;
+use crate::plan::{Plan, Step};
+use crate::spec::VdevLayout;
+
+/// Options for [`apply`].
+#[derive(Default)]
+pub struct ApplyOptions<'a> {
+    /// Called after each step with its number, the step and how long it took.
+    pub on_step: Option<&'a mut dyn FnMut(usize, &Step, Duration)>,
+    /// Test hook: step `k` (1-based) fails as if ZFS had refused it.
+    pub fail_at: Option<usize>,
+}
+
+impl std::fmt::Debug for ApplyOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplyOptions").field("fail_at", &self.fail_at).finish()
+    }
+}
+
+/// How to take back one step.
+enum Undo {
+    RemoveFile(PathBuf),
+    DestroyPool(String),
+    DestroyDataset(String),
+    DestroySnapshot(String),
+    Unmount(String),
+    Restore { dataset: String, property: String, old: Option<String> },
+    RestorePool { pool: String, property: String, old: String },
+}
+
+/// Carries out `plan`. If a step fails, every step this call did is undone, newest first, and
+/// the error says whether the undo was complete. Refuses a plan with conflicts.
+///
+/// # Errors
+/// [`LayoutError::Conflict`] before doing anything; [`LayoutError::Step`] after undoing.
+pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), LayoutError> {
+    if !plan.conflicts.is_empty() {
+        return Err(LayoutError::Conflict(plan.conflicts.clone()));
+    }
+    let mut undo: Vec<Undo> = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let started = Instant::now();
+        let result = if opts.fail_at == Some(i + 1) {
+            Err(zfs_core::Error::injected(&step.to_command()))
+        } else {
+            run(zfs, step, &mut undo)
+        };
+        if let Err(e) = result {
+            let failures = roll_back(zfs, undo);
+            return Err(LayoutError::step(i + 1, step, e, failures));
+        }
+        if let Some(cb) = opts.on_step.as_mut() {
+            cb(i + 1, step, started.elapsed());
+        }
+    }
+    Ok(())
+}
+
+fn io(op: &'static str, path: &std::path::Path, e: &std::io::Error) -> zfs_core::Error {
+    zfs_core::Error::io(op, &path.display().to_string(), e)
+}
+
+fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
+    match step {
+        Step::CreateVdevFile { path, size } => {
+            let file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| io("create", path, &e))?;
+            undo.push(Undo::RemoveFile(path.clone()));
+            file.set_len(*size).map_err(|e| io("size", path, &e))?;
+        }
+        Step::CreatePool { name, vdevs, layout, properties, root_properties } => {
+            let spec = match layout {
+                VdevLayout::Stripe => vdevs.iter().fold(VdevSpec::new(), |s, v| s.vdev(zfs_core::TopLevel::Single(leaf(v)))),
+                VdevLayout::Mirror => VdevSpec::new().vdev(zfs_core::TopLevel::Mirror(vdevs.iter().map(leaf).collect())),
+                VdevLayout::Raidz1 | VdevLayout::Raidz2 | VdevLayout::Raidz3 => {
+                    let parity = match layout {
+                        VdevLayout::Raidz1 => 1,
+                        VdevLayout::Raidz2 => 2,
+                        _ => 3,
+                    };
+                    VdevSpec::new().vdev(zfs_core::TopLevel::Raidz { parity, devices: vdevs.iter().map(leaf).collect() })
+                }
+            };
+            let mut create = CreatePool::new(PoolName::new(name.as_str())?, spec);
+            for (k, v) in properties {
+                create = create.pool_property(k, v);
+            }
+            for (k, v) in root_properties {
+                create = create.fs_property(k, v);
+            }
+            create.create(zfs)?;
+            undo.push(Undo::DestroyPool(name.clone()));
+        }
+        Step::SetPoolProperty { pool, property, value } => {
+            let p = zfs.pool(&PoolName::new(pool.as_str())?)?;
+            let old = p.property(property)?.value;
+            p.set_property(property, value)?;
+            undo.push(Undo::RestorePool { pool: pool.clone(), property: property.clone(), old });
+        }
+        Step::SetProperty { dataset, property, value } => {
+            let ds = zfs.dataset(dataset)?;
+            let before = ds.property(property)?;
+            let old = (before.source == zfs_core::PropSource::Local).then_some(before.value);
+            ds.set_property(property, value)?;
+            undo.push(Undo::Restore { dataset: dataset.clone(), property: property.clone(), old });
+        }
+        Step::CreateDataset { name, properties } => {
+            let mut create = CreateDataset::filesystem(DatasetName::new(name.as_str())?);
+            for (k, v) in properties {
+                create = create.property(k, v);
+            }
+            create.create(zfs)?;
+            undo.push(Undo::DestroyDataset(name.clone()));
+        }
+        Step::Snapshot { name } => {
+            zfs.snapshot(&[SnapshotName::new(name.as_str())?], &[])?;
+            undo.push(Undo::DestroySnapshot(name.clone()));
+        }
+        Step::Mount { dataset, path } => {
+            zfs.dataset(dataset)?.mount_at(path)?;
+            undo.push(Undo::Unmount(dataset.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn leaf(p: &PathBuf) -> zfs_core::Leaf {
+    if is_block_device(p) {
+        zfs_core::Leaf::disk(p)
+    } else {
+        zfs_core::Leaf::file(p)
+    }
+}
+
+fn is_block_device(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device())
+}
+
+/// Undoes, newest first; returns what could not be undone.
+fn roll_back(zfs: &Zfs, undo: Vec<Undo>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for u in undo.into_iter().rev() {
+        let result: zfs_core::Result<()> = match &u {
+            Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
+            Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
+            Undo::DestroyDataset(name) => zfs.destroy_dataset(name, &DestroyOptions { recursive: true, ..Default::default() }),
+            Undo::DestroySnapshot(name) => SnapshotName::new(name.as_str()).and_then(|s| zfs.destroy_snapshots(&[s], false)),
+            Undo::Unmount(ds) => zfs.dataset(ds).and_then(|d| d.unmount(false)),
+            Undo::Restore { dataset, property, old } => zfs.dataset(dataset).and_then(|d| match old {
+                Some(v) => d.set_property(property, v),
+                None => d.inherit(property, false),
+            }),
+            Undo::RestorePool { pool, property, old } => {
+                PoolName::new(pool.as_str()).and_then(|n| zfs.pool(&n)).and_then(|p| p.set_property(property, old))
+            }
+        };
+        if let Err(e) = result {
+            failures.push(e.to_string());
+        }
+    }
+    failures
+}

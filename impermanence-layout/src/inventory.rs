@@ -1,0 +1,141 @@
+//! What already exists on the system, read once so that planning is a pure function.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use zfs_core::{DatasetType, DatasetTypes, Zfs};
+
+use crate::spec::Spec;
+
+/// The user property that records an apply in progress (`applying`) or done (`complete`).
+pub const JOURNAL: &str = "impermanence-layout:state";
+
+/// One property as read: its value and whether it is set locally.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Seen {
+    /// The value.
+    pub value: String,
+    /// Set on this dataset (not inherited or default).
+    pub local: bool,
+}
+
+/// An existing dataset named by the spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DatasetState {
+    /// Filesystem (`true`) or something else.
+    pub is_filesystem: bool,
+    /// The spec's properties as they are now.
+    pub properties: IndexMap<String, Seen>,
+    /// Bytes referenced (an empty filesystem references a few dozen KiB).
+    pub referenced: u64,
+}
+
+/// The spec's pool as it is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PoolState {
+    /// The spec's pool properties, as they are now.
+    pub properties: IndexMap<String, String>,
+    /// The spec's root filesystem properties, as they are now.
+    pub root_properties: IndexMap<String, Seen>,
+    /// The spec's datasets that exist, by full name.
+    pub datasets: IndexMap<String, DatasetState>,
+    /// Snapshots of the spec's datasets that exist, by full name.
+    pub snapshots: HashSet<String>,
+    /// The journal property on the root dataset, if set.
+    pub journal: Option<String>,
+}
+
+/// Everything planning needs to know about the system.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Inventory {
+    /// The pool, if it is imported.
+    pub pool: Option<PoolState>,
+    /// Vdev paths of the spec that exist.
+    pub existing_vdevs: HashSet<PathBuf>,
+}
+
+impl Inventory {
+    /// Nothing exists yet, except the vdev paths found on disk (works without ZFS).
+    pub fn without_zfs(spec: &Spec) -> Inventory {
+        Inventory { pool: None, existing_vdevs: existing_vdevs(spec) }
+    }
+
+    /// Reads the live system.
+    ///
+    /// # Errors
+    /// Whatever zfs-core reports while reading.
+    pub fn read(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Inventory> {
+        let mut inv = Inventory::without_zfs(spec);
+        let Some(name) = spec.pool_name() else { return Ok(inv) };
+        let Ok(pool) = zfs.pool(&name) else { return Ok(inv) };
+        let mut state = PoolState {
+            properties: IndexMap::new(),
+            root_properties: IndexMap::new(),
+            datasets: IndexMap::new(),
+            snapshots: HashSet::new(),
+            journal: None,
+        };
+        for k in spec.pool.properties.keys() {
+            if let Ok(v) = pool.property(k) {
+                state.properties.insert(k.clone(), v.value);
+            }
+        }
+        let root = zfs.dataset(name.as_str())?;
+        for k in spec.pool.root_properties.keys() {
+            if let Ok(v) = root.property(k) {
+                state.root_properties.insert(k.clone(), seen(v));
+            }
+        }
+        let journal = root.property(JOURNAL)?;
+        state.journal = (journal.value != "-").then_some(journal.value);
+        for d in &spec.datasets {
+            let full = spec.full_name(&d.name);
+            let Ok(ds) = zfs.dataset(&full) else { continue };
+            let mut props = IndexMap::new();
+            for k in d.properties.keys() {
+                if let Ok(v) = ds.property(k) {
+                    props.insert(k.clone(), seen(v));
+                }
+            }
+            let is_filesystem = ds.kind() == DatasetType::Filesystem;
+            let referenced = ds.referenced().unwrap_or(0);
+            state.datasets.insert(full.clone(), DatasetState { is_filesystem, properties: props, referenced });
+            if is_filesystem {
+                for s in zfs.list(&full, DatasetTypes::SNAPSHOT)? {
+                    state.snapshots.insert(s.name);
+                }
+            }
+        }
+        inv.pool = Some(state);
+        Ok(inv)
+    }
+}
+
+fn seen(v: zfs_core::PropValue) -> Seen {
+    Seen { local: v.source == zfs_core::PropSource::Local, value: v.value }
+}
+
+fn existing_vdevs(spec: &Spec) -> HashSet<PathBuf> {
+    spec.pool.vdevs.iter().filter(|v| v.path.exists()).map(|v| v.path.clone()).collect()
+}
+
+/// Whether two values of `property` mean the same (`posixacl` is `posix`; on OpenZFS 2.3
+/// `xattr=sa` reads back as `on`; sizes in any unit).
+pub fn same_meaning(property: &str, a: &str, b: &str) -> bool {
+    let norm = |v: &str| -> String {
+        let v = v.trim().to_ascii_lowercase();
+        match (property, v.as_str()) {
+            ("acltype", "posixacl") => "posix".into(),
+            ("xattr", "sa") => "on".into(),
+            ("compression", "zstd-3") => "zstd".into(),
+            ("normalization", _) => v,
+            _ => match crate::spec::parse_size(&v) {
+                Some(n) if v.chars().any(|c| c.is_ascii_alphabetic()) => n.to_string(),
+                _ => v.trim_end_matches('/').to_owned(),
+            },
+        }
+    };
+    norm(a) == norm(b)
+}

@@ -1,0 +1,268 @@
+//! [`Plan`]: the ordered steps that take the system from what exists to the spec.
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use crate::inventory::{same_meaning, Inventory, JOURNAL};
+use crate::spec::{parse_size, Spec, VdevLayout};
+
+/// Below this, a dataset counts as empty (a new filesystem references a few dozen KiB).
+pub const EMPTY_REFERENCED: u64 = 1 << 20;
+
+/// One step, in the order it runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Create a sparse file vdev.
+    CreateVdevFile {
+        /// Path.
+        path: PathBuf,
+        /// Bytes.
+        size: u64,
+    },
+    /// Create the pool (with the journal marker on its root dataset).
+    CreatePool {
+        /// Pool name.
+        name: String,
+        /// Devices.
+        vdevs: Vec<PathBuf>,
+        /// How they are combined.
+        layout: VdevLayout,
+        /// `-o` properties.
+        properties: IndexMap<String, String>,
+        /// `-O` properties.
+        root_properties: IndexMap<String, String>,
+    },
+    /// Set a property on an existing dataset.
+    SetProperty {
+        /// Full dataset name.
+        dataset: String,
+        /// Property.
+        property: String,
+        /// Value.
+        value: String,
+    },
+    /// Set a pool property on an existing pool.
+    SetPoolProperty {
+        /// Pool.
+        pool: String,
+        /// Property.
+        property: String,
+        /// Value.
+        value: String,
+    },
+    /// Create a filesystem.
+    CreateDataset {
+        /// Full name.
+        name: String,
+        /// `-o` properties.
+        properties: IndexMap<String, String>,
+    },
+    /// Take a snapshot.
+    Snapshot {
+        /// Full name.
+        name: String,
+    },
+    /// Mount a filesystem at a path.
+    Mount {
+        /// Full dataset name.
+        dataset: String,
+        /// Where.
+        path: PathBuf,
+    },
+}
+
+/// What to do, and what stands in the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The steps, in order. Empty means the layout is already there.
+    pub steps: Vec<Step>,
+    /// Differences between what exists and the spec that the plan will not change on its own.
+    /// Non-empty means `apply` refuses, unless the caller adopts the existing objects.
+    pub conflicts: Vec<String>,
+    /// Whether an earlier run was interrupted and this plan completes it.
+    pub resumes: bool,
+}
+
+impl Plan {
+    /// Computes the plan. `adopt`: settle conflicting properties by setting them instead of
+    /// refusing. `mount_root`: mount the layout under this directory at the end.
+    pub fn new(spec: &Spec, inv: &Inventory, adopt: bool, mount_root: Option<&Path>) -> Plan {
+        let mut steps = Vec::new();
+        let mut conflicts = Vec::new();
+        let pool = &spec.pool.name;
+        let mut resumes = false;
+        match &inv.pool {
+            None => {
+                for v in &spec.pool.vdevs {
+                    if !inv.existing_vdevs.contains(&v.path) {
+                        match v.size.as_deref().and_then(parse_size) {
+                            Some(size) => steps.push(Step::CreateVdevFile { path: v.path.clone(), size }),
+                            None => conflicts.push(format!(
+                                "device {} does not exist (give a size to create it as a sparse file)",
+                                v.path.display()
+                            )),
+                        }
+                    }
+                }
+                let mut root = spec.pool.root_properties.clone();
+                root.insert(JOURNAL.into(), "applying".into());
+                steps.push(Step::CreatePool {
+                    name: pool.clone(),
+                    vdevs: spec.pool.vdevs.iter().map(|v| v.path.clone()).collect(),
+                    layout: spec.pool.layout,
+                    properties: spec.pool.properties.clone(),
+                    root_properties: root,
+                });
+            }
+            Some(state) => {
+                resumes = state.journal.as_deref() == Some("applying");
+                let mut fixes = Vec::new();
+                for (k, want) in &spec.pool.properties {
+                    match state.properties.get(k) {
+                        Some(have) if same_meaning(k, have, want) => {}
+                        have => {
+                            let have = have.map_or("unset", String::as_str);
+                            if adopt || resumes {
+                                fixes.push(Step::SetPoolProperty { pool: pool.clone(), property: k.clone(), value: want.clone() });
+                            } else {
+                                conflicts.push(format!("pool {pool}: {k} is {have}, the spec says {want}"));
+                            }
+                        }
+                    }
+                }
+                for (k, want) in &spec.pool.root_properties {
+                    match state.root_properties.get(k) {
+                        Some(have) if same_meaning(k, &have.value, want) => {}
+                        have => {
+                            let have = have.map_or("unset", |h| h.value.as_str());
+                            if k == "normalization" || k == "utf8only" || k == "casesensitivity" {
+                                conflicts.push(format!("{pool}: {k} is {have}, the spec says {want}, and it can only be set when the pool is created"));
+                            } else if adopt || resumes {
+                                fixes.push(Step::SetProperty { dataset: pool.clone(), property: k.clone(), value: want.clone() });
+                            } else {
+                                conflicts.push(format!("{pool}: {k} is {have}, the spec says {want}"));
+                            }
+                        }
+                    }
+                }
+                steps.extend(fixes);
+            }
+        }
+
+        let state = inv.pool.as_ref();
+        for d in &spec.datasets {
+            let full = spec.full_name(&d.name);
+            match state.and_then(|s| s.datasets.get(&full)) {
+                None => steps.push(Step::CreateDataset { name: full, properties: d.properties.clone() }),
+                Some(ds) if !ds.is_filesystem => conflicts.push(format!("{full} exists but is not a filesystem")),
+                Some(ds) => {
+                    for (k, want) in &d.properties {
+                        let have = ds.properties.get(k);
+                        let ok = have.is_some_and(|h| h.local && same_meaning(k, &h.value, want));
+                        if ok {
+                            continue;
+                        }
+                        if adopt || resumes {
+                            steps.push(Step::SetProperty { dataset: full.clone(), property: k.clone(), value: want.clone() });
+                        } else {
+                            let have = have.map_or("unset".to_owned(), |h| format!("{}{}", h.value, if h.local { "" } else { " (not set locally)" }));
+                            conflicts.push(format!("{full}: {k} is {have}, the spec says {want}"));
+                        }
+                    }
+                }
+            }
+        }
+        for s in &spec.snapshots {
+            let full_ds = spec.full_name(&s.dataset);
+            let full = format!("{full_ds}@{}", s.name);
+            if state.is_some_and(|st| st.snapshots.contains(&full)) {
+                continue;
+            }
+            if let Some(ds) = state.and_then(|st| st.datasets.get(&full_ds)) {
+                if ds.referenced > EMPTY_REFERENCED && !adopt {
+                    conflicts.push(format!(
+                        "{full_ds} already holds data ({} bytes) but has no @{}: a snapshot taken now would not be blank",
+                        ds.referenced, s.name
+                    ));
+                    continue;
+                }
+            }
+            steps.push(Step::Snapshot { name: full });
+        }
+        if let Some(root) = mount_root {
+            if spec.datasets.iter().any(|d| d.name == "root") {
+                steps.push(Step::Mount { dataset: spec.full_name("root"), path: root.to_owned() });
+            }
+            for m in &spec.boot.mounts {
+                let path = root.join(m.path.trim_start_matches('/'));
+                steps.push(Step::Mount { dataset: spec.full_name(&m.dataset), path });
+            }
+        }
+        let changes = steps.iter().any(|s| !matches!(s, Step::Mount { .. }));
+        if changes || resumes {
+            // In an existing pool, mark the run before changing anything (a new pool is created
+            // with the mark), and mark it done at the end.
+            let pool_existed = inv.pool.is_some();
+            if pool_existed && !resumes {
+                steps.insert(0, Step::SetProperty { dataset: pool.clone(), property: JOURNAL.into(), value: "applying".into() });
+            }
+            steps.push(Step::SetProperty { dataset: pool.clone(), property: JOURNAL.into(), value: "complete".into() });
+        }
+        Plan { steps, conflicts, resumes }
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The plan as the shell commands the guide would have you type.
+    pub fn to_commands(&self) -> Vec<String> {
+        self.steps.iter().map(Step::to_command).collect()
+    }
+
+    /// The plan as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a plan always serialises")
+    }
+}
+
+fn opts(flag: &str, props: &IndexMap<String, String>) -> String {
+    props.iter().map(|(k, v)| format!(" {flag} {k}={}", shell(v))).collect()
+}
+
+fn shell(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c)) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+impl Step {
+    /// The equivalent command.
+    pub fn to_command(&self) -> String {
+        match self {
+            Step::CreateVdevFile { path, size } => format!("truncate -s {size} {}", shell(&path.display().to_string())),
+            Step::CreatePool { name, vdevs, layout, properties, root_properties } => {
+                let group = match layout {
+                    VdevLayout::Stripe => "",
+                    VdevLayout::Mirror => " mirror",
+                    VdevLayout::Raidz1 => " raidz1",
+                    VdevLayout::Raidz2 => " raidz2",
+                    VdevLayout::Raidz3 => " raidz3",
+                };
+                let devs: String = vdevs.iter().map(|v| format!(" {}", shell(&v.display().to_string()))).collect();
+                format!("zpool create{}{} {name}{group}{devs}", opts("-o", properties), opts("-O", root_properties))
+            }
+            Step::SetProperty { dataset, property, value } => format!("zfs set {property}={} {dataset}", shell(value)),
+            Step::SetPoolProperty { pool, property, value } => format!("zpool set {property}={} {pool}", shell(value)),
+            Step::CreateDataset { name, properties } => format!("zfs create{} {name}", opts("-o", properties)),
+            Step::Snapshot { name } => format!("zfs snapshot {name}"),
+            Step::Mount { dataset, path } => format!("mount --mkdir -t zfs {dataset} {}", shell(&path.display().to_string())),
+        }
+    }
+}

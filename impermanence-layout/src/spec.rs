@@ -1,0 +1,394 @@
+//! [`Spec`]: the layout as data. `Spec::default()` is the guide's layout; a TOML file can
+//! describe another. Checked as a whole before anything touches a disk.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use zfs_core::{DatasetName, PoolName};
+
+/// Properties in the order given (the order commands are printed in).
+pub type Properties = IndexMap<String, String>;
+
+/// The whole layout: pool, datasets, snapshots, and the boot-side facts for NixOS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    /// The pool.
+    pub pool: PoolSpec,
+    /// Datasets, by name relative to the pool (`nix` is `zroot/nix`), parents before children.
+    #[serde(default)]
+    pub datasets: Vec<DatasetSpec>,
+    /// Snapshots taken once the datasets exist (while they are still empty).
+    #[serde(default)]
+    pub snapshots: Vec<SnapshotSpec>,
+    /// What the NixOS configuration mounts and keeps.
+    #[serde(default)]
+    pub boot: BootSpec,
+}
+
+/// The pool and its devices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSpec {
+    /// Its name (`zroot`).
+    pub name: String,
+    /// Its devices. The guide's is `/dev/sda2`; none is assumed, so a device is never
+    /// overwritten by default: give them in the spec or with `--vdev`.
+    #[serde(default)]
+    pub vdevs: Vec<VdevEntry>,
+    /// How the devices are combined.
+    #[serde(default)]
+    pub layout: VdevLayout,
+    /// Pool properties (`zpool create -o`).
+    #[serde(default)]
+    pub properties: Properties,
+    /// Root filesystem properties (`zpool create -O`).
+    #[serde(default)]
+    pub root_properties: Properties,
+}
+
+/// One device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VdevEntry {
+    /// Absolute path of a file or block device.
+    pub path: PathBuf,
+    /// For files: create it sparse with this size (`2G`, `512M`) if it does not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<String>,
+}
+
+/// How the devices form the pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VdevLayout {
+    /// Each device its own top-level vdev (one device: the guide's case).
+    #[default]
+    Stripe,
+    /// One mirror of all devices.
+    Mirror,
+    /// One raidz1 group.
+    Raidz1,
+    /// One raidz2 group.
+    Raidz2,
+    /// One raidz3 group.
+    Raidz3,
+}
+
+/// A dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSpec {
+    /// Name relative to the pool.
+    pub name: String,
+    /// Properties (`zfs create -o`).
+    #[serde(default)]
+    pub properties: Properties,
+}
+
+/// A snapshot of one of the spec's datasets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotSpec {
+    /// The dataset, relative to the pool.
+    pub dataset: String,
+    /// The snapshot's short name (`blank`).
+    pub name: String,
+}
+
+/// The NixOS side: tmpfs root, which datasets mount where, what sanoid keeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootSpec {
+    /// `size=` of the tmpfs root.
+    pub root_tmpfs_size: String,
+    /// `mode=` of the tmpfs root.
+    pub root_tmpfs_mode: String,
+    /// `boot.tmp.cleanOnBoot`.
+    pub clean_tmp_on_boot: bool,
+    /// ZFS mounts, in mount order.
+    pub mounts: Vec<MountSpec>,
+    /// Datasets sanoid snapshots.
+    pub sanoid: Vec<SanoidSpec>,
+    /// `networking.hostId` (8 hex digits); a placeholder is emitted when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_id: Option<String>,
+}
+
+/// A ZFS mount of the NixOS configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MountSpec {
+    /// Where (`/nix`).
+    pub path: String,
+    /// What, relative to the pool (`nix`).
+    pub dataset: String,
+    /// `neededForBoot`.
+    #[serde(default)]
+    pub needed_for_boot: bool,
+}
+
+/// sanoid's retention for one dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SanoidSpec {
+    /// The dataset, relative to the pool.
+    pub dataset: String,
+    /// Hourly snapshots kept.
+    pub hourly: u32,
+    /// Daily snapshots kept.
+    pub daily: u32,
+    /// Weekly snapshots kept.
+    pub weekly: u32,
+    /// Monthly snapshots kept.
+    pub monthly: u32,
+    /// Take snapshots.
+    pub autosnap: bool,
+    /// Prune old ones.
+    pub autoprune: bool,
+}
+
+fn props(pairs: &[(&str, &str)]) -> Properties {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+impl Default for BootSpec {
+    fn default() -> BootSpec {
+        let mount = |path: &str, dataset: &str, needed_for_boot| MountSpec {
+            path: path.into(),
+            dataset: dataset.into(),
+            needed_for_boot,
+        };
+        BootSpec {
+            root_tmpfs_size: "1G".into(),
+            root_tmpfs_mode: "755".into(),
+            clean_tmp_on_boot: true,
+            mounts: vec![
+                mount("/nix", "nix", false),
+                mount("/tmp", "tmp", false),
+                mount("/cache", "cache", true),
+                mount("/persist", "persist", true),
+            ],
+            sanoid: vec![SanoidSpec {
+                dataset: "persist".into(),
+                hourly: 50,
+                daily: 15,
+                weekly: 3,
+                monthly: 1,
+                autosnap: true,
+                autoprune: true,
+            }],
+            host_id: None,
+        }
+    }
+}
+
+impl Default for Spec {
+    /// The guide's layout (`impermanence-guide.txt`), without a device.
+    fn default() -> Spec {
+        let legacy = || props(&[("mountpoint", "legacy")]);
+        Spec {
+            pool: PoolSpec {
+                name: "zroot".into(),
+                vdevs: Vec::new(),
+                layout: VdevLayout::Stripe,
+                properties: props(&[("ashift", "12"), ("autotrim", "on")]),
+                root_properties: props(&[
+                    ("compression", "zstd"),
+                    ("acltype", "posixacl"),
+                    ("atime", "off"),
+                    ("xattr", "sa"),
+                    ("normalization", "formD"),
+                    ("mountpoint", "none"),
+                ]),
+            },
+            datasets: ["root", "nix", "tmp", "cache", "persist"]
+                .iter()
+                .map(|n| DatasetSpec { name: (*n).into(), properties: legacy() })
+                .collect(),
+            snapshots: vec![SnapshotSpec { dataset: "persist".into(), name: "blank".into() }],
+            boot: BootSpec::default(),
+        }
+    }
+}
+
+/// Every problem found in a spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the layout spec has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
+pub struct SpecErrors(pub Vec<String>);
+
+/// Properties OpenZFS knows for datasets, plus any `module:name` user property.
+fn known_fs_property(name: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "aclinherit", "aclmode", "acltype", "atime", "canmount", "casesensitivity", "checksum", "compression",
+        "context", "copies", "dedup", "defcontext", "devices", "dnodesize", "encryption", "exec", "filesystem_limit",
+        "fscontext", "keyformat", "keylocation", "logbias", "mountpoint", "nbmand", "normalization", "overlay",
+        "pbkdf2iters", "primarycache", "quota", "readonly", "recordsize", "redundant_metadata", "refquota",
+        "refreservation", "relatime", "reservation", "rootcontext", "secondarycache", "setuid", "sharenfs",
+        "sharesmb", "snapdev", "snapdir", "snapshot_limit", "special_small_blocks", "sync", "utf8only", "version",
+        "volmode", "vscan", "xattr", "zoned", "direct", "longname",
+    ];
+    KNOWN.contains(&name) || name.contains(':')
+}
+
+fn known_pool_property(name: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "altroot", "ashift", "autoexpand", "autoreplace", "autotrim", "bootfs", "cachefile", "comment",
+        "compatibility", "delegation", "failmode", "listsnapshots", "multihost", "readonly", "version",
+    ];
+    KNOWN.contains(&name) || name.starts_with("feature@")
+}
+
+/// A size like `2G`, `512M`, `100K`, `1073741824`.
+pub fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let shift = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return None,
+    };
+    n.checked_mul(1u64 << shift)
+}
+
+impl Spec {
+    /// Reads a spec from TOML text.
+    ///
+    /// # Errors
+    /// A [`SpecErrors`] with the parser's message.
+    pub fn from_toml(text: &str) -> Result<Spec, SpecErrors> {
+        toml::from_str(text).map_err(|e| SpecErrors(vec![format!("cannot read the spec: {e}")]))
+    }
+
+    /// The spec as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).expect("a spec always serialises")
+    }
+
+    /// The pool's name, validated.
+    pub fn pool_name(&self) -> Option<PoolName> {
+        PoolName::new(self.pool.name.as_str()).ok()
+    }
+
+    /// A dataset's full name.
+    pub fn full_name(&self, relative: &str) -> String {
+        format!("{}/{relative}", self.pool.name)
+    }
+
+    /// Checks everything that can be checked without a disk, and lists every problem.
+    ///
+    /// # Errors
+    /// [`SpecErrors`] with one line per problem.
+    pub fn validate(&self) -> Result<(), SpecErrors> {
+        let mut problems = Vec::new();
+        if let Err(e) = PoolName::new(self.pool.name.as_str()) {
+            problems.push(format!("pool name '{}': {}", self.pool.name, e.message()));
+        }
+        if self.pool.vdevs.is_empty() {
+            problems.push("no devices: give at least one vdev (in the spec, or with --vdev)".into());
+        }
+        let min = match self.pool.layout {
+            VdevLayout::Stripe => 1,
+            VdevLayout::Mirror => 2,
+            VdevLayout::Raidz1 => 2,
+            VdevLayout::Raidz2 => 3,
+            VdevLayout::Raidz3 => 4,
+        };
+        if !self.pool.vdevs.is_empty() && self.pool.vdevs.len() < min {
+            problems.push(format!("layout {:?} needs at least {min} devices, got {}", self.pool.layout, self.pool.vdevs.len()));
+        }
+        let mut seen = HashSet::new();
+        for v in &self.pool.vdevs {
+            if !v.path.is_absolute() {
+                problems.push(format!("device '{}': path must be absolute", v.path.display()));
+            }
+            if !seen.insert(&v.path) {
+                problems.push(format!("device '{}' is listed twice", v.path.display()));
+            }
+            if let Some(size) = &v.size {
+                match parse_size(size) {
+                    None => problems.push(format!("device '{}': size '{size}' is not a size like 2G", v.path.display())),
+                    Some(n) if n < zfs_core::MIN_DEVICE_SIZE => {
+                        problems.push(format!("device '{}': size {size} is below the 64M minimum", v.path.display()))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for k in self.pool.properties.keys() {
+            if !known_pool_property(k) {
+                problems.push(format!("unknown pool property '{k}'"));
+            }
+        }
+        for k in self.pool.root_properties.keys() {
+            if !known_fs_property(k) {
+                problems.push(format!("unknown filesystem property '{k}' (root_properties)"));
+            }
+        }
+        let mut names = HashSet::new();
+        for d in &self.datasets {
+            let full = self.full_name(&d.name);
+            if let Err(e) = DatasetName::new(full.as_str()) {
+                problems.push(format!("dataset '{}': {}", d.name, e.message()));
+            }
+            if !names.insert(d.name.as_str()) {
+                problems.push(format!("dataset '{}' is listed twice", d.name));
+            }
+            if let Some((parent, _)) = d.name.rsplit_once('/') {
+                if !names.contains(parent) {
+                    problems.push(format!("dataset '{}' comes before its parent '{parent}' (list parents first)", d.name));
+                }
+            }
+            for k in d.properties.keys() {
+                if !known_fs_property(k) {
+                    problems.push(format!("dataset '{}': unknown property '{k}'", d.name));
+                }
+            }
+        }
+        let mut snaps = HashSet::new();
+        for s in &self.snapshots {
+            if !names.contains(s.dataset.as_str()) {
+                problems.push(format!("snapshot '{}@{}': dataset '{}' is not in the spec", s.dataset, s.name, s.dataset));
+            }
+            if let Err(e) = zfs_core::SnapshotName::new(format!("{}@{}", self.full_name(&s.dataset), s.name)) {
+                problems.push(format!("snapshot '{}@{}': {}", s.dataset, s.name, e.message()));
+            }
+            if !snaps.insert((&s.dataset, &s.name)) {
+                problems.push(format!("snapshot '{}@{}' is listed twice", s.dataset, s.name));
+            }
+        }
+        for m in &self.boot.mounts {
+            if !names.contains(m.dataset.as_str()) {
+                problems.push(format!("mount '{}': dataset '{}' is not in the spec", m.path, m.dataset));
+            }
+            if !m.path.starts_with('/') {
+                problems.push(format!("mount '{}': path must be absolute", m.path));
+            }
+        }
+        for s in &self.boot.sanoid {
+            if !names.contains(s.dataset.as_str()) {
+                problems.push(format!("sanoid: dataset '{}' is not in the spec", s.dataset));
+            }
+        }
+        if let Some(id) = &self.boot.host_id {
+            if id.len() != 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+                problems.push(format!("host_id '{id}' must be 8 hex digits"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SpecErrors(problems))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

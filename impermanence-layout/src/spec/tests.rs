@@ -1,0 +1,222 @@
+use super::*;
+use crate::inventory::{DatasetState, Inventory, PoolState, Seen, JOURNAL};
+use crate::plan::{Plan, Step};
+
+fn with_vdev() -> Spec {
+    let mut s = Spec::default();
+    s.pool.vdevs.push(VdevEntry { path: "/var/tmp/z.img".into(), size: Some("2G".into()) });
+    s
+}
+
+#[test]
+fn the_default_is_the_guides_layout() {
+    let s = Spec::default();
+    assert_eq!(s.pool.name, "zroot");
+    assert_eq!(s.pool.properties.get("ashift").map(String::as_str), Some("12"));
+    assert_eq!(s.pool.properties.get("autotrim").map(String::as_str), Some("on"));
+    let root: Vec<(&str, &str)> = s.pool.root_properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        root,
+        [("compression", "zstd"), ("acltype", "posixacl"), ("atime", "off"), ("xattr", "sa"), ("normalization", "formD"), ("mountpoint", "none")]
+    );
+    let names: Vec<&str> = s.datasets.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["root", "nix", "tmp", "cache", "persist"]);
+    assert!(s.datasets.iter().all(|d| d.properties.get("mountpoint").map(String::as_str) == Some("legacy")));
+    assert_eq!(s.snapshots, [SnapshotSpec { dataset: "persist".into(), name: "blank".into() }]);
+    assert_eq!(s.boot.root_tmpfs_size, "1G");
+    let needed: Vec<&str> = s.boot.mounts.iter().filter(|m| m.needed_for_boot).map(|m| m.path.as_str()).collect();
+    assert_eq!(needed, ["/cache", "/persist"]);
+    assert_eq!(s.boot.sanoid[0].hourly, 50);
+    assert!(with_vdev().validate().is_ok());
+}
+
+#[test]
+fn toml_round_trips() {
+    let s = with_vdev();
+    let back = Spec::from_toml(&s.to_toml()).unwrap();
+    assert_eq!(back, s);
+}
+
+#[test]
+fn every_problem_is_listed_before_touching_a_disk() {
+    let mut s = Spec::default();
+    s.pool.name = "mirror".into();
+    s.pool.vdevs.push(VdevEntry { path: "relative.img".into(), size: Some("10M".into()) });
+    s.pool.properties.insert("nosuch".into(), "1".into());
+    s.datasets.push(DatasetSpec { name: "nix".into(), properties: Properties::new() });
+    s.datasets.push(DatasetSpec { name: "a/b".into(), properties: Properties::new() });
+    s.datasets.push(DatasetSpec { name: "bad!".into(), properties: [("bogus".to_owned(), "x".to_owned())].into_iter().collect() });
+    s.snapshots.push(SnapshotSpec { dataset: "ghost".into(), name: "blank".into() });
+    s.boot.host_id = Some("xyz".into());
+    let e = s.validate().unwrap_err();
+    let all = e.0.join("\n");
+    for needle in [
+        "pool name 'mirror'",
+        "path must be absolute",
+        "below the 64M minimum",
+        "unknown pool property 'nosuch'",
+        "'nix' is listed twice",
+        "before its parent 'a'",
+        "dataset 'bad!'",
+        "unknown property 'bogus'",
+        "dataset 'ghost' is not in the spec",
+        "host_id",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    assert!(e.to_string().starts_with(&format!("the layout spec has {} problem(s)", e.0.len())));
+    assert!(Spec::from_toml("pool = 3").is_err());
+    assert!(Spec::from_toml("[pool]\nname = 'x'\nunknown_key = 1").is_err());
+    assert!(Spec::default().validate().unwrap_err().0[0].contains("no devices"));
+}
+
+#[test]
+fn sizes_parse() {
+    assert_eq!(parse_size("2G"), Some(2 << 30));
+    assert_eq!(parse_size("512M"), Some(512 << 20));
+    assert_eq!(parse_size("512MiB"), Some(512 << 20));
+    assert_eq!(parse_size("1024"), Some(1024));
+    assert_eq!(parse_size("lots"), None);
+    assert_eq!(parse_size(""), None);
+}
+
+#[test]
+fn a_fresh_plan_is_the_guides_commands() {
+    let plan = Plan::new(&with_vdev(), &Inventory::default(), false, Some(std::path::Path::new("/mnt")));
+    let cmds = plan.to_commands();
+    assert_eq!(cmds[0], "truncate -s 2147483648 /var/tmp/z.img");
+    assert_eq!(
+        cmds[1],
+        "zpool create -o ashift=12 -o autotrim=on -O compression=zstd -O acltype=posixacl -O atime=off -O xattr=sa \
+         -O normalization=formD -O mountpoint=none -O impermanence-layout:state=applying zroot /var/tmp/z.img"
+    );
+    assert_eq!(cmds[2], "zfs create -o mountpoint=legacy zroot/root");
+    assert_eq!(cmds[7], "zfs snapshot zroot/persist@blank");
+    assert_eq!(cmds[8], "mount --mkdir -t zfs zroot/root /mnt");
+    assert_eq!(cmds[9], "mount --mkdir -t zfs zroot/nix /mnt/nix");
+    assert_eq!(cmds.last().unwrap(), "zfs set impermanence-layout:state=complete zroot");
+    assert!(plan.conflicts.is_empty());
+    let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
+    assert_eq!(json["steps"][1]["step"], "create_pool");
+}
+
+fn finished(spec: &Spec) -> Inventory {
+    let seen = |v: &str| Seen { value: v.into(), local: true };
+    let mut pool = PoolState {
+        properties: spec.pool.properties.clone(),
+        root_properties: spec.pool.root_properties.iter().map(|(k, v)| (k.clone(), seen(v))).collect(),
+        datasets: Default::default(),
+        snapshots: Default::default(),
+        journal: Some("complete".into()),
+    };
+    // 2.3 reads xattr=sa back as "on".
+    pool.root_properties.insert("xattr".into(), seen("on"));
+    pool.root_properties.insert("acltype".into(), seen("posix"));
+    for d in &spec.datasets {
+        pool.datasets.insert(
+            spec.full_name(&d.name),
+            DatasetState { is_filesystem: true, properties: d.properties.iter().map(|(k, v)| (k.clone(), seen(v))).collect(), referenced: 24576 },
+        );
+    }
+    pool.snapshots.insert("zroot/persist@blank".into());
+    Inventory { pool: Some(pool), existing_vdevs: Default::default() }
+}
+
+#[test]
+fn a_finished_layout_plans_nothing_and_verifies_clean() {
+    let spec = with_vdev();
+    let inv = finished(&spec);
+    let plan = Plan::new(&spec, &inv, false, None);
+    assert!(plan.is_empty(), "{:?}", plan.steps);
+    assert!(crate::verify::differences(&spec, &inv).is_empty());
+}
+
+#[test]
+fn a_partial_layout_is_completed() {
+    let spec = with_vdev();
+    let mut inv = finished(&spec);
+    let st = inv.pool.as_mut().unwrap();
+    st.datasets.shift_remove("zroot/cache");
+    st.snapshots.clear();
+    let plan = Plan::new(&spec, &inv, false, None);
+    assert_eq!(
+        plan.to_commands(),
+        [
+            format!("zfs set {JOURNAL}=applying zroot"),
+            "zfs create -o mountpoint=legacy zroot/cache".into(),
+            "zfs snapshot zroot/persist@blank".into(),
+            format!("zfs set {JOURNAL}=complete zroot"),
+        ]
+    );
+    let diffs = crate::verify::differences(&spec, &inv);
+    assert_eq!(diffs.len(), 2, "{diffs:?}");
+}
+
+#[test]
+fn an_interrupted_run_is_resumed_not_restarted() {
+    let spec = with_vdev();
+    let mut inv = finished(&spec);
+    let st = inv.pool.as_mut().unwrap();
+    st.journal = Some("applying".into());
+    st.datasets.shift_remove("zroot/persist");
+    st.snapshots.clear();
+    let plan = Plan::new(&spec, &inv, false, None);
+    assert!(plan.resumes);
+    assert!(plan.conflicts.is_empty());
+    assert!(!plan.steps.iter().any(|s| matches!(s, Step::CreatePool { .. })));
+    assert_eq!(plan.to_commands().last().unwrap(), &format!("zfs set {JOURNAL}=complete zroot"));
+}
+
+#[test]
+fn conflicts_are_listed_and_adopting_settles_them() {
+    let spec = with_vdev();
+    let mut inv = finished(&spec);
+    let st = inv.pool.as_mut().unwrap();
+    st.properties.insert("ashift".into(), "9".into());
+    st.root_properties.insert("compression".into(), Seen { value: "lz4".into(), local: true });
+    st.root_properties.insert("normalization".into(), Seen { value: "none".into(), local: false });
+    st.datasets.get_mut("zroot/nix").unwrap().properties.insert("mountpoint".into(), Seen { value: "/nix".into(), local: true });
+    st.datasets.get_mut("zroot/tmp").unwrap().is_filesystem = false;
+    st.snapshots.clear();
+    st.datasets.get_mut("zroot/persist").unwrap().referenced = 50 << 20;
+    let plan = Plan::new(&spec, &inv, false, None);
+    let all = plan.conflicts.join("\n");
+    for needle in ["ashift is 9", "compression is lz4", "normalization is none", "zroot/nix: mountpoint is /nix", "zroot/tmp exists but is not a filesystem", "already holds data"] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+    let adopted = Plan::new(&spec, &inv, true, None);
+    let still = adopted.conflicts.join("\n");
+    assert!(still.contains("normalization") && still.contains("not a filesystem"), "{still}");
+    assert!(!still.contains("ashift") && !still.contains("lz4"), "{still}");
+}
+
+#[test]
+fn meanings_not_strings() {
+    use crate::inventory::same_meaning;
+    assert!(same_meaning("xattr", "sa", "on"));
+    assert!(same_meaning("acltype", "posixacl", "posix"));
+    assert!(same_meaning("quota", "1G", "1073741824"));
+    assert!(!same_meaning("compression", "zstd", "lz4"));
+    assert!(!same_meaning("atime", "on", "off"));
+}
+
+#[test]
+fn the_nixos_module_says_what_the_guide_says() {
+    let text = crate::nixos::nixos_config(&Spec::default());
+    for needle in [
+        "fileSystems.\"/\" = lib.mkForce",
+        "\"size=1G\" \"mode=755\"",
+        "fileSystems.\"/nix\"",
+        "device = \"zroot/persist\";",
+        "neededForBoot = true;",
+        "boot.tmp.cleanOnBoot = true;",
+        "\"zroot/persist\" = {",
+        "hourly = 50;",
+        "autoprune = true;",
+        "boot.supportedFilesystems = [ \"zfs\" ];",
+        "networking.hostId",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+    assert_eq!(text.matches('{').count(), text.matches('}').count());
+}

@@ -1,0 +1,81 @@
+//! Comparing a live pool with a spec.
+
+use serde::Serialize;
+use zfs_core::Zfs;
+
+use crate::inventory::{same_meaning, Inventory};
+use crate::spec::Spec;
+
+/// One way the system differs from the spec.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Difference {
+    /// The pool, dataset or snapshot.
+    pub object: String,
+    /// What differs.
+    pub what: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.object, self.what)
+    }
+}
+
+/// Every difference between the live system and `spec`; empty when they match. Values are
+/// compared by meaning (`posixacl` is `posix`; `xattr=sa` reads back as `on` on 2.3).
+///
+/// # Errors
+/// Whatever zfs-core reports while reading.
+pub fn verify(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Vec<Difference>> {
+    Ok(differences(spec, &Inventory::read(zfs, spec)?))
+}
+
+/// [`verify`] on an inventory already read.
+pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut diff = |object: &str, what: String| out.push(Difference { object: object.to_owned(), what });
+    let pool = &spec.pool.name;
+    let Some(state) = &inv.pool else {
+        diff(pool, "pool does not exist".into());
+        return out;
+    };
+    for (k, want) in &spec.pool.properties {
+        match state.properties.get(k) {
+            Some(have) if same_meaning(k, have, want) => {}
+            have => diff(pool, format!("pool property {k} is {}, expected {want}", have.map_or("unset", String::as_str))),
+        }
+    }
+    for (k, want) in &spec.pool.root_properties {
+        match state.root_properties.get(k) {
+            Some(have) if same_meaning(k, &have.value, want) => {}
+            have => diff(pool, format!("{k} is {}, expected {want}", have.map_or("unset", |h| h.value.as_str()))),
+        }
+    }
+    if state.journal.as_deref() == Some("applying") {
+        diff(pool, "an apply was interrupted: run apply again to complete it".into());
+    }
+    for d in &spec.datasets {
+        let full = spec.full_name(&d.name);
+        let Some(ds) = state.datasets.get(&full) else {
+            diff(&full, "dataset does not exist".into());
+            continue;
+        };
+        if !ds.is_filesystem {
+            diff(&full, "is not a filesystem".into());
+        }
+        for (k, want) in &d.properties {
+            match ds.properties.get(k) {
+                Some(h) if same_meaning(k, &h.value, want) && h.local => {}
+                Some(h) if same_meaning(k, &h.value, want) => diff(&full, format!("{k} is {want} but inherited, expected it set locally")),
+                h => diff(&full, format!("{k} is {}, expected {want}", h.map_or("unset", |h| h.value.as_str()))),
+            }
+        }
+    }
+    for s in &spec.snapshots {
+        let full = format!("{}@{}", spec.full_name(&s.dataset), s.name);
+        if !state.snapshots.contains(&full) {
+            diff(&full, "snapshot does not exist".into());
+        }
+    }
+    out
+}
