@@ -3,24 +3,31 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use zfs_core::{CreateDataset, CreatePool, DatasetName, DestroyOptions, PoolName, SnapshotName, VdevSpec, Zfs};
+use zfs_core::{
+    CreateDataset, CreatePool, DatasetName, DestroyOptions, PoolName, SnapshotName, VdevSpec, Zfs,
+};
 
 use crate::error::LayoutError;
 use crate::plan::{Plan, Step};
 use crate::spec::VdevLayout;
 
+/// A progress callback: step number (1-based), the step, how long it took.
+pub type OnStep<'a> = &'a mut dyn FnMut(usize, &Step, Duration);
+
 /// Options for [`apply`].
 #[derive(Default)]
 pub struct ApplyOptions<'a> {
     /// Called after each step with its number, the step and how long it took.
-    pub on_step: Option<&'a mut dyn FnMut(usize, &Step, Duration)>,
+    pub on_step: Option<OnStep<'a>>,
     /// Test hook: step `k` (1-based) fails as if ZFS had refused it.
     pub fail_at: Option<usize>,
 }
 
 impl std::fmt::Debug for ApplyOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ApplyOptions").field("fail_at", &self.fail_at).finish()
+        f.debug_struct("ApplyOptions")
+            .field("fail_at", &self.fail_at)
+            .finish()
     }
 }
 
@@ -31,8 +38,16 @@ enum Undo {
     DestroyDataset(String),
     DestroySnapshot(String),
     Unmount(String),
-    Restore { dataset: String, property: String, old: Option<String> },
-    RestorePool { pool: String, property: String, old: String },
+    Restore {
+        dataset: String,
+        property: String,
+        old: Option<String>,
+    },
+    RestorePool {
+        pool: String,
+        property: String,
+        old: String,
+    },
 }
 
 /// Carries out `plan`. If a step fails, every step this call did is undone, newest first, and
@@ -70,21 +85,37 @@ fn io(op: &'static str, path: &std::path::Path, e: &std::io::Error) -> zfs_core:
 fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
     match step {
         Step::CreateVdevFile { path, size } => {
-            let file = std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| io("create", path, &e))?;
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .map_err(|e| io("create", path, &e))?;
             undo.push(Undo::RemoveFile(path.clone()));
             file.set_len(*size).map_err(|e| io("size", path, &e))?;
         }
-        Step::CreatePool { name, vdevs, layout, properties, root_properties } => {
+        Step::CreatePool {
+            name,
+            vdevs,
+            layout,
+            properties,
+            root_properties,
+        } => {
             let spec = match layout {
-                VdevLayout::Stripe => vdevs.iter().fold(VdevSpec::new(), |s, v| s.vdev(zfs_core::TopLevel::Single(leaf(v)))),
-                VdevLayout::Mirror => VdevSpec::new().vdev(zfs_core::TopLevel::Mirror(vdevs.iter().map(leaf).collect())),
+                VdevLayout::Stripe => vdevs.iter().fold(VdevSpec::new(), |s, v| {
+                    s.vdev(zfs_core::TopLevel::Single(leaf(v)))
+                }),
+                VdevLayout::Mirror => VdevSpec::new()
+                    .vdev(zfs_core::TopLevel::Mirror(vdevs.iter().map(leaf).collect())),
                 VdevLayout::Raidz1 | VdevLayout::Raidz2 | VdevLayout::Raidz3 => {
                     let parity = match layout {
                         VdevLayout::Raidz1 => 1,
                         VdevLayout::Raidz2 => 2,
                         _ => 3,
                     };
-                    VdevSpec::new().vdev(zfs_core::TopLevel::Raidz { parity, devices: vdevs.iter().map(leaf).collect() })
+                    VdevSpec::new().vdev(zfs_core::TopLevel::Raidz {
+                        parity,
+                        devices: vdevs.iter().map(leaf).collect(),
+                    })
                 }
             };
             let mut create = CreatePool::new(PoolName::new(name.as_str())?, spec);
@@ -97,18 +128,34 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             create.create(zfs)?;
             undo.push(Undo::DestroyPool(name.clone()));
         }
-        Step::SetPoolProperty { pool, property, value } => {
+        Step::SetPoolProperty {
+            pool,
+            property,
+            value,
+        } => {
             let p = zfs.pool(&PoolName::new(pool.as_str())?)?;
             let old = p.property(property)?.value;
             p.set_property(property, value)?;
-            undo.push(Undo::RestorePool { pool: pool.clone(), property: property.clone(), old });
+            undo.push(Undo::RestorePool {
+                pool: pool.clone(),
+                property: property.clone(),
+                old,
+            });
         }
-        Step::SetProperty { dataset, property, value } => {
+        Step::SetProperty {
+            dataset,
+            property,
+            value,
+        } => {
             let ds = zfs.dataset(dataset)?;
             let before = ds.property(property)?;
             let old = (before.source == zfs_core::PropSource::Local).then_some(before.value);
             ds.set_property(property, value)?;
-            undo.push(Undo::Restore { dataset: dataset.clone(), property: property.clone(), old });
+            undo.push(Undo::Restore {
+                dataset: dataset.clone(),
+                property: property.clone(),
+                old,
+            });
         }
         Step::CreateDataset { name, properties } => {
             let mut create = CreateDataset::filesystem(DatasetName::new(name.as_str())?);
@@ -149,17 +196,35 @@ fn roll_back(zfs: &Zfs, undo: Vec<Undo>) -> Vec<String> {
     for u in undo.into_iter().rev() {
         let result: zfs_core::Result<()> = match &u {
             Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
-            Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
-            Undo::DestroyDataset(name) => zfs.destroy_dataset(name, &DestroyOptions { recursive: true, ..Default::default() }),
-            Undo::DestroySnapshot(name) => SnapshotName::new(name.as_str()).and_then(|s| zfs.destroy_snapshots(&[s], false)),
+            Undo::DestroyPool(name) => {
+                PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n))
+            }
+            Undo::DestroyDataset(name) => zfs.destroy_dataset(
+                name,
+                &DestroyOptions {
+                    recursive: true,
+                    ..Default::default()
+                },
+            ),
+            Undo::DestroySnapshot(name) => {
+                SnapshotName::new(name.as_str()).and_then(|s| zfs.destroy_snapshots(&[s], false))
+            }
             Undo::Unmount(ds) => zfs.dataset(ds).and_then(|d| d.unmount(false)),
-            Undo::Restore { dataset, property, old } => zfs.dataset(dataset).and_then(|d| match old {
+            Undo::Restore {
+                dataset,
+                property,
+                old,
+            } => zfs.dataset(dataset).and_then(|d| match old {
                 Some(v) => d.set_property(property, v),
                 None => d.inherit(property, false),
             }),
-            Undo::RestorePool { pool, property, old } => {
-                PoolName::new(pool.as_str()).and_then(|n| zfs.pool(&n)).and_then(|p| p.set_property(property, old))
-            }
+            Undo::RestorePool {
+                pool,
+                property,
+                old,
+            } => PoolName::new(pool.as_str())
+                .and_then(|n| zfs.pool(&n))
+                .and_then(|p| p.set_property(property, old)),
         };
         if let Err(e) = result {
             failures.push(e.to_string());

@@ -33,7 +33,10 @@ fn undo_note(failures: &[String]) -> String {
     if failures.is_empty() {
         "\neverything this run had created was removed again; the system is as it was".into()
     } else {
-        format!("\nundoing it failed too, clean up by hand:\n  - {}", failures.join("\n  - "))
+        format!(
+            "\nundoing it failed too, clean up by hand:\n  - {}",
+            failures.join("\n  - ")
+        )
     }
 }
 
@@ -46,7 +49,17 @@ impl LayoutError {
         }
     }
 
-    pub(crate) fn step(index: usize, step: &Step, source: zfs_core::Error, undo_failures: Vec<String>) -> LayoutError {
-        LayoutError::Step { index, command: step.to_command(), source, undo_failures }
+    pub(crate) fn step(
+        index: usize,
+        step: &Step,
+        source: zfs_core::Error,
+        undo_failures: Vec<String>,
+    ) -> LayoutError {
+        LayoutError::Step {
+            index,
+            command: step.to_command(),
+            source,
+            undo_failures,
+        }
     }
 }

@@ -59,7 +59,10 @@ pub struct Inventory {
 impl Inventory {
     /// Nothing exists yet, except the vdev paths found on disk (works without ZFS).
     pub fn without_zfs(spec: &Spec) -> Inventory {
-        Inventory { pool: None, existing_vdevs: existing_vdevs(spec) }
+        Inventory {
+            pool: None,
+            existing_vdevs: existing_vdevs(spec),
+        }
     }
 
     /// Reads the live system.
@@ -68,8 +71,12 @@ impl Inventory {
     /// Whatever zfs-core reports while reading.
     pub fn read(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Inventory> {
         let mut inv = Inventory::without_zfs(spec);
-        let Some(name) = spec.pool_name() else { return Ok(inv) };
-        let Ok(pool) = zfs.pool(&name) else { return Ok(inv) };
+        let Some(name) = spec.pool_name() else {
+            return Ok(inv);
+        };
+        let Ok(pool) = zfs.pool(&name) else {
+            return Ok(inv);
+        };
         let mut state = PoolState {
             properties: IndexMap::new(),
             root_properties: IndexMap::new(),
@@ -101,7 +108,14 @@ impl Inventory {
             }
             let is_filesystem = ds.kind() == DatasetType::Filesystem;
             let referenced = ds.referenced().unwrap_or(0);
-            state.datasets.insert(full.clone(), DatasetState { is_filesystem, properties: props, referenced });
+            state.datasets.insert(
+                full.clone(),
+                DatasetState {
+                    is_filesystem,
+                    properties: props,
+                    referenced,
+                },
+            );
             if is_filesystem {
                 for s in zfs.list(&full, DatasetTypes::SNAPSHOT)? {
                     state.snapshots.insert(s.name);
@@ -114,11 +128,19 @@ impl Inventory {
 }
 
 fn seen(v: zfs_core::PropValue) -> Seen {
-    Seen { local: v.source == zfs_core::PropSource::Local, value: v.value }
+    Seen {
+        local: v.source == zfs_core::PropSource::Local,
+        value: v.value,
+    }
 }
 
 fn existing_vdevs(spec: &Spec) -> HashSet<PathBuf> {
-    spec.pool.vdevs.iter().filter(|v| v.path.exists()).map(|v| v.path.clone()).collect()
+    spec.pool
+        .vdevs
+        .iter()
+        .filter(|v| v.path.exists())
+        .map(|v| v.path.clone())
+        .collect()
 }
 
 /// Whether two values of `property` mean the same (`posixacl` is `posix`; on OpenZFS 2.3

@@ -29,13 +29,13 @@ mod plan;
 mod spec;
 mod verify;
 
-pub use apply::{apply, ApplyOptions};
+pub use apply::{apply, ApplyOptions, OnStep};
 pub use error::LayoutError;
 pub use inventory::{same_meaning, DatasetState, Inventory, PoolState, Seen, JOURNAL};
 pub use nixos::nixos_config;
 pub use plan::{Plan, Step, EMPTY_REFERENCED};
 pub use spec::{
-    parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec, Spec, SpecErrors,
-    VdevEntry, VdevLayout,
+    parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec,
+    Spec, SpecErrors, VdevEntry, VdevLayout,
 };
 pub use verify::{differences, verify, Difference};

@@ -7,11 +7,17 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use impermanence_layout::{apply, nixos_config, verify, ApplyOptions, Inventory, LayoutError, Plan, Spec, VdevEntry};
+use impermanence_layout::{
+    apply, nixos_config, verify, ApplyOptions, Inventory, LayoutError, Plan, Spec, VdevEntry,
+};
 use zfs_core::Zfs;
 
 #[derive(Parser)]
-#[command(name = "impermanence-layout", version, about = "Creates the ZFS layout of a NixOS impermanence setup, all or nothing")]
+#[command(
+    name = "impermanence-layout",
+    version,
+    about = "Creates the ZFS layout of a NixOS impermanence setup, all or nothing"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,12 +68,22 @@ struct Common {
     json: bool,
 }
 
-/// What the user asked for, resolved: the spec and where to mount.
+/// What the user asked for, resolved and validated.
 fn load(c: &Common) -> Result<Spec, LayoutError> {
+    let spec = load_unchecked(c)?;
+    spec.validate()?;
+    Ok(spec)
+}
+
+/// The spec with the command line's overrides, not yet validated.
+fn load_unchecked(c: &Common) -> Result<Spec, LayoutError> {
     let mut spec = match &c.spec {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                impermanence_layout::SpecErrors(vec![format!("cannot read {}: {e}", path.display())])
+                impermanence_layout::SpecErrors(vec![format!(
+                    "cannot read {}: {e}",
+                    path.display()
+                )])
             })?;
             Spec::from_toml(&text)?
         }
@@ -77,13 +93,19 @@ fn load(c: &Common) -> Result<Spec, LayoutError> {
         spec.pool.name.clone_from(p);
     }
     if !c.vdevs.is_empty() {
-        spec.pool.vdevs = c.vdevs.iter().map(|p| VdevEntry { path: p.clone(), size: c.vdev_size.clone() }).collect();
+        spec.pool.vdevs = c
+            .vdevs
+            .iter()
+            .map(|p| VdevEntry {
+                path: p.clone(),
+                size: c.vdev_size.clone(),
+            })
+            .collect();
     } else if let Some(size) = &c.vdev_size {
         for v in &mut spec.pool.vdevs {
             v.size.get_or_insert_with(|| size.clone());
         }
     }
-    spec.validate()?;
     Ok(spec)
 }
 
@@ -94,7 +116,9 @@ fn inventory(spec: &Spec) -> Result<(Option<Zfs>, Inventory), LayoutError> {
             let inv = Inventory::read(&zfs, spec)?;
             Ok((Some(zfs), inv))
         }
-        Err(e) if e.kind() == zfs_core::ErrorKind::ModuleNotLoaded => Ok((None, Inventory::without_zfs(spec))),
+        Err(e) if e.kind() == zfs_core::ErrorKind::ModuleNotLoaded => {
+            Ok((None, Inventory::without_zfs(spec)))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -132,7 +156,7 @@ fn confirm() -> bool {
 fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
     match cli.command {
         Command::ShowSpec(c) => {
-            print!("{}", load(&c).map_or_else(|_| Spec::default(), |s| s).to_toml());
+            print!("{}", load_unchecked(&c)?.to_toml());
         }
         Command::NixosConfig(c) => print!("{}", nixos_config(&load(&c)?)),
         Command::Plan(c) => {
@@ -149,7 +173,10 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             let zfs = Zfs::open()?;
             let diffs = verify(&zfs, &spec)?;
             if c.json {
-                println!("{}", serde_json::to_string_pretty(&diffs).expect("serialises"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&diffs).expect("serialises")
+                );
             } else if diffs.is_empty() {
                 println!("{}: the layout matches the spec", spec.pool.name);
             } else {
@@ -161,7 +188,11 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
                 return Ok(ExitCode::from(1));
             }
         }
-        Command::Apply { common: c, yes, adopt } => {
+        Command::Apply {
+            common: c,
+            yes,
+            adopt,
+        } => {
             let spec = load(&c)?;
             let zfs = Zfs::open()?;
             let inv = Inventory::read(&zfs, &spec)?;
@@ -181,11 +212,25 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
                 }
             }
             let total = plan.steps.len();
-            let mut progress = |i: usize, step: &impermanence_layout::Step, took: std::time::Duration| {
-                println!("[{i}/{total}] {} ({:.2}s)", step.to_command(), took.as_secs_f64());
-            };
-            let fail_at = std::env::var("IMPERMANENCE_LAYOUT_FAIL_AT").ok().and_then(|v| v.parse().ok());
-            apply(&zfs, &plan, ApplyOptions { on_step: Some(&mut progress), fail_at })?;
+            let mut progress =
+                |i: usize, step: &impermanence_layout::Step, took: std::time::Duration| {
+                    println!(
+                        "[{i}/{total}] {} ({:.2}s)",
+                        step.to_command(),
+                        took.as_secs_f64()
+                    );
+                };
+            let fail_at = std::env::var("IMPERMANENCE_LAYOUT_FAIL_AT")
+                .ok()
+                .and_then(|v| v.parse().ok());
+            apply(
+                &zfs,
+                &plan,
+                ApplyOptions {
+                    on_step: Some(&mut progress),
+                    fail_at,
+                },
+            )?;
             println!("done: {} steps", total);
         }
     }

@@ -3,7 +3,12 @@
 use crate::spec::Spec;
 
 fn nix_string(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace("${", "\\${"))
+    format!(
+        "\"{}\"",
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace("${", "\\${")
+    )
 }
 
 /// The NixOS module text: tmpfs root, the ZFS `fileSystems`, `boot.tmp.cleanOnBoot`,
@@ -18,7 +23,10 @@ pub fn nixos_config(spec: &Spec) -> String {
         Some(id) => s.push_str(&format!("  networking.hostId = {};\n", nix_string(id))),
         None => s.push_str("  # Set this to 8 random hex digits, e.g. from `head -c4 /dev/urandom | od -A none -t x4`.\n  networking.hostId = \"00000000\";\n"),
     }
-    s.push_str(&format!("  boot.tmp.cleanOnBoot = {};\n\n", b.clean_tmp_on_boot));
+    s.push_str(&format!(
+        "  boot.tmp.cleanOnBoot = {};\n\n",
+        b.clean_tmp_on_boot
+    ));
     s.push_str("  fileSystems.\"/\" = lib.mkForce {\n    device = \"tmpfs\";\n    fsType = \"tmpfs\";\n    neededForBoot = true;\n");
     s.push_str(&format!(
         "    options = [ \"defaults\" {} {} ];\n  }};\n",
@@ -27,7 +35,10 @@ pub fn nixos_config(spec: &Spec) -> String {
     ));
     for m in &b.mounts {
         s.push_str(&format!("\n  fileSystems.{} = {{\n", nix_string(&m.path)));
-        s.push_str(&format!("    device = {};\n    fsType = \"zfs\";\n", nix_string(&spec.full_name(&m.dataset))));
+        s.push_str(&format!(
+            "    device = {};\n    fsType = \"zfs\";\n",
+            nix_string(&spec.full_name(&m.dataset))
+        ));
         if m.needed_for_boot {
             s.push_str("    neededForBoot = true;\n");
         }

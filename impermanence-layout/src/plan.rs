@@ -126,9 +126,15 @@ impl Plan {
                         have => {
                             let have = have.map_or("unset", String::as_str);
                             if adopt || resumes {
-                                fixes.push(Step::SetPoolProperty { pool: pool.clone(), property: k.clone(), value: want.clone() });
+                                fixes.push(Step::SetPoolProperty {
+                                    pool: pool.clone(),
+                                    property: k.clone(),
+                                    value: want.clone(),
+                                });
                             } else {
-                                conflicts.push(format!("pool {pool}: {k} is {have}, the spec says {want}"));
+                                conflicts.push(format!(
+                                    "pool {pool}: {k} is {have}, the spec says {want}"
+                                ));
                             }
                         }
                     }
@@ -141,9 +147,14 @@ impl Plan {
                             if k == "normalization" || k == "utf8only" || k == "casesensitivity" {
                                 conflicts.push(format!("{pool}: {k} is {have}, the spec says {want}, and it can only be set when the pool is created"));
                             } else if adopt || resumes {
-                                fixes.push(Step::SetProperty { dataset: pool.clone(), property: k.clone(), value: want.clone() });
+                                fixes.push(Step::SetProperty {
+                                    dataset: pool.clone(),
+                                    property: k.clone(),
+                                    value: want.clone(),
+                                });
                             } else {
-                                conflicts.push(format!("{pool}: {k} is {have}, the spec says {want}"));
+                                conflicts
+                                    .push(format!("{pool}: {k} is {have}, the spec says {want}"));
                             }
                         }
                     }
@@ -156,8 +167,13 @@ impl Plan {
         for d in &spec.datasets {
             let full = spec.full_name(&d.name);
             match state.and_then(|s| s.datasets.get(&full)) {
-                None => steps.push(Step::CreateDataset { name: full, properties: d.properties.clone() }),
-                Some(ds) if !ds.is_filesystem => conflicts.push(format!("{full} exists but is not a filesystem")),
+                None => steps.push(Step::CreateDataset {
+                    name: full,
+                    properties: d.properties.clone(),
+                }),
+                Some(ds) if !ds.is_filesystem => {
+                    conflicts.push(format!("{full} exists but is not a filesystem"))
+                }
                 Some(ds) => {
                     for (k, want) in &d.properties {
                         let have = ds.properties.get(k);
@@ -166,9 +182,19 @@ impl Plan {
                             continue;
                         }
                         if adopt || resumes {
-                            steps.push(Step::SetProperty { dataset: full.clone(), property: k.clone(), value: want.clone() });
+                            steps.push(Step::SetProperty {
+                                dataset: full.clone(),
+                                property: k.clone(),
+                                value: want.clone(),
+                            });
                         } else {
-                            let have = have.map_or("unset".to_owned(), |h| format!("{}{}", h.value, if h.local { "" } else { " (not set locally)" }));
+                            let have = have.map_or("unset".to_owned(), |h| {
+                                format!(
+                                    "{}{}",
+                                    h.value,
+                                    if h.local { "" } else { " (not set locally)" }
+                                )
+                            });
                             conflicts.push(format!("{full}: {k} is {have}, the spec says {want}"));
                         }
                     }
@@ -194,11 +220,17 @@ impl Plan {
         }
         if let Some(root) = mount_root {
             if spec.datasets.iter().any(|d| d.name == "root") {
-                steps.push(Step::Mount { dataset: spec.full_name("root"), path: root.to_owned() });
+                steps.push(Step::Mount {
+                    dataset: spec.full_name("root"),
+                    path: root.to_owned(),
+                });
             }
             for m in &spec.boot.mounts {
                 let path = root.join(m.path.trim_start_matches('/'));
-                steps.push(Step::Mount { dataset: spec.full_name(&m.dataset), path });
+                steps.push(Step::Mount {
+                    dataset: spec.full_name(&m.dataset),
+                    path,
+                });
             }
         }
         let changes = steps.iter().any(|s| !matches!(s, Step::Mount { .. }));
@@ -207,11 +239,26 @@ impl Plan {
             // with the mark), and mark it done at the end.
             let pool_existed = inv.pool.is_some();
             if pool_existed && !resumes {
-                steps.insert(0, Step::SetProperty { dataset: pool.clone(), property: JOURNAL.into(), value: "applying".into() });
+                steps.insert(
+                    0,
+                    Step::SetProperty {
+                        dataset: pool.clone(),
+                        property: JOURNAL.into(),
+                        value: "applying".into(),
+                    },
+                );
             }
-            steps.push(Step::SetProperty { dataset: pool.clone(), property: JOURNAL.into(), value: "complete".into() });
+            steps.push(Step::SetProperty {
+                dataset: pool.clone(),
+                property: JOURNAL.into(),
+                value: "complete".into(),
+            });
         }
-        Plan { steps, conflicts, resumes }
+        Plan {
+            steps,
+            conflicts,
+            resumes,
+        }
     }
 
     /// Whether there is nothing to do.
@@ -231,11 +278,17 @@ impl Plan {
 }
 
 fn opts(flag: &str, props: &IndexMap<String, String>) -> String {
-    props.iter().map(|(k, v)| format!(" {flag} {k}={}", shell(v))).collect()
+    props
+        .iter()
+        .map(|(k, v)| format!(" {flag} {k}={}", shell(v)))
+        .collect()
 }
 
 fn shell(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -246,8 +299,16 @@ impl Step {
     /// The equivalent command.
     pub fn to_command(&self) -> String {
         match self {
-            Step::CreateVdevFile { path, size } => format!("truncate -s {size} {}", shell(&path.display().to_string())),
-            Step::CreatePool { name, vdevs, layout, properties, root_properties } => {
+            Step::CreateVdevFile { path, size } => {
+                format!("truncate -s {size} {}", shell(&path.display().to_string()))
+            }
+            Step::CreatePool {
+                name,
+                vdevs,
+                layout,
+                properties,
+                root_properties,
+            } => {
                 let group = match layout {
                     VdevLayout::Stripe => "",
                     VdevLayout::Mirror => " mirror",
@@ -255,14 +316,34 @@ impl Step {
                     VdevLayout::Raidz2 => " raidz2",
                     VdevLayout::Raidz3 => " raidz3",
                 };
-                let devs: String = vdevs.iter().map(|v| format!(" {}", shell(&v.display().to_string()))).collect();
-                format!("zpool create{}{} {name}{group}{devs}", opts("-o", properties), opts("-O", root_properties))
+                let devs: String = vdevs
+                    .iter()
+                    .map(|v| format!(" {}", shell(&v.display().to_string())))
+                    .collect();
+                format!(
+                    "zpool create{}{} {name}{group}{devs}",
+                    opts("-o", properties),
+                    opts("-O", root_properties)
+                )
             }
-            Step::SetProperty { dataset, property, value } => format!("zfs set {property}={} {dataset}", shell(value)),
-            Step::SetPoolProperty { pool, property, value } => format!("zpool set {property}={} {pool}", shell(value)),
-            Step::CreateDataset { name, properties } => format!("zfs create{} {name}", opts("-o", properties)),
+            Step::SetProperty {
+                dataset,
+                property,
+                value,
+            } => format!("zfs set {property}={} {dataset}", shell(value)),
+            Step::SetPoolProperty {
+                pool,
+                property,
+                value,
+            } => format!("zpool set {property}={} {pool}", shell(value)),
+            Step::CreateDataset { name, properties } => {
+                format!("zfs create{} {name}", opts("-o", properties))
+            }
             Step::Snapshot { name } => format!("zfs snapshot {name}"),
-            Step::Mount { dataset, path } => format!("mount --mkdir -t zfs {dataset} {}", shell(&path.display().to_string())),
+            Step::Mount { dataset, path } => format!(
+                "mount --mkdir -t zfs {dataset} {}",
+                shell(&path.display().to_string())
+            ),
         }
     }
 }

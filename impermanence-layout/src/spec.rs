@@ -151,7 +151,10 @@ pub struct SanoidSpec {
 }
 
 fn props(pairs: &[(&str, &str)]) -> Properties {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 impl Default for BootSpec {
@@ -206,9 +209,15 @@ impl Default for Spec {
             },
             datasets: ["root", "nix", "tmp", "cache", "persist"]
                 .iter()
-                .map(|n| DatasetSpec { name: (*n).into(), properties: legacy() })
+                .map(|n| DatasetSpec {
+                    name: (*n).into(),
+                    properties: legacy(),
+                })
                 .collect(),
-            snapshots: vec![SnapshotSpec { dataset: "persist".into(), name: "blank".into() }],
+            snapshots: vec![SnapshotSpec {
+                dataset: "persist".into(),
+                name: "blank".into(),
+            }],
             boot: BootSpec::default(),
         }
     }
@@ -222,21 +231,80 @@ pub struct SpecErrors(pub Vec<String>);
 /// Properties OpenZFS knows for datasets, plus any `module:name` user property.
 fn known_fs_property(name: &str) -> bool {
     const KNOWN: &[&str] = &[
-        "aclinherit", "aclmode", "acltype", "atime", "canmount", "casesensitivity", "checksum", "compression",
-        "context", "copies", "dedup", "defcontext", "devices", "dnodesize", "encryption", "exec", "filesystem_limit",
-        "fscontext", "keyformat", "keylocation", "logbias", "mountpoint", "nbmand", "normalization", "overlay",
-        "pbkdf2iters", "primarycache", "quota", "readonly", "recordsize", "redundant_metadata", "refquota",
-        "refreservation", "relatime", "reservation", "rootcontext", "secondarycache", "setuid", "sharenfs",
-        "sharesmb", "snapdev", "snapdir", "snapshot_limit", "special_small_blocks", "sync", "utf8only", "version",
-        "volmode", "vscan", "xattr", "zoned", "direct", "longname",
+        "aclinherit",
+        "aclmode",
+        "acltype",
+        "atime",
+        "canmount",
+        "casesensitivity",
+        "checksum",
+        "compression",
+        "context",
+        "copies",
+        "dedup",
+        "defcontext",
+        "devices",
+        "dnodesize",
+        "encryption",
+        "exec",
+        "filesystem_limit",
+        "fscontext",
+        "keyformat",
+        "keylocation",
+        "logbias",
+        "mountpoint",
+        "nbmand",
+        "normalization",
+        "overlay",
+        "pbkdf2iters",
+        "primarycache",
+        "quota",
+        "readonly",
+        "recordsize",
+        "redundant_metadata",
+        "refquota",
+        "refreservation",
+        "relatime",
+        "reservation",
+        "rootcontext",
+        "secondarycache",
+        "setuid",
+        "sharenfs",
+        "sharesmb",
+        "snapdev",
+        "snapdir",
+        "snapshot_limit",
+        "special_small_blocks",
+        "sync",
+        "utf8only",
+        "version",
+        "volmode",
+        "vscan",
+        "xattr",
+        "zoned",
+        "direct",
+        "longname",
     ];
     KNOWN.contains(&name) || name.contains(':')
 }
 
 fn known_pool_property(name: &str) -> bool {
     const KNOWN: &[&str] = &[
-        "altroot", "ashift", "autoexpand", "autoreplace", "autotrim", "bootfs", "cachefile", "comment",
-        "compatibility", "delegation", "failmode", "listsnapshots", "multihost", "readonly", "version",
+        "altroot",
+        "ashift",
+        "autoexpand",
+        "autoreplace",
+        "autotrim",
+        "bootfs",
+        "cachefile",
+        "comment",
+        "compatibility",
+        "delegation",
+        "failmode",
+        "listsnapshots",
+        "multihost",
+        "readonly",
+        "version",
     ];
     KNOWN.contains(&name) || name.starts_with("feature@")
 }
@@ -247,7 +315,11 @@ pub fn parse_size(s: &str) -> Option<u64> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     let n: u64 = digits.parse().ok()?;
-    let shift = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
         "" => 0,
         "K" => 10,
         "M" => 20,
@@ -292,7 +364,8 @@ impl Spec {
             problems.push(format!("pool name '{}': {}", self.pool.name, e.message()));
         }
         if self.pool.vdevs.is_empty() {
-            problems.push("no devices: give at least one vdev (in the spec, or with --vdev)".into());
+            problems
+                .push("no devices: give at least one vdev (in the spec, or with --vdev)".into());
         }
         let min = match self.pool.layout {
             VdevLayout::Stripe => 1,
@@ -302,22 +375,33 @@ impl Spec {
             VdevLayout::Raidz3 => 4,
         };
         if !self.pool.vdevs.is_empty() && self.pool.vdevs.len() < min {
-            problems.push(format!("layout {:?} needs at least {min} devices, got {}", self.pool.layout, self.pool.vdevs.len()));
+            problems.push(format!(
+                "layout {:?} needs at least {min} devices, got {}",
+                self.pool.layout,
+                self.pool.vdevs.len()
+            ));
         }
         let mut seen = HashSet::new();
         for v in &self.pool.vdevs {
             if !v.path.is_absolute() {
-                problems.push(format!("device '{}': path must be absolute", v.path.display()));
+                problems.push(format!(
+                    "device '{}': path must be absolute",
+                    v.path.display()
+                ));
             }
             if !seen.insert(&v.path) {
                 problems.push(format!("device '{}' is listed twice", v.path.display()));
             }
             if let Some(size) = &v.size {
                 match parse_size(size) {
-                    None => problems.push(format!("device '{}': size '{size}' is not a size like 2G", v.path.display())),
-                    Some(n) if n < zfs_core::MIN_DEVICE_SIZE => {
-                        problems.push(format!("device '{}': size {size} is below the 64M minimum", v.path.display()))
-                    }
+                    None => problems.push(format!(
+                        "device '{}': size '{size}' is not a size like 2G",
+                        v.path.display()
+                    )),
+                    Some(n) if n < zfs_core::MIN_DEVICE_SIZE => problems.push(format!(
+                        "device '{}': size {size} is below the 64M minimum",
+                        v.path.display()
+                    )),
                     Some(_) => {}
                 }
             }
@@ -329,7 +413,9 @@ impl Spec {
         }
         for k in self.pool.root_properties.keys() {
             if !known_fs_property(k) {
-                problems.push(format!("unknown filesystem property '{k}' (root_properties)"));
+                problems.push(format!(
+                    "unknown filesystem property '{k}' (root_properties)"
+                ));
             }
         }
         let mut names = HashSet::new();
@@ -343,7 +429,10 @@ impl Spec {
             }
             if let Some((parent, _)) = d.name.rsplit_once('/') {
                 if !names.contains(parent) {
-                    problems.push(format!("dataset '{}' comes before its parent '{parent}' (list parents first)", d.name));
+                    problems.push(format!(
+                        "dataset '{}' comes before its parent '{parent}' (list parents first)",
+                        d.name
+                    ));
                 }
             }
             for k in d.properties.keys() {
@@ -355,18 +444,34 @@ impl Spec {
         let mut snaps = HashSet::new();
         for s in &self.snapshots {
             if !names.contains(s.dataset.as_str()) {
-                problems.push(format!("snapshot '{}@{}': dataset '{}' is not in the spec", s.dataset, s.name, s.dataset));
+                problems.push(format!(
+                    "snapshot '{}@{}': dataset '{}' is not in the spec",
+                    s.dataset, s.name, s.dataset
+                ));
             }
-            if let Err(e) = zfs_core::SnapshotName::new(format!("{}@{}", self.full_name(&s.dataset), s.name)) {
-                problems.push(format!("snapshot '{}@{}': {}", s.dataset, s.name, e.message()));
+            if let Err(e) =
+                zfs_core::SnapshotName::new(format!("{}@{}", self.full_name(&s.dataset), s.name))
+            {
+                problems.push(format!(
+                    "snapshot '{}@{}': {}",
+                    s.dataset,
+                    s.name,
+                    e.message()
+                ));
             }
             if !snaps.insert((&s.dataset, &s.name)) {
-                problems.push(format!("snapshot '{}@{}' is listed twice", s.dataset, s.name));
+                problems.push(format!(
+                    "snapshot '{}@{}' is listed twice",
+                    s.dataset, s.name
+                ));
             }
         }
         for m in &self.boot.mounts {
             if !names.contains(m.dataset.as_str()) {
-                problems.push(format!("mount '{}': dataset '{}' is not in the spec", m.path, m.dataset));
+                problems.push(format!(
+                    "mount '{}': dataset '{}' is not in the spec",
+                    m.path, m.dataset
+                ));
             }
             if !m.path.starts_with('/') {
                 problems.push(format!("mount '{}': path must be absolute", m.path));
@@ -374,7 +479,10 @@ impl Spec {
         }
         for s in &self.boot.sanoid {
             if !names.contains(s.dataset.as_str()) {
-                problems.push(format!("sanoid: dataset '{}' is not in the spec", s.dataset));
+                problems.push(format!(
+                    "sanoid: dataset '{}' is not in the spec",
+                    s.dataset
+                ));
             }
         }
         if let Some(id) = &self.boot.host_id {

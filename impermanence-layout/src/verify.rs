@@ -33,7 +33,12 @@ pub fn verify(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Vec<Difference>> {
 /// [`verify`] on an inventory already read.
 pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
     let mut out = Vec::new();
-    let mut diff = |object: &str, what: String| out.push(Difference { object: object.to_owned(), what });
+    let mut diff = |object: &str, what: String| {
+        out.push(Difference {
+            object: object.to_owned(),
+            what,
+        })
+    };
     let pool = &spec.pool.name;
     let Some(state) = &inv.pool else {
         diff(pool, "pool does not exist".into());
@@ -42,17 +47,32 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
     for (k, want) in &spec.pool.properties {
         match state.properties.get(k) {
             Some(have) if same_meaning(k, have, want) => {}
-            have => diff(pool, format!("pool property {k} is {}, expected {want}", have.map_or("unset", String::as_str))),
+            have => diff(
+                pool,
+                format!(
+                    "pool property {k} is {}, expected {want}",
+                    have.map_or("unset", String::as_str)
+                ),
+            ),
         }
     }
     for (k, want) in &spec.pool.root_properties {
         match state.root_properties.get(k) {
             Some(have) if same_meaning(k, &have.value, want) => {}
-            have => diff(pool, format!("{k} is {}, expected {want}", have.map_or("unset", |h| h.value.as_str()))),
+            have => diff(
+                pool,
+                format!(
+                    "{k} is {}, expected {want}",
+                    have.map_or("unset", |h| h.value.as_str())
+                ),
+            ),
         }
     }
     if state.journal.as_deref() == Some("applying") {
-        diff(pool, "an apply was interrupted: run apply again to complete it".into());
+        diff(
+            pool,
+            "an apply was interrupted: run apply again to complete it".into(),
+        );
     }
     for d in &spec.datasets {
         let full = spec.full_name(&d.name);
@@ -66,8 +86,17 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
         for (k, want) in &d.properties {
             match ds.properties.get(k) {
                 Some(h) if same_meaning(k, &h.value, want) && h.local => {}
-                Some(h) if same_meaning(k, &h.value, want) => diff(&full, format!("{k} is {want} but inherited, expected it set locally")),
-                h => diff(&full, format!("{k} is {}, expected {want}", h.map_or("unset", |h| h.value.as_str()))),
+                Some(h) if same_meaning(k, &h.value, want) => diff(
+                    &full,
+                    format!("{k} is {want} but inherited, expected it set locally"),
+                ),
+                h => diff(
+                    &full,
+                    format!(
+                        "{k} is {}, expected {want}",
+                        h.map_or("unset", |h| h.value.as_str())
+                    ),
+                ),
             }
         }
     }

@@ -236,7 +236,12 @@ impl Error {
     /// A failure made on purpose by a test hook (fault injection in callers' all-or-nothing
     /// logic): kind [`ErrorKind::Other`], saying so in its message.
     pub fn injected(object: &str) -> Error {
-        Error::new(ErrorKind::Other, "run", object, "failure injected by a test hook")
+        Error::new(
+            ErrorKind::Other,
+            "run",
+            object,
+            "failure injected by a test hook",
+        )
     }
 
     /// Overrides the kind where the caller knows better than the generic mapping.

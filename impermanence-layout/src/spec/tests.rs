@@ -4,7 +4,10 @@ use crate::plan::{Plan, Step};
 
 fn with_vdev() -> Spec {
     let mut s = Spec::default();
-    s.pool.vdevs.push(VdevEntry { path: "/var/tmp/z.img".into(), size: Some("2G".into()) });
+    s.pool.vdevs.push(VdevEntry {
+        path: "/var/tmp/z.img".into(),
+        size: Some("2G".into()),
+    });
     s
 }
 
@@ -12,19 +15,52 @@ fn with_vdev() -> Spec {
 fn the_default_is_the_guides_layout() {
     let s = Spec::default();
     assert_eq!(s.pool.name, "zroot");
-    assert_eq!(s.pool.properties.get("ashift").map(String::as_str), Some("12"));
-    assert_eq!(s.pool.properties.get("autotrim").map(String::as_str), Some("on"));
-    let root: Vec<(&str, &str)> = s.pool.root_properties.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(
+        s.pool.properties.get("ashift").map(String::as_str),
+        Some("12")
+    );
+    assert_eq!(
+        s.pool.properties.get("autotrim").map(String::as_str),
+        Some("on")
+    );
+    let root: Vec<(&str, &str)> = s
+        .pool
+        .root_properties
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     assert_eq!(
         root,
-        [("compression", "zstd"), ("acltype", "posixacl"), ("atime", "off"), ("xattr", "sa"), ("normalization", "formD"), ("mountpoint", "none")]
+        [
+            ("compression", "zstd"),
+            ("acltype", "posixacl"),
+            ("atime", "off"),
+            ("xattr", "sa"),
+            ("normalization", "formD"),
+            ("mountpoint", "none")
+        ]
     );
     let names: Vec<&str> = s.datasets.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["root", "nix", "tmp", "cache", "persist"]);
-    assert!(s.datasets.iter().all(|d| d.properties.get("mountpoint").map(String::as_str) == Some("legacy")));
-    assert_eq!(s.snapshots, [SnapshotSpec { dataset: "persist".into(), name: "blank".into() }]);
+    assert!(s
+        .datasets
+        .iter()
+        .all(|d| d.properties.get("mountpoint").map(String::as_str) == Some("legacy")));
+    assert_eq!(
+        s.snapshots,
+        [SnapshotSpec {
+            dataset: "persist".into(),
+            name: "blank".into()
+        }]
+    );
     assert_eq!(s.boot.root_tmpfs_size, "1G");
-    let needed: Vec<&str> = s.boot.mounts.iter().filter(|m| m.needed_for_boot).map(|m| m.path.as_str()).collect();
+    let needed: Vec<&str> = s
+        .boot
+        .mounts
+        .iter()
+        .filter(|m| m.needed_for_boot)
+        .map(|m| m.path.as_str())
+        .collect();
     assert_eq!(needed, ["/cache", "/persist"]);
     assert_eq!(s.boot.sanoid[0].hourly, 50);
     assert!(with_vdev().validate().is_ok());
@@ -41,12 +77,27 @@ fn toml_round_trips() {
 fn every_problem_is_listed_before_touching_a_disk() {
     let mut s = Spec::default();
     s.pool.name = "mirror".into();
-    s.pool.vdevs.push(VdevEntry { path: "relative.img".into(), size: Some("10M".into()) });
+    s.pool.vdevs.push(VdevEntry {
+        path: "relative.img".into(),
+        size: Some("10M".into()),
+    });
     s.pool.properties.insert("nosuch".into(), "1".into());
-    s.datasets.push(DatasetSpec { name: "nix".into(), properties: Properties::new() });
-    s.datasets.push(DatasetSpec { name: "a/b".into(), properties: Properties::new() });
-    s.datasets.push(DatasetSpec { name: "bad!".into(), properties: [("bogus".to_owned(), "x".to_owned())].into_iter().collect() });
-    s.snapshots.push(SnapshotSpec { dataset: "ghost".into(), name: "blank".into() });
+    s.datasets.push(DatasetSpec {
+        name: "nix".into(),
+        properties: Properties::new(),
+    });
+    s.datasets.push(DatasetSpec {
+        name: "a/b".into(),
+        properties: Properties::new(),
+    });
+    s.datasets.push(DatasetSpec {
+        name: "bad!".into(),
+        properties: [("bogus".to_owned(), "x".to_owned())].into_iter().collect(),
+    });
+    s.snapshots.push(SnapshotSpec {
+        dataset: "ghost".into(),
+        name: "blank".into(),
+    });
     s.boot.host_id = Some("xyz".into());
     let e = s.validate().unwrap_err();
     let all = e.0.join("\n");
@@ -64,7 +115,9 @@ fn every_problem_is_listed_before_touching_a_disk() {
     ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
-    assert!(e.to_string().starts_with(&format!("the layout spec has {} problem(s)", e.0.len())));
+    assert!(e
+        .to_string()
+        .starts_with(&format!("the layout spec has {} problem(s)", e.0.len())));
     assert!(Spec::from_toml("pool = 3").is_err());
     assert!(Spec::from_toml("[pool]\nname = 'x'\nunknown_key = 1").is_err());
     assert!(Spec::default().validate().unwrap_err().0[0].contains("no devices"));
@@ -82,7 +135,12 @@ fn sizes_parse() {
 
 #[test]
 fn a_fresh_plan_is_the_guides_commands() {
-    let plan = Plan::new(&with_vdev(), &Inventory::default(), false, Some(std::path::Path::new("/mnt")));
+    let plan = Plan::new(
+        &with_vdev(),
+        &Inventory::default(),
+        false,
+        Some(std::path::Path::new("/mnt")),
+    );
     let cmds = plan.to_commands();
     assert_eq!(cmds[0], "truncate -s 2147483648 /var/tmp/z.img");
     assert_eq!(
@@ -94,17 +152,28 @@ fn a_fresh_plan_is_the_guides_commands() {
     assert_eq!(cmds[7], "zfs snapshot zroot/persist@blank");
     assert_eq!(cmds[8], "mount --mkdir -t zfs zroot/root /mnt");
     assert_eq!(cmds[9], "mount --mkdir -t zfs zroot/nix /mnt/nix");
-    assert_eq!(cmds.last().unwrap(), "zfs set impermanence-layout:state=complete zroot");
+    assert_eq!(
+        cmds.last().unwrap(),
+        "zfs set impermanence-layout:state=complete zroot"
+    );
     assert!(plan.conflicts.is_empty());
     let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
     assert_eq!(json["steps"][1]["step"], "create_pool");
 }
 
 fn finished(spec: &Spec) -> Inventory {
-    let seen = |v: &str| Seen { value: v.into(), local: true };
+    let seen = |v: &str| Seen {
+        value: v.into(),
+        local: true,
+    };
     let mut pool = PoolState {
         properties: spec.pool.properties.clone(),
-        root_properties: spec.pool.root_properties.iter().map(|(k, v)| (k.clone(), seen(v))).collect(),
+        root_properties: spec
+            .pool
+            .root_properties
+            .iter()
+            .map(|(k, v)| (k.clone(), seen(v)))
+            .collect(),
         datasets: Default::default(),
         snapshots: Default::default(),
         journal: Some("complete".into()),
@@ -115,11 +184,22 @@ fn finished(spec: &Spec) -> Inventory {
     for d in &spec.datasets {
         pool.datasets.insert(
             spec.full_name(&d.name),
-            DatasetState { is_filesystem: true, properties: d.properties.iter().map(|(k, v)| (k.clone(), seen(v))).collect(), referenced: 24576 },
+            DatasetState {
+                is_filesystem: true,
+                properties: d
+                    .properties
+                    .iter()
+                    .map(|(k, v)| (k.clone(), seen(v)))
+                    .collect(),
+                referenced: 24576,
+            },
         );
     }
     pool.snapshots.insert("zroot/persist@blank".into());
-    Inventory { pool: Some(pool), existing_vdevs: Default::default() }
+    Inventory {
+        pool: Some(pool),
+        existing_vdevs: Default::default(),
+    }
 }
 
 #[test]
@@ -163,8 +243,14 @@ fn an_interrupted_run_is_resumed_not_restarted() {
     let plan = Plan::new(&spec, &inv, false, None);
     assert!(plan.resumes);
     assert!(plan.conflicts.is_empty());
-    assert!(!plan.steps.iter().any(|s| matches!(s, Step::CreatePool { .. })));
-    assert_eq!(plan.to_commands().last().unwrap(), &format!("zfs set {JOURNAL}=complete zroot"));
+    assert!(!plan
+        .steps
+        .iter()
+        .any(|s| matches!(s, Step::CreatePool { .. })));
+    assert_eq!(
+        plan.to_commands().last().unwrap(),
+        &format!("zfs set {JOURNAL}=complete zroot")
+    );
 }
 
 #[test]
@@ -173,21 +259,52 @@ fn conflicts_are_listed_and_adopting_settles_them() {
     let mut inv = finished(&spec);
     let st = inv.pool.as_mut().unwrap();
     st.properties.insert("ashift".into(), "9".into());
-    st.root_properties.insert("compression".into(), Seen { value: "lz4".into(), local: true });
-    st.root_properties.insert("normalization".into(), Seen { value: "none".into(), local: false });
-    st.datasets.get_mut("zroot/nix").unwrap().properties.insert("mountpoint".into(), Seen { value: "/nix".into(), local: true });
+    st.root_properties.insert(
+        "compression".into(),
+        Seen {
+            value: "lz4".into(),
+            local: true,
+        },
+    );
+    st.root_properties.insert(
+        "normalization".into(),
+        Seen {
+            value: "none".into(),
+            local: false,
+        },
+    );
+    st.datasets.get_mut("zroot/nix").unwrap().properties.insert(
+        "mountpoint".into(),
+        Seen {
+            value: "/nix".into(),
+            local: true,
+        },
+    );
     st.datasets.get_mut("zroot/tmp").unwrap().is_filesystem = false;
     st.snapshots.clear();
     st.datasets.get_mut("zroot/persist").unwrap().referenced = 50 << 20;
     let plan = Plan::new(&spec, &inv, false, None);
     let all = plan.conflicts.join("\n");
-    for needle in ["ashift is 9", "compression is lz4", "normalization is none", "zroot/nix: mountpoint is /nix", "zroot/tmp exists but is not a filesystem", "already holds data"] {
+    for needle in [
+        "ashift is 9",
+        "compression is lz4",
+        "normalization is none",
+        "zroot/nix: mountpoint is /nix",
+        "zroot/tmp exists but is not a filesystem",
+        "already holds data",
+    ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
     let adopted = Plan::new(&spec, &inv, true, None);
     let still = adopted.conflicts.join("\n");
-    assert!(still.contains("normalization") && still.contains("not a filesystem"), "{still}");
-    assert!(!still.contains("ashift") && !still.contains("lz4"), "{still}");
+    assert!(
+        still.contains("normalization") && still.contains("not a filesystem"),
+        "{still}"
+    );
+    assert!(
+        !still.contains("ashift") && !still.contains("lz4"),
+        "{still}"
+    );
 }
 
 #[test]

@@ -1,0 +1,409 @@
+//! The layout on the real kernel module: fresh apply, rerun, faults at every step, partial and
+//! conflicting layouts, an interrupted run, the CLI. Every test cleans up its pool.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use impermanence_layout::{
+    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, Spec, VdevEntry,
+};
+use zfs_core::{CreateDataset, CreatePool, DatasetName, PoolName, VdevSpec, Zfs};
+
+/// A spec for a uniquely named pool on a file in a fresh directory; destroys the pool on drop.
+struct Case {
+    spec: Spec,
+    dir: tempfile::TempDir,
+}
+
+impl Case {
+    fn new(tag: &str) -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = Spec::default();
+        spec.pool.name = format!("zr{tag}{}", std::process::id());
+        spec.pool.vdevs = vec![VdevEntry {
+            path: dir.path().join("zroot.img"),
+            size: Some("512M".into()),
+        }];
+        spec.pool
+            .properties
+            .insert("cachefile".into(), "none".into());
+        Case { spec, dir }
+    }
+    fn vdev(&self) -> PathBuf {
+        self.spec.pool.vdevs[0].path.clone()
+    }
+    fn pool(&self) -> PoolName {
+        PoolName::new(self.spec.pool.name.as_str()).unwrap()
+    }
+    fn plan(&self, zfs: &Zfs) -> Plan {
+        Plan::new(
+            &self.spec,
+            &Inventory::read(zfs, &self.spec).unwrap(),
+            false,
+            None,
+        )
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        if let Ok(zfs) = Zfs::open() {
+            let _ = zfs.destroy_pool(&self.pool());
+        }
+    }
+}
+
+fn zfs() -> Zfs {
+    Zfs::open().expect("these tests need root and the zfs module")
+}
+
+fn zfs_get(name: &str, prop: &str) -> (String, String) {
+    let out = Command::new("zfs")
+        .args(["get", "-Hp", "-o", "value,source", prop, name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zfs get {prop} {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    let mut it = line.trim().split('\t');
+    (
+        it.next().unwrap().to_owned(),
+        it.next().unwrap_or("").to_owned(),
+    )
+}
+
+fn everything(zfs: &Zfs, pool: &str) -> Vec<String> {
+    if !zfs.pool_exists(&PoolName::new(pool).unwrap()) {
+        return Vec::new();
+    }
+    zfs.list(pool, zfs_core::DatasetTypes::all())
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn fresh_apply_matches_the_guide_and_a_rerun_does_nothing() {
+    let case = Case::new("f");
+    let zfs = zfs();
+    let plan = case.plan(&zfs);
+    assert!(plan.conflicts.is_empty());
+    apply(&zfs, &plan, ApplyOptions::default()).unwrap();
+    let p = case.spec.pool.name.as_str();
+
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
+    let pool = zfs.pool(&case.pool()).unwrap();
+    assert_eq!(pool.property("ashift").unwrap().value, "12");
+    assert_eq!(pool.property("autotrim").unwrap().value, "on");
+    for (prop, want) in [
+        ("compression", "zstd"),
+        ("acltype", "posix"),
+        ("atime", "off"),
+        ("normalization", "formD"),
+        ("mountpoint", "none"),
+    ] {
+        assert_eq!(zfs_get(p, prop).0, want, "{prop}");
+    }
+    assert!(matches!(zfs_get(p, "xattr").0.as_str(), "sa" | "on"));
+    for d in ["root", "nix", "tmp", "cache", "persist"] {
+        assert_eq!(
+            zfs_get(&format!("{p}/{d}"), "mountpoint"),
+            ("legacy".into(), "local".into()),
+            "{d}"
+        );
+        assert_eq!(zfs_get(&format!("{p}/{d}"), "type").0, "filesystem");
+    }
+    assert_eq!(zfs_get(&format!("{p}/persist@blank"), "type").0, "snapshot");
+    assert_eq!(zfs_get(p, "impermanence-layout:state").0, "complete");
+
+    let again = case.plan(&zfs);
+    assert!(
+        again.is_empty(),
+        "a rerun would do: {:?}",
+        again.to_commands()
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_fault_at_every_step_leaves_the_system_as_it_was() {
+    let case = Case::new("k");
+    let zfs = zfs();
+    let steps = case.plan(&zfs).steps.len();
+    assert!(steps >= 9);
+    for k in 1..=steps {
+        let plan = case.plan(&zfs);
+        let e = apply(
+            &zfs,
+            &plan,
+            ApplyOptions {
+                fail_at: Some(k),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        match &e {
+            LayoutError::Step {
+                index,
+                undo_failures,
+                ..
+            } => {
+                assert_eq!(*index, k);
+                assert!(
+                    undo_failures.is_empty(),
+                    "step {k}: undo failed: {undo_failures:?}"
+                );
+            }
+            other => panic!("step {k}: unexpected {other}"),
+        }
+        assert!(
+            !zfs.pool_exists(&case.pool()),
+            "step {k}: the pool survived"
+        );
+        assert!(!case.vdev().exists(), "step {k}: the vdev file survived");
+    }
+    // And in a pool that existed before, with a dataset of its own: faults remove only what
+    // the run made.
+    std::fs::File::create(case.vdev())
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    CreatePool::new(case.pool(), VdevSpec::new().file(case.vdev()))
+        .pool_property("cachefile", "none")
+        .pool_property("ashift", "12")
+        .pool_property("autotrim", "on")
+        .fs_property("compression", "zstd")
+        .fs_property("acltype", "posixacl")
+        .fs_property("atime", "off")
+        .fs_property("xattr", "sa")
+        .fs_property("normalization", "formD")
+        .fs_property("mountpoint", "none")
+        .create(&zfs)
+        .unwrap();
+    let p = case.spec.pool.name.clone();
+    CreateDataset::filesystem(DatasetName::new(format!("{p}/nix")).unwrap())
+        .property("mountpoint", "legacy")
+        .create(&zfs)
+        .unwrap();
+    CreateDataset::filesystem(DatasetName::new(format!("{p}/mine")).unwrap())
+        .create(&zfs)
+        .unwrap();
+    let before = everything(&zfs, &p);
+    let before_state = zfs_get(&p, "impermanence-layout:state");
+    let steps = case.plan(&zfs).steps.len();
+    for k in 1..=steps {
+        let plan = case.plan(&zfs);
+        apply(
+            &zfs,
+            &plan,
+            ApplyOptions {
+                fail_at: Some(k),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(everything(&zfs, &p), before, "step {k} left changes behind");
+        assert_eq!(
+            zfs_get(&p, "impermanence-layout:state"),
+            before_state,
+            "step {k}: journal not restored"
+        );
+    }
+    apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap();
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
+    assert!(
+        zfs.exists(&format!("{p}/mine")),
+        "apply touched a dataset outside the spec"
+    );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn conflicting_layouts_are_refused_with_nothing_changed() {
+    let case = Case::new("c");
+    let zfs = zfs();
+    std::fs::File::create(case.vdev())
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    CreatePool::new(case.pool(), VdevSpec::new().file(case.vdev()))
+        .pool_property("cachefile", "none")
+        .fs_property("compression", "lz4")
+        .mountpoint("none")
+        .create(&zfs)
+        .unwrap();
+    let p = case.spec.pool.name.clone();
+    CreateDataset::filesystem(DatasetName::new(format!("{p}/persist")).unwrap())
+        .property("mountpoint", "legacy")
+        .create(&zfs)
+        .unwrap();
+    let before = everything(&zfs, &p);
+    let plan = case.plan(&zfs);
+    let all = plan.conflicts.join("\n");
+    assert!(all.contains("compression is lz4"), "{all}");
+    assert!(all.contains("normalization"), "{all}");
+    let e = apply(&zfs, &plan, ApplyOptions::default()).unwrap_err();
+    assert!(matches!(e, LayoutError::Conflict(_)), "{e}");
+    assert_eq!(e.exit_code(), 1);
+    assert_eq!(everything(&zfs, &p), before);
+    assert_eq!(zfs_get(&p, "compression").0, "lz4");
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_run_interrupted_after_any_step_is_completed_by_the_next() {
+    let case = Case::new("i");
+    let zfs = zfs();
+    let full = case.plan(&zfs);
+    // Stop after step k (as a kill between steps would), then run again.
+    for k in 2..full.steps.len() {
+        let mut partial = case.plan(&zfs);
+        partial.steps.truncate(k);
+        apply(&zfs, &partial, ApplyOptions::default()).unwrap();
+        let next = case.plan(&zfs);
+        assert!(
+            next.conflicts.is_empty(),
+            "after {k} steps: {:?}",
+            next.conflicts
+        );
+        assert!(
+            next.resumes,
+            "after {k} steps the journal should say applying"
+        );
+        assert!(!next
+            .steps
+            .iter()
+            .any(|s| matches!(s, impermanence_layout::Step::CreatePool { .. })));
+        apply(&zfs, &next, ApplyOptions::default()).unwrap();
+        assert_eq!(
+            verify(&zfs, &case.spec).unwrap(),
+            [],
+            "after resuming from step {k}"
+        );
+        zfs.destroy_pool(&case.pool()).unwrap();
+        std::fs::remove_file(case.vdev()).unwrap();
+    }
+}
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
+    let case = Case::new("cli");
+    let spec_file = case.dir.path().join("spec.toml");
+    std::fs::write(&spec_file, case.spec.to_toml()).unwrap();
+    let spec = spec_file.to_str().unwrap();
+    let mnt = case.dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+
+    let (code, _, err) = cli(&["verify", "--spec", spec]);
+    assert_eq!(code, 1, "{err}");
+    let (code, out, err) = cli(&["apply", "--spec", spec]);
+    assert_eq!(
+        code, 1,
+        "apply without --yes and without a terminal must refuse: {out}{err}"
+    );
+    assert!(!Zfs::open().unwrap().pool_exists(&case.pool()));
+
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("[1/") && out.contains("s)"),
+        "progress lines with durations: {out}"
+    );
+    for sub in ["", "nix", "tmp", "cache", "persist"] {
+        let at = mnt.join(sub);
+        let src = Command::new("findmnt")
+            .args(["-n", "-o", "SOURCE", at.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let want = if sub.is_empty() { "root" } else { sub };
+        assert!(
+            String::from_utf8_lossy(&src.stdout)
+                .contains(&format!("{}/{want}", case.spec.pool.name)),
+            "{} not mounted",
+            at.display()
+        );
+    }
+    let (code, out, _) = cli(&["verify", "--spec", spec]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("matches the spec"));
+    let (code, out, _) = cli(&["apply", "--yes", "--spec", spec]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "nothing to do: the layout is already in place")
+    );
+    let (code, out, _) = cli(&["plan", "--json", "--spec", spec]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\"steps\": []"), "{out}");
+
+    // Unmount (deepest first) so the pool can go.
+    for sub in ["persist", "cache", "tmp", "nix", ""] {
+        let _ = Command::new("umount").arg(mnt.join(sub)).status();
+    }
+
+    // Bad usage and bad specs: exit 2, a message that says what to do.
+    let (code, _, err) = cli(&["apply", "--yes"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no devices"), "{err}");
+    let bad = case.dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[pool]\nname = \"mirror\"\nvdevs = [{ path = \"rel.img\" }]\n",
+    )
+    .unwrap();
+    let (code, _, err) = cli(&["plan", "--spec", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("pool name 'mirror'") && err.contains("absolute"),
+        "{err}"
+    );
+    let (code, _, _) = cli(&["frobnicate"]);
+    assert_eq!(code, 2);
+    // A failure injected mid-apply through the CLI: exit 1, nothing left.
+    let other = Case::new("clf");
+    let (code, _, err) = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args([
+            "apply",
+            "--yes",
+            "--pool",
+            &other.spec.pool.name,
+            "--vdev",
+            other.vdev().to_str().unwrap(),
+            "--vdev-size",
+            "512M",
+        ])
+        .env("IMPERMANENCE_LAYOUT_FAIL_AT", "5")
+        .output()
+        .map(|o| {
+            (
+                o.status.code().unwrap_or(-1),
+                String::new(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("step 5 failed") && err.contains("the system is as it was"),
+        "{err}"
+    );
+    assert!(!Zfs::open().unwrap().pool_exists(&other.pool()));
+    assert!(!Path::new(&other.vdev()).exists());
+}
