@@ -158,7 +158,11 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
         Command::ShowSpec(c) => {
             print!("{}", load_unchecked(&c)?.to_toml());
         }
-        Command::NixosConfig(c) => print!("{}", nixos_config(&load(&c)?)),
+        Command::NixosConfig(c) => {
+            let spec = load_unchecked(&c)?;
+            spec.validate_without_devices()?;
+            print!("{}", nixos_config(&spec));
+        }
         Command::Plan(c) => {
             let spec = load(&c)?;
             let (_, inv) = inventory(&spec)?;

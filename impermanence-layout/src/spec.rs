@@ -359,11 +359,24 @@ impl Spec {
     /// # Errors
     /// [`SpecErrors`] with one line per problem.
     pub fn validate(&self) -> Result<(), SpecErrors> {
+        self.check(true)
+    }
+
+    /// [`Spec::validate`] without the device checks: for what needs no disk, like the NixOS
+    /// module.
+    ///
+    /// # Errors
+    /// [`SpecErrors`] with one line per problem.
+    pub fn validate_without_devices(&self) -> Result<(), SpecErrors> {
+        self.check(false)
+    }
+
+    fn check(&self, devices: bool) -> Result<(), SpecErrors> {
         let mut problems = Vec::new();
         if let Err(e) = PoolName::new(self.pool.name.as_str()) {
             problems.push(format!("pool name '{}': {}", self.pool.name, e.message()));
         }
-        if self.pool.vdevs.is_empty() {
+        if devices && self.pool.vdevs.is_empty() {
             problems
                 .push("no devices: give at least one vdev (in the spec, or with --vdev)".into());
         }

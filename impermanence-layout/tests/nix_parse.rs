@@ -1,0 +1,40 @@
+//! The emitted NixOS module parses with a real Nix parser (`nix-instantiate --parse`, Debian's
+//! `nix-bin`, which ci/setup installs). Ignored by plain `cargo test` because a host may lack
+//! Nix; `ci/test` runs it.
+
+use std::process::Command;
+
+use impermanence_layout::{nixos_config, Spec};
+
+fn parses(text: &str) -> Result<(), String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("layout.nix");
+    std::fs::write(&file, text).unwrap();
+    let out = Command::new("nix-instantiate")
+        .arg("--parse")
+        .arg(&file)
+        .env("NIX_CONF_DIR", dir.path())
+        .output()
+        .expect("nix-instantiate runs (apt-get install nix-bin)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+#[ignore = "needs nix-instantiate"]
+fn the_nixos_module_parses() {
+    parses(&nixos_config(&Spec::default())).unwrap();
+    let mut spec = Spec::default();
+    spec.pool.name = "tank".into();
+    spec.boot.host_id = Some("8425e349".into());
+    spec.boot.mounts[0].path = "/odd \"path\" ${x}".into();
+    spec.boot.sanoid.clear();
+    let text = nixos_config(&spec);
+    parses(&text).unwrap();
+    assert!(text.contains("networking.hostId = \"8425e349\";"));
+    // The check is real: broken text is refused.
+    assert!(parses("{ x = ; }").is_err());
+}
