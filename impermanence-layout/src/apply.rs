@@ -100,23 +100,18 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             properties,
             root_properties,
         } => {
-            let spec = match layout {
-                VdevLayout::Stripe => vdevs.iter().fold(VdevSpec::new(), |s, v| {
-                    s.vdev(zfs_core::TopLevel::Single(leaf(v)))
+            let devices = || vdevs.iter().map(leaf).collect::<Vec<_>>();
+            let spec = match (layout, layout.raidz_parity()) {
+                (_, Some(parity)) => VdevSpec::new().vdev(zfs_core::TopLevel::Raidz {
+                    parity,
+                    devices: devices(),
                 }),
-                VdevLayout::Mirror => VdevSpec::new()
-                    .vdev(zfs_core::TopLevel::Mirror(vdevs.iter().map(leaf).collect())),
-                VdevLayout::Raidz1 | VdevLayout::Raidz2 | VdevLayout::Raidz3 => {
-                    let parity = match layout {
-                        VdevLayout::Raidz1 => 1,
-                        VdevLayout::Raidz2 => 2,
-                        _ => 3,
-                    };
-                    VdevSpec::new().vdev(zfs_core::TopLevel::Raidz {
-                        parity,
-                        devices: vdevs.iter().map(leaf).collect(),
-                    })
+                (VdevLayout::Mirror, None) => {
+                    VdevSpec::new().vdev(zfs_core::TopLevel::Mirror(devices()))
                 }
+                _ => devices().into_iter().fold(VdevSpec::new(), |s, l| {
+                    s.vdev(zfs_core::TopLevel::Single(l))
+                }),
             };
             let mut create = CreatePool::new(PoolName::new(name.as_str())?, spec);
             for (k, v) in properties {

@@ -309,12 +309,10 @@ impl Step {
                 properties,
                 root_properties,
             } => {
-                let group = match layout {
-                    VdevLayout::Stripe => "",
-                    VdevLayout::Mirror => " mirror",
-                    VdevLayout::Raidz1 => " raidz1",
-                    VdevLayout::Raidz2 => " raidz2",
-                    VdevLayout::Raidz3 => " raidz3",
+                let group = match (layout, layout.raidz_parity()) {
+                    (_, Some(p)) => format!(" raidz{p}"),
+                    (VdevLayout::Mirror, None) => " mirror".to_owned(),
+                    _ => String::new(),
                 };
                 let devs: String = vdevs
                     .iter()

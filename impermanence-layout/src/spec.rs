@@ -77,6 +77,18 @@ pub enum VdevLayout {
     Raidz3,
 }
 
+impl VdevLayout {
+    /// The raidz parity, for raidz layouts.
+    pub fn raidz_parity(self) -> Option<u8> {
+        match self {
+            VdevLayout::Raidz1 => Some(1),
+            VdevLayout::Raidz2 => Some(2),
+            VdevLayout::Raidz3 => Some(3),
+            VdevLayout::Stripe | VdevLayout::Mirror => None,
+        }
+    }
+}
+
 /// A dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -63,4 +63,12 @@ impl PropValue {
     pub fn as_u64(&self) -> Option<u64> {
         self.value.parse().ok()
     }
+
+    /// The value of property `name` as a number, or a typed error saying it is not one.
+    pub(crate) fn require_u64(&self, name: &str) -> crate::Result<u64> {
+        self.as_u64().ok_or_else(|| {
+            let msg = format!("value '{}' is not a number", self.value);
+            crate::Error::new(crate::ErrorKind::InvalidProperty, "get property", name, msg)
+        })
+    }
 }

@@ -221,15 +221,7 @@ impl Dataset<'_> {
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] if it is unknown or not a number.
     pub fn property_u64(&self, name: &str) -> Result<u64> {
-        let v = self.property(name)?;
-        v.as_u64().ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidProperty,
-                "get property",
-                name,
-                format!("value '{}' is not a number", v.value),
-            )
-        })
+        self.property(name)?.require_u64(name)
     }
 
     fn property_on(&self, name: &str) -> Result<bool> {

@@ -82,15 +82,7 @@ impl Pool<'_> {
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for an unknown or non-numeric property.
     pub fn property_u64(&self, name: &str) -> Result<u64> {
-        let v = self.property(name)?;
-        v.as_u64().ok_or_else(|| {
-            Error::new(
-                ErrorKind::InvalidProperty,
-                "get property",
-                name,
-                format!("value '{}' is not a number", v.value),
-            )
-        })
+        self.property(name)?.require_u64(name)
     }
 
     /// Sets a pool property, validated by libzfs as `zpool set` does.

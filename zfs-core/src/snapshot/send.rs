@@ -39,6 +39,15 @@ pub struct ReceiveOptions {
     pub props: Vec<(String, String)>,
 }
 
+/// The optional source (`from`) of an incremental stream, as a C string.
+pub(super) fn source_name(op: &'static str, from: Option<&str>) -> Result<Option<CString>> {
+    from.map(|f| {
+        CString::new(f)
+            .map_err(|_| Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte"))
+    })
+    .transpose()
+}
+
 impl Zfs {
     /// Writes a send stream of `snapshot` to `fd`: full, or incremental from `from` (an earlier
     /// snapshot or a bookmark of the same dataset).
@@ -57,13 +66,7 @@ impl Zfs {
     ) -> Result<()> {
         let op = "send";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let from = from
-            .map(|f| {
-                CString::new(f).map_err(|_| {
-                    Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte")
-                })
-            })
-            .transpose()?;
+        let from = source_name(op, from)?;
         let from_ptr = from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names; the descriptor is borrowed and open for the call.

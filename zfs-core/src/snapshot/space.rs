@@ -44,13 +44,7 @@ impl Zfs {
     ) -> Result<u64> {
         let op = "estimate send size of";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let from = from
-            .map(|f| {
-                CString::new(f).map_err(|_| {
-                    Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte")
-                })
-            })
-            .transpose()?;
+        let from = super::send::source_name(op, from)?;
         let mut space = 0u64;
         // SAFETY: NUL-terminated names (or NULL), an out-parameter that lives for the call.
         let rc = unsafe {
