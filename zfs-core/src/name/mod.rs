@@ -2,7 +2,7 @@
 //! (`fs@snap`) and [`BookmarkName`] (`fs#mark`).
 //!
 //! Parsing is pure Rust and follows OpenZFS's rules (see [`NameRule`] for each one); a bad
-//! name is refused with [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName) and the rule
+//! name is refused with [`ErrorKind::InvalidName`] and the rule
 //! it broke, before anything touches ZFS.
 
 mod rules;
@@ -25,7 +25,7 @@ macro_rules! name_type {
             /// Parses and validates a name.
             ///
             /// # Errors
-            /// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName), with the rule broken
+            /// [`ErrorKind::InvalidName`], with the rule broken
             /// available from [`Error::name_rule`](crate::Error::name_rule).
             pub fn new(name: impl Into<String>) -> Result<$ty> {
                 let name = name.into();
@@ -142,7 +142,7 @@ impl DatasetName {
     /// `self/component`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName) if the result is not a valid
+    /// [`ErrorKind::InvalidName`] if the result is not a valid
     /// dataset name (bad component, too long).
     pub fn child(&self, component: &str) -> Result<DatasetName> {
         DatasetName::new(format!("{}/{component}", self.0))
@@ -151,7 +151,7 @@ impl DatasetName {
     /// `self@snapshot`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName) for a bad or too long name.
+    /// [`ErrorKind::InvalidName`] for a bad or too long name.
     pub fn snapshot(&self, snapshot: &str) -> Result<SnapshotName> {
         SnapshotName::new(format!("{}@{snapshot}", self.0))
     }
@@ -159,7 +159,7 @@ impl DatasetName {
     /// `self#bookmark`.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName) for a bad or too long name.
+    /// [`ErrorKind::InvalidName`] for a bad or too long name.
     pub fn bookmark(&self, bookmark: &str) -> Result<BookmarkName> {
         BookmarkName::new(format!("{}#{bookmark}", self.0))
     }
