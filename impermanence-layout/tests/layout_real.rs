@@ -407,3 +407,50 @@ fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
     assert!(!Zfs::open().unwrap().pool_exists(&other.pool()));
     assert!(!Path::new(&other.vdev()).exists());
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_killed_apply_is_completed_by_the_next_run() {
+    use std::io::BufRead;
+    let zfs = zfs();
+    for kill_after in [1, 3, 6, 8] {
+        let case = Case::new(&format!("kill{kill_after}x"));
+        let spec_file = case.dir.path().join("spec.toml");
+        std::fs::write(&spec_file, case.spec.to_toml()).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+            .args(["apply", "--yes", "--spec", spec_file.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        for (n, _) in out.lines().enumerate() {
+            if n + 1 == kill_after {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        child.wait().unwrap();
+        let next = case.plan(&zfs);
+        assert!(
+            next.conflicts.is_empty(),
+            "killed after step {kill_after}: {:?}",
+            next.conflicts
+        );
+        if zfs.pool_exists(&case.pool()) {
+            assert!(
+                next.resumes,
+                "killed after step {kill_after}: the journal should say applying"
+            );
+            assert!(!next
+                .steps
+                .iter()
+                .any(|s| matches!(s, impermanence_layout::Step::CreatePool { .. })));
+        }
+        apply(&zfs, &next, ApplyOptions::default()).unwrap();
+        assert_eq!(
+            verify(&zfs, &case.spec).unwrap(),
+            [],
+            "killed after step {kill_after}"
+        );
+    }
+}
