@@ -340,12 +340,22 @@ fn destroy_of_a_busy_pool_is_refused_and_the_pool_survives() {
 fn pools_lists_what_zpool_list_lists() {
     let a = zfs_core::testing::FilePool::new().unwrap();
     let zfs = zfs();
+    // Other tests create and destroy pools concurrently: every pool `zpool list` shows both
+    // before and after our call must be in ours, and ours holds nothing it shows neither time.
+    let before = cli_pools();
     let ours: Vec<String> = zfs.pools().unwrap().iter().map(|p| p.to_string()).collect();
+    let after = cli_pools();
     assert!(ours.contains(&a.name().to_string()));
-    let mut theirs = cli_pools();
-    theirs.sort();
-    // Other tests create pools concurrently; ours must be a consistent snapshot containing a.
-    assert!(theirs.contains(&a.name().to_string()));
+    assert!(ours.windows(2).all(|w| w[0] < w[1]), "not sorted: {ours:?}");
+    for p in before.iter().filter(|p| after.contains(p)) {
+        assert!(ours.contains(p), "{p} is in zpool list but not in pools()");
+    }
+    for p in &ours {
+        assert!(
+            before.contains(p) || after.contains(p),
+            "pools() invented {p}"
+        );
+    }
 }
 
 #[test]

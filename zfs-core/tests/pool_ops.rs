@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{ErrorKind, ImportOptions, PoolName, PoolState, PropSource, ScanState};
+use zfs_core::{ErrorKind, ImportOptions, PoolState, PropSource, ScanState};
 
 #[test]
 #[ignore = "needs ZFS"]
@@ -36,6 +36,7 @@ fn export_then_import_by_directory() {
 fn import_under_a_new_name() {
     let mut fixture = FilePool::new().unwrap();
     let zfs = zfs();
+    let old = fixture.name().clone();
     zfs.pool(fixture.name()).unwrap().export(false).unwrap();
     let new = unique("renamed");
     let pool = zfs
@@ -48,11 +49,14 @@ fn import_under_a_new_name() {
         .unwrap();
     fixture.renamed(new.clone());
     assert_eq!(pool.name(), &new);
-    assert!(
-        !zfs.pool_exists(&PoolName::new(fixture.name().as_str()).unwrap())
-            || fixture.name() == &new
-    );
-    assert!(cli_pools().contains(&new.to_string()));
+    assert!(!zfs.pool_exists(&old), "the old name is still imported");
+    let listed = cli_pools();
+    assert!(listed.contains(&new.to_string()));
+    assert!(!listed.contains(&old.to_string()));
+    assert!(zfs
+        .importable_pools(&ImportOptions::new().dir(fixture.dir()))
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
