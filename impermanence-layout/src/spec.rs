@@ -321,26 +321,7 @@ fn known_pool_property(name: &str) -> bool {
     KNOWN.contains(&name) || name.starts_with("feature@")
 }
 
-/// A size like `2G`, `512M`, `100K`, `1073741824`.
-pub fn parse_size(s: &str) -> Option<u64> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits.parse().ok()?;
-    let shift = match unit
-        .to_ascii_uppercase()
-        .trim_end_matches("IB")
-        .trim_end_matches('B')
-    {
-        "" => 0,
-        "K" => 10,
-        "M" => 20,
-        "G" => 30,
-        "T" => 40,
-        _ => return None,
-    };
-    n.checked_mul(1u64 << shift)
-}
+pub use zfs_core::parse_size;
 
 impl Spec {
     /// Reads a spec from TOML text.

@@ -40,6 +40,7 @@ pub mod nvlist;
 mod pool;
 mod program;
 mod property;
+mod size;
 mod snapshot;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -58,6 +59,7 @@ pub use pool::{
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};
+pub use size::parse_size;
 pub use snapshot::{ReceiveOptions, SendFlags, SnapshotInfo};
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;

@@ -204,7 +204,7 @@ impl Zfs {
             .map_err(|e| e.with_operation("create"))?;
         let mut numeric = NvList::new();
         if let Some((_, bs)) = props.iter().find(|(k, _)| k == "volblocksize") {
-            if let Some(bytes) = parse_size(bs) {
+            if let Some(bytes) = crate::parse_size(bs) {
                 numeric.insert_u64("volblocksize", bytes)?;
             }
         }
@@ -220,20 +220,6 @@ impl Zfs {
             }
         }
     }
-}
-
-/// "16384", "16K", "1M" -> bytes.
-fn parse_size(s: &str) -> Option<u64> {
-    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = digits.parse().ok()?;
-    let shift = match unit.to_ascii_uppercase().as_str() {
-        "" | "B" => 0,
-        "K" | "KB" => 10,
-        "M" | "MB" => 20,
-        "G" | "GB" => 30,
-        _ => return None,
-    };
-    n.checked_mul(1 << shift)
 }
 
 fn is_property_error(e: &Error) -> bool {
