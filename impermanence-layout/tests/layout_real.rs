@@ -291,8 +291,14 @@ fn a_run_interrupted_after_any_step_is_completed_by_the_next() {
 }
 
 fn cli(args: &[&str]) -> (i32, String, String) {
+    cli_env(args, &[])
+}
+
+/// Runs the CLI with extra environment variables; (exit code, stdout, stderr).
+fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
@@ -378,8 +384,8 @@ fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
     assert_eq!(code, 2);
     // A failure injected mid-apply through the CLI: exit 1, nothing left.
     let other = Case::new("clf");
-    let (code, _, err) = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-        .args([
+    let (code, _, err) = cli_env(
+        &[
             "apply",
             "--yes",
             "--pool",
@@ -388,17 +394,9 @@ fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
             other.vdev().to_str().unwrap(),
             "--vdev-size",
             "512M",
-        ])
-        .env("IMPERMANENCE_LAYOUT_FAIL_AT", "5")
-        .output()
-        .map(|o| {
-            (
-                o.status.code().unwrap_or(-1),
-                String::new(),
-                String::from_utf8_lossy(&o.stderr).into_owned(),
-            )
-        })
-        .unwrap();
+        ],
+        &[("IMPERMANENCE_LAYOUT_FAIL_AT", "5")],
+    );
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("step 5 failed") && err.contains("the system is as it was"),
