@@ -178,12 +178,7 @@ impl Zfs {
         });
         if let Err(e) = created {
             self.undo_created(&made);
-            return Err(match e.kind() {
-                ErrorKind::InvalidArgument | ErrorKind::Other if is_property_error(&e) => {
-                    e.with_kind(ErrorKind::InvalidProperty)
-                }
-                _ => e,
-            });
+            return Err(e);
         }
         self.open_dataset(
             name,
@@ -220,9 +215,4 @@ impl Zfs {
             }
         }
     }
-}
-
-fn is_property_error(e: &Error) -> bool {
-    let m = e.message();
-    m.contains("property") || m.contains("invalid") && m.contains("value")
 }
