@@ -189,41 +189,59 @@ fn is_block_device(p: &std::path::Path) -> bool {
 fn roll_back(zfs: &Zfs, undo: Vec<Undo>) -> Vec<String> {
     let mut failures = Vec::new();
     for u in undo.into_iter().rev() {
-        let result: zfs_core::Result<()> = match &u {
-            Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
-            Undo::DestroyPool(name) => {
-                PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n))
-            }
-            Undo::DestroyDataset(name) => zfs.destroy_dataset(
-                name,
-                &DestroyOptions {
-                    recursive: true,
-                    ..Default::default()
-                },
-            ),
-            Undo::DestroySnapshot(name) => {
-                SnapshotName::new(name.as_str()).and_then(|s| zfs.destroy_snapshots(&[s], false))
-            }
-            Undo::Unmount(ds) => zfs.dataset(ds).and_then(|d| d.unmount(false)),
-            Undo::Restore {
-                dataset,
-                property,
-                old,
-            } => zfs.dataset(dataset).and_then(|d| match old {
-                Some(v) => d.set_property(property, v),
-                None => d.inherit(property, false),
-            }),
-            Undo::RestorePool {
-                pool,
-                property,
-                old,
-            } => PoolName::new(pool.as_str())
-                .and_then(|n| zfs.pool(&n))
-                .and_then(|p| p.set_property(property, old)),
-        };
-        if let Err(e) = result {
+        if let Err(e) = retry_while_busy(|| undo_one(zfs, &u)) {
             failures.push(e.to_string());
         }
     }
     failures
+}
+
+/// Runs `f`, retrying for up to about two and a half seconds while it fails with `Busy`.
+///
+/// A mount can be busy for a moment with nobody using it: a thread of this (or any) process that
+/// spawns a child while a file on it is open gives the child a copy of that descriptor until the
+/// child's `exec` closes it. Rolling back must not give up on that.
+fn retry_while_busy(mut f: impl FnMut() -> zfs_core::Result<()>) -> zfs_core::Result<()> {
+    let mut delay = std::time::Duration::from_millis(20);
+    for _ in 0..7 {
+        match f() {
+            Err(e) if e.kind() == zfs_core::ErrorKind::Busy => std::thread::sleep(delay),
+            other => return other,
+        }
+        delay *= 2;
+    }
+    f()
+}
+
+fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
+    match u {
+        Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
+        Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
+        Undo::DestroyDataset(name) => zfs.destroy_dataset(
+            name,
+            &DestroyOptions {
+                recursive: true,
+                ..Default::default()
+            },
+        ),
+        Undo::DestroySnapshot(name) => {
+            SnapshotName::new(name.as_str()).and_then(|s| zfs.destroy_snapshots(&[s], false))
+        }
+        Undo::Unmount(ds) => zfs.dataset(ds).and_then(|d| d.unmount(false)),
+        Undo::Restore {
+            dataset,
+            property,
+            old,
+        } => zfs.dataset(dataset).and_then(|d| match old {
+            Some(v) => d.set_property(property, v),
+            None => d.inherit(property, false),
+        }),
+        Undo::RestorePool {
+            pool,
+            property,
+            old,
+        } => PoolName::new(pool.as_str())
+            .and_then(|n| zfs.pool(&n))
+            .and_then(|p| p.set_property(property, old)),
+    }
 }

@@ -17,7 +17,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::{CreatePool, ImportOptions, PoolName, Result, VdevSpec, Zfs};
+use crate::{CreatePool, ErrorKind, ImportOptions, PoolName, Result, VdevSpec, Zfs};
 
 /// A pool on one sparse file in its own temporary directory, destroyed with the file on drop.
 ///
@@ -151,9 +151,17 @@ impl FilePoolBuilder {
 impl Drop for FilePool {
     fn drop(&mut self) {
         let Ok(zfs) = Zfs::open() else { return };
-        if let Ok(pool) = zfs.pool(&self.name) {
-            let _ = pool.destroy();
-            return;
+        if zfs.pool(&self.name).is_ok() {
+            // A mount can stay busy for a moment after a test closed its files (a child spawned
+            // by another test thread holds copies of open descriptors until its exec).
+            for attempt in 0..6 {
+                match zfs.destroy_pool(&self.name) {
+                    Err(e) if e.kind() == ErrorKind::Busy && attempt < 5 => {
+                        std::thread::sleep(std::time::Duration::from_millis(50 << attempt));
+                    }
+                    _ => return,
+                }
+            }
         }
         // Exported (or renamed without telling us): import whatever lives on our file and
         // destroy it, so no test leaves a pool behind.

@@ -371,7 +371,7 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
         ),
         "{e:?}"
     );
-    data.unmount(false).unwrap();
+    unmount(&data);
     assert_eq!(data.mounted_at(), None);
     assert!(!root.path().join("data/hello").exists());
 
@@ -389,7 +389,7 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
         cli("findmnt", &["-n", "-o", "SOURCE", at.to_str().unwrap()]).contains(&format!("{p}/nix"))
     );
     assert_eq!(nix.mount_at(&at).unwrap_err().kind(), ErrorKind::Busy);
-    nix.unmount(false).unwrap();
+    unmount(&nix);
     assert_eq!(
         nix.unmount(false).unwrap_err().kind(),
         ErrorKind::InvalidArgument

@@ -143,7 +143,7 @@ fn space_between_snapshots_and_send_size_estimates() {
     std::fs::remove_file(mnt.path().join("one")).unwrap();
     std::fs::write(mnt.path().join("two"), vec![9u8; 2 << 20]).unwrap();
     zfs.snapshot(&[snap(&format!("{p}/a@s2"))], &[]).unwrap();
-    a.unmount(false).unwrap();
+    unmount(&a);
 
     let full = zfs
         .send_space(&snap(&format!("{p}/a@s1")), None, SendFlags::empty())

@@ -342,7 +342,7 @@ fn rollback_to_latest_and_older() {
     zfs.rollback(&snap(&format!("{a}@one")), true).unwrap();
     assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"1");
     assert!(!zfs.exists(&format!("{a}@two")));
-    fs.unmount(false).unwrap();
+    unmount(&fs);
 }
 
 fn write_tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
@@ -398,7 +398,7 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
             "{name} differs after receive"
         );
     }
-    copy.unmount(false).unwrap();
+    unmount(&copy);
 
     // Incremental stream through a pipe.
     std::fs::write(mnt.path().join("new"), b"incremental").unwrap();
@@ -430,8 +430,8 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
         std::fs::read(cmnt.path().join("new")).unwrap(),
         b"incremental"
     );
-    copy.unmount(false).unwrap();
-    fs.unmount(false).unwrap();
+    unmount(&copy);
+    unmount(&fs);
 }
 
 #[test]
@@ -444,7 +444,7 @@ fn bad_sends_and_receives_leave_nothing() {
     let fs = zfs.dataset(&src).unwrap();
     fs.mount_at(mnt.path()).unwrap();
     write_tree(mnt.path());
-    fs.unmount(false).unwrap();
+    unmount(&fs);
     zfs.snapshot(&[snap(&format!("{src}@s1"))], &[]).unwrap();
     zfs.snapshot(&[snap(&format!("{p}/b@unrelated"))], &[])
         .unwrap();

@@ -67,3 +67,21 @@ pub fn unique(prefix: &str) -> PoolName {
 pub fn zfs() -> Zfs {
     Zfs::open().expect("open /dev/zfs (these tests need root and the zfs module)")
 }
+
+/// Unmounts `fs`, retrying for a few seconds while the mount is busy.
+///
+/// The test harness runs tests on several threads, and some of them spawn `zfs`/`zpool`. A child
+/// spawned while another thread has a file open on a mount holds a copy of that descriptor until
+/// its `exec`, which under software emulation can take long enough to make a plain unmount fail
+/// with EBUSY although the test itself has closed everything.
+pub fn unmount(fs: &zfs_core::Dataset<'_>) {
+    let mut delay = std::time::Duration::from_millis(20);
+    for _ in 0..8 {
+        match fs.unmount(false) {
+            Err(e) if e.kind() == zfs_core::ErrorKind::Busy => std::thread::sleep(delay),
+            other => return other.unwrap(),
+        }
+        delay *= 2;
+    }
+    fs.unmount(false).unwrap();
+}
