@@ -44,3 +44,32 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 pub use generated::*;
+
+/// Declarations from kernel-side headers (`sys/dsl_crypt.h`, `sys/zio_crypt.h`) that userland
+/// cannot preprocess (they include per-OS headers that are not installed), yet whose values
+/// cross the ioctl boundary. Written by hand from OpenZFS 2.1–2.3, where they are unchanged.
+mod kernel_abi {
+    /// The command of `lzc_change_key` (`dcp_cmd_t` in `sys/dsl_crypt.h`).
+    #[repr(transparent)]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct dcp_cmd_t(pub u64);
+
+    impl dcp_cmd_t {
+        /// No specific command.
+        pub const DCP_CMD_NONE: dcp_cmd_t = dcp_cmd_t(0);
+        /// Raw receive.
+        pub const DCP_CMD_RAW_RECV: dcp_cmd_t = dcp_cmd_t(1);
+        /// Rewrap the key as an encryption root (`zfs change-key`).
+        pub const DCP_CMD_NEW_KEY: dcp_cmd_t = dcp_cmd_t(2);
+        /// Rewrap the key with the parent's wrapping key (`zfs change-key -i`).
+        pub const DCP_CMD_INHERIT: dcp_cmd_t = dcp_cmd_t(3);
+        /// Become an encryption root without rewrapping.
+        pub const DCP_CMD_FORCE_NEW_KEY: dcp_cmd_t = dcp_cmd_t(4);
+        /// Inherit the parent's key without rewrapping.
+        pub const DCP_CMD_FORCE_INHERIT: dcp_cmd_t = dcp_cmd_t(5);
+    }
+
+    /// Length in bytes of a wrapping key (`WRAPPING_KEY_LEN` in `sys/zio_crypt.h`).
+    pub const WRAPPING_KEY_LEN: usize = 32;
+}
+pub use kernel_abi::*;

@@ -47,6 +47,8 @@ pub enum ErrorKind {
     InstructionLimit,
     /// A channel program ran past its memory limit.
     MemoryLimit,
+    /// The encryption key or passphrase given is not the dataset's.
+    WrongKey,
     /// Anything else; see the message and codes.
     Other,
 }
@@ -251,8 +253,8 @@ impl Error {
     }
 
     /// Replaces the message where the caller knows the specifics.
-    pub(crate) fn with_message(mut self, message: String) -> Error {
-        self.0.message = message;
+    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Error {
+        self.0.message = message.into();
         self
     }
 

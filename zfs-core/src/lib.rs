@@ -32,6 +32,7 @@
 //! on sparse files.
 #![deny(missing_docs)]
 
+mod crypto;
 mod dataset;
 mod error;
 mod handle;
@@ -47,6 +48,10 @@ pub mod testing;
 mod vdev;
 mod version;
 
+pub use crypto::{
+    Key, KeyFormat, KeyStatus, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN, MIN_PBKDF2_ITERATIONS,
+    PASSPHRASE_LEN,
+};
 pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed, Mountpoint,
 };

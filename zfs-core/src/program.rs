@@ -114,9 +114,9 @@ impl Zfs {
         if let Some(d) = detail {
             e = e.with_message(d);
         } else if kind == ErrorKind::InstructionLimit {
-            e = e.with_message("the program ran past its instruction limit".into());
+            e = e.with_message("the program ran past its instruction limit");
         } else if kind == ErrorKind::MemoryLimit {
-            e = e.with_message("the program ran past its memory limit".into());
+            e = e.with_message("the program ran past its memory limit");
         }
         Err(e)
     }

@@ -5,6 +5,7 @@ use std::ffi::CString;
 use libzfs_sys as sys;
 
 use super::Dataset;
+use crate::crypto::Key;
 use crate::handle::Zfs;
 use crate::name::DatasetName;
 use crate::nvlist::NvList;
@@ -29,6 +30,7 @@ pub struct CreateDataset {
     props: Vec<(String, String)>,
     parents: bool,
     sparse: bool,
+    key: Option<Key>,
 }
 
 impl CreateDataset {
@@ -40,6 +42,7 @@ impl CreateDataset {
             props: Vec::new(),
             parents: false,
             sparse: false,
+            key: None,
         }
     }
 
@@ -61,6 +64,15 @@ impl CreateDataset {
     /// created for it are destroyed again.
     pub fn create_parents(mut self, yes: bool) -> CreateDataset {
         self.parents = yes;
+        self
+    }
+
+    /// Encrypts it as a new encryption root with `key` (`-o encryption=on -o keyformat=...`);
+    /// the key is loaded afterwards. Another cipher than the default `aes-256-gcm` is chosen
+    /// with `.property("encryption", "aes-128-ccm")` and the like; `keylocation` is `prompt`
+    /// unless given. Without a key, a dataset inherits its parent's encryption.
+    pub fn encryption(mut self, key: Key) -> CreateDataset {
+        self.key = Some(key);
         self
     }
 
@@ -171,11 +183,17 @@ impl Zfs {
                 made.push(d);
             }
         }
-        let c = CString::new(name).expect("no NUL");
-        let created = self.check(op, name, || {
-            // SAFETY: live handle, NUL-terminated name, live property list (libzfs copies it).
-            unsafe { sys::zfs_create(self.raw(), c.as_ptr(), ty, props.as_ptr()) }
-        });
+        let created = match &opts.key {
+            None => {
+                let c = CString::new(name).expect("no NUL");
+                self.check(op, name, || {
+                    // SAFETY: live handle, NUL-terminated name, live property list (libzfs
+                    // copies it).
+                    unsafe { sys::zfs_create(self.raw(), c.as_ptr(), ty, props.as_ptr()) }
+                })
+            }
+            Some(key) => self.create_encrypted(&opts.name, ty, props, key),
+        };
         if let Err(e) = created {
             self.undo_created(&made);
             return Err(e);
@@ -205,6 +223,98 @@ impl Zfs {
         }
         // SAFETY: live pool handle and list; a pure computation.
         Ok(unsafe { sys::zvol_volsize_to_reservation(pool.raw(), size, numeric.as_ptr()) })
+    }
+
+    /// `zfs_create` would ask libzfs to read the key from `keylocation` (a prompt or a file);
+    /// we have it in memory, so validate the properties as libzfs does and hand the kernel the
+    /// wrapping key through `lzc_create`.
+    fn create_encrypted(
+        &self,
+        name: &DatasetName,
+        ty: sys::zfs_type_t,
+        mut props: NvList,
+        key: &Key,
+    ) -> Result<()> {
+        let op = "create";
+        match props.get_str("encryption").as_deref() {
+            None => props.insert_str("encryption", "on")?,
+            Some("off") => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    name.as_str(),
+                    "a key was given but 'encryption' is 'off'",
+                ))
+            }
+            Some(_) => {}
+        }
+        let keylocation = props
+            .get_str("keylocation")
+            .unwrap_or_else(|| "prompt".into());
+        for k in ["keyformat", "pbkdf2iters", "pbkdf2salt"] {
+            if props.remove(k) {
+                return Err(Error::new(
+                    ErrorKind::InvalidProperty,
+                    op,
+                    name.as_str(),
+                    format!("'{k}' comes from the key given to encryption(); do not set it"),
+                ));
+            }
+        }
+        let pool = self.pool(&name.pool()).map_err(|e| e.with_operation(op))?;
+        let errbuf = CString::new(format!("cannot create '{name}'")).expect("no NUL");
+        let checked = self.check(op, name.as_str(), || {
+            // SAFETY: live handles and list; libzfs returns a new list or NULL with its error
+            // recorded in the handle.
+            let list = unsafe {
+                sys::zfs_valid_proplist(
+                    self.raw(),
+                    ty,
+                    props.as_ptr(),
+                    0,
+                    std::ptr::null_mut(),
+                    pool.raw(),
+                    sys::boolean_t::B_TRUE,
+                    errbuf.as_ptr(),
+                )
+            };
+            if list.is_null() {
+                -1
+            } else {
+                // SAFETY: a new list we own from here on.
+                props = unsafe { NvList::from_raw(list) };
+                0
+            }
+        });
+        checked?;
+        // libzfs checked the form of keylocation; the key parameters set it with the rest.
+        props.remove("keylocation");
+        let (key_props, mut wkey) = crate::crypto::key_params(key, &keylocation)?;
+        for (k, v) in key_props.to_pairs() {
+            props.insert(&k, &v)?;
+        }
+        let c = CString::new(name.as_str()).expect("no NUL");
+        let lzc_type = if ty == sys::zfs_type_t::ZFS_TYPE_VOLUME {
+            sys::lzc_dataset_type::LZC_DATSET_TYPE_ZVOL
+        } else {
+            sys::lzc_dataset_type::LZC_DATSET_TYPE_ZFS
+        };
+        // SAFETY: NUL-terminated name, live property list, key buffer of its stated length.
+        let rc = unsafe {
+            sys::lzc_create(
+                c.as_ptr(),
+                lzc_type,
+                props.as_ptr(),
+                wkey.as_mut_ptr(),
+                wkey.len() as _,
+            )
+        };
+        crate::handle::lzc(op, name.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EOPNOTSUPP) => {
+                e.with_message("the pool's 'encryption' feature is not enabled")
+            }
+            _ => e,
+        })
     }
 
     /// Destroys datasets this call created, deepest first (best effort: they are empty).

@@ -157,6 +157,12 @@ impl<'z> Dataset<'z> {
         self.raw.as_ptr()
     }
 
+    /// Drops libzfs's cached properties, after a change made behind the handle's back.
+    pub(crate) fn refresh(&self) {
+        // SAFETY: live handle.
+        unsafe { sys::zfs_refresh_properties(self.raw()) }
+    }
+
     /// The handle it was opened from.
     pub fn zfs(&self) -> &'z Zfs {
         self.zfs

@@ -1,0 +1,274 @@
+//! Native encryption: keys given from Rust, key status, loading, unloading and changing keys
+//! (`zfs load-key`, `unload-key`, `change-key`). Keys never pass through a file or a prompt.
+
+mod key;
+
+use std::ffi::CString;
+
+use libzfs_sys as sys;
+
+pub use key::{
+    Key, KeyFormat, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN, MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
+};
+
+use crate::dataset::Dataset;
+use crate::handle::lzc;
+use crate::nvlist::NvList;
+use crate::{Error, ErrorKind, Result};
+
+/// Whether a dataset's key is loaded (`keystatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyStatus {
+    /// Not encrypted.
+    None,
+    /// Encrypted, key not loaded: contents cannot be read or mounted.
+    Unavailable,
+    /// Encrypted, key loaded.
+    Available,
+}
+
+/// The typed key properties of a new wrapping key, as the kernel reads them: `keyformat`,
+/// `keylocation`, and for a passphrase a fresh `pbkdf2salt` and `pbkdf2iters`. Returns them with
+/// the wrapping key.
+pub(crate) fn key_params(
+    key: &Key,
+    keylocation: &str,
+) -> Result<(NvList, zeroize::Zeroizing<[u8; KEY_LEN]>)> {
+    let mut props = NvList::new();
+    let format = match key.format() {
+        KeyFormat::Raw => sys::zfs_keyformat_t::ZFS_KEYFORMAT_RAW,
+        KeyFormat::Hex => sys::zfs_keyformat_t::ZFS_KEYFORMAT_HEX,
+        KeyFormat::Passphrase => sys::zfs_keyformat_t::ZFS_KEYFORMAT_PASSPHRASE,
+    };
+    props.insert_u64("keyformat", u64::from(format.0))?;
+    props.insert_str("keylocation", keylocation)?;
+    let (salt, rounds) = if key.format() == KeyFormat::Passphrase {
+        let salt = key::random_salt()?;
+        props.insert_u64("pbkdf2salt", salt)?;
+        props.insert_u64("pbkdf2iters", key.iterations())?;
+        (salt, key.iterations())
+    } else {
+        (0, 0)
+    };
+    Ok((props, key.wrapping_key(salt, rounds)))
+}
+
+impl Dataset<'_> {
+    /// Whether this dataset is encrypted and its key loaded (`keystatus`).
+    ///
+    /// # Errors
+    /// Whatever libzfs reports.
+    #[doc(alias = "keystatus")]
+    pub fn key_status(&self) -> Result<KeyStatus> {
+        // Volatile: another handle or process may have loaded or unloaded the key.
+        if self.encryption_root()?.is_none() {
+            return Ok(KeyStatus::None);
+        }
+        let v = self.property("keystatus")?.value;
+        Ok(match v.as_str() {
+            "available" => KeyStatus::Available,
+            "unavailable" => KeyStatus::Unavailable,
+            _ => KeyStatus::None,
+        })
+    }
+
+    /// The dataset whose key encrypts this one (`encryptionroot`), or `None` if unencrypted.
+    ///
+    /// # Errors
+    /// Whatever libzfs reports.
+    #[doc(alias = "encryptionroot")]
+    pub fn encryption_root(&self) -> Result<Option<String>> {
+        self.refresh();
+        if self.property("encryption")?.value == "off" {
+            return Ok(None);
+        }
+        let v = self.property("encryptionroot")?.value;
+        Ok((!v.is_empty() && v != "-").then_some(v))
+    }
+
+    /// The encryption root, failing unless it is this dataset (keys are loaded, unloaded and
+    /// changed there).
+    fn require_encryption_root(&self, op: &'static str) -> Result<()> {
+        match self.encryption_root()? {
+            Some(root) if root == self.name() => Ok(()),
+            Some(root) => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                self.name(),
+                format!("its key belongs to its encryption root '{root}'; use that dataset"),
+            )),
+            None => Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                self.name(),
+                "dataset is not encrypted",
+            )),
+        }
+    }
+
+    /// The wrapping key `key` gives for this encryption root (its own salt and rounds).
+    fn wrapping_key_for(&self, key: &Key) -> Result<zeroize::Zeroizing<[u8; KEY_LEN]>> {
+        let format = self.property("keyformat")?.value;
+        if format != key.format().as_str() {
+            return Err(Error::new(
+                ErrorKind::WrongKey,
+                "load key",
+                self.name(),
+                format!(
+                    "its keyformat is '{format}', not '{}'",
+                    key.format().as_str()
+                ),
+            ));
+        }
+        let (salt, rounds) = if key.format() == KeyFormat::Passphrase {
+            (
+                self.property("pbkdf2salt")?.require_u64("pbkdf2salt")?,
+                self.property("pbkdf2iters")?.require_u64("pbkdf2iters")?,
+            )
+        } else {
+            (0, 0)
+        };
+        Ok(key.wrapping_key(salt, rounds))
+    }
+
+    fn load_or_check(&self, key: &Key, op: &'static str, check_only: bool) -> Result<()> {
+        self.require_encryption_root(op)?;
+        let mut wkey = self
+            .wrapping_key_for(key)
+            .map_err(|e| e.with_operation(op))?;
+        let name = CString::new(self.name()).expect("no NUL");
+        let noop = if check_only {
+            sys::boolean_t::B_TRUE
+        } else {
+            sys::boolean_t::B_FALSE
+        };
+        // SAFETY: NUL-terminated name; the key buffer is KEY_LEN bytes and outlives the call.
+        let rc = unsafe { sys::lzc_load_key(name.as_ptr(), noop, wkey.as_mut_ptr(), KEY_LEN as _) };
+        lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EACCES) => e
+                .with_kind(ErrorKind::WrongKey)
+                .with_message("incorrect key or passphrase"),
+            Some(libc::EEXIST) => e.with_message("key already loaded"),
+            _ => e,
+        })?;
+        self.refresh();
+        Ok(())
+    }
+
+    /// Loads the key of this encryption root (`zfs load-key`), so it and the datasets that
+    /// share its key can be mounted.
+    ///
+    /// # Errors
+    /// [`ErrorKind::WrongKey`] for a wrong key or passphrase; [`ErrorKind::AlreadyExists`]
+    /// if loaded; [`ErrorKind::InvalidArgument`] if this is not an encryption root.
+    #[doc(alias = "lzc_load_key")]
+    pub fn load_key(&self, key: &Key) -> Result<()> {
+        self.load_or_check(key, "load key", false)
+    }
+
+    /// Checks `key` against this encryption root without loading it (`zfs load-key -n`).
+    ///
+    /// # Errors
+    /// As [`Dataset::load_key`].
+    pub fn check_key(&self, key: &Key) -> Result<()> {
+        self.load_or_check(key, "check key", true)
+    }
+
+    /// Unloads the key of this encryption root (`zfs unload-key`). Its filesystems must be
+    /// unmounted first.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Busy`] while a dataset using the key is mounted or in use;
+    /// [`ErrorKind::InvalidArgument`] if the key is not loaded or this is not an encryption
+    /// root.
+    #[doc(alias = "lzc_unload_key")]
+    pub fn unload_key(&self) -> Result<()> {
+        let op = "unload key";
+        self.require_encryption_root(op)?;
+        let name = CString::new(self.name()).expect("no NUL");
+        // SAFETY: NUL-terminated name.
+        let rc = unsafe { sys::lzc_unload_key(name.as_ptr()) };
+        lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EACCES) => e
+                .with_kind(ErrorKind::InvalidArgument)
+                .with_message("key is not loaded"),
+            Some(libc::EBUSY) => {
+                e.with_message("a dataset using this key is mounted or in use; unmount it first")
+            }
+            _ => e,
+        })?;
+        self.refresh();
+        Ok(())
+    }
+
+    /// Replaces the key of this dataset with `new` and makes it an encryption root
+    /// (`zfs change-key`). The current key must be loaded. Data is not re-encrypted: only the
+    /// wrapping of the master key changes. `keylocation` becomes `prompt`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::PermissionDenied`] if the current key is not loaded;
+    /// [`ErrorKind::InvalidArgument`] if the dataset is not encrypted.
+    #[doc(alias = "lzc_change_key")]
+    pub fn change_key(&self, new: &Key) -> Result<()> {
+        let op = "change key";
+        if self.encryption_root()?.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                self.name(),
+                "dataset is not encrypted",
+            ));
+        }
+        let (props, mut wkey) = key_params(new, "prompt")?;
+        self.change_key_raw(
+            op,
+            sys::dcp_cmd_t::DCP_CMD_NEW_KEY,
+            Some(&props),
+            &mut wkey[..],
+        )
+    }
+
+    /// Makes this dataset use its parent's key again (`zfs change-key -i`); it stops being
+    /// an encryption root. Both keys must be loaded.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] if it is not an encryption root or the parent is not
+    /// encrypted; [`ErrorKind::PermissionDenied`] if a key is not loaded.
+    pub fn inherit_key(&self) -> Result<()> {
+        let op = "inherit key";
+        self.require_encryption_root(op)?;
+        self.change_key_raw(op, sys::dcp_cmd_t::DCP_CMD_INHERIT, None, &mut [])
+    }
+
+    fn change_key_raw(
+        &self,
+        op: &'static str,
+        cmd: sys::dcp_cmd_t,
+        props: Option<&NvList>,
+        wkey: &mut [u8],
+    ) -> Result<()> {
+        let name = CString::new(self.name()).expect("no NUL");
+        let key_ptr = if wkey.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            wkey.as_mut_ptr()
+        };
+        // SAFETY: NUL-terminated name; a live (or null) property list; the key buffer (or null
+        // with length 0) outlives the call.
+        let rc = unsafe {
+            sys::lzc_change_key(
+                name.as_ptr(),
+                cmd.0,
+                props.map_or(std::ptr::null_mut(), |p| p.as_ptr()),
+                key_ptr,
+                wkey.len() as _,
+            )
+        };
+        lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EACCES) => e.with_message("the key must be loaded first"),
+            _ => e,
+        })?;
+        self.refresh();
+        Ok(())
+    }
+}
