@@ -65,7 +65,7 @@ pub use pool::{
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};
 pub use size::parse_size;
-pub use snapshot::{ReceiveOptions, SendFlags, SnapshotInfo};
+pub use snapshot::{Change, DiffEntry, ReceiveOptions, SendFlags, SnapshotInfo};
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;
 

@@ -8,8 +8,8 @@ use std::io::{Read, Seek, Write};
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreateDataset, DatasetName, DatasetTypes, ErrorKind, ReceiveOptions, SendFlags, SnapshotName,
-    Zfs,
+    Change, CreateDataset, DatasetName, DatasetTypes, DiffEntry, ErrorKind, ReceiveOptions,
+    SendFlags, SnapshotName, Zfs,
 };
 
 fn ds(name: &str) -> DatasetName {
@@ -572,4 +572,89 @@ fn a_read_only_pool_refuses_changes() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
     assert_eq!(all(&zfs, p.as_str()), before);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn diff_lists_what_changed_as_the_cli_does() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let src = format!("{p}/a");
+    let fs = zfs.dataset(&src).unwrap();
+    let s1 = snap(&format!("{src}@s1"));
+    let mnt = tempfile::tempdir().unwrap();
+    let m = mnt.path();
+    fs.mount_at(m).unwrap();
+    std::fs::write(m.join("keep"), b"1").unwrap();
+    std::fs::write(m.join("gone"), b"2").unwrap();
+    std::fs::write(m.join("old name"), b"3").unwrap();
+    zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
+    std::fs::write(m.join("keep"), b"changed").unwrap();
+    std::fs::remove_file(m.join("gone")).unwrap();
+    std::fs::rename(m.join("old name"), m.join("new\u{e9}")).unwrap();
+    std::fs::create_dir(m.join("dir")).unwrap();
+    zfs.snapshot(&[snap(&format!("{src}@s2"))], &[]).unwrap();
+    std::fs::write(m.join("dir/late"), b"4").unwrap();
+
+    let live = zfs.diff(&s1, None).unwrap();
+    let to_s2 = zfs.diff(&s1, Some("@s2")).unwrap();
+    unmount_later(&fs, || {
+        let has = |v: &[DiffEntry], c: Change, t: char, rel: &str| {
+            v.iter()
+                .any(|e| e.change == c && e.file_type == t && e.path == m.join(rel))
+        };
+        for v in [&live, &to_s2] {
+            assert!(
+                has(v, Change::Modified { links: None }, 'F', "keep"),
+                "{v:#?}"
+            );
+            assert!(has(v, Change::Removed, 'F', "gone"), "{v:#?}");
+            assert!(
+                has(
+                    v,
+                    Change::Renamed {
+                        to: m.join("new\u{e9}")
+                    },
+                    'F',
+                    "old name"
+                ),
+                "{v:#?}"
+            );
+            assert!(has(v, Change::Added, '/', "dir"), "{v:#?}");
+        }
+        assert!(has(&live, Change::Added, 'F', "dir/late"), "{live:#?}");
+        assert!(!has(&to_s2, Change::Added, 'F', "dir/late"), "{to_s2:#?}");
+        // The CLI reports the same number of changes.
+        let cli_live = cli("zfs", &["diff", "-H", "-F", s1.as_str()]);
+        assert_eq!(
+            cli_live.lines().count(),
+            live.len(),
+            "{cli_live}\n{live:#?}"
+        );
+        let cli_s2 = cli(
+            "zfs",
+            &["diff", "-H", "-F", s1.as_str(), &format!("{src}@s2")],
+        );
+        assert_eq!(cli_s2.lines().count(), to_s2.len(), "{cli_s2}\n{to_s2:#?}");
+
+        // Errors: a missing snapshot; a later snapshot given as the origin.
+        let e = zfs.diff(&snap(&format!("{src}@nope")), None).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+        let e = zfs
+            .diff(&snap(&format!("{src}@s2")), Some(&format!("{src}@s1")))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    });
+    // Unmounted: paths cannot be resolved.
+    let e = zfs.diff(&s1, None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}
+
+/// Runs `checks`, then unmounts `fs` even if they panicked.
+fn unmount_later(fs: &zfs_core::Dataset<'_>, checks: impl FnOnce()) {
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(checks));
+    unmount(fs);
+    if let Err(p) = r {
+        std::panic::resume_unwind(p);
+    }
 }

@@ -4,6 +4,7 @@
 mod batch;
 mod bookmarks;
 mod clone;
+mod diff;
 mod holds;
 mod send;
 mod space;
@@ -13,6 +14,7 @@ use std::ffi::CString;
 
 use libzfs_sys as sys;
 
+pub use diff::{Change, DiffEntry};
 pub use send::{ReceiveOptions, SendFlags};
 
 use crate::dataset::DatasetTypes;
