@@ -658,3 +658,109 @@ fn unmount_later(fs: &zfs_core::Dataset<'_>, checks: impl FnOnce()) {
         std::panic::resume_unwind(p);
     }
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn replicated_stream_carries_children_snapshots_and_properties() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let src = format!("{p}/a");
+    zfs.dataset(&src)
+        .unwrap()
+        .set_properties(&[("compression", "zstd"), ("org.example:role", "state")])
+        .unwrap();
+    CreateDataset::filesystem(ds(&format!("{src}/kid")))
+        .property("atime", "off")
+        .create(&zfs)
+        .unwrap();
+    let s1 = snap(&format!("{src}@s1"));
+    zfs.snapshot_recursive(&ds(&src), "s1", &[]).unwrap();
+
+    // -R: the subtree with its properties, into a new name.
+    let mut stream = tempfile::tempfile().unwrap();
+    zfs.send(&s1, None, &stream, SendFlags::REPLICATE).unwrap();
+    stream.rewind().unwrap();
+    let copy = format!("{p}/copy");
+    zfs.receive_stream(&copy, &stream, &ReceiveOptions::default())
+        .unwrap();
+    assert!(zfs.exists(&format!("{copy}@s1")));
+    assert!(zfs.exists(&format!("{copy}/kid@s1")));
+    assert_eq!(
+        zfs_get(&copy, "compression"),
+        ("zstd".into(), "received".into())
+    );
+    assert_eq!(
+        zfs_get(&copy, "org.example:role"),
+        ("state".into(), "received".into())
+    );
+    assert_eq!(
+        zfs_get(&format!("{copy}/kid"), "atime"),
+        ("off".into(), "received".into())
+    );
+    // The CLI receives the same stream the same way.
+    stream.rewind().unwrap();
+    let by_cli = format!("{p}/by-cli");
+    let status = std::process::Command::new("zfs")
+        .args(["receive", "-u", &by_cli])
+        .stdin(stream.try_clone().unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(zfs_get(&format!("{by_cli}/kid"), "atime").0, "off");
+
+    // -p alone, incremental, into the existing copy.
+    zfs.dataset(&src)
+        .unwrap()
+        .set_property("compression", "lz4")
+        .unwrap();
+    let s2 = snap(&format!("{src}@s2"));
+    zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
+    let mut inc = tempfile::tempfile().unwrap();
+    zfs.send(&s2, Some("@s1"), &inc, SendFlags::PROPERTIES)
+        .unwrap();
+    inc.rewind().unwrap();
+    zfs.receive_stream(&copy, &inc, &ReceiveOptions::default())
+        .unwrap();
+    assert!(zfs.exists(&format!("{copy}@s2")));
+    assert_eq!(zfs_get(&copy, "compression").0, "lz4");
+
+    // Errors, with nothing changed: a package stream into lzc's plain receive; a truncated
+    // package stream; a source of another dataset; a full stream onto an existing target.
+    let before = all(&zfs, p);
+    stream.rewind().unwrap();
+    let e = zfs
+        .receive(
+            &snap(&format!("{p}/plain@s1")),
+            &stream,
+            &ReceiveOptions::default(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let len = stream.metadata().unwrap().len();
+    stream.set_len(len / 2).unwrap();
+    stream.rewind().unwrap();
+    assert!(zfs
+        .receive_stream(&format!("{p}/half"), &stream, &ReceiveOptions::default())
+        .is_err());
+    let e = zfs
+        .send(
+            &s2,
+            Some(&format!("{p}/b@s1")),
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/null")
+                .unwrap(),
+            SendFlags::PROPERTIES,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    inc.rewind().unwrap();
+    let mut full = tempfile::tempfile().unwrap();
+    zfs.send(&s1, None, &full, SendFlags::PROPERTIES).unwrap();
+    full.rewind().unwrap();
+    let e = zfs
+        .receive_stream(&copy, &full, &ReceiveOptions::default())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    assert_eq!(all(&zfs, p), before);
+}

@@ -6,6 +6,7 @@ use std::os::fd::{AsFd, AsRawFd};
 use bitflags::bitflags;
 use libzfs_sys as sys;
 
+use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};
 use crate::name::SnapshotName;
 use crate::nvlist::NvList;
@@ -23,7 +24,21 @@ bitflags! {
         const COMPRESS = sys::lzc_send_flags::LZC_SEND_FLAG_COMPRESS.0;
         /// `-w`: raw (encrypted datasets stay encrypted).
         const RAW = sys::lzc_send_flags::LZC_SEND_FLAG_RAW.0;
+        /// `-p`: the dataset's properties travel with the stream. Receive such a stream with
+        /// [`Zfs::receive_stream`].
+        const PROPERTIES = 1 << 16;
+        /// `-R`: the dataset, its descendants, their snapshots (up to this one) and properties.
+        /// Receive such a stream with [`Zfs::receive_stream`].
+        const REPLICATE = 1 << 17;
     }
+}
+
+impl SendFlags {
+    /// The flags `libzfs_core`'s plain stream understands.
+    const LZC: SendFlags = SendFlags::EMBED_DATA
+        .union(SendFlags::LARGE_BLOCK)
+        .union(SendFlags::COMPRESS)
+        .union(SendFlags::RAW);
 }
 
 /// Options for [`Zfs::receive`].
@@ -37,6 +52,9 @@ pub struct ReceiveOptions {
     pub origin: Option<SnapshotName>,
     /// Properties to set on the received dataset (`-o`).
     pub props: Vec<(String, String)>,
+    /// For [`Zfs::receive_stream`]: mount received filesystems (the CLI's default). Off, they
+    /// are left unmounted (`-u`).
+    pub mount: bool,
 }
 
 /// The optional source (`from`) of an incremental stream, as a C string.
@@ -52,6 +70,10 @@ impl Zfs {
     /// Writes a send stream of `snapshot` to `fd`: full, or incremental from `from` (an earlier
     /// snapshot or a bookmark of the same dataset).
     ///
+    /// Plain streams come from `libzfs_core` and can be received with [`Zfs::receive`]. With
+    /// [`SendFlags::PROPERTIES`] or [`SendFlags::REPLICATE`] the stream is the CLI's package
+    /// format (`zfs send -p`/`-R`), made by libzfs; receive it with [`Zfs::receive_stream`].
+    ///
     /// # Errors
     /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when
     /// `from` is not an earlier snapshot of the same lineage; an I/O error (e.g. `EPIPE`) from
@@ -65,6 +87,9 @@ impl Zfs {
         flags: SendFlags,
     ) -> Result<()> {
         let op = "send";
+        if flags.intersects(SendFlags::PROPERTIES | SendFlags::REPLICATE) {
+            return self.send_package(snapshot, from, fd.as_fd().as_raw_fd(), flags);
+        }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
         let from = source_name(op, from)?;
         let from_ptr = from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
@@ -75,7 +100,7 @@ impl Zfs {
                 snap.as_ptr(),
                 from_ptr,
                 raw_fd,
-                sys::lzc_send_flags(flags.bits()),
+                sys::lzc_send_flags((flags & SendFlags::LZC).bits()),
             )
         };
         lzc(op, snapshot.as_str(), rc).map_err(|e| {
@@ -132,5 +157,133 @@ impl Zfs {
             )
         };
         lzc(op, snapshot.as_str(), rc)
+    }
+
+    /// `zfs send -p`/`-R` through libzfs.
+    fn send_package(
+        &self,
+        snapshot: &SnapshotName,
+        from: Option<&str>,
+        raw_fd: i32,
+        flags: SendFlags,
+    ) -> Result<()> {
+        let op = "send";
+        let fs = self
+            .open_dataset(
+                snapshot.dataset().as_str(),
+                DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
+            )
+            .map_err(|e| e.with_operation(op))?;
+        let to_short = CString::new(snapshot.short_name()).expect("no NUL");
+        // libzfs wants the short name of the source snapshot.
+        let from_short = match from {
+            None => None,
+            Some(f) => {
+                let (ds, short) = f.split_once('@').ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        op,
+                        f,
+                        "with properties or replication, the source must be a snapshot",
+                    )
+                })?;
+                if !ds.is_empty() && ds != snapshot.dataset().as_str() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        op,
+                        f,
+                        format!("not a snapshot of '{}'", snapshot.dataset()),
+                    ));
+                }
+                Some(source_name(op, Some(short))?.expect("given"))
+            }
+        };
+        let b = |v: bool| {
+            if v {
+                sys::boolean_t::B_TRUE
+            } else {
+                sys::boolean_t::B_FALSE
+            }
+        };
+        let mut sf = sys::sendflags_t {
+            replicate: b(flags.contains(SendFlags::REPLICATE)),
+            props: b(flags.contains(SendFlags::PROPERTIES)),
+            largeblock: b(flags.contains(SendFlags::LARGE_BLOCK)),
+            embed_data: b(flags.contains(SendFlags::EMBED_DATA)),
+            compress: b(flags.contains(SendFlags::COMPRESS)),
+            raw: b(flags.contains(SendFlags::RAW)),
+            ..Default::default()
+        };
+        self.check(op, snapshot.as_str(), || {
+            // SAFETY: live dataset handle; NUL-terminated short names; flags live for the
+            // call; no filter callback or debug list; the descriptor is borrowed and open.
+            unsafe {
+                sys::zfs_send(
+                    fs.raw(),
+                    from_short.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+                    to_short.as_ptr(),
+                    &mut sf,
+                    raw_fd,
+                    None,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            }
+        })
+    }
+
+    /// Receives any send stream as `zfs receive` does, including the package streams of
+    /// `zfs send -p`/`-R` (properties, descendants, several snapshots). `target` is a dataset
+    /// (the snapshot keeps the sender's name) or a snapshot name. Received properties read
+    /// back with source `received`. Nothing half-received stays visible after a failure.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] if the target exists (full stream, without `force`);
+    /// [`ErrorKind::InvalidArgument`] / [`ErrorKind::Io`] for a bad or truncated stream.
+    #[doc(alias = "zfs_receive")]
+    pub fn receive_stream(&self, target: &str, fd: impl AsFd, opts: &ReceiveOptions) -> Result<()> {
+        let op = "receive";
+        let t = CString::new(target).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidName,
+                op,
+                target,
+                "name contains a NUL byte",
+            )
+        })?;
+        let mut props = NvList::new();
+        for (k, v) in &opts.props {
+            props.insert_str(k, v)?;
+        }
+        if let Some(o) = &opts.origin {
+            props.insert_str("origin", o.as_str())?;
+        }
+        let b = |v: bool| {
+            if v {
+                sys::boolean_t::B_TRUE
+            } else {
+                sys::boolean_t::B_FALSE
+            }
+        };
+        let mut rf = sys::recvflags_t {
+            force: b(opts.force),
+            nomount: b(!opts.mount),
+            ..Default::default()
+        };
+        let raw_fd = fd.as_fd().as_raw_fd();
+        self.check(op, target, || {
+            // SAFETY: live handle; NUL-terminated target; live property list and flags; the
+            // descriptor is borrowed and open; no stream AVL (libzfs builds its own).
+            unsafe {
+                sys::zfs_receive(
+                    self.raw(),
+                    t.as_ptr(),
+                    props.as_ptr(),
+                    &mut rf,
+                    raw_fd,
+                    std::ptr::null_mut(),
+                )
+            }
+        })
     }
 }
