@@ -764,3 +764,96 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     assert_eq!(all(&zfs, p), before);
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn rename_promote_and_receive_refusals_change_nothing() {
+    let (f, zfs) = pool_abc();
+    let p = f.name().as_str();
+    let other = FilePool::new().unwrap();
+
+    // Rename across pools.
+    let before = all(&zfs, p);
+    let e = zfs
+        .rename(&format!("{p}/a"), &format!("{}/a", other.name()), false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(all(&zfs, p), before);
+    assert_eq!(
+        all(&zfs, other.name().as_str()),
+        vec![other.name().to_string()]
+    );
+
+    // Promote when the clone already has a snapshot named like one of the origin's.
+    let origin = snap(&format!("{p}/a@base"));
+    zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
+    let clone = ds(&format!("{p}/clone"));
+    zfs.clone_snapshot(&origin, &clone, &[]).unwrap();
+    zfs.snapshot(&[snap(&format!("{clone}@base"))], &[])
+        .unwrap();
+    let before = all(&zfs, p);
+    let e = zfs.promote(&clone).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    assert!(e.to_string().contains("base"), "{e}");
+    assert_eq!(all(&zfs, p), before);
+    assert_eq!(
+        zfs.dataset(clone.as_str())
+            .unwrap()
+            .property("origin")
+            .unwrap()
+            .value,
+        origin.as_str()
+    );
+
+    // A volume's full stream forced over a filesystem that has children.
+    let vol = ds(&format!("{p}/vol"));
+    CreateDataset::volume(vol.clone(), 8 << 20)
+        .sparse(true)
+        .create(&zfs)
+        .unwrap();
+    let vsnap = snap(&format!("{vol}@v"));
+    zfs.snapshot(std::slice::from_ref(&vsnap), &[]).unwrap();
+    let mut stream = tempfile::tempfile().unwrap();
+    zfs.send(&vsnap, None, &stream, SendFlags::empty()).unwrap();
+    CreateDataset::filesystem(ds(&format!("{p}/b/kid")))
+        .create(&zfs)
+        .unwrap();
+    let before = all(&zfs, p);
+    for force in [false, true] {
+        stream.rewind().unwrap();
+        let e = zfs
+            .receive(
+                &snap(&format!("{p}/b@v")),
+                &stream,
+                &ReceiveOptions {
+                    force,
+                    ..Default::default()
+                },
+            )
+            .unwrap_err();
+        assert!(
+            matches!(
+                e.kind(),
+                ErrorKind::AlreadyExists | ErrorKind::InvalidArgument | ErrorKind::Busy
+            ),
+            "force={force}: {e}"
+        );
+        assert_eq!(all(&zfs, p), before, "force={force}");
+    }
+    stream.rewind().unwrap();
+    let e = zfs
+        .receive_stream(
+            &format!("{p}/b"),
+            &stream,
+            &ReceiveOptions {
+                force: true,
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(all(&zfs, p), before, "{e}");
+    assert_eq!(
+        zfs.dataset(&format!("{p}/b")).unwrap().kind(),
+        zfs_core::DatasetType::Filesystem
+    );
+}
