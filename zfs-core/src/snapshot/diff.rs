@@ -2,7 +2,7 @@
 
 use std::ffi::CString;
 use std::io::Read;
-use std::os::fd::{AsRawFd, IntoRawFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 
@@ -67,7 +67,7 @@ impl Zfs {
                 })
             })
             .transpose()?;
-        let (mut reader, writer) = std::io::pipe().map_err(|e| Error::io(op, "pipe", &e))?;
+        let (mut reader, writer) = pipe().map_err(|e| Error::io(op, "pipe", &e))?;
         let pipe_id = fd_identity(writer.as_raw_fd());
         // libzfs's differ thread fdopen()s and fcloses the descriptor it is given, so it gets
         // its own; it may also fail before taking it, which is checked after the call.
@@ -116,6 +116,22 @@ impl Zfs {
             )
         })
     }
+}
+
+/// A close-on-exec pipe: (read end, write end).
+fn pipe() -> std::io::Result<(std::fs::File, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two descriptors into the array on success.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors are new and owned by nobody else.
+    Ok(unsafe {
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            OwnedFd::from_raw_fd(fds[1]),
+        )
+    })
 }
 
 /// (device, inode) of an open descriptor, to tell whether a descriptor number still names the
