@@ -1,6 +1,7 @@
 //! What already exists on the system, read once so that planning is a pure function.
 
 use std::collections::HashSet;
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 
 use indexmap::IndexMap;
@@ -54,14 +55,43 @@ pub struct Inventory {
     pub pool: Option<PoolState>,
     /// Vdev paths of the spec that exist.
     pub existing_vdevs: HashSet<PathBuf>,
+    /// Why existing vdevs cannot make a new pool (too small, part of another pool).
+    pub vdev_problems: Vec<String>,
 }
 
 impl Inventory {
     /// Nothing exists yet, except the vdev paths found on disk (works without ZFS).
     pub fn without_zfs(spec: &Spec) -> Inventory {
+        let existing_vdevs = existing_vdevs(spec);
+        let mut vdev_problems = Vec::new();
+        for v in spec
+            .pool
+            .vdevs
+            .iter()
+            .filter(|v| existing_vdevs.contains(&v.path))
+        {
+            let Ok(meta) = std::fs::metadata(&v.path) else {
+                continue;
+            };
+            if meta.is_file() && meta.len() < zfs_core::MIN_DEVICE_SIZE {
+                vdev_problems.push(format!(
+                    "{} is {} bytes, and a vdev needs at least 64 MiB: grow it \
+                     (truncate -s 1G {}) or name a new file with --vdev-size",
+                    v.path.display(),
+                    meta.len(),
+                    v.path.display()
+                ));
+            } else if !meta.is_file() && !meta.file_type().is_block_device() {
+                vdev_problems.push(format!(
+                    "{} is neither a regular file nor a block device",
+                    v.path.display()
+                ));
+            }
+        }
         Inventory {
             pool: None,
-            existing_vdevs: existing_vdevs(spec),
+            existing_vdevs,
+            vdev_problems,
         }
     }
 
@@ -75,6 +105,29 @@ impl Inventory {
             return Ok(inv);
         };
         let Ok(pool) = zfs.pool(&name) else {
+            // A new pool: its devices must not belong to another one.
+            for v in spec
+                .pool
+                .vdevs
+                .iter()
+                .filter(|v| inv.existing_vdevs.contains(&v.path))
+            {
+                if let Ok(Some((owner, state))) = zfs.device_label(&v.path) {
+                    if owner == name.as_str() && state == "exported" {
+                        inv.vdev_problems.push(format!(
+                            "{} holds the exported pool '{owner}': import it first \
+                             (zpool import {owner}), then run again",
+                            v.path.display()
+                        ));
+                        continue;
+                    }
+                    inv.vdev_problems.push(format!(
+                        "{} belongs to {state} pool '{owner}'; refusing to overwrite it \
+                         (destroy that pool first, or name another device)",
+                        v.path.display()
+                    ));
+                }
+            }
             return Ok(inv);
         };
         let mut state = PoolState {

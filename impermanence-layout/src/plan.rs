@@ -96,6 +96,7 @@ impl Plan {
         let mut resumes = false;
         match &inv.pool {
             None => {
+                conflicts.extend(inv.vdev_problems.iter().cloned());
                 for v in &spec.pool.vdevs {
                     if !inv.existing_vdevs.contains(&v.path) {
                         match v.size.as_deref().and_then(parse_size) {

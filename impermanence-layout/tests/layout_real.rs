@@ -452,3 +452,72 @@ fn a_killed_apply_is_completed_by_the_next_run() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn bad_vdevs_are_refused_by_the_cli_with_nothing_changed() {
+    let zfs = zfs();
+    // An existing file under 64 MiB.
+    let case = Case::new("small");
+    let small = case.vdev();
+    std::fs::File::create(&small)
+        .unwrap()
+        .set_len(10 << 20)
+        .unwrap();
+    let args = |vdev: &Path, pool: &str| -> Vec<String> {
+        [
+            "apply",
+            "--yes",
+            "--pool",
+            pool,
+            "--vdev",
+            vdev.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let run = |a: Vec<String>| cli(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let (code, out, err) = run(args(&small, &case.spec.pool.name));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("64 MiB") && err.contains("truncate"), "{err}");
+    assert!(!zfs.pool_exists(&case.pool()));
+    assert_eq!(std::fs::metadata(&small).unwrap().len(), 10 << 20);
+
+    // A file that is the vdev of another (imported) pool, then of an exported one.
+    let owner = Case::new("owner");
+    let used = owner.vdev();
+    std::fs::File::create(&used)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    let pool = CreatePool::new(owner.pool(), VdevSpec::new().file(&used))
+        .pool_property("cachefile", "none")
+        .create(&zfs)
+        .unwrap();
+    let before = everything(&zfs, &owner.spec.pool.name);
+    let victim = Case::new("victim");
+    for state in ["active", "exported"] {
+        let (code, out, err) = run(args(&used, &victim.spec.pool.name));
+        assert_eq!(code, 1, "{state}: {out}{err}");
+        assert!(
+            err.contains(&format!(
+                "belongs to {state} pool '{}'",
+                owner.spec.pool.name
+            )),
+            "{state}: {err}"
+        );
+        assert!(!zfs.pool_exists(&victim.pool()), "{state}");
+        if state == "active" {
+            assert_eq!(everything(&zfs, &owner.spec.pool.name), before);
+            zfs.pool(&owner.pool()).unwrap().export(false).unwrap();
+        }
+    }
+    drop(pool);
+    // The owner is intact: it imports with everything it had.
+    zfs.import_pool(
+        &owner.pool(),
+        &zfs_core::ImportOptions::new().dir(owner.dir.path()),
+    )
+    .unwrap();
+    assert_eq!(everything(&zfs, &owner.spec.pool.name), before);
+}

@@ -199,6 +199,7 @@ fn finished(spec: &Spec) -> Inventory {
     Inventory {
         pool: Some(pool),
         existing_vdevs: Default::default(),
+        vdev_problems: Vec::new(),
     }
 }
 
@@ -336,4 +337,42 @@ fn the_nixos_module_says_what_the_guide_says() {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
     assert_eq!(text.matches('{').count(), text.matches('}').count());
+}
+
+#[test]
+fn a_small_or_odd_existing_vdev_is_refused_before_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small.img");
+    std::fs::File::create(&small)
+        .unwrap()
+        .set_len(10 << 20)
+        .unwrap();
+    let mut s = Spec::default();
+    s.pool.vdevs.push(VdevEntry {
+        path: small.clone(),
+        size: None,
+    });
+    let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
+    assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
+    assert!(
+        plan.conflicts[0].contains("10485760 bytes") && plan.conflicts[0].contains("64 MiB"),
+        "{:?}",
+        plan.conflicts
+    );
+    s.pool.vdevs[0].path = dir.path().to_owned();
+    let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
+    assert!(
+        plan.conflicts[0].contains("neither a regular file nor a block device"),
+        "{:?}",
+        plan.conflicts
+    );
+    // Big enough: no conflict, and no file step (it exists).
+    let big = dir.path().join("big.img");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    s.pool.vdevs[0].path = big;
+    let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
+    assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
 }

@@ -121,7 +121,7 @@ impl Zfs {
         opts.vdevs.validate()?;
         if !opts.force {
             for leaf in opts.vdevs.leaves().filter(|l| l.is_file()) {
-                if let Some((pool, state)) = self.label_on(leaf.path())? {
+                if let Some((pool, state)) = self.device_label(leaf.path())? {
                     return Err(Error::new(
                         ErrorKind::Busy,
                         op,
@@ -189,8 +189,14 @@ impl Zfs {
             .destroy()
     }
 
-    /// If `path` holds a ZFS label, the pool it belongs to and that pool's state.
-    fn label_on(&self, path: &std::path::Path) -> Result<Option<(String, &'static str)>> {
+    /// If the device or file at `path` carries the label of a live pool, that pool's name and
+    /// state (`active`, `exported`, `spare of a`); labels of destroyed pools do not count. What
+    /// `zpool create` checks before it overwrites a device.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] and the like when `path` cannot be opened.
+    #[doc(alias = "zpool_in_use")]
+    pub fn device_label(&self, path: &std::path::Path) -> Result<Option<(String, &'static str)>> {
         let file = std::fs::File::open(path).map_err(|e| {
             Error::from_errno(
                 "read label of",
