@@ -53,7 +53,8 @@ pub use crypto::{
     PASSPHRASE_LEN,
 };
 pub use dataset::{
-    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed, Mountpoint,
+    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed,
+    Mountpoint, MAX_BATCH_THREADS,
 };
 pub use error::{Errno, Error, ErrorKind, Result};
 pub use handle::Zfs;

@@ -549,3 +549,74 @@ fn bad_property_operations_change_nothing() {
     };
     assert_eq!(strip(&after), strip(&before));
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn batch_creation_is_all_or_nothing() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let mut batch = vec![CreateDataset::filesystem(ds(&format!("{p}/top")))
+        .property("mountpoint", "legacy")
+        .property("compression", "zstd")];
+    for i in 0..20 {
+        batch.push(
+            CreateDataset::filesystem(ds(&format!("{p}/top/c{i:02}")))
+                .property("org.example:n", &i.to_string()),
+        );
+    }
+    batch.push(CreateDataset::volume(ds(&format!("{p}/top/vol")), 4 << 20).sparse(true));
+    zfs.create_datasets(&batch).unwrap();
+    let listed = zfs
+        .list_with(
+            p,
+            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
+            &["compression", "type"],
+        )
+        .unwrap();
+    assert_eq!(listed.len(), 1 + 1 + 20 + 1, "{listed:?}");
+    for l in listed
+        .iter()
+        .filter(|l| l.name.starts_with(&format!("{p}/top/c")))
+    {
+        assert_eq!(l.values, ["zstd", "filesystem"], "{l:?}");
+    }
+    assert_eq!(zfs_get(&format!("{p}/top/c07"), "org.example:n").0, "7");
+    assert_eq!(zfs_get(&format!("{p}/top/vol"), "type").0, "volume");
+    let e = zfs
+        .list_with(p, DatasetTypes::all(), &["org.example:n"])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty);
+
+    // Refused before anything: a bad property, a name twice, a missing parent, an existing name.
+    let before = names(&zfs, p, DatasetTypes::all());
+    let fresh = |n: &str| CreateDataset::filesystem(ds(&format!("{p}/{n}")));
+    for (bad, kind) in [
+        (
+            vec![fresh("n1"), fresh("n2").property("compression", "bogus")],
+            ErrorKind::InvalidProperty,
+        ),
+        (vec![fresh("n1"), fresh("n1")], ErrorKind::InvalidArgument),
+        (vec![fresh("n1"), fresh("nope/n2")], ErrorKind::NotFound),
+        (vec![fresh("n1"), fresh("top")], ErrorKind::AlreadyExists),
+        (
+            vec![fresh("n1").create_parents(true)],
+            ErrorKind::InvalidArgument,
+        ),
+    ] {
+        let e = zfs.create_datasets(&bad).unwrap_err();
+        assert_eq!(e.kind(), kind, "{e}");
+        assert_eq!(names(&zfs, p, DatasetTypes::all()), before, "{e}");
+    }
+    // Refused by the kernel part-way (a child of a volume): what was made is destroyed.
+    let e = zfs
+        .create_datasets(&[
+            fresh("n1"),
+            fresh("n3"),
+            fresh("top/vol/x"),
+            fresh("top/vol/y"),
+        ])
+        .unwrap_err();
+    assert_eq!(e.failures().len(), 2, "{e}");
+    assert_eq!(names(&zfs, p, DatasetTypes::all()), before, "{e}");
+}

@@ -92,6 +92,14 @@ impl CreateDataset {
         &self.name
     }
 
+    pub(super) fn has_key(&self) -> bool {
+        self.key.is_some()
+    }
+
+    pub(super) fn creates_parents(&self) -> bool {
+        self.parents
+    }
+
     /// Creates it. See [`Zfs::create_dataset`].
     ///
     /// # Errors
@@ -129,21 +137,7 @@ impl Zfs {
                 "dataset already exists",
             ));
         }
-        let mut props = NvList::new();
-        for (k, v) in &opts.props {
-            props.insert_str(k, v)?;
-        }
-        let ty = match opts.volume_size {
-            Some(size) => {
-                props.insert_str("volsize", &size.to_string())?;
-                if !opts.sparse && !props.contains("refreservation") {
-                    let reserve = self.volume_reservation(&opts.name, size, &opts.props)?;
-                    props.insert_str("refreservation", &reserve.to_string())?;
-                }
-                sys::zfs_type_t::ZFS_TYPE_VOLUME
-            }
-            None => sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
-        };
+        let (props, ty) = self.string_props(opts)?;
 
         // Parents: create the missing ones, remembering which, so a failure can undo them.
         let mut made: Vec<DatasetName> = Vec::new();
@@ -261,32 +255,7 @@ impl Zfs {
                 ));
             }
         }
-        let pool = self.pool(&name.pool()).map_err(|e| e.with_operation(op))?;
-        let errbuf = CString::new(format!("cannot create '{name}'")).expect("no NUL");
-        let checked = self.check(op, name.as_str(), || {
-            // SAFETY: live handles and list; libzfs returns a new list or NULL with its error
-            // recorded in the handle.
-            let list = unsafe {
-                sys::zfs_valid_proplist(
-                    self.raw(),
-                    ty,
-                    props.as_ptr(),
-                    0,
-                    std::ptr::null_mut(),
-                    pool.raw(),
-                    sys::boolean_t::B_TRUE,
-                    errbuf.as_ptr(),
-                )
-            };
-            if list.is_null() {
-                -1
-            } else {
-                // SAFETY: a new list we own from here on.
-                props = unsafe { NvList::from_raw(list) };
-                0
-            }
-        });
-        checked?;
+        let mut props = self.validate_props(name, ty, &props)?;
         // libzfs checked the form of keylocation; the key parameters set it with the rest.
         props.remove("keylocation");
         let (key_props, mut wkey) = crate::crypto::key_params(key, &keylocation)?;
@@ -315,6 +284,75 @@ impl Zfs {
             }
             _ => e,
         })
+    }
+
+    /// The CLI-style properties of `opts` as strings, with `volsize` and the default
+    /// reservation of a volume; and the type to create.
+    fn string_props(&self, opts: &CreateDataset) -> Result<(NvList, sys::zfs_type_t)> {
+        let mut props = NvList::new();
+        for (k, v) in &opts.props {
+            props.insert_str(k, v)?;
+        }
+        let ty = match opts.volume_size {
+            Some(size) => {
+                props.insert_str("volsize", &size.to_string())?;
+                if !opts.sparse && !props.contains("refreservation") {
+                    let reserve = self.volume_reservation(&opts.name, size, &opts.props)?;
+                    props.insert_str("refreservation", &reserve.to_string())?;
+                }
+                sys::zfs_type_t::ZFS_TYPE_VOLUME
+            }
+            None => sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
+        };
+        Ok((props, ty))
+    }
+
+    /// `opts`' properties checked and converted by libzfs, as `zfs create -o` checks them,
+    /// ready for `lzc_create`; and the type to create.
+    pub(super) fn validated_props(
+        &self,
+        opts: &CreateDataset,
+    ) -> Result<(NvList, sys::zfs_type_t)> {
+        let (props, ty) = self.string_props(opts)?;
+        Ok((self.validate_props(&opts.name, ty, &props)?, ty))
+    }
+
+    /// Checks and converts string properties with `zfs_valid_proplist` (as `zfs create` does).
+    fn validate_props(
+        &self,
+        name: &DatasetName,
+        ty: sys::zfs_type_t,
+        props: &NvList,
+    ) -> Result<NvList> {
+        let op = "create";
+        let mut out = NvList::new();
+        let pool = self.pool(&name.pool()).map_err(|e| e.with_operation(op))?;
+        let errbuf = CString::new(format!("cannot create '{name}'")).expect("no NUL");
+        let checked = self.check(op, name.as_str(), || {
+            // SAFETY: live handles and list; libzfs returns a new list or NULL with its error
+            // recorded in the handle.
+            let list = unsafe {
+                sys::zfs_valid_proplist(
+                    self.raw(),
+                    ty,
+                    props.as_ptr(),
+                    0,
+                    std::ptr::null_mut(),
+                    pool.raw(),
+                    sys::boolean_t::B_TRUE,
+                    errbuf.as_ptr(),
+                )
+            };
+            if list.is_null() {
+                -1
+            } else {
+                // SAFETY: a new list we own from here on.
+                out = unsafe { NvList::from_raw(list) };
+                0
+            }
+        });
+        checked?;
+        Ok(out)
     }
 
     /// Destroys datasets this call created, deepest first (best effort: they are empty).

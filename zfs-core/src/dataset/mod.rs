@@ -1,5 +1,6 @@
 //! Datasets: filesystems, volumes and snapshots, opened as [`Dataset`] handles.
 
+mod batch;
 mod create;
 mod destroy;
 mod list;
@@ -12,6 +13,7 @@ use std::ptr::NonNull;
 use bitflags::bitflags;
 use libzfs_sys as sys;
 
+pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
 pub use destroy::DestroyOptions;
 pub use list::Listed;
