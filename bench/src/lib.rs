@@ -1,5 +1,7 @@
 //! Shared pieces of the benchmark programs: timing, medians, throwaway file vdevs.
-#![allow(clippy::print_stdout)]
+
+pub mod plot;
+pub mod raw;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

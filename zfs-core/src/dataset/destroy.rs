@@ -36,9 +36,11 @@ impl Zfs {
         if top.kind() == DatasetType::Snapshot {
             return top.destroy_one(opts.force_unmount);
         }
-        let all = self.list(
+        // One iteration gives every object with the clones of each snapshot.
+        let all = self.list_with(
             name,
             DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+            &["clones"],
         )?;
         let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
         if !opts.recursive && !below.is_empty() {
@@ -59,8 +61,7 @@ impl Zfs {
         };
         let mut outside_clones = Vec::new();
         for snap in all.iter().filter(|l| l.kind == DatasetType::Snapshot) {
-            let ds = self.dataset(&snap.name)?;
-            let clones = ds.property("clones").map(|p| p.value).unwrap_or_default();
+            let clones = snap.values.first().map_or("", String::as_str);
             for clone in clones.split(',').filter(|c| !c.is_empty() && *c != "-") {
                 if !inside(clone) {
                     outside_clones.push(clone.to_owned());

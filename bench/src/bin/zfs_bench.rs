@@ -1,0 +1,304 @@
+//! zfs-core against the `zfs` CLI and raw libzfs-sys calls, on one pool in one VM boot.
+//!
+//! For each N and each column it creates N filesystems, sets a property on each, lists them
+//! with five properties, snapshots them all in one atomic call, and destroys them; every
+//! operation is timed over several runs and the median kept. Prints a table and writes JSON.
+//!
+//! `ci/vm target/release/zfs-bench [--n 10,100] [--runs 3] [--cli-max 10] [--json F] [--svg F]`
+//!
+//! The CLI column runs only up to `--cli-max` objects: one process per object costs about a
+//! second each under software emulation.
+
+use std::process::Command;
+use std::time::Duration;
+
+use zfs_bench::raw::Raw;
+use zfs_bench::{median, secs, sparse_file, timed};
+use zfs_core::{
+    CreateDataset, CreatePool, DatasetName, DatasetTypes, DestroyOptions, PoolName, SnapshotName,
+    VdevSpec, Zfs,
+};
+
+const OPS: [&str; 5] = ["create", "set", "list", "snapshot", "destroy"];
+const COLUMNS: [&str; 4] = ["cli", "raw", "zfs-core", "zfs-core batch"];
+const LIST_PROPS: [&str; 5] = [
+    "used",
+    "available",
+    "referenced",
+    "mountpoint",
+    "compression",
+];
+
+fn zfs_cli(args: &[&str]) {
+    let out = Command::new("zfs").args(args).output().expect("run zfs");
+    assert!(
+        out.status.success(),
+        "zfs {}: {}",
+        args.first().unwrap_or(&""),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One column doing all five operations on `names` under `parent`; times in OPS order.
+fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]) -> [Duration; 5] {
+    if column == "zfs-core batch" {
+        // Only creation differs from the zfs-core column.
+        let batch: Vec<_> = names
+            .iter()
+            .map(|n| CreateDataset::filesystem(DatasetName::new(n.as_str()).unwrap()))
+            .collect();
+        let (create, r) = timed(|| zfs.create_datasets(&batch));
+        r.unwrap();
+        let opts = DestroyOptions {
+            recursive: true,
+            ..Default::default()
+        };
+        let (destroy, _) = timed(|| {
+            names
+                .iter()
+                .for_each(|n| zfs.destroy_dataset(n, &opts).unwrap())
+        });
+        return [
+            create,
+            Duration::ZERO,
+            Duration::ZERO,
+            Duration::ZERO,
+            destroy,
+        ];
+    }
+    let dn = |n: &String| DatasetName::new(n.as_str()).unwrap();
+    let snaps: Vec<String> = names.iter().map(|n| format!("{n}@b")).collect();
+    let (create, _) = timed(|| match column {
+        "cli" => names.iter().for_each(|n| zfs_cli(&["create", n])),
+        "raw" => raw.create(names),
+        "zfs-core" => names.iter().for_each(|n| {
+            zfs.create_dataset(&CreateDataset::filesystem(dn(n)))
+                .unwrap();
+        }),
+        _ => {
+            let batch: Vec<_> = names
+                .iter()
+                .map(|n| CreateDataset::filesystem(dn(n)))
+                .collect();
+            zfs.create_datasets(&batch).unwrap();
+        }
+    });
+    let (set, _) = timed(|| match column {
+        "cli" => names
+            .iter()
+            .for_each(|n| zfs_cli(&["set", "compression=lz4", n])),
+        "raw" => raw.set(names, "compression", "lz4"),
+        _ => names.iter().for_each(|n| {
+            zfs.dataset(n)
+                .unwrap()
+                .set_property("compression", "lz4")
+                .unwrap();
+        }),
+    });
+    let (list, rows) = timed(|| match column {
+        "cli" => {
+            let out = Command::new("zfs")
+                .args(["list", "-Hp", "-t", "filesystem", "-r", "-o"])
+                .arg(format!("name,{}", LIST_PROPS.join(",")))
+                .arg(parent)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            String::from_utf8_lossy(&out.stdout).lines().count()
+        }
+        "raw" => raw.list(parent, &LIST_PROPS) + 1,
+        _ => zfs
+            .list_with(parent, DatasetTypes::FILESYSTEM, &LIST_PROPS)
+            .unwrap()
+            .len(),
+    });
+    assert_eq!(rows, names.len() + 1, "{column} listed {rows} rows");
+    let (snapshot, _) = timed(|| match column {
+        "cli" => {
+            let mut args = vec!["snapshot"];
+            args.extend(snaps.iter().map(String::as_str));
+            zfs_cli(&args);
+        }
+        "raw" => raw.snapshot(names, "b"),
+        _ => {
+            let s: Vec<_> = snaps
+                .iter()
+                .map(|s| SnapshotName::new(s.as_str()).unwrap())
+                .collect();
+            zfs.snapshot(&s, &[]).unwrap();
+        }
+    });
+    let (destroy, _) = timed(|| match column {
+        "cli" => names.iter().for_each(|n| zfs_cli(&["destroy", "-r", n])),
+        "raw" => raw.destroy(names, "b"),
+        _ => names.iter().for_each(|n| {
+            let opts = DestroyOptions {
+                recursive: true,
+                ..Default::default()
+            };
+            zfs.destroy_dataset(n, &opts).unwrap();
+        }),
+    });
+    [create, set, list, snapshot, destroy]
+}
+
+struct Args {
+    ns: Vec<usize>,
+    runs: usize,
+    cli_max: usize,
+    json: Option<String>,
+    svg: Option<String>,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        ns: vec![10, 100],
+        runs: 3,
+        cli_max: 10,
+        json: None,
+        svg: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let v = it.next().unwrap_or_else(|| panic!("{k} needs a value"));
+        match k.as_str() {
+            "--n" => {
+                a.ns = v
+                    .split(',')
+                    .map(|x| x.parse().expect("--n 10,100"))
+                    .collect()
+            }
+            "--runs" => a.runs = v.parse().expect("--runs N"),
+            "--cli-max" => a.cli_max = v.parse().expect("--cli-max N"),
+            "--json" => a.json = Some(v),
+            "--svg" => a.svg = Some(v),
+            _ => panic!("unknown option {k}"),
+        }
+    }
+    a
+}
+
+fn main() {
+    let a = args();
+    let zfs = Zfs::open().expect("needs root and the zfs module");
+    let raw = Raw::open();
+    let dir = tempfile::tempdir().unwrap();
+    let vdev = sparse_file(dir.path(), "bench.img", 4 << 30);
+    let pool_name = format!("zbench{}", std::process::id());
+    let pool = CreatePool::new(
+        PoolName::new(pool_name.as_str()).unwrap(),
+        VdevSpec::new().file(&vdev),
+    )
+    .pool_property("cachefile", "none")
+    .mountpoint("none")
+    .create(&zfs)
+    .expect("create the benchmark pool");
+
+    // results[n][column][op] = median
+    let mut rows = Vec::new();
+    for &n in &a.ns {
+        for column in COLUMNS {
+            if column == "cli" && n > a.cli_max {
+                // One process per object costs about a second each under emulation.
+                continue;
+            }
+            let mut per_op: Vec<Vec<Duration>> = vec![Vec::new(); OPS.len()];
+            for run in 0..a.runs {
+                let parent = format!("{pool_name}/{}-{n}-{run}", column.replace(' ', "-"));
+                zfs.create_dataset(&CreateDataset::filesystem(
+                    DatasetName::new(parent.as_str()).unwrap(),
+                ))
+                .unwrap();
+                let names: Vec<String> = (0..n).map(|i| format!("{parent}/fs{i:05}")).collect();
+                let t = run_column(column, &zfs, &raw, &parent, &names);
+                for (i, d) in t.into_iter().enumerate() {
+                    per_op[i].push(d);
+                }
+                zfs.destroy_dataset(&parent, &DestroyOptions::default())
+                    .unwrap();
+            }
+            let medians: Vec<Duration> = per_op.into_iter().map(median).collect();
+            eprintln!(
+                "N={n:<5} {column:<15} {}",
+                OPS.iter()
+                    .zip(&medians)
+                    .map(|(o, d)| format!("{o} {}", secs(*d)))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            );
+            rows.push((n, column, medians));
+        }
+    }
+    drop(pool);
+    zfs.destroy_pool(&PoolName::new(pool_name.as_str()).unwrap())
+        .unwrap();
+
+    let get = |n: usize, col: &str, op: usize| {
+        rows.iter()
+            .find(|(rn, c, _)| *rn == n && *c == col)
+            .map_or(f64::NAN, |(_, _, m)| m[op].as_secs_f64())
+    };
+    println!(
+        "| operation | N | CLI s | raw FFI s | zfs-core s | zfs-core batch s | CLI / zfs-core | zfs-core / raw | batch / raw |"
+    );
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut json = Vec::new();
+    for (op_i, op) in OPS.iter().enumerate() {
+        for &n in &a.ns {
+            let (cli, rawt, core, batch) = (
+                get(n, "cli", op_i),
+                get(n, "raw", op_i),
+                get(n, "zfs-core", op_i),
+                get(n, "zfs-core batch", op_i),
+            );
+            let batch_cell = if *op == "create" {
+                format!("{batch:.3}")
+            } else {
+                "=".into()
+            };
+            let batch_ratio = if *op == "create" {
+                format!("{:.2}", batch / rawt)
+            } else {
+                "".into()
+            };
+            let cell = |v: f64| {
+                if v.is_nan() {
+                    "–".to_owned()
+                } else {
+                    format!("{v:.3}")
+                }
+            };
+            let ratio = |v: f64| {
+                if v.is_nan() {
+                    "–".to_owned()
+                } else {
+                    format!("{v:.2}")
+                }
+            };
+            println!(
+                "| {op} | {n} | {} | {rawt:.3} | {core:.3} | {batch_cell} | {} | {:.2} | {batch_ratio} |",
+                cell(cli),
+                ratio(cli / core),
+                core / rawt
+            );
+            json.push(serde_json::json!({
+                "operation": op, "n": n, "runs": a.runs,
+                "median_seconds": {"cli": cli, "raw": rawt, "zfs-core": core, "zfs-core batch": batch},
+            }));
+        }
+    }
+    let versions = zfs.versions();
+    println!(
+        "\nmedians of {} runs; OpenZFS {} (kernel module {}); QEMU software emulation when run by ci/vm",
+        a.runs,
+        versions.userland,
+        versions.kernel.as_deref().unwrap_or("?")
+    );
+    if let Some(path) = a.json {
+        let doc = serde_json::json!({"openzfs": versions.userland, "runs": a.runs, "rows": json});
+        std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
+    }
+    if let Some(path) = a.svg {
+        std::fs::write(&path, zfs_bench::plot::svg(&a.ns, &OPS, &COLUMNS, &get)).unwrap();
+    }
+}
