@@ -149,10 +149,40 @@ fn piece() -> impl Strategy<Value = String> {
     ]
 }
 
+/// 20 000 cases in `cargo test`; `ci/fuzz` sets `FUZZ_CASES` to run millions.
+fn cases() -> u32 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000)
+}
+
+/// Any text at all, not only name-like pieces: control characters, NULs, multi-byte code
+/// points, long runs.
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => ".{0,300}",
+        1 => prop::collection::vec(any::<char>(), 0..40).prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 20_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
     #[test]
     fn random_names_agree_with_libzfs(pieces in prop::collection::vec(piece(), 0..12)) {
         check(&pieces.concat());
+    }
+
+    #[test]
+    fn any_text_is_parsed_without_panicking(text in any_text()) {
+        // A NUL cannot reach libzfs's validators (C strings); ours must refuse it cleanly.
+        if text.contains('\0') {
+            prop_assert!(PoolName::new(text.as_str()).is_err());
+            prop_assert!(DatasetName::new(text.as_str()).is_err());
+            prop_assert!(SnapshotName::new(text.as_str()).is_err());
+            prop_assert!(BookmarkName::new(text.as_str()).is_err());
+        } else {
+            check(&text);
+        }
     }
 }
