@@ -356,7 +356,9 @@ pub(crate) fn kind_from_errno(errno: i32) -> ErrorKind {
         libc::EROFS => ErrorKind::ReadOnly,
         libc::EOPNOTSUPP => ErrorKind::NotSupported,
         libc::EIO => ErrorKind::Io,
-        libc::EINVAL | libc::EXDEV | libc::EDOM | libc::ERANGE => ErrorKind::InvalidArgument,
+        libc::EINVAL | libc::EXDEV | libc::EDOM | libc::ERANGE | libc::EBADF => {
+            ErrorKind::InvalidArgument
+        }
         libc::EOVERFLOW => ErrorKind::DeviceTooSmall,
         _ => ErrorKind::Other,
     }

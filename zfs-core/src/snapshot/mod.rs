@@ -46,11 +46,12 @@ fn names_list(names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<NvList
 
 impl Zfs {
     /// Takes every snapshot in `snapshots` in one atomic operation: all are created, or none.
-    /// `props` are user properties (`module:name`) set on each.
+    /// `props` are user properties (`module:name`) set on each. An empty list does nothing.
     ///
     /// # Errors
-    /// - [`ErrorKind::InvalidArgument`]: two snapshots of one dataset, snapshots in two pools,
-    ///   an empty list.
+    /// - [`ErrorKind::InvalidArgument`]: two snapshots of one dataset, snapshots in two pools.
+    /// - [`ErrorKind::InvalidProperty`]: a native property (only user properties can be set
+    ///   when a snapshot is taken).
     /// - [`ErrorKind::NotFound`] / [`ErrorKind::AlreadyExists`] and others from ZFS, with each
     ///   failed snapshot in [`Error::failures`].
     #[doc(alias = "lzc_snapshot")]
@@ -58,11 +59,14 @@ impl Zfs {
         let op = "snapshot";
         let shown = snapshots.first().map_or(String::new(), ToString::to_string);
         if snapshots.is_empty() {
+            return Ok(());
+        }
+        if let Some((k, _)) = props.iter().find(|(k, _)| !k.contains(':')) {
             return Err(Error::new(
-                ErrorKind::InvalidArgument,
+                ErrorKind::InvalidProperty,
                 op,
-                "(none)",
-                "no snapshots given",
+                shown,
+                format!("'{k}' is not a user property; only those can be set on a new snapshot"),
             ));
         }
         let mut datasets = HashSet::new();

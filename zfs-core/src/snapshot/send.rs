@@ -156,7 +156,12 @@ impl Zfs {
                 raw_fd,
             )
         };
-        lzc(op, snapshot.as_str(), rc)
+        lzc(op, snapshot.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::ENODEV) => e
+                .with_kind(ErrorKind::InvalidArgument)
+                .with_message("the target does not have the incremental stream's source snapshot"),
+            _ => e,
+        })
     }
 
     /// `zfs send -p`/`-R` through libzfs.
