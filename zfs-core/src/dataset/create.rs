@@ -178,6 +178,12 @@ impl Zfs {
             }
         }
         let created = match &opts.key {
+            // The fast path: a filesystem needs nothing from zfs_create that libzfs_core's
+            // create does not do, once its properties are checked (and zfs_create would open
+            // the pool and the parent each time).
+            None if ty == sys::zfs_type_t::ZFS_TYPE_FILESYSTEM => {
+                self.create_filesystem_fast(&opts.name, &props)
+            }
             None => {
                 let c = CString::new(name).expect("no NUL");
                 self.check(op, name, || {
@@ -315,6 +321,30 @@ impl Zfs {
     ) -> Result<(NvList, sys::zfs_type_t)> {
         let (props, ty) = self.string_props(opts)?;
         Ok((self.validate_props(&opts.name, ty, &props)?, ty))
+    }
+
+    /// `lzc_create` of a filesystem with `props` (strings, checked here first).
+    fn create_filesystem_fast(&self, name: &DatasetName, props: &NvList) -> Result<()> {
+        let typed = if props.is_empty() {
+            NvList::new()
+        } else {
+            self.validate_props(name, sys::zfs_type_t::ZFS_TYPE_FILESYSTEM, props)?
+        };
+        let c = CString::new(name.as_str()).expect("no NUL");
+        // SAFETY: NUL-terminated name, live property list, no key.
+        let rc = unsafe {
+            sys::lzc_create(
+                c.as_ptr(),
+                sys::lzc_dataset_type::LZC_DATSET_TYPE_ZFS,
+                typed.as_ptr(),
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        crate::handle::lzc("create", name.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EACCES) => e.with_message("the parent's encryption key is not loaded"),
+            _ => e,
+        })
     }
 
     /// Checks and converts string properties with `zfs_valid_proplist` (as `zfs create` does).

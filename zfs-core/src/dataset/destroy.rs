@@ -40,7 +40,7 @@ impl Zfs {
         let all = self.list_with(
             name,
             DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
-            &["clones"],
+            &["clones", "mountpoint"],
         )?;
         let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
         if !opts.recursive && !below.is_empty() {
@@ -119,15 +119,32 @@ impl Zfs {
             .map(|l| crate::SnapshotName::trusted(l.name.clone()))
             .collect();
         if !snaps.is_empty() {
-            self.destroy_snapshots(&snaps, false)?;
+            // They were just listed: no need to check that each exists.
+            self.destroy_existing_snapshots(&snaps, false)?;
         }
         let mut datasets: Vec<_> = all
             .iter()
             .filter(|l| l.kind != DatasetType::Snapshot)
             .collect();
         datasets.sort_by(|a, b| b.name.cmp(&a.name));
+        // Everything is unmounted and has no snapshots left: libzfs_core's destroy is all
+        // that zfs_destroy would do now.
         for d in datasets {
-            self.dataset(&d.name)?.destroy_one(opts.force_unmount)?;
+            let c = CString::new(d.name.as_str()).expect("no NUL");
+            // SAFETY: NUL-terminated name.
+            let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
+            crate::handle::lzc(op, &d.name, rc).map_err(|e| match e.kind() {
+                ErrorKind::AlreadyExists | ErrorKind::Other => e.with_kind(ErrorKind::Busy),
+                _ => e,
+            })?;
+            // SAFETY: live handle, NUL-terminated name; keeps libzfs's mount cache true.
+            unsafe { sys::libzfs_mnttab_remove(self.raw(), c.as_ptr()) };
+            // Like zfs_destroy: remove the (now unused, empty) mountpoint directory.
+            if d.kind == DatasetType::Filesystem {
+                if let Some(dir) = d.values.get(1).filter(|m| m.starts_with('/')) {
+                    let _ = std::fs::remove_dir(dir);
+                }
+            }
         }
         Ok(())
     }

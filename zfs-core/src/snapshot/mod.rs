@@ -179,6 +179,16 @@ impl Zfs {
                 format!("no such snapshot: {}", missing.join(", ")),
             ));
         }
+        self.destroy_existing_snapshots(snapshots, defer)
+    }
+
+    /// `lzc_destroy_snaps` of snapshots known to exist.
+    pub(crate) fn destroy_existing_snapshots(
+        &self,
+        snapshots: &[SnapshotName],
+        defer: bool,
+    ) -> Result<()> {
+        let op = "destroy";
         let list = names_list(snapshots)?;
         let defer = if defer {
             sys::boolean_t::B_TRUE
