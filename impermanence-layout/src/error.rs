@@ -24,6 +24,14 @@ pub enum LayoutError {
         /// Undo actions that failed too (empty: the system is as it was).
         undo_failures: Vec<String>,
     },
+    /// Another run is applying a layout to this pool; nothing was changed.
+    #[error("another impermanence-layout apply of pool '{pool}' is running{}; nothing was changed (wait for it, then run again)", .holder.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Locked {
+        /// The pool.
+        pool: String,
+        /// The process holding the lock, if it said.
+        holder: Option<u32>,
+    },
     /// Reading the system failed.
     #[error(transparent)]
     Zfs(#[from] zfs_core::Error),

@@ -24,6 +24,7 @@
 mod apply;
 mod error;
 mod inventory;
+mod lock;
 mod nixos;
 mod plan;
 mod spec;
@@ -32,6 +33,7 @@ mod verify;
 pub use apply::{apply, ApplyOptions, OnStep};
 pub use error::LayoutError;
 pub use inventory::{same_meaning, DatasetState, Inventory, PoolState, Seen, JOURNAL};
+pub use lock::ApplyLock;
 pub use nixos::nixos_config;
 pub use plan::{Plan, Step, EMPTY_REFERENCED};
 pub use spec::{

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use impermanence_layout::{
-    apply, nixos_config, verify, ApplyOptions, Inventory, LayoutError, Plan, Spec, VdevEntry,
+    apply, nixos_config, verify, ApplyLock, ApplyOptions, Inventory, LayoutError, Plan, Spec,
+    VdevEntry,
 };
 use zfs_core::Zfs;
 
@@ -199,6 +200,8 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
         } => {
             let spec = load(&c)?;
             let zfs = Zfs::open()?;
+            // Held from reading the system to the last step.
+            let _lock = ApplyLock::acquire(&spec.pool.name)?;
             let inv = Inventory::read(&zfs, &spec)?;
             let plan = Plan::new(&spec, &inv, adopt, c.mount_root.as_deref());
             if !plan.conflicts.is_empty() {

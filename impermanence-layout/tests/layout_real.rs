@@ -521,3 +521,63 @@ fn bad_vdevs_are_refused_by_the_cli_with_nothing_changed() {
     .unwrap();
     assert_eq!(everything(&zfs, &owner.spec.pool.name), before);
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn two_applies_at_once_end_with_one_layout_and_one_clean_refusal() {
+    let case = Case::new("twice");
+    let spec_file = case.dir.path().join("spec.toml");
+    std::fs::write(&spec_file, case.spec.to_toml()).unwrap();
+    let spec = spec_file.to_str().unwrap().to_owned();
+    for round in 0..3 {
+        let start = || {
+            Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+                .args(["apply", "--yes", "--spec", &spec])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        let (a, b) = (start(), start());
+        let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+        let codes: Vec<i32> = outs.iter().map(|o| o.status.code().unwrap()).collect();
+        let text: Vec<String> = outs
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                )
+            })
+            .collect();
+        if round == 0 {
+            // Exactly one built it; the other was refused cleanly or found nothing to do.
+            let built = text.iter().filter(|t| t.contains("done: ")).count();
+            assert_eq!(built, 1, "{text:#?}");
+            for (c, t) in codes.iter().zip(&text) {
+                assert!(
+                    (*c == 0 && (t.contains("done: ") || t.contains("nothing to do")))
+                        || (*c == 1
+                            && t.contains("is running")
+                            && t.contains("nothing was changed")),
+                    "exit {c}: {t}"
+                );
+            }
+        } else {
+            // On a finished layout both have nothing to do (or one waits its turn).
+            for (c, t) in codes.iter().zip(&text) {
+                assert!(
+                    (*c == 0 && t.contains("nothing to do"))
+                        || (*c == 1 && t.contains("is running")),
+                    "exit {c}: {t}"
+                );
+            }
+        }
+        let zfs = zfs();
+        assert!(
+            verify(&zfs, &case.spec).unwrap().is_empty(),
+            "round {round}: the layout is whole"
+        );
+    }
+}

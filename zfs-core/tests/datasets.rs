@@ -620,3 +620,46 @@ fn batch_creation_is_all_or_nothing() {
     assert_eq!(e.failures().len(), 2, "{e}");
     assert_eq!(names(&zfs, p, DatasetTypes::all()), before, "{e}");
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn threads_with_their_own_handles_share_one_pool() {
+    let f = FilePool::new().unwrap();
+    let p = f.name().as_str();
+    std::thread::scope(|s| {
+        for t in 0..6 {
+            s.spawn(move || {
+                let zfs = zfs();
+                let top = format!("{p}/t{t}");
+                CreateDataset::filesystem(ds(&top)).create(&zfs).unwrap();
+                for i in 0..4 {
+                    CreateDataset::filesystem(ds(&format!("{top}/d{i}")))
+                        .property("atime", "off")
+                        .create(&zfs)
+                        .unwrap();
+                }
+                zfs.dataset(&top)
+                    .unwrap()
+                    .set_property("compression", "lz4")
+                    .unwrap();
+                let listed = zfs
+                    .list_with(&top, DatasetTypes::FILESYSTEM, &["compression", "atime"])
+                    .unwrap();
+                assert_eq!(listed.len(), 5);
+                assert!(
+                    listed.iter().skip(1).all(|l| l.values == ["lz4", "off"]),
+                    "{listed:?}"
+                );
+                zfs.destroy_dataset(
+                    &top,
+                    &DestroyOptions {
+                        recursive: true,
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            });
+        }
+    });
+    assert_eq!(names(&zfs(), p, DatasetTypes::all()), vec![p.to_owned()]);
+}
