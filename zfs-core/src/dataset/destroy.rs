@@ -32,16 +32,18 @@ impl Zfs {
     #[doc(alias = "zfs_destroy")]
     pub fn destroy_dataset(&self, name: &str, opts: &DestroyOptions) -> Result<()> {
         let op = "destroy";
-        let top = self.dataset(name).map_err(|e| e.with_operation(op))?;
-        if top.kind() == DatasetType::Snapshot {
+        if name.contains('@') {
+            let top = self.dataset(name).map_err(|e| e.with_operation(op))?;
             return top.destroy_one(opts.force_unmount);
         }
         // One iteration gives every object with the clones of each snapshot.
-        let all = self.list_with(
-            name,
-            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
-            &["clones", "mountpoint"],
-        )?;
+        let all = self
+            .list_with(
+                name,
+                DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+                &["clones", "mountpoint"],
+            )
+            .map_err(|e| e.with_operation(op))?;
         let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
         if !opts.recursive && !below.is_empty() {
             let what: Vec<&str> = below.iter().take(5).map(|l| l.name.as_str()).collect();
