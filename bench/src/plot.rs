@@ -116,6 +116,15 @@ pub fn svg(
                 pts.join(" "),
                 COLORS[ci % COLORS.len()]
             );
+            // Points too: a column measured at one N only has no line to draw.
+            for pt in &pts {
+                let (x, y) = pt.split_once(',').expect("x,y");
+                let _ = writeln!(
+                    s,
+                    r#"<circle cx="{x}" cy="{y}" r="3" fill="{}"/>"#,
+                    COLORS[ci % COLORS.len()]
+                );
+            }
         }
     }
     for (ci, c) in columns.iter().enumerate() {

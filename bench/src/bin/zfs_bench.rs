@@ -6,6 +6,8 @@
 //!
 //! `ci/vm target/release/zfs-bench [--n 10,100] [--runs 3] [--cli-max 10] [--json F] [--svg F]`
 //!
+//! `zfs-bench --replot JSON SVG` draws the plot again from a saved run (no ZFS needed).
+//!
 //! The CLI column runs only up to `--cli-max` objects: one process per object costs about a
 //! second each under software emulation.
 
@@ -178,7 +180,31 @@ fn args() -> Args {
     a
 }
 
+/// `--replot JSON SVG`: draws the plot again from a saved run.
+fn replot(json: &str, svg: &str) {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json).expect("read JSON")).expect("JSON");
+    let rows = doc["rows"].as_array().expect("rows");
+    let mut ns: Vec<usize> = rows
+        .iter()
+        .map(|r| r["n"].as_u64().unwrap() as usize)
+        .collect();
+    ns.sort_unstable();
+    ns.dedup();
+    let get = |n: usize, col: &str, op: usize| {
+        rows.iter()
+            .find(|r| r["n"].as_u64() == Some(n as u64) && r["operation"] == OPS[op])
+            .and_then(|r| r["median_seconds"][col].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    std::fs::write(svg, zfs_bench::plot::svg(&ns, &OPS, &COLUMNS, &get)).expect("write SVG");
+}
+
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--replot") && argv.len() == 4 {
+        return replot(&argv[2], &argv[3]);
+    }
     let a = args();
     let zfs = Zfs::open().expect("needs root and the zfs module");
     let raw = Raw::open();
