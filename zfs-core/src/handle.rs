@@ -133,6 +133,15 @@ impl Drop for Zfs {
     }
 }
 
+/// A Rust `bool` as libzfs's `boolean_t`.
+pub(crate) fn boolean(v: bool) -> sys::boolean_t {
+    if v {
+        sys::boolean_t::B_TRUE
+    } else {
+        sys::boolean_t::B_FALSE
+    }
+}
+
 pub(crate) fn clear_errno() {
     // SAFETY: __errno_location returns this thread's errno slot.
     unsafe { *libc::__errno_location() = 0 };

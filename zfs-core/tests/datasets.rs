@@ -6,13 +6,8 @@ mod common;
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreateDataset, DatasetName, DatasetType, DatasetTypes, DestroyOptions, ErrorKind, Mountpoint,
-    PropSource,
+    CreateDataset, DatasetType, DatasetTypes, DestroyOptions, ErrorKind, Mountpoint, PropSource,
 };
-
-fn ds(name: &str) -> DatasetName {
-    DatasetName::new(name).unwrap()
-}
 
 fn names(zfs: &zfs_core::Zfs, root: &str, types: DatasetTypes) -> Vec<String> {
     zfs.list(root, types)

@@ -6,21 +6,9 @@ use std::path::Path;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, DatasetName, DatasetTypes, ErrorKind, Key, KeyStatus, Zfs};
+use zfs_core::{CreateDataset, ErrorKind, Key, KeyStatus};
 
 const PASS: &str = "correct horse battery staple";
-
-fn ds(name: &str) -> DatasetName {
-    DatasetName::new(name).unwrap()
-}
-
-fn all(zfs: &Zfs, root: &str) -> Vec<String> {
-    zfs.list(root, DatasetTypes::all())
-        .unwrap()
-        .into_iter()
-        .map(|l| l.name)
-        .collect()
-}
 
 /// The least rounds OpenZFS accepts: the derivation runs in the test under emulation.
 fn passphrase(p: &str) -> Key {

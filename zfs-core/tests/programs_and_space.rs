@@ -5,11 +5,7 @@ mod common;
 use common::*;
 use zfs_core::nvlist::{NvList, NvValue};
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, DatasetName, ErrorKind, ProgramOptions, SendFlags, SnapshotName};
-
-fn snap(name: &str) -> SnapshotName {
-    SnapshotName::new(name).unwrap()
-}
+use zfs_core::{CreateDataset, DatasetName, ErrorKind, ProgramOptions, SendFlags};
 
 #[test]
 #[ignore = "needs ZFS"]

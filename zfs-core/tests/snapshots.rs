@@ -8,25 +8,8 @@ use std::io::{Read, Seek, Write};
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    Change, CreateDataset, DatasetName, DatasetTypes, DiffEntry, ErrorKind, ReceiveOptions,
-    SendFlags, SnapshotName, Zfs,
+    Change, CreateDataset, DiffEntry, ErrorKind, ReceiveOptions, SendFlags, SnapshotName, Zfs,
 };
-
-fn ds(name: &str) -> DatasetName {
-    DatasetName::new(name).unwrap()
-}
-
-fn snap(name: &str) -> SnapshotName {
-    SnapshotName::new(name).unwrap()
-}
-
-fn all(zfs: &Zfs, root: &str) -> Vec<String> {
-    zfs.list(root, DatasetTypes::all())
-        .unwrap()
-        .into_iter()
-        .map(|l| l.name)
-        .collect()
-}
 
 /// A pool with filesystems a, b, c (legacy mountpoints).
 fn pool_abc() -> (FilePool, Zfs) {

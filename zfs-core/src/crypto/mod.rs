@@ -137,11 +137,7 @@ impl Dataset<'_> {
             .wrapping_key_for(key)
             .map_err(|e| e.with_operation(op))?;
         let name = CString::new(self.name()).expect("no NUL");
-        let noop = if check_only {
-            sys::boolean_t::B_TRUE
-        } else {
-            sys::boolean_t::B_FALSE
-        };
+        let noop = crate::handle::boolean(check_only);
         // SAFETY: NUL-terminated name; the key buffer is KEY_LEN bytes and outlives the call.
         let rc = unsafe { sys::lzc_load_key(name.as_ptr(), noop, wkey.as_mut_ptr(), KEY_LEN as _) };
         lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {

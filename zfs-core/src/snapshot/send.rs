@@ -137,13 +137,7 @@ impl Zfs {
         for (k, v) in &opts.props {
             props.insert_str(k, v)?;
         }
-        let b = |v: bool| {
-            if v {
-                sys::boolean_t::B_TRUE
-            } else {
-                sys::boolean_t::B_FALSE
-            }
-        };
+        let b = crate::handle::boolean;
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
         let rc = unsafe {
@@ -203,13 +197,7 @@ impl Zfs {
                 Some(source_name(op, Some(short))?.expect("given"))
             }
         };
-        let b = |v: bool| {
-            if v {
-                sys::boolean_t::B_TRUE
-            } else {
-                sys::boolean_t::B_FALSE
-            }
-        };
+        let b = crate::handle::boolean;
         let mut sf = sys::sendflags_t {
             replicate: b(flags.contains(SendFlags::REPLICATE)),
             props: b(flags.contains(SendFlags::PROPERTIES)),
@@ -263,13 +251,7 @@ impl Zfs {
         if let Some(o) = &opts.origin {
             props.insert_str("origin", o.as_str())?;
         }
-        let b = |v: bool| {
-            if v {
-                sys::boolean_t::B_TRUE
-            } else {
-                sys::boolean_t::B_FALSE
-            }
-        };
+        let b = crate::handle::boolean;
         let mut rf = sys::recvflags_t {
             force: b(opts.force),
             nomount: b(!opts.mount),

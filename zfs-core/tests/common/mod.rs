@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use zfs_core::{PoolName, Zfs};
+use zfs_core::{DatasetName, DatasetTypes, PoolName, SnapshotName, Zfs};
 
 /// Runs a `zpool`/`zfs` command and returns its trimmed stdout; panics if it fails.
 pub fn cli(cmd: &str, args: &[&str]) -> String {
@@ -84,4 +84,23 @@ pub fn unmount(fs: &zfs_core::Dataset<'_>) {
         delay *= 2;
     }
     fs.unmount(false).unwrap();
+}
+
+/// A dataset name that the test knows is valid.
+pub fn ds(name: &str) -> DatasetName {
+    DatasetName::new(name).unwrap()
+}
+
+/// A snapshot name that the test knows is valid.
+pub fn snap(name: &str) -> SnapshotName {
+    SnapshotName::new(name).unwrap()
+}
+
+/// Every object under `root` (itself included), by name.
+pub fn all(zfs: &Zfs, root: &str) -> Vec<String> {
+    zfs.list(root, DatasetTypes::all())
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect()
 }
