@@ -1,5 +1,4 @@
 //! The floor: the same work as straight loops over `libzfs-sys` calls, no safe layer.
-#![allow(clippy::undocumented_unsafe_blocks)] // a benchmark of raw calls; every call is checked
 
 use std::ffi::{c_int, c_void, CStr, CString};
 use std::ptr;
@@ -21,8 +20,10 @@ pub struct Raw(*mut sys::libzfs_handle_t);
 
 impl Raw {
     pub fn open() -> Raw {
+        // SAFETY: libzfs_init has no preconditions; the handle is checked below.
         let h = unsafe { sys::libzfs_init() };
         assert!(!h.is_null());
+        // SAFETY: libzfs_core_init has no preconditions (reference counted).
         check(unsafe { sys::libzfs_core_init() }, "libzfs_core_init");
         Raw(h)
     }
@@ -30,6 +31,7 @@ impl Raw {
     pub fn create(&self, names: &[String]) {
         for n in names {
             let n = c(n);
+            // SAFETY: NUL-terminated name; no properties and no key (null, length 0).
             let rc = unsafe {
                 sys::lzc_create(
                     n.as_ptr(),
@@ -47,6 +49,7 @@ impl Raw {
         let (p, v) = (c(prop), c(value));
         for n in names {
             let n = c(n);
+            // SAFETY: live libzfs handle and NUL-terminated names; zhp is checked non-null and closed once.
             unsafe {
                 let zhp = sys::zfs_open(
                     self.0,
@@ -70,10 +73,13 @@ impl Raw {
             rows: usize,
         }
         unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_int {
+            // SAFETY: `data` is the Ctx that `list` passes to zfs_iter_filesystems, alive for the iteration.
             let ctx = unsafe { &mut *data.cast::<Ctx>() };
             let mut buf = [0 as std::ffi::c_char; 1024];
+            // SAFETY: a live handle given to the callback by libzfs.
             let _name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) };
             for &p in &ctx.props {
+                // SAFETY: live handle; the buffer holds buf.len() bytes; no source wanted.
                 unsafe {
                     sys::zfs_prop_get(
                         zhp,
@@ -88,18 +94,22 @@ impl Raw {
                 };
             }
             ctx.rows += 1;
+            // SAFETY: live handle; `visit` matches zfs_iter_f; `data` outlives the call.
             let rc = unsafe { sys::zfs_iter_filesystems(zhp, Some(visit), data) };
+            // SAFETY: the callback owns the handle libzfs gave it and closes it once.
             unsafe { sys::zfs_close(zhp) };
             rc
         }
         let mut ctx = Ctx {
             props: props
                 .iter()
+                // SAFETY: NUL-terminated name; a table lookup.
                 .map(|p| unsafe { sys::zfs_name_to_prop(c(p).as_ptr()) })
                 .collect(),
             rows: 0,
         };
         let r = c(root);
+        // SAFETY: live libzfs handle and NUL-terminated name; zhp checked non-null; ctx outlives the iteration; zhp closed once.
         unsafe {
             let zhp = sys::zfs_open(
                 self.0,
@@ -119,11 +129,13 @@ impl Raw {
     fn name_list(names: impl Iterator<Item = String>) -> *mut nv::nvlist_t {
         let mut l = ptr::null_mut();
         check(
+            // SAFETY: writes a new list to the local out-pointer.
             unsafe { nv::nvlist_alloc(&mut l, nv::NV_UNIQUE_NAME, 0) },
             "nvlist_alloc",
         );
         for n in names {
             check(
+                // SAFETY: a live list and a NUL-terminated name.
                 unsafe { nv::nvlist_add_boolean(l, c(&n).as_ptr()) },
                 "nvlist_add_boolean",
             );
@@ -134,7 +146,9 @@ impl Raw {
     pub fn snapshot(&self, names: &[String], short: &str) {
         let l = Self::name_list(names.iter().map(|n| format!("{n}@{short}")));
         let mut errs = ptr::null_mut();
+        // SAFETY: a live list; `errs` receives an owned list or stays NULL.
         let rc = unsafe { sys::lzc_snapshot(l, ptr::null_mut(), &mut errs) };
+        // SAFETY: lists this function owns, freed once (nvlist_free accepts NULL).
         unsafe {
             nv::nvlist_free(l);
             nv::nvlist_free(errs);
@@ -148,12 +162,15 @@ impl Raw {
         for n in names {
             let l = Self::name_list(std::iter::once(format!("{n}@{short}")));
             let mut errs = ptr::null_mut();
+            // SAFETY: a live list; `errs` receives an owned list or stays NULL.
             let rc = unsafe { sys::lzc_destroy_snaps(l, sys::boolean_t::B_FALSE, &mut errs) };
+            // SAFETY: lists this function owns, freed once (nvlist_free accepts NULL).
             unsafe {
                 nv::nvlist_free(l);
                 nv::nvlist_free(errs);
             }
             check(rc, "lzc_destroy_snaps");
+            // SAFETY: NUL-terminated name.
             check(unsafe { sys::lzc_destroy(c(n).as_ptr()) }, "lzc_destroy");
         }
     }
@@ -161,6 +178,7 @@ impl Raw {
 
 impl Drop for Raw {
     fn drop(&mut self) {
+        // SAFETY: the handles `open` made, released once here.
         unsafe {
             sys::libzfs_fini(self.0);
             sys::libzfs_core_fini();
