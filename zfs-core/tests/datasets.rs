@@ -23,12 +23,13 @@ fn create_filesystems_with_properties() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let d = CreateDataset::filesystem(ds(&format!("{p}/persist")))
+    CreateDataset::filesystem(ds(&format!("{p}/persist")))
         .property("mountpoint", "legacy")
         .property("compression", "zstd")
         .property("org.example:role", "state")
         .create(&zfs)
         .unwrap();
+    let d = zfs.dataset(&format!("{p}/persist")).unwrap();
     assert_eq!(d.kind(), DatasetType::Filesystem);
     assert!(zfs.exists(&format!("{p}/persist")));
     assert_eq!(
@@ -130,10 +131,11 @@ fn create_parents_and_volumes() {
         ]
     );
 
-    let v = CreateDataset::volume(ds(&format!("{p}/vol")), 32 << 20)
+    CreateDataset::volume(ds(&format!("{p}/vol")), 32 << 20)
         .block_size(16384)
         .create(&zfs)
         .unwrap();
+    let v = zfs.dataset(&format!("{p}/vol")).unwrap();
     assert_eq!(v.kind(), DatasetType::Volume);
     assert_eq!(v.property_u64("volsize").unwrap(), 32 << 20);
     assert_eq!(v.property_u64("volblocksize").unwrap(), 16384);
@@ -141,10 +143,11 @@ fn create_parents_and_volumes() {
         v.property_u64("refreservation").unwrap() >= 32 << 20,
         "a non-sparse volume reserves its size"
     );
-    let s = CreateDataset::volume(ds(&format!("{p}/sparse")), 32 << 20)
+    CreateDataset::volume(ds(&format!("{p}/sparse")), 32 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
+    let s = zfs.dataset(&format!("{p}/sparse")).unwrap();
     assert_eq!(s.property_u64("refreservation").unwrap(), 0);
     assert_eq!(zfs_get(&format!("{p}/vol"), "type").0, "volume");
 }
@@ -197,10 +200,11 @@ fn destroy_of_a_busy_mounted_filesystem_changes_nothing() {
     let zfs = zfs();
     let p = f.name().as_str();
     let name = format!("{p}/busy");
-    let d = CreateDataset::filesystem(ds(&name))
+    CreateDataset::filesystem(ds(&name))
         .property("mountpoint", "legacy")
         .create(&zfs)
         .unwrap();
+    let d = zfs.dataset(&name).unwrap();
     let mnt = tempfile::tempdir().unwrap();
     d.mount_at(mnt.path()).unwrap();
     assert_eq!(d.mounted_at().as_deref(), Some(mnt.path()));
@@ -351,10 +355,11 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
     let zfs = zfs();
     let p = f.name().as_str();
     // A dataset with a mountpoint mounts under the pool's altroot.
-    let data = CreateDataset::filesystem(ds(&format!("{p}/data")))
+    CreateDataset::filesystem(ds(&format!("{p}/data")))
         .property("mountpoint", "/data")
         .create(&zfs)
         .unwrap();
+    let data = zfs.dataset(&format!("{p}/data")).unwrap();
     data.mount().unwrap();
     assert_eq!(data.mounted_at().unwrap(), root.path().join("data"));
     std::fs::write(root.path().join("data/hello"), b"hi").unwrap();
@@ -371,10 +376,11 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
     assert!(!root.path().join("data/hello").exists());
 
     // A legacy dataset mounts where we say, like `mount -t zfs`.
-    let nix = CreateDataset::filesystem(ds(&format!("{p}/nix")))
+    CreateDataset::filesystem(ds(&format!("{p}/nix")))
         .property("mountpoint", "legacy")
         .create(&zfs)
         .unwrap();
+    let nix = zfs.dataset(&format!("{p}/nix")).unwrap();
     let e = nix.mount().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     let at = root.path().join("mnt/nix");
@@ -400,9 +406,10 @@ fn properties_typed_raw_sources_and_inheritance() {
         .unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let child = CreateDataset::filesystem(ds(&format!("{p}/c")))
+    CreateDataset::filesystem(ds(&format!("{p}/c")))
         .create(&zfs)
         .unwrap();
+    let child = zfs.dataset(&format!("{p}/c")).unwrap();
 
     let comp = child.property("compression").unwrap();
     assert_eq!(comp.value, "zstd");
@@ -475,9 +482,10 @@ fn bad_property_operations_change_nothing() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let c = CreateDataset::filesystem(ds(&format!("{p}/c")))
+    CreateDataset::filesystem(ds(&format!("{p}/c")))
         .create(&zfs)
         .unwrap();
+    let c = zfs.dataset(&format!("{p}/c")).unwrap();
     let before = cli(
         "zfs",
         &[

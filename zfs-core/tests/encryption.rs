@@ -31,11 +31,12 @@ fn passphrase_dataset_round_trip_unload_and_reload() {
     let zfs = zfs();
     let p = f.name().as_str();
     let name = format!("{p}/secret");
-    let fs = CreateDataset::filesystem(ds(&name))
+    CreateDataset::filesystem(ds(&name))
         .property("mountpoint", "legacy")
         .encryption(passphrase(PASS))
         .create(&zfs)
         .unwrap();
+    let fs = zfs.dataset(&name).unwrap();
     assert_eq!(zfs_get(&name, "encryption").0, "aes-256-gcm");
     assert_eq!(zfs_get(&name, "keyformat").0, "passphrase");
     assert_eq!(zfs_get(&name, "keylocation").0, "prompt");
@@ -48,9 +49,10 @@ fn passphrase_dataset_round_trip_unload_and_reload() {
     );
 
     // A child inherits the encryption and the key.
-    let child = CreateDataset::filesystem(ds(&format!("{name}/child")))
+    CreateDataset::filesystem(ds(&format!("{name}/child")))
         .create(&zfs)
         .unwrap();
+    let child = zfs.dataset(&format!("{name}/child")).unwrap();
     assert_eq!(
         child.encryption_root().unwrap().as_deref(),
         Some(name.as_str())
@@ -135,11 +137,12 @@ fn keys_agree_with_the_zfs_cli_both_ways() {
     // Made by us with a hex key, loaded by the CLI from a file.
     let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     let by_us = format!("{p}/by-us");
-    let d = CreateDataset::filesystem(ds(&by_us))
+    CreateDataset::filesystem(ds(&by_us))
         .property("encryption", "aes-256-ccm")
         .encryption(Key::hex(hex).unwrap())
         .create(&zfs)
         .unwrap();
+    let d = zfs.dataset(&by_us).unwrap();
     assert_eq!(zfs_get(&by_us, "encryption").0, "aes-256-ccm");
     assert_eq!(zfs_get(&by_us, "keyformat").0, "hex");
     d.unload_key().unwrap();
@@ -155,16 +158,18 @@ fn change_key_and_inherit_key() {
     let zfs = zfs();
     let p = f.name().as_str();
     let top = format!("{p}/top");
-    let t = CreateDataset::filesystem(ds(&top))
+    CreateDataset::filesystem(ds(&top))
         .encryption(Key::raw(&[3; 32]).unwrap())
         .create(&zfs)
         .unwrap();
+    let t = zfs.dataset(&top).unwrap();
     assert_eq!(zfs_get(&top, "keyformat").0, "raw");
     let sub = format!("{top}/sub");
-    let s = CreateDataset::filesystem(ds(&sub))
+    CreateDataset::filesystem(ds(&sub))
         .encryption(passphrase(PASS))
         .create(&zfs)
         .unwrap();
+    let s = zfs.dataset(&sub).unwrap();
     assert_eq!(s.encryption_root().unwrap().as_deref(), Some(sub.as_str()));
 
     // New passphrase on sub: the old one stops working, the new one works.
@@ -197,9 +202,10 @@ fn encryption_errors_change_nothing() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let plain = CreateDataset::filesystem(ds(&format!("{p}/plain")))
+    CreateDataset::filesystem(ds(&format!("{p}/plain")))
         .create(&zfs)
         .unwrap();
+    let plain = zfs.dataset(&format!("{p}/plain")).unwrap();
     let before = all(&zfs, p);
 
     assert_eq!(plain.key_status().unwrap(), KeyStatus::None);

@@ -127,11 +127,12 @@ fn space_between_snapshots_and_send_size_estimates() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let a = CreateDataset::filesystem(DatasetName::new(format!("{p}/a")).unwrap())
+    CreateDataset::filesystem(DatasetName::new(format!("{p}/a")).unwrap())
         .property("mountpoint", "legacy")
         .property("compression", "off")
         .create(&zfs)
         .unwrap();
+    let a = zfs.dataset(&format!("{p}/a")).unwrap();
     let mnt = tempfile::tempdir().unwrap();
     a.mount_at(mnt.path()).unwrap();
     std::fs::write(mnt.path().join("one"), vec![7u8; 4 << 20]).unwrap();

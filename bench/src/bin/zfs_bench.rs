@@ -133,12 +133,11 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
     let (destroy, _) = timed(|| match column {
         "cli" => names.iter().for_each(|n| zfs_cli(&["destroy", "-r", n])),
         "raw" => raw.destroy(names, "b"),
+        // The same calls as the raw loop: each filesystem's snapshot, then the filesystem.
         _ => names.iter().for_each(|n| {
-            let opts = DestroyOptions {
-                recursive: true,
-                ..Default::default()
-            };
-            zfs.destroy_dataset(n, &opts).unwrap();
+            zfs.destroy_snapshots(&[SnapshotName::new(format!("{n}@b")).unwrap()], false)
+                .unwrap();
+            zfs.destroy_dataset(n, &DestroyOptions::default()).unwrap();
         }),
     });
     [create, set, list, snapshot, destroy]

@@ -4,7 +4,6 @@ use std::ffi::CString;
 
 use libzfs_sys as sys;
 
-use super::Dataset;
 use crate::crypto::Key;
 use crate::handle::Zfs;
 use crate::name::DatasetName;
@@ -104,7 +103,7 @@ impl CreateDataset {
     ///
     /// # Errors
     /// As [`Zfs::create_dataset`].
-    pub fn create(self, zfs: &Zfs) -> Result<Dataset<'_>> {
+    pub fn create(self, zfs: &Zfs) -> Result<()> {
         zfs.create_dataset(&self)
     }
 }
@@ -112,13 +111,19 @@ impl CreateDataset {
 impl Zfs {
     /// Creates a filesystem or volume. Nothing is left behind when it fails.
     ///
+    /// No handle is opened on the new dataset: that is one more round trip to the kernel
+    /// (about a fifth of the creation itself under emulation) that most callers do not need.
+    /// Open it with [`Zfs::dataset`] when you do. Nor is anything looked up first: the kernel
+    /// refuses a taken name or a missing parent itself, and only then are parents created
+    /// (with `create_parents`) or the error explained.
+    ///
     /// # Errors
     /// - [`ErrorKind::AlreadyExists`] if it exists.
     /// - [`ErrorKind::NotFound`] if the parent is missing (without `create_parents`).
     /// - [`ErrorKind::InvalidProperty`] for an unknown property or a bad value.
     /// - [`ErrorKind::InvalidArgument`] for a parent that is a volume, and other misuse.
     #[doc(alias = "zfs_create")]
-    pub fn create_dataset(&self, opts: &CreateDataset) -> Result<Dataset<'_>> {
+    pub fn create_dataset(&self, opts: &CreateDataset) -> Result<()> {
         let name = opts.name.as_str();
         let op = "create";
         let Some(parent) = opts.name.parent() else {
@@ -129,79 +134,66 @@ impl Zfs {
                 "a pool's root dataset is created with the pool",
             ));
         };
-        if self.exists(name) {
-            return Err(Error::new(
-                ErrorKind::AlreadyExists,
-                op,
-                name,
-                "dataset already exists",
-            ));
-        }
         let (props, ty) = self.string_props(opts)?;
-
-        // Parents: create the missing ones, remembering which, so a failure can undo them.
-        let mut made: Vec<DatasetName> = Vec::new();
-        if !self.exists(parent.as_str()) {
-            if !opts.parents {
-                return Err(Error::new(
-                    ErrorKind::NotFound,
-                    op,
-                    name,
-                    format!("parent '{parent}' does not exist"),
-                ));
-            }
-            let mut missing = Vec::new();
-            let mut p = Some(parent.clone());
-            while let Some(d) = p.filter(|d| !self.exists(d.as_str())) {
-                p = d.parent();
-                missing.push(d);
-            }
-            for d in missing.into_iter().rev() {
-                let c = CString::new(d.as_str()).expect("no NUL");
-                let empty = NvList::new();
-                let made_ok = self.check(op, d.as_str(), || {
-                    // SAFETY: live handle, NUL-terminated name, live (empty) property list.
-                    unsafe {
-                        sys::zfs_create(
-                            self.raw(),
-                            c.as_ptr(),
-                            sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
-                            empty.as_ptr(),
-                        )
-                    }
-                });
-                if let Err(e) = made_ok {
-                    self.undo_created(&made);
-                    return Err(e);
+        match self.create_one(opts, &props, ty) {
+            Err(e) if e.kind() == ErrorKind::NotFound && !self.exists(parent.as_str()) => {
+                if !opts.parents {
+                    return Err(e.with_message(format!("parent '{parent}' does not exist")));
                 }
-                made.push(d);
+                let made = self.create_parents(&parent)?;
+                let created = self.create_one(opts, &props, ty);
+                if created.is_err() {
+                    self.undo_created(&made);
+                }
+                created
             }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                Err(e.with_message("dataset already exists"))
+            }
+            other => other,
         }
-        let created = match &opts.key {
+    }
+
+    /// One creation attempt, by the cheapest path that does all `zfs create` would.
+    fn create_one(&self, opts: &CreateDataset, props: &NvList, ty: sys::zfs_type_t) -> Result<()> {
+        let name = opts.name.as_str();
+        match &opts.key {
             // The fast path: a filesystem needs nothing from zfs_create that libzfs_core's
             // create does not do, once its properties are checked (and zfs_create would open
             // the pool and the parent each time).
             None if ty == sys::zfs_type_t::ZFS_TYPE_FILESYSTEM => {
-                self.create_filesystem_fast(&opts.name, &props)
+                self.create_filesystem_fast(&opts.name, props)
             }
             None => {
                 let c = CString::new(name).expect("no NUL");
-                self.check(op, name, || {
+                self.check("create", name, || {
                     // SAFETY: live handle, NUL-terminated name, live property list (libzfs
                     // copies it).
                     unsafe { sys::zfs_create(self.raw(), c.as_ptr(), ty, props.as_ptr()) }
                 })
             }
-            Some(key) => self.create_encrypted(&opts.name, ty, props, key),
-        };
-        if let Err(e) = created {
-            self.undo_created(&made);
-            return Err(e);
+            Some(key) => self.create_encrypted(&opts.name, ty, props.clone(), key),
         }
-        self.open_dataset(
-            name,
-            super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME,
-        )
+    }
+
+    /// Creates the missing ancestors of a dataset, `parent` last; returns those it made. If
+    /// one fails, those made before it are destroyed again.
+    fn create_parents(&self, parent: &DatasetName) -> Result<Vec<DatasetName>> {
+        let mut missing = Vec::new();
+        let mut p = Some(parent.clone());
+        while let Some(d) = p.filter(|d| !self.exists(d.as_str())) {
+            p = d.parent();
+            missing.push(d);
+        }
+        let mut made: Vec<DatasetName> = Vec::new();
+        for d in missing.into_iter().rev() {
+            if let Err(e) = self.create_filesystem_fast(&d, &NvList::new()) {
+                self.undo_created(&made);
+                return Err(e);
+            }
+            made.push(d);
+        }
+        Ok(made)
     }
 
     /// The reservation `zfs create -V` gives a non-sparse volume: its size plus metadata, for

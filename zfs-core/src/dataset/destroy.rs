@@ -23,7 +23,10 @@ impl Zfs {
     /// Destroys a filesystem, volume or snapshot.
     ///
     /// Before anything is destroyed, every filesystem involved is unmounted; if one cannot be,
-    /// the ones already unmounted are mounted again and nothing is destroyed.
+    /// the ones already unmounted are mounted again and nothing is destroyed. As `zfs destroy`
+    /// does, the empty mountpoint directory of each filesystem is removed; an unmounted
+    /// filesystem without children or snapshots goes in a single kernel call, which does not
+    /// look for a directory left behind by an earlier mount.
     ///
     /// # Errors
     /// - [`ErrorKind::NotFound`] if it does not exist.
@@ -36,12 +39,15 @@ impl Zfs {
             let top = self.dataset(name).map_err(|e| e.with_operation(op))?;
             return top.destroy_one(opts.force_unmount);
         }
+        if !opts.recursive && self.destroy_unmounted_leaf(name) {
+            return Ok(());
+        }
         // One iteration gives every object with the clones of each snapshot.
         let all = self
             .list_with(
                 name,
                 DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
-                &["clones", "mountpoint"],
+                &["clones", "mountpoint", "mounted"],
             )
             .map_err(|e| e.with_operation(op))?;
         let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
@@ -95,13 +101,13 @@ impl Zfs {
             }
         }
         // Unmount deepest first; on failure, remount what we unmounted and stop.
-        let mut filesystems: Vec<_> = all
+        let mut mounted: Vec<_> = all
             .iter()
-            .filter(|l| l.kind == DatasetType::Filesystem)
+            .filter(|l| l.kind == DatasetType::Filesystem && l.values[2] == "yes")
             .collect();
-        filesystems.sort_by(|a, b| b.name.cmp(&a.name));
+        mounted.sort_by(|a, b| b.name.cmp(&a.name));
         let mut unmounted: Vec<Dataset<'_>> = Vec::new();
-        for fs in filesystems {
+        for fs in mounted {
             let ds = self.dataset(&fs.name)?;
             if ds.mounted_at().is_some() {
                 if let Err(e) = ds.unmount(opts.force_unmount) {
@@ -149,6 +155,24 @@ impl Zfs {
             }
         }
         Ok(())
+    }
+
+    /// The fast path of a non-recursive destroy: an unmounted filesystem or volume goes in one
+    /// kernel call, which itself refuses a dataset with children, snapshots, holds or users
+    /// (then the full path explains why). True if it was destroyed.
+    fn destroy_unmounted_leaf(&self, name: &str) -> bool {
+        let Ok(c) = CString::new(name) else {
+            return false;
+        };
+        // SAFETY: mnttab is plain data that libzfs fills in; all-NULL pointers are valid.
+        let mut entry: sys::mnttab = unsafe { std::mem::zeroed() };
+        // SAFETY: live handle, NUL-terminated name, `entry` written by libzfs (its strings
+        // point into libzfs's buffer and are not kept).
+        if unsafe { sys::libzfs_mnttab_find(self.raw(), c.as_ptr(), &mut entry) } == 0 {
+            return false;
+        }
+        // SAFETY: NUL-terminated name.
+        unsafe { sys::lzc_destroy(c.as_ptr()) == 0 }
     }
 
     /// Renames a dataset (also to another parent in the same pool) or a snapshot

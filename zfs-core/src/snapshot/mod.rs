@@ -99,7 +99,14 @@ impl Zfs {
         }
         batch::run(op, &shown, |errs| {
             // SAFETY: live lists; `errs` receives an owned list or NULL.
-            unsafe { sys::lzc_snapshot(snaps.as_ptr(), p.as_ptr(), errs) }
+            unsafe {
+                let props = if p.is_empty() {
+                    std::ptr::null_mut()
+                } else {
+                    p.as_ptr()
+                };
+                sys::lzc_snapshot(snaps.as_ptr(), props, errs)
+            }
         })
     }
 

@@ -1,0 +1,206 @@
+//! Where the time of a zfs-core call goes: the median cost of each libzfs / libzfs_core
+//! primitive that the safe layer is built from, measured one call at a time on N datasets.
+//!
+//! `ci/vm target/release/zfs-breakdown [N]` (default 50). Prints one line per primitive with
+//! its median in milliseconds and its cost relative to `lzc_create`, the call that waits for a
+//! transaction group to sync and so sets the floor for creating anything.
+
+use std::ffi::CString;
+use std::ptr;
+use std::time::Duration;
+
+use libzfs_sys as sys;
+use zfs_bench::{median, sparse_file, timed};
+use zfs_core::{CreatePool, DatasetTypes, PoolName, SnapshotName, VdevSpec, Zfs};
+
+fn c(s: &str) -> CString {
+    CString::new(s).unwrap()
+}
+
+/// Times `f` once per name and returns the median.
+fn per_call(names: &[String], mut f: impl FnMut(&str)) -> Duration {
+    median(names.iter().map(|n| timed(|| f(n)).0).collect())
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(50, |a| a.parse().expect("N is a number"));
+    let zfs = Zfs::open().expect("needs root and the zfs module");
+    // SAFETY: libzfs_init has no preconditions; checked non-null, freed at the end.
+    let hdl = unsafe { sys::libzfs_init() };
+    assert!(!hdl.is_null());
+    let dir = tempfile::tempdir().unwrap();
+    let vdev = sparse_file(dir.path(), "breakdown.img", 2 << 30);
+    let pool_name = format!("zbreak{}", std::process::id());
+    let pool = CreatePool::new(
+        PoolName::new(pool_name.as_str()).unwrap(),
+        VdevSpec::new().file(&vdev),
+    )
+    .pool_property("cachefile", "none")
+    .mountpoint("none")
+    .create(&zfs)
+    .expect("create the pool");
+    let names: Vec<String> = (0..n).map(|i| format!("{pool_name}/fs{i:05}")).collect();
+    let absent: Vec<String> = (0..n).map(|i| format!("{pool_name}/no{i:05}")).collect();
+    let mut rows: Vec<(&str, Duration)> = Vec::new();
+
+    rows.push((
+        "lzc_create (filesystem)",
+        per_call(&names, |name| {
+            // SAFETY: NUL-terminated name, no properties, no key.
+            let rc = unsafe {
+                sys::lzc_create(
+                    c(name).as_ptr(),
+                    sys::lzc_dataset_type::LZC_DATSET_TYPE_ZFS,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                    0,
+                )
+            };
+            assert_eq!(rc, 0);
+        }),
+    ));
+    rows.push((
+        "lzc_exists (present)",
+        per_call(&names, |name| {
+            // SAFETY: NUL-terminated name.
+            assert!(unsafe { sys::lzc_exists(c(name).as_ptr()) } != sys::boolean_t::B_FALSE);
+        }),
+    ));
+    rows.push((
+        "lzc_exists (absent)",
+        per_call(&absent, |name| {
+            // SAFETY: NUL-terminated name.
+            assert!(unsafe { sys::lzc_exists(c(name).as_ptr()) } == sys::boolean_t::B_FALSE);
+        }),
+    ));
+    rows.push((
+        "zfs_open + zfs_close",
+        per_call(&names, |name| {
+            // SAFETY: live handle, NUL-terminated name; closed once.
+            unsafe {
+                let zhp = sys::zfs_open(hdl, c(name).as_ptr(), 0x1);
+                assert!(!zhp.is_null());
+                sys::zfs_close(zhp);
+            }
+        }),
+    ));
+    let handles: Vec<_> = names
+        .iter()
+        // SAFETY: live handle, NUL-terminated name; each handle is closed once below.
+        .map(|name| unsafe { sys::zfs_open(hdl, c(name).as_ptr(), 0x1) })
+        .collect();
+    assert!(handles.iter().all(|h| !h.is_null()));
+    rows.push((
+        "zfs_is_mounted (open handle)",
+        median(
+            handles
+                .iter()
+                // SAFETY: live handles; no mountpoint wanted.
+                .map(|&h| timed(|| unsafe { sys::zfs_is_mounted(h, ptr::null_mut()) }).0)
+                .collect(),
+        ),
+    ));
+    // SAFETY: the handles opened above, closed once.
+    handles
+        .into_iter()
+        .for_each(|h| unsafe { sys::zfs_close(h) });
+    rows.push((
+        "Zfs::dataset (open)",
+        per_call(&names, |name| drop(zfs.dataset(name).unwrap())),
+    ));
+    let (list_all, rows_listed) = timed(|| {
+        zfs.list_with(
+            &pool_name,
+            DatasetTypes::FILESYSTEM,
+            &[
+                "used",
+                "available",
+                "referenced",
+                "mountpoint",
+                "compression",
+            ],
+        )
+        .unwrap()
+        .len()
+    });
+    assert_eq!(rows_listed, n + 1);
+    rows.push(("list_with, per dataset", list_all / n as u32));
+    let snaps: Vec<SnapshotName> = names
+        .iter()
+        .map(|s| SnapshotName::new(format!("{s}@b")).unwrap())
+        .collect();
+    let (snap_all, r) = timed(|| zfs.snapshot(&snaps, &[]));
+    r.unwrap();
+    rows.push(("snapshot (one call), per dataset", snap_all / n as u32));
+    rows.push((
+        "list_with FS|SNAP of a leaf with 1 snapshot",
+        per_call(&names, |name| {
+            let l = zfs
+                .list_with(
+                    name,
+                    DatasetTypes::FILESYSTEM | DatasetTypes::SNAPSHOT,
+                    &["clones", "mountpoint"],
+                )
+                .unwrap();
+            assert_eq!(l.len(), 2);
+        }),
+    ));
+    rows.push((
+        "lzc_get_holds (present snapshot)",
+        per_call(&names, |name| {
+            let mut holds = ptr::null_mut();
+            // SAFETY: NUL-terminated name; `holds` receives a list we free once.
+            unsafe {
+                let rc = sys::lzc_get_holds(c(&format!("{name}@b")).as_ptr(), &mut holds);
+                assert_eq!(rc, 0);
+                nvpair_sys::nvlist_free(holds);
+            }
+        }),
+    ));
+    rows.push((
+        "libzfs_mnttab_find (not mounted)",
+        per_call(&names, |name| {
+            // SAFETY: plain data; libzfs fills it in.
+            let mut entry: sys::mnttab = unsafe { std::mem::zeroed() };
+            // SAFETY: live handle, NUL-terminated name, `entry` not kept.
+            let rc = unsafe { sys::libzfs_mnttab_find(hdl, c(name).as_ptr(), &mut entry) };
+            assert_ne!(rc, 0);
+        }),
+    ));
+    rows.push((
+        "lzc_destroy_snaps (one snapshot)",
+        per_call(&names, |name| {
+            zfs.destroy_snapshots(&[SnapshotName::new(format!("{name}@b")).unwrap()], false)
+                .unwrap();
+        }),
+    ));
+    rows.push((
+        "lzc_destroy (filesystem)",
+        per_call(&names, |name| {
+            // SAFETY: NUL-terminated name.
+            assert_eq!(unsafe { sys::lzc_destroy(c(name).as_ptr()) }, 0);
+        }),
+    ));
+    drop(pool);
+    zfs.destroy_pool(&PoolName::new(pool_name.as_str()).unwrap())
+        .unwrap();
+    // SAFETY: the handle made above, freed once.
+    unsafe { sys::libzfs_fini(hdl) };
+
+    let floor = rows[0].1.as_secs_f64();
+    println!("| primitive | median ms | vs lzc_create |");
+    println!("| --- | ---: | ---: |");
+    for (what, d) in rows {
+        println!(
+            "| {what} | {:.2} | {:.3} |",
+            d.as_secs_f64() * 1e3,
+            d.as_secs_f64() / floor
+        );
+    }
+    println!(
+        "\nN = {n}, OpenZFS {}; one call at a time, medians",
+        zfs.versions().userland
+    );
+}
