@@ -307,12 +307,32 @@ impl Zfs {
 
     /// `opts`' properties checked and converted by libzfs, as `zfs create -o` checks them,
     /// ready for `lzc_create`; and the type to create.
-    pub(super) fn validated_props(
-        &self,
+    /// `pools` keeps the pool handles opened for the checks, for the next call.
+    pub(super) fn validated_props<'z>(
+        &'z self,
         opts: &CreateDataset,
+        pools: &mut Vec<crate::Pool<'z>>,
     ) -> Result<(NvList, sys::zfs_type_t)> {
         let (props, ty) = self.string_props(opts)?;
-        Ok((self.validate_props(&opts.name, ty, &props)?, ty))
+        if props.is_empty() {
+            // Nothing to check (a volume always has its size): skip opening the pool.
+            return Ok((props, ty));
+        }
+        let pool_name = opts.name.pool();
+        let at = match pools.iter().position(|p| p.name() == &pool_name) {
+            Some(at) => at,
+            None => {
+                pools.push(
+                    self.pool(&pool_name)
+                        .map_err(|e| e.with_operation("create"))?,
+                );
+                pools.len() - 1
+            }
+        };
+        Ok((
+            self.validate_props_in(&pools[at], &opts.name, ty, &props)?,
+            ty,
+        ))
     }
 
     /// `lzc_create` of a filesystem with `props` (strings, checked here first).
@@ -346,9 +366,22 @@ impl Zfs {
         ty: sys::zfs_type_t,
         props: &NvList,
     ) -> Result<NvList> {
+        let pool = self
+            .pool(&name.pool())
+            .map_err(|e| e.with_operation("create"))?;
+        self.validate_props_in(&pool, name, ty, props)
+    }
+
+    /// [`Zfs::validate_props`] with the pool already open.
+    fn validate_props_in(
+        &self,
+        pool: &crate::Pool<'_>,
+        name: &DatasetName,
+        ty: sys::zfs_type_t,
+        props: &NvList,
+    ) -> Result<NvList> {
         let op = "create";
         let mut out = NvList::new();
-        let pool = self.pool(&name.pool()).map_err(|e| e.with_operation(op))?;
         let errbuf = CString::new(format!("cannot create '{name}'")).expect("no NUL");
         let checked = self.check(op, name.as_str(), || {
             // SAFETY: live handles and list; libzfs returns a new list or NULL with its error
