@@ -53,28 +53,98 @@ enum Undo {
 /// Carries out `plan`. If a step fails, every step this call did is undone, newest first, and
 /// the error says whether the undo was complete. Refuses a plan with conflicts.
 ///
+/// Consecutive dataset creations run as one [`Zfs::create_datasets`] batch (siblings share
+/// transaction groups); each of them is reported to `on_step` when the batch is done, with the
+/// batch's duration.
+///
 /// # Errors
 /// [`LayoutError::Conflict`] before doing anything; [`LayoutError::Step`] after undoing.
 pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), LayoutError> {
     if !plan.conflicts.is_empty() {
         return Err(LayoutError::Conflict(plan.conflicts.clone()));
     }
+    let steps = &plan.steps;
     let mut undo: Vec<Undo> = Vec::new();
-    for (i, step) in plan.steps.iter().enumerate() {
+    let mut i = 0;
+    while i < steps.len() {
         let started = Instant::now();
-        let result = if opts.fail_at == Some(i + 1) {
-            Err(zfs_core::Error::injected(&step.to_command()))
-        } else {
-            run(zfs, step, &mut undo)
+        let mut end = group_end(steps, i);
+        // An injected failure inside a group: the steps before it run, then it fails.
+        let injected = opts
+            .fail_at
+            .and_then(|k| k.checked_sub(1))
+            .filter(|k| (i..end).contains(k));
+        if let Some(k) = injected {
+            end = k;
+        }
+        let result = match &steps[i..end] {
+            [] => Ok(()),
+            [one] => run(zfs, one, &mut undo).map_err(|e| (i, e)),
+            group => create_group(zfs, group, &mut undo).map_err(|(j, e)| (i + j, e)),
         };
-        if let Err(e) = result {
+        let result = match (result, injected) {
+            (Ok(()), Some(k)) => Err((k, zfs_core::Error::injected(&steps[k].to_command()))),
+            (other, _) => other,
+        };
+        if let Err((k, e)) = result {
             let failures = roll_back(zfs, undo);
-            return Err(LayoutError::step(i + 1, step, e, failures));
+            return Err(LayoutError::step(k + 1, &steps[k], e, failures));
         }
         if let Some(cb) = opts.on_step.as_mut() {
-            cb(i + 1, step, started.elapsed());
+            let took = started.elapsed();
+            for (j, step) in steps.iter().enumerate().take(end).skip(i) {
+                cb(j + 1, step, took);
+            }
         }
+        i = end;
     }
+    Ok(())
+}
+
+/// The end (exclusive) of the group of steps starting at `i`: a run of dataset creations, or
+/// the one step.
+fn group_end(steps: &[Step], i: usize) -> usize {
+    let is_create = |s: &Step| matches!(s, Step::CreateDataset { .. });
+    if !is_create(&steps[i]) {
+        return i + 1;
+    }
+    i + steps[i..].iter().take_while(|s| is_create(s)).count()
+}
+
+/// Creates the datasets of `group` (all `CreateDataset` steps) in one batch, all or none.
+/// On failure, the index in `group` of the step to blame.
+fn create_group(
+    zfs: &Zfs,
+    group: &[Step],
+    undo: &mut Vec<Undo>,
+) -> Result<(), (usize, zfs_core::Error)> {
+    let mut batch = Vec::with_capacity(group.len());
+    for (j, step) in group.iter().enumerate() {
+        let Step::CreateDataset { name, properties } = step else {
+            unreachable!("group_end groups dataset creations only")
+        };
+        let mut create =
+            CreateDataset::filesystem(DatasetName::new(name.as_str()).map_err(|e| (j, e))?);
+        for (k, v) in properties {
+            create = create.property(k, v);
+        }
+        batch.push(create);
+    }
+    zfs.create_datasets(&batch).map_err(|e| {
+        let blamed = group
+            .iter()
+            .position(|s| matches!(s, Step::CreateDataset { name, .. } if *name == e.object()))
+            .unwrap_or(0);
+        (blamed, e)
+    })?;
+    // Children after parents, so the undo (newest first) destroys children first.
+    let mut names: Vec<&str> = batch.iter().map(|c| c.name().as_str()).collect();
+    names.sort_by_key(|n| n.matches('/').count());
+    undo.extend(
+        names
+            .into_iter()
+            .map(|n| Undo::DestroyDataset(n.to_owned())),
+    );
     Ok(())
 }
 
