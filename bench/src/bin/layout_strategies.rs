@@ -6,20 +6,9 @@
 
 use std::time::Duration;
 
-use impermanence_layout::{apply, ApplyOptions, Inventory, Plan, Spec, VdevEntry};
+use impermanence_layout::{apply, ApplyOptions};
 use zfs_bench::{median, secs, sparse_file, timed};
 use zfs_core::{ImportOptions, PoolName, Zfs};
-
-fn plan_for(pool: &str, vdev: &std::path::Path) -> Plan {
-    let mut spec = Spec::default();
-    spec.pool.name = pool.into();
-    spec.pool.vdevs.push(VdevEntry {
-        path: vdev.to_owned(),
-        size: None,
-    });
-    spec.validate().expect("the guide's layout is valid");
-    Plan::new(&spec, &Inventory::without_zfs(&spec), false, None)
-}
 
 fn main() {
     let runs: usize = std::env::args()
@@ -33,7 +22,7 @@ fn main() {
         // The journal strategy: build under the final name.
         let dir = tempfile::tempdir().unwrap();
         let vdev = sparse_file(dir.path(), "vdev", 1 << 30);
-        let plan = plan_for(&final_name, &vdev);
+        let plan = zfs_bench::guide::plan(&final_name, &vdev);
         let (t, r) = timed(|| apply(&zfs, &plan, ApplyOptions::default()));
         r.expect("apply");
         journal.push(t);
@@ -43,7 +32,7 @@ fn main() {
         // The rename strategy: build under a temporary name, then export and import.
         let dir = tempfile::tempdir().unwrap();
         let vdev = sparse_file(dir.path(), "vdev", 1 << 30);
-        let plan = plan_for(&temp_name, &vdev);
+        let plan = zfs_bench::guide::plan(&temp_name, &vdev);
         let (t_apply, r) = timed(|| apply(&zfs, &plan, ApplyOptions::default()));
         r.expect("apply");
         let (t_rename, r) = timed(|| {

@@ -4,7 +4,12 @@
 //! with five properties, snapshots them all in one atomic call, and destroys them; every
 //! operation is timed over several runs and the median kept. Prints a table and writes JSON.
 //!
-//! `ci/vm target/release/zfs-bench [--n 10,100] [--runs 3] [--cli-max 10] [--json F] [--svg F]`
+//! `ci/vm target/release/zfs-bench [--n 10,100] [--runs 3] [--cli-max 10] [--json F] [--svg F]
+//! [--columns cli,raw,zfs-core,zfs-core batch] [--guide-runs R]`
+//!
+//! Then it lays down the guide's whole layout `--guide-runs` times (default: `--runs`; 0 skips
+//! it) with the guide's own shell commands and with `impermanence-layout`, each on a fresh file
+//! vdev, and prints both medians.
 //!
 //! `zfs-bench --replot JSON SVG` draws the plot again from a saved run (no ZFS needed).
 //!
@@ -14,8 +19,9 @@
 use std::process::Command;
 use std::time::Duration;
 
+use impermanence_layout::{apply, ApplyOptions};
 use zfs_bench::raw::Raw;
-use zfs_bench::{median, secs, sparse_file, timed};
+use zfs_bench::{guide, median, secs, sparse_file, timed};
 use zfs_core::{
     CreateDataset, CreatePool, DatasetName, DatasetTypes, DestroyOptions, PoolName, SnapshotName,
     VdevSpec, Zfs,
@@ -143,12 +149,48 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
     [create, set, list, snapshot, destroy]
 }
 
+/// The guide's layout `runs` times by its shell commands and by impermanence-layout, each on a
+/// fresh file vdev and destroyed after; (runs, median shell, median layout), or None for 0 runs.
+fn guide_layout(zfs: &Zfs, runs: usize) -> Option<(usize, Duration, Duration)> {
+    if runs == 0 {
+        return None;
+    }
+    let pool = format!("zguide{}", std::process::id());
+    let destroy = || {
+        zfs.destroy_pool(&PoolName::new(pool.as_str()).unwrap())
+            .unwrap()
+    };
+    let (mut shell, mut layout) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        let dir = tempfile::tempdir().unwrap();
+        let vdev = sparse_file(dir.path(), "shell.img", 1 << 30);
+        let (t, ()) = timed(|| guide::run_shell(&pool, &vdev));
+        shell.push(t);
+        destroy();
+        let vdev = sparse_file(dir.path(), "layout.img", 1 << 30);
+        let plan = guide::plan(&pool, &vdev);
+        let (t, r) = timed(|| apply(zfs, &plan, ApplyOptions::default()));
+        r.expect("apply the guide's layout");
+        layout.push(t);
+        destroy();
+        eprintln!(
+            "guide layout run {}: shell {} s, impermanence-layout {} s",
+            run + 1,
+            secs(shell[run]),
+            secs(layout[run])
+        );
+    }
+    Some((runs, median(shell), median(layout)))
+}
+
 struct Args {
     ns: Vec<usize>,
     runs: usize,
     cli_max: usize,
     json: Option<String>,
     svg: Option<String>,
+    columns: Vec<String>,
+    guide_runs: Option<usize>,
 }
 
 fn args() -> Args {
@@ -158,6 +200,8 @@ fn args() -> Args {
         cli_max: 10,
         json: None,
         svg: None,
+        columns: COLUMNS.iter().map(|c| c.to_string()).collect(),
+        guide_runs: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -173,6 +217,13 @@ fn args() -> Args {
             "--cli-max" => a.cli_max = v.parse().expect("--cli-max N"),
             "--json" => a.json = Some(v),
             "--svg" => a.svg = Some(v),
+            "--guide-runs" => a.guide_runs = Some(v.parse().expect("--guide-runs R")),
+            "--columns" => {
+                a.columns = v.split(',').map(str::to_owned).collect();
+                if let Some(c) = a.columns.iter().find(|c| !COLUMNS.contains(&c.as_str())) {
+                    panic!("unknown column {c}; the columns are {}", COLUMNS.join(","));
+                }
+            }
             _ => panic!("unknown option {k}"),
         }
     }
@@ -223,7 +274,7 @@ fn main() {
     let mut rows = Vec::new();
     for &n in &a.ns {
         for column in COLUMNS {
-            if column == "cli" && n > a.cli_max {
+            if !a.columns.iter().any(|c| c == column) || (column == "cli" && n > a.cli_max) {
                 // One process per object costs about a second each under emulation.
                 continue;
             }
@@ -257,6 +308,7 @@ fn main() {
     drop(pool);
     zfs.destroy_pool(&PoolName::new(pool_name.as_str()).unwrap())
         .unwrap();
+    let guide = guide_layout(&zfs, a.guide_runs.unwrap_or(a.runs));
 
     let get = |n: usize, col: &str, op: usize| {
         rows.iter()
@@ -276,16 +328,6 @@ fn main() {
                 get(n, "zfs-core", op_i),
                 get(n, "zfs-core batch", op_i),
             );
-            let batch_cell = if *op == "create" {
-                format!("{batch:.3}")
-            } else {
-                "=".into()
-            };
-            let batch_ratio = if *op == "create" {
-                format!("{:.2}", batch / rawt)
-            } else {
-                "".into()
-            };
             let cell = |v: f64| {
                 if v.is_nan() {
                     "–".to_owned()
@@ -300,11 +342,19 @@ fn main() {
                     format!("{v:.2}")
                 }
             };
+            // Only creation differs between the zfs-core and batch columns.
+            let (batch_cell, batch_ratio) = if *op == "create" {
+                (cell(batch), ratio(batch / rawt))
+            } else {
+                ("=".into(), "".into())
+            };
             println!(
-                "| {op} | {n} | {} | {rawt:.3} | {core:.3} | {batch_cell} | {} | {:.2} | {batch_ratio} |",
+                "| {op} | {n} | {} | {} | {} | {batch_cell} | {} | {} | {batch_ratio} |",
                 cell(cli),
+                cell(rawt),
+                cell(core),
                 ratio(cli / core),
-                core / rawt
+                ratio(core / rawt)
             );
             json.push(serde_json::json!({
                 "operation": op, "n": n, "runs": a.runs,
@@ -319,8 +369,21 @@ fn main() {
         versions.userland,
         versions.kernel.as_deref().unwrap_or("?")
     );
+    let guide_json = guide.map(|(runs, shell, layout)| {
+        println!(
+            "\n| guide layout | shell commands s | impermanence-layout s | shell / layout |\n\
+             | --- | ---: | ---: | ---: |\n\
+             | pool + 5 datasets + snapshot | {} | {} | {:.2} |\n\nmedians of {runs} runs",
+            secs(shell),
+            secs(layout),
+            shell.as_secs_f64() / layout.as_secs_f64()
+        );
+        serde_json::json!({"runs": runs, "median_seconds": {
+            "shell": shell.as_secs_f64(), "impermanence-layout": layout.as_secs_f64()}})
+    });
     if let Some(path) = a.json {
-        let doc = serde_json::json!({"openzfs": versions.userland, "runs": a.runs, "rows": json});
+        let doc = serde_json::json!({"openzfs": versions.userland, "runs": a.runs, "rows": json,
+            "guide_layout": guide_json});
         std::fs::write(&path, serde_json::to_string_pretty(&doc).unwrap()).unwrap();
     }
     if let Some(path) = a.svg {
