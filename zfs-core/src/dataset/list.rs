@@ -103,10 +103,11 @@ unsafe fn children(zhp: *mut sys::zfs_handle_t, walk: &mut Walk) -> c_int {
     // SAFETY: live handle; `visit` matches zfs_iter_f; `data` outlives the calls.
     let mut rc = unsafe { sys::zfs_iter_filesystems(zhp, Some(visit), data.cast()) };
     if rc == 0 && wants_snapshots {
+        // Names only when no property is wanted: a "simple" iteration, in which the kernel
+        // skips each snapshot's statistics (the handles it gives know their name and type).
+        let simple = crate::handle::boolean(walk.props.is_empty());
         // SAFETY: as above; no txg range (0, 0).
-        rc = unsafe {
-            sys::zfs_iter_snapshots(zhp, sys::boolean_t::B_FALSE, Some(visit), data.cast(), 0, 0)
-        };
+        rc = unsafe { sys::zfs_iter_snapshots(zhp, simple, Some(visit), data.cast(), 0, 0) };
     }
     if rc == 0 && wants_bookmarks {
         // SAFETY: as above.
