@@ -138,6 +138,23 @@ impl Zfs {
         let Ok(c) = CString::new(name) else {
             return false;
         };
+        if name.contains('@') {
+            // A snapshot's hold list is a cheaper question than its statistics (1.5 ms
+            // against 2.4 ms under emulation, zfs-breakdown): ENOENT means it is not there.
+            let mut holds: *mut sys::nvlist_t = std::ptr::null_mut();
+            // SAFETY: NUL-terminated name; on success `holds` is a list we own.
+            match unsafe { sys::lzc_get_holds(c.as_ptr(), &mut holds) } {
+                0 => {
+                    if !holds.is_null() {
+                        // SAFETY: handed to us by the call above; freed once.
+                        drop(unsafe { crate::nvlist::NvList::from_raw(holds) });
+                    }
+                    return true;
+                }
+                libc::ENOENT => return false,
+                _ => {} // anything else: ask lzc_exists
+            }
+        }
         // SAFETY: NUL-terminated name; libzfs_core is initialised by `Zfs::open`.
         unsafe { sys::lzc_exists(c.as_ptr()) != sys::boolean_t::B_FALSE }
     }
