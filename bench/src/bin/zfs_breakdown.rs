@@ -5,7 +5,7 @@
 //! its median in milliseconds and its cost relative to `lzc_create`, the call that waits for a
 //! transaction group to sync and so sets the floor for creating anything.
 
-use std::ffi::CString;
+use std::ffi::{c_int, c_void, CString};
 use std::ptr;
 use std::time::Duration;
 
@@ -15,6 +15,45 @@ use zfs_core::{CreatePool, DatasetTypes, PoolName, SnapshotName, VdevSpec, Zfs};
 
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()
+}
+
+/// Counts the handles it is given, closing each.
+unsafe extern "C" fn count(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the counter passed by `iterate_snapshots`; the handle is ours to close.
+    unsafe {
+        *data.cast::<usize>() += 1;
+        sys::zfs_close(zhp);
+    }
+    0
+}
+
+/// One `zfs_iter_snapshots` over `name`'s snapshots: (time, snapshots seen).
+fn iterate_snapshots(
+    hdl: *mut sys::libzfs_handle_t,
+    name: &str,
+    simple: sys::boolean_t,
+) -> (Duration, usize) {
+    // SAFETY: live libzfs handle, NUL-terminated name; the dataset handle is closed once.
+    let zhp = unsafe { sys::zfs_open(hdl, c(name).as_ptr(), 0x1) };
+    assert!(!zhp.is_null());
+    let mut seen = 0usize;
+    let (t, rc) = timed(|| {
+        // SAFETY: live handle; `count` matches zfs_iter_f; `seen` outlives the call.
+        unsafe {
+            sys::zfs_iter_snapshots(
+                zhp,
+                simple,
+                Some(count),
+                (&mut seen as *mut usize).cast(),
+                0,
+                0,
+            )
+        }
+    });
+    assert_eq!(rc, 0);
+    // SAFETY: opened above, closed once.
+    unsafe { sys::zfs_close(zhp) };
+    (t, seen)
 }
 
 /// Times `f` once per name and returns the median.
@@ -62,7 +101,7 @@ fn main() {
         }),
     ));
     rows.push((
-        "lzc_exists (present)",
+        "lzc_exists (present filesystem)",
         per_call(&names, |name| {
             // SAFETY: NUL-terminated name.
             assert!(unsafe { sys::lzc_exists(c(name).as_ptr()) } != sys::boolean_t::B_FALSE);
@@ -145,6 +184,56 @@ fn main() {
                 )
                 .unwrap();
             assert_eq!(l.len(), 2);
+        }),
+    ));
+    // Listing snapshots: with each one's statistics, or names only ("simple", which
+    // Zfs::list uses when no property is asked for).
+    let many: Vec<SnapshotName> = (0..n)
+        .map(|i| SnapshotName::new(format!("{}@s{i:05}", names[0])).unwrap())
+        .collect();
+    for s in &many {
+        // One per call: a call takes one snapshot per filesystem.
+        zfs.snapshot(std::slice::from_ref(s), &[]).unwrap();
+    }
+    for (what, simple) in [
+        ("zfs_iter_snapshots with statistics, per snapshot", false),
+        ("zfs_iter_snapshots simple (names), per snapshot", true),
+    ] {
+        let simple = if simple {
+            sys::boolean_t::B_TRUE
+        } else {
+            sys::boolean_t::B_FALSE
+        };
+        let per_snapshot = median(
+            (0..5)
+                .map(|_| {
+                    let (t, listed) = iterate_snapshots(hdl, &names[0], simple);
+                    assert_eq!(listed, n + 1);
+                    t / listed as u32
+                })
+                .collect(),
+        );
+        rows.push((what, per_snapshot));
+    }
+    rows.push((
+        "Zfs::list SNAPSHOT (names), per snapshot",
+        median(
+            (0..5)
+                .map(|_| {
+                    let (t, l) = timed(|| zfs.list(&names[0], DatasetTypes::SNAPSHOT).unwrap());
+                    assert_eq!(l.len(), n + 1);
+                    t / l.len() as u32
+                })
+                .collect(),
+        ),
+    ));
+    zfs.destroy_snapshots(&many, false).unwrap();
+    rows.push((
+        "lzc_exists (present snapshot)",
+        per_call(&names, |name| {
+            // SAFETY: NUL-terminated name.
+            let there = unsafe { sys::lzc_exists(c(&format!("{name}@b")).as_ptr()) };
+            assert!(there != sys::boolean_t::B_FALSE);
         }),
     ));
     rows.push((
