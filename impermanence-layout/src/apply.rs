@@ -11,8 +11,22 @@ use crate::error::LayoutError;
 use crate::plan::{Plan, Step};
 use crate::spec::VdevLayout;
 
-/// A progress callback: step number (1-based), the step, how long it took.
-pub type OnStep<'a> = &'a mut dyn FnMut(usize, &Step, Duration);
+/// A progress callback, called once per finished step.
+pub type OnStep<'a> = &'a mut dyn FnMut(&StepDone<'_>);
+
+/// One finished step, as reported to [`ApplyOptions::on_step`].
+#[derive(Debug, Clone)]
+pub struct StepDone<'p> {
+    /// Its number, 1-based.
+    pub number: usize,
+    /// The step.
+    pub step: &'p Step,
+    /// How long it took; for a step done in a batch, how long the whole batch took.
+    pub took: Duration,
+    /// The numbers of the first and last steps of the batch it was done in (dataset
+    /// creations run together), or `None` for a step done on its own.
+    pub batch: Option<(usize, usize)>,
+}
 
 /// Options for [`apply`].
 #[derive(Default)]
@@ -92,8 +106,14 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
         }
         if let Some(cb) = opts.on_step.as_mut() {
             let took = started.elapsed();
+            let batch = (end - i > 1).then_some((i + 1, end));
             for (j, step) in steps.iter().enumerate().take(end).skip(i) {
-                cb(j + 1, step, took);
+                cb(&StepDone {
+                    number: j + 1,
+                    step,
+                    took,
+                    batch,
+                });
             }
         }
         i = end;

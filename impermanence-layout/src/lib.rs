@@ -30,7 +30,7 @@ mod plan;
 mod spec;
 mod verify;
 
-pub use apply::{apply, ApplyOptions, OnStep};
+pub use apply::{apply, ApplyOptions, OnStep, StepDone};
 pub use error::LayoutError;
 pub use inventory::{same_meaning, DatasetState, Inventory, PoolState, Seen, JOURNAL};
 pub use lock::ApplyLock;

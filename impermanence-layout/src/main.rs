@@ -219,14 +219,20 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
                 }
             }
             let total = plan.steps.len();
-            let mut progress =
-                |i: usize, step: &impermanence_layout::Step, took: std::time::Duration| {
-                    println!(
-                        "[{i}/{total}] {} ({:.2}s)",
-                        step.to_command(),
-                        took.as_secs_f64()
-                    );
+            let mut progress = |done: &impermanence_layout::StepDone<'_>| {
+                let took = match done.batch {
+                    Some((first, last)) => format!(
+                        "steps {first}-{last} together: {:.2}s",
+                        done.took.as_secs_f64()
+                    ),
+                    None => format!("{:.2}s", done.took.as_secs_f64()),
                 };
+                println!(
+                    "[{}/{total}] {} ({took})",
+                    done.number,
+                    done.step.to_command()
+                );
+            };
             let fail_at = std::env::var("IMPERMANENCE_LAYOUT_FAIL_AT")
                 .ok()
                 .and_then(|v| v.parse().ok());
