@@ -22,9 +22,9 @@ use std::time::Duration;
 use impermanence_layout::{apply, ApplyOptions};
 use zfs_bench::raw::Raw;
 use zfs_bench::{guide, median, secs, sparse_file, timed};
+use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreateDataset, CreatePool, DatasetName, DatasetTypes, DestroyOptions, PoolName, SnapshotName,
-    VdevSpec, Zfs,
+    CreateDataset, DatasetName, DatasetTypes, DestroyOptions, PoolName, SnapshotName, Zfs,
 };
 
 const OPS: [&str; 5] = ["create", "set", "list", "snapshot", "destroy"];
@@ -258,17 +258,13 @@ fn main() {
     let a = args();
     let zfs = Zfs::open().expect("needs root and the zfs module");
     let raw = Raw::open();
-    let dir = tempfile::tempdir().unwrap();
-    let vdev = sparse_file(dir.path(), "bench.img", 4 << 30);
-    let pool_name = format!("zbench{}", std::process::id());
-    let pool = CreatePool::new(
-        PoolName::new(pool_name.as_str()).unwrap(),
-        VdevSpec::new().file(&vdev),
-    )
-    .pool_property("cachefile", "none")
-    .mountpoint("none")
-    .create(&zfs)
-    .expect("create the benchmark pool");
+    // Destroyed with its file when dropped, also on a panic.
+    let scratch = FilePool::builder()
+        .prefix("zbench")
+        .size(4 << 30)
+        .create()
+        .expect("create the benchmark pool");
+    let pool_name = scratch.name().to_string();
 
     // results[n][column][op] = median
     let mut rows = Vec::new();
@@ -305,9 +301,7 @@ fn main() {
             rows.push((n, column, medians));
         }
     }
-    drop(pool);
-    zfs.destroy_pool(&PoolName::new(pool_name.as_str()).unwrap())
-        .unwrap();
+    drop(scratch);
     let guide = guide_layout(&zfs, a.guide_runs.unwrap_or(a.runs));
 
     let get = |n: usize, col: &str, op: usize| {

@@ -10,8 +10,9 @@ use std::ptr;
 use std::time::Duration;
 
 use libzfs_sys as sys;
-use zfs_bench::{median, sparse_file, timed};
-use zfs_core::{CreatePool, DatasetTypes, PoolName, SnapshotName, VdevSpec, Zfs};
+use zfs_bench::{median, timed};
+use zfs_core::testing::FilePool;
+use zfs_core::{DatasetTypes, SnapshotName, Zfs};
 
 fn c(s: &str) -> CString {
     CString::new(s).unwrap()
@@ -69,17 +70,13 @@ fn main() {
     // SAFETY: libzfs_init has no preconditions; checked non-null, freed at the end.
     let hdl = unsafe { sys::libzfs_init() };
     assert!(!hdl.is_null());
-    let dir = tempfile::tempdir().unwrap();
-    let vdev = sparse_file(dir.path(), "breakdown.img", 2 << 30);
-    let pool_name = format!("zbreak{}", std::process::id());
-    let pool = CreatePool::new(
-        PoolName::new(pool_name.as_str()).unwrap(),
-        VdevSpec::new().file(&vdev),
-    )
-    .pool_property("cachefile", "none")
-    .mountpoint("none")
-    .create(&zfs)
-    .expect("create the pool");
+    // Destroyed with its file when dropped, also on a panic.
+    let scratch = FilePool::builder()
+        .prefix("zbreak")
+        .size(2 << 30)
+        .create()
+        .expect("create the pool");
+    let pool_name = scratch.name().to_string();
     let names: Vec<String> = (0..n).map(|i| format!("{pool_name}/fs{i:05}")).collect();
     let absent: Vec<String> = (0..n).map(|i| format!("{pool_name}/no{i:05}")).collect();
     let mut rows: Vec<(&str, Duration)> = Vec::new();
@@ -272,9 +269,7 @@ fn main() {
             assert_eq!(unsafe { sys::lzc_destroy(c(name).as_ptr()) }, 0);
         }),
     ));
-    drop(pool);
-    zfs.destroy_pool(&PoolName::new(pool_name.as_str()).unwrap())
-        .unwrap();
+    drop(scratch);
     // SAFETY: the handle made above, freed once.
     unsafe { sys::libzfs_fini(hdl) };
 
