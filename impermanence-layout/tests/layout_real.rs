@@ -35,6 +35,12 @@ impl Case {
     fn pool(&self) -> PoolName {
         PoolName::new(self.spec.pool.name.as_str()).unwrap()
     }
+    /// The spec written to `spec.toml` in the case's directory, for the CLI; its path.
+    fn spec_file(&self) -> String {
+        let path = self.dir.path().join("spec.toml");
+        std::fs::write(&path, self.spec.to_toml()).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
     fn plan(&self, zfs: &Zfs) -> Plan {
         Plan::new(
             &self.spec,
@@ -312,9 +318,8 @@ fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 #[ignore = "needs ZFS"]
 fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
     let case = Case::new("cli");
-    let spec_file = case.dir.path().join("spec.toml");
-    std::fs::write(&spec_file, case.spec.to_toml()).unwrap();
-    let spec = spec_file.to_str().unwrap();
+    let spec_file = case.spec_file();
+    let spec = spec_file.as_str();
     let mnt = case.dir.path().join("mnt");
     let mnt_s = mnt.to_str().unwrap();
 
@@ -413,10 +418,9 @@ fn a_killed_apply_is_completed_by_the_next_run() {
     let zfs = zfs();
     for kill_after in [1, 3, 6, 8] {
         let case = Case::new(&format!("kill{kill_after}x"));
-        let spec_file = case.dir.path().join("spec.toml");
-        std::fs::write(&spec_file, case.spec.to_toml()).unwrap();
+        let spec_file = case.spec_file();
         let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-            .args(["apply", "--yes", "--spec", spec_file.to_str().unwrap()])
+            .args(["apply", "--yes", "--spec", &spec_file])
             .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -526,9 +530,7 @@ fn bad_vdevs_are_refused_by_the_cli_with_nothing_changed() {
 #[ignore = "needs ZFS"]
 fn two_applies_at_once_end_with_one_layout_and_one_clean_refusal() {
     let case = Case::new("twice");
-    let spec_file = case.dir.path().join("spec.toml");
-    std::fs::write(&spec_file, case.spec.to_toml()).unwrap();
-    let spec = spec_file.to_str().unwrap().to_owned();
+    let spec = case.spec_file();
     for round in 0..3 {
         let start = || {
             Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
