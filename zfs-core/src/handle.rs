@@ -1,5 +1,6 @@
 //! [`Zfs`]: the library handle every operation goes through.
 
+use std::cell::UnsafeCell;
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
 use std::path::Path;
@@ -9,6 +10,91 @@ use libzfs_sys as sys;
 
 use crate::version::Versions;
 use crate::{Error, ErrorKind, Result};
+
+/// libzfs's process-wide tables (properties, pool features, the fletcher-4 implementation)
+/// are rewritten by every `libzfs_init` and torn down in part by `libzfs_fini`, without a
+/// lock. Both run under this lock's write side; every libzfs call zfs-core makes runs under
+/// its read side, so no libzfs call ever overlaps another thread's init or fini. libzfs_core
+/// calls touch no such table and take no lock.
+///
+/// A pthread read-write lock, not a Rust one: glibc's default prefers readers, so a read lock
+/// taken again inside a call (nested calls) never waits behind a queued writer, and valgrind's
+/// race detectors understand it (`ci/races` checks with helgrind).
+static TABLES: TablesLock = TablesLock(UnsafeCell::new(libc::PTHREAD_RWLOCK_INITIALIZER));
+
+struct TablesLock(UnsafeCell<libc::pthread_rwlock_t>);
+
+// SAFETY: the pthread lock is made to be shared between threads; it is only used through
+// pthread calls and never moves (a static).
+unsafe impl Sync for TablesLock {}
+
+/// The read side of [`TABLES`], released on drop.
+pub(crate) struct TablesRead(());
+
+/// The write side of [`TABLES`], released on drop.
+pub(crate) struct TablesWrite(());
+
+impl Drop for TablesRead {
+    fn drop(&mut self) {
+        // SAFETY: this thread holds a read lock, taken when self was made.
+        unsafe { libc::pthread_rwlock_unlock(TABLES.0.get()) };
+    }
+}
+
+impl Drop for TablesWrite {
+    fn drop(&mut self) {
+        // SAFETY: this thread holds the write lock, taken when self was made.
+        unsafe { libc::pthread_rwlock_unlock(TABLES.0.get()) };
+    }
+}
+
+/// Holds the read side of the table lock for as long as it lives: take it around any libzfs
+/// call that has no handle to go through ([`Guarded`] does it for those that have).
+pub(crate) fn tables() -> TablesRead {
+    // SAFETY: a static, initialised lock. It fails only past the reader limit or on a
+    // deadlock, which would be a bug here.
+    let rc = unsafe { libc::pthread_rwlock_rdlock(TABLES.0.get()) };
+    assert_eq!(rc, 0, "zfs-core: pthread_rwlock_rdlock failed");
+    TablesRead(())
+}
+
+fn tables_write() -> TablesWrite {
+    // SAFETY: as above. A thread that holds a read lock here would deadlock (EDEADLK):
+    // zfs-core never opens or closes a `Zfs` inside a libzfs call.
+    let rc = unsafe { libc::pthread_rwlock_wrlock(TABLES.0.get()) };
+    assert_eq!(rc, 0, "zfs-core: pthread_rwlock_wrlock failed");
+    TablesWrite(())
+}
+
+/// A libzfs handle pointer with the table lock's read side held: `x.raw().ptr()` as an
+/// argument keeps the lock for the whole statement, i.e. the whole call (and any callback
+/// libzfs makes from it). Never keep the bare pointer past the statement.
+pub(crate) struct Guarded<T> {
+    ptr: *mut T,
+    _tables: TablesRead,
+}
+
+impl<T> Guarded<T> {
+    pub(crate) fn new(ptr: *mut T) -> Guarded<T> {
+        Guarded {
+            ptr,
+            _tables: tables(),
+        }
+    }
+
+    pub(crate) fn ptr(&self) -> *mut T {
+        self.ptr
+    }
+}
+
+/// The user-facing names of the pool features the loaded module supports, read once from
+/// libzfs's feature table, under the write lock, by the first [`Zfs::open`].
+static FEATURES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
+/// The features the first [`Zfs::open`] read (empty before any open).
+pub(crate) fn supported_features() -> &'static [String] {
+    FEATURES.get().map_or(&[], Vec::as_slice)
+}
 
 /// An open connection to ZFS: one `libzfs_handle_t` and a reference on libzfs_core.
 ///
@@ -53,6 +139,8 @@ impl Zfs {
         let versions = Versions::detect();
         versions.check()?;
 
+        // No libzfs call of any thread may overlap the init (see TABLES).
+        let tables = tables_write();
         clear_errno();
         // SAFETY: plain initialisation; NULL (with errno set) on failure.
         let raw = unsafe { sys::libzfs_init() };
@@ -80,6 +168,8 @@ impl Zfs {
         }
         // SAFETY: the handle is live; printing is off by default, this makes it explicit.
         unsafe { sys::libzfs_print_on_error(raw.as_ptr(), sys::boolean_t::B_FALSE) };
+        FEATURES.get_or_init(read_feature_table);
+        drop(tables);
         Ok(Zfs {
             raw,
             _not_sync: PhantomData,
@@ -91,17 +181,18 @@ impl Zfs {
         Versions::detect()
     }
 
-    pub(crate) fn raw(&self) -> *mut sys::libzfs_handle_t {
-        self.raw.as_ptr()
+    /// The handle, for one libzfs call (see [`Guarded`]).
+    pub(crate) fn raw(&self) -> Guarded<sys::libzfs_handle_t> {
+        Guarded::new(self.raw.as_ptr())
     }
 
     /// The error libzfs recorded in this handle for the call that just failed.
     pub(crate) fn last_error(&self, operation: &'static str, object: &str) -> Error {
         let errno = last_errno();
         // SAFETY: the handle is live; both calls read its error state.
-        let code = unsafe { sys::libzfs_errno(self.raw()) };
+        let code = unsafe { sys::libzfs_errno(self.raw().ptr()) };
         // SAFETY: as above; the description is owned by the handle, copied at once.
-        let desc = unsafe { CStr::from_ptr(sys::libzfs_error_description(self.raw())) }
+        let desc = unsafe { CStr::from_ptr(sys::libzfs_error_description(self.raw().ptr())) }
             .to_string_lossy()
             .into_owned();
         Error::from_libzfs(operation, object, sys::zfs_error_t(code as _), desc, errno)
@@ -124,6 +215,7 @@ impl Zfs {
 
 impl Drop for Zfs {
     fn drop(&mut self) {
+        let _tables = tables_write();
         // SAFETY: every object borrowing the handle is gone (they hold `&Zfs`); each of the
         // two references is released exactly once.
         unsafe {
@@ -157,4 +249,20 @@ pub(crate) fn lzc(operation: &'static str, object: &str, rc: c_int) -> Result<()
         0 => Ok(()),
         e => Err(Error::from_errno(operation, object, e)),
     }
+}
+
+/// The user-facing names of every pool feature the loaded kernel module supports.
+fn read_feature_table() -> Vec<String> {
+    // SAFETY: libzfs_init has just filled the table, and the caller holds the write lock, so
+    // no other thread's init rewrites it while it is read.
+    let table = unsafe { &*std::ptr::addr_of!(sys::spa_feature_table) };
+    table
+        .iter()
+        .filter(|f| f.fi_zfs_mod_supported != sys::boolean_t::B_FALSE && !f.fi_uname.is_null())
+        .map(|f| {
+            // SAFETY: fi_uname is a static NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(f.fi_uname) };
+            name.to_string_lossy().into_owned()
+        })
+        .collect()
 }

@@ -45,6 +45,7 @@ mod size;
 mod snapshot;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod text;
 mod vdev;
 mod version;
 

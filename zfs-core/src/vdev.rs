@@ -45,7 +45,9 @@ impl Leaf {
         self.is_file
     }
 
-    fn to_nvlist(&self, is_log: bool) -> Result<NvList> {
+    /// The leaf's config. `ashift` goes on the leaf itself: the kernel takes a new vdev's
+    /// ashift from its leaves, never from the pool property (which only labels).
+    fn to_nvlist(&self, is_log: bool, ashift: Option<u64>) -> Result<NvList> {
         let mut l = NvList::new();
         l.insert_str("type", if self.is_file { "file" } else { "disk" })?;
         l.insert_str("path", path_str(&self.path)?)?;
@@ -53,6 +55,9 @@ impl Leaf {
             l.insert_u64("whole_disk", 0)?;
         }
         l.insert_u64("is_log", is_log as u64)?;
+        if let Some(ashift) = ashift {
+            l.insert_u64("ashift", ashift)?;
+        }
         Ok(l)
     }
 }
@@ -123,14 +128,14 @@ impl TopLevel {
         }
     }
 
-    fn to_nvlist(&self, is_log: bool, bias: Option<&str>) -> Result<NvList> {
+    fn to_nvlist(&self, is_log: bool, bias: Option<&str>, ashift: Option<u64>) -> Result<NvList> {
         let mut l = match self {
-            TopLevel::Single(leaf) => leaf.to_nvlist(is_log)?,
+            TopLevel::Single(leaf) => leaf.to_nvlist(is_log, ashift)?,
             TopLevel::Mirror(devices) | TopLevel::Raidz { devices, .. } => {
                 let mut l = NvList::new();
                 let children = devices
                     .iter()
-                    .map(|d| d.to_nvlist(false))
+                    .map(|d| d.to_nvlist(false, ashift))
                     .collect::<Result<Vec<_>>>()?;
                 let refs: Vec<_> = children.iter().map(|c| &**c).collect();
                 if let TopLevel::Raidz { parity, .. } = self {
@@ -324,17 +329,26 @@ impl VdevSpec {
         Ok(())
     }
 
-    /// The vdev tree `zpool_create` takes.
+    /// The vdev tree `zpool_create` takes, with no ashift given: the kernel picks each
+    /// vdev's from its devices' sector size.
     pub fn to_nvlist(&self) -> Result<NvList> {
+        self.to_nvlist_with_ashift(None)
+    }
+
+    /// The vdev tree with `ashift` on every leaf (data, special, log, cache and spare devices),
+    /// which is how `zpool create -o ashift=N` passes it: the kernel reads a new vdev's ashift
+    /// from its leaves only, and the pool property alone would leave the disks at their
+    /// sector size's ashift while `zpool get ashift` showed N.
+    pub fn to_nvlist_with_ashift(&self, ashift: Option<u64>) -> Result<NvList> {
         let mut children = Vec::new();
         for g in &self.data {
-            children.push(g.to_nvlist(false, None)?);
+            children.push(g.to_nvlist(false, None, ashift)?);
         }
         for g in &self.special {
-            children.push(g.to_nvlist(false, Some("special"))?);
+            children.push(g.to_nvlist(false, Some("special"), ashift)?);
         }
         for g in &self.log {
-            children.push(g.to_nvlist(true, None)?);
+            children.push(g.to_nvlist(true, None, ashift)?);
         }
         let mut root = NvList::new();
         root.insert("type", &NvValue::from("root"))?;
@@ -344,7 +358,7 @@ impl VdevSpec {
             if !leaves.is_empty() {
                 let lists = leaves
                     .iter()
-                    .map(|l| l.to_nvlist(false))
+                    .map(|l| l.to_nvlist(false, ashift))
                     .collect::<Result<Vec<_>>>()?;
                 let refs: Vec<_> = lists.iter().map(|c| &**c).collect();
                 root.insert_list_array(key, &refs)?;

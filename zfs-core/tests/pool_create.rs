@@ -376,3 +376,98 @@ fn file_pool_cleans_up_even_when_the_test_panics() {
     );
     assert!(!vdev.exists(), "the vdev file survived");
 }
+
+/// The `ashift` values in the labels `zdb -l` reads off a device (sorted, deduplicated).
+fn label_ashifts(device: &std::path::Path) -> Vec<u64> {
+    let out = std::process::Command::new("zdb")
+        .arg("-l")
+        .arg(device)
+        .output()
+        .expect("run zdb");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut found: Vec<u64> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("ashift: "))
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn ashift_reaches_every_vdev_label_as_with_zpool_create() {
+    // The same layout twice: once through zfs-core, once through `zpool create -o ashift=12`;
+    // then every device's labels are compared with zdb, not read back through our own API.
+    let dir = tempfile::tempdir().unwrap();
+    let kinds = ["mirror-a", "mirror-b", "special", "log", "cache", "spare"];
+    let mine: Vec<_> = kinds
+        .iter()
+        .map(|k| sparse(dir.path(), &format!("ours-{k}"), 128 * MIB))
+        .collect();
+    let theirs: Vec<_> = kinds
+        .iter()
+        .map(|k| sparse(dir.path(), &format!("cli-{k}"), 128 * MIB))
+        .collect();
+    let zfs = zfs();
+    let ours = unique("ashift");
+    let spec = VdevSpec::new()
+        .mirror([&mine[0], &mine[1]])
+        .special(zfs_core::TopLevel::Single(zfs_core::Leaf::file(&mine[2])))
+        .log_file(&mine[3])
+        .cache_file(&mine[4])
+        .spare(zfs_core::Leaf::file(&mine[5]));
+    let pool = CreatePool::new(ours.clone(), spec)
+        .pool_property("ashift", "12")
+        .pool_property("cachefile", "none")
+        .mountpoint("none")
+        .create(&zfs)
+        .unwrap();
+    let cli_pool = unique("ashiftcli");
+    let p = |i: usize| theirs[i].to_str().unwrap();
+    cli(
+        "zpool",
+        &[
+            "create",
+            "-f",
+            "-o",
+            "ashift=12",
+            "-o",
+            "cachefile=none",
+            "-m",
+            "none",
+            cli_pool.as_str(),
+            "mirror",
+            p(0),
+            p(1),
+            "special",
+            p(2),
+            "log",
+            p(3),
+            "cache",
+            p(4),
+            "spare",
+            p(5),
+        ],
+    );
+    let mut table = Vec::new();
+    for (i, kind) in kinds.iter().enumerate() {
+        table.push((*kind, label_ashifts(&mine[i]), label_ashifts(&theirs[i])));
+    }
+    cli("zpool", &["destroy", cli_pool.as_str()]);
+    assert_eq!(zpool_get(ours.as_str(), "ashift").0, "12");
+    pool.destroy().unwrap();
+    for (kind, ours, cli) in &table {
+        assert_eq!(ours, cli, "{kind}: zfs-core's labels vs zpool create's");
+    }
+    // Every device whose label records an ashift records 12; data, special and log devices
+    // (the ones that allocate) must record one.
+    for (kind, ours, _) in &table {
+        assert!(ours.iter().all(|&a| a == 12), "{kind}: {ours:?}");
+        if !matches!(*kind, "cache" | "spare") {
+            assert_eq!(ours, &[12], "{kind} has no ashift in its label");
+        }
+    }
+    eprintln!("label ashifts (ours, zpool create's): {table:?}");
+}

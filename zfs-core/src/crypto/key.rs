@@ -72,12 +72,21 @@ fn bad(what: &str, message: String) -> Error {
 }
 
 impl Key {
-    /// A passphrase (`keyformat=passphrase`) of 8 to 512 bytes.
+    /// A passphrase (`keyformat=passphrase`) of 8 to 512 bytes, without NUL bytes.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] for a length out of range.
+    /// [`ErrorKind::InvalidArgument`] for a length out of range or a NUL byte: `zfs load-key`
+    /// reads a passphrase as a C string and stops at the first NUL, so a key derived from
+    /// the bytes after it could never be entered again (the dataset would be locked out).
     pub fn passphrase(passphrase: impl Into<String>) -> Result<Key> {
         let bytes = Zeroizing::new(passphrase.into().into_bytes());
+        if bytes.contains(&0) {
+            return Err(bad(
+                "passphrase",
+                "a passphrase cannot contain a NUL byte (zfs load-key would stop reading there)"
+                    .to_owned(),
+            ));
+        }
         if !PASSPHRASE_LEN.contains(&bytes.len()) {
             return Err(bad(
                 "passphrase",
@@ -246,6 +255,13 @@ mod tests {
             .unwrap()
             .pbkdf2_iterations(99_999)
             .is_err());
+    }
+
+    #[test]
+    fn a_passphrase_with_a_nul_byte_is_refused() {
+        let e = Key::passphrase("12345678\0tail-zfs-would-never-read").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+        assert!(e.to_string().contains("NUL"), "{e}");
     }
 
     #[test]

@@ -37,6 +37,8 @@ impl Zfs {
     /// call are destroyed again and the error lists every failure.
     ///
     /// Not for encrypted roots or `create_parents` (use [`Zfs::create_dataset`] for those).
+    /// Like [`Zfs::create_dataset`], nothing is mounted (`zfs create` would mount each
+    /// filesystem with a path mountpoint); mount with [`Dataset::mount`](crate::Dataset::mount).
     ///
     /// # Errors
     /// As [`Zfs::create_dataset`], and [`ErrorKind::InvalidArgument`] for a name given twice

@@ -117,6 +117,11 @@ impl Zfs {
     /// refuses a taken name or a missing parent itself, and only then are parents created
     /// (with `create_parents`) or the error explained.
     ///
+    /// **Not mounted.** Unlike `zfs create`, a new filesystem is never mounted, even with a
+    /// path mountpoint and `canmount=on`: an installer decides when (and under which root)
+    /// things get mounted. Call [`Dataset::mount`](crate::Dataset::mount) to mount it where
+    /// its `mountpoint` says, as `zfs create` would have.
+    ///
     /// # Errors
     /// - [`ErrorKind::AlreadyExists`] if it exists.
     /// - [`ErrorKind::NotFound`] if the parent is missing (without `create_parents`).
@@ -169,7 +174,7 @@ impl Zfs {
                 self.check("create", name, || {
                     // SAFETY: live handle, NUL-terminated name, live property list (libzfs
                     // copies it).
-                    unsafe { sys::zfs_create(self.raw(), c.as_ptr(), ty, props.as_ptr()) }
+                    unsafe { sys::zfs_create(self.raw().ptr(), c.as_ptr(), ty, props.as_ptr()) }
                 })
             }
             Some(key) => self.create_encrypted(&opts.name, ty, props.clone(), key),
@@ -214,7 +219,7 @@ impl Zfs {
             }
         }
         // SAFETY: live pool handle and list; a pure computation.
-        Ok(unsafe { sys::zvol_volsize_to_reservation(pool.raw(), size, numeric.as_ptr()) })
+        Ok(unsafe { sys::zvol_volsize_to_reservation(pool.raw().ptr(), size, numeric.as_ptr()) })
     }
 
     /// `zfs_create` would ask libzfs to read the key from `keylocation` (a prompt or a file);
@@ -359,8 +364,11 @@ impl Zfs {
         })
     }
 
-    /// Checks and converts string properties with `zfs_valid_proplist` (as `zfs create` does).
-    fn validate_props(
+    /// Checks and converts string properties with `zfs_valid_proplist` (as `zfs create` does):
+    /// numbers and index values (`compression=lz4`, `quota=100M`) become the integers the
+    /// kernel takes; libzfs_core passes strings through, which the kernel accepts only for
+    /// string properties.
+    pub(crate) fn validate_props(
         &self,
         name: &DatasetName,
         ty: sys::zfs_type_t,
@@ -388,12 +396,12 @@ impl Zfs {
             // recorded in the handle.
             let list = unsafe {
                 sys::zfs_valid_proplist(
-                    self.raw(),
+                    self.raw().ptr(),
                     ty,
                     props.as_ptr(),
                     0,
                     std::ptr::null_mut(),
-                    pool.raw(),
+                    pool.raw().ptr(),
                     sys::boolean_t::B_TRUE,
                     errbuf.as_ptr(),
                 )

@@ -42,12 +42,15 @@ impl Zfs {
         if !opts.recursive && self.destroy_unmounted_leaf(name) {
             return Ok(());
         }
-        // One iteration gives every object with the clones of each snapshot.
-        let all = self
-            .list_with(
+        // One iteration gives every object with the clones of each snapshot, by name from
+        // libzfs's list (the `clones` property is one joined string, which a fixed buffer
+        // would cut into a prefix naming some other dataset).
+        let (all, clones) = self
+            .list_full(
                 name,
                 DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
-                &["clones", "mountpoint", "mounted"],
+                &["mountpoint", "mounted"],
+                true,
             )
             .map_err(|e| e.with_operation(op))?;
         let below: Vec<_> = all.iter().filter(|l| l.name != name).collect();
@@ -69,10 +72,9 @@ impl Zfs {
         };
         let mut outside_clones = Vec::new();
         for snap in all.iter().filter(|l| l.kind == DatasetType::Snapshot) {
-            let clones = snap.values.first().map_or("", String::as_str);
-            for clone in clones.split(',').filter(|c| !c.is_empty() && *c != "-") {
+            for clone in clones.get(&snap.name).into_iter().flatten() {
                 if !inside(clone) {
-                    outside_clones.push(clone.to_owned());
+                    outside_clones.push(clone.clone());
                 }
             }
         }
@@ -103,7 +105,7 @@ impl Zfs {
         // Unmount deepest first; on failure, remount what we unmounted and stop.
         let mut mounted: Vec<_> = all
             .iter()
-            .filter(|l| l.kind == DatasetType::Filesystem && l.values[2] == "yes")
+            .filter(|l| l.kind == DatasetType::Filesystem && l.values[1] == "yes")
             .collect();
         mounted.sort_by(|a, b| b.name.cmp(&a.name));
         let mut unmounted: Vec<Dataset<'_>> = Vec::new();
@@ -146,10 +148,10 @@ impl Zfs {
                 _ => e,
             })?;
             // SAFETY: live handle, NUL-terminated name; keeps libzfs's mount cache true.
-            unsafe { sys::libzfs_mnttab_remove(self.raw(), c.as_ptr()) };
+            unsafe { sys::libzfs_mnttab_remove(self.raw().ptr(), c.as_ptr()) };
             // Like zfs_destroy: remove the (now unused, empty) mountpoint directory.
             if d.kind == DatasetType::Filesystem {
-                if let Some(dir) = d.values.get(1).filter(|m| m.starts_with('/')) {
+                if let Some(dir) = d.values.first().filter(|m| m.starts_with('/')) {
                     let _ = std::fs::remove_dir(dir);
                 }
             }
@@ -168,7 +170,7 @@ impl Zfs {
         let mut entry: sys::mnttab = unsafe { std::mem::zeroed() };
         // SAFETY: live handle, NUL-terminated name, `entry` written by libzfs (its strings
         // point into libzfs's buffer and are not kept).
-        if unsafe { sys::libzfs_mnttab_find(self.raw(), c.as_ptr(), &mut entry) } == 0 {
+        if unsafe { sys::libzfs_mnttab_find(self.raw().ptr(), c.as_ptr(), &mut entry) } == 0 {
             return false;
         }
         // SAFETY: NUL-terminated name.
@@ -201,7 +203,7 @@ impl Zfs {
         flags.set_recursive(recursive as u32);
         self.check(op, from, || {
             // SAFETY: live dataset handle, NUL-terminated target, flags by value.
-            unsafe { sys::zfs_rename(ds.raw(), target.as_ptr(), flags) }
+            unsafe { sys::zfs_rename(ds.raw().ptr(), target.as_ptr(), flags) }
         })
     }
 }
@@ -225,7 +227,7 @@ impl Dataset<'_> {
         self.zfs
             .check(op, &self.name, || {
                 // SAFETY: live handle; not deferred.
-                unsafe { sys::zfs_destroy(self.raw(), sys::boolean_t::B_FALSE) }
+                unsafe { sys::zfs_destroy(self.raw().ptr(), sys::boolean_t::B_FALSE) }
             })
             .map_err(|e| match e.kind() {
                 ErrorKind::AlreadyExists | ErrorKind::Other => e.with_kind(ErrorKind::Busy),

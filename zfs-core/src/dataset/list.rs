@@ -1,5 +1,6 @@
 //! Listing datasets: children, descendants, snapshots; filtered by type and sorted by name.
 
+use std::collections::HashMap;
 use std::ffi::{c_int, c_void, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -21,11 +22,19 @@ pub struct Listed {
     pub values: Vec<String>,
 }
 
+/// Each listed snapshot's clones, by snapshot name.
+pub(crate) type Clones = HashMap<String, Vec<String>>;
+
 struct Walk {
     types: DatasetTypes,
     recursive: bool,
     props: Vec<sys::zfs_prop_t>,
+    /// Collect each snapshot's clones by name (from libzfs's list, never a joined string).
+    want_clones: bool,
     found: Vec<Listed>,
+    clones: Clones,
+    /// A value that could not be read whole stops the walk with this error.
+    error: Option<crate::Error>,
     panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
@@ -42,7 +51,18 @@ unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_
                 .to_string_lossy()
                 .into_owned();
             // SAFETY: live handle; its properties came with it from the iteration.
-            let values = unsafe { values_of(zhp, &walk.props) };
+            let values = match unsafe { values_of(zhp, &name, &walk.props) } {
+                Ok(v) => v,
+                Err(e) => {
+                    walk.error = Some(e);
+                    return 1;
+                }
+            };
+            if walk.want_clones && kind == DatasetType::Snapshot {
+                // SAFETY: live snapshot handle.
+                let clones = unsafe { clones_of(zhp) };
+                walk.clones.insert(name.clone(), clones);
+            }
             walk.found.push(Listed { name, kind, values });
         }
         if walk.recursive && matches!(kind, DatasetType::Filesystem | DatasetType::Volume) {
@@ -63,35 +83,51 @@ unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_
     }
 }
 
-/// The literal values of `props` on a live handle, `-` where one does not apply.
-unsafe fn values_of(zhp: *mut sys::zfs_handle_t, props: &[sys::zfs_prop_t]) -> Vec<String> {
-    const LEN: usize = 1024;
+/// The literal values of `props` on a live handle, whole however long, `-` where one does not
+/// apply.
+unsafe fn values_of(
+    zhp: *mut sys::zfs_handle_t,
+    name: &str,
+    props: &[sys::zfs_prop_t],
+) -> Result<Vec<String>> {
     props
         .iter()
         .map(|&p| {
-            let mut buf = [0 as std::ffi::c_char; LEN];
-            // SAFETY: live handle (caller); the buffer holds LEN bytes; no source wanted.
-            let rc = unsafe {
-                sys::zfs_prop_get(
-                    zhp,
-                    p,
-                    buf.as_mut_ptr(),
-                    LEN,
-                    std::ptr::null_mut(),
-                    std::ptr::null_mut(),
-                    0,
-                    sys::boolean_t::B_TRUE,
-                )
-            };
-            if rc != 0 {
-                return "-".to_owned();
+            let read = crate::text::read_string(|buf, len| {
+                // SAFETY: live handle (caller); `buf` holds `len` bytes; no source wanted.
+                unsafe {
+                    sys::zfs_prop_get(
+                        zhp,
+                        p,
+                        buf,
+                        len,
+                        std::ptr::null_mut(),
+                        std::ptr::null_mut(),
+                        0,
+                        sys::boolean_t::B_TRUE,
+                    )
+                }
+            });
+            match read {
+                Ok(v) => Ok(v),
+                Err(libc::E2BIG) => Err(crate::Error::from_errno("list", name, libc::E2BIG)
+                    .with_message("a property value is longer than zfs-core reads (64 MiB)")),
+                Err(_) => Ok("-".to_owned()),
             }
-            // SAFETY: zfs_prop_get NUL-terminated the value in the buffer.
-            unsafe { CStr::from_ptr(buf.as_ptr()) }
-                .to_string_lossy()
-                .into_owned()
         })
         .collect()
+}
+
+/// The names of a snapshot's clones, from the list libzfs keeps (empty if it has none).
+unsafe fn clones_of(zhp: *mut sys::zfs_handle_t) -> Vec<String> {
+    // SAFETY: live handle (caller); the list belongs to the handle and is copied at once.
+    let raw = unsafe { sys::zfs_get_clones_nvl(zhp) };
+    if raw.is_null() {
+        return Vec::new();
+    }
+    // SAFETY: a live list owned by the handle, read before the handle is closed.
+    let list = unsafe { crate::nvlist::NvListRef::from_ptr(raw) };
+    list.iter().map(|pair| pair.name().to_owned()).collect()
 }
 
 /// Iterates the direct children of `zhp` that `walk` asks for (filesystems and volumes,
@@ -124,7 +160,7 @@ impl Zfs {
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if `root` does not exist.
     pub fn list(&self, root: &str, types: DatasetTypes) -> Result<Vec<Listed>> {
         let top = self.open_dataset(root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
-        top.walk(types, true, Vec::new())
+        Ok(top.walk(types, true, Vec::new(), false)?.0)
     }
 
     /// Like [`Zfs::list`], with the values of native `properties` for each object (like
@@ -141,6 +177,18 @@ impl Zfs {
         types: DatasetTypes,
         properties: &[&str],
     ) -> Result<Vec<Listed>> {
+        Ok(self.list_full(root, types, properties, false)?.0)
+    }
+
+    /// [`Zfs::list_with`], and with `clones`, each listed snapshot's clones by name.
+    pub(crate) fn list_full(
+        &self,
+        root: &str,
+        types: DatasetTypes,
+        properties: &[&str],
+        clones: bool,
+    ) -> Result<(Vec<Listed>, Clones)> {
+        let _tables = crate::handle::tables();
         let mut props = Vec::with_capacity(properties.len());
         for name in properties {
             let c = std::ffi::CString::new(*name).map_err(|_| {
@@ -159,7 +207,7 @@ impl Zfs {
             props.push(p);
         }
         let top = self.open_dataset(root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
-        top.walk(types, true, props)
+        top.walk(types, true, props, clones)
     }
 }
 
@@ -170,7 +218,7 @@ impl Dataset<'_> {
     /// # Errors
     /// Whatever libzfs reports while iterating.
     pub fn children(&self, types: DatasetTypes) -> Result<Vec<Listed>> {
-        let mut found = self.walk(types, false, Vec::new())?;
+        let mut found = self.walk(types, false, Vec::new(), false)?.0;
         found.retain(|l| l.name != self.name);
         Ok(found)
     }
@@ -180,12 +228,16 @@ impl Dataset<'_> {
         types: DatasetTypes,
         recursive: bool,
         props: Vec<sys::zfs_prop_t>,
-    ) -> Result<Vec<Listed>> {
+        want_clones: bool,
+    ) -> Result<(Vec<Listed>, Clones)> {
         let mut walk = Walk {
             types,
             recursive,
             props,
+            want_clones,
             found: Vec::new(),
+            clones: HashMap::new(),
+            error: None,
             panic: None,
         };
         if types.contains(self.kind().as_set()) && recursive {
@@ -193,18 +245,21 @@ impl Dataset<'_> {
                 name: self.name.clone(),
                 kind: self.kind(),
                 // SAFETY: live handle.
-                values: unsafe { values_of(self.raw(), &walk.props) },
+                values: unsafe { values_of(self.raw().ptr(), &self.name, &walk.props) }?,
             });
         }
         // SAFETY: live handle for the whole iteration.
-        let rc = unsafe { children(self.raw(), &mut walk) };
+        let rc = unsafe { children(self.raw().ptr(), &mut walk) };
         if let Some(p) = walk.panic {
             std::panic::resume_unwind(p);
+        }
+        if let Some(e) = walk.error {
+            return Err(e);
         }
         if rc != 0 {
             return Err(self.zfs.last_error("list", &self.name));
         }
         walk.found.sort();
-        Ok(walk.found)
+        Ok((walk.found, walk.clones))
     }
 }

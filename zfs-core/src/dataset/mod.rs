@@ -115,7 +115,7 @@ impl Zfs {
         })?;
         crate::handle::clear_errno();
         // SAFETY: live handle, NUL-terminated name; NULL on failure with the error recorded.
-        let raw = unsafe { sys::zfs_open(self.raw(), c.as_ptr(), types.bits() as i32) };
+        let raw = unsafe { sys::zfs_open(self.raw().ptr(), c.as_ptr(), types.bits() as i32) };
         match NonNull::new(raw) {
             Some(raw) => Ok(Dataset {
                 zfs: self,
@@ -169,17 +169,18 @@ impl<'z> Dataset<'z> {
     /// What it is.
     pub fn kind(&self) -> DatasetType {
         // SAFETY: live handle.
-        DatasetType::from_raw(unsafe { sys::zfs_get_type(self.raw()) })
+        DatasetType::from_raw(unsafe { sys::zfs_get_type(self.raw().ptr()) })
     }
 
-    pub(crate) fn raw(&self) -> *mut sys::zfs_handle_t {
-        self.raw.as_ptr()
+    /// The handle, for one libzfs call (see [`Guarded`](crate::handle::Guarded)).
+    pub(crate) fn raw(&self) -> crate::handle::Guarded<sys::zfs_handle_t> {
+        crate::handle::Guarded::new(self.raw.as_ptr())
     }
 
     /// Drops libzfs's cached properties, after a change made behind the handle's back.
     pub(crate) fn refresh(&self) {
         // SAFETY: live handle.
-        unsafe { sys::zfs_refresh_properties(self.raw()) }
+        unsafe { sys::zfs_refresh_properties(self.raw().ptr()) }
     }
 
     /// The handle it was opened from.

@@ -16,7 +16,7 @@ impl Dataset<'_> {
         let mut at: *mut c_char = ptr::null_mut();
         // SAFETY: live handle; `at` receives a malloc'd path or stays NULL.
         let mounted =
-            unsafe { sys::zfs_is_mounted(self.raw(), &mut at) } != sys::boolean_t::B_FALSE;
+            unsafe { sys::zfs_is_mounted(self.raw().ptr(), &mut at) } != sys::boolean_t::B_FALSE;
         if at.is_null() {
             return None;
         }
@@ -48,7 +48,7 @@ impl Dataset<'_> {
         }
         self.zfs.check("mount", &self.name, || {
             // SAFETY: live handle; default options.
-            unsafe { sys::zfs_mount(self.raw(), ptr::null(), 0) }
+            unsafe { sys::zfs_mount(self.raw().ptr(), ptr::null(), 0) }
         })
     }
 
@@ -126,7 +126,7 @@ impl Dataset<'_> {
         // SAFETY: live library handle and NUL-terminated name.
         unsafe {
             sys::libzfs_mnttab_remove(
-                self.zfs.raw(),
+                self.zfs.raw().ptr(),
                 CString::new(self.name.as_str()).expect("no NUL").as_ptr(),
             )
         };

@@ -1,7 +1,7 @@
 //! Dataset properties: raw string access to every native and user property, typed access to
 //! the common ones, set, inherit.
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -11,8 +11,6 @@ use super::{Dataset, DatasetType, DatasetTypes};
 use crate::nvlist::{NvList, NvValue};
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
-
-const BUF: usize = 4096;
 
 /// The `mountpoint` property.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +67,7 @@ impl Dataset<'_> {
     pub fn property(&self, name: &str) -> Result<PropValue> {
         let op = "get property";
         let c = cstr(op, name)?;
+        let _tables = crate::handle::tables();
         // SAFETY: NUL-terminated name; table lookups.
         if unsafe { sys::zfs_prop_user(c.as_ptr()) } != sys::boolean_t::B_FALSE {
             return Ok(self
@@ -84,6 +83,36 @@ impl Dataset<'_> {
                 ));
         }
         // SAFETY: as above.
+        if unsafe { sys::zfs_prop_userquota(c.as_ptr()) } != sys::boolean_t::B_FALSE {
+            return self.special_property(op, name, |buf, len| {
+                // SAFETY: live handle, NUL-terminated name, `buf` holds `len` bytes.
+                unsafe {
+                    sys::zfs_prop_get_userquota(
+                        self.raw().ptr(),
+                        c.as_ptr(),
+                        buf,
+                        len,
+                        sys::boolean_t::B_TRUE,
+                    )
+                }
+            });
+        }
+        // SAFETY: as above.
+        if unsafe { sys::zfs_prop_written(c.as_ptr()) } != sys::boolean_t::B_FALSE {
+            return self.special_property(op, name, |buf, len| {
+                // SAFETY: live handle, NUL-terminated name, `buf` holds `len` bytes.
+                unsafe {
+                    sys::zfs_prop_get_written(
+                        self.raw().ptr(),
+                        c.as_ptr(),
+                        buf,
+                        len,
+                        sys::boolean_t::B_TRUE,
+                    )
+                }
+            });
+        }
+        // SAFETY: as above.
         let prop = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
         if prop == sys::zfs_prop_t::ZPROP_INVAL {
             return Err(Error::new(
@@ -93,35 +122,77 @@ impl Dataset<'_> {
                 format!("invalid property '{name}'"),
             ));
         }
-        let mut buf = [0 as c_char; BUF];
-        let mut from = [0 as c_char; BUF];
+        // The ancestor a value is inherited from is a dataset name: it fits.
+        let mut from = [0 as c_char; 1024];
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
-        // SAFETY: live handle; both buffers hold BUF bytes; literal (exact) values.
-        let rc = unsafe {
-            sys::zfs_prop_get(
-                self.raw(),
-                prop,
-                buf.as_mut_ptr(),
-                BUF,
-                &mut src,
-                from.as_mut_ptr(),
-                BUF,
-                sys::boolean_t::B_TRUE,
-            )
+        let read = crate::text::read_string(|buf, len| {
+            // SAFETY: live handle; `buf` holds `len` bytes and `from` its own length; literal
+            // (exact) values.
+            unsafe {
+                sys::zfs_prop_get(
+                    self.raw().ptr(),
+                    prop,
+                    buf,
+                    len,
+                    &mut src,
+                    from.as_mut_ptr(),
+                    from.len(),
+                    sys::boolean_t::B_TRUE,
+                )
+            }
+        });
+        let value = match read {
+            Ok(value) => value,
+            Err(libc::E2BIG) => return Err(too_long(op, name)),
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidProperty,
+                    op,
+                    name,
+                    format!("property '{name}' does not apply to {}", self.name),
+                ))
+            }
         };
-        if rc != 0 {
-            return Err(Error::new(
-                ErrorKind::InvalidProperty,
-                op,
-                name,
-                format!("property '{name}' does not apply to {}", self.name),
-            ));
-        }
         let inherited = text(&from);
         Ok(PropValue {
-            value: text(&buf),
+            value,
             source: PropSource::from_raw(src, Some(inherited)),
         })
+    }
+
+    /// `userquota@`/`groupquota@`/`userused@`/... and `written@`: read through their own
+    /// libzfs calls (`zfs_prop_get` knows only native properties). Source `local`, as
+    /// `zfs get` shows them.
+    fn special_property(
+        &self,
+        op: &'static str,
+        name: &str,
+        get: impl FnMut(*mut c_char, c_int) -> c_int,
+    ) -> Result<PropValue> {
+        let mut get = get;
+        crate::handle::clear_errno();
+        let read = crate::text::read_string(|buf, len| {
+            get(buf, c_int::try_from(len).unwrap_or(c_int::MAX))
+        });
+        match read {
+            Ok(value) => Ok(PropValue {
+                value,
+                source: PropSource::Local,
+            }),
+            Err(libc::E2BIG) => Err(too_long(op, name)),
+            Err(rc) => {
+                // These calls return an errno, or -1 with errno set by the ioctl.
+                let errno = if rc > 0 {
+                    rc
+                } else {
+                    crate::handle::last_errno()
+                };
+                let why = std::io::Error::from_raw_os_error(errno);
+                Err(Error::from_errno(op, name, errno)
+                    .with_kind(ErrorKind::InvalidProperty)
+                    .with_message(format!("cannot read '{name}' of {}: {why}", self.name)))
+            }
+        }
     }
 
     /// Every user property set on or inherited by this dataset, sorted by name.
@@ -130,7 +201,7 @@ impl Dataset<'_> {
     /// Whatever libzfs reports.
     pub fn user_properties(&self) -> Result<Vec<(String, PropValue)>> {
         // SAFETY: live handle; the list is owned by the handle, copied below.
-        let raw = unsafe { sys::zfs_get_user_props(self.raw()) };
+        let raw = unsafe { sys::zfs_get_user_props(self.raw().ptr()) };
         if raw.is_null() {
             return Ok(Vec::new());
         }
@@ -180,13 +251,15 @@ impl Dataset<'_> {
         self.zfs
             .check(op, &self.name, || {
                 // SAFETY: live handle and list.
-                unsafe { sys::zfs_prop_set_list(self.raw(), list.as_ptr()) }
+                unsafe { sys::zfs_prop_set_list(self.raw().ptr(), list.as_ptr()) }
             })
             .map_err(|e| property_error(e, &shown.join(",")))
     }
 
-    /// Clears a local value so the property is inherited again (`zfs inherit`, `-r` with
-    /// `recursive`: also on every descendant).
+    /// Clears a local value so the property is inherited again (`zfs inherit`). With
+    /// `recursive` (`zfs inherit -r`) also on every descendant, snapshots included, skipping
+    /// the ones a native property does not apply to (as the CLI does): a user property set on
+    /// a snapshot is cleared too.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for an unknown or non-inheritable property.
@@ -194,23 +267,44 @@ impl Dataset<'_> {
     pub fn inherit(&self, name: &str, recursive: bool) -> Result<()> {
         let op = "inherit property";
         let c = cstr(op, name)?;
+        let _tables = crate::handle::tables();
         let one = |ds: &Dataset<'_>| {
             self.zfs
                 .check(op, &ds.name, || {
                     // SAFETY: live handle, NUL-terminated name; not "received".
-                    unsafe { sys::zfs_prop_inherit(ds.raw(), c.as_ptr(), sys::boolean_t::B_FALSE) }
+                    unsafe {
+                        sys::zfs_prop_inherit(ds.raw().ptr(), c.as_ptr(), sys::boolean_t::B_FALSE)
+                    }
                 })
                 .map_err(|e| property_error(e, name))
         };
         one(self)?;
-        if recursive && self.kind() != DatasetType::Snapshot {
-            for child in self
-                .zfs
-                .list(&self.name, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?
-            {
-                if child.name != self.name {
-                    one(&self.zfs.dataset(&child.name)?)?;
-                }
+        if !recursive || self.kind() == DatasetType::Snapshot {
+            return Ok(());
+        }
+        // SAFETY: NUL-terminated name; a table lookup.
+        let native = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
+        let applies = |kind: DatasetType| {
+            if native == sys::zfs_prop_t::ZPROP_INVAL {
+                return true; // a user property applies to every type
+            }
+            let ty = match kind {
+                DatasetType::Volume => sys::zfs_type_t::ZFS_TYPE_VOLUME,
+                DatasetType::Snapshot => sys::zfs_type_t::ZFS_TYPE_SNAPSHOT,
+                _ => sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
+            };
+            // SAFETY: a table lookup with a valid property and type.
+            let ok =
+                unsafe { sys::zfs_prop_valid_for_type(native.0 as _, ty, sys::boolean_t::B_FALSE) };
+            ok != sys::boolean_t::B_FALSE
+        };
+        let below = self.zfs.list(
+            &self.name,
+            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+        )?;
+        for child in below {
+            if child.name != self.name && applies(child.kind) {
+                one(&self.zfs.dataset(&child.name)?)?;
             }
         }
         Ok(())
@@ -341,6 +435,12 @@ fn property_error(e: Error, _props: &str) -> Error {
         }
         _ => e,
     }
+}
+
+fn too_long(op: &'static str, name: &str) -> Error {
+    Error::from_errno(op, name, libc::E2BIG).with_message(format!(
+        "the value of '{name}' is longer than zfs-core reads (64 MiB)"
+    ))
 }
 
 fn text(buf: &[c_char]) -> String {

@@ -95,6 +95,23 @@ impl CreatePool {
         self
     }
 
+    /// The `ashift` pool property as a number, for the leaves (`zpool create -o ashift=N`
+    /// does the same); libzfs checks its range with the other properties. The last one given
+    /// wins, as on the command line.
+    fn leaf_ashift(&self) -> Result<Option<u64>> {
+        let Some((_, value)) = self.pool_props.iter().rev().find(|(k, _)| k == "ashift") else {
+            return Ok(None);
+        };
+        value.trim().parse::<u64>().map(Some).map_err(|_| {
+            Error::new(
+                ErrorKind::InvalidProperty,
+                "create pool",
+                self.name.as_str(),
+                format!("ashift '{value}' is not a number (0 for automatic, or 9 to 16)"),
+            )
+        })
+    }
+
     /// Creates the pool. See [`Zfs::create_pool`].
     ///
     /// # Errors
@@ -134,7 +151,7 @@ impl Zfs {
                 }
             }
         }
-        let nvroot = opts.vdevs.to_nvlist()?;
+        let nvroot = opts.vdevs.to_nvlist_with_ashift(opts.leaf_ashift()?)?;
         let mut props = NvList::new();
         for (k, v) in &opts.pool_props {
             props.insert_str(k, v)?;
@@ -149,7 +166,7 @@ impl Zfs {
             }
         }
         if opts.enable_features {
-            for feature in supported_features() {
+            for feature in crate::handle::supported_features() {
                 let key = format!("feature@{feature}");
                 if !props.contains(&key) {
                     props.insert_str(&key, "enabled")?;
@@ -166,7 +183,7 @@ impl Zfs {
             // keeps.
             unsafe {
                 sys::zpool_create(
-                    self.raw(),
+                    self.raw().ptr(),
                     cname.as_ptr(),
                     nvroot.as_ptr(),
                     props.as_ptr(),
@@ -210,7 +227,7 @@ impl Zfs {
         // SAFETY: live handle and open descriptor; the out-parameters live for the call.
         let rc = unsafe {
             sys::zpool_in_use(
-                self.raw(),
+                self.raw().ptr(),
                 file.as_raw_fd(),
                 &mut state,
                 &mut pool,
@@ -246,28 +263,12 @@ impl Pool<'_> {
         let name = self.name.to_string();
         self.zfs.check("destroy pool", &name, || {
             // SAFETY: live pool handle; unmounts without force.
-            unsafe { sys::zpool_disable_datasets(self.raw(), sys::boolean_t::B_FALSE) }
+            unsafe { sys::zpool_disable_datasets(self.raw().ptr(), sys::boolean_t::B_FALSE) }
         })?;
         let log = CString::new("zfs-core destroy").expect("no NUL");
         self.zfs.check("destroy pool", &name, || {
             // SAFETY: live pool handle; the handle stays valid (closed by Drop).
-            unsafe { sys::zpool_destroy(self.raw(), log.as_ptr()) }
+            unsafe { sys::zpool_destroy(self.raw().ptr(), log.as_ptr()) }
         })
     }
-}
-
-/// The user-facing names of every pool feature the loaded kernel module supports.
-fn supported_features() -> Vec<String> {
-    // SAFETY: spa_feature_table is a constant table libzfs fills in when it loads (it is only
-    // written during library initialisation); we read it through a raw pointer.
-    let table = unsafe { &*std::ptr::addr_of!(sys::spa_feature_table) };
-    table
-        .iter()
-        .filter(|f| f.fi_zfs_mod_supported != sys::boolean_t::B_FALSE && !f.fi_uname.is_null())
-        .map(|f| {
-            // SAFETY: fi_uname is a static NUL-terminated string.
-            let name = unsafe { CStr::from_ptr(f.fi_uname) };
-            name.to_string_lossy().into_owned()
-        })
-        .collect()
 }

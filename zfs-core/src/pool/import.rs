@@ -159,7 +159,7 @@ impl Zfs {
             // NUL-terminated name.
             unsafe {
                 sys::zpool_import_props(
-                    self.raw(),
+                    self.raw().ptr(),
                     candidate.config.as_ptr(),
                     new_ptr,
                     props.as_ptr(),
@@ -214,9 +214,10 @@ impl Zfs {
 
     #[cfg(zfs_libpc_handle)]
     fn search_import(&self, args: &mut sys::importargs_t) -> *mut sys::nvlist_t {
+        let _tables = crate::handle::tables();
         // SAFETY: libpc_handle_t is a plain C struct; zero is a valid starting state.
         let mut lpch: sys::libpc_handle_t = unsafe { std::mem::zeroed() };
-        lpch.lpc_lib_handle = self.raw().cast();
+        lpch.lpc_lib_handle = self.raw().ptr().cast();
         // libzfs's own ops table, which it only reads.
         lpch.lpc_ops = std::ptr::addr_of!(sys::libzfs_config_ops).cast_mut();
         lpch.lpc_printerr = sys::boolean_t::B_FALSE;
@@ -230,7 +231,7 @@ impl Zfs {
         // result is a list we own or NULL.
         unsafe {
             sys::zpool_search_import(
-                self.raw().cast(),
+                self.raw().ptr().cast(),
                 args,
                 std::ptr::addr_of!(sys::libzfs_config_ops),
             )
@@ -262,12 +263,12 @@ impl Pool<'_> {
         };
         self.zfs.check("export pool", &name, || {
             // SAFETY: live pool handle.
-            unsafe { sys::zpool_disable_datasets(self.raw(), force_c) }
+            unsafe { sys::zpool_disable_datasets(self.raw().ptr(), force_c) }
         })?;
         let log = CString::new("zfs-core export").expect("no NUL");
         self.zfs.check("export pool", &name, || {
             // SAFETY: live pool handle; closed later by Drop.
-            unsafe { sys::zpool_export(self.raw(), force_c, log.as_ptr()) }
+            unsafe { sys::zpool_export(self.raw().ptr(), force_c, log.as_ptr()) }
         })
     }
 }

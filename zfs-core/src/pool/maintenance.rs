@@ -79,7 +79,7 @@ impl Pool<'_> {
     ) -> Result<()> {
         self.zfs.check(op, self.name.as_str(), || {
             // SAFETY: live pool handle; plain enum arguments.
-            unsafe { sys::zpool_scan(self.raw(), func, cmd) }
+            unsafe { sys::zpool_scan(self.raw().ptr(), func, cmd) }
         })
     }
 
@@ -185,7 +185,7 @@ impl Pool<'_> {
     pub fn reguid(&self) -> Result<()> {
         self.zfs.check("reguid", self.name.as_str(), || {
             // SAFETY: live pool handle.
-            unsafe { sys::zpool_reguid(self.raw()) }
+            unsafe { sys::zpool_reguid(self.raw().ptr()) }
         })?;
         // The kernel reports the last *synced* GUID: sync, then re-read, so the new GUID is
         // what callers see from now on.

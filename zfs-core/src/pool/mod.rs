@@ -92,7 +92,7 @@ impl Zfs {
         crate::handle::clear_errno();
         // SAFETY: live handle, NUL-terminated name; NULL means no such pool (or an error
         // recorded in the handle).
-        let raw = unsafe { sys::zpool_open_canfail(self.raw(), c.as_ptr()) };
+        let raw = unsafe { sys::zpool_open_canfail(self.raw().ptr(), c.as_ptr()) };
         match NonNull::new(raw) {
             Some(raw) => Ok(Pool {
                 zfs: self,
@@ -149,7 +149,7 @@ impl Zfs {
         };
         let data: *mut State = &mut state;
         // SAFETY: `each` matches zpool_iter_f and never unwinds into C; `data` outlives the call.
-        let rc = unsafe { sys::zpool_iter(self.raw(), Some(each), data.cast()) };
+        let rc = unsafe { sys::zpool_iter(self.raw().ptr(), Some(each), data.cast()) };
         if let Some(p) = state.panic {
             std::panic::resume_unwind(p);
         }
@@ -172,14 +172,15 @@ impl<'z> Pool<'z> {
         self.zfs
     }
 
-    pub(crate) fn raw(&self) -> *mut sys::zpool_handle_t {
-        self.raw.as_ptr()
+    /// The handle, for one libzfs call (see [`Guarded`](crate::handle::Guarded)).
+    pub(crate) fn raw(&self) -> crate::handle::Guarded<sys::zpool_handle_t> {
+        crate::handle::Guarded::new(self.raw.as_ptr())
     }
 
     /// The pool's state: active, exported, destroyed, ...
     pub fn state(&self) -> PoolState {
         // SAFETY: live pool handle.
-        PoolState::from_raw(unsafe { sys::zpool_get_state(self.raw()) } as i32)
+        PoolState::from_raw(unsafe { sys::zpool_get_state(self.raw().ptr()) } as i32)
     }
 
     /// Re-reads the pool's configuration, statistics and properties from the kernel. Values
@@ -192,7 +193,7 @@ impl<'z> Pool<'z> {
         let mut missing = sys::boolean_t::B_FALSE;
         self.zfs.check("refresh pool", self.name.as_str(), || {
             // SAFETY: live pool handle; `missing` is written before return.
-            unsafe { sys::zpool_refresh_stats(self.raw(), &mut missing) }
+            unsafe { sys::zpool_refresh_stats(self.raw().ptr(), &mut missing) }
         })?;
         if missing != sys::boolean_t::B_FALSE {
             return Err(Error::new(

@@ -1,14 +1,12 @@
 //! Pool properties (`zpool get` / `zpool set`).
 
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_int, CString};
 
 use libzfs_sys as sys;
 
 use super::Pool;
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
-
-const BUF: usize = 1024;
 
 impl Pool<'_> {
     /// A pool property, by the name the CLI uses: native ones (`ashift`, `size`, `health`,
@@ -27,25 +25,33 @@ impl Pool<'_> {
                 "property name contains a NUL byte",
             )
         })?;
-        let mut buf = [0 as c_char; BUF];
+        let _tables = crate::handle::tables();
+        let read_failed = |rc: c_int| {
+            if rc == libc::E2BIG {
+                Error::from_errno(op, name, rc).with_message(format!(
+                    "the value of '{name}' is longer than zfs-core reads"
+                ))
+            } else {
+                self.zfs
+                    .last_error(op, name)
+                    .with_kind(ErrorKind::InvalidProperty)
+            }
+        };
         if name.starts_with("feature@") {
-            self.zfs
-                .check(op, name, || {
-                    // SAFETY: live pool handle; `buf` holds BUF bytes.
-                    unsafe {
-                        sys::zpool_prop_get_feature(
-                            self.raw(),
-                            cname.as_ptr(),
-                            buf.as_mut_ptr(),
-                            BUF,
-                        )
-                    }
-                })
-                .map_err(|e| e.with_kind(ErrorKind::InvalidProperty))?;
+            crate::handle::clear_errno();
+            let value = crate::text::read_string(|buf, len| {
+                // SAFETY: live pool handle; `buf` holds `len` bytes.
+                unsafe { sys::zpool_prop_get_feature(self.raw().ptr(), cname.as_ptr(), buf, len) }
+            })
+            .map_err(read_failed)?;
             return Ok(PropValue {
-                value: text(&buf),
+                value,
                 source: PropSource::Local,
             });
+        }
+        // SAFETY: a NUL-terminated name; pure table lookup.
+        if unsafe { sys::zfs_prop_user(cname.as_ptr()) } != sys::boolean_t::B_FALSE {
+            return self.user_property(name, &cname);
         }
         // SAFETY: a NUL-terminated name; pure table lookup.
         let prop = unsafe { sys::zpool_name_to_prop(cname.as_ptr()) };
@@ -58,23 +64,59 @@ impl Pool<'_> {
             ));
         }
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
-        self.zfs.check(op, name, || {
-            // SAFETY: live pool handle; `buf` holds BUF bytes; `src` lives for the call.
+        crate::handle::clear_errno();
+        let value = crate::text::read_string(|buf, len| {
+            // SAFETY: live pool handle; `buf` holds `len` bytes; `src` lives for the call.
             unsafe {
                 sys::zpool_get_prop(
-                    self.raw(),
+                    self.raw().ptr(),
                     prop,
-                    buf.as_mut_ptr(),
-                    BUF,
+                    buf,
+                    len,
                     &mut src,
                     sys::boolean_t::B_TRUE,
                 )
             }
+        })
+        .map_err(|rc| {
+            if rc == libc::E2BIG {
+                read_failed(rc)
+            } else {
+                self.zfs.last_error(op, name)
+            }
         })?;
         Ok(PropValue {
-            value: text(&buf),
+            value,
             source: PropSource::from_raw(src, None),
         })
+    }
+
+    /// A user property of the pool (`module:name`, OpenZFS 2.2 and later); an unset one
+    /// reads as `-` with [`PropSource::None`], as for datasets.
+    #[cfg(zfs_2_2)]
+    fn user_property(&self, name: &str, cname: &CString) -> Result<PropValue> {
+        let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
+        crate::handle::clear_errno();
+        let value = crate::text::read_string(|buf, len| {
+            // SAFETY: live pool handle; NUL-terminated name; `buf` holds `len` bytes.
+            unsafe { sys::zpool_get_userprop(self.raw().ptr(), cname.as_ptr(), buf, len, &mut src) }
+        })
+        .map_err(|_| self.zfs.last_error("get property", name))?;
+        Ok(PropValue {
+            value,
+            source: PropSource::from_raw(src, None),
+        })
+    }
+
+    /// Pool user properties arrived with OpenZFS 2.2.
+    #[cfg(not(zfs_2_2))]
+    fn user_property(&self, name: &str, _cname: &CString) -> Result<PropValue> {
+        Err(Error::new(
+            ErrorKind::NotSupported,
+            "get property",
+            name,
+            "pool user properties need OpenZFS 2.2 or later",
+        ))
     }
 
     /// A numeric pool property (`size`, `free`, `guid`, `ashift`, ...).
@@ -105,7 +147,7 @@ impl Pool<'_> {
         self.zfs
             .check(op, self.name.as_str(), || {
                 // SAFETY: live pool handle; NUL-terminated strings.
-                unsafe { sys::zpool_set_prop(self.raw(), cname.as_ptr(), cvalue.as_ptr()) }
+                unsafe { sys::zpool_set_prop(self.raw().ptr(), cname.as_ptr(), cvalue.as_ptr()) }
             })
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidArgument | ErrorKind::Other => {
@@ -139,11 +181,4 @@ impl Pool<'_> {
     pub fn health(&self) -> Result<String> {
         Ok(self.property("health")?.value)
     }
-}
-
-fn text(buf: &[c_char]) -> String {
-    // SAFETY: libzfs NUL-terminates what it writes into the buffer, which starts zeroed.
-    unsafe { CStr::from_ptr(buf.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }

@@ -18,7 +18,9 @@ pub struct VdevStatus {
     pub name: String,
     /// `file`, `disk`, `mirror`, `raidz`, `root`, ...
     pub kind: String,
-    /// `ONLINE`, `DEGRADED`, `FAULTED`, `OFFLINE`, `UNAVAIL`, `REMOVED`.
+    /// `ONLINE`, `DEGRADED`, `FAULTED`, `OFFLINE`, `UNAVAIL`, `REMOVED`; for hot spares in
+    /// [`PoolStatus::spares`], `AVAIL` (ready) and `INUSE` (replacing a device), as
+    /// `zpool status` says.
     pub state: String,
     /// Read errors.
     pub read_errors: u64,
@@ -53,17 +55,17 @@ impl Pool<'_> {
     pub fn status(&self) -> Result<PoolStatus> {
         self.refresh()?;
         let tree = self.vdev_tree()?;
-        let group = |key| {
+        let group = |key, spare| {
             tree.get_list_array(key)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|v| vdev(v, None))
+                .map(|v| vdev(v, None, spare))
                 .collect()
         };
         Ok(PoolStatus {
-            root: vdev(tree, Some(self.name.as_str())),
-            cache: group("l2cache"),
-            spares: group("spares"),
+            root: vdev(tree, Some(self.name.as_str()), false),
+            cache: group("l2cache", false),
+            spares: group("spares", true),
             scan: ScanProgress::from_tree(tree),
         })
     }
@@ -74,7 +76,7 @@ impl Pool<'_> {
     /// refresh, so every caller copies what it needs before refreshing again.
     pub(crate) fn config(&self) -> Result<&NvListRef> {
         // SAFETY: live pool handle; the config is owned by it.
-        let config = unsafe { sys::zpool_get_config(self.raw(), ptr::null_mut()) };
+        let config = unsafe { sys::zpool_get_config(self.raw().ptr(), ptr::null_mut()) };
         if config.is_null() {
             let name = self.name.as_str();
             return Err(self.zfs.last_error("read configuration of", name));
@@ -97,7 +99,9 @@ impl Pool<'_> {
     }
 }
 
-fn vdev(tree: &NvListRef, root_name: Option<&str>) -> VdevStatus {
+/// One vdev's status; `spare` for the pool's list of hot spares, whose healthy members read
+/// `AVAIL` and whose active ones `INUSE`, as in `zpool status`.
+fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
     let kind = tree.get_str("type").unwrap_or_default();
     let name = match (root_name, tree.get_str("path")) {
         (Some(n), _) => n.to_owned(),
@@ -126,10 +130,17 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>) -> VdevStatus {
             sys::vdev_aux_t(aux as _),
         ))
     };
+    let state_name = if spare && aux == u64::from(sys::vdev_aux_t::VDEV_AUX_SPARED.0) {
+        "INUSE".to_owned()
+    } else if spare && state == u64::from(sys::vdev_state_t::VDEV_STATE_HEALTHY.0) {
+        "AVAIL".to_owned()
+    } else {
+        state_name.to_string_lossy().into_owned()
+    };
     VdevStatus {
         name,
         kind,
-        state: state_name.to_string_lossy().into_owned(),
+        state: state_name,
         read_errors: stat(offset_of!(sys::vdev_stat_t, vs_read_errors)),
         write_errors: stat(offset_of!(sys::vdev_stat_t, vs_write_errors)),
         checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
@@ -138,7 +149,7 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>) -> VdevStatus {
             .get_list_array("children")
             .unwrap_or_default()
             .into_iter()
-            .map(|c| vdev(c, None))
+            .map(|c| vdev(c, None, false))
             .collect(),
     }
 }

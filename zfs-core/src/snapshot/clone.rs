@@ -10,12 +10,13 @@ use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
 impl Zfs {
-    /// Creates filesystem `clone` from `origin`, with CLI-style properties.
+    /// Creates filesystem or volume `clone` from `origin`, with CLI-style properties checked
+    /// and converted as `zfs clone -o` does (`compression=lz4`, `quota=100M`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the origin or the clone's parent is missing;
     /// [`ErrorKind::AlreadyExists`] if `clone` exists; [`ErrorKind::InvalidArgument`] across
-    /// pools.
+    /// pools; [`ErrorKind::InvalidProperty`] for an unknown property or a bad value.
     #[doc(alias = "lzc_clone")]
     pub fn clone_snapshot(
         &self,
@@ -32,6 +33,15 @@ impl Zfs {
                 "no such snapshot",
             ));
         }
+        // A clone has its origin's type: a filesystem's or a volume's properties apply.
+        let head = self
+            .dataset(origin.dataset().as_str())
+            .map_err(|e| e.with_operation(op))?;
+        let ty = match head.kind() {
+            crate::DatasetType::Volume => sys::zfs_type_t::ZFS_TYPE_VOLUME,
+            _ => sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
+        };
+        drop(head);
         if origin.dataset().pool() != clone.pool() {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -40,10 +50,16 @@ impl Zfs {
                 "a clone must be in its origin's pool",
             ));
         }
-        let mut p = NvList::new();
+        let mut strings = NvList::new();
         for (k, v) in props {
-            p.insert_str(k, v)?;
+            strings.insert_str(k, v)?;
         }
+        let p = if strings.is_empty() {
+            strings
+        } else {
+            self.validate_props(clone, ty, &strings)
+                .map_err(|e| e.with_operation(op))?
+        };
         let c = CString::new(clone.as_str()).expect("no NUL");
         let o = CString::new(origin.as_str()).expect("no NUL");
         // SAFETY: NUL-terminated names and a live property list.

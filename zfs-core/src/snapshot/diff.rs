@@ -83,7 +83,7 @@ impl Zfs {
                 // SAFETY: live dataset handle; NUL-terminated names; out_fd is an open pipe.
                 unsafe {
                     sys::zfs_show_diffs(
-                        fs.raw(),
+                        fs.raw().ptr(),
                         out_fd,
                         from_c.as_ptr(),
                         to_c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),

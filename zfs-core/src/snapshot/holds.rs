@@ -11,6 +11,31 @@ use crate::name::SnapshotName;
 use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
+/// `holds` split into calls that each place at most one tag per snapshot (the request is
+/// keyed by snapshot name), in the order given.
+fn hold_rounds<'a>(holds: &[(SnapshotName, &'a str)]) -> Result<Vec<Vec<(SnapshotName, &'a str)>>> {
+    let mut rounds: Vec<Vec<(SnapshotName, &'a str)>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut per_snapshot = std::collections::HashMap::new();
+    for (snap, tag) in holds {
+        if !seen.insert((snap.as_str(), *tag)) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "hold",
+                snap.as_str(),
+                format!("tag '{tag}' is listed twice for this snapshot"),
+            ));
+        }
+        let n: &mut usize = per_snapshot.entry(snap.as_str()).or_default();
+        if rounds.len() == *n {
+            rounds.push(Vec::new());
+        }
+        rounds[*n].push((snap.clone(), *tag));
+        *n += 1;
+    }
+    Ok(rounds)
+}
+
 /// The longest hold tag (`MAXNAMELEN` less the NUL).
 pub const MAX_TAG_LEN: usize = 255;
 
@@ -27,19 +52,27 @@ fn check_tag(tag: &str, op: &'static str) -> Result<()> {
 }
 
 impl Zfs {
-    /// Places holds (`snapshot`, `tag`) in one atomic call. A held snapshot cannot be
-    /// destroyed until every hold is released. An empty list does nothing; a missing snapshot
-    /// is an error (libzfs_core would skip it silently).
+    /// Places holds (`snapshot`, `tag`): all of them, or none. A held snapshot cannot be
+    /// destroyed until every hold is released. Several tags on one snapshot are fine (as with
+    /// `zfs hold`); an empty list does nothing; a missing snapshot is an error (libzfs_core
+    /// would skip it silently).
+    ///
+    /// The kernel takes one tag per snapshot per call, so tags beyond the first on a snapshot
+    /// go in further calls; if a later call fails, the holds of the earlier ones are released
+    /// before the error is returned.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] for a tag already on that snapshot, [`ErrorKind::NotFound`]
     /// for a missing snapshot, each in [`Error::failures`]; [`ErrorKind::InvalidName`] for a
-    /// bad tag.
+    /// bad tag; [`ErrorKind::InvalidArgument`] for a (snapshot, tag) pair listed twice.
     #[doc(alias = "lzc_hold")]
     pub fn hold(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
         let op = "hold";
         if holds.is_empty() {
             return Ok(());
+        }
+        for (_, tag) in holds {
+            check_tag(tag, op)?;
         }
         // libzfs_core skips snapshots that do not exist; refuse them instead.
         let missing: Vec<(String, i32)> = holds
@@ -55,15 +88,25 @@ impl Zfs {
                 missing,
             ));
         }
-        let mut list = NvList::new();
-        for (snap, tag) in holds {
-            check_tag(tag, op)?;
-            list.insert_str(snap.as_str(), tag)?;
+        let rounds = hold_rounds(holds)?;
+        for (at, round) in rounds.iter().enumerate() {
+            let mut list = NvList::new();
+            for (snap, tag) in round {
+                list.insert_str(snap.as_str(), tag)?;
+            }
+            let placed = batch::run(op, holds[0].0.as_str(), |errs| {
+                // SAFETY: live list; no cleanup descriptor (-1): the holds persist.
+                unsafe { sys::lzc_hold(list.as_ptr(), -1, errs) }
+            });
+            if let Err(e) = placed {
+                let done: Vec<(SnapshotName, &str)> =
+                    rounds[..at].iter().flatten().cloned().collect();
+                // Best effort: these holds were placed by this call a moment ago.
+                let _ = self.release_unchecked(&done);
+                return Err(e);
+            }
         }
-        batch::run(op, holds[0].0.as_str(), |errs| {
-            // SAFETY: live list; no cleanup descriptor (-1): the holds persist.
-            unsafe { sys::lzc_hold(list.as_ptr(), -1, errs) }
-        })
+        Ok(())
     }
 
     /// Releases holds (`snapshot`, `tag`) in one atomic call. An empty list does nothing.
@@ -93,6 +136,15 @@ impl Zfs {
                 Error::from_batch(op, holds[0].0.as_str(), libc::ESRCH, missing)
                     .with_kind(ErrorKind::NotFound),
             );
+        }
+        self.release_unchecked(holds)
+    }
+
+    /// `lzc_release` of `holds` as they are (tags that are not held are skipped by the kernel).
+    fn release_unchecked(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
+        let op = "release";
+        if holds.is_empty() {
+            return Ok(());
         }
         let mut list = NvList::new();
         for (snap, tag) in holds {
@@ -126,5 +178,40 @@ impl Zfs {
         let mut tags: Vec<String> = list.iter().map(|p| p.name().to_owned()).collect();
         tags.sort();
         Ok(tags)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: &str) -> SnapshotName {
+        SnapshotName::new(n).unwrap()
+    }
+
+    #[test]
+    fn rounds_carry_one_tag_per_snapshot_in_order() {
+        let holds = [
+            (s("p/a@1"), "x"),
+            (s("p/a@1"), "y"),
+            (s("p/b@1"), "x"),
+            (s("p/a@1"), "z"),
+        ];
+        let rounds = hold_rounds(&holds).unwrap();
+        let shown: Vec<Vec<String>> = rounds
+            .iter()
+            .map(|r| r.iter().map(|(s, t)| format!("{s}:{t}")).collect())
+            .collect();
+        assert_eq!(
+            shown,
+            [vec!["p/a@1:x", "p/b@1:x"], vec!["p/a@1:y"], vec!["p/a@1:z"]]
+        );
+    }
+
+    #[test]
+    fn a_pair_listed_twice_is_refused() {
+        let holds = [(s("p/a@1"), "x"), (s("p/a@1"), "x")];
+        let e = hold_rounds(&holds).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     }
 }

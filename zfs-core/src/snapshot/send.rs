@@ -8,7 +8,7 @@ use libzfs_sys as sys;
 
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};
-use crate::name::SnapshotName;
+use crate::name::{BookmarkName, SnapshotName};
 use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
@@ -57,13 +57,34 @@ pub struct ReceiveOptions {
     pub mount: bool,
 }
 
-/// The optional source (`from`) of an incremental stream, as a C string.
-pub(super) fn source_name(op: &'static str, from: Option<&str>) -> Result<Option<CString>> {
-    from.map(|f| {
-        CString::new(f)
-            .map_err(|_| Error::new(ErrorKind::InvalidName, op, f, "name contains a NUL byte"))
-    })
-    .transpose()
+/// The optional source (`from`) of an incremental stream of `snapshot`, checked by the name
+/// types and as a full C string: a snapshot (`fs@a`) or bookmark (`fs#a`), or the short forms
+/// `@a`/`#a` of `snapshot`'s own dataset.
+///
+/// # Errors
+/// [`ErrorKind::InvalidName`] for anything else, before any call reaches ZFS.
+pub(super) fn source_name(
+    op: &'static str,
+    snapshot: &SnapshotName,
+    from: Option<&str>,
+) -> Result<Option<CString>> {
+    let Some(f) = from else {
+        return Ok(None);
+    };
+    let full = if f.starts_with('@') || f.starts_with('#') {
+        format!("{}{f}", snapshot.dataset())
+    } else {
+        f.to_owned()
+    };
+    let checked = if full.contains('#') {
+        BookmarkName::new(full).map(|b| b.as_str().to_owned())
+    } else {
+        SnapshotName::new(full).map(|s| s.as_str().to_owned())
+    };
+    let checked = checked.map_err(|e| e.with_operation(op))?;
+    Ok(Some(
+        CString::new(checked).expect("valid names have no NUL"),
+    ))
 }
 
 impl Zfs {
@@ -91,7 +112,7 @@ impl Zfs {
             return self.send_package(snapshot, from, fd.as_fd().as_raw_fd(), flags);
         }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let from = source_name(op, from)?;
+        let from = source_name(op, snapshot, from)?;
         let from_ptr = from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names; the descriptor is borrowed and open for the call.
@@ -133,10 +154,7 @@ impl Zfs {
             .origin
             .as_ref()
             .map(|o| CString::new(o.as_str()).expect("no NUL"));
-        let mut props = NvList::new();
-        for (k, v) in &opts.props {
-            props.insert_str(k, v)?;
-        }
+        let props = self.received_props(snapshot, &opts.props)?;
         let b = crate::handle::boolean;
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
@@ -178,7 +196,9 @@ impl Zfs {
         let from_short = match from {
             None => None,
             Some(f) => {
-                let (ds, short) = f.split_once('@').ok_or_else(|| {
+                let full = source_name(op, snapshot, Some(f))?.expect("given");
+                let full = full.to_str().expect("valid names are UTF-8");
+                let (ds, short) = full.split_once('@').ok_or_else(|| {
                     Error::new(
                         ErrorKind::InvalidArgument,
                         op,
@@ -194,7 +214,7 @@ impl Zfs {
                         format!("not a snapshot of '{}'", snapshot.dataset()),
                     ));
                 }
-                Some(source_name(op, Some(short))?.expect("given"))
+                Some(CString::new(short).expect("valid names have no NUL"))
             }
         };
         let b = crate::handle::boolean;
@@ -212,7 +232,7 @@ impl Zfs {
             // call; no filter callback or debug list; the descriptor is borrowed and open.
             unsafe {
                 sys::zfs_send(
-                    fs.raw(),
+                    fs.raw().ptr(),
                     from_short.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
                     to_short.as_ptr(),
                     &mut sf,
@@ -223,6 +243,31 @@ impl Zfs {
                 )
             }
         })
+    }
+
+    /// `props` for `lzc_receive`, checked and converted by libzfs as `zfs receive -o` does
+    /// (numbers and index values as integers). The stream's type is not known before it is
+    /// read: filesystem properties are tried first, then a volume's.
+    fn received_props(
+        &self,
+        snapshot: &SnapshotName,
+        props: &[(String, String)],
+    ) -> Result<NvList> {
+        let mut strings = NvList::new();
+        for (k, v) in props {
+            strings.insert_str(k, v)?;
+        }
+        if strings.is_empty() {
+            return Ok(strings);
+        }
+        let target = snapshot.dataset();
+        let as_fs = self.validate_props(&target, sys::zfs_type_t::ZFS_TYPE_FILESYSTEM, &strings);
+        match as_fs {
+            Ok(typed) => Ok(typed),
+            Err(e) => self
+                .validate_props(&target, sys::zfs_type_t::ZFS_TYPE_VOLUME, &strings)
+                .map_err(|_| e.with_operation("receive")),
+        }
     }
 
     /// Receives any send stream as `zfs receive` does, including the package streams of
@@ -263,7 +308,7 @@ impl Zfs {
             // descriptor is borrowed and open; no stream AVL (libzfs builds its own).
             unsafe {
                 sys::zfs_receive(
-                    self.raw(),
+                    self.raw().ptr(),
                     t.as_ptr(),
                     props.as_ptr(),
                     &mut rf,

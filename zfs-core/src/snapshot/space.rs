@@ -44,7 +44,7 @@ impl Zfs {
     ) -> Result<u64> {
         let op = "estimate send size of";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let from = super::send::source_name(op, from)?;
+        let from = super::send::source_name(op, snapshot, from)?;
         let mut space = 0u64;
         // SAFETY: NUL-terminated names (or NULL), an out-parameter that lives for the call.
         let rc = unsafe {

@@ -86,3 +86,39 @@ fn validation_refuses_bad_layouts_and_devices() {
         "{e}"
     );
 }
+
+#[test]
+fn ashift_goes_on_every_leaf() {
+    let spec = VdevSpec::new()
+        .mirror(["/a", "/b"])
+        .file("/s")
+        .special(TopLevel::Single(Leaf::file("/sp")))
+        .log_file("/l")
+        .cache_file("/c")
+        .spare(Leaf::file("/x"));
+    let root = spec.to_nvlist_with_ashift(Some(12)).unwrap();
+    let mut leaves = Vec::new();
+    for top in root.get_list_array("children").unwrap() {
+        match top.get_list_array("children") {
+            Some(kids) => {
+                assert!(!top.contains("ashift"), "ashift belongs on leaves");
+                leaves.extend(kids);
+            }
+            None => leaves.push(top),
+        }
+    }
+    leaves.extend(root.get_list_array("l2cache").unwrap());
+    leaves.extend(root.get_list_array("spares").unwrap());
+    assert_eq!(leaves.len(), 7);
+    for leaf in &leaves {
+        assert_eq!(
+            leaf.get_u64("ashift"),
+            Some(12),
+            "{:?}",
+            leaf.get_str("path")
+        );
+    }
+    let plain = spec.to_nvlist().unwrap();
+    let first = &plain.get_list_array("children").unwrap()[1];
+    assert!(!first.contains("ashift"));
+}
