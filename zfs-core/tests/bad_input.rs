@@ -586,8 +586,8 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
     // 12. Empty inputs are no-ops.
     zfs.snapshot(&[], &[]).unwrap();
     zfs.destroy_snapshots(&[], false).unwrap();
-    zfs.hold(&[]).unwrap();
-    zfs.release(&[]).unwrap();
+    zfs.hold::<&str>(&[]).unwrap();
+    zfs.release::<&str>(&[]).unwrap();
     zfs.bookmark(&[]).unwrap();
     zfs.destroy_bookmarks(&[]).unwrap();
     zfs.create_datasets(&[]).unwrap();

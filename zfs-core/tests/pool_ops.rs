@@ -27,7 +27,7 @@ fn export_then_import_by_directory() {
 
     let pool = zfs.import_pool(fixture.name(), &opts).unwrap();
     assert_eq!(pool.guid().unwrap(), guid);
-    assert_eq!(pool.state(), PoolState::Active);
+    assert_eq!(pool.state().unwrap(), PoolState::Active);
     assert!(cli_pools().contains(&fixture.name().to_string()));
 }
 

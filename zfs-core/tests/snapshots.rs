@@ -188,7 +188,7 @@ fn holds_protect_snapshots() {
         .hold(&[(snap(&format!("{p}/a@ghost")), "x")])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    zfs.hold(&[]).unwrap();
+    zfs.hold::<&str>(&[]).unwrap();
 
     // Deferred destroy of a held snapshot happens at release.
     zfs.destroy_snapshots(std::slice::from_ref(&s), true)

@@ -127,7 +127,7 @@ unsafe fn clones_of(zhp: *mut sys::zfs_handle_t) -> Vec<String> {
     }
     // SAFETY: a live list owned by the handle, read before the handle is closed.
     let list = unsafe { crate::nvlist::NvListRef::from_ptr(raw) };
-    list.iter().map(|pair| pair.name().to_owned()).collect()
+    list.iter().map(|pair| pair.name().into_owned()).collect()
 }
 
 /// Iterates the direct children of `zhp` that `walk` asks for (filesystems and volumes,

@@ -1,6 +1,7 @@
 //! Mounting and unmounting filesystems, including `legacy` ones at a given path.
 
 use std::ffi::{c_char, CStr, CString};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr;
 
@@ -20,8 +21,11 @@ impl Dataset<'_> {
         if at.is_null() {
             return None;
         }
-        // SAFETY: a malloc'd NUL-terminated string we copy and free once.
-        let path = PathBuf::from(unsafe { CStr::from_ptr(at) }.to_string_lossy().into_owned());
+        // SAFETY: a malloc'd NUL-terminated string we copy and free once. The bytes are kept
+        // as they are (a path need not be UTF-8), so unmount passes the kernel the same path.
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(
+            unsafe { CStr::from_ptr(at) }.to_bytes(),
+        ));
         // SAFETY: as above.
         unsafe { libc::free(at.cast()) };
         mounted.then_some(path)
@@ -67,14 +71,8 @@ impl Dataset<'_> {
                 format!("already mounted at {}", at.display()),
             ));
         }
-        std::fs::create_dir_all(path).map_err(|e| {
-            Error::from_errno(
-                op,
-                path.display().to_string(),
-                e.raw_os_error().unwrap_or(libc::EIO),
-            )
-        })?;
-        let src = CString::new(self.name.as_str()).expect("no NUL");
+        // A NUL byte is refused before anything touches the file system (std would report
+        // it as an I/O error from create_dir_all).
         let dst = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
             Error::new(
                 ErrorKind::InvalidArgument,
@@ -83,6 +81,14 @@ impl Dataset<'_> {
                 "mount path contains a NUL byte",
             )
         })?;
+        std::fs::create_dir_all(path).map_err(|e| {
+            Error::from_errno(
+                op,
+                path.display().to_string(),
+                e.raw_os_error().unwrap_or(libc::EIO),
+            )
+        })?;
+        let src = CString::new(self.name.as_str()).expect("no NUL");
         let fstype = CString::new("zfs").expect("no NUL");
         // SAFETY: NUL-terminated strings; no data options.
         let rc =

@@ -218,7 +218,7 @@ impl Dataset<'_> {
                     Some(s) => PropSource::Inherited(s),
                     None => PropSource::Local,
                 };
-                Some((pair.name().to_owned(), PropValue { value, source }))
+                Some((pair.name().into_owned(), PropValue { value, source }))
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));

@@ -214,6 +214,42 @@ impl NvList {
         self.insert(name, &NvValue::Flag)
     }
 
+    /// Adds a string whose name and value are bytes (neither need be UTF-8).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a NUL byte in `name` or `value`.
+    pub fn insert_str_bytes(&mut self, name: &[u8], value: &[u8]) -> Result<()> {
+        let (n, v) = (cstring_bytes(name)?, cstring_bytes(value)?);
+        // SAFETY: live list we own; NUL-terminated strings, which nvpair copies.
+        let rc = unsafe { nv::nvlist_add_string(self.ptr.as_ptr(), n.as_ptr(), v.as_ptr()) };
+        if rc != 0 {
+            return Err(Error::from_errno(
+                "add nvpair",
+                String::from_utf8_lossy(name),
+                rc,
+            ));
+        }
+        Ok(())
+    }
+
+    /// Adds a valueless flag whose name is bytes (need not be UTF-8).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a NUL byte in `name`.
+    pub fn insert_flag_bytes(&mut self, name: &[u8]) -> Result<()> {
+        let n = cstring_bytes(name)?;
+        // SAFETY: live list we own; NUL-terminated name, which nvpair copies.
+        let rc = unsafe { nv::nvlist_add_boolean(self.ptr.as_ptr(), n.as_ptr()) };
+        if rc != 0 {
+            return Err(Error::from_errno(
+                "add nvpair",
+                String::from_utf8_lossy(name),
+                rc,
+            ));
+        }
+        Ok(())
+    }
+
     /// Adds a copy of `list` as a nested list.
     ///
     /// # Errors
@@ -340,7 +376,7 @@ impl NvListRef {
 
     /// The pair called `name`.
     pub fn pair(&self, name: &str) -> Option<NvPair<'_>> {
-        self.iter().find(|p| p.name() == name)
+        self.iter().find(|p| p.name_bytes() == name.as_bytes())
     }
 
     /// The value called `name`, converted to Rust.
@@ -374,7 +410,7 @@ impl NvListRef {
     /// The whole list as a Rust value tree, pairs in order.
     pub fn to_pairs(&self) -> Vec<(String, NvValue)> {
         self.iter()
-            .map(|p| (p.name().to_owned(), p.value()))
+            .map(|p| (p.name().into_owned(), p.value()))
             .collect()
     }
 }
@@ -405,6 +441,17 @@ impl PartialEq for NvList {
     fn eq(&self, other: &NvList) -> bool {
         self.deref() == other.deref()
     }
+}
+
+fn cstring_bytes(s: &[u8]) -> Result<CString> {
+    CString::new(s).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            "pass",
+            String::from_utf8_lossy(s).replace('\0', "\\0"),
+            "string contains a NUL byte",
+        )
+    })
 }
 
 pub(crate) fn cstring(s: &str) -> Result<CString> {

@@ -91,11 +91,16 @@ macro_rules! array {
 }
 
 impl<'a> NvPair<'a> {
-    /// The pair's name.
-    pub fn name(&self) -> &'a str {
+    /// The pair's name, exactly as stored (names need not be UTF-8: hold tags, for one).
+    pub fn name_bytes(&self) -> &'a [u8] {
         // SAFETY: the pair is live for 'a and its name is a NUL-terminated string it owns.
-        let c = unsafe { CStr::from_ptr(nv::nvpair_name(self.ptr)) };
-        c.to_str().unwrap_or("<non-UTF-8 name>")
+        unsafe { CStr::from_ptr(nv::nvpair_name(self.ptr)) }.to_bytes()
+    }
+
+    /// The pair's name as text; bytes that are not UTF-8 show as U+FFFD, so two such names
+    /// can read alike: compare [`NvPair::name_bytes`] where that matters.
+    pub fn name(&self) -> std::borrow::Cow<'a, str> {
+        String::from_utf8_lossy(self.name_bytes())
     }
 
     /// The pair's value, converted to a Rust value (nested lists included).

@@ -177,10 +177,18 @@ impl<'z> Pool<'z> {
         crate::handle::Guarded::new(self.raw.as_ptr())
     }
 
-    /// The pool's state: active, exported, destroyed, ...
-    pub fn state(&self) -> PoolState {
+    /// The pool's state (active, exported, destroyed, ...), read fresh from the kernel.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere)
+    /// since it was opened: the handle can no longer say anything true about it.
+    pub fn state(&self) -> Result<PoolState> {
+        self.refresh()
+            .map_err(|e| e.with_operation("get state of"))?;
         // SAFETY: live pool handle.
-        PoolState::from_raw(unsafe { sys::zpool_get_state(self.raw().ptr()) } as i32)
+        Ok(PoolState::from_raw(
+            unsafe { sys::zpool_get_state(self.raw().ptr()) } as i32,
+        ))
     }
 
     /// Re-reads the pool's configuration, statistics and properties from the kernel. Values

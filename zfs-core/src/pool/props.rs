@@ -174,11 +174,15 @@ impl Pool<'_> {
         })
     }
 
-    /// The pool's health as `zpool list` shows it: `ONLINE`, `DEGRADED`, `FAULTED`, ...
+    /// The pool's health as `zpool list` shows it: `ONLINE`, `DEGRADED`, `FAULTED`, ...,
+    /// read fresh from the kernel.
     ///
     /// # Errors
-    /// As [`Pool::property`].
+    /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere):
+    /// its old handle would otherwise read `FAULTED`.
     pub fn health(&self) -> Result<String> {
+        self.refresh()
+            .map_err(|e| e.with_operation("get health of"))?;
         Ok(self.property("health")?.value)
     }
 }

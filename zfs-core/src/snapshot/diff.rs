@@ -50,23 +50,58 @@ impl Zfs {
     /// filesystem (`fs@snap` or `@snap`), or the live filesystem when `None`. The filesystem
     /// must be mounted: paths are resolved through it, as `zfs diff` does.
     ///
+    /// Both snapshots are checked before libzfs is called (a diff that fails inside libzfs
+    /// leaks the descriptors of libzfs's own pipe). A diff against the live filesystem takes a
+    /// temporary snapshot named after the process (`fs@zfs-diff-PID`), so such diffs run one
+    /// at a time in a process; diffs between two snapshots run in parallel.
+    ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when
-    /// the filesystem is not mounted or `to` is not later than `from`.
+    /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidName`] for a
+    /// malformed `to`; [`ErrorKind::InvalidArgument`] when the filesystem is not mounted or
+    /// `to` is not a later snapshot of the same filesystem.
     #[doc(alias = "zfs_show_diffs")]
     pub fn diff(&self, from: &SnapshotName, to: Option<&str>) -> Result<Vec<DiffEntry>> {
         let op = "diff";
         let fs = self
             .open_dataset(from.dataset().as_str(), DatasetTypes::FILESYSTEM)
             .map_err(|e| e.with_operation(op))?;
+        let from_txg = self.createtxg(op, from)?;
+        let to = match to {
+            None => None,
+            Some(t) => {
+                let full = if t.starts_with('@') {
+                    format!("{}{t}", from.dataset())
+                } else {
+                    t.to_owned()
+                };
+                let to = SnapshotName::new(full).map_err(|e| e.with_operation(op))?;
+                if to.dataset() != from.dataset() {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        op,
+                        to.as_str(),
+                        format!("not a snapshot of '{}'", from.dataset()),
+                    ));
+                }
+                if self.createtxg(op, &to)? <= from_txg {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        op,
+                        to.as_str(),
+                        format!("not a later snapshot than '{from}'"),
+                    ));
+                }
+                Some(to)
+            }
+        };
         let from_c = CString::new(from.as_str()).expect("no NUL");
         let to_c = to
-            .map(|t| {
-                CString::new(t).map_err(|_| {
-                    Error::new(ErrorKind::InvalidName, op, t, "name contains a NUL byte")
-                })
-            })
-            .transpose()?;
+            .as_ref()
+            .map(|t| CString::new(t.as_str()).expect("valid names have no NUL"));
+        // libzfs names its temporary snapshot of the live filesystem after the process.
+        let _live = to
+            .is_none()
+            .then(|| LIVE_DIFF.lock().unwrap_or_else(|p| p.into_inner()));
         let (mut reader, writer) = pipe().map_err(|e| Error::io(op, "pipe", &e))?;
         let pipe_id = fd_identity(writer.as_raw_fd());
         // libzfs's differ thread fdopen()s and fcloses the descriptor it is given, so it gets
@@ -115,6 +150,19 @@ impl Zfs {
                 format!("unexpected line from libzfs: {line:?}"),
             )
         })
+    }
+}
+
+/// Serializes diffs against a live filesystem: libzfs's temporary snapshot
+/// (`fs@zfs-diff-PID`) would collide between two at once in one process.
+static LIVE_DIFF: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Zfs {
+    /// A snapshot's `createtxg`, or NotFound.
+    fn createtxg(&self, op: &'static str, snapshot: &SnapshotName) -> Result<u64> {
+        self.open_dataset(snapshot.as_str(), DatasetTypes::SNAPSHOT)
+            .and_then(|s| s.property_u64("createtxg"))
+            .map_err(|e| e.with_operation(op))
     }
 }
 

@@ -1,6 +1,7 @@
 //! User holds on snapshots (`zfs hold`, `zfs release`, `zfs holds`).
 
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 use std::ptr;
 
 use libzfs_sys as sys;
@@ -11,26 +12,33 @@ use crate::name::SnapshotName;
 use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
+/// Holds grouped by call: (snapshot, tag) pairs.
+type Rounds<'a> = Vec<Vec<(SnapshotName, &'a OsStr)>>;
+
 /// `holds` split into calls that each place at most one tag per snapshot (the request is
 /// keyed by snapshot name), in the order given.
-fn hold_rounds<'a>(holds: &[(SnapshotName, &'a str)]) -> Result<Vec<Vec<(SnapshotName, &'a str)>>> {
-    let mut rounds: Vec<Vec<(SnapshotName, &'a str)>> = Vec::new();
+fn hold_rounds<'a>(holds: &'a [(SnapshotName, impl AsRef<OsStr>)]) -> Result<Rounds<'a>> {
+    let mut rounds: Rounds<'a> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut per_snapshot = std::collections::HashMap::new();
     for (snap, tag) in holds {
-        if !seen.insert((snap.as_str(), *tag)) {
+        let tag = tag.as_ref();
+        if !seen.insert((snap.as_str(), tag)) {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 "hold",
                 snap.as_str(),
-                format!("tag '{tag}' is listed twice for this snapshot"),
+                format!(
+                    "tag '{}' is listed twice for this snapshot",
+                    tag.to_string_lossy()
+                ),
             ));
         }
         let n: &mut usize = per_snapshot.entry(snap.as_str()).or_default();
         if rounds.len() == *n {
             rounds.push(Vec::new());
         }
-        rounds[*n].push((snap.clone(), *tag));
+        rounds[*n].push((snap.clone(), tag));
         *n += 1;
     }
     Ok(rounds)
@@ -39,12 +47,13 @@ fn hold_rounds<'a>(holds: &[(SnapshotName, &'a str)]) -> Result<Vec<Vec<(Snapsho
 /// The longest hold tag (`MAXNAMELEN` less the NUL).
 pub const MAX_TAG_LEN: usize = 255;
 
-fn check_tag(tag: &str, op: &'static str) -> Result<()> {
-    if tag.is_empty() || tag.len() > MAX_TAG_LEN || tag.contains('\0') {
+fn check_tag(tag: &OsStr, op: &'static str) -> Result<()> {
+    let bytes = tag.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_TAG_LEN || bytes.contains(&0) {
         return Err(Error::new(
             ErrorKind::InvalidName,
             op,
-            tag,
+            tag.to_string_lossy().replace('\0', "\\0"),
             format!("hold tags are 1 to {MAX_TAG_LEN} bytes without NUL"),
         ));
     }
@@ -66,13 +75,13 @@ impl Zfs {
     /// for a missing snapshot, each in [`Error::failures`]; [`ErrorKind::InvalidName`] for a
     /// bad tag; [`ErrorKind::InvalidArgument`] for a (snapshot, tag) pair listed twice.
     #[doc(alias = "lzc_hold")]
-    pub fn hold(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
+    pub fn hold<T: AsRef<OsStr>>(&self, holds: &[(SnapshotName, T)]) -> Result<()> {
         let op = "hold";
         if holds.is_empty() {
             return Ok(());
         }
         for (_, tag) in holds {
-            check_tag(tag, op)?;
+            check_tag(tag.as_ref(), op)?;
         }
         // libzfs_core skips snapshots that do not exist; refuse them instead.
         let missing: Vec<(String, i32)> = holds
@@ -92,14 +101,14 @@ impl Zfs {
         for (at, round) in rounds.iter().enumerate() {
             let mut list = NvList::new();
             for (snap, tag) in round {
-                list.insert_str(snap.as_str(), tag)?;
+                list.insert_str_bytes(snap.as_str().as_bytes(), tag.as_bytes())?;
             }
             let placed = batch::run(op, holds[0].0.as_str(), |errs| {
                 // SAFETY: live list; no cleanup descriptor (-1): the holds persist.
                 unsafe { sys::lzc_hold(list.as_ptr(), -1, errs) }
             });
             if let Err(e) = placed {
-                let done: Vec<(SnapshotName, &str)> =
+                let done: Vec<(SnapshotName, &OsStr)> =
                     rounds[..at].iter().flatten().cloned().collect();
                 // Best effort: these holds were placed by this call a moment ago.
                 let _ = self.release_unchecked(&done);
@@ -118,17 +127,19 @@ impl Zfs {
     /// [`ErrorKind::NotFound`] for a tag that is not on that snapshot or a missing snapshot,
     /// with each in [`Error::failures`]; nothing is released.
     #[doc(alias = "lzc_release")]
-    pub fn release(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
+    pub fn release<T: AsRef<OsStr>>(&self, holds: &[(SnapshotName, T)]) -> Result<()> {
         let op = "release";
         if holds.is_empty() {
             return Ok(());
         }
         let mut missing = Vec::new();
         for (snap, tag) in holds {
+            let tag = tag.as_ref();
             check_tag(tag, op)?;
             let held = self.holds(snap).map_err(|e| e.with_operation(op))?;
             if !held.iter().any(|h| h == tag) {
-                missing.push((format!("{snap} (tag '{tag}')"), libc::ESRCH));
+                let shown = tag.to_string_lossy();
+                missing.push((format!("{snap} (tag '{shown}')"), libc::ESRCH));
             }
         }
         if !missing.is_empty() {
@@ -141,7 +152,7 @@ impl Zfs {
     }
 
     /// `lzc_release` of `holds` as they are (tags that are not held are skipped by the kernel).
-    fn release_unchecked(&self, holds: &[(SnapshotName, &str)]) -> Result<()> {
+    fn release_unchecked<T: AsRef<OsStr>>(&self, holds: &[(SnapshotName, T)]) -> Result<()> {
         let op = "release";
         if holds.is_empty() {
             return Ok(());
@@ -152,7 +163,7 @@ impl Zfs {
                 Some(existing) => existing.to_owned(),
                 None => NvList::new(),
             };
-            tags.insert_flag(tag)?;
+            tags.insert_flag_bytes(tag.as_ref().as_bytes())?;
             list.insert_list(snap.as_str(), &tags)?;
         }
         batch::run(op, holds[0].0.as_str(), |errs| {
@@ -161,12 +172,13 @@ impl Zfs {
         })
     }
 
-    /// The hold tags on a snapshot, sorted.
+    /// The hold tags on a snapshot, sorted, byte for byte as stored (a tag placed by other
+    /// tools need not be UTF-8; compare with `==` against `&str` as usual).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the snapshot does not exist.
     #[doc(alias = "lzc_get_holds")]
-    pub fn holds(&self, snapshot: &SnapshotName) -> Result<Vec<String>> {
+    pub fn holds(&self, snapshot: &SnapshotName) -> Result<Vec<OsString>> {
         let name = CString::new(snapshot.as_str()).expect("no NUL");
         let mut out: *mut sys::nvlist_t = ptr::null_mut();
         // SAFETY: NUL-terminated name; `out` receives an owned list.
@@ -175,7 +187,10 @@ impl Zfs {
         })?;
         // SAFETY: the call succeeded and handed us the list.
         let list = unsafe { NvList::from_raw(out) };
-        let mut tags: Vec<String> = list.iter().map(|p| p.name().to_owned()).collect();
+        let mut tags: Vec<OsString> = list
+            .iter()
+            .map(|p| OsStr::from_bytes(p.name_bytes()).to_owned())
+            .collect();
         tags.sort();
         Ok(tags)
     }
@@ -200,7 +215,11 @@ mod tests {
         let rounds = hold_rounds(&holds).unwrap();
         let shown: Vec<Vec<String>> = rounds
             .iter()
-            .map(|r| r.iter().map(|(s, t)| format!("{s}:{t}")).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|(s, t)| format!("{s}:{}", t.to_string_lossy()))
+                    .collect()
+            })
             .collect();
         assert_eq!(
             shown,

@@ -57,6 +57,29 @@ pub struct ReceiveOptions {
     pub mount: bool,
 }
 
+/// Refuses a descriptor that is not open for writing (closed, or read-only): libzfs's
+/// package send would fail with the text "no error".
+fn writable(
+    op: &'static str,
+    snapshot: &SnapshotName,
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> Result<()> {
+    // SAFETY: F_GETFL only reads the descriptor's flags.
+    let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    if flags < 0 {
+        return Err(Error::from_errno(
+            op,
+            snapshot.as_str(),
+            crate::handle::last_errno(),
+        ));
+    }
+    if flags & libc::O_ACCMODE == libc::O_RDONLY {
+        return Err(Error::from_errno(op, snapshot.as_str(), libc::EBADF)
+            .with_message("the stream's descriptor is not open for writing"));
+    }
+    Ok(())
+}
+
 /// The optional source (`from`) of an incremental stream of `snapshot`, checked by the name
 /// types and as a full C string: a snapshot (`fs@a`) or bookmark (`fs#a`), or the short forms
 /// `@a`/`#a` of `snapshot`'s own dataset.
@@ -108,6 +131,7 @@ impl Zfs {
         flags: SendFlags,
     ) -> Result<()> {
         let op = "send";
+        writable(op, snapshot, fd.as_fd())?;
         if flags.intersects(SendFlags::PROPERTIES | SendFlags::REPLICATE) {
             return self.send_package(snapshot, from, fd.as_fd().as_raw_fd(), flags);
         }
