@@ -48,6 +48,26 @@ pub struct PoolState {
     pub journal: Option<String>,
 }
 
+/// The ashift of the pool's top-level vdevs: one number when they agree, `9,12`-style when
+/// they do not; `None` if the configuration names none.
+fn disk_ashift(pool: &zfs_core::Pool<'_>) -> zfs_core::Result<Option<String>> {
+    let status = pool.status()?;
+    let mut seen: Vec<u64> = status
+        .root
+        .children
+        .iter()
+        .filter_map(|v| v.ashift)
+        .collect();
+    seen.sort_unstable();
+    seen.dedup();
+    Ok((!seen.is_empty()).then(|| {
+        seen.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }))
+}
+
 /// Everything planning needs to know about the system.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Inventory {
@@ -140,6 +160,14 @@ impl Inventory {
         for k in spec.pool.properties.keys() {
             if let Ok(v) = pool.property(k) {
                 state.properties.insert(k.clone(), v.value);
+            }
+        }
+        // `zpool get ashift` reads the pool property, which says nothing of the disks: a pool
+        // created with the property alone has disks at their sector size's ashift. The
+        // top-level vdevs' own ashift is the truth.
+        if spec.pool.properties.contains_key("ashift") {
+            if let Some(on_disk) = disk_ashift(&pool)? {
+                state.properties.insert("ashift".into(), on_disk);
             }
         }
         let root = zfs.dataset(name.as_str())?;

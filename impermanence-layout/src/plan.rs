@@ -126,7 +126,15 @@ impl Plan {
                         Some(have) if same_meaning(k, have, want) => {}
                         have => {
                             let have = have.map_or("unset", String::as_str);
-                            if adopt || resumes {
+                            if k == "ashift" {
+                                // Fixed when a vdev is made: `zpool set` would change only the
+                                // property, never the disks (the inventory reads the disks').
+                                conflicts.push(format!(
+                                    "pool {pool}: its disks have ashift {have}, the spec says \
+                                     {want}; ashift cannot change after a vdev is created \
+                                     (recreate the pool)"
+                                ));
+                            } else if adopt || resumes {
                                 fixes.push(Step::SetPoolProperty {
                                     pool: pool.clone(),
                                     property: k.clone(),

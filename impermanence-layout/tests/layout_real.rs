@@ -105,6 +105,13 @@ fn fresh_apply_matches_the_guide_and_a_rerun_does_nothing() {
     assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
     let pool = zfs.pool(&case.pool()).unwrap();
     assert_eq!(pool.property("ashift").unwrap().value, "12");
+    // The disk itself, as OpenZFS's own tool reads its labels (not the pool property).
+    assert_eq!(
+        label_ashifts(&case.vdev()),
+        [12],
+        "zdb -l {}",
+        case.vdev().display()
+    );
     assert_eq!(pool.property("autotrim").unwrap().value, "on");
     for (prop, want) in [
         ("compression", "zstd"),
@@ -225,6 +232,78 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
     assert!(
         zfs.exists(&format!("{p}/mine")),
         "apply touched a dataset outside the spec"
+    );
+}
+
+/// The `ashift` values `zdb -l` reads from a device's labels.
+fn label_ashifts(device: &Path) -> Vec<u64> {
+    let out = Command::new("zdb").arg("-l").arg(device).output().unwrap();
+    let mut found: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("ashift: "))
+        .map(|v| v.trim().parse().unwrap())
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_pool_whose_disks_disagree_with_its_ashift_property_is_a_conflict() {
+    // What the guide's pool looked like before ashift reached the leaves: disks at 9, the
+    // property at 12, `zpool get ashift` saying 12.
+    let case = Case::new("a");
+    let zfs = zfs();
+    std::fs::File::create(case.vdev())
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    let p = case.spec.pool.name.clone();
+    let vdev = case.vdev();
+    let out = Command::new("zpool")
+        .args([
+            "create",
+            "-o",
+            "ashift=9",
+            "-o",
+            "cachefile=none",
+            "-m",
+            "none",
+            &p,
+        ])
+        .arg(&vdev)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new("zpool")
+        .args(["set", "ashift=12", &p])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(label_ashifts(&vdev), [9]);
+    for adopt in [false, true] {
+        let plan = Plan::new(
+            &case.spec,
+            &Inventory::read(&zfs, &case.spec).unwrap(),
+            adopt,
+            None,
+        );
+        let all = plan.conflicts.join("\n");
+        assert!(all.contains("disks have ashift 9"), "adopt={adopt}: {all}");
+    }
+    let differences = verify(&zfs, &case.spec).unwrap();
+    assert!(
+        differences.iter().any(|d| d.what.contains("ashift is 9")),
+        "{differences:?}"
     );
 }
 

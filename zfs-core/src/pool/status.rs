@@ -30,6 +30,10 @@ pub struct VdevStatus {
     pub checksum_errors: u64,
     /// Whether this is a separate log device.
     pub is_log: bool,
+    /// The vdev's allocation ashift (log2 of its smallest block) as the kernel uses it, on
+    /// top-level vdevs (`None` on leaves of mirrors and raidz, on cache devices and spares).
+    /// This, not the `ashift` pool property, is what the disks were labelled with.
+    pub ashift: Option<u64>,
     /// Children (for mirrors, raidz and the root).
     pub children: Vec<VdevStatus>,
 }
@@ -145,6 +149,7 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         write_errors: stat(offset_of!(sys::vdev_stat_t, vs_write_errors)),
         checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
         is_log: tree.get_u64("is_log") == Some(1),
+        ashift: tree.get_u64("ashift"),
         children: tree
             .get_list_array("children")
             .unwrap_or_default()
