@@ -192,8 +192,11 @@ impl Key {
     /// The 32-byte wrapping key handed to the kernel: the key itself, or for a passphrase
     /// PBKDF2-HMAC-SHA1 over the passphrase with the dataset's salt (its 8 bytes in
     /// little-endian order, as OpenZFS stores them) and round count.
-    pub(crate) fn wrapping_key(&self, salt: u64, iterations: u64) -> Zeroizing<[u8; KEY_LEN]> {
-        let mut out = Zeroizing::new([0u8; KEY_LEN]);
+    ///
+    /// Written straight into a heap block that is wiped when dropped: only the pointer moves,
+    /// so no copy of the key is left behind in a moved-from stack slot.
+    pub(crate) fn wrapping_key(&self, salt: u64, iterations: u64) -> WrappingKey {
+        let mut out = Zeroizing::new(vec![0u8; KEY_LEN]);
         match self.format {
             KeyFormat::Raw | KeyFormat::Hex => out.copy_from_slice(&self.material),
             KeyFormat::Passphrase => {
@@ -209,6 +212,9 @@ impl Key {
         out
     }
 }
+
+/// A wrapping key on the heap, wiped on drop.
+pub(crate) type WrappingKey = Zeroizing<Vec<u8>>;
 
 /// A fresh random PBKDF2 salt.
 pub(crate) fn random_salt() -> Result<u64> {

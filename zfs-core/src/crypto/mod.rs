@@ -30,10 +30,7 @@ pub enum KeyStatus {
 /// The typed key properties of a new wrapping key, as the kernel reads them: `keyformat`,
 /// `keylocation`, and for a passphrase a fresh `pbkdf2salt` and `pbkdf2iters`. Returns them with
 /// the wrapping key.
-pub(crate) fn key_params(
-    key: &Key,
-    keylocation: &str,
-) -> Result<(NvList, zeroize::Zeroizing<[u8; KEY_LEN]>)> {
+pub(crate) fn key_params(key: &Key, keylocation: &str) -> Result<(NvList, key::WrappingKey)> {
     let mut props = NvList::new();
     let format = match key.format() {
         KeyFormat::Raw => sys::zfs_keyformat_t::ZFS_KEYFORMAT_RAW,
@@ -107,7 +104,7 @@ impl Dataset<'_> {
     }
 
     /// The wrapping key `key` gives for this encryption root (its own salt and rounds).
-    fn wrapping_key_for(&self, key: &Key) -> Result<zeroize::Zeroizing<[u8; KEY_LEN]>> {
+    fn wrapping_key_for(&self, key: &Key) -> Result<key::WrappingKey> {
         let format = self.property("keyformat")?.value;
         if format != key.format().as_str() {
             return Err(Error::new(
