@@ -57,7 +57,7 @@ pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed,
     Mountpoint, MAX_BATCH_THREADS,
 };
-pub use error::{Errno, Error, ErrorKind, Result};
+pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use handle::Zfs;
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
 pub use pool::{

@@ -454,3 +454,51 @@ fn names_of_exactly_255_bytes_work_end_to_end() {
     .unwrap();
     assert_eq!(all(&zfs, p), [p]);
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn the_deepest_nesting_the_module_allows_and_one_more() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let max: usize = std::fs::read_to_string("/sys/module/zfs/parameters/zfs_max_dataset_nesting")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let at_depth = |depth: usize| {
+        let mut name = p.to_owned();
+        for i in 1..=depth {
+            name.push_str(&format!("/{}", i % 10));
+        }
+        name
+    };
+    // One level under the limit works, parents and all.
+    let deep = at_depth(max - 1);
+    CreateDataset::filesystem(ds(&deep))
+        .create_parents(true)
+        .property("mountpoint", "none")
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(cli("zfs", &["list", "-H", "-o", "name", &deep]), deep);
+    // Past it, a typed error and nothing made (not even the missing parents).
+    let before = all(&zfs, p);
+    let too_deep = at_depth(max + 2);
+    let e = CreateDataset::filesystem(ds(&too_deep))
+        .create_parents(true)
+        .create(&zfs)
+        .unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::InvalidName | ErrorKind::InvalidArgument
+        ),
+        "{e:?}"
+    );
+    assert_eq!(all(&zfs, p), before);
+    eprintln!(
+        "nesting: depth {} made, depth {} refused: {e}",
+        max - 1,
+        max + 2
+    );
+}

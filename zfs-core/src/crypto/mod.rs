@@ -140,8 +140,11 @@ impl Dataset<'_> {
         lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EACCES) => e
                 .with_kind(ErrorKind::WrongKey)
-                .with_message("incorrect key or passphrase"),
-            Some(libc::EEXIST) => e.with_message("key already loaded"),
+                .with_message("incorrect key or passphrase")
+                .with_reason(crate::Reason::WrongKey),
+            Some(libc::EEXIST) => e
+                .with_message("key already loaded")
+                .with_reason(crate::Reason::KeyAlreadyLoaded),
             _ => e,
         })?;
         self.refresh();
@@ -184,10 +187,11 @@ impl Dataset<'_> {
         lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EACCES) => e
                 .with_kind(ErrorKind::InvalidArgument)
-                .with_message("key is not loaded"),
-            Some(libc::EBUSY) => {
-                e.with_message("a dataset using this key is mounted or in use; unmount it first")
-            }
+                .with_message("key is not loaded")
+                .with_reason(crate::Reason::KeyNotLoaded),
+            Some(libc::EBUSY) => e
+                .with_message("a dataset using this key is mounted or in use; unmount it first")
+                .with_reason(crate::Reason::DatasetBusy),
             _ => e,
         })?;
         self.refresh();
@@ -258,7 +262,9 @@ impl Dataset<'_> {
             )
         };
         lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
-            Some(libc::EACCES) => e.with_message("the key must be loaded first"),
+            Some(libc::EACCES) => e
+                .with_message("the key must be loaded first")
+                .with_reason(crate::Reason::KeyNotLoaded),
             _ => e,
         })?;
         self.refresh();

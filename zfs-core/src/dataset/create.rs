@@ -143,7 +143,9 @@ impl Zfs {
         match self.create_one(opts, &props, ty) {
             Err(e) if e.kind() == ErrorKind::NotFound && !self.exists(parent.as_str()) => {
                 if !opts.parents {
-                    return Err(e.with_message(format!("parent '{parent}' does not exist")));
+                    return Err(e
+                        .with_message(format!("parent '{parent}' does not exist"))
+                        .with_reason(crate::Reason::ParentNotFound));
                 }
                 let made = self.create_parents(&parent)?;
                 let created = self.create_one(opts, &props, ty);
@@ -152,9 +154,9 @@ impl Zfs {
                 }
                 created
             }
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                Err(e.with_message("dataset already exists"))
-            }
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(e
+                .with_message("dataset already exists")
+                .with_reason(crate::Reason::DatasetExists)),
             other => other,
         }
     }
@@ -359,7 +361,9 @@ impl Zfs {
             )
         };
         crate::handle::lzc("create", name.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
-            Some(libc::EACCES) => e.with_message("the parent's encryption key is not loaded"),
+            Some(libc::EACCES) => e
+                .with_message("the parent's encryption key is not loaded")
+                .with_reason(crate::Reason::KeyNotLoaded),
             _ => e,
         })
     }

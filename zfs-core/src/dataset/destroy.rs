@@ -143,10 +143,7 @@ impl Zfs {
             let c = CString::new(d.name.as_str()).expect("no NUL");
             // SAFETY: NUL-terminated name.
             let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
-            crate::handle::lzc(op, &d.name, rc).map_err(|e| match e.kind() {
-                ErrorKind::AlreadyExists | ErrorKind::Other => e.with_kind(ErrorKind::Busy),
-                _ => e,
-            })?;
+            crate::handle::lzc(op, &d.name, rc).map_err(busy_destroy)?;
             // SAFETY: live handle, NUL-terminated name; keeps libzfs's mount cache true.
             unsafe { sys::libzfs_mnttab_remove(self.raw().ptr(), c.as_ptr()) };
             // Like zfs_destroy: remove the (now unused, empty) mountpoint directory.
@@ -229,9 +226,27 @@ impl Dataset<'_> {
                 // SAFETY: live handle; not deferred.
                 unsafe { sys::zfs_destroy(self.raw().ptr(), sys::boolean_t::B_FALSE) }
             })
-            .map_err(|e| match e.kind() {
-                ErrorKind::AlreadyExists | ErrorKind::Other => e.with_kind(ErrorKind::Busy),
-                _ => e,
-            })
+            .map_err(busy_destroy)
+    }
+}
+
+/// The kernel refuses to destroy with EEXIST (children, snapshots or clones) or EBUSY (in use,
+/// held): for the caller both mean "busy", each with its reason.
+fn busy_destroy(e: Error) -> Error {
+    match e.errno().map(|n| n.0) {
+        Some(libc::EEXIST) if e.object().contains('@') => e
+            .with_kind(ErrorKind::Busy)
+            .with_reason(crate::Reason::SnapshotIsCloned),
+        Some(libc::EEXIST) => e
+            .with_kind(ErrorKind::Busy)
+            .with_reason(crate::Reason::DatasetBusy),
+        Some(libc::EBUSY) if e.object().contains('@') => {
+            e.with_reason(crate::Reason::SnapshotIsHeld)
+        }
+        Some(libc::EBUSY) => e.with_reason(crate::Reason::DatasetBusy),
+        _ if e.kind() == ErrorKind::AlreadyExists || e.kind() == ErrorKind::Other => {
+            e.with_kind(ErrorKind::Busy)
+        }
+        _ => e,
     }
 }

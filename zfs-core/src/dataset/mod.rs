@@ -122,7 +122,18 @@ impl Zfs {
                 raw,
                 name: name.to_owned(),
             }),
-            None => Err(self.last_error("open", name)),
+            None => {
+                let e = self.last_error("open", name);
+                if e.kind() != ErrorKind::NotFound {
+                    return Err(e);
+                }
+                let missing = if name.contains('@') {
+                    crate::Reason::SnapshotNotFound
+                } else {
+                    crate::Reason::DatasetNotFound
+                };
+                Err(e.with_reason(missing))
+            }
         }
     }
 

@@ -104,7 +104,8 @@ impl Zfs {
                 "open pool",
                 name.as_str(),
                 "no such pool",
-            )),
+            )
+            .with_reason(crate::Reason::PoolNotFound)),
         }
     }
 

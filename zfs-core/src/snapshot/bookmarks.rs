@@ -33,6 +33,15 @@ impl Zfs {
             // SAFETY: live list.
             unsafe { sys::lzc_bookmark(list.as_ptr(), errs) }
         })
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EEXIST) => e.with_reason(crate::Reason::BookmarkExists),
+            Some(libc::ENOENT) | Some(libc::EINVAL) => {
+                e.with_reason(crate::Reason::BookmarkSourceInvalid)
+            }
+            Some(libc::EXDEV) => e.with_reason(crate::Reason::PoolsDiffer),
+            Some(libc::ENOTSUP) => e.with_reason(crate::Reason::FeatureNotEnabled),
+            _ => e,
+        })
     }
 
     /// The bookmarks of a dataset, sorted.

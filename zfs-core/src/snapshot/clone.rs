@@ -26,12 +26,10 @@ impl Zfs {
     ) -> Result<()> {
         let op = "clone";
         if !self.exists(origin.as_str()) {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                op,
-                origin.as_str(),
-                "no such snapshot",
-            ));
+            return Err(
+                Error::new(ErrorKind::NotFound, op, origin.as_str(), "no such snapshot")
+                    .with_reason(crate::Reason::SnapshotNotFound),
+            );
         }
         // A clone has its origin's type: a filesystem's or a volume's properties apply.
         let head = self
@@ -48,7 +46,8 @@ impl Zfs {
                 op,
                 clone.as_str(),
                 "a clone must be in its origin's pool",
-            ));
+            )
+            .with_reason(crate::Reason::PoolsDiffer));
         }
         let mut strings = NvList::new();
         for (k, v) in props {
@@ -65,6 +64,11 @@ impl Zfs {
         // SAFETY: NUL-terminated names and a live property list.
         lzc(op, clone.as_str(), unsafe {
             sys::lzc_clone(c.as_ptr(), o.as_ptr(), p.as_ptr())
+        })
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EEXIST) => e.with_reason(crate::Reason::DatasetExists),
+            Some(libc::ENOENT) => e.with_reason(crate::Reason::ParentNotFound),
+            _ => e,
         })
     }
 
@@ -87,7 +91,8 @@ impl Zfs {
                 op,
                 clone.as_str(),
                 "not a clone",
-            ));
+            )
+            .with_reason(crate::Reason::NotClone));
         }
         let c = CString::new(clone.as_str()).expect("no NUL");
         let mut conflict = [0 as c_char; 256];
@@ -99,11 +104,11 @@ impl Zfs {
             let name = unsafe { std::ffi::CStr::from_ptr(conflict.as_ptr()) }
                 .to_string_lossy()
                 .into_owned();
-            return Err(
-                Error::from_errno(op, clone.as_str(), rc).with_message(format!(
+            return Err(Error::from_errno(op, clone.as_str(), rc)
+                .with_message(format!(
                     "snapshot name '{name}' already exists in the origin"
-                )),
-            );
+                ))
+                .with_reason(crate::Reason::SnapshotExists));
         }
         lzc(op, clone.as_str(), rc)
     }

@@ -90,12 +90,10 @@ impl Zfs {
             .map(|(snap, _)| (snap.to_string(), libc::ENOENT))
             .collect();
         if !missing.is_empty() {
-            return Err(Error::from_batch(
-                op,
-                holds[0].0.as_str(),
-                libc::ENOENT,
-                missing,
-            ));
+            return Err(
+                Error::from_batch(op, holds[0].0.as_str(), libc::ENOENT, missing)
+                    .with_reason(crate::Reason::SnapshotNotFound),
+            );
         }
         let rounds = hold_rounds(holds)?;
         for (at, round) in rounds.iter().enumerate() {
@@ -107,7 +105,10 @@ impl Zfs {
                 // SAFETY: live list; no cleanup descriptor (-1): the holds persist.
                 unsafe { sys::lzc_hold(list.as_ptr(), -1, errs) }
             });
-            if let Err(e) = placed {
+            if let Err(mut e) = placed {
+                if e.errno().map(|n| n.0) == Some(libc::EEXIST) {
+                    e = e.with_reason(crate::Reason::HoldExists);
+                }
                 let done: Vec<(SnapshotName, &OsStr)> =
                     rounds[..at].iter().flatten().cloned().collect();
                 // Best effort: these holds were placed by this call a moment ago.
@@ -145,7 +146,8 @@ impl Zfs {
         if !missing.is_empty() {
             return Err(
                 Error::from_batch(op, holds[0].0.as_str(), libc::ESRCH, missing)
-                    .with_kind(ErrorKind::NotFound),
+                    .with_kind(ErrorKind::NotFound)
+                    .with_reason(crate::Reason::HoldNotFound),
             );
         }
         self.release_unchecked(holds)

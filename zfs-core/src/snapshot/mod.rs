@@ -69,28 +69,42 @@ impl Zfs {
                 format!("'{k}' is not a user property; only those can be set on a new snapshot"),
             ));
         }
+        // Checked here as the kernel would (EXDEV for each), so that every offending
+        // snapshot is in Error::failures either way.
         let mut datasets = HashSet::new();
-        for s in snapshots {
-            if !datasets.insert(s.dataset()) {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    op,
-                    s.as_str(),
-                    format!("two snapshots of '{}' in one call", s.dataset()),
-                ));
-            }
+        let twice: Vec<(String, i32)> = snapshots
+            .iter()
+            .filter(|s| !datasets.insert(s.dataset()))
+            .map(|s| (s.to_string(), libc::EXDEV))
+            .collect();
+        if !twice.is_empty() {
+            let first = snapshots[0].dataset();
+            return Err(
+                Error::from_batch(op, twice[0].0.clone(), libc::EXDEV, twice)
+                    .with_kind(ErrorKind::InvalidArgument)
+                    .with_reason(crate::Reason::DuplicateSnapshots)
+                    .with_message(format!(
+                        "two snapshots of one dataset in one call (first: '{first}')"
+                    )),
+            );
         }
         let pool = snapshots[0].dataset().pool();
-        if let Some(other) = snapshots.iter().find(|s| s.dataset().pool() != pool) {
-            return Err(Error::new(
-                ErrorKind::InvalidArgument,
-                op,
-                other.as_str(),
-                format!(
-                    "snapshots span pools '{pool}' and '{}'",
-                    other.dataset().pool()
-                ),
-            ));
+        let elsewhere: Vec<(String, i32)> = snapshots
+            .iter()
+            .filter(|s| s.dataset().pool() != pool)
+            .map(|s| (s.to_string(), libc::EXDEV))
+            .collect();
+        if !elsewhere.is_empty() {
+            let other = SnapshotName::trusted(elsewhere[0].0.clone());
+            return Err(
+                Error::from_batch(op, elsewhere[0].0.clone(), libc::EXDEV, elsewhere)
+                    .with_kind(ErrorKind::InvalidArgument)
+                    .with_reason(crate::Reason::PoolsDiffer)
+                    .with_message(format!(
+                        "snapshots span pools '{pool}' and '{}'",
+                        other.dataset().pool()
+                    )),
+            );
         }
         let snaps = names_list(snapshots)?;
         let mut p = NvList::new();
@@ -107,6 +121,11 @@ impl Zfs {
                 };
                 sys::lzc_snapshot(snaps.as_ptr(), props, errs)
             }
+        })
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EEXIST) => e.with_reason(crate::Reason::SnapshotExists),
+            Some(libc::ENOENT) => e.with_reason(crate::Reason::DatasetNotFound),
+            _ => e,
         })
     }
 
@@ -179,12 +198,12 @@ impl Zfs {
             .map(|s| s.as_str())
             .collect();
         if !missing.is_empty() {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                op,
-                missing[0],
-                format!("no such snapshot: {}", missing.join(", ")),
-            ));
+            let failures = missing
+                .iter()
+                .map(|m| (m.to_string(), libc::ENOENT))
+                .collect();
+            return Err(Error::from_batch(op, missing[0], libc::ENOENT, failures)
+                .with_reason(crate::Reason::SnapshotNotFound));
         }
         self.destroy_existing_snapshots(snapshots, defer)
     }
@@ -206,12 +225,13 @@ impl Zfs {
             // SAFETY: live list; `errs` receives an owned list or NULL.
             unsafe { sys::lzc_destroy_snaps(list.as_ptr(), defer, errs) }
         })
-        .map_err(|e| {
-            if e.kind() == ErrorKind::AlreadyExists {
-                e.with_kind(ErrorKind::Busy)
-            } else {
-                e
-            }
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            // The kernel says EEXIST for a snapshot with clones, EBUSY for a held one.
+            Some(libc::EEXIST) => e
+                .with_kind(ErrorKind::Busy)
+                .with_reason(crate::Reason::SnapshotIsCloned),
+            Some(libc::EBUSY) => e.with_reason(crate::Reason::SnapshotIsHeld),
+            _ => e,
         })
     }
 
@@ -230,7 +250,8 @@ impl Zfs {
                 op,
                 snapshot.as_str(),
                 "no such snapshot",
-            ));
+            )
+            .with_reason(crate::Reason::SnapshotNotFound));
         }
         let all = self.snapshots(&snapshot.dataset())?;
         let target = all
@@ -253,7 +274,8 @@ impl Zfs {
                         "more recent snapshots exist ({}); use destroy_newer",
                         shown.join(", ")
                     ),
-                ));
+                )
+                .with_reason(crate::Reason::SnapshotNotLatest));
             }
             self.destroy_snapshots(&newer, false)
                 .map_err(|e| e.with_operation(op))?;
@@ -263,6 +285,14 @@ impl Zfs {
         // SAFETY: NUL-terminated names.
         lzc(op, snapshot.as_str(), unsafe {
             sys::lzc_rollback_to(fs.as_ptr(), snap.as_ptr())
+        })
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            // A snapshot taken since the check above.
+            Some(libc::EEXIST) => e
+                .with_kind(ErrorKind::Busy)
+                .with_reason(crate::Reason::SnapshotNotLatest),
+            Some(libc::EBUSY) => e.with_reason(crate::Reason::DatasetBusy),
+            _ => e,
         })
     }
 }

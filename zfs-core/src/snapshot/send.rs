@@ -148,12 +148,15 @@ impl Zfs {
                 sys::lzc_send_flags((flags & SendFlags::LZC).bits()),
             )
         };
-        lzc(op, snapshot.as_str(), rc).map_err(|e| {
-            if e.kind() == ErrorKind::DeviceTooSmall {
-                e.with_kind(ErrorKind::InvalidArgument)
-            } else {
-                e
+        lzc(op, snapshot.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::EOVERFLOW) => e.with_kind(ErrorKind::InvalidArgument),
+            Some(libc::ENOENT) => e.with_reason(crate::Reason::SnapshotNotFound),
+            // `from` is no earlier snapshot of the same lineage.
+            Some(libc::EXDEV) => e.with_reason(crate::Reason::StreamMismatch),
+            Some(libc::EPIPE) | Some(libc::EIO) | Some(libc::EBADF) => {
+                e.with_reason(crate::Reason::StreamIo)
             }
+            _ => e,
         })
     }
 
@@ -195,7 +198,18 @@ impl Zfs {
         lzc(op, snapshot.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::ENODEV) => e
                 .with_kind(ErrorKind::InvalidArgument)
-                .with_message("the target does not have the incremental stream's source snapshot"),
+                .with_message("the target does not have the incremental stream's source snapshot")
+                .with_reason(crate::Reason::StreamMismatch),
+            Some(libc::ETXTBSY) => e
+                .with_message("the destination has been modified since its most recent snapshot")
+                .with_reason(crate::Reason::DestinationModified),
+            Some(libc::EEXIST) => e.with_reason(if self.exists(snapshot.as_str()) {
+                crate::Reason::SnapshotExists
+            } else {
+                crate::Reason::DatasetExists
+            }),
+            Some(libc::EINVAL) => e.with_reason(crate::Reason::BadStream),
+            Some(libc::ENOENT) => e.with_reason(crate::Reason::DatasetNotFound),
             _ => e,
         })
     }

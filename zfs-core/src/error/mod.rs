@@ -1,10 +1,15 @@
 //! The crate's one error type: what failed, on which object, and why, in libzfs's own words.
 
-use std::fmt;
-
 use libzfs_sys as sys;
 
 use crate::name::NameRule;
+
+mod errno;
+mod reason;
+
+pub(crate) use errno::kind_from_errno;
+pub use errno::Errno;
+pub use reason::Reason;
 
 /// A stable classification of failures that callers can match on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -53,103 +58,6 @@ pub enum ErrorKind {
     Other,
 }
 
-/// An OS error number with its symbolic name, e.g. `ENOENT`.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Errno(pub i32);
-
-impl Errno {
-    /// The symbolic name (`"EBUSY"`), or `None` for numbers this crate does not name.
-    pub fn name(self) -> Option<&'static str> {
-        Some(match self.0 {
-            libc::EPERM => "EPERM",
-            libc::ENOENT => "ENOENT",
-            libc::EIO => "EIO",
-            libc::ENXIO => "ENXIO",
-            libc::E2BIG => "E2BIG",
-            libc::EBADF => "EBADF",
-            libc::ENOMEM => "ENOMEM",
-            libc::EACCES => "EACCES",
-            libc::EFAULT => "EFAULT",
-            libc::EBUSY => "EBUSY",
-            libc::EEXIST => "EEXIST",
-            libc::EXDEV => "EXDEV",
-            libc::ENODEV => "ENODEV",
-            libc::ENOTDIR => "ENOTDIR",
-            libc::EINVAL => "EINVAL",
-            libc::ENOSPC => "ENOSPC",
-            libc::EROFS => "EROFS",
-            libc::EPIPE => "EPIPE",
-            libc::EDOM => "EDOM",
-            libc::ERANGE => "ERANGE",
-            libc::ENAMETOOLONG => "ENAMETOOLONG",
-            libc::ENOTSUP => "ENOTSUP",
-            libc::EOVERFLOW => "EOVERFLOW",
-            libc::ENOTEMPTY => "ENOTEMPTY",
-            libc::EDQUOT => "EDQUOT",
-            libc::ESRCH => "ESRCH",
-            libc::EAGAIN => "EAGAIN",
-            libc::EINTR => "EINTR",
-            libc::EBADE => "ECKSUM",
-            libc::ECHRNG => "ECHRNG",
-            _ => return None,
-        })
-    }
-
-    /// The OS's description, e.g. "Device or resource busy"; for ZFS's own error numbers
-    /// (1024 and up), ZFS's meaning.
-    pub fn description(self) -> String {
-        use sys::zfs_errno_t as Z;
-        let zfs = [
-            (
-                Z::ZFS_ERR_CHECKPOINT_EXISTS,
-                "pool already has a checkpoint",
-            ),
-            (
-                Z::ZFS_ERR_DISCARDING_CHECKPOINT,
-                "a checkpoint is being discarded",
-            ),
-            (Z::ZFS_ERR_NO_CHECKPOINT, "pool has no checkpoint"),
-            (
-                Z::ZFS_ERR_DEVRM_IN_PROGRESS,
-                "a device removal is in progress",
-            ),
-            (Z::ZFS_ERR_VDEV_TOO_BIG, "device is too big"),
-            (
-                Z::ZFS_ERR_IOC_CMD_UNAVAIL,
-                "the kernel module does not support this operation",
-            ),
-            (Z::ZFS_ERR_WRONG_PARENT, "parent is of the wrong type"),
-        ];
-        if let Some((_, text)) = zfs.iter().find(|(z, _)| z.0 as i32 == self.0) {
-            return (*text).to_owned();
-        }
-        let text = std::io::Error::from_raw_os_error(self.0).to_string();
-        // std appends " (os error N)"; the number is shown separately.
-        match text.rfind(" (os error") {
-            Some(at) => text[..at].to_owned(),
-            None => text,
-        }
-    }
-}
-
-impl fmt::Debug for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(n) => write!(f, "{n}({})", self.0),
-            None => write!(f, "Errno({})", self.0),
-        }
-    }
-}
-
-impl fmt::Display for Errno {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(n) => write!(f, "{n}: {}", self.description()),
-            None => write!(f, "errno {}: {}", self.0, self.description()),
-        }
-    }
-}
-
 /// Everything that can go wrong, with what was being done and to what.
 ///
 /// Displays like the `zfs`/`zpool` commands do: `cannot create 'tank': pool already exists`.
@@ -166,6 +74,7 @@ struct Inner {
     object: String,
     message: String,
     errno: Option<Errno>,
+    reason: Option<Reason>,
     libzfs_code: Option<i32>,
     name_rule: Option<NameRule>,
     failures: Vec<(String, Errno)>,
@@ -185,6 +94,7 @@ impl Error {
             object: object.into(),
             message: message.into(),
             errno: None,
+            reason: None,
             libzfs_code: None,
             name_rule: None,
             failures: Vec::new(),
@@ -204,6 +114,7 @@ impl Error {
             object: object.into(),
             message: errno.description().to_lowercase(),
             errno: Some(errno),
+            reason: errno.reason(),
             libzfs_code: None,
             name_rule: None,
             failures: Vec::new(),
@@ -224,6 +135,7 @@ impl Error {
             object: object.into(),
             message: description,
             errno: (errno != 0).then_some(Errno(errno)),
+            reason: reason_from_libzfs(code).or_else(|| Errno(errno).reason()),
             libzfs_code: Some(code.0 as i32),
             name_rule: None,
             failures: Vec::new(),
@@ -249,6 +161,13 @@ impl Error {
     /// Overrides the kind where the caller knows better than the generic mapping.
     pub(crate) fn with_kind(mut self, kind: ErrorKind) -> Error {
         self.0.kind = kind;
+        self
+    }
+
+    /// Names the exact reason where the call knows it (the same errno means different things
+    /// to different calls).
+    pub(crate) fn with_reason(mut self, reason: Reason) -> Error {
+        self.0.reason = Some(reason);
         self
     }
 
@@ -292,6 +211,7 @@ impl Error {
             // One failure decides the kind better than the call's summary errno.
             e.0.kind = kind_from_errno(failures[0].1);
             e.0.errno = Some(Errno(failures[0].1));
+            e.0.reason = Errno(failures[0].1).reason();
         }
         e.0.failures = failures.into_iter().map(|(n, c)| (n, Errno(c))).collect();
         e
@@ -305,6 +225,12 @@ impl Error {
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
         self.0.kind
+    }
+
+    /// Exactly why, where ZFS or zfs-core can tell (see [`Reason`] for every case, and the
+    /// table of pyzfs's exception classes against them).
+    pub fn reason(&self) -> Option<Reason> {
+        self.0.reason
     }
 
     /// The operation that failed, e.g. `"create pool"`.
@@ -338,30 +264,28 @@ impl Error {
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-pub(crate) fn kind_from_errno(errno: i32) -> ErrorKind {
-    use sys::zfs_errno_t as Z;
-    match errno {
-        e if e == Z::ZFS_ERR_CHECKPOINT_EXISTS.0 as i32 => ErrorKind::AlreadyExists,
-        e if e == Z::ZFS_ERR_NO_CHECKPOINT.0 as i32 => ErrorKind::NotFound,
-        e if e == Z::ZFS_ERR_DISCARDING_CHECKPOINT.0 as i32 => ErrorKind::Busy,
-        e if e == Z::ZFS_ERR_WRONG_PARENT.0 as i32 => ErrorKind::InvalidArgument,
-        e if e == Z::ZFS_ERR_STREAM_TRUNCATED.0 as i32 => ErrorKind::InvalidArgument,
-        e if e == Z::ZFS_ERR_BADPROP.0 as i32 => ErrorKind::InvalidProperty,
-        libc::ENOENT | libc::ENXIO | libc::ESRCH => ErrorKind::NotFound,
-        libc::EEXIST => ErrorKind::AlreadyExists,
-        libc::EBUSY => ErrorKind::Busy,
-        libc::EPERM | libc::EACCES => ErrorKind::PermissionDenied,
-        libc::ENOSPC | libc::EDQUOT => ErrorKind::NoSpace,
-        libc::ENAMETOOLONG => ErrorKind::InvalidName,
-        libc::EROFS => ErrorKind::ReadOnly,
-        libc::EOPNOTSUPP => ErrorKind::NotSupported,
-        libc::EIO => ErrorKind::Io,
-        libc::EINVAL | libc::EXDEV | libc::EDOM | libc::ERANGE | libc::EBADF => {
-            ErrorKind::InvalidArgument
-        }
-        libc::EOVERFLOW => ErrorKind::DeviceTooSmall,
-        _ => ErrorKind::Other,
-    }
+/// The reasons libzfs's own codes always mean.
+fn reason_from_libzfs(code: sys::zfs_error_t) -> Option<Reason> {
+    use sys::zfs_error_t as E;
+    Some(match code {
+        E::EZFS_BADPROP | E::EZFS_PROPTYPE | E::EZFS_POOLPROPS => Reason::PropertyInvalid,
+        E::EZFS_NOSPC => Reason::NoSpace,
+        E::EZFS_POOLREADONLY => Reason::ReadOnlyPool,
+        E::EZFS_NAMETOOLONG => Reason::NameTooLong,
+        E::EZFS_CHECKPOINT_EXISTS => Reason::CheckpointExists,
+        E::EZFS_NO_CHECKPOINT => Reason::CheckpointNotFound,
+        E::EZFS_DISCARDING_CHECKPOINT => Reason::CheckpointDiscarding,
+        E::EZFS_DEVRM_IN_PROGRESS => Reason::DeviceRemovalRunning,
+        E::EZFS_VDEV_TOO_BIG => Reason::DeviceTooBig,
+        E::EZFS_RESILVERING | E::EZFS_REBUILDING => Reason::ResilverRunning,
+        E::EZFS_EXPORT_IN_PROGRESS => Reason::ExportRunning,
+        E::EZFS_WRONG_PARENT => Reason::WrongParent,
+        E::EZFS_BADSTREAM => Reason::BadStream,
+        E::EZFS_IOC_NOTSUPPORTED => Reason::ModuleTooOld,
+        E::EZFS_NOT_USER_NAMESPACE => Reason::NotUserNamespace,
+        E::EZFS_RESUME_EXISTS => Reason::ResumableReceiveExists,
+        _ => return None,
+    })
 }
 
 fn kind_from_libzfs(code: sys::zfs_error_t, errno: i32) -> ErrorKind {
