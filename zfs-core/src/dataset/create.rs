@@ -364,6 +364,11 @@ impl Zfs {
             Some(libc::EACCES) => e
                 .with_message("the parent's encryption key is not loaded")
                 .with_reason(crate::Reason::KeyNotLoaded),
+            // Names are checked for length before any call: this is the nesting limit.
+            Some(libc::ENAMETOOLONG) => e.with_message(format!(
+                "nested {} levels deep, past the module's limit (zfs_max_dataset_nesting)",
+                name.depth()
+            )),
             _ => e,
         })
     }
