@@ -72,3 +72,54 @@ impl PropValue {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sys::zprop_source_t as S;
+
+    #[test]
+    fn sources_read_and_print_as_zfs_get_shows_them() {
+        for (raw, from, want, shown) in [
+            (S::ZPROP_SRC_LOCAL, None, PropSource::Local, "local"),
+            (S::ZPROP_SRC_DEFAULT, None, PropSource::Default, "default"),
+            (
+                S::ZPROP_SRC_INHERITED,
+                Some("tank/a".to_owned()),
+                PropSource::Inherited("tank/a".into()),
+                "inherited from tank/a",
+            ),
+            (
+                S::ZPROP_SRC_RECEIVED,
+                None,
+                PropSource::Received,
+                "received",
+            ),
+            (
+                S::ZPROP_SRC_TEMPORARY,
+                None,
+                PropSource::Temporary,
+                "temporary",
+            ),
+            (S::ZPROP_SRC_NONE, None, PropSource::None, "-"),
+        ] {
+            let got = PropSource::from_raw(raw, from);
+            assert_eq!(got, want);
+            assert_eq!(got.to_string(), shown);
+        }
+    }
+
+    #[test]
+    fn numbers_are_typed_errors_when_they_are_not() {
+        let v = |s: &str| PropValue {
+            value: s.into(),
+            source: PropSource::None,
+        };
+        assert_eq!(v("1073741824").as_u64(), Some(1 << 30));
+        assert_eq!(v("1G").as_u64(), None);
+        assert_eq!(v("42").require_u64("used").unwrap(), 42);
+        let e = v("lz4").require_u64("compression").unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidProperty);
+        assert!(e.to_string().contains("'lz4' is not a number"), "{e}");
+    }
+}

@@ -9,6 +9,22 @@ use zfs_core::{CreatePool, ErrorKind, PoolName, VdevSpec};
 
 const MIB: u64 = 1 << 20;
 
+/// Runs everywhere: without the module, the one error that says what to do; with it, a handle
+/// or the error that says to be root.
+#[test]
+fn open_says_when_the_module_is_missing() {
+    if std::path::Path::new("/dev/zfs").exists() {
+        // Where ZFS is loaded: a handle as root, else the error that says to be root.
+        if let Err(e) = zfs_core::Zfs::open() {
+            assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
+        }
+        return;
+    }
+    let e = zfs_core::Zfs::open().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ModuleNotLoaded, "{e}");
+    assert!(e.to_string().contains("modprobe zfs"), "{e}");
+}
+
 #[test]
 #[ignore = "needs ZFS"]
 fn open_reports_matching_versions() {
@@ -470,4 +486,65 @@ fn ashift_reaches_every_vdev_label_as_with_zpool_create() {
         }
     }
     eprintln!("label ashifts (ours, zpool create's): {table:?}");
+}
+
+/// A loop device over a sparse file, detached on drop.
+struct Loop(String);
+
+impl Loop {
+    fn new(file: &std::path::Path) -> Loop {
+        // The VM's kernel has loop as a module, not loaded at boot; its device nodes appear
+        // a moment after it loads.
+        let _ = std::process::Command::new("/sbin/modprobe")
+            .arg("loop")
+            .status();
+        for _ in 0..50 {
+            let out = std::process::Command::new("losetup")
+                .args(["--find", "--show", file.to_str().unwrap()])
+                .output()
+                .unwrap();
+            if out.status.success() {
+                return Loop(String::from_utf8(out.stdout).unwrap().trim().to_owned());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("no loop device for {}", file.display());
+    }
+}
+
+impl Drop for Loop {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("losetup")
+            .args(["-d", &self.0])
+            .status();
+    }
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_block_device_is_used_as_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let dev = Loop::new(&sparse(dir.path(), "disk", 256 * MIB));
+    let zfs = zfs();
+    let name = unique("disk");
+    let pool = CreatePool::new(name.clone(), VdevSpec::new().disk(&dev.0))
+        .pool_property("ashift", "12")
+        .pool_property("cachefile", "none")
+        .mountpoint("none")
+        .create(&zfs)
+        .unwrap();
+    let status = pool.status().unwrap();
+    let leaf = &status.root.children[0];
+    assert_eq!(
+        (leaf.name.as_str(), leaf.kind.as_str()),
+        (dev.0.as_str(), "disk")
+    );
+    assert_eq!(leaf.ashift, Some(12));
+    // Used as given: no partition table written (whole_disk is 0), the label is on the device.
+    // `zpool status` names a device under /dev by its short name; ours is the full path.
+    let short = dev.0.trim_start_matches("/dev/");
+    assert!(cli("zpool", &["status", name.as_str()]).contains(short));
+    assert_eq!(label_ashifts(std::path::Path::new(&dev.0)), [12]);
+    assert!(!std::path::Path::new(&format!("{}p1", dev.0)).exists());
+    pool.destroy().unwrap();
 }

@@ -218,6 +218,7 @@ fn status_of_a_healthy_pool() {
 
 #[test]
 #[ignore = "needs ZFS"]
+#[serial_test::serial(scan_tunable)]
 fn scrub_runs_to_completion_and_stop_without_scrub_is_not_found() {
     let fixture = FilePool::new().unwrap();
     let zfs = zfs();
@@ -326,4 +327,105 @@ fn many_threads_each_with_their_own_handle() {
             });
         }
     });
+}
+
+/// Holds every scan where it is while alive (the module's `zfs_scan_suspend_progress`), so a
+/// scrub stays running long enough to be paused; released on drop, also after a panic.
+struct ScansHeld;
+
+const SUSPEND: &str = "/sys/module/zfs/parameters/zfs_scan_suspend_progress";
+
+impl ScansHeld {
+    fn new() -> ScansHeld {
+        std::fs::write(SUSPEND, "1").unwrap();
+        ScansHeld
+    }
+}
+
+impl Drop for ScansHeld {
+    fn drop(&mut self) {
+        let _ = std::fs::write(SUSPEND, "0");
+    }
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+#[serial_test::serial(scan_tunable)]
+fn a_running_scrub_pauses_resumes_and_cancels_as_zpool_status_says() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let p = fixture.name().as_str();
+    let held = ScansHeld::new();
+    pool.scrub_start().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while pool.scan_progress().unwrap().map(|s| s.state) != Some(ScanState::Scanning) {
+        assert!(
+            Instant::now() < deadline,
+            "the scrub never showed as running"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pool.scrub_pause().unwrap();
+    let paused = pool.scan_progress().unwrap().unwrap();
+    assert!(
+        paused.paused && paused.state == ScanState::Scanning,
+        "{paused:?}"
+    );
+    assert!(cli("zpool", &["status", p]).contains("scrub paused"));
+    // Resume: `zpool scrub` again.
+    pool.scrub_start().unwrap();
+    let resumed = pool.scan_progress().unwrap().unwrap();
+    assert!(
+        !resumed.paused && resumed.state == ScanState::Scanning,
+        "{resumed:?}"
+    );
+    assert!(cli("zpool", &["status", p]).contains("scrub in progress"));
+    pool.scrub_stop().unwrap();
+    assert_eq!(
+        pool.scan_progress().unwrap().unwrap().state,
+        ScanState::Canceled
+    );
+    assert!(cli("zpool", &["status", p]).contains("scrub canceled"));
+    drop(held);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn import_under_an_altroot_and_forced() {
+    let fixture = FilePool::builder()
+        .fs_property("mountpoint", "/data")
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let root = tempfile::tempdir().unwrap();
+    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    let opts = ImportOptions::new()
+        .dir(fixture.dir())
+        .altroot(root.path())
+        .force(true);
+    let pool = zfs.import_pool(fixture.name(), &opts).unwrap();
+    let p = fixture.name().as_str();
+    assert_eq!(zpool_get(p, "altroot").0, root.path().to_str().unwrap());
+    assert_eq!(
+        pool.property("altroot").unwrap().value,
+        root.path().to_str().unwrap()
+    );
+    // Mountpoints are under the altroot, as the CLI shows them.
+    let shown = zfs_get(p, "mountpoint").0;
+    assert_eq!(shown, format!("{}/data", root.path().display()));
+    assert_eq!(
+        zfs.dataset(p)
+            .unwrap()
+            .property("mountpoint")
+            .unwrap()
+            .value,
+        shown
+    );
+    let ds = zfs.dataset(p).unwrap();
+    if ds.mounted_at().is_some() {
+        unmount(&ds);
+    }
+    drop(ds);
+    drop(pool);
 }

@@ -376,3 +376,61 @@ fn a_small_or_odd_existing_vdev_is_refused_before_anything() {
     let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
     assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
 }
+
+#[test]
+fn verify_names_every_way_the_system_differs() {
+    let spec = with_vdev();
+    // No pool at all.
+    let none = crate::verify::differences(&spec, &Inventory::default());
+    assert_eq!(none.len(), 1);
+    assert_eq!(none[0].to_string(), "zroot: pool does not exist");
+
+    let mut inv = finished(&spec);
+    let st = inv.pool.as_mut().unwrap();
+    st.properties.insert("ashift".into(), "9".into());
+    st.properties.shift_remove("autotrim");
+    st.root_properties.insert(
+        "compression".into(),
+        Seen {
+            value: "lz4".into(),
+            local: true,
+        },
+    );
+    st.root_properties.shift_remove("atime");
+    st.journal = Some("applying".into());
+    let nix = st.datasets.get_mut("zroot/nix").unwrap();
+    nix.properties.insert(
+        "mountpoint".into(),
+        Seen {
+            value: "legacy".into(),
+            local: false,
+        },
+    );
+    st.datasets
+        .get_mut("zroot/root")
+        .unwrap()
+        .properties
+        .shift_remove("mountpoint");
+    st.datasets.get_mut("zroot/tmp").unwrap().is_filesystem = false;
+    st.datasets.shift_remove("zroot/cache");
+    st.snapshots.clear();
+    let shown: Vec<String> = crate::verify::differences(&spec, &inv)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "zroot: pool property ashift is 9, expected 12",
+            "zroot: pool property autotrim is unset, expected on",
+            "zroot: compression is lz4, expected zstd",
+            "zroot: atime is unset, expected off",
+            "zroot: an apply was interrupted: run apply again to complete it",
+            "zroot/root: mountpoint is unset, expected legacy",
+            "zroot/nix: mountpoint is legacy but inherited, expected it set locally",
+            "zroot/tmp: is not a filesystem",
+            "zroot/cache: dataset does not exist",
+            "zroot/persist@blank: snapshot does not exist",
+        ]
+    );
+}

@@ -116,3 +116,32 @@ fn raw_ownership_round_trips() {
     let back = unsafe { NvList::from_raw(raw) };
     assert_eq!(back.get("x"), Some(NvValue::Bool(true)));
 }
+
+#[test]
+fn value_accessors_take_only_their_own_types() {
+    assert_eq!(NvValue::from("zstd").as_str(), Some("zstd"));
+    assert_eq!(NvValue::from(String::from("lz4")).as_str(), Some("lz4"));
+    assert_eq!(NvValue::U64(1).as_str(), None);
+    // Every unsigned width reads as u64; signed and other types do not.
+    for (v, want) in [
+        (NvValue::from(u64::MAX), Some(u64::MAX)),
+        (NvValue::U32(u32::MAX), Some(u64::from(u32::MAX))),
+        (NvValue::U16(7), Some(7)),
+        (NvValue::U8(8), Some(8)),
+        (NvValue::Byte(9), Some(9)),
+        (NvValue::from(-1i64), None),
+        (NvValue::I32(1), None),
+        (NvValue::from(true), None),
+        (NvValue::Flag, None),
+    ] {
+        assert_eq!(v.as_u64(), want, "{v:?}");
+    }
+    let list = NvValue::List(vec![("k".to_owned(), NvValue::Flag)]);
+    assert_eq!(list.as_list().map(<[_]>::len), Some(1));
+    assert_eq!(NvValue::Flag.as_list(), None);
+    assert_eq!(
+        NvValue::from(vec!["a".to_owned(), "b".to_owned()]),
+        NvValue::StringArray(vec!["a".into(), "b".into()])
+    );
+    assert_eq!(NvValue::from(false), NvValue::Bool(false));
+}

@@ -42,6 +42,8 @@ pub struct ScanProgress {
     pub start_time: u64,
     /// End, in seconds since the epoch (0 while running).
     pub end_time: u64,
+    /// A running scrub is paused (`zpool scrub -p`); `zpool scrub` resumes it.
+    pub paused: bool,
 }
 
 impl ScanProgress {
@@ -66,6 +68,9 @@ impl ScanProgress {
             errors: at(offset_of!(sys::pool_scan_stat_t, pss_errors)),
             start_time: at(offset_of!(sys::pool_scan_stat_t, pss_start_time)),
             end_time: at(offset_of!(sys::pool_scan_stat_t, pss_end_time)),
+            // When the current pass was paused; 0 while it runs.
+            paused: state == ScanState::Scanning
+                && at(offset_of!(sys::pool_scan_stat_t, pss_pass_scrub_pause)) != 0,
         })
     }
 }
