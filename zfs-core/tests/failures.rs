@@ -163,3 +163,33 @@ fn a_pool_destroyed_elsewhere_reads_as_gone_not_faulted() {
     let e = pool.state().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn malformed_names_given_as_text_never_reach_zfs() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let opts = zfs_core::DestroyOptions::default();
+    for bad in [
+        format!("{p}/sp ace"),
+        format!("{p}/a@sn!p"),
+        format!("{p}/a#b!m"),
+        format!("{p}//double"),
+        format!("{p}/{}", "x".repeat(300)),
+    ] {
+        let name_err = |e: zfs_core::Error| {
+            assert_eq!(e.kind(), ErrorKind::InvalidName, "{bad}: {e}");
+            assert!(e.name_rule().is_some(), "{bad}: {e:?}");
+        };
+        name_err(zfs.dataset(&bad).unwrap_err());
+        name_err(zfs.list(&bad, zfs_core::DatasetTypes::all()).unwrap_err());
+        name_err(zfs.destroy_dataset(&bad, &opts).unwrap_err());
+        name_err(zfs.rename(p, &bad, false).unwrap_err());
+        let empty = std::fs::File::open("/dev/null").unwrap();
+        let recv = zfs.receive_stream(&bad, &empty, &zfs_core::ReceiveOptions::default());
+        name_err(recv.unwrap_err());
+        assert!(!zfs.exists(&bad));
+    }
+}

@@ -35,6 +35,7 @@ impl Zfs {
     #[doc(alias = "zfs_destroy")]
     pub fn destroy_dataset(&self, name: &str, opts: &DestroyOptions) -> Result<()> {
         let op = "destroy";
+        crate::name::check_any(op, name)?;
         if name.contains('@') {
             let top = self.dataset(name).map_err(|e| e.with_operation(op))?;
             return top.destroy_one(opts.force_unmount);
@@ -184,6 +185,8 @@ impl Zfs {
     #[doc(alias = "zfs_rename")]
     pub fn rename(&self, from: &str, to: &str, recursive: bool) -> Result<()> {
         let op = "rename";
+        crate::name::check_any(op, from)?;
+        crate::name::check_any(op, to)?;
         let ds = self.dataset(from).map_err(|e| e.with_operation(op))?;
         if self.exists(to) {
             return Err(Error::new(

@@ -159,6 +159,7 @@ impl Zfs {
     /// # Errors
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if `root` does not exist.
     pub fn list(&self, root: &str, types: DatasetTypes) -> Result<Vec<Listed>> {
+        crate::name::check_any("list", root)?;
         let top = self.open_dataset(root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
         Ok(top.walk(types, true, Vec::new(), false)?.0)
     }
@@ -188,6 +189,7 @@ impl Zfs {
         properties: &[&str],
         clones: bool,
     ) -> Result<(Vec<Listed>, Clones)> {
+        crate::name::check_any("list", root)?;
         let _tables = crate::handle::tables();
         let mut props = Vec::with_capacity(properties.len());
         for name in properties {

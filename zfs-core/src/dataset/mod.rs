@@ -98,6 +98,7 @@ impl Zfs {
     /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidName`] for a bad name.
     #[doc(alias = "zfs_open")]
     pub fn dataset(&self, name: &str) -> Result<Dataset<'_>> {
+        crate::name::check_any("open", name)?;
         self.open_dataset(
             name,
             DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
@@ -140,6 +141,9 @@ impl Zfs {
     /// Whether a dataset, snapshot or bookmark of that name exists.
     #[doc(alias = "lzc_exists")]
     pub fn exists(&self, name: &str) -> bool {
+        if crate::name::check_any("look up", name).is_err() {
+            return false;
+        }
         if let Ok(mark) = crate::BookmarkName::new(name) {
             // lzc_exists does not see bookmarks.
             return self

@@ -206,3 +206,19 @@ impl BookmarkName {
 
 #[cfg(test)]
 mod tests;
+
+/// Checks a name given as text against the rules of what it says it is (a bookmark with `#`,
+/// a snapshot with `@`, else a filesystem or volume), so a malformed name never reaches ZFS.
+///
+/// # Errors
+/// [`ErrorKind::InvalidName`](crate::ErrorKind::InvalidName), naming the rule, with `op`.
+pub(crate) fn check_any(op: &'static str, name: &str) -> Result<()> {
+    let checked = if name.contains('#') {
+        BookmarkName::new(name).map(drop)
+    } else if name.contains('@') {
+        SnapshotName::new(name).map(drop)
+    } else {
+        DatasetName::new(name).map(drop)
+    };
+    checked.map_err(|e| e.with_operation(op))
+}

@@ -319,6 +319,7 @@ impl Zfs {
     #[doc(alias = "zfs_receive")]
     pub fn receive_stream(&self, target: &str, fd: impl AsFd, opts: &ReceiveOptions) -> Result<()> {
         let op = "receive";
+        crate::name::check_any(op, target)?;
         let t = CString::new(target).map_err(|_| {
             Error::new(
                 ErrorKind::InvalidName,
