@@ -246,9 +246,11 @@ fn unknown_properties_and_bad_values_are_refused_with_no_pool_left() {
     let dir = tempfile::tempdir().unwrap();
     let vdev = sparse(dir.path(), "v", 128 * MIB);
     let zfs = zfs();
-    let cases: [(&str, &str, bool); 5] = [
+    let cases: [(&str, &str, bool); 7] = [
         ("nosuchproperty", "1", true),
         ("ashift", "99", true),
+        ("ashift", "17", true),
+        ("ashift", "twelve", true),
         ("autotrim", "maybe", true),
         ("compression", "bogus", false),
         ("recordsize", "3", false),

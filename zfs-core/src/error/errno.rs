@@ -441,3 +441,57 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn every_named_errno_reads_back_by_name_and_describes_itself() {
+        for n in 1..200 {
+            let e = Errno(n);
+            if let Some(name) = e.name() {
+                assert!(name.starts_with('E'), "{n}: {name}");
+                let shown = e.to_string();
+                assert!(shown.starts_with(name), "{shown}");
+                assert!(!e.description().is_empty());
+                assert!(format!("{e:?}").starts_with(name));
+            }
+        }
+        assert_eq!(format!("{:?}", Errno(100_000)), "Errno(100000)");
+        assert!(Errno(100_000).to_string().starts_with("errno 100000"));
+        assert!(Errno(2000).description().contains("newer than this crate"));
+        assert_eq!(Errno(ECKSUM).name(), Some("ECKSUM"));
+        assert!(Errno(ECKSUM).description().contains("checksum"));
+    }
+
+    #[test]
+    fn every_reason_has_its_own_description() {
+        let mut seen = std::collections::HashSet::new();
+        for z in ZFS_ERRNOS {
+            assert_eq!(Errno(z.0).reason(), Some(z.4));
+            assert_eq!(z.4.to_string(), z.4.description());
+            seen.insert(z.4.description());
+        }
+        for e in [
+            libc::EDQUOT,
+            libc::ENOSPC,
+            libc::EROFS,
+            libc::ENAMETOOLONG,
+            libc::EAGAIN,
+            libc::ETXTBSY,
+            ECKSUM,
+            libc::EIO,
+        ] {
+            let r = Errno(e).reason().unwrap();
+            assert!(!r.description().is_empty());
+            seen.insert(r.description());
+        }
+        assert_eq!(
+            Errno(libc::EINVAL).reason(),
+            None,
+            "EINVAL means different things"
+        );
+        assert!(seen.len() > 25);
+    }
+}

@@ -282,7 +282,9 @@ fn reason_from_libzfs(code: sys::zfs_error_t) -> Option<Reason> {
         E::EZFS_WRONG_PARENT => Reason::WrongParent,
         E::EZFS_BADSTREAM => Reason::BadStream,
         E::EZFS_IOC_NOTSUPPORTED => Reason::ModuleTooOld,
+        #[cfg(zfs_2_2)]
         E::EZFS_NOT_USER_NAMESPACE => Reason::NotUserNamespace,
+        #[cfg(zfs_2_2)]
         E::EZFS_RESUME_EXISTS => Reason::ResumableReceiveExists,
         _ => return None,
     })

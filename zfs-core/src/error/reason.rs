@@ -254,3 +254,71 @@ impl fmt::Display for Reason {
         f.write_str(self.description())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Reason as R;
+
+    #[test]
+    fn descriptions_are_distinct_lines() {
+        let all = [
+            R::DatasetNotFound,
+            R::SnapshotNotFound,
+            R::BookmarkNotFound,
+            R::PoolNotFound,
+            R::ParentNotFound,
+            R::HoldNotFound,
+            R::DatasetExists,
+            R::SnapshotExists,
+            R::BookmarkExists,
+            R::HoldExists,
+            R::WrongParent,
+            R::NotClone,
+            R::SnapshotNotLatest,
+            R::SnapshotIsCloned,
+            R::SnapshotIsHeld,
+            R::DatasetBusy,
+            R::DuplicateSnapshots,
+            R::PoolsDiffer,
+            R::BookmarkSourceNotAncestor,
+            R::BookmarkSourceInvalid,
+            R::FeatureNotEnabled,
+            R::StreamMismatch,
+            R::DestinationModified,
+            R::BadStream,
+            R::StreamTruncated,
+            R::StreamFeatureNotSupported,
+            R::StreamIo,
+            R::StreamLargeBlockMismatch,
+            R::IvsetGuidMissing,
+            R::IvsetGuidMismatch,
+            R::ResumableReceiveExists,
+            R::IoError,
+            R::NoSpace,
+            R::QuotaExceeded,
+            R::NameTooLong,
+            R::ReadOnlyPool,
+            R::PoolSuspended,
+            R::PropertyInvalid,
+            R::KeyNotLoaded,
+            R::KeyAlreadyLoaded,
+            R::WrongKey,
+            R::CheckpointExists,
+            R::CheckpointNotFound,
+            R::CheckpointDiscarding,
+            R::DeviceRemovalRunning,
+            R::DeviceTooBig,
+            R::RaidzExpansionRunning,
+            R::ResilverRunning,
+            R::ExportRunning,
+            R::DeviceNotSupported,
+            R::NotUserNamespace,
+            R::EncryptionNotSupported,
+            R::AshiftMismatch,
+            R::ModuleTooOld,
+        ];
+        let texts: std::collections::HashSet<String> = all.iter().map(R::to_string).collect();
+        assert_eq!(texts.len(), all.len(), "two reasons read alike");
+        assert!(texts.iter().all(|t| !t.is_empty() && !t.ends_with('.')));
+    }
+}
