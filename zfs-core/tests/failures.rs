@@ -173,7 +173,7 @@ fn malformed_names_given_as_text_never_reach_zfs() {
     let p = f.name().as_str();
     let opts = zfs_core::DestroyOptions::default();
     for bad in [
-        format!("{p}/sp ace"),
+        format!("{p}/st*r"),
         format!("{p}/a@sn!p"),
         format!("{p}/a#b!m"),
         format!("{p}//double"),
