@@ -24,3 +24,19 @@ pub fn parse_size(s: &str) -> Option<u64> {
     };
     n.checked_mul(1u64 << shift)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn every_unit_and_the_ones_it_refuses() {
+        assert_eq!(parse_size("1T"), Some(1 << 40));
+        assert_eq!(parse_size(" 3tib "), Some(3 << 40));
+        assert_eq!(parse_size("512MB"), Some(512 << 20));
+        assert_eq!(parse_size("7"), Some(7));
+        assert_eq!(parse_size("1P"), None);
+        assert_eq!(parse_size("G"), None);
+        assert_eq!(parse_size("99999999999T"), None, "overflow");
+    }
+}

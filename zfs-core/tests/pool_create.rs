@@ -550,3 +550,35 @@ fn a_block_device_is_used_as_it_is() {
     assert!(!std::path::Path::new(&format!("{}p1", dev.0)).exists());
     pool.destroy().unwrap();
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn an_altroot_pool_without_features_as_zpool_create_r_d_makes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let vdev = sparse(dir.path(), "v", 128 * MIB);
+    let zfs = zfs();
+    let name = unique("altroot");
+    let pool = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
+        .altroot(root.path())
+        .enable_features(false)
+        .mountpoint("/srv")
+        .create(&zfs)
+        .unwrap();
+    let p = name.as_str();
+    assert_eq!(zpool_get(p, "altroot").0, root.path().to_str().unwrap());
+    // An altroot keeps the pool out of the cache file, as `zpool create -R` does.
+    assert_eq!(zpool_get(p, "cachefile").0, "none");
+    assert_eq!(zpool_get(p, "feature@zstd_compress").0, "disabled");
+    assert_eq!(
+        pool.property("feature@zstd_compress").unwrap().value,
+        "disabled"
+    );
+    assert_eq!(
+        zfs_get(p, "mountpoint").0,
+        format!("{}/srv", root.path().display())
+    );
+    // The label of a destroyed pool no longer counts as in use.
+    pool.destroy().unwrap();
+    assert_eq!(zfs.device_label(&vdev).unwrap(), None);
+}

@@ -279,3 +279,24 @@ fn checkpoints_twice_and_none() {
     is(e, ErrorKind::AlreadyExists, Reason::CheckpointExists);
     pool.discard_checkpoint().unwrap();
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn destroying_one_held_or_cloned_snapshot_says_which() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    fs(&zfs, &format!("{p}/a"));
+    let (held, cloned) = (snap(&format!("{p}/a@held")), snap(&format!("{p}/a@cloned")));
+    zfs.snapshot(std::slice::from_ref(&held), &[]).unwrap();
+    zfs.snapshot(std::slice::from_ref(&cloned), &[]).unwrap();
+    zfs.hold(&[(held.clone(), "keep")]).unwrap();
+    zfs.clone_snapshot(&cloned, &ds(&format!("{p}/c")), &[])
+        .unwrap();
+    let one = DestroyOptions::default();
+    let e = zfs.destroy_dataset(held.as_str(), &one).unwrap_err();
+    is(e, ErrorKind::Busy, Reason::SnapshotIsHeld);
+    let e = zfs.destroy_dataset(cloned.as_str(), &one).unwrap_err();
+    is(e, ErrorKind::Busy, Reason::SnapshotIsCloned);
+    assert!(zfs.exists(held.as_str()) && zfs.exists(cloned.as_str()));
+}

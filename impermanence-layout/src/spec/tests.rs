@@ -434,3 +434,53 @@ fn verify_names_every_way_the_system_differs() {
         ]
     );
 }
+
+#[test]
+fn layouts_need_their_device_counts_and_names_their_other_problems() {
+    let dev = |p: &str| VdevEntry {
+        path: p.into(),
+        size: Some("1G".into()),
+    };
+    for (layout, min, parity) in [
+        (VdevLayout::Mirror, 2, None),
+        (VdevLayout::Raidz1, 2, Some(1)),
+        (VdevLayout::Raidz2, 3, Some(2)),
+        (VdevLayout::Raidz3, 4, Some(3)),
+    ] {
+        assert_eq!(layout.raidz_parity(), parity);
+        let mut s = Spec::default();
+        s.pool.layout = layout;
+        s.pool.vdevs = (1..min).map(|i| dev(&format!("/d{i}"))).collect();
+        let all = s.validate_without_devices().unwrap_err().0.join("\n");
+        assert!(
+            all.contains(&format!("needs at least {min} devices")),
+            "{all}"
+        );
+        s.pool.vdevs.push(dev("/last"));
+        s.validate_without_devices().unwrap();
+    }
+    let mut s = Spec::default();
+    s.pool.vdevs = vec![dev("/a"), dev("/a")];
+    s.pool.vdevs.push(VdevEntry {
+        path: "/b".into(),
+        size: Some("lots".into()),
+    });
+    s.pool.root_properties.insert("nosuch".into(), "1".into());
+    let blank = s.snapshots[0].clone();
+    s.snapshots.push(blank);
+    s.boot.mounts.push(MountSpec {
+        path: "relative".into(),
+        dataset: "nix".into(),
+        needed_for_boot: false,
+    });
+    let all = s.validate().unwrap_err().0.join("\n");
+    for needle in [
+        "device '/a' is listed twice",
+        "size 'lots' is not a size",
+        "unknown filesystem property 'nosuch' (root_properties)",
+        "snapshot 'persist@blank' is listed twice",
+        "mount 'relative': path must be absolute",
+    ] {
+        assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
+    }
+}

@@ -237,3 +237,23 @@ fn messages_say_what_rule_and_where() {
         "cannot use dataset name 'tank/a b/c!': invalid character '!' at byte 10 in name"
     );
 }
+
+#[test]
+fn names_convert_from_text_every_way_and_compare_with_it() {
+    use std::str::FromStr;
+    let a: DatasetName = "tank/a".parse().unwrap();
+    assert_eq!(DatasetName::from_str("tank/a").unwrap(), a);
+    assert_eq!(DatasetName::try_from("tank/a").unwrap(), a);
+    assert_eq!(DatasetName::try_from(String::from("tank/a")).unwrap(), a);
+    assert!(a == *"tank/a");
+    assert!(SnapshotName::try_from("tank/a").is_err());
+    assert!(BookmarkName::from_str("tank/a#b").is_ok());
+    // Text that says what it is goes through the matching rules.
+    assert!(check_any("use", "tank/a@s").is_ok());
+    assert!(check_any("use", "tank/a#b").is_ok());
+    let e = check_any("look up", "tank/a@s!").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidName);
+    assert_eq!(e.operation(), "look up");
+    assert!(check_any("use", "tank/a#b!").is_err());
+    assert!(check_any("use", "tank//a").is_err());
+}

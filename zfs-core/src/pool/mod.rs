@@ -215,3 +215,28 @@ impl<'z> Pool<'z> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pool_state_is_named() {
+        use sys::pool_state_t as S;
+        for (raw, want) in [
+            (S::POOL_STATE_ACTIVE, PoolState::Active),
+            (S::POOL_STATE_EXPORTED, PoolState::Exported),
+            (S::POOL_STATE_DESTROYED, PoolState::Destroyed),
+            (S::POOL_STATE_SPARE, PoolState::Spare),
+            (S::POOL_STATE_UNINITIALIZED, PoolState::Uninitialized),
+            (S::POOL_STATE_UNAVAIL, PoolState::Unavailable),
+            (
+                S::POOL_STATE_POTENTIALLY_ACTIVE,
+                PoolState::PotentiallyActive,
+            ),
+        ] {
+            assert_eq!(PoolState::from_raw(raw.0 as i32), want);
+        }
+        assert_eq!(PoolState::from_raw(99), PoolState::Other(99));
+    }
+}
