@@ -662,3 +662,98 @@ fn two_applies_at_once_end_with_one_layout_and_one_clean_refusal() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn mirror_and_raidz_layouts_are_laid_down_as_zpool_status_shows() {
+    for (layout, devices, top) in [
+        (impermanence_layout::VdevLayout::Mirror, 2, "mirror-0"),
+        (impermanence_layout::VdevLayout::Raidz1, 3, "raidz1-0"),
+    ] {
+        let mut case = Case::new("r");
+        case.spec.pool.layout = layout;
+        case.spec.pool.vdevs = (0..devices)
+            .map(|i| VdevEntry {
+                path: case.dir.path().join(format!("d{i}.img")),
+                size: Some("256M".into()),
+            })
+            .collect();
+        let zfs = zfs();
+        apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap();
+        let status = zfs.pool(&case.pool()).unwrap().status().unwrap();
+        assert_eq!(status.root.children.len(), 1);
+        assert_eq!(status.root.children[0].name, top);
+        assert_eq!(status.root.children[0].children.len(), devices);
+        assert_eq!(status.root.children[0].ashift, Some(12));
+        let cli = Command::new("zpool")
+            .args(["status", &case.spec.pool.name])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&cli.stdout).contains(top));
+        assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
+    }
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn adopting_sets_a_pool_property_and_a_later_fault_restores_it() {
+    let case = Case::new("p");
+    let zfs = zfs();
+    std::fs::File::create(case.vdev())
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    CreatePool::new(case.pool(), VdevSpec::new().file(case.vdev()))
+        .pool_property("cachefile", "none")
+        .pool_property("ashift", "12")
+        .pool_property("autotrim", "off")
+        .fs_property("compression", "zstd")
+        .fs_property("acltype", "posixacl")
+        .fs_property("atime", "off")
+        .fs_property("xattr", "sa")
+        .fs_property("normalization", "formD")
+        .fs_property("mountpoint", "none")
+        .create(&zfs)
+        .unwrap();
+    let p = case.spec.pool.name.clone();
+    let autotrim = || {
+        let out = Command::new("zpool")
+            .args(["get", "-Hp", "-o", "value", "autotrim", &p])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let plan = |adopt| {
+        Plan::new(
+            &case.spec,
+            &Inventory::read(&zfs, &case.spec).unwrap(),
+            adopt,
+            None,
+        )
+    };
+    assert!(plan(false)
+        .conflicts
+        .iter()
+        .any(|c| c.contains("autotrim is off")));
+    let adopted = plan(true);
+    assert!(adopted.conflicts.is_empty(), "{:?}", adopted.conflicts);
+    let steps = adopted.steps.len();
+    let e = apply(
+        &zfs,
+        &adopted,
+        ApplyOptions {
+            fail_at: Some(steps),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, LayoutError::Step { .. }), "{e}");
+    assert_eq!(
+        autotrim(),
+        "off",
+        "the fault's undo restores the pool property"
+    );
+    apply(&zfs, &plan(true), ApplyOptions::default()).unwrap();
+    assert_eq!(autotrim(), "on");
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
+}

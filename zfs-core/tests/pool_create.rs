@@ -348,8 +348,20 @@ fn destroy_of_a_busy_pool_is_refused_and_the_pool_survives() {
         zfs.pool_exists(fixture.name()),
         "a refused destroy removed the pool"
     );
-    // Once nothing holds it, destroy unmounts and succeeds.
-    zfs.destroy_pool(fixture.name()).unwrap();
+    // Once nothing holds it, destroy unmounts and succeeds. A child process another test
+    // thread is spawning may hold a copy of the closed file's descriptor until its exec
+    // (see common::unmount): retry that brief EBUSY.
+    let mut delay = std::time::Duration::from_millis(20);
+    for _ in 0..8 {
+        match zfs.destroy_pool(fixture.name()) {
+            Err(e) if e.kind() == ErrorKind::Busy => std::thread::sleep(delay),
+            other => {
+                other.unwrap();
+                break;
+            }
+        }
+        delay *= 2;
+    }
     assert!(!zfs.pool_exists(fixture.name()));
 }
 
