@@ -63,3 +63,34 @@ impl ApplyLock {
         &self.path
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_taker_is_told_who_holds_it_and_bad_names_are_io_errors() {
+        let pool = format!("locktest{}", std::process::id());
+        let first = ApplyLock::acquire(&pool).unwrap();
+        assert!(first
+            .path()
+            .ends_with(format!("impermanence-layout.{pool}.lock")));
+        match ApplyLock::acquire(&pool) {
+            Err(LayoutError::Locked { pool: p, holder }) => {
+                assert_eq!(p, pool);
+                assert_eq!(holder, Some(std::process::id()));
+            }
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        let path = first.path().to_owned();
+        drop(first);
+        let again = ApplyLock::acquire(&pool).unwrap();
+        drop(again);
+        let _ = std::fs::remove_file(path);
+        // A name that is no file name cannot be locked (pool names never look like this).
+        assert!(matches!(
+            ApplyLock::acquire("no/such/dir"),
+            Err(LayoutError::Zfs(_))
+        ));
+    }
+}

@@ -41,6 +41,26 @@ impl Case {
         std::fs::write(&path, self.spec.to_toml()).unwrap();
         path.to_str().unwrap().to_owned()
     }
+    /// The pool as the guide's `zpool create` makes it, on a new 512 MiB file, with
+    /// `autotrim` as given.
+    fn guide_pool(&self, zfs: &Zfs, autotrim: &str) {
+        std::fs::File::create(self.vdev())
+            .unwrap()
+            .set_len(512 << 20)
+            .unwrap();
+        CreatePool::new(self.pool(), VdevSpec::new().file(self.vdev()))
+            .pool_property("cachefile", "none")
+            .pool_property("ashift", "12")
+            .pool_property("autotrim", autotrim)
+            .fs_property("compression", "zstd")
+            .fs_property("acltype", "posixacl")
+            .fs_property("atime", "off")
+            .fs_property("xattr", "sa")
+            .fs_property("normalization", "formD")
+            .fs_property("mountpoint", "none")
+            .create(zfs)
+            .unwrap();
+    }
     fn plan(&self, zfs: &Zfs) -> Plan {
         Plan::new(
             &self.spec,
@@ -182,22 +202,7 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
     }
     // And in a pool that existed before, with a dataset of its own: faults remove only what
     // the run made.
-    std::fs::File::create(case.vdev())
-        .unwrap()
-        .set_len(512 << 20)
-        .unwrap();
-    CreatePool::new(case.pool(), VdevSpec::new().file(case.vdev()))
-        .pool_property("cachefile", "none")
-        .pool_property("ashift", "12")
-        .pool_property("autotrim", "on")
-        .fs_property("compression", "zstd")
-        .fs_property("acltype", "posixacl")
-        .fs_property("atime", "off")
-        .fs_property("xattr", "sa")
-        .fs_property("normalization", "formD")
-        .fs_property("mountpoint", "none")
-        .create(&zfs)
-        .unwrap();
+    case.guide_pool(&zfs, "on");
     let p = case.spec.pool.name.clone();
     CreateDataset::filesystem(DatasetName::new(format!("{p}/nix")).unwrap())
         .property("mountpoint", "legacy")
@@ -699,22 +704,7 @@ fn mirror_and_raidz_layouts_are_laid_down_as_zpool_status_shows() {
 fn adopting_sets_a_pool_property_and_a_later_fault_restores_it() {
     let case = Case::new("p");
     let zfs = zfs();
-    std::fs::File::create(case.vdev())
-        .unwrap()
-        .set_len(512 << 20)
-        .unwrap();
-    CreatePool::new(case.pool(), VdevSpec::new().file(case.vdev()))
-        .pool_property("cachefile", "none")
-        .pool_property("ashift", "12")
-        .pool_property("autotrim", "off")
-        .fs_property("compression", "zstd")
-        .fs_property("acltype", "posixacl")
-        .fs_property("atime", "off")
-        .fs_property("xattr", "sa")
-        .fs_property("normalization", "formD")
-        .fs_property("mountpoint", "none")
-        .create(&zfs)
-        .unwrap();
+    case.guide_pool(&zfs, "off");
     let p = case.spec.pool.name.clone();
     let autotrim = || {
         let out = Command::new("zpool")

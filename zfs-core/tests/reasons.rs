@@ -176,6 +176,10 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     let dst1 = snap(&format!("{p}/dst@1"));
     zfs.receive(&dst1, stream(None, &s1), &ReceiveOptions::default())
         .unwrap();
+    let e = zfs
+        .receive(&dst1, stream(None, &s1), &ReceiveOptions::default())
+        .unwrap_err();
+    is(e, ErrorKind::AlreadyExists, Reason::SnapshotExists);
     // Change the destination after its snapshot: the incremental must be refused.
     let dst = zfs.dataset(&format!("{p}/dst")).unwrap();
     let mnt = tempfile::tempdir().unwrap();

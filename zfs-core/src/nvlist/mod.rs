@@ -222,14 +222,7 @@ impl NvList {
         let (n, v) = (cstring_bytes(name)?, cstring_bytes(value)?);
         // SAFETY: live list we own; NUL-terminated strings, which nvpair copies.
         let rc = unsafe { nv::nvlist_add_string(self.ptr.as_ptr(), n.as_ptr(), v.as_ptr()) };
-        if rc != 0 {
-            return Err(Error::from_errno(
-                "add nvpair",
-                String::from_utf8_lossy(name),
-                rc,
-            ));
-        }
-        Ok(())
+        added(name, rc)
     }
 
     /// Adds a valueless flag whose name is bytes (need not be UTF-8).
@@ -240,14 +233,7 @@ impl NvList {
         let n = cstring_bytes(name)?;
         // SAFETY: live list we own; NUL-terminated name, which nvpair copies.
         let rc = unsafe { nv::nvlist_add_boolean(self.ptr.as_ptr(), n.as_ptr()) };
-        if rc != 0 {
-            return Err(Error::from_errno(
-                "add nvpair",
-                String::from_utf8_lossy(name),
-                rc,
-            ));
-        }
-        Ok(())
+        added(name, rc)
     }
 
     /// Adds a copy of `list` as a nested list.
@@ -440,6 +426,18 @@ impl PartialEq for NvListRef {
 impl PartialEq for NvList {
     fn eq(&self, other: &NvList) -> bool {
         self.deref() == other.deref()
+    }
+}
+
+/// The result of an `nvlist_add_*` of the pair called `name` (0 or an errno).
+fn added(name: &[u8], rc: i32) -> Result<()> {
+    match rc {
+        0 => Ok(()),
+        _ => Err(Error::from_errno(
+            "add nvpair",
+            String::from_utf8_lossy(name),
+            rc,
+        )),
     }
 }
 
