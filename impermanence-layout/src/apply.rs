@@ -335,3 +335,20 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
             .and_then(|p| p.set_property(property, old)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_show_the_fault_hook_but_not_the_callback() {
+        let shown = format!(
+            "{:?}",
+            ApplyOptions {
+                on_step: None,
+                fail_at: Some(3),
+            }
+        );
+        assert_eq!(shown, "ApplyOptions { fail_at: Some(3) }");
+    }
+}

@@ -747,3 +747,22 @@ fn adopting_sets_a_pool_property_and_a_later_fault_restores_it() {
     assert_eq!(autotrim(), "on");
     assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_vdev_file_that_cannot_be_made_fails_the_first_step_with_nothing_made() {
+    let mut case = Case::new("m");
+    let missing = case.dir.path().join("no/such/dir/zroot.img");
+    case.spec.pool.vdevs[0].path = missing.clone();
+    let zfs = zfs();
+    let e = apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap_err();
+    match &e {
+        LayoutError::Step { index, source, .. } => {
+            assert_eq!(*index, 1, "{e}");
+            assert_eq!(source.kind(), zfs_core::ErrorKind::NotFound, "{e}");
+        }
+        other => panic!("unexpected {other}"),
+    }
+    assert!(!missing.exists());
+    assert!(!zfs.pool_exists(&case.pool()));
+}

@@ -161,3 +161,32 @@ fn bad_pool_property_names_and_read_only_ones_are_typed() {
     zfs.send(&s2, Some("#b"), &sink, SendFlags::empty())
         .unwrap();
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_send_into_a_pipe_nobody_reads_is_a_stream_error() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(&format!("{p}/a")))
+        .create(&zfs)
+        .unwrap();
+    let s = snap(&format!("{p}/a@s"));
+    zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+    // A pipe whose read end is closed (libc: std's pipe is newer than our MSRV).
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into the array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are new and owned by nobody else.
+    let (reader, writer) = unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    };
+    drop(reader);
+    let e = zfs.send(&s, None, &writer, SendFlags::empty()).unwrap_err();
+    assert_eq!(e.reason(), Some(zfs_core::Reason::StreamIo), "{e:?}");
+    assert_eq!(e.errno().unwrap().name(), Some("EPIPE"));
+}

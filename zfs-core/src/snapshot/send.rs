@@ -320,14 +320,7 @@ impl Zfs {
     pub fn receive_stream(&self, target: &str, fd: impl AsFd, opts: &ReceiveOptions) -> Result<()> {
         let op = "receive";
         crate::name::check_any(op, target)?;
-        let t = CString::new(target).map_err(|_| {
-            Error::new(
-                ErrorKind::InvalidName,
-                op,
-                target,
-                "name contains a NUL byte",
-            )
-        })?;
+        let t = CString::new(target).expect("checked names have no NUL");
         let mut props = NvList::new();
         for (k, v) in &opts.props {
             props.insert_str(k, v)?;
