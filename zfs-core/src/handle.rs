@@ -102,6 +102,11 @@ pub(crate) fn supported_features() -> &'static [String] {
 /// pools) without locking, so one handle must not be used from two threads at once. Moving it
 /// to another thread is fine; for parallel work, open one `Zfs` per thread.
 ///
+/// Opening and dropping a `Zfs` waits until no other thread is inside a libzfs call: every
+/// `libzfs_init` rewrites libzfs's process-wide tables, so zfs-core keeps it clear of other
+/// threads' calls with a process-wide lock (`ci/races` checks it under helgrind). Open the
+/// handles a long-running thread needs before it starts a long call (a large send, say).
+///
 /// Objects opened through it ([`Pool`](crate::Pool), ...) borrow it, so none can outlive it.
 pub struct Zfs {
     raw: NonNull<sys::libzfs_handle_t>,

@@ -190,3 +190,31 @@ fn a_send_into_a_pipe_nobody_reads_is_a_stream_error() {
     assert_eq!(e.reason(), Some(zfs_core::Reason::StreamIo), "{e:?}");
     assert_eq!(e.errno().unwrap().name(), Some("EPIPE"));
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn an_incremental_stream_received_as_a_clone_of_its_origin() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(&format!("{p}/a")))
+        .property("mountpoint", "none")
+        .create(&zfs)
+        .unwrap();
+    let (s1, s2) = (snap(&format!("{p}/a@1")), snap(&format!("{p}/a@2")));
+    zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
+    zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
+    let mut stream = tempfile::tempfile().unwrap();
+    zfs.send(&s2, Some("@1"), &stream, SendFlags::empty())
+        .unwrap();
+    stream.flush().unwrap();
+    stream.rewind().unwrap();
+    let opts = ReceiveOptions {
+        origin: Some(s1.clone()),
+        ..Default::default()
+    };
+    zfs.receive_stream(&format!("{p}/c"), &stream, &opts)
+        .unwrap();
+    assert_eq!(zfs_get(&format!("{p}/c"), "origin").0, s1.as_str());
+    assert!(zfs.exists(&format!("{p}/c@2")));
+}
