@@ -48,14 +48,16 @@ pub struct PoolState {
     pub journal: Option<String>,
 }
 
-/// The ashift of the pool's top-level vdevs: one number when they agree, `9,12`-style when
-/// they do not; `None` if the configuration names none.
+/// The ashift of the pool's top-level data vdevs (a log device added later may differ without
+/// saying anything about the layout): one number when they agree, `9,12`-style when they do
+/// not; `None` if the configuration names none.
 fn disk_ashift(pool: &zfs_core::Pool<'_>) -> zfs_core::Result<Option<String>> {
     let status = pool.status()?;
     let mut seen: Vec<u64> = status
         .root
         .children
         .iter()
+        .filter(|v| !v.is_log)
         .filter_map(|v| v.ashift)
         .collect();
     seen.sort_unstable();
@@ -165,7 +167,8 @@ impl Inventory {
         // `zpool get ashift` reads the pool property, which says nothing of the disks: a pool
         // created with the property alone has disks at their sector size's ashift. The
         // top-level vdevs' own ashift is the truth.
-        if spec.pool.properties.contains_key("ashift") {
+        // `ashift=0` asks the kernel to choose: any value on the disks matches it.
+        if spec.pool.properties.get("ashift").is_some_and(|a| a != "0") {
             if let Some(on_disk) = disk_ashift(&pool)? {
                 state.properties.insert("ashift".into(), on_disk);
             }

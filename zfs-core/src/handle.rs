@@ -28,11 +28,42 @@ struct TablesLock(UnsafeCell<libc::pthread_rwlock_t>);
 // pthread calls and never moves (a static).
 unsafe impl Sync for TablesLock {}
 
-/// The read side of [`TABLES`], released on drop.
-pub(crate) struct TablesRead(());
+/// The read side of [`TABLES`], released on drop. Not `Send`: a pthread lock must be released
+/// by the thread that took it.
+pub(crate) struct TablesRead(PhantomData<*const ()>);
 
-/// The write side of [`TABLES`], released on drop.
-pub(crate) struct TablesWrite(());
+/// The write side of [`TABLES`], released on drop; not `Send`, as above.
+pub(crate) struct TablesWrite(PhantomData<*const ()>);
+
+/// Serializes `libzfs_init` and `libzfs_fini` among themselves. `libzfs_fini` touches none of
+/// the tables other threads' calls read (it frees the handle's own state and the fletcher-4
+/// benchmark's statistics, which only `libzfs_init` writes), so dropping a `Zfs` takes only
+/// this, never the table lock: it cannot wait on another thread's long call (a send whose
+/// reader is the dropping thread, say).
+/// A pthread mutex, as [`TABLES`] is, so that helgrind sees it.
+static INIT: InitLock = InitLock(UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER));
+
+struct InitLock(UnsafeCell<libc::pthread_mutex_t>);
+
+// SAFETY: as for TablesLock: a static pthread mutex used only through pthread calls.
+unsafe impl Sync for InitLock {}
+
+/// [`INIT`] held, released on drop (by the thread that took it: not `Send`).
+struct InitHeld(PhantomData<*const ()>);
+
+fn init_lock() -> InitHeld {
+    // SAFETY: a static, initialised mutex; locking fails only on a deadlock, a bug here.
+    let rc = unsafe { libc::pthread_mutex_lock(INIT.0.get()) };
+    assert_eq!(rc, 0, "zfs-core: pthread_mutex_lock failed");
+    InitHeld(PhantomData)
+}
+
+impl Drop for InitHeld {
+    fn drop(&mut self) {
+        // SAFETY: this thread locked the mutex when self was made.
+        unsafe { libc::pthread_mutex_unlock(INIT.0.get()) };
+    }
+}
 
 impl Drop for TablesRead {
     fn drop(&mut self) {
@@ -55,7 +86,7 @@ pub(crate) fn tables() -> TablesRead {
     // deadlock, which would be a bug here.
     let rc = unsafe { libc::pthread_rwlock_rdlock(TABLES.0.get()) };
     assert_eq!(rc, 0, "zfs-core: pthread_rwlock_rdlock failed");
-    TablesRead(())
+    TablesRead(PhantomData)
 }
 
 fn tables_write() -> TablesWrite {
@@ -63,7 +94,7 @@ fn tables_write() -> TablesWrite {
     // zfs-core never opens or closes a `Zfs` inside a libzfs call.
     let rc = unsafe { libc::pthread_rwlock_wrlock(TABLES.0.get()) };
     assert_eq!(rc, 0, "zfs-core: pthread_rwlock_wrlock failed");
-    TablesWrite(())
+    TablesWrite(PhantomData)
 }
 
 /// A libzfs handle pointer with the table lock's read side held: `x.raw().ptr()` as an
@@ -102,10 +133,12 @@ pub(crate) fn supported_features() -> &'static [String] {
 /// pools) without locking, so one handle must not be used from two threads at once. Moving it
 /// to another thread is fine; for parallel work, open one `Zfs` per thread.
 ///
-/// Opening and dropping a `Zfs` waits until no other thread is inside a libzfs call: every
-/// `libzfs_init` rewrites libzfs's process-wide tables, so zfs-core keeps it clear of other
-/// threads' calls with a process-wide lock (`ci/races` checks it under helgrind). Open the
-/// handles a long-running thread needs before it starts a long call (a large send, say).
+/// Opening a `Zfs` waits until no other thread is inside a libzfs call: every `libzfs_init`
+/// rewrites libzfs's process-wide tables, so zfs-core keeps it clear of other threads' calls
+/// with a process-wide lock (`ci/races` checks it under helgrind). So open the handles a thread
+/// needs before another thread starts a call that waits on it: a `receive_stream` fed by a
+/// thread that has yet to open its `Zfs` would wait forever. Dropping never waits on other
+/// threads' calls.
 ///
 /// Objects opened through it ([`Pool`](crate::Pool), ...) borrow it, so none can outlive it.
 pub struct Zfs {
@@ -145,6 +178,7 @@ impl Zfs {
         versions.check()?;
 
         // No libzfs call of any thread may overlap the init (see TABLES).
+        let init = init_lock();
         let tables = tables_write();
         clear_errno();
         // SAFETY: plain initialisation; NULL (with errno set) on failure.
@@ -175,6 +209,7 @@ impl Zfs {
         unsafe { sys::libzfs_print_on_error(raw.as_ptr(), sys::boolean_t::B_FALSE) };
         FEATURES.get_or_init(read_feature_table);
         drop(tables);
+        drop(init);
         Ok(Zfs {
             raw,
             _not_sync: PhantomData,
@@ -220,7 +255,7 @@ impl Zfs {
 
 impl Drop for Zfs {
     fn drop(&mut self) {
-        let _tables = tables_write();
+        let _init = init_lock();
         // SAFETY: every object borrowing the handle is gone (they hold `&Zfs`); each of the
         // two references is released exactly once.
         unsafe {

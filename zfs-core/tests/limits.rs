@@ -105,7 +105,7 @@ fn destroy_with_dependents_of_many_long_clones_matches_zfs_destroy_r() {
 
 #[test]
 #[ignore = "needs ZFS"]
-fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_its_directory() {
+fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_what_zfs_would() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
@@ -122,8 +122,19 @@ fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_its_directo
     let mountpoint: PathBuf = prefix.join("m".repeat(186));
     assert_eq!(mountpoint.as_os_str().len(), 1210);
 
-    let name = format!("{p}/long");
-    fs(&zfs, &name, &[("mountpoint", mountpoint.to_str().unwrap())]);
+    // The parent names the 1023-byte directory (canmount=off: never mounted); the child
+    // inherits its mountpoint below it, 1210 bytes.
+    let parent = format!("{p}/lp");
+    fs(
+        &zfs,
+        &parent,
+        &[
+            ("mountpoint", prefix.to_str().unwrap()),
+            ("canmount", "off"),
+        ],
+    );
+    let name = format!("{parent}/{}", "m".repeat(186));
+    fs(&zfs, &name, &[]);
     let d = zfs.dataset(&name).unwrap();
     if d.mounted_at().is_none() {
         d.mount().unwrap();
@@ -140,19 +151,30 @@ fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_its_directo
     d.mount().unwrap();
     drop(d);
 
-    zfs.destroy_dataset(
-        &name,
-        &DestroyOptions {
-            recursive: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let recursive = DestroyOptions {
+        recursive: true,
+        ..Default::default()
+    };
+    zfs.destroy_dataset(&name, &recursive).unwrap();
     assert!(
         !mountpoint.exists(),
-        "its empty mountpoint is removed, like zfs destroy"
+        "its inherited, empty mountpoint is removed, like zfs destroy"
     );
     assert!(prefix.is_dir(), "the directory above it is left alone");
+    // A mountpoint named locally stays, with zfs-core as with zfs destroy.
+    for (who, fs_name) in [("zfs-core", "ours"), ("zfs destroy", "cli")] {
+        let dir = base.path().join(fs_name);
+        let full = format!("{p}/{fs_name}");
+        fs(&zfs, &full, &[("mountpoint", dir.to_str().unwrap())]);
+        zfs.dataset(&full).unwrap().mount().unwrap();
+        unmount(&zfs.dataset(&full).unwrap());
+        if who == "zfs-core" {
+            zfs.destroy_dataset(&full, &recursive).unwrap();
+        } else {
+            cli("zfs", &["destroy", "-r", &full]);
+        }
+        assert!(dir.is_dir(), "{who} removed a locally named mountpoint");
+    }
 }
 
 #[test]
@@ -501,4 +523,36 @@ fn the_deepest_nesting_the_module_allows_and_one_more() {
         max - 1,
         max + 2
     );
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_recursive_destroy_of_a_tree_holding_its_own_clones_matches_zfs_destroy_r() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    for t in ["t1", "t2"] {
+        let root = format!("{p}/{t}");
+        fs(&zfs, &root, &[("mountpoint", "none")]);
+        fs(&zfs, &format!("{root}/src"), &[]);
+        let s = snap(&format!("{root}/src@s"));
+        zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+        // A clone inside the tree, and a clone of a snapshot of that clone.
+        zfs.clone_snapshot(&s, &ds(&format!("{root}/c")), &[])
+            .unwrap();
+        let cs = snap(&format!("{root}/c@s2"));
+        zfs.snapshot(std::slice::from_ref(&cs), &[]).unwrap();
+        zfs.clone_snapshot(&cs, &ds(&format!("{root}/src/cc")), &[])
+            .unwrap();
+    }
+    zfs.destroy_dataset(
+        &format!("{p}/t1"),
+        &DestroyOptions {
+            recursive: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    cli("zfs", &["destroy", "-r", &format!("{p}/t2")]);
+    assert_eq!(all(&zfs, p), [p]);
 }

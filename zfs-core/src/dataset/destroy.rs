@@ -4,8 +4,9 @@ use std::ffi::CString;
 
 use libzfs_sys as sys;
 
-use super::{Dataset, DatasetType, DatasetTypes};
+use super::{Dataset, DatasetType, DatasetTypes, Listed};
 use crate::handle::Zfs;
+use crate::PropSource;
 use crate::{Error, ErrorKind, Result};
 
 /// Options for [`Zfs::destroy_dataset`]: `zfs destroy [-r] [-R] [-f]`.
@@ -23,8 +24,10 @@ impl Zfs {
     /// Destroys a filesystem, volume or snapshot.
     ///
     /// Before anything is destroyed, every filesystem involved is unmounted; if one cannot be,
-    /// the ones already unmounted are mounted again and nothing is destroyed. As `zfs destroy`
-    /// does, the empty mountpoint directory of each filesystem is removed; an unmounted
+    /// the ones already unmounted are mounted again and nothing is destroyed. Clones inside
+    /// the subtree go before their origins, as `zfs destroy -r` orders them. As `zfs destroy`
+    /// does, a filesystem's empty mountpoint directory is removed where ZFS chose it (the
+    /// mountpoint is inherited or default; a directory named locally stays); an unmounted
     /// filesystem without children or snapshots goes in a single kernel call, which does not
     /// look for a directory left behind by an earlier mount.
     ///
@@ -50,7 +53,7 @@ impl Zfs {
             .list_full(
                 name,
                 DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
-                &["mountpoint", "mounted"],
+                &["mountpoint", "mounted", "canmount"],
                 true,
             )
             .map_err(|e| e.with_operation(op))?;
@@ -123,6 +126,51 @@ impl Zfs {
             }
         }
         drop(unmounted);
+        // Like zfs_destroy, remove a filesystem's empty mountpoint directory afterwards only
+        // where ZFS chose it (source default or inherited) and it is mountable at all.
+        let mut removable = std::collections::HashSet::new();
+        for l in all.iter().filter(|l| l.kind == DatasetType::Filesystem) {
+            if l.values[0].starts_with('/') && l.values[2] != "off" {
+                let source = self.dataset(&l.name)?.property("mountpoint")?.source;
+                if matches!(source, PropSource::Default | PropSource::Inherited(_)) {
+                    removable.insert(l.name.clone());
+                }
+            }
+        }
+        // Clones inside the subtree go first, with everything that depends on them, as
+        // `zfs destroy -r` orders them: their origins are among the snapshots destroyed next.
+        let mut inside_clones: Vec<String> = all
+            .iter()
+            .filter(|l| l.kind == DatasetType::Snapshot)
+            .flat_map(|s| clones.get(&s.name).into_iter().flatten())
+            .filter(|c| inside(c) && c.as_str() != name)
+            .cloned()
+            .collect();
+        inside_clones.sort();
+        let all = if inside_clones.is_empty() {
+            all
+        } else {
+            let all_below = DestroyOptions {
+                recursive: true,
+                dependents: true,
+                force_unmount: opts.force_unmount,
+            };
+            for clone in &inside_clones {
+                // An earlier one may have taken it along (a clone of a clone).
+                if self.exists(clone) {
+                    self.destroy_dataset(clone, &all_below)?;
+                }
+            }
+            // What is left, listed again (everything is unmounted already).
+            self.list_full(
+                name,
+                DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+                &["mountpoint", "mounted", "canmount"],
+                false,
+            )
+            .map_err(|e| e.with_operation(op))?
+            .0
+        };
         // Snapshots in one atomic call per pool (one pool here), then datasets deepest first.
         let snaps: Vec<crate::SnapshotName> = all
             .iter()
@@ -133,7 +181,7 @@ impl Zfs {
             // They were just listed: no need to check that each exists.
             self.destroy_existing_snapshots(&snaps, false)?;
         }
-        let mut datasets: Vec<_> = all
+        let mut datasets: Vec<&Listed> = all
             .iter()
             .filter(|l| l.kind != DatasetType::Snapshot)
             .collect();
@@ -147,11 +195,9 @@ impl Zfs {
             crate::handle::lzc(op, &d.name, rc).map_err(busy_destroy)?;
             // SAFETY: live handle, NUL-terminated name; keeps libzfs's mount cache true.
             unsafe { sys::libzfs_mnttab_remove(self.raw().ptr(), c.as_ptr()) };
-            // Like zfs_destroy: remove the (now unused, empty) mountpoint directory.
-            if d.kind == DatasetType::Filesystem {
-                if let Some(dir) = d.values.first().filter(|m| m.starts_with('/')) {
-                    let _ = std::fs::remove_dir(dir);
-                }
+            if removable.contains(&d.name) {
+                // Empty and unused now; a directory with anything in it stays.
+                let _ = std::fs::remove_dir(&d.values[0]);
             }
         }
         Ok(())

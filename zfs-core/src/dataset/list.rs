@@ -60,7 +60,15 @@ unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_
             };
             if walk.want_clones && kind == DatasetType::Snapshot {
                 // SAFETY: live snapshot handle.
-                let clones = unsafe { clones_of(zhp) };
+                let Some(clones) = (unsafe { clones_of(zhp) }) else {
+                    walk.error = Some(crate::Error::new(
+                        crate::ErrorKind::Other,
+                        "list",
+                        name,
+                        "libzfs could not list the snapshot's clones",
+                    ));
+                    return 1;
+                };
                 walk.clones.insert(name.clone(), clones);
             }
             walk.found.push(Listed { name, kind, values });
@@ -118,16 +126,17 @@ unsafe fn values_of(
         .collect()
 }
 
-/// The names of a snapshot's clones, from the list libzfs keeps (empty if it has none).
-unsafe fn clones_of(zhp: *mut sys::zfs_handle_t) -> Vec<String> {
+/// The names of a snapshot's clones, from the list libzfs keeps (empty if it has none);
+/// `None` if libzfs could not make the list (never read as "no clones").
+unsafe fn clones_of(zhp: *mut sys::zfs_handle_t) -> Option<Vec<String>> {
     // SAFETY: live handle (caller); the list belongs to the handle and is copied at once.
     let raw = unsafe { sys::zfs_get_clones_nvl(zhp) };
     if raw.is_null() {
-        return Vec::new();
+        return None;
     }
     // SAFETY: a live list owned by the handle, read before the handle is closed.
     let list = unsafe { crate::nvlist::NvListRef::from_ptr(raw) };
-    list.iter().map(|pair| pair.name().into_owned()).collect()
+    Some(list.iter().map(|pair| pair.name().into_owned()).collect())
 }
 
 /// Iterates the direct children of `zhp` that `walk` asks for (filesystems and volumes,

@@ -135,7 +135,9 @@ impl Error {
             object: object.into(),
             message: description,
             errno: (errno != 0).then_some(Errno(errno)),
-            reason: reason_from_libzfs(code).or_else(|| Errno(errno).reason()),
+            // Not from errno: after a libzfs call it may be left over from an unrelated
+            // syscall inside it.
+            reason: reason_from_libzfs(code),
             libzfs_code: Some(code.0 as i32),
             name_rule: None,
             failures: Vec::new(),

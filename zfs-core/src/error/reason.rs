@@ -13,7 +13,7 @@ use std::fmt;
 /// | pyzfs | zfs-core reason | kind |
 /// | --- | --- | --- |
 /// | `DatasetNotFound`, `FilesystemNotFound` | `DatasetNotFound` | `NotFound` |
-/// | `SnapshotNotFound` | `SnapshotNotFound` | `NotFound` |
+/// | `SnapshotNotFound` | `SnapshotNotFound` (also a bookmark's missing source) | `NotFound` |
 /// | `BookmarkNotFound` | `BookmarkNotFound` | `NotFound` |
 /// | `PoolNotFound` | `PoolNotFound` | `NotFound` |
 /// | `ParentNotFound` | `ParentNotFound` | `NotFound` |
@@ -38,7 +38,7 @@ use std::fmt;
 /// | `BadStream` | `BadStream` | `InvalidArgument` |
 /// | `StreamTruncated` | `StreamTruncated` | `InvalidArgument` |
 /// | `StreamFeatureNotSupported`, `UnknownStreamFeature`, `StreamFeatureInvalid`, `StreamFeatureIncompatible` | `StreamFeatureNotSupported` | `NotSupported` |
-/// | `StreamIOError` | `StreamIo` | `Io` |
+/// | `StreamIOError` | `StreamIo` | `Io` (`InvalidArgument` for a closed or read-only descriptor) |
 /// | `ZIOError` | `IoError` | `Io` |
 /// | `NoSpace` | `NoSpace` | `NoSpace` |
 /// | `QuotaExceeded` | `QuotaExceeded` | `NoSpace` |
@@ -48,7 +48,7 @@ use std::fmt;
 /// | `SuspendedPool` | `PoolSuspended` | `Busy` |
 /// | `PropertyInvalid` | `PropertyInvalid` | `InvalidProperty` |
 /// | `DatasetTypeInvalid`, `UnknownCryptCommand` | (cannot happen: typed arguments) | – |
-/// | `EncryptionKeyNotLoaded` | `KeyNotLoaded` | `PermissionDenied` |
+/// | `EncryptionKeyNotLoaded` | `KeyNotLoaded` | `PermissionDenied` (creating under it), `InvalidArgument` (unloading it) |
 /// | `EncryptionKeyAlreadyLoaded` | `KeyAlreadyLoaded` | `AlreadyExists` |
 /// | `EncryptionKeyInvalid` | `WrongKey` | `WrongKey` |
 /// | `ZCPSyntaxError`, `ZCPRuntimeError`, `ZCPTimeout`, `ZCPSpaceError`, `ZCPMemoryError` | (kinds: `ProgramSyntax`, `ProgramRuntime`, `InstructionLimit`, `MemoryLimit`) | those |

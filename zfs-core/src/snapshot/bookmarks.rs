@@ -35,9 +35,9 @@ impl Zfs {
         })
         .map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EEXIST) => e.with_reason(crate::Reason::BookmarkExists),
-            Some(libc::ENOENT) | Some(libc::EINVAL) => {
-                e.with_reason(crate::Reason::BookmarkSourceInvalid)
-            }
+            // pyzfs says SnapshotNotFound for a missing source, as we do.
+            Some(libc::ENOENT) => e.with_reason(crate::Reason::SnapshotNotFound),
+            Some(libc::EINVAL) => e.with_reason(crate::Reason::BookmarkSourceInvalid),
             Some(libc::EXDEV) => e.with_reason(crate::Reason::PoolsDiffer),
             Some(libc::ENOTSUP) => e.with_reason(crate::Reason::FeatureNotEnabled),
             _ => e,

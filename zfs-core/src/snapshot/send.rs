@@ -151,8 +151,22 @@ impl Zfs {
         lzc(op, snapshot.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EOVERFLOW) => e.with_kind(ErrorKind::InvalidArgument),
             Some(libc::ENOENT) => e.with_reason(crate::Reason::SnapshotNotFound),
-            // `from` is no earlier snapshot of the same lineage.
-            Some(libc::EXDEV) => e.with_reason(crate::Reason::StreamMismatch),
+            // `from` is in another pool, or no earlier snapshot of the same lineage.
+            Some(libc::EXDEV) => {
+                let other_pool = from
+                    .as_ref()
+                    .and_then(|f| f.to_str().ok())
+                    .is_some_and(|f| {
+                        !f.starts_with(&format!("{}/", snapshot.dataset().pool()))
+                            && !f.starts_with(&format!("{}@", snapshot.dataset().pool()))
+                            && !f.starts_with(&format!("{}#", snapshot.dataset().pool()))
+                    });
+                e.with_reason(if other_pool {
+                    crate::Reason::PoolsDiffer
+                } else {
+                    crate::Reason::StreamMismatch
+                })
+            }
             Some(libc::EPIPE) | Some(libc::EIO) | Some(libc::EBADF) => {
                 e.with_reason(crate::Reason::StreamIo)
             }
