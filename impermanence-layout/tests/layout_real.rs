@@ -41,13 +41,17 @@ impl Case {
         std::fs::write(&path, self.spec.to_toml()).unwrap();
         path.to_str().unwrap().to_owned()
     }
-    /// The pool as the guide's `zpool create` makes it, on a new 512 MiB file, with
-    /// `autotrim` as given.
-    fn guide_pool(&self, zfs: &Zfs, autotrim: &str) {
+    /// The vdev file, 512 MiB and sparse, as a user would make it before a run.
+    fn make_vdev(&self) {
         std::fs::File::create(self.vdev())
             .unwrap()
             .set_len(512 << 20)
             .unwrap();
+    }
+    /// The pool as the guide's `zpool create` makes it, on a new 512 MiB file, with
+    /// `autotrim` as given.
+    fn guide_pool(&self, zfs: &Zfs, autotrim: &str) {
+        self.make_vdev();
         CreatePool::new(self.pool(), VdevSpec::new().file(self.vdev()))
             .pool_property("cachefile", "none")
             .pool_property("ashift", "12")
@@ -260,10 +264,7 @@ fn a_pool_whose_disks_disagree_with_its_ashift_property_is_a_conflict() {
     // property at 12, `zpool get ashift` saying 12.
     let case = Case::new("a");
     let zfs = zfs();
-    std::fs::File::create(case.vdev())
-        .unwrap()
-        .set_len(512 << 20)
-        .unwrap();
+    case.make_vdev();
     let p = case.spec.pool.name.clone();
     let vdev = case.vdev();
     let out = Command::new("zpool")
@@ -317,10 +318,7 @@ fn a_pool_whose_disks_disagree_with_its_ashift_property_is_a_conflict() {
 fn conflicting_layouts_are_refused_with_nothing_changed() {
     let case = Case::new("c");
     let zfs = zfs();
-    std::fs::File::create(case.vdev())
-        .unwrap()
-        .set_len(512 << 20)
-        .unwrap();
+    case.make_vdev();
     CreatePool::new(case.pool(), VdevSpec::new().file(case.vdev()))
         .pool_property("cachefile", "none")
         .fs_property("compression", "lz4")
