@@ -7,6 +7,7 @@ use std::process::Command;
 use impermanence_layout::{
     apply, verify, ApplyOptions, Inventory, LayoutError, Plan, Spec, VdevEntry,
 };
+use zfs_core::testing::label_ashifts;
 use zfs_core::{CreateDataset, CreatePool, DatasetName, PoolName, VdevSpec, Zfs};
 
 /// A spec for a uniquely named pool on a file in a fresh directory; destroys the pool on drop.
@@ -242,19 +243,6 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
         zfs.exists(&format!("{p}/mine")),
         "apply touched a dataset outside the spec"
     );
-}
-
-/// The `ashift` values `zdb -l` reads from a device's labels.
-fn label_ashifts(device: &Path) -> Vec<u64> {
-    let out = Command::new("zdb").arg("-l").arg(device).output().unwrap();
-    let mut found: Vec<u64> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("ashift: "))
-        .map(|v| v.trim().parse().unwrap())
-        .collect();
-    found.sort_unstable();
-    found.dedup();
-    found
 }
 
 #[test]

@@ -175,3 +175,25 @@ impl Drop for FilePool {
         }
     }
 }
+
+/// The `ashift` values in the labels OpenZFS's own `zdb -l` reads off a device, sorted and
+/// deduplicated: what the disk was really labelled with, whatever the `ashift` pool property
+/// says. Empty if `zdb` finds none (a spare's label carries none).
+///
+/// # Panics
+/// If `zdb` cannot be run or prints an ashift that is not a number.
+pub fn label_ashifts(device: &Path) -> Vec<u64> {
+    let out = std::process::Command::new("zdb")
+        .arg("-l")
+        .arg(device)
+        .output()
+        .expect("run zdb (zfsutils)");
+    let mut found: Vec<u64> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("ashift: "))
+        .map(|v| v.trim().parse().expect("zdb prints ashift as a number"))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}

@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use serial_test::serial;
+use zfs_core::testing::label_ashifts;
 use zfs_core::{CreatePool, ErrorKind, PoolName, VdevSpec};
 
 const MIB: u64 = 1 << 20;
@@ -405,24 +406,6 @@ fn file_pool_cleans_up_even_when_the_test_panics() {
         "the pool survived a panicking test"
     );
     assert!(!vdev.exists(), "the vdev file survived");
-}
-
-/// The `ashift` values in the labels `zdb -l` reads off a device (sorted, deduplicated).
-fn label_ashifts(device: &std::path::Path) -> Vec<u64> {
-    let out = std::process::Command::new("zdb")
-        .arg("-l")
-        .arg(device)
-        .output()
-        .expect("run zdb");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut found: Vec<u64> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("ashift: "))
-        .map(|v| v.trim().parse().unwrap())
-        .collect();
-    found.sort();
-    found.dedup();
-    found
 }
 
 #[test]
