@@ -12,10 +12,10 @@ use crate::version::Versions;
 use crate::{Error, ErrorKind, Result};
 
 /// libzfs's process-wide tables (properties, pool features, the fletcher-4 implementation)
-/// are rewritten by every `libzfs_init` and torn down in part by `libzfs_fini`, without a
-/// lock. Both run under this lock's write side; every libzfs call zfs-core makes runs under
-/// its read side, so no libzfs call ever overlaps another thread's init or fini. libzfs_core
-/// calls touch no such table and take no lock.
+/// are rewritten by every `libzfs_init`, without a lock. It runs under this lock's write side;
+/// every libzfs call zfs-core makes runs under its read side, so no libzfs call ever overlaps
+/// another thread's init. (`libzfs_fini` reads no such table: it needs only [`INIT`].)
+/// libzfs_core calls touch no such table and take no lock.
 ///
 /// A pthread read-write lock, not a Rust one: glibc's default prefers readers, so a read lock
 /// taken again inside a call (nested calls) never waits behind a queued writer, and valgrind's
@@ -40,6 +40,7 @@ pub(crate) struct TablesWrite(PhantomData<*const ()>);
 /// benchmark's statistics, which only `libzfs_init` writes), so dropping a `Zfs` takes only
 /// this, never the table lock: it cannot wait on another thread's long call (a send whose
 /// reader is the dropping thread, say).
+///
 /// A pthread mutex, as [`TABLES`] is, so that helgrind sees it.
 static INIT: InitLock = InitLock(UnsafeCell::new(libc::PTHREAD_MUTEX_INITIALIZER));
 
