@@ -7,6 +7,8 @@
 
 use std::ffi::{c_char, c_int};
 
+use crate::{Error, Result};
+
 /// The first buffer: enough for every native value but user properties, `context` and long
 /// mountpoints or clone lists.
 pub(crate) const FIRST_LEN: usize = 1024;
@@ -42,14 +44,31 @@ pub(crate) fn read_whole(
     }
 }
 
-/// [`read_whole`] as a `String` (invalid UTF-8 replaced, as everywhere values are text).
-pub(crate) fn read_string(fill: impl FnMut(*mut c_char, usize) -> c_int) -> Result<String, c_int> {
-    read_whole(fill).map(|b| String::from_utf8_lossy(&b).into_owned())
+/// [`read_whole`] as the value of property `name`, as a `String` (invalid UTF-8 replaced, as
+/// everywhere values are text). A value that fills [`MAX_LEN`] becomes an `E2BIG` error;
+/// `failed` decides what any other failure of `fill` means (an error, or a placeholder).
+pub(crate) fn read_value(
+    op: &'static str,
+    name: &str,
+    fill: impl FnMut(*mut c_char, usize) -> c_int,
+    failed: impl FnOnce(c_int) -> Result<String>,
+) -> Result<String> {
+    match read_whole(fill) {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(libc::E2BIG) => Err(
+            Error::from_errno(op, name, libc::E2BIG).with_message(format!(
+                "the value of '{name}' is longer than zfs-core reads ({} MiB)",
+                MAX_LEN >> 20
+            )),
+        ),
+        Err(rc) => failed(rc),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     /// A writer that cuts like `strlcpy`.
     fn strlcpy(value: &[u8]) -> impl FnMut(*mut c_char, usize) -> c_int + '_ {
@@ -77,5 +96,44 @@ mod tests {
         assert_eq!(read_whole(|_, _| -1), Err(-1));
         let huge = vec![b'y'; MAX_LEN];
         assert_eq!(read_whole(strlcpy(&huge)), Err(libc::E2BIG));
+    }
+
+    #[test]
+    fn a_value_too_long_is_an_e2big_error_naming_the_property_and_others_go_to_failed() {
+        let huge = vec![b'y'; MAX_LEN];
+        let err = read_value("get property", "user:big", strlcpy(&huge), |_| {
+            unreachable!("E2BIG is handled by read_value")
+        })
+        .unwrap_err();
+        assert_eq!(err.errno(), Some(crate::Errno(libc::E2BIG)));
+        assert_eq!(err.object(), "user:big");
+        assert!(
+            err.to_string()
+                .contains("longer than zfs-core reads (64 MiB)"),
+            "{err}"
+        );
+
+        let placeholder = read_value(
+            "list",
+            "p/fs",
+            |_, _| -1,
+            |rc| {
+                assert_eq!(rc, -1);
+                Ok("-".to_owned())
+            },
+        );
+        assert_eq!(placeholder.unwrap(), "-");
+        let refused = read_value(
+            "get property",
+            "x",
+            |_, _| libc::ENOENT,
+            |rc| {
+                Err(Error::from_errno("get property", "x", rc)
+                    .with_kind(ErrorKind::InvalidProperty))
+            },
+        );
+        assert_eq!(refused.unwrap_err().kind(), ErrorKind::InvalidProperty);
+        let bytes = read_value("get property", "x", strlcpy(b"caf\xc3"), |_| unreachable!());
+        assert_eq!(bytes.unwrap(), "caf\u{fffd}");
     }
 }

@@ -101,27 +101,27 @@ unsafe fn values_of(
     props
         .iter()
         .map(|&p| {
-            let read = crate::text::read_string(|buf, len| {
-                // SAFETY: live handle (caller); `buf` holds `len` bytes; no source wanted.
-                unsafe {
-                    sys::zfs_prop_get(
-                        zhp,
-                        p,
-                        buf,
-                        len,
-                        std::ptr::null_mut(),
-                        std::ptr::null_mut(),
-                        0,
-                        sys::boolean_t::B_TRUE,
-                    )
-                }
-            });
-            match read {
-                Ok(v) => Ok(v),
-                Err(libc::E2BIG) => Err(crate::Error::from_errno("list", name, libc::E2BIG)
-                    .with_message("a property value is longer than zfs-core reads (64 MiB)")),
-                Err(_) => Ok("-".to_owned()),
-            }
+            crate::text::read_value(
+                "list",
+                name,
+                |buf, len| {
+                    // SAFETY: live handle (caller); `buf` holds `len` bytes; no source wanted.
+                    unsafe {
+                        sys::zfs_prop_get(
+                            zhp,
+                            p,
+                            buf,
+                            len,
+                            std::ptr::null_mut(),
+                            std::ptr::null_mut(),
+                            0,
+                            sys::boolean_t::B_TRUE,
+                        )
+                    }
+                },
+                // A property that does not apply to this type reads `-`, as in `zfs list`.
+                |_| Ok("-".to_owned()),
+            )
         })
         .collect()
 }

@@ -125,34 +125,34 @@ impl Dataset<'_> {
         // The ancestor a value is inherited from is a dataset name: it fits.
         let mut from = [0 as c_char; 1024];
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
-        let read = crate::text::read_string(|buf, len| {
-            // SAFETY: live handle; `buf` holds `len` bytes and `from` its own length; literal
-            // (exact) values.
-            unsafe {
-                sys::zfs_prop_get(
-                    self.raw().ptr(),
-                    prop,
-                    buf,
-                    len,
-                    &mut src,
-                    from.as_mut_ptr(),
-                    from.len(),
-                    sys::boolean_t::B_TRUE,
-                )
-            }
-        });
-        let value = match read {
-            Ok(value) => value,
-            Err(libc::E2BIG) => return Err(too_long(op, name)),
-            Err(_) => {
-                return Err(Error::new(
+        let value = crate::text::read_value(
+            op,
+            name,
+            |buf, len| {
+                // SAFETY: live handle; `buf` holds `len` bytes and `from` its own length;
+                // literal (exact) values.
+                unsafe {
+                    sys::zfs_prop_get(
+                        self.raw().ptr(),
+                        prop,
+                        buf,
+                        len,
+                        &mut src,
+                        from.as_mut_ptr(),
+                        from.len(),
+                        sys::boolean_t::B_TRUE,
+                    )
+                }
+            },
+            |_| {
+                Err(Error::new(
                     ErrorKind::InvalidProperty,
                     op,
                     name,
                     format!("property '{name}' does not apply to {}", self.name),
                 ))
-            }
-        };
+            },
+        )?;
         let inherited = text(&from);
         Ok(PropValue {
             value,
@@ -171,16 +171,11 @@ impl Dataset<'_> {
     ) -> Result<PropValue> {
         let mut get = get;
         crate::handle::clear_errno();
-        let read = crate::text::read_string(|buf, len| {
-            get(buf, c_int::try_from(len).unwrap_or(c_int::MAX))
-        });
-        match read {
-            Ok(value) => Ok(PropValue {
-                value,
-                source: PropSource::Local,
-            }),
-            Err(libc::E2BIG) => Err(too_long(op, name)),
-            Err(rc) => {
+        let value = crate::text::read_value(
+            op,
+            name,
+            |buf, len| get(buf, c_int::try_from(len).unwrap_or(c_int::MAX)),
+            |rc| {
                 // These calls return an errno, or -1 with errno set by the ioctl.
                 let errno = if rc > 0 {
                     rc
@@ -191,8 +186,12 @@ impl Dataset<'_> {
                 Err(Error::from_errno(op, name, errno)
                     .with_kind(ErrorKind::InvalidProperty)
                     .with_message(format!("cannot read '{name}' of {}: {why}", self.name)))
-            }
-        }
+            },
+        )?;
+        Ok(PropValue {
+            value,
+            source: PropSource::Local,
+        })
     }
 
     /// Every user property set on or inherited by this dataset, sorted by name.
@@ -435,12 +434,6 @@ fn property_error(e: Error, _props: &str) -> Error {
         }
         _ => e,
     }
-}
-
-fn too_long(op: &'static str, name: &str) -> Error {
-    Error::from_errno(op, name, libc::E2BIG).with_message(format!(
-        "the value of '{name}' is longer than zfs-core reads (64 MiB)"
-    ))
 }
 
 fn text(buf: &[c_char]) -> String {

@@ -1,6 +1,6 @@
 //! Pool properties (`zpool get` / `zpool set`).
 
-use std::ffi::{c_int, CString};
+use std::ffi::CString;
 
 use libzfs_sys as sys;
 
@@ -26,24 +26,24 @@ impl Pool<'_> {
             )
         })?;
         let _tables = crate::handle::tables();
-        let read_failed = |rc: c_int| {
-            if rc == libc::E2BIG {
-                Error::from_errno(op, name, rc).with_message(format!(
-                    "the value of '{name}' is longer than zfs-core reads"
-                ))
-            } else {
-                self.zfs
-                    .last_error(op, name)
-                    .with_kind(ErrorKind::InvalidProperty)
-            }
-        };
         if name.starts_with("feature@") {
             crate::handle::clear_errno();
-            let value = crate::text::read_string(|buf, len| {
-                // SAFETY: live pool handle; `buf` holds `len` bytes.
-                unsafe { sys::zpool_prop_get_feature(self.raw().ptr(), cname.as_ptr(), buf, len) }
-            })
-            .map_err(read_failed)?;
+            let value = crate::text::read_value(
+                op,
+                name,
+                |buf, len| {
+                    // SAFETY: live pool handle; `buf` holds `len` bytes.
+                    unsafe {
+                        sys::zpool_prop_get_feature(self.raw().ptr(), cname.as_ptr(), buf, len)
+                    }
+                },
+                |_| {
+                    Err(self
+                        .zfs
+                        .last_error(op, name)
+                        .with_kind(ErrorKind::InvalidProperty))
+                },
+            )?;
             return Ok(PropValue {
                 value,
                 source: PropSource::Local,
@@ -65,26 +65,24 @@ impl Pool<'_> {
         }
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
         crate::handle::clear_errno();
-        let value = crate::text::read_string(|buf, len| {
-            // SAFETY: live pool handle; `buf` holds `len` bytes; `src` lives for the call.
-            unsafe {
-                sys::zpool_get_prop(
-                    self.raw().ptr(),
-                    prop,
-                    buf,
-                    len,
-                    &mut src,
-                    sys::boolean_t::B_TRUE,
-                )
-            }
-        })
-        .map_err(|rc| {
-            if rc == libc::E2BIG {
-                read_failed(rc)
-            } else {
-                self.zfs.last_error(op, name)
-            }
-        })?;
+        let value = crate::text::read_value(
+            op,
+            name,
+            |buf, len| {
+                // SAFETY: live pool handle; `buf` holds `len` bytes; `src` lives for the call.
+                unsafe {
+                    sys::zpool_get_prop(
+                        self.raw().ptr(),
+                        prop,
+                        buf,
+                        len,
+                        &mut src,
+                        sys::boolean_t::B_TRUE,
+                    )
+                }
+            },
+            |_| Err(self.zfs.last_error(op, name)),
+        )?;
         Ok(PropValue {
             value,
             source: PropSource::from_raw(src, None),
@@ -97,11 +95,18 @@ impl Pool<'_> {
     fn user_property(&self, name: &str, cname: &CString) -> Result<PropValue> {
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
         crate::handle::clear_errno();
-        let value = crate::text::read_string(|buf, len| {
-            // SAFETY: live pool handle; NUL-terminated name; `buf` holds `len` bytes.
-            unsafe { sys::zpool_get_userprop(self.raw().ptr(), cname.as_ptr(), buf, len, &mut src) }
-        })
-        .map_err(|_| self.zfs.last_error("get property", name))?;
+        let op = "get property";
+        let value = crate::text::read_value(
+            op,
+            name,
+            |buf, len| {
+                // SAFETY: live pool handle; NUL-terminated name; `buf` holds `len` bytes.
+                unsafe {
+                    sys::zpool_get_userprop(self.raw().ptr(), cname.as_ptr(), buf, len, &mut src)
+                }
+            },
+            |_| Err(self.zfs.last_error(op, name)),
+        )?;
         Ok(PropValue {
             value,
             source: PropSource::from_raw(src, None),
