@@ -176,21 +176,44 @@ fn bad_property_operations_are_typed_and_change_nothing() {
         pool.property_u64("health").unwrap_err().kind(),
         ErrorKind::InvalidProperty
     );
-    for (prop, value) in [
-        ("autotrim", "maybe"),
-        ("nosuchprop", "1"),
-        ("size", "1"),
-        ("allocated", "1"),
-        ("autotrim", "o\0n"),
+    let long_comment = "x".repeat(33);
+    let long_user_value = "v".repeat(8193);
+    let before_comment = zpool_get(name, "comment");
+    for (prop, value, kind) in [
+        ("autotrim", "maybe", ErrorKind::InvalidProperty),
+        ("nosuchprop", "1", ErrorKind::InvalidProperty),
+        ("size", "1", ErrorKind::InvalidProperty),
+        ("allocated", "1", ErrorKind::InvalidProperty),
+        ("guid", "5", ErrorKind::InvalidProperty),
+        ("autotrim", "o\0n", ErrorKind::InvalidProperty),
+        ("comment", &long_comment, ErrorKind::InvalidProperty),
+        ("comment", "tab\there", ErrorKind::InvalidProperty),
+        ("ashift", "8", ErrorKind::InvalidProperty),
+        ("ashift", "17", ErrorKind::InvalidProperty),
+        ("cachefile", "relative", ErrorKind::InvalidProperty),
+        ("altroot", "/mnt", ErrorKind::InvalidProperty),
+        ("readonly", "on", ErrorKind::InvalidProperty),
+        (
+            "feature@async_destroy",
+            "disabled",
+            ErrorKind::InvalidProperty,
+        ),
+        (
+            "feature@nosuchfeature",
+            "enabled",
+            ErrorKind::InvalidProperty,
+        ),
+        ("compatibility", "nosuchfile", ErrorKind::InvalidProperty),
+        ("org:p", &long_user_value, ErrorKind::InvalidProperty),
+        ("bootfs", "otherpool/x", ErrorKind::InvalidName),
+        ("version", "5", ErrorKind::NotSupported),
     ] {
         let e = pool.set_property(prop, value).unwrap_err();
-        assert_eq!(
-            e.kind(),
-            ErrorKind::InvalidProperty,
-            "{prop}={value:?}: {e}"
-        );
+        assert_eq!(e.kind(), kind, "{prop}={value:.20?}: {e}");
     }
     assert_eq!(zpool_get(name, "autotrim"), before);
+    assert_eq!(zpool_get(name, "comment"), before_comment);
+    assert_eq!(zpool_get(name, "org:p").0, "-");
 }
 
 #[test]

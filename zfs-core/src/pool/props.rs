@@ -135,7 +135,10 @@ impl Pool<'_> {
     /// Sets a pool property, validated by libzfs as `zpool set` does.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidProperty`] for an unknown or read-only property or a bad value.
+    /// [`ErrorKind::InvalidProperty`] for an unknown or read-only property or a bad value,
+    /// [`ErrorKind::InvalidName`] for a `bootfs` that names no dataset of this pool,
+    /// [`ErrorKind::NotSupported`] for a `version` the pool cannot take,
+    /// [`ErrorKind::ReadOnly`] on a pool imported read-only.
     #[doc(alias = "zpool_set_prop")]
     pub fn set_property(&self, name: &str, value: &str) -> Result<()> {
         let op = "set property";
@@ -149,15 +152,15 @@ impl Pool<'_> {
         };
         let cname = CString::new(name).map_err(|_| bad("name"))?;
         let cvalue = CString::new(value).map_err(|_| bad("value"))?;
+        // libzfs classifies the refusals itself (bad value, read-only, import-time only, ...),
+        // but a bad `cachefile` path comes as EZFS_BADPATH: a bad value all the same.
         self.zfs
             .check(op, self.name.as_str(), || {
                 // SAFETY: live pool handle; NUL-terminated strings.
                 unsafe { sys::zpool_set_prop(self.raw().ptr(), cname.as_ptr(), cvalue.as_ptr()) }
             })
             .map_err(|e| match e.kind() {
-                ErrorKind::InvalidArgument | ErrorKind::Other => {
-                    e.with_kind(ErrorKind::InvalidProperty)
-                }
+                ErrorKind::InvalidArgument => e.with_kind(ErrorKind::InvalidProperty),
                 _ => e,
             })
     }
