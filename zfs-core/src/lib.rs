@@ -7,7 +7,7 @@
 //! [`ErrorKind`].
 //!
 //! ```no_run
-//! use zfs_core::{CreatePool, PoolName, VdevSpec, Zfs};
+//! use zfs_core::{CreatePool, Health, PoolName, VdevSpec, Zfs};
 //!
 //! # fn main() -> zfs_core::Result<()> {
 //! // A sparse 256 MiB file as the only vdev (file vdevs need 64 MiB or more).
@@ -19,7 +19,7 @@
 //!     .fs_property("compression", "zstd")
 //!     .mountpoint("none")
 //!     .create(&zfs)?;
-//! assert_eq!(pool.health()?, "ONLINE");
+//! assert_eq!(pool.health()?, Health::Online);
 //! println!("{} is {}", pool.name(), pool.property("size")?.value);
 //! pool.destroy()?;
 //! # Ok(()) }
@@ -61,8 +61,8 @@ pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use handle::Zfs;
 pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
 pub use pool::{
-    CreatePool, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress,
-    ScanState, VdevStatus,
+    CreatePool, Health, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress,
+    ScanState, VdevKind, VdevStatus,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -51,6 +51,7 @@ impl fmt::Display for PropSource {
 
 /// A property's value, as text the way the CLI prints it, and where it comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PropValue {
     /// The value. Numbers are exact (`1073741824`, not `1G`), like `zfs get -p`.
     pub value: String,

@@ -2,13 +2,13 @@
 //!
 //! ```no_run
 //! use zfs_core::testing::FilePool;
-//! use zfs_core::Zfs;
+//! use zfs_core::{Health, Zfs};
 //!
 //! # fn main() -> zfs_core::Result<()> {
 //! let fixture = FilePool::builder().fs_property("compression", "zstd").create()?;
 //! let zfs = Zfs::open()?;
 //! let pool = zfs.pool(fixture.name())?;
-//! assert_eq!(pool.health()?, "ONLINE");
+//! assert_eq!(pool.health()?, Health::Online);
 //! drop(pool);
 //! // Dropping `fixture` destroys the pool and deletes its file, even after a panic.
 //! # Ok(()) }

@@ -64,6 +64,7 @@ impl Leaf {
 
 /// A top-level vdev: one device, a mirror, or a raidz group.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TopLevel {
     /// A single device (no redundancy).
     Single(Leaf),

@@ -6,6 +6,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// The OpenZFS releases this process works with.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Versions {
     /// The release whose headers this crate was compiled against, e.g. `2.3.2`.
     pub built_for: String,

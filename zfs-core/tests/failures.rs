@@ -155,7 +155,7 @@ fn a_pool_destroyed_elsewhere_reads_as_gone_not_faulted() {
         .mountpoint("none")
         .create(&zfs)
         .unwrap();
-    assert_eq!(pool.health().unwrap(), "ONLINE");
+    assert_eq!(pool.health().unwrap(), zfs_core::Health::Online);
     assert_eq!(pool.state().unwrap(), zfs_core::PoolState::Active);
     cli("zpool", &["destroy", name.as_str()]);
     let e = pool.health().unwrap_err();

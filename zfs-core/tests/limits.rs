@@ -422,7 +422,10 @@ fn hot_spares_read_avail_and_inuse_like_zpool_status() {
             .expect("the spare's line");
         line.split_whitespace().nth(1).unwrap().to_owned()
     };
-    assert_eq!(pool.status().unwrap().spares[0].state, "AVAIL");
+    assert_eq!(
+        pool.status().unwrap().spares[0].state,
+        zfs_core::Health::Available
+    );
     assert_eq!(cli_state(&spare), "AVAIL");
     cli(
         "zpool",
@@ -433,7 +436,10 @@ fn hot_spares_read_avail_and_inuse_like_zpool_status() {
             spare.to_str().unwrap(),
         ],
     );
-    assert_eq!(pool.status().unwrap().spares[0].state, "INUSE");
+    assert_eq!(
+        pool.status().unwrap().spares[0].state,
+        zfs_core::Health::InUse
+    );
     assert_eq!(cli_state(&spare), "INUSE");
     pool.destroy().unwrap();
 }

@@ -167,8 +167,8 @@ fn compare_vdev(cli: &Value, ours: &VdevStatus, diffs: &mut Vec<String>) {
     let n = |k: &str| s(k).parse::<u64>().unwrap_or(u64::MAX);
     let mine = (
         ours.name.clone(),
-        ours.kind.clone(),
-        ours.state.clone(),
+        ours.kind.to_string(),
+        ours.state.to_string(),
         ours.read_errors,
         ours.write_errors,
         ours.checksum_errors,
@@ -268,6 +268,7 @@ fn compare_names_and_holds(zfs: &Zfs, pool: &str) -> Vec<String> {
                 DatasetType::Volume => "VOLUME",
                 DatasetType::Snapshot => "SNAPSHOT",
                 DatasetType::Bookmark => "BOOKMARK",
+                other => panic!("a type the oracle does not know: {other:?}"),
             };
             (l.name, t.to_owned())
         })

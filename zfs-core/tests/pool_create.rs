@@ -75,7 +75,7 @@ fn the_seed_pool_is_created_by_one_call_with_every_property() {
         assert_eq!(got.value, want, "{prop} through zfs-core");
         assert_eq!(got.source, zfs_core::PropSource::Local, "{prop} source");
     }
-    assert_eq!(pool.health().unwrap(), "ONLINE");
+    assert_eq!(pool.health().unwrap(), zfs_core::Health::Online);
     // Root filesystem properties, through the CLI (dataset properties come with datasets).
     // normalization can only be set at creation, so `zfs get` shows no source for it.
     for (prop, want, want_source) in [
@@ -127,7 +127,7 @@ fn mirror_raidz_log_cache_and_spare_layouts_are_created() {
         .unwrap();
     let status = pool.status().unwrap();
     assert_eq!(status.root.name, name.as_str());
-    assert_eq!(status.root.state, "ONLINE");
+    assert_eq!(status.root.state, zfs_core::Health::Online);
     let kids: Vec<_> = status
         .root
         .children

@@ -223,8 +223,8 @@ fn status_of_a_healthy_pool() {
     let zfs = zfs();
     let pool = zfs.pool(fixture.name()).unwrap();
     let status = pool.status().unwrap();
-    assert_eq!(status.root.state, "ONLINE");
-    assert_eq!(status.root.kind, "root");
+    assert_eq!(status.root.state, zfs_core::Health::Online);
+    assert_eq!(status.root.kind, zfs_core::VdevKind::Root);
     assert_eq!(status.root.children.len(), 1);
     let leaf = &status.root.children[0];
     assert_eq!(
@@ -235,7 +235,7 @@ fn status_of_a_healthy_pool() {
         (leaf.read_errors, leaf.write_errors, leaf.checksum_errors),
         (0, 0, 0)
     );
-    assert_eq!(pool.health().unwrap(), "ONLINE");
+    assert_eq!(pool.health().unwrap(), zfs_core::Health::Online);
     assert!(status.cache.is_empty() && status.spares.is_empty());
 }
 
@@ -251,10 +251,10 @@ fn scrub_runs_to_completion_and_stop_without_scrub_is_not_found() {
         None,
         "a new pool has never been scrubbed"
     );
-    let e = pool.scrub_stop().unwrap_err();
+    let e = pool.stop_scrub().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 
-    pool.scrub_start().unwrap();
+    pool.scrub().unwrap();
     let deadline = Instant::now() + Duration::from_secs(120);
     let progress = loop {
         // Until the kernel's stats show the scrub, they may read as no scan at all: wait for
@@ -329,7 +329,7 @@ fn a_pool_exported_under_our_feet_gives_errors_not_crashes() {
     assert!(pool.status().is_err());
     assert!(pool.sync().is_err());
     assert!(pool.checkpoint().is_err());
-    assert!(pool.scrub_start().is_err());
+    assert!(pool.scrub().is_err());
     drop(pool);
     assert!(!zfs.pool_exists(fixture.name()));
 }
@@ -344,7 +344,7 @@ fn many_threads_each_with_their_own_handle() {
                 let zfs = zfs();
                 for _ in 0..20 {
                     let pool = zfs.pool(f.name()).unwrap();
-                    assert_eq!(pool.health().unwrap(), "ONLINE");
+                    assert_eq!(pool.health().unwrap(), zfs_core::Health::Online);
                     assert!(zfs.pools().unwrap().contains(f.name()));
                 }
             });
@@ -380,7 +380,7 @@ fn a_running_scrub_pauses_resumes_and_cancels_as_zpool_status_says() {
     let pool = zfs.pool(fixture.name()).unwrap();
     let p = fixture.name().as_str();
     let held = ScansHeld::new();
-    pool.scrub_start().unwrap();
+    pool.scrub().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     while pool.scan_progress().unwrap().map(|s| s.state) != Some(ScanState::Scanning) {
         assert!(
@@ -389,22 +389,16 @@ fn a_running_scrub_pauses_resumes_and_cancels_as_zpool_status_says() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    pool.scrub_pause().unwrap();
+    pool.pause_scrub().unwrap();
     let paused = pool.scan_progress().unwrap().unwrap();
-    assert!(
-        paused.paused && paused.state == ScanState::Scanning,
-        "{paused:?}"
-    );
+    assert!(paused.state == ScanState::Paused, "{paused:?}");
     assert!(cli("zpool", &["status", p]).contains("scrub paused"));
     // Resume: `zpool scrub` again.
-    pool.scrub_start().unwrap();
+    pool.scrub().unwrap();
     let resumed = pool.scan_progress().unwrap().unwrap();
-    assert!(
-        !resumed.paused && resumed.state == ScanState::Scanning,
-        "{resumed:?}"
-    );
+    assert!(resumed.state == ScanState::Scanning, "{resumed:?}");
     assert!(cli("zpool", &["status", p]).contains("scrub in progress"));
-    pool.scrub_stop().unwrap();
+    pool.stop_scrub().unwrap();
     assert_eq!(
         pool.scan_progress().unwrap().unwrap().state,
         ScanState::Canceled

@@ -17,6 +17,7 @@ pub const MIN_PBKDF2_ITERATIONS: u64 = libzfs_sys::MIN_PBKDF2_ITERATIONS as u64;
 
 /// How a key is written (`keyformat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeyFormat {
     /// 32 bytes.
     Raw,

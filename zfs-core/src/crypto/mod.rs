@@ -18,6 +18,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// Whether a dataset's key is loaded (`keystatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum KeyStatus {
     /// Not encrypted.
     None,

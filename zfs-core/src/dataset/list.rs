@@ -12,6 +12,7 @@ use crate::Result;
 
 /// One listed object: its name and type.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub struct Listed {
     /// Full name.
     pub name: String,
@@ -44,12 +45,16 @@ unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_
     let walk = unsafe { &mut *data.cast::<Walk>() };
     let result = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: a live handle from libzfs.
-        let kind = DatasetType::from_raw(unsafe { sys::zfs_get_type(zhp) });
+        let t = unsafe { sys::zfs_get_type(zhp) };
+        // SAFETY: the name lives as long as the handle.
+        let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }
+            .to_string_lossy()
+            .into_owned();
+        let Some(kind) = DatasetType::from_raw(t) else {
+            walk.error = Some(DatasetType::unknown("list", &name, t));
+            return 1;
+        };
         if walk.types.contains(kind.as_set()) {
-            // SAFETY: the name lives as long as the handle.
-            let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }
-                .to_string_lossy()
-                .into_owned();
             // SAFETY: live handle; its properties came with it from the iteration.
             let values = match unsafe { values_of(zhp, &name, &walk.props) } {
                 Ok(v) => v,

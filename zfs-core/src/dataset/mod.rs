@@ -39,6 +39,7 @@ bitflags! {
 
 /// What a dataset is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum DatasetType {
     /// A filesystem.
     Filesystem,
@@ -51,13 +52,25 @@ pub enum DatasetType {
 }
 
 impl DatasetType {
-    fn from_raw(t: sys::zfs_type_t) -> DatasetType {
-        match t {
+    /// `None` for a type zfs-core does not know (never read as another type).
+    fn from_raw(t: sys::zfs_type_t) -> Option<DatasetType> {
+        Some(match t {
+            sys::zfs_type_t::ZFS_TYPE_FILESYSTEM => DatasetType::Filesystem,
             sys::zfs_type_t::ZFS_TYPE_VOLUME => DatasetType::Volume,
             sys::zfs_type_t::ZFS_TYPE_SNAPSHOT => DatasetType::Snapshot,
             sys::zfs_type_t::ZFS_TYPE_BOOKMARK => DatasetType::Bookmark,
-            _ => DatasetType::Filesystem,
-        }
+            _ => return None,
+        })
+    }
+
+    /// The error for an object of a type zfs-core does not know.
+    fn unknown(op: &'static str, name: &str, t: sys::zfs_type_t) -> Error {
+        Error::new(
+            ErrorKind::NotSupported,
+            op,
+            name,
+            format!("'{name}' is of a type zfs-core does not know ({})", t.0),
+        )
     }
 
     /// The one-type set.
@@ -76,6 +89,7 @@ pub struct Dataset<'z> {
     zfs: &'z Zfs,
     raw: NonNull<sys::zfs_handle_t>,
     name: String,
+    kind: DatasetType,
 }
 
 impl std::fmt::Debug for Dataset<'_> {
@@ -118,11 +132,21 @@ impl Zfs {
         // SAFETY: live handle, NUL-terminated name; NULL on failure with the error recorded.
         let raw = unsafe { sys::zfs_open(self.raw().ptr(), c.as_ptr(), types.bits() as i32) };
         match NonNull::new(raw) {
-            Some(raw) => Ok(Dataset {
-                zfs: self,
-                raw,
-                name: name.to_owned(),
-            }),
+            Some(raw) => {
+                // SAFETY: a live handle, just opened.
+                let t = unsafe { sys::zfs_get_type(raw.as_ptr()) };
+                let Some(kind) = DatasetType::from_raw(t) else {
+                    // SAFETY: just opened, closed once here.
+                    unsafe { sys::zfs_close(raw.as_ptr()) };
+                    return Err(DatasetType::unknown("open", name, t));
+                };
+                Ok(Dataset {
+                    zfs: self,
+                    raw,
+                    name: name.to_owned(),
+                    kind,
+                })
+            }
             None => {
                 let e = self.last_error("open", name);
                 if e.kind() != ErrorKind::NotFound {
@@ -183,8 +207,7 @@ impl<'z> Dataset<'z> {
 
     /// What it is.
     pub fn kind(&self) -> DatasetType {
-        // SAFETY: live handle.
-        DatasetType::from_raw(unsafe { sys::zfs_get_type(self.raw().ptr()) })
+        self.kind
     }
 
     /// The handle, for one libzfs call (see [`Guarded`](crate::handle::Guarded)).

@@ -14,6 +14,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// The `mountpoint` property.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Mountpoint {
     /// `none`: never mounted.
     None,

@@ -62,6 +62,7 @@ impl ImportOptions {
 
 /// A pool that could be imported.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct ImportablePool {
     /// Its name.
     pub name: PoolName,

@@ -15,8 +15,10 @@ use crate::{ErrorKind, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ScanState {
-    /// Running (or paused).
+    /// Running.
     Scanning,
+    /// Running, but paused (`zpool scrub -p`); [`Pool::scrub`] resumes it.
+    Paused,
     /// Ran to the end.
     Finished,
     /// Stopped before the end.
@@ -27,6 +29,7 @@ pub enum ScanState {
 
 /// Progress of the last or current scrub or resilver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ScanProgress {
     /// `true` for a resilver, `false` for a scrub.
     pub is_resilver: bool,
@@ -42,8 +45,6 @@ pub struct ScanProgress {
     pub start_time: u64,
     /// End, in seconds since the epoch (0 while running).
     pub end_time: u64,
-    /// A running scrub is paused (`zpool scrub -p`); `zpool scrub` resumes it.
-    pub paused: bool,
 }
 
 impl ScanProgress {
@@ -53,8 +54,11 @@ impl ScanProgress {
         };
         let at = |offset: usize| s.get(offset / 8).copied().unwrap_or(0);
         let func = at(offset_of!(sys::pool_scan_stat_t, pss_func));
+        // When the current pass was paused; 0 while it runs.
+        let paused = at(offset_of!(sys::pool_scan_stat_t, pss_pass_scrub_pause)) != 0;
         let state =
             match sys::dsl_scan_state_t(at(offset_of!(sys::pool_scan_stat_t, pss_state)) as _) {
+                sys::dsl_scan_state_t::DSS_SCANNING if paused => ScanState::Paused,
                 sys::dsl_scan_state_t::DSS_SCANNING => ScanState::Scanning,
                 sys::dsl_scan_state_t::DSS_FINISHED => ScanState::Finished,
                 sys::dsl_scan_state_t::DSS_CANCELED => ScanState::Canceled,
@@ -68,9 +72,6 @@ impl ScanProgress {
             errors: at(offset_of!(sys::pool_scan_stat_t, pss_errors)),
             start_time: at(offset_of!(sys::pool_scan_stat_t, pss_start_time)),
             end_time: at(offset_of!(sys::pool_scan_stat_t, pss_end_time)),
-            // When the current pass was paused; 0 while it runs.
-            paused: state == ScanState::Scanning
-                && at(offset_of!(sys::pool_scan_stat_t, pss_pass_scrub_pause)) != 0,
         })
     }
 }
@@ -88,12 +89,12 @@ impl Pool<'_> {
         })
     }
 
-    /// Starts a scrub (or resumes a paused one).
+    /// Starts a scrub, or resumes a paused one (`zpool scrub`).
     ///
     /// # Errors
     /// [`ErrorKind::Busy`] if a scrub is already running.
     #[doc(alias = "zpool_scan")]
-    pub fn scrub_start(&self) -> Result<()> {
+    pub fn scrub(&self) -> Result<()> {
         self.scan(
             "scrub",
             sys::pool_scan_func_t::POOL_SCAN_SCRUB,
@@ -105,7 +106,7 @@ impl Pool<'_> {
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no scrub is running.
-    pub fn scrub_pause(&self) -> Result<()> {
+    pub fn pause_scrub(&self) -> Result<()> {
         self.scan(
             "pause scrub",
             sys::pool_scan_func_t::POOL_SCAN_SCRUB,
@@ -118,7 +119,7 @@ impl Pool<'_> {
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no scrub is running.
-    pub fn scrub_stop(&self) -> Result<()> {
+    pub fn stop_scrub(&self) -> Result<()> {
         self.scan(
             "cancel scrub",
             sys::pool_scan_func_t::POOL_SCAN_NONE,

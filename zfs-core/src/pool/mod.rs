@@ -3,6 +3,7 @@
 //! A [`Pool`] is an open `zpool_handle_t`, borrowed from the [`Zfs`] handle that opened it.
 
 mod create;
+mod health;
 mod import;
 mod maintenance;
 mod props;
@@ -15,6 +16,7 @@ use std::ptr::NonNull;
 use libzfs_sys as sys;
 
 pub use create::CreatePool;
+pub use health::{Health, VdevKind};
 pub use import::{ImportOptions, ImportablePool};
 pub use maintenance::{ScanProgress, ScanState};
 pub use status::{PoolStatus, VdevStatus};

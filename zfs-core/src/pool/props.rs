@@ -4,7 +4,7 @@ use std::ffi::CString;
 
 use libzfs_sys as sys;
 
-use super::Pool;
+use super::{Health, Pool};
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
 
@@ -182,15 +182,22 @@ impl Pool<'_> {
         })
     }
 
-    /// The pool's health as `zpool list` shows it: `ONLINE`, `DEGRADED`, `FAULTED`, ...,
-    /// read fresh from the kernel.
+    /// The pool's health as `zpool list -o health` shows it, read fresh from the kernel.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere):
     /// its old handle would otherwise read `FAULTED`.
-    pub fn health(&self) -> Result<String> {
-        self.refresh()
-            .map_err(|e| e.with_operation("get health of"))?;
-        Ok(self.property("health")?.value)
+    pub fn health(&self) -> Result<Health> {
+        let op = "get health of";
+        self.refresh().map_err(|e| e.with_operation(op))?;
+        let word = self.property("health")?.value;
+        Health::from_name(&word).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Other,
+                op,
+                self.name.as_str(),
+                format!("libzfs reports an unknown health '{word}'"),
+            )
+        })
     }
 }

@@ -6,6 +6,7 @@ use std::ptr;
 
 use libzfs_sys as sys;
 
+use super::health::{Health, VdevKind};
 use super::maintenance::ScanProgress;
 use super::Pool;
 use crate::nvlist::{NvListRef, NvValue};
@@ -13,15 +14,15 @@ use crate::Result;
 
 /// One vdev in the tree, as a line of `zpool status` shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct VdevStatus {
     /// `/tmp/vdev0`, `mirror-0`, or the pool's name for the root.
     pub name: String,
-    /// `file`, `disk`, `mirror`, `raidz`, `root`, ...
-    pub kind: String,
-    /// `ONLINE`, `DEGRADED`, `FAULTED`, `OFFLINE`, `UNAVAIL`, `REMOVED`; for hot spares in
-    /// [`PoolStatus::spares`], `AVAIL` (ready) and `INUSE` (replacing a device), as
-    /// `zpool status` says.
-    pub state: String,
+    /// What it is: file, disk, mirror, raidz, the root, ...
+    pub kind: VdevKind,
+    /// Its state as `zpool status` says it; for hot spares in [`PoolStatus::spares`],
+    /// [`Health::Available`] (ready) or [`Health::InUse`] (replacing a device).
+    pub state: Health,
     /// Read errors.
     pub read_errors: u64,
     /// Write errors.
@@ -40,6 +41,7 @@ pub struct VdevStatus {
 
 /// A pool's status: its vdevs, cache devices, spares and last scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PoolStatus {
     /// The root of the vdev tree; its state is the pool's health.
     pub root: VdevStatus,
@@ -106,14 +108,17 @@ impl Pool<'_> {
 /// One vdev's status; `spare` for the pool's list of hot spares, whose healthy members read
 /// `AVAIL` and whose active ones `INUSE`, as in `zpool status`.
 fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
-    let kind = tree.get_str("type").unwrap_or_default();
+    let kind = VdevKind::from_config(
+        &tree.get_str("type").unwrap_or_default(),
+        tree.get_u64("nparity"),
+    );
     let name = match (root_name, tree.get_str("path")) {
         (Some(n), _) => n.to_owned(),
         (None, Some(path)) => path,
         (None, None) => {
-            let base = match (&*kind, tree.get_u64("nparity")) {
-                ("raidz", Some(p)) => format!("raidz{p}"),
-                _ => kind.clone(),
+            let base = match &kind {
+                VdevKind::Raidz(p) => format!("raidz{p}"),
+                k => k.as_str().to_owned(),
             };
             format!("{base}-{}", tree.get_u64("id").unwrap_or(0))
         }
@@ -135,11 +140,12 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         ))
     };
     let state_name = if spare && aux == u64::from(sys::vdev_aux_t::VDEV_AUX_SPARED.0) {
-        "INUSE".to_owned()
+        Health::InUse
     } else if spare && state == u64::from(sys::vdev_state_t::VDEV_STATE_HEALTHY.0) {
-        "AVAIL".to_owned()
+        Health::Available
     } else {
-        state_name.to_string_lossy().into_owned()
+        // zpool_state_to_name only says words of the table; UNKNOWN covers any other.
+        Health::from_name(&state_name.to_string_lossy()).unwrap_or(Health::Unknown)
     };
     VdevStatus {
         name,

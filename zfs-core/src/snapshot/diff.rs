@@ -15,6 +15,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// How a path changed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Change {
     /// Created (`+`).
     Added,
@@ -35,6 +36,7 @@ pub enum Change {
 /// One changed path, as `zfs diff -F` reports it. Paths are absolute, under the filesystem's
 /// mountpoint at the time of the call.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct DiffEntry {
     /// What happened.
     pub change: Change,

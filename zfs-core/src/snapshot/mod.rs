@@ -25,6 +25,7 @@ use crate::{Error, ErrorKind, Result};
 
 /// A snapshot and its basic facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SnapshotInfo {
     /// `fs@name`.
     pub name: SnapshotName,
