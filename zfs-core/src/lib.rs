@@ -38,6 +38,7 @@ mod error;
 mod handle;
 pub mod name;
 pub mod nvlist;
+mod options;
 mod pool;
 mod program;
 mod property;
@@ -54,15 +55,22 @@ pub use crypto::{
     PASSPHRASE_LEN,
 };
 pub use dataset::{
-    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DestroyOptions, Listed,
-    Mountpoint, MAX_BATCH_THREADS,
+    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Listed, Mountpoint,
+    MAX_BATCH_THREADS,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use handle::Zfs;
-pub use name::{BookmarkName, DatasetName, NameRule, PoolName, SnapshotName};
+pub use name::{
+    AnyName, BookmarkName, DatasetName, IncrementalSource, NameRule, PoolName, SnapshotName,
+    ZfsName,
+};
+pub use options::{
+    DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, RenameOptions,
+    RollbackOptions, UnmountOptions,
+};
 pub use pool::{
-    CreatePool, Health, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus, ScanProgress,
-    ScanState, VdevKind, VdevStatus,
+    CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus,
+    ScanProgress, ScanState, VdevKind, VdevStatus,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

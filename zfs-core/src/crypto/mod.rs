@@ -88,17 +88,17 @@ impl Dataset<'_> {
     /// changed there).
     fn require_encryption_root(&self, op: &'static str) -> Result<()> {
         match self.encryption_root()? {
-            Some(root) if root == self.name() => Ok(()),
+            Some(root) if root == self.name().as_str() => Ok(()),
             Some(root) => Err(Error::new(
                 ErrorKind::InvalidArgument,
                 op,
-                self.name(),
+                self.name().as_str(),
                 format!("its key belongs to its encryption root '{root}'; use that dataset"),
             )),
             None => Err(Error::new(
                 ErrorKind::InvalidArgument,
                 op,
-                self.name(),
+                self.name().as_str(),
                 "dataset is not encrypted",
             )),
         }
@@ -111,7 +111,7 @@ impl Dataset<'_> {
             return Err(Error::new(
                 ErrorKind::WrongKey,
                 "load key",
-                self.name(),
+                self.name().as_str(),
                 format!(
                     "its keyformat is '{format}', not '{}'",
                     key.format().as_str()
@@ -134,11 +134,11 @@ impl Dataset<'_> {
         let mut wkey = self
             .wrapping_key_for(key)
             .map_err(|e| e.with_operation(op))?;
-        let name = CString::new(self.name()).expect("no NUL");
+        let name = CString::new(self.name().as_str()).expect("no NUL");
         let noop = crate::handle::boolean(check_only);
         // SAFETY: NUL-terminated name; the key buffer is KEY_LEN bytes and outlives the call.
         let rc = unsafe { sys::lzc_load_key(name.as_ptr(), noop, wkey.as_mut_ptr(), KEY_LEN as _) };
-        lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+        lzc(op, self.name().as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EACCES) => e
                 .with_kind(ErrorKind::WrongKey)
                 .with_message("incorrect key or passphrase")
@@ -182,10 +182,10 @@ impl Dataset<'_> {
     pub fn unload_key(&self) -> Result<()> {
         let op = "unload key";
         self.require_encryption_root(op)?;
-        let name = CString::new(self.name()).expect("no NUL");
+        let name = CString::new(self.name().as_str()).expect("no NUL");
         // SAFETY: NUL-terminated name.
         let rc = unsafe { sys::lzc_unload_key(name.as_ptr()) };
-        lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+        lzc(op, self.name().as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EACCES) => e
                 .with_kind(ErrorKind::InvalidArgument)
                 .with_message("key is not loaded")
@@ -213,7 +213,7 @@ impl Dataset<'_> {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 op,
-                self.name(),
+                self.name().as_str(),
                 "dataset is not encrypted",
             ));
         }
@@ -245,7 +245,7 @@ impl Dataset<'_> {
         props: Option<&NvList>,
         wkey: &mut [u8],
     ) -> Result<()> {
-        let name = CString::new(self.name()).expect("no NUL");
+        let name = CString::new(self.name().as_str()).expect("no NUL");
         let key_ptr = if wkey.is_empty() {
             std::ptr::null_mut()
         } else {
@@ -262,7 +262,7 @@ impl Dataset<'_> {
                 wkey.len() as _,
             )
         };
-        lzc(op, self.name(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+        lzc(op, self.name().as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EACCES) => e
                 .with_message("the key must be loaded first")
                 .with_reason(crate::Reason::KeyNotLoaded),

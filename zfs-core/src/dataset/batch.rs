@@ -83,7 +83,7 @@ impl Zfs {
                 )
             })?;
             if !seen.contains(parent.as_str()) && !parents_present.contains(&parent) {
-                if !self.exists(parent.as_str()) {
+                if !self.exists(&parent) {
                     return Err(Error::new(
                         ErrorKind::NotFound,
                         op,

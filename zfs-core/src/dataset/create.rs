@@ -141,7 +141,7 @@ impl Zfs {
         };
         let (props, ty) = self.string_props(opts)?;
         match self.create_one(opts, &props, ty) {
-            Err(e) if e.kind() == ErrorKind::NotFound && !self.exists(parent.as_str()) => {
+            Err(e) if e.kind() == ErrorKind::NotFound && !self.exists(&parent) => {
                 if !opts.parents {
                     return Err(e
                         .with_message(format!("parent '{parent}' does not exist"))
@@ -188,7 +188,7 @@ impl Zfs {
     fn create_parents(&self, parent: &DatasetName) -> Result<Vec<DatasetName>> {
         let mut missing = Vec::new();
         let mut p = Some(parent.clone());
-        while let Some(d) = p.filter(|d| !self.exists(d.as_str())) {
+        while let Some(d) = p.filter(|d| !self.exists(d)) {
             p = d.parent();
             missing.push(d);
         }
@@ -430,9 +430,7 @@ impl Zfs {
     /// Destroys datasets this call created, deepest first (best effort: they are empty).
     fn undo_created(&self, made: &[DatasetName]) {
         for d in made.iter().rev() {
-            if let Ok(ds) = self.dataset(d.as_str()) {
-                let _ = ds.destroy();
-            }
+            let _ = self.destroy(d, &crate::DestroyOptions::new());
         }
     }
 }

@@ -6,22 +6,13 @@ use libzfs_sys as sys;
 
 use super::{Dataset, DatasetType, DatasetTypes, Listed};
 use crate::handle::Zfs;
+use crate::name::{AnyName, ZfsName};
+use crate::options::{DestroyOptions, RenameOptions, UnmountOptions};
 use crate::PropSource;
 use crate::{Error, ErrorKind, Result};
 
-/// Options for [`Zfs::destroy_dataset`]: `zfs destroy [-r] [-R] [-f]`.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DestroyOptions {
-    /// Destroy children and snapshots too (`-r`).
-    pub recursive: bool,
-    /// Also destroy clones of its snapshots, wherever they are (`-R`).
-    pub dependents: bool,
-    /// Unmount busy filesystems by force (`-f`).
-    pub force_unmount: bool,
-}
-
 impl Zfs {
-    /// Destroys a filesystem, volume or snapshot.
+    /// Destroys a filesystem, volume, snapshot or bookmark (`zfs destroy`).
     ///
     /// Before anything is destroyed, every filesystem involved is unmounted; if one cannot be,
     /// the ones already unmounted are mounted again and nothing is destroyed. Clones inside
@@ -34,15 +25,22 @@ impl Zfs {
     /// # Errors
     /// - [`ErrorKind::NotFound`] if it does not exist.
     /// - [`ErrorKind::Busy`]: children or snapshots without `recursive`, clones without
-    ///   `dependents`, a filesystem that cannot be unmounted, a held snapshot.
+    ///   `dependents`, a filesystem that cannot be unmounted, a held or cloned snapshot
+    ///   without `defer`.
     #[doc(alias = "zfs_destroy")]
-    pub fn destroy_dataset(&self, name: &str, opts: &DestroyOptions) -> Result<()> {
+    pub fn destroy(&self, name: &impl ZfsName, opts: &DestroyOptions) -> Result<()> {
         let op = "destroy";
-        crate::name::check_any(op, name)?;
-        if name.contains('@') {
-            let top = self.dataset(name).map_err(|e| e.with_operation(op))?;
-            return top.destroy_one(opts.force_unmount);
+        match name.to_any() {
+            AnyName::Bookmark(mark) => return self.destroy_bookmarks(&[mark]),
+            AnyName::Snapshot(snap) => {
+                return self.destroy_snapshots(
+                    &[snap],
+                    &crate::DestroySnapshotsOptions::new().defer(opts.defer),
+                );
+            }
+            AnyName::Dataset(_) => {}
         }
+        let name = name.name();
         if !opts.recursive && self.destroy_unmounted_leaf(name) {
             return Ok(());
         }
@@ -76,7 +74,7 @@ impl Zfs {
         };
         let mut outside_clones = Vec::new();
         for snap in all.iter().filter(|l| l.kind == DatasetType::Snapshot) {
-            for clone in clones.get(&snap.name).into_iter().flatten() {
+            for clone in clones.get(snap.name.as_str()).into_iter().flatten() {
                 if !inside(clone) {
                     outside_clones.push(clone.clone());
                 }
@@ -95,14 +93,9 @@ impl Zfs {
                 ));
             }
             for clone in &outside_clones {
-                if self.exists(clone) {
-                    self.destroy_dataset(
-                        clone,
-                        &DestroyOptions {
-                            recursive: true,
-                            ..*opts
-                        },
-                    )?;
+                let clone = AnyName::trusted(clone.clone());
+                if self.exists(&clone) {
+                    self.destroy(&clone, &opts.recursive(true))?;
                 }
             }
         }
@@ -116,7 +109,8 @@ impl Zfs {
         for fs in mounted {
             let ds = self.dataset(&fs.name)?;
             if ds.mounted_at().is_some() {
-                if let Err(e) = ds.unmount(opts.force_unmount) {
+                let how = UnmountOptions::new().force(opts.force_unmount);
+                if let Err(e) = ds.unmount(&how) {
                     for d in unmounted.iter().rev() {
                         let _ = d.mount();
                     }
@@ -142,7 +136,7 @@ impl Zfs {
         let mut inside_clones: Vec<String> = all
             .iter()
             .filter(|l| l.kind == DatasetType::Snapshot)
-            .flat_map(|s| clones.get(&s.name).into_iter().flatten())
+            .flat_map(|s| clones.get(s.name.as_str()).into_iter().flatten())
             .filter(|c| inside(c) && c.as_str() != name)
             .cloned()
             .collect();
@@ -150,15 +144,12 @@ impl Zfs {
         let all = if inside_clones.is_empty() {
             all
         } else {
-            let all_below = DestroyOptions {
-                recursive: true,
-                dependents: true,
-                force_unmount: opts.force_unmount,
-            };
+            let all_below = opts.recursive(true).dependents(true);
             for clone in &inside_clones {
                 // An earlier one may have taken it along (a clone of a clone).
-                if self.exists(clone) {
-                    self.destroy_dataset(clone, &all_below)?;
+                let clone = AnyName::trusted(clone.clone());
+                if self.exists(&clone) {
+                    self.destroy(&clone, &all_below)?;
                 }
             }
             // What is left, listed again (everything is unmounted already).
@@ -175,7 +166,7 @@ impl Zfs {
         let snaps: Vec<crate::SnapshotName> = all
             .iter()
             .filter(|l| l.kind == DatasetType::Snapshot)
-            .map(|l| crate::SnapshotName::trusted(l.name.clone()))
+            .filter_map(|l| l.name.as_snapshot().cloned())
             .collect();
         if !snaps.is_empty() {
             // They were just listed: no need to check that each exists.
@@ -192,7 +183,7 @@ impl Zfs {
             let c = CString::new(d.name.as_str()).expect("no NUL");
             // SAFETY: NUL-terminated name.
             let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
-            crate::handle::lzc(op, &d.name, rc).map_err(busy_destroy)?;
+            crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
             // SAFETY: live handle, NUL-terminated name; keeps libzfs's mount cache true.
             unsafe { sys::libzfs_mnttab_remove(self.raw().ptr(), c.as_ptr()) };
             if removable.contains(&d.name) {
@@ -221,20 +212,19 @@ impl Zfs {
         unsafe { sys::lzc_destroy(c.as_ptr()) == 0 }
     }
 
-    /// Renames a dataset (also to another parent in the same pool) or a snapshot
-    /// (`recursive`: the same snapshot of every descendant, `zfs rename -r`).
+    /// Renames a filesystem or volume (also to another parent in the same pool) or a snapshot
+    /// (`zfs rename`); `from` and `to` are names of one kind.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if it does not exist or the new parent is missing;
     /// [`ErrorKind::AlreadyExists`] if the new name is taken; [`ErrorKind::InvalidArgument`]
     /// across pools or between types.
     #[doc(alias = "zfs_rename")]
-    pub fn rename(&self, from: &str, to: &str, recursive: bool) -> Result<()> {
+    pub fn rename<N: ZfsName>(&self, from: &N, to: &N, opts: &RenameOptions) -> Result<()> {
         let op = "rename";
-        crate::name::check_any(op, from)?;
-        crate::name::check_any(op, to)?;
         let ds = self.dataset(from).map_err(|e| e.with_operation(op))?;
         if self.exists(to) {
+            let (from, to) = (from.name(), to.name());
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
                 op,
@@ -242,40 +232,15 @@ impl Zfs {
                 format!("'{to}' already exists"),
             ));
         }
-        let target = CString::new(to)
-            .map_err(|_| Error::new(ErrorKind::InvalidName, op, to, "name contains a NUL byte"))?;
+        let (from, to) = (from.name(), to.name());
+        let target = CString::new(to).expect("valid names have no NUL");
         // SAFETY: renameflags_t is a plain bitfield struct; zero means no flags.
         let mut flags: sys::renameflags_t = unsafe { std::mem::zeroed() };
-        flags.set_recursive(recursive as u32);
+        flags.set_recursive(opts.recursive as u32);
         self.check(op, from, || {
             // SAFETY: live dataset handle, NUL-terminated target, flags by value.
             unsafe { sys::zfs_rename(ds.raw().ptr(), target.as_ptr(), flags) }
         })
-    }
-}
-
-impl Dataset<'_> {
-    /// Destroys this dataset or snapshot alone (no children), unmounting it first.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Busy`] if it has children, snapshots or clones, is held, or cannot be
-    /// unmounted.
-    pub fn destroy(self) -> Result<()> {
-        self.destroy_one(false)
-    }
-
-    fn destroy_one(&self, force_unmount: bool) -> Result<()> {
-        let op = "destroy";
-        if self.kind() == DatasetType::Filesystem && self.mounted_at().is_some() {
-            self.unmount(force_unmount)
-                .map_err(|e| e.with_operation(op))?;
-        }
-        self.zfs
-            .check(op, &self.name, || {
-                // SAFETY: live handle; not deferred.
-                unsafe { sys::zfs_destroy(self.raw().ptr(), sys::boolean_t::B_FALSE) }
-            })
-            .map_err(busy_destroy)
     }
 }
 

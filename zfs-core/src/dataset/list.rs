@@ -8,6 +8,7 @@ use libzfs_sys as sys;
 
 use super::{Dataset, DatasetType, DatasetTypes};
 use crate::handle::Zfs;
+use crate::name::{AnyName, DatasetName};
 use crate::Result;
 
 /// One listed object: its name and type.
@@ -15,7 +16,7 @@ use crate::Result;
 #[non_exhaustive]
 pub struct Listed {
     /// Full name.
-    pub name: String,
+    pub name: AnyName,
     /// Its type.
     pub kind: DatasetType,
     /// The values of the properties asked for with [`Zfs::list_with`], in that order
@@ -76,7 +77,11 @@ unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_
                 };
                 walk.clones.insert(name.clone(), clones);
             }
-            walk.found.push(Listed { name, kind, values });
+            walk.found.push(Listed {
+                name: AnyName::trusted(name),
+                kind,
+                values,
+            });
         }
         if walk.recursive && matches!(kind, DatasetType::Filesystem | DatasetType::Volume) {
             // SAFETY: live handle; recursion reuses the same Walk.
@@ -172,9 +177,12 @@ impl Zfs {
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if `root` does not exist.
-    pub fn list(&self, root: &str, types: DatasetTypes) -> Result<Vec<Listed>> {
-        crate::name::check_any("list", root)?;
-        let top = self.open_dataset(root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
+    #[doc(alias = "zfs_iter_children")]
+    pub fn list(&self, root: &DatasetName, types: DatasetTypes) -> Result<Vec<Listed>> {
+        let top = self.open_dataset(
+            root.as_str(),
+            DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
+        )?;
         Ok(top.walk(types, true, Vec::new(), false)?.0)
     }
 
@@ -188,11 +196,11 @@ impl Zfs {
     /// does not exist.
     pub fn list_with(
         &self,
-        root: &str,
+        root: &DatasetName,
         types: DatasetTypes,
         properties: &[&str],
     ) -> Result<Vec<Listed>> {
-        Ok(self.list_full(root, types, properties, false)?.0)
+        Ok(self.list_full(root.as_str(), types, properties, false)?.0)
     }
 
     /// [`Zfs::list_with`], and with `clones`, each listed snapshot's clones by name.
@@ -261,7 +269,7 @@ impl Dataset<'_> {
                 name: self.name.clone(),
                 kind: self.kind(),
                 // SAFETY: live handle.
-                values: unsafe { values_of(self.raw().ptr(), &self.name, &walk.props) }?,
+                values: unsafe { values_of(self.raw().ptr(), self.name.as_str(), &walk.props) }?,
             });
         }
         // SAFETY: live handle for the whole iteration.
@@ -273,7 +281,7 @@ impl Dataset<'_> {
             return Err(e);
         }
         if rc != 0 {
-            return Err(self.zfs.last_error("list", &self.name));
+            return Err(self.zfs.last_error("list", self.name.as_str()));
         }
         walk.found.sort();
         Ok((walk.found, walk.clones))

@@ -15,11 +15,11 @@ use libzfs_sys as sys;
 
 pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
-pub use destroy::DestroyOptions;
 pub use list::Listed;
 pub use props::{CanMount, Mountpoint};
 
 use crate::handle::Zfs;
+use crate::name::{AnyName, ZfsName};
 use crate::{Error, ErrorKind, Result};
 
 bitflags! {
@@ -88,7 +88,7 @@ impl DatasetType {
 pub struct Dataset<'z> {
     zfs: &'z Zfs,
     raw: NonNull<sys::zfs_handle_t>,
-    name: String,
+    name: AnyName,
     kind: DatasetType,
 }
 
@@ -109,12 +109,20 @@ impl Zfs {
     /// Opens a filesystem, volume or snapshot by name (`tank/a`, `tank/a@snap`).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidName`] for a bad name.
+    /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidArgument`] for a
+    /// bookmark, which has no handle (see [`Zfs::bookmarks`]).
     #[doc(alias = "zfs_open")]
-    pub fn dataset(&self, name: &str) -> Result<Dataset<'_>> {
-        crate::name::check_any("open", name)?;
+    pub fn dataset(&self, name: &impl ZfsName) -> Result<Dataset<'_>> {
+        if let AnyName::Bookmark(mark) = name.to_any() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "open",
+                mark.as_str(),
+                "a bookmark cannot be opened",
+            ));
+        }
         self.open_dataset(
-            name,
+            name.name(),
             DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
         )
     }
@@ -143,7 +151,7 @@ impl Zfs {
                 Ok(Dataset {
                     zfs: self,
                     raw,
-                    name: name.to_owned(),
+                    name: AnyName::trusted(name.to_owned()),
                     kind,
                 })
             }
@@ -162,18 +170,16 @@ impl Zfs {
         }
     }
 
-    /// Whether a dataset, snapshot or bookmark of that name exists.
+    /// Whether a filesystem, volume, snapshot or bookmark of that name exists.
     #[doc(alias = "lzc_exists")]
-    pub fn exists(&self, name: &str) -> bool {
-        if crate::name::check_any("look up", name).is_err() {
-            return false;
-        }
-        if let Ok(mark) = crate::BookmarkName::new(name) {
+    pub fn exists(&self, name: &impl ZfsName) -> bool {
+        if let AnyName::Bookmark(mark) = name.to_any() {
             // lzc_exists does not see bookmarks.
             return self
                 .bookmarks(&mark.dataset())
                 .is_ok_and(|all| all.contains(&mark));
         }
+        let name = name.name();
         let Ok(c) = CString::new(name) else {
             return false;
         };
@@ -200,8 +206,8 @@ impl Zfs {
 }
 
 impl<'z> Dataset<'z> {
-    /// The full name.
-    pub fn name(&self) -> &str {
+    /// The full name: a filesystem or volume, or a snapshot.
+    pub fn name(&self) -> &AnyName {
         &self.name
     }
 

@@ -1,5 +1,6 @@
 //! Mounting and unmounting filesystems, including `legacy` ones at a given path.
 
+use crate::options::UnmountOptions;
 use std::ffi::{c_char, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -45,12 +46,12 @@ impl Dataset<'_> {
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,
                     "mount",
-                    &self.name,
+                    self.name.as_str(),
                     format!("mountpoint is {other}; mount it at a path with mount_at"),
                 ))
             }
         }
-        self.zfs.check("mount", &self.name, || {
+        self.zfs.check("mount", self.name.as_str(), || {
             // SAFETY: live handle; default options.
             unsafe { sys::zfs_mount(self.raw().ptr(), ptr::null(), 0) }
         })
@@ -67,7 +68,7 @@ impl Dataset<'_> {
             return Err(Error::new(
                 ErrorKind::Busy,
                 op,
-                &self.name,
+                self.name.as_str(),
                 format!("already mounted at {}", at.display()),
             ));
         }
@@ -77,7 +78,7 @@ impl Dataset<'_> {
             Error::new(
                 ErrorKind::InvalidArgument,
                 op,
-                &self.name,
+                self.name.as_str(),
                 "mount path contains a NUL byte",
             )
         })?;
@@ -95,28 +96,28 @@ impl Dataset<'_> {
             unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), fstype.as_ptr(), 0, ptr::null()) };
         if rc != 0 {
             let errno = crate::handle::last_errno();
-            return Err(Error::from_errno(op, &self.name, errno));
+            return Err(Error::from_errno(op, self.name.as_str(), errno));
         }
         Ok(())
     }
 
-    /// Unmounts the filesystem wherever it is mounted (`zfs unmount`, `-f` with `force`).
+    /// Unmounts the filesystem wherever it is mounted (`zfs unmount`).
     ///
     /// # Errors
     /// [`ErrorKind::Busy`] if it is in use; [`ErrorKind::InvalidArgument`] if it is not
     /// mounted.
     #[doc(alias = "zfs_unmount")]
-    pub fn unmount(&self, force: bool) -> Result<()> {
+    pub fn unmount(&self, opts: &UnmountOptions) -> Result<()> {
         let op = "unmount";
         let Some(at) = self.mounted_at() else {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 op,
-                &self.name,
+                self.name.as_str(),
                 "not currently mounted",
             ));
         };
-        let flags = if force { libc::MNT_FORCE } else { 0 };
+        let flags = if opts.force { libc::MNT_FORCE } else { 0 };
         let dir = CString::new(at.as_os_str().as_encoded_bytes())
             .expect("paths from the mount table have no NUL");
         // SAFETY: NUL-terminated path.
@@ -124,7 +125,7 @@ impl Dataset<'_> {
         if rc != 0 {
             return Err(Error::from_errno(
                 op,
-                &self.name,
+                self.name.as_str(),
                 crate::handle::last_errno(),
             ));
         }

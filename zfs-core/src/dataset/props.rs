@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use libzfs_sys as sys;
 
 use super::{Dataset, DatasetType, DatasetTypes};
+use crate::options::InheritOptions;
 use crate::nvlist::{NvList, NvValue};
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
@@ -213,7 +214,7 @@ impl Dataset<'_> {
                 let entry = pair.as_list()?;
                 let value = entry.get_str("value")?;
                 let source = match entry.get_str("source") {
-                    Some(s) if s == self.name => PropSource::Local,
+                    Some(s) if s == self.name.as_str() => PropSource::Local,
                     Some(s) if s == "$recvd" => PropSource::Received,
                     Some(s) => PropSource::Inherited(s),
                     None => PropSource::Local,
@@ -249,39 +250,38 @@ impl Dataset<'_> {
         }
         let shown: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
         self.zfs
-            .check(op, &self.name, || {
+            .check(op, self.name.as_str(), || {
                 // SAFETY: live handle and list.
                 unsafe { sys::zfs_prop_set_list(self.raw().ptr(), list.as_ptr()) }
             })
             .map_err(|e| property_error(e, &shown.join(",")))
     }
 
-    /// Clears a local value so the property is inherited again (`zfs inherit`). With
-    /// `recursive` (`zfs inherit -r`) also on every descendant, snapshots included, skipping
-    /// the ones a native property does not apply to (as the CLI does): a user property set on
-    /// a snapshot is cleared too.
+    /// Clears a local value so the property is inherited again (`zfs inherit`), or with
+    /// `received` (`-S`) reverts it to the received value. With `recursive` (`-r`) also on
+    /// every descendant, snapshots included, skipping the ones a native property does not
+    /// apply to (as the CLI does): a user property set on a snapshot is cleared too.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for an unknown or non-inheritable property.
     #[doc(alias = "zfs_prop_inherit")]
-    pub fn inherit(&self, name: &str, recursive: bool) -> Result<()> {
+    pub fn inherit(&self, name: &str, opts: &InheritOptions) -> Result<()> {
         let op = "inherit property";
         let c = cstr(op, name)?;
         let _tables = crate::handle::tables();
+        let received = crate::handle::boolean(opts.received);
         let one = |ds: &Dataset<'_>| {
             self.zfs
-                .check(op, &ds.name, || {
-                    // SAFETY: live handle, NUL-terminated name; not "received".
-                    unsafe {
-                        sys::zfs_prop_inherit(ds.raw().ptr(), c.as_ptr(), sys::boolean_t::B_FALSE)
-                    }
+                .check(op, ds.name.as_str(), || {
+                    // SAFETY: live handle, NUL-terminated name.
+                    unsafe { sys::zfs_prop_inherit(ds.raw().ptr(), c.as_ptr(), received) }
                 })
                 .map_err(|e| property_error(e, name))
         };
         one(self)?;
-        if !recursive || self.kind() == DatasetType::Snapshot {
-            return Ok(());
-        }
+        let Some(top) = self.name.as_dataset().filter(|_| opts.recursive) else {
+            return Ok(()); // not recursive, or a snapshot
+        };
         // SAFETY: NUL-terminated name; a table lookup.
         let native = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
         let applies = |kind: DatasetType| {
@@ -299,7 +299,7 @@ impl Dataset<'_> {
             ok != sys::boolean_t::B_FALSE
         };
         let below = self.zfs.list(
-            &self.name,
+            top,
             DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
         )?;
         for child in below {

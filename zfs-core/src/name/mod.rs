@@ -5,11 +5,13 @@
 //! name is refused with [`ErrorKind::InvalidName`] and the rule
 //! it broke, before anything touches ZFS.
 
+mod any;
 mod rules;
 
 use std::fmt;
 use std::str::FromStr;
 
+pub use any::{AnyName, IncrementalSource, ZfsName};
 pub use rules::{NameRule, MAX_NAME_LEN, MAX_POOL_NAME_LEN};
 
 use crate::{Error, ErrorKind, Result};

@@ -7,7 +7,7 @@ use std::ptr;
 
 use libzfs_sys as sys;
 
-use super::Pool;
+use super::{Pool, PoolState};
 use crate::handle::Zfs;
 use crate::name::PoolName;
 use crate::nvlist::NvList;
@@ -138,14 +138,16 @@ impl Zfs {
         opts.vdevs.validate()?;
         if !opts.force {
             for leaf in opts.vdevs.leaves().filter(|l| l.is_file()) {
-                if let Some((pool, state)) = self.device_label(leaf.path())? {
+                if let Some(label) = self.device_label(leaf.path())? {
                     return Err(Error::new(
                         ErrorKind::Busy,
                         op,
                         name,
                         format!(
-                            "{} is part of {state} pool '{pool}' (use force to override)",
-                            leaf.path().display()
+                            "{} is part of pool '{}' ({:?}; use force to override)",
+                            leaf.path().display(),
+                            label.pool,
+                            label.state
                         ),
                     ));
                 }
@@ -194,26 +196,36 @@ impl Zfs {
         self.pool(&opts.name)
     }
 
-    /// Destroys an imported pool and everything in it, unmounting its datasets first.
+    /// Destroys an imported pool and everything in it, unmounting its datasets first
+    /// (`zpool destroy`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no such pool is imported; [`ErrorKind::Busy`] if a dataset
-    /// cannot be unmounted.
+    /// cannot be unmounted or the pool is in use.
     #[doc(alias = "zpool_destroy")]
     pub fn destroy_pool(&self, name: &PoolName) -> Result<()> {
-        self.pool(name)
-            .map_err(|e| e.with_operation("destroy pool"))?
-            .destroy()
+        let op = "destroy pool";
+        let pool = self.pool(name).map_err(|e| e.with_operation(op))?;
+        self.check(op, name.as_str(), || {
+            // SAFETY: live pool handle; unmounts without force.
+            unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), sys::boolean_t::B_FALSE) }
+        })?;
+        let log = CString::new("zfs-core destroy").expect("no NUL");
+        self.check(op, name.as_str(), || {
+            // SAFETY: live pool handle; the handle stays valid (closed by Drop).
+            unsafe { sys::zpool_destroy(pool.raw().ptr(), log.as_ptr()) }
+        })
     }
 
     /// If the device or file at `path` carries the label of a live pool, that pool's name and
-    /// state (`active`, `exported`, `spare of a`); labels of destroyed pools do not count. What
-    /// `zpool create` checks before it overwrites a device.
+    /// state ([`PoolState::Active`], [`PoolState::Exported`], [`PoolState::Spare`], ...);
+    /// labels of destroyed pools do not count. What `zpool create` checks before it
+    /// overwrites a device.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] and the like when `path` cannot be opened.
     #[doc(alias = "zpool_in_use")]
-    pub fn device_label(&self, path: &std::path::Path) -> Result<Option<(String, &'static str)>> {
+    pub fn device_label(&self, path: &std::path::Path) -> Result<Option<DeviceLabel>> {
         let file = std::fs::File::open(path).map_err(|e| {
             Error::from_errno(
                 "read label of",
@@ -243,32 +255,23 @@ impl Zfs {
             .into_owned();
         // SAFETY: as above.
         unsafe { libc::free(pool.cast()) };
-        let state = match state {
-            sys::pool_state_t::POOL_STATE_EXPORTED => "exported",
-            sys::pool_state_t::POOL_STATE_DESTROYED => return Ok(None),
-            sys::pool_state_t::POOL_STATE_SPARE => "spare of a",
-            _ => "active",
-        };
-        Ok(Some((name, state)))
+        let state = PoolState::from_raw(state.0 as i32);
+        if state == PoolState::Destroyed {
+            return Ok(None);
+        }
+        Ok(Some(DeviceLabel {
+            pool: PoolName::trusted(name),
+            state,
+        }))
     }
 }
 
-impl Pool<'_> {
-    /// Destroys this pool and everything in it, unmounting its datasets first.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Busy`] if a dataset cannot be unmounted or the pool is in use.
-    #[doc(alias = "zpool_destroy")]
-    pub fn destroy(self) -> Result<()> {
-        let name = self.name.to_string();
-        self.zfs.check("destroy pool", &name, || {
-            // SAFETY: live pool handle; unmounts without force.
-            unsafe { sys::zpool_disable_datasets(self.raw().ptr(), sys::boolean_t::B_FALSE) }
-        })?;
-        let log = CString::new("zfs-core destroy").expect("no NUL");
-        self.zfs.check("destroy pool", &name, || {
-            // SAFETY: live pool handle; the handle stays valid (closed by Drop).
-            unsafe { sys::zpool_destroy(self.raw().ptr(), log.as_ptr()) }
-        })
-    }
+/// The label a device carries: which pool it belongs to, and that pool's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceLabel {
+    /// The pool's name.
+    pub pool: PoolName,
+    /// Active, exported, a hot spare, ...
+    pub state: PoolState,
 }

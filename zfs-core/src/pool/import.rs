@@ -10,6 +10,7 @@ use super::{Pool, PoolState};
 use crate::handle::Zfs;
 use crate::name::PoolName;
 use crate::nvlist::{NvList, NvListRef};
+use crate::options::ExportOptions;
 use crate::{Error, ErrorKind, Result};
 
 /// Options for [`Zfs::import_pool`], as `zpool import` takes them.
@@ -249,27 +250,25 @@ fn importable(config: &NvListRef) -> ImportablePool {
     }
 }
 
-impl Pool<'_> {
-    /// Exports the pool, unmounting its datasets first (`zpool export`, `-f` with `force`).
+impl Zfs {
+    /// Exports a pool, unmounting its datasets first (`zpool export`).
     ///
     /// # Errors
-    /// [`ErrorKind::Busy`] if a dataset cannot be unmounted or the pool is in use.
+    /// [`ErrorKind::NotFound`] if no such pool is imported; [`ErrorKind::Busy`] if a dataset
+    /// cannot be unmounted or the pool is in use.
     #[doc(alias = "zpool_export")]
-    pub fn export(self, force: bool) -> Result<()> {
-        let name = self.name.to_string();
-        let force_c = if force {
-            sys::boolean_t::B_TRUE
-        } else {
-            sys::boolean_t::B_FALSE
-        };
-        self.zfs.check("export pool", &name, || {
+    pub fn export_pool(&self, name: &PoolName, opts: &ExportOptions) -> Result<()> {
+        let op = "export pool";
+        let pool = self.pool(name).map_err(|e| e.with_operation(op))?;
+        let force = crate::handle::boolean(opts.force);
+        self.check(op, name.as_str(), || {
             // SAFETY: live pool handle.
-            unsafe { sys::zpool_disable_datasets(self.raw().ptr(), force_c) }
+            unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), force) }
         })?;
         let log = CString::new("zfs-core export").expect("no NUL");
-        self.zfs.check("export pool", &name, || {
+        self.check(op, name.as_str(), || {
             // SAFETY: live pool handle; closed later by Drop.
-            unsafe { sys::zpool_export(self.raw().ptr(), force_c, log.as_ptr()) }
+            unsafe { sys::zpool_export(pool.raw().ptr(), force, log.as_ptr()) }
         })
     }
 }

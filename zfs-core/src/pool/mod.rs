@@ -15,7 +15,7 @@ use std::ptr::NonNull;
 
 use libzfs_sys as sys;
 
-pub use create::CreatePool;
+pub use create::{CreatePool, DeviceLabel};
 pub use health::{Health, VdevKind};
 pub use import::{ImportOptions, ImportablePool};
 pub use maintenance::{ScanProgress, ScanState};

@@ -25,7 +25,7 @@ impl Zfs {
         props: &[(&str, &str)],
     ) -> Result<()> {
         let op = "clone";
-        if !self.exists(origin.as_str()) {
+        if !self.exists(origin) {
             return Err(
                 Error::new(ErrorKind::NotFound, op, origin.as_str(), "no such snapshot")
                     .with_reason(crate::Reason::SnapshotNotFound),
@@ -33,7 +33,7 @@ impl Zfs {
         }
         // A clone has its origin's type: a filesystem's or a volume's properties apply.
         let head = self
-            .dataset(origin.dataset().as_str())
+            .dataset(&origin.dataset())
             .map_err(|e| e.with_operation(op))?;
         let ty = match head.kind() {
             crate::DatasetType::Volume => sys::zfs_type_t::ZFS_TYPE_VOLUME,
@@ -81,7 +81,7 @@ impl Zfs {
     pub fn promote(&self, clone: &DatasetName) -> Result<()> {
         let op = "promote";
         let ds = self
-            .dataset(clone.as_str())
+            .dataset(clone)
             .map_err(|e| e.with_operation(op))?;
         // `origin` does not apply to (and so cannot be read from) a dataset that is no clone.
         let origin = ds.property("origin").map(|p| p.value).unwrap_or_default();

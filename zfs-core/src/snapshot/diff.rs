@@ -58,11 +58,10 @@ impl Zfs {
     /// at a time in a process; diffs between two snapshots run in parallel.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidName`] for a
-    /// malformed `to`; [`ErrorKind::InvalidArgument`] when the filesystem is not mounted or
+    /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when the filesystem is not mounted or
     /// `to` is not a later snapshot of the same filesystem.
     #[doc(alias = "zfs_show_diffs")]
-    pub fn diff(&self, from: &SnapshotName, to: Option<&str>) -> Result<Vec<DiffEntry>> {
+    pub fn diff(&self, from: &SnapshotName, to: Option<&SnapshotName>) -> Result<Vec<DiffEntry>> {
         let op = "diff";
         let fs = self
             .open_dataset(from.dataset().as_str(), DatasetTypes::FILESYSTEM)
@@ -70,13 +69,7 @@ impl Zfs {
         let from_txg = self.createtxg(op, from)?;
         let to = match to {
             None => None,
-            Some(t) => {
-                let full = if t.starts_with('@') {
-                    format!("{}{t}", from.dataset())
-                } else {
-                    t.to_owned()
-                };
-                let to = SnapshotName::new(full).map_err(|e| e.with_operation(op))?;
+            Some(to) => {
                 if to.dataset() != from.dataset() {
                     return Err(Error::new(
                         ErrorKind::InvalidArgument,
@@ -85,7 +78,7 @@ impl Zfs {
                         format!("not a snapshot of '{}'", from.dataset()),
                     ));
                 }
-                if self.createtxg(op, &to)? <= from_txg {
+                if self.createtxg(op, to)? <= from_txg {
                     return Err(Error::new(
                         ErrorKind::InvalidArgument,
                         op,

@@ -86,7 +86,7 @@ impl Zfs {
         // libzfs_core skips snapshots that do not exist; refuse them instead.
         let missing: Vec<(String, i32)> = holds
             .iter()
-            .filter(|(snap, _)| !self.exists(snap.as_str()))
+            .filter(|(snap, _)| !self.exists(snap))
             .map(|(snap, _)| (snap.to_string(), libc::ENOENT))
             .collect();
         if !missing.is_empty() {

@@ -19,7 +19,8 @@ pub use send::{ReceiveOptions, SendFlags};
 
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};
-use crate::name::{DatasetName, SnapshotName};
+use crate::name::{AnyName, DatasetName, SnapshotName};
+use crate::options::{DestroySnapshotsOptions, RollbackOptions};
 use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
@@ -143,10 +144,7 @@ impl Zfs {
     ) -> Result<Vec<SnapshotName>> {
         dataset.snapshot(short_name)?;
         let names = self
-            .list(
-                dataset.as_str(),
-                DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
-            )?
+            .list(dataset, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?
             .into_iter()
             .map(|l| SnapshotName::new(format!("{}@{short_name}", l.name)))
             .collect::<Result<Vec<_>>>()?;
@@ -166,11 +164,14 @@ impl Zfs {
         let mut out = Vec::new();
         for l in ds.children(DatasetTypes::SNAPSHOT)? {
             let s = self.dataset(&l.name)?;
+            let AnyName::Snapshot(name) = l.name else {
+                continue; // only snapshots were asked for
+            };
             out.push(SnapshotInfo {
                 creation: s.creation()?,
                 createtxg: s.property_u64("createtxg")?,
                 used: s.used()?,
-                name: SnapshotName::trusted(l.name),
+                name,
             });
         }
         out.sort_by_key(|s| s.createtxg);
@@ -188,14 +189,18 @@ impl Zfs {
     /// [`ErrorKind::Busy`] for held or cloned snapshots without `defer`, each in
     /// [`Error::failures`].
     #[doc(alias = "lzc_destroy_snaps")]
-    pub fn destroy_snapshots(&self, snapshots: &[SnapshotName], defer: bool) -> Result<()> {
+    pub fn destroy_snapshots(
+        &self,
+        snapshots: &[SnapshotName],
+        opts: &DestroySnapshotsOptions,
+    ) -> Result<()> {
         let op = "destroy";
         if snapshots.is_empty() {
             return Ok(());
         }
         let missing: Vec<&str> = snapshots
             .iter()
-            .filter(|s| !self.exists(s.as_str()))
+            .filter(|s| !self.exists(*s))
             .map(|s| s.as_str())
             .collect();
         if !missing.is_empty() {
@@ -206,7 +211,7 @@ impl Zfs {
             return Err(Error::from_batch(op, missing[0], libc::ENOENT, failures)
                 .with_reason(crate::Reason::SnapshotNotFound));
         }
-        self.destroy_existing_snapshots(snapshots, defer)
+        self.destroy_existing_snapshots(snapshots, opts.defer)
     }
 
     /// `lzc_destroy_snaps` of snapshots known to exist.
@@ -243,9 +248,9 @@ impl Zfs {
     /// [`ErrorKind::NotFound`] if the snapshot does not exist; [`ErrorKind::Busy`] if newer
     /// snapshots exist without `destroy_newer`, or they have clones or holds.
     #[doc(alias = "lzc_rollback_to")]
-    pub fn rollback(&self, snapshot: &SnapshotName, destroy_newer: bool) -> Result<()> {
+    pub fn rollback(&self, snapshot: &SnapshotName, opts: &RollbackOptions) -> Result<()> {
         let op = "rollback to";
-        if !self.exists(snapshot.as_str()) {
+        if !self.exists(snapshot) {
             return Err(Error::new(
                 ErrorKind::NotFound,
                 op,
@@ -265,7 +270,7 @@ impl Zfs {
             .map(|s| s.name)
             .collect();
         if !newer.is_empty() {
-            if !destroy_newer {
+            if !opts.destroy_newer {
                 let shown: Vec<&str> = newer.iter().map(|s| s.as_str()).collect();
                 return Err(Error::new(
                     ErrorKind::Busy,
@@ -278,7 +283,7 @@ impl Zfs {
                 )
                 .with_reason(crate::Reason::SnapshotNotLatest));
             }
-            self.destroy_snapshots(&newer, false)
+            self.destroy_snapshots(&newer, &DestroySnapshotsOptions::new())
                 .map_err(|e| e.with_operation(op))?;
         }
         let fs = CString::new(snapshot.dataset().as_str()).expect("no NUL");

@@ -8,7 +8,7 @@ use libzfs_sys as sys;
 
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};
-use crate::name::{BookmarkName, SnapshotName};
+use crate::name::{AnyName, IncrementalSource, SnapshotName, ZfsName};
 use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
@@ -35,7 +35,7 @@ bitflags! {
 
 impl SendFlags {
     /// The flags `libzfs_core`'s plain stream understands.
-    const LZC: SendFlags = SendFlags::EMBED_DATA
+    pub(crate) const LZC: SendFlags = SendFlags::EMBED_DATA
         .union(SendFlags::LARGE_BLOCK)
         .union(SendFlags::COMPRESS)
         .union(SendFlags::RAW);
@@ -80,34 +80,9 @@ fn writable(
     Ok(())
 }
 
-/// The optional source (`from`) of an incremental stream of `snapshot`, checked by the name
-/// types and as a full C string: a snapshot (`fs@a`) or bookmark (`fs#a`), or the short forms
-/// `@a`/`#a` of `snapshot`'s own dataset.
-///
-/// # Errors
-/// [`ErrorKind::InvalidName`] for anything else, before any call reaches ZFS.
-pub(super) fn source_name(
-    op: &'static str,
-    snapshot: &SnapshotName,
-    from: Option<&str>,
-) -> Result<Option<CString>> {
-    let Some(f) = from else {
-        return Ok(None);
-    };
-    let full = if f.starts_with('@') || f.starts_with('#') {
-        format!("{}{f}", snapshot.dataset())
-    } else {
-        f.to_owned()
-    };
-    let checked = if full.contains('#') {
-        BookmarkName::new(full).map(|b| b.as_str().to_owned())
-    } else {
-        SnapshotName::new(full).map(|s| s.as_str().to_owned())
-    };
-    let checked = checked.map_err(|e| e.with_operation(op))?;
-    Ok(Some(
-        CString::new(checked).expect("valid names have no NUL"),
-    ))
+/// The optional source of an incremental stream as a C string.
+pub(super) fn source_name(from: Option<&IncrementalSource>) -> Option<CString> {
+    from.map(|f| CString::new(f.as_str()).expect("valid names have no NUL"))
 }
 
 impl Zfs {
@@ -126,7 +101,7 @@ impl Zfs {
     pub fn send(
         &self,
         snapshot: &SnapshotName,
-        from: Option<&str>,
+        from: Option<&IncrementalSource>,
         fd: impl AsFd,
         flags: SendFlags,
     ) -> Result<()> {
@@ -136,7 +111,7 @@ impl Zfs {
             return self.send_package(snapshot, from, fd.as_fd().as_raw_fd(), flags);
         }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let from = source_name(op, snapshot, from)?;
+        let from = source_name(from);
         let from_ptr = from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
         let raw_fd = fd.as_fd().as_raw_fd();
         // SAFETY: NUL-terminated names; the descriptor is borrowed and open for the call.
@@ -217,7 +192,7 @@ impl Zfs {
             Some(libc::ETXTBSY) => e
                 .with_message("the destination has been modified since its most recent snapshot")
                 .with_reason(crate::Reason::DestinationModified),
-            Some(libc::EEXIST) => e.with_reason(if self.exists(snapshot.as_str()) {
+            Some(libc::EEXIST) => e.with_reason(if self.exists(snapshot) {
                 crate::Reason::SnapshotExists
             } else {
                 crate::Reason::DatasetExists
@@ -232,7 +207,7 @@ impl Zfs {
     fn send_package(
         &self,
         snapshot: &SnapshotName,
-        from: Option<&str>,
+        from: Option<&IncrementalSource>,
         raw_fd: i32,
         flags: SendFlags,
     ) -> Result<()> {
@@ -247,26 +222,24 @@ impl Zfs {
         // libzfs wants the short name of the source snapshot.
         let from_short = match from {
             None => None,
-            Some(f) => {
-                let full = source_name(op, snapshot, Some(f))?.expect("given");
-                let full = full.to_str().expect("valid names are UTF-8");
-                let (ds, short) = full.split_once('@').ok_or_else(|| {
-                    Error::new(
-                        ErrorKind::InvalidArgument,
-                        op,
-                        f,
-                        "with properties or replication, the source must be a snapshot",
-                    )
-                })?;
-                if !ds.is_empty() && ds != snapshot.dataset().as_str() {
+            Some(IncrementalSource::Bookmark(mark)) => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    mark.as_str(),
+                    "with properties or replication, the source must be a snapshot",
+                ))
+            }
+            Some(IncrementalSource::Snapshot(f)) => {
+                if f.dataset() != snapshot.dataset() {
                     return Err(Error::new(
                         ErrorKind::InvalidArgument,
                         op,
-                        f,
+                        f.as_str(),
                         format!("not a snapshot of '{}'", snapshot.dataset()),
                     ));
                 }
-                Some(CString::new(short).expect("valid names have no NUL"))
+                Some(CString::new(f.short_name()).expect("valid names have no NUL"))
             }
         };
         let b = crate::handle::boolean;
@@ -331,10 +304,23 @@ impl Zfs {
     /// [`ErrorKind::AlreadyExists`] if the target exists (full stream, without `force`);
     /// [`ErrorKind::InvalidArgument`] / [`ErrorKind::Io`] for a bad or truncated stream.
     #[doc(alias = "zfs_receive")]
-    pub fn receive_stream(&self, target: &str, fd: impl AsFd, opts: &ReceiveOptions) -> Result<()> {
+    pub fn receive_stream(
+        &self,
+        target: &impl ZfsName,
+        fd: impl AsFd,
+        opts: &ReceiveOptions,
+    ) -> Result<()> {
         let op = "receive";
-        crate::name::check_any(op, target)?;
-        let t = CString::new(target).expect("checked names have no NUL");
+        if let AnyName::Bookmark(mark) = target.to_any() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                mark.as_str(),
+                "a stream is received into a filesystem, volume or snapshot",
+            ));
+        }
+        let target = target.name();
+        let t = CString::new(target).expect("valid names have no NUL");
         let mut props = NvList::new();
         for (k, v) in &opts.props {
             props.insert_str(k, v)?;

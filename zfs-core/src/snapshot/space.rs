@@ -6,7 +6,7 @@ use libzfs_sys as sys;
 
 use super::SendFlags;
 use crate::handle::{lzc, Zfs};
-use crate::name::SnapshotName;
+use crate::name::{IncrementalSource, SnapshotName};
 use crate::{Error, ErrorKind, Result};
 
 impl Zfs {
@@ -31,20 +31,30 @@ impl Zfs {
         Ok(used)
     }
 
-    /// The estimated size in bytes of a send stream of `snapshot` (incremental from `from`).
+    /// The estimated size in bytes of a send stream of `snapshot` (incremental from `from`),
+    /// as `zfs send -n -P` prints it for a plain stream.
     ///
     /// # Errors
-    /// As [`Zfs::send`].
+    /// As [`Zfs::send`]; [`ErrorKind::NotSupported`] with [`SendFlags::PROPERTIES`] or
+    /// [`SendFlags::REPLICATE`], whose package streams the kernel's estimate does not cover.
     #[doc(alias = "lzc_send_space")]
     pub fn send_space(
         &self,
         snapshot: &SnapshotName,
-        from: Option<&str>,
+        from: Option<&IncrementalSource>,
         flags: SendFlags,
     ) -> Result<u64> {
         let op = "estimate send size of";
+        if !SendFlags::LZC.contains(flags) {
+            return Err(Error::new(
+                ErrorKind::NotSupported,
+                op,
+                snapshot.as_str(),
+                "the estimate covers plain streams only, not -p/-R package streams",
+            ));
+        }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
-        let from = super::send::source_name(op, snapshot, from)?;
+        let from = super::send::source_name(from);
         let mut space = 0u64;
         // SAFETY: NUL-terminated names (or NULL), an out-parameter that lives for the call.
         let rc = unsafe {
