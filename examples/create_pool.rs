@@ -54,7 +54,7 @@ fn run(name: &str, keep: bool) -> zfs_core::Result<()> {
         return Ok(());
     }
     let shown = pool.name().clone();
-    pool.destroy()?;
+    zfs.destroy_pool(&shown)?;
     std::fs::remove_dir_all(&dir).ok();
     println!("destroyed pool {shown}");
     Ok(())

@@ -40,10 +40,7 @@ fn run(pool: &str) -> zfs_core::Result<()> {
         "{:<32} {:<12} {:<10} {:<22}",
         "NAME", "COMPRESSION", "QUOTA", "OWNER (SOURCE)"
     );
-    for item in zfs.list(
-        root.as_str(),
-        DatasetTypes::FILESYSTEM | DatasetTypes::SNAPSHOT,
-    )? {
+    for item in zfs.list(&root, DatasetTypes::FILESYSTEM | DatasetTypes::SNAPSHOT)? {
         let ds = zfs.dataset(&item.name)?;
         // Snapshots have no compression or quota of their own.
         let (compression, quota) = match ds.kind() {
@@ -59,13 +56,7 @@ fn run(pool: &str) -> zfs_core::Result<()> {
         let (name, value, source) = (&item.name, owner.value, owner.source);
         println!("{name:<32} {compression:<12} {quota:<10} {value} ({source})");
     }
-    zfs.destroy_dataset(
-        root.as_str(),
-        &DestroyOptions {
-            recursive: true,
-            ..Default::default()
-        },
-    )?;
+    zfs.destroy(&root, &DestroyOptions::new().recursive(true))?;
     println!("destroyed {root} and everything below it");
     Ok(())
 }

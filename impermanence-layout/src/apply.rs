@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use zfs_core::{
-    CreateDataset, CreatePool, DatasetName, DestroyOptions, PoolName, SnapshotName, VdevSpec, Zfs,
+    CreateDataset, CreatePool, DatasetName, DestroyOptions, DestroySnapshotsOptions,
+    InheritOptions, PoolName, SnapshotName, UnmountOptions, VdevSpec, Zfs,
 };
 
 use crate::error::LayoutError;
@@ -232,7 +233,7 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             property,
             value,
         } => {
-            let ds = zfs.dataset(dataset)?;
+            let ds = zfs.dataset(&DatasetName::new(dataset.as_str())?)?;
             let before = ds.property(property)?;
             let old = (before.source == zfs_core::PropSource::Local).then_some(before.value);
             ds.set_property(property, value)?;
@@ -255,7 +256,8 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             undo.push(Undo::DestroySnapshot(name.clone()));
         }
         Step::Mount { dataset, path } => {
-            zfs.dataset(dataset)?.mount_at(path)?;
+            zfs.dataset(&DatasetName::new(dataset.as_str())?)?
+                .mount_at(path)?;
             undo.push(Undo::Unmount(dataset.clone()));
         }
     }
@@ -307,25 +309,23 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
     match u {
         Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
         Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
-        Undo::DestroyDataset(name) => zfs.destroy_dataset(
-            name,
-            &DestroyOptions {
-                recursive: true,
-                ..Default::default()
-            },
-        ),
-        Undo::DestroySnapshot(name) => {
-            SnapshotName::new(name.as_str()).and_then(|s| zfs.destroy_snapshots(&[s], false))
-        }
-        Undo::Unmount(ds) => zfs.dataset(ds).and_then(|d| d.unmount(false)),
+        Undo::DestroyDataset(name) => DatasetName::new(name.as_str())
+            .and_then(|n| zfs.destroy(&n, &DestroyOptions::new().recursive(true))),
+        Undo::DestroySnapshot(name) => SnapshotName::new(name.as_str())
+            .and_then(|s| zfs.destroy_snapshots(&[s], &DestroySnapshotsOptions::new())),
+        Undo::Unmount(ds) => DatasetName::new(ds.as_str())
+            .and_then(|n| zfs.dataset(&n))
+            .and_then(|d| d.unmount(&UnmountOptions::new())),
         Undo::Restore {
             dataset,
             property,
             old,
-        } => zfs.dataset(dataset).and_then(|d| match old {
-            Some(v) => d.set_property(property, v),
-            None => d.inherit(property, false),
-        }),
+        } => DatasetName::new(dataset.as_str())
+            .and_then(|n| zfs.dataset(&n))
+            .and_then(|d| match old {
+                Some(v) => d.set_property(property, v),
+                None => d.inherit(property, &InheritOptions::new()),
+            }),
         Undo::RestorePool {
             pool,
             property,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde::Serialize;
-use zfs_core::{DatasetType, DatasetTypes, Zfs};
+use zfs_core::{DatasetName, DatasetType, DatasetTypes, Zfs};
 
 use crate::spec::Spec;
 
@@ -134,8 +134,9 @@ impl Inventory {
                 .iter()
                 .filter(|v| inv.existing_vdevs.contains(&v.path))
             {
-                if let Ok(Some((owner, state))) = zfs.device_label(&v.path) {
-                    if owner == name.as_str() && state == "exported" {
+                if let Ok(Some(label)) = zfs.device_label(&v.path) {
+                    let (owner, state) = (label.pool, label.state);
+                    if owner == name && state == zfs_core::PoolState::Exported {
                         inv.vdev_problems.push(format!(
                             "{} holds the exported pool '{owner}': import it first \
                              (zpool import {owner}), then run again",
@@ -144,7 +145,7 @@ impl Inventory {
                         continue;
                     }
                     inv.vdev_problems.push(format!(
-                        "{} belongs to {state} pool '{owner}'; refusing to overwrite it \
+                        "{} belongs to pool '{owner}' ({state:?}); refusing to overwrite it \
                          (destroy that pool first, or name another device)",
                         v.path.display()
                     ));
@@ -173,7 +174,7 @@ impl Inventory {
                 state.properties.insert("ashift".into(), on_disk);
             }
         }
-        let root = zfs.dataset(name.as_str())?;
+        let root = zfs.dataset(&name.root_dataset())?;
         for k in spec.pool.root_properties.keys() {
             if let Ok(v) = root.property(k) {
                 state.root_properties.insert(k.clone(), seen(v));
@@ -183,7 +184,12 @@ impl Inventory {
         state.journal = (journal.value != "-").then_some(journal.value);
         for d in &spec.datasets {
             let full = spec.full_name(&d.name);
-            let Ok(ds) = zfs.dataset(&full) else { continue };
+            let Ok(full_name) = DatasetName::new(full.as_str()) else {
+                continue;
+            };
+            let Ok(ds) = zfs.dataset(&full_name) else {
+                continue;
+            };
             let mut props = IndexMap::new();
             for k in d.properties.keys() {
                 if let Ok(v) = ds.property(k) {
@@ -201,8 +207,8 @@ impl Inventory {
                 },
             );
             if is_filesystem {
-                for s in zfs.list(&full, DatasetTypes::SNAPSHOT)? {
-                    state.snapshots.insert(s.name);
+                for s in zfs.list(&full_name, DatasetTypes::SNAPSHOT)? {
+                    state.snapshots.insert(s.name.to_string());
                 }
             }
         }

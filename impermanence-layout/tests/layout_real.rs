@@ -110,11 +110,14 @@ fn everything(zfs: &Zfs, pool: &str) -> Vec<String> {
     if !zfs.pool_exists(&PoolName::new(pool).unwrap()) {
         return Vec::new();
     }
-    zfs.list(pool, zfs_core::DatasetTypes::all())
-        .unwrap()
-        .into_iter()
-        .map(|l| l.name)
-        .collect()
+    zfs.list(
+        &zfs_core::DatasetName::new(pool).unwrap(),
+        zfs_core::DatasetTypes::all(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|l| l.name.to_string())
+    .collect()
 }
 
 #[test]
@@ -240,7 +243,7 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
     apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap();
     assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
     assert!(
-        zfs.exists(&format!("{p}/mine")),
+        zfs.exists(&zfs_core::DatasetName::new(format!("{p}/mine")).unwrap()),
         "apply touched a dataset outside the spec"
     );
 }
@@ -583,7 +586,8 @@ fn bad_vdevs_are_refused_by_the_cli_with_nothing_changed() {
         assert!(!zfs.pool_exists(&victim.pool()), "{state}");
         if state == "active" {
             assert_eq!(everything(&zfs, &owner.spec.pool.name), before);
-            zfs.pool(&owner.pool()).unwrap().export(false).unwrap();
+            zfs.export_pool(&owner.pool(), &zfs_core::ExportOptions::new())
+                .unwrap();
         }
     }
     drop(pool);

@@ -21,7 +21,7 @@
 //!     .create(&zfs)?;
 //! assert_eq!(pool.health()?, Health::Online);
 //! println!("{} is {}", pool.name(), pool.property("size")?.value);
-//! pool.destroy()?;
+//! zfs.destroy_pool(pool.name())?;
 //! # Ok(()) }
 //! ```
 //!

@@ -168,8 +168,8 @@ impl Drop for FilePool {
         let opts = ImportOptions::new().dir(self.dir.path());
         if let Ok(found) = zfs.importable_pools(&opts) {
             for p in found {
-                if let Ok(pool) = zfs.import_pool(&p.name, &opts) {
-                    let _ = pool.destroy();
+                if zfs.import_pool(&p.name, &opts).is_ok() {
+                    let _ = zfs.destroy_pool(&p.name);
                 }
             }
         }

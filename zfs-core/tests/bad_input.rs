@@ -32,7 +32,7 @@ fn state(zfs: &Zfs, pools: &[&str]) -> Vec<String> {
     for p in pools {
         for l in zfs
             .list_with(
-                p,
+                &ds(p),
                 DatasetTypes::all(),
                 &["compression", "atime", "readonly"],
             )
@@ -108,10 +108,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         .unwrap();
     let long = "x".repeat(300);
     let pools = [p, q];
-    let recursive = DestroyOptions {
-        recursive: true,
-        ..Default::default()
-    };
+    let recursive = DestroyOptions::new().recursive(true);
 
     use ErrorKind as K;
     let cases: Vec<Case<'_>> = vec![
@@ -172,9 +169,9 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             K::InvalidName,
             Box::new(|| {
                 zfs.rename(
-                    &format!("{p}/a"),
-                    &format!("{p}/{}", "y".repeat(253 - p.len())),
-                    false,
+                    &any(format!("{p}/a")),
+                    &any(format!("{p}/{}", "y".repeat(253 - p.len()))),
+                    &RenameOptions::new(),
                 )
             }),
         ),
@@ -187,7 +184,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "missing filesystem",
             K::NotFound,
-            Box::new(|| zfs.dataset(&format!("{p}/nope")).map(drop)),
+            Box::new(|| zfs.dataset(&any(format!("{p}/nope"))).map(drop)),
         ),
         (
             "missing parent, no implicit create",
@@ -223,23 +220,34 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "rename of a missing dataset",
             K::NotFound,
-            Box::new(|| zfs.rename(&format!("{p}/nope"), &format!("{p}/nope2"), false)),
+            Box::new(|| {
+                zfs.rename(
+                    &any(format!("{p}/nope")),
+                    &any(format!("{p}/nope2")),
+                    &RenameOptions::new(),
+                )
+            }),
         ),
         (
             "destroy of a missing dataset",
             K::NotFound,
-            Box::new(|| zfs.destroy_dataset(&format!("{p}/nope"), &recursive)),
+            Box::new(|| zfs.destroy(&any(format!("{p}/nope")), &recursive)),
         ),
         (
             "destroy of a missing snapshot",
             K::NotFound,
-            Box::new(|| zfs.destroy_snapshots(&[sn(&format!("{p}/a@nope"))?], false)),
+            Box::new(|| {
+                zfs.destroy_snapshots(
+                    &[sn(&format!("{p}/a@nope"))?],
+                    &DestroySnapshotsOptions::new(),
+                )
+            }),
         ),
         (
             "key operation on a missing dataset",
             K::NotFound,
             Box::new(|| {
-                zfs.dataset(&format!("{p}/nope"))
+                zfs.dataset(&any(format!("{p}/nope")))
                     .and_then(|d| d.load_key(&key))
             }),
         ),
@@ -256,7 +264,13 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "rename under a volume",
             K::InvalidArgument,
-            Box::new(|| zfs.rename(&format!("{p}/a/kid"), &format!("{p}/vol/kid"), false)),
+            Box::new(|| {
+                zfs.rename(
+                    &any(format!("{p}/a/kid")),
+                    &any(format!("{p}/vol/kid")),
+                    &RenameOptions::new(),
+                )
+            }),
         ),
         (
             "volume stream over a filesystem with children",
@@ -266,7 +280,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                 zfs.snapshot(std::slice::from_ref(&vs), &[])?;
                 let mut s = tempfile::tempfile().unwrap();
                 let sent = zfs.send(&vs, None, &s, SendFlags::empty());
-                zfs.destroy_snapshots(std::slice::from_ref(&vs), false)?;
+                zfs.destroy_snapshots(std::slice::from_ref(&vs), &DestroySnapshotsOptions::new())?;
                 sent?;
                 s.rewind().unwrap();
                 zfs.receive(
@@ -312,12 +326,18 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "rename onto an existing name",
             K::AlreadyExists,
-            Box::new(|| zfs.rename(&format!("{p}/a/kid"), &format!("{p}/vol"), false)),
+            Box::new(|| {
+                zfs.rename(
+                    &any(format!("{p}/a/kid")),
+                    &any(format!("{p}/vol")),
+                    &RenameOptions::new(),
+                )
+            }),
         ),
         (
             "key already loaded",
             K::AlreadyExists,
-            Box::new(|| zfs.dataset(&format!("{p}/enc"))?.load_key(&key)),
+            Box::new(|| zfs.dataset(&any(format!("{p}/enc")))?.load_key(&key)),
         ),
         // 6. Across pools.
         (
@@ -333,12 +353,25 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "rename into another pool",
             K::InvalidArgument,
-            Box::new(|| zfs.rename(&format!("{p}/a/kid"), &format!("{q}/kid"), false)),
+            Box::new(|| {
+                zfs.rename(
+                    &any(format!("{p}/a/kid")),
+                    &any(format!("{q}/kid")),
+                    &RenameOptions::new(),
+                )
+            }),
         ),
         (
             "incremental send across pools",
             K::InvalidArgument,
-            Box::new(|| zfs.send(&s2, Some(&format!("{q}/x@s")), &sink, SendFlags::empty())),
+            Box::new(|| {
+                zfs.send(
+                    &s2,
+                    Some(&inc(format!("{q}/x@s"))),
+                    &sink,
+                    SendFlags::empty(),
+                )
+            }),
         ),
         // 7. Partial failure: nothing created, each failure named.
         (
@@ -367,7 +400,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "unknown property",
             K::InvalidProperty,
             Box::new(|| {
-                zfs.dataset(&format!("{p}/a"))?
+                zfs.dataset(&any(format!("{p}/a")))?
                     .set_property("nosuchprop", "1")
             }),
         ),
@@ -375,7 +408,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "wrong type of value",
             K::InvalidProperty,
             Box::new(|| {
-                zfs.dataset(&format!("{p}/a"))?
+                zfs.dataset(&any(format!("{p}/a")))?
                     .set_property("quota", "lots")
             }),
         ),
@@ -383,14 +416,17 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "value out of range",
             K::InvalidProperty,
             Box::new(|| {
-                zfs.dataset(&format!("{p}/a"))?
+                zfs.dataset(&any(format!("{p}/a")))?
                     .set_property("recordsize", "3")
             }),
         ),
         (
             "read-only property",
             K::InvalidProperty,
-            Box::new(|| zfs.dataset(&format!("{p}/a"))?.set_property("used", "1")),
+            Box::new(|| {
+                zfs.dataset(&any(format!("{p}/a")))?
+                    .set_property("used", "1")
+            }),
         ),
         (
             "native property at snapshot creation",
@@ -403,7 +439,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             Box::new(|| {
                 stream.try_clone().unwrap().rewind().unwrap();
                 zfs.receive_stream(
-                    &format!("{p}/recv"),
+                    &any(format!("{p}/recv")),
                     &stream,
                     &ReceiveOptions {
                         props: vec![("atime".into(), "sometimes".into())],
@@ -416,7 +452,14 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "send from a later snapshot",
             K::InvalidArgument,
-            Box::new(|| zfs.send(&s1, Some(&format!("{p}/a@s2")), &sink, SendFlags::empty())),
+            Box::new(|| {
+                zfs.send(
+                    &s1,
+                    Some(&inc(format!("{p}/a@s2"))),
+                    &sink,
+                    SendFlags::empty(),
+                )
+            }),
         ),
         (
             "space of snapshots in the wrong order",
@@ -426,7 +469,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "rollback past a newer snapshot",
             K::Busy,
-            Box::new(|| zfs.rollback(&s1, false)),
+            Box::new(|| zfs.rollback(&s1, &RollbackOptions::new())),
         ),
         (
             "promote of a non-clone",
@@ -438,7 +481,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             K::InvalidArgument,
             Box::new(|| {
                 let mut inc = tempfile::tempfile().unwrap();
-                zfs.send(&s2, Some(s1.as_str()), &inc, SendFlags::empty())?;
+                zfs.send(&s2, Some(&s1.clone().into()), &inc, SendFlags::empty())?;
                 inc.rewind().unwrap();
                 zfs.receive(
                     &sn(&format!("{p}/a/kid@s2"))?,
@@ -479,20 +522,22 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "destroy of a held snapshot",
             K::Busy,
-            Box::new(|| zfs.destroy_snapshots(std::slice::from_ref(&s1), false)),
+            Box::new(|| {
+                zfs.destroy_snapshots(std::slice::from_ref(&s1), &DestroySnapshotsOptions::new())
+            }),
         ),
         (
             "wrong key",
             K::WrongKey,
             Box::new(|| {
-                zfs.dataset(&format!("{p}/enc"))?
+                zfs.dataset(&any(format!("{p}/enc")))?
                     .check_key(&Key::raw(&[1; 32])?)
             }),
         ),
         (
             "destroy with children, not recursive",
             K::Busy,
-            Box::new(|| zfs.destroy_dataset(&format!("{p}/a"), &DestroyOptions::default())),
+            Box::new(|| zfs.destroy(&any(format!("{p}/a")), &DestroyOptions::new())),
         ),
         // 14. Channel programs.
         (
@@ -585,7 +630,8 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
     );
     // 12. Empty inputs are no-ops.
     zfs.snapshot(&[], &[]).unwrap();
-    zfs.destroy_snapshots(&[], false).unwrap();
+    zfs.destroy_snapshots(&[], &DestroySnapshotsOptions::new())
+        .unwrap();
     zfs.hold::<&str>(&[]).unwrap();
     zfs.release::<&str>(&[]).unwrap();
     zfs.bookmark(&[]).unwrap();

@@ -10,10 +10,10 @@ use zfs_core::{
 };
 
 fn names(zfs: &zfs_core::Zfs, root: &str, types: DatasetTypes) -> Vec<String> {
-    zfs.list(root, types)
+    zfs.list(&ds(root), types)
         .unwrap()
         .into_iter()
-        .map(|l| l.name)
+        .map(|l| l.name.to_string())
         .collect()
 }
 
@@ -23,15 +23,15 @@ fn create_filesystems_with_properties() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/persist")))
+    CreateDataset::filesystem(ds(format!("{p}/persist")))
         .property("mountpoint", "legacy")
         .property("compression", "zstd")
         .property("org.example:role", "state")
         .create(&zfs)
         .unwrap();
-    let d = zfs.dataset(&format!("{p}/persist")).unwrap();
+    let d = zfs.dataset(&any(format!("{p}/persist"))).unwrap();
     assert_eq!(d.kind(), DatasetType::Filesystem);
-    assert!(zfs.exists(&format!("{p}/persist")));
+    assert!(zfs.exists(&any(format!("{p}/persist"))));
     assert_eq!(
         zfs_get(&format!("{p}/persist"), "mountpoint"),
         ("legacy".into(), "local".into())
@@ -52,7 +52,7 @@ fn create_errors_leave_nothing_behind() {
     let p = f.name().as_str();
     let before = names(&zfs, p, DatasetTypes::all());
 
-    let e = CreateDataset::filesystem(ds(&format!("{p}/a/b")))
+    let e = CreateDataset::filesystem(ds(format!("{p}/a/b")))
         .create(&zfs)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
@@ -62,14 +62,14 @@ fn create_errors_leave_nothing_behind() {
         ("recordsize", "3"),
         ("used", "1"),
     ] {
-        let e = CreateDataset::filesystem(ds(&format!("{p}/x")))
+        let e = CreateDataset::filesystem(ds(format!("{p}/x")))
             .property(prop, value)
             .create(&zfs)
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{prop}={value}: {e}");
     }
     // With parents: the parents made for a dataset that then fails are removed again.
-    let e = CreateDataset::filesystem(ds(&format!("{p}/m/n/o")))
+    let e = CreateDataset::filesystem(ds(format!("{p}/m/n/o")))
         .create_parents(true)
         .property("compression", "bogus")
         .create(&zfs)
@@ -81,10 +81,10 @@ fn create_errors_leave_nothing_behind() {
         "a failed create left datasets behind"
     );
 
-    CreateDataset::filesystem(ds(&format!("{p}/dup")))
+    CreateDataset::filesystem(ds(format!("{p}/dup")))
         .create(&zfs)
         .unwrap();
-    let e = CreateDataset::filesystem(ds(&format!("{p}/dup")))
+    let e = CreateDataset::filesystem(ds(format!("{p}/dup")))
         .create(&zfs)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists);
@@ -92,7 +92,7 @@ fn create_errors_leave_nothing_behind() {
     assert_eq!(e.kind(), ErrorKind::AlreadyExists);
 
     // A filesystem under a volume.
-    CreateDataset::volume(ds(&format!("{p}/vol")), 16 << 20)
+    CreateDataset::volume(ds(format!("{p}/vol")), 16 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
@@ -107,7 +107,7 @@ fn create_errors_leave_nothing_behind() {
         ),
         "{e:?}"
     );
-    assert!(!zfs.exists(&under));
+    assert!(!zfs.exists(&any(&under)));
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn create_parents_and_volumes() {
     let f = FilePool::builder().size(1 << 30).create().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/a/b/c")))
+    CreateDataset::filesystem(ds(format!("{p}/a/b/c")))
         .create_parents(true)
         .create(&zfs)
         .unwrap();
@@ -131,11 +131,11 @@ fn create_parents_and_volumes() {
         ]
     );
 
-    CreateDataset::volume(ds(&format!("{p}/vol")), 32 << 20)
+    CreateDataset::volume(ds(format!("{p}/vol")), 32 << 20)
         .block_size(16384)
         .create(&zfs)
         .unwrap();
-    let v = zfs.dataset(&format!("{p}/vol")).unwrap();
+    let v = zfs.dataset(&any(format!("{p}/vol"))).unwrap();
     assert_eq!(v.kind(), DatasetType::Volume);
     assert_eq!(v.property_u64("volsize").unwrap(), 32 << 20);
     assert_eq!(v.property_u64("volblocksize").unwrap(), 16384);
@@ -143,11 +143,11 @@ fn create_parents_and_volumes() {
         v.property_u64("refreservation").unwrap() >= 32 << 20,
         "a non-sparse volume reserves its size"
     );
-    CreateDataset::volume(ds(&format!("{p}/sparse")), 32 << 20)
+    CreateDataset::volume(ds(format!("{p}/sparse")), 32 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
-    let s = zfs.dataset(&format!("{p}/sparse")).unwrap();
+    let s = zfs.dataset(&any(format!("{p}/sparse"))).unwrap();
     assert_eq!(s.property_u64("refreservation").unwrap(), 0);
     assert_eq!(zfs_get(&format!("{p}/vol"), "type").0, "volume");
 }
@@ -158,36 +158,31 @@ fn destroy_single_recursive_and_refusals() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/t/u/v")))
+    CreateDataset::filesystem(ds(format!("{p}/t/u/v")))
         .create_parents(true)
         .create(&zfs)
         .unwrap();
-    zfs.snapshot(&[ds(&format!("{p}/t/u")).snapshot("s").unwrap()], &[])
+    zfs.snapshot(&[ds(format!("{p}/t/u")).snapshot("s").unwrap()], &[])
         .unwrap();
     let before = names(&zfs, p, DatasetTypes::all());
 
     let e = zfs
-        .destroy_dataset(&format!("{p}/t"), &DestroyOptions::default())
+        .destroy(&any(format!("{p}/t")), &DestroyOptions::new())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     assert!(e.message().contains("recursive"), "{e}");
     let e = zfs
-        .destroy_dataset(&format!("{p}/nope"), &DestroyOptions::default())
+        .destroy(&any(format!("{p}/nope")), &DestroyOptions::new())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     assert_eq!(names(&zfs, p, DatasetTypes::all()), before);
 
-    zfs.dataset(&format!("{p}/t/u/v"))
-        .unwrap()
-        .destroy()
+    zfs.destroy(&any(format!("{p}/t/u/v")), &DestroyOptions::new())
         .unwrap();
-    assert!(!zfs.exists(&format!("{p}/t/u/v")));
-    zfs.destroy_dataset(
-        &format!("{p}/t"),
-        &DestroyOptions {
-            recursive: true,
-            ..Default::default()
-        },
+    assert!(!zfs.exists(&any(format!("{p}/t/u/v"))));
+    zfs.destroy(
+        &any(format!("{p}/t")),
+        &DestroyOptions::new().recursive(true),
     )
     .unwrap();
     assert_eq!(names(&zfs, p, DatasetTypes::all()), [p.to_owned()]);
@@ -204,25 +199,27 @@ fn destroy_of_a_busy_mounted_filesystem_changes_nothing() {
         .property("mountpoint", "legacy")
         .create(&zfs)
         .unwrap();
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     let mnt = tempfile::tempdir().unwrap();
     d.mount_at(mnt.path()).unwrap();
     assert_eq!(d.mounted_at().as_deref(), Some(mnt.path()));
     let hold = std::fs::File::create(mnt.path().join("open")).unwrap();
     let e = zfs
-        .destroy_dataset(&name, &DestroyOptions::default())
+        .destroy(&any(&name), &DestroyOptions::new())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
-    assert!(zfs.exists(&name), "a refused destroy removed the dataset");
+    assert!(
+        zfs.exists(&any(&name)),
+        "a refused destroy removed the dataset"
+    );
     assert_eq!(
         d.mounted_at().as_deref(),
         Some(mnt.path()),
         "a refused destroy unmounted it"
     );
     drop(hold);
-    zfs.destroy_dataset(&name, &DestroyOptions::default())
-        .unwrap();
-    assert!(!zfs.exists(&name));
+    zfs.destroy(&any(&name), &DestroyOptions::new()).unwrap();
+    assert!(!zfs.exists(&any(&name)));
 }
 
 #[test]
@@ -232,36 +229,56 @@ fn rename_across_parents_and_refusals() {
     let zfs = zfs();
     let p = f.name().as_str();
     for d in ["a", "b", "a/child"] {
-        CreateDataset::filesystem(ds(&format!("{p}/{d}")))
+        CreateDataset::filesystem(ds(format!("{p}/{d}")))
             .create(&zfs)
             .unwrap();
     }
-    zfs.rename(&format!("{p}/a/child"), &format!("{p}/b/child"), false)
-        .unwrap();
-    assert!(zfs.exists(&format!("{p}/b/child")) && !zfs.exists(&format!("{p}/a/child")));
+    zfs.rename(
+        &any(format!("{p}/a/child")),
+        &any(format!("{p}/b/child")),
+        &RenameOptions::new(),
+    )
+    .unwrap();
+    assert!(zfs.exists(&any(format!("{p}/b/child"))) && !zfs.exists(&any(format!("{p}/a/child"))));
 
     let before = names(&zfs, p, DatasetTypes::all());
     let e = zfs
-        .rename(&format!("{p}/a"), &format!("{p}/b"), false)
+        .rename(
+            &any(format!("{p}/a")),
+            &any(format!("{p}/b")),
+            &RenameOptions::new(),
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists);
     let e = zfs
-        .rename(&format!("{p}/ghost"), &format!("{p}/c"), false)
+        .rename(
+            &any(format!("{p}/ghost")),
+            &any(format!("{p}/c")),
+            &RenameOptions::new(),
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     let e = zfs
-        .rename(&format!("{p}/a"), &format!("{p}/missing/a"), false)
+        .rename(
+            &any(format!("{p}/a")),
+            &any(format!("{p}/missing/a")),
+            &RenameOptions::new(),
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert_eq!(names(&zfs, p, DatasetTypes::all()), before);
 
     // Recursive snapshot rename.
-    zfs.snapshot_recursive(&ds(&format!("{p}/b")), "old", &[])
+    zfs.snapshot_recursive(&ds(format!("{p}/b")), "old", &[])
         .unwrap();
-    zfs.rename(&format!("{p}/b@old"), &format!("{p}/b@new"), true)
-        .unwrap();
-    assert!(zfs.exists(&format!("{p}/b@new")) && zfs.exists(&format!("{p}/b/child@new")));
-    assert!(!zfs.exists(&format!("{p}/b/child@old")));
+    zfs.rename(
+        &any(format!("{p}/b@old")),
+        &any(format!("{p}/b@new")),
+        &RenameOptions::new().recursive(true),
+    )
+    .unwrap();
+    assert!(zfs.exists(&any(format!("{p}/b@new"))) && zfs.exists(&any(format!("{p}/b/child@new"))));
+    assert!(!zfs.exists(&any(format!("{p}/b/child@old"))));
 }
 
 #[test]
@@ -271,19 +288,19 @@ fn list_filters_by_type_and_sorts() {
     let zfs = zfs();
     let p = f.name().as_str();
     for d in ["z", "a", "a/b", "m"] {
-        CreateDataset::filesystem(ds(&format!("{p}/{d}")))
+        CreateDataset::filesystem(ds(format!("{p}/{d}")))
             .create(&zfs)
             .unwrap();
     }
-    CreateDataset::volume(ds(&format!("{p}/vol")), 8 << 20)
+    CreateDataset::volume(ds(format!("{p}/vol")), 8 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
-    zfs.snapshot(&[ds(&format!("{p}/a")).snapshot("s1").unwrap()], &[])
+    zfs.snapshot(&[ds(format!("{p}/a")).snapshot("s1").unwrap()], &[])
         .unwrap();
     zfs.bookmark(&[(
-        ds(&format!("{p}/a")).bookmark("m1").unwrap(),
-        ds(&format!("{p}/a")).snapshot("s1").unwrap(),
+        ds(format!("{p}/a")).bookmark("m1").unwrap(),
+        ds(format!("{p}/a")).snapshot("s1").unwrap(),
     )])
     .unwrap();
 
@@ -331,13 +348,13 @@ fn list_filters_by_type_and_sorts() {
     theirs.sort();
     assert_eq!(ours, theirs);
     let kids = zfs
-        .dataset(p)
+        .dataset(&any(p))
         .unwrap()
         .children(DatasetTypes::FILESYSTEM)
         .unwrap();
     assert_eq!(kids.len(), 3);
     assert_eq!(
-        zfs.list(&format!("{p}/nope"), DatasetTypes::all())
+        zfs.list(&ds(format!("{p}/nope")), DatasetTypes::all())
             .unwrap_err()
             .kind(),
         ErrorKind::NotFound
@@ -355,11 +372,11 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
     let zfs = zfs();
     let p = f.name().as_str();
     // A dataset with a mountpoint mounts under the pool's altroot.
-    CreateDataset::filesystem(ds(&format!("{p}/data")))
+    CreateDataset::filesystem(ds(format!("{p}/data")))
         .property("mountpoint", "/data")
         .create(&zfs)
         .unwrap();
-    let data = zfs.dataset(&format!("{p}/data")).unwrap();
+    let data = zfs.dataset(&any(format!("{p}/data"))).unwrap();
     data.mount().unwrap();
     assert_eq!(data.mounted_at().unwrap(), root.path().join("data"));
     std::fs::write(root.path().join("data/hello"), b"hi").unwrap();
@@ -376,11 +393,11 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
     assert!(!root.path().join("data/hello").exists());
 
     // A legacy dataset mounts where we say, like `mount -t zfs`.
-    CreateDataset::filesystem(ds(&format!("{p}/nix")))
+    CreateDataset::filesystem(ds(format!("{p}/nix")))
         .property("mountpoint", "legacy")
         .create(&zfs)
         .unwrap();
-    let nix = zfs.dataset(&format!("{p}/nix")).unwrap();
+    let nix = zfs.dataset(&any(format!("{p}/nix"))).unwrap();
     let e = nix.mount().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     let at = root.path().join("mnt/nix");
@@ -392,7 +409,7 @@ fn mount_legacy_at_a_path_and_under_an_altroot() {
     assert_eq!(nix.mount_at(&at).unwrap_err().kind(), ErrorKind::Busy);
     unmount(&nix);
     assert_eq!(
-        nix.unmount(false).unwrap_err().kind(),
+        nix.unmount(&UnmountOptions::new()).unwrap_err().kind(),
         ErrorKind::InvalidArgument
     );
 }
@@ -406,10 +423,10 @@ fn properties_typed_raw_sources_and_inheritance() {
         .unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/c")))
+    CreateDataset::filesystem(ds(format!("{p}/c")))
         .create(&zfs)
         .unwrap();
-    let child = zfs.dataset(&format!("{p}/c")).unwrap();
+    let child = zfs.dataset(&any(format!("{p}/c"))).unwrap();
 
     let comp = child.property("compression").unwrap();
     assert_eq!(comp.value, "zstd");
@@ -440,7 +457,7 @@ fn properties_typed_raw_sources_and_inheritance() {
             ("org.example:owner", "alice"),
         ])
         .unwrap();
-    let child = zfs.dataset(&format!("{p}/c")).unwrap();
+    let child = zfs.dataset(&any(format!("{p}/c"))).unwrap();
     assert!(!child.atime().unwrap());
     assert_eq!(child.quota().unwrap(), Some(100 << 20));
     assert_eq!(
@@ -454,23 +471,23 @@ fn properties_typed_raw_sources_and_inheritance() {
     assert_eq!(user[0].1.source, PropSource::Local);
 
     // User properties inherit too; inherit clears local values, recursively on request.
-    zfs.dataset(p)
+    zfs.dataset(&any(p))
         .unwrap()
         .set_property("org.example:site", "lab")
         .unwrap();
-    CreateDataset::filesystem(ds(&format!("{p}/c/d")))
+    CreateDataset::filesystem(ds(format!("{p}/c/d")))
         .property("atime", "off")
         .create(&zfs)
         .unwrap();
-    let d = zfs.dataset(&format!("{p}/c/d")).unwrap();
+    let d = zfs.dataset(&any(format!("{p}/c/d"))).unwrap();
     assert_eq!(
         d.property("org.example:site").unwrap().source,
         PropSource::Inherited(p.to_owned())
     );
     assert_eq!(d.property("org.example:unset").unwrap().value, "-");
-    zfs.dataset(&format!("{p}/c"))
+    zfs.dataset(&any(format!("{p}/c")))
         .unwrap()
-        .inherit("atime", true)
+        .inherit("atime", &InheritOptions::new().recursive(true))
         .unwrap();
     assert_eq!(zfs_get(&format!("{p}/c"), "atime").1, "default");
     assert_eq!(zfs_get(&format!("{p}/c/d"), "atime").1, "default");
@@ -482,10 +499,10 @@ fn bad_property_operations_change_nothing() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/c")))
+    CreateDataset::filesystem(ds(format!("{p}/c")))
         .create(&zfs)
         .unwrap();
-    let c = zfs.dataset(&format!("{p}/c")).unwrap();
+    let c = zfs.dataset(&any(format!("{p}/c"))).unwrap();
     let before = cli(
         "zfs",
         &[
@@ -523,7 +540,9 @@ fn bad_property_operations_change_nothing() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidProperty);
     assert_eq!(
-        c.inherit("used", false).unwrap_err().kind(),
+        c.inherit("used", &InheritOptions::new())
+            .unwrap_err()
+            .kind(),
         ErrorKind::InvalidProperty
     );
     assert_eq!(
@@ -561,20 +580,20 @@ fn batch_creation_is_all_or_nothing() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let mut batch = vec![CreateDataset::filesystem(ds(&format!("{p}/top")))
+    let mut batch = vec![CreateDataset::filesystem(ds(format!("{p}/top")))
         .property("mountpoint", "legacy")
         .property("compression", "zstd")];
     for i in 0..20 {
         batch.push(
-            CreateDataset::filesystem(ds(&format!("{p}/top/c{i:02}")))
+            CreateDataset::filesystem(ds(format!("{p}/top/c{i:02}")))
                 .property("org.example:n", &i.to_string()),
         );
     }
-    batch.push(CreateDataset::volume(ds(&format!("{p}/top/vol")), 4 << 20).sparse(true));
+    batch.push(CreateDataset::volume(ds(format!("{p}/top/vol")), 4 << 20).sparse(true));
     zfs.create_datasets(&batch).unwrap();
     let listed = zfs
         .list_with(
-            p,
+            &ds(p),
             DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME,
             &["compression", "type"],
         )
@@ -582,20 +601,20 @@ fn batch_creation_is_all_or_nothing() {
     assert_eq!(listed.len(), 1 + 1 + 20 + 1, "{listed:?}");
     for l in listed
         .iter()
-        .filter(|l| l.name.starts_with(&format!("{p}/top/c")))
+        .filter(|l| l.name.as_str().starts_with(&format!("{p}/top/c")))
     {
         assert_eq!(l.values, ["zstd", "filesystem"], "{l:?}");
     }
     assert_eq!(zfs_get(&format!("{p}/top/c07"), "org.example:n").0, "7");
     assert_eq!(zfs_get(&format!("{p}/top/vol"), "type").0, "volume");
     let e = zfs
-        .list_with(p, DatasetTypes::all(), &["org.example:n"])
+        .list_with(&ds(p), DatasetTypes::all(), &["org.example:n"])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidProperty);
 
     // Refused before anything: a bad property, a name twice, a missing parent, an existing name.
     let before = names(&zfs, p, DatasetTypes::all());
-    let fresh = |n: &str| CreateDataset::filesystem(ds(&format!("{p}/{n}")));
+    let fresh = |n: &str| CreateDataset::filesystem(ds(format!("{p}/{n}")));
     for (bad, kind) in [
         (
             vec![fresh("n1"), fresh("n2").property("compression", "bogus")],
@@ -638,31 +657,29 @@ fn threads_with_their_own_handles_share_one_pool() {
                 let top = format!("{p}/t{t}");
                 CreateDataset::filesystem(ds(&top)).create(&zfs).unwrap();
                 for i in 0..4 {
-                    CreateDataset::filesystem(ds(&format!("{top}/d{i}")))
+                    CreateDataset::filesystem(ds(format!("{top}/d{i}")))
                         .property("atime", "off")
                         .create(&zfs)
                         .unwrap();
                 }
-                zfs.dataset(&top)
+                zfs.dataset(&any(&top))
                     .unwrap()
                     .set_property("compression", "lz4")
                     .unwrap();
                 let listed = zfs
-                    .list_with(&top, DatasetTypes::FILESYSTEM, &["compression", "atime"])
+                    .list_with(
+                        &ds(&top),
+                        DatasetTypes::FILESYSTEM,
+                        &["compression", "atime"],
+                    )
                     .unwrap();
                 assert_eq!(listed.len(), 5);
                 assert!(
                     listed.iter().skip(1).all(|l| l.values == ["lz4", "off"]),
                     "{listed:?}"
                 );
-                zfs.destroy_dataset(
-                    &top,
-                    &DestroyOptions {
-                        recursive: true,
-                        ..Default::default()
-                    },
-                )
-                .unwrap();
+                zfs.destroy(&any(&top), &DestroyOptions::new().recursive(true))
+                    .unwrap();
             });
         }
     });

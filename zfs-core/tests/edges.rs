@@ -28,23 +28,17 @@ fn a_recursive_destroy_that_cannot_unmount_remounts_what_it_unmounted() {
         .unwrap();
     CreateDataset::filesystem(ds(&b)).create(&zfs).unwrap();
     for d in [&a, &b] {
-        zfs.dataset(d).unwrap().mount().unwrap();
+        zfs.dataset(&any(d)).unwrap().mount().unwrap();
     }
     // Deepest first: b unmounts, then a is busy; b must be mounted again and nothing destroyed.
     let busy = std::fs::File::create(root.path().join("a/held")).unwrap();
     let e = zfs
-        .destroy_dataset(
-            &a,
-            &DestroyOptions {
-                recursive: true,
-                ..Default::default()
-            },
-        )
+        .destroy(&any(&a), &DestroyOptions::new().recursive(true))
         .unwrap_err();
     drop(busy);
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     assert_eq!(all(&zfs, &a), [a.clone(), b.clone()]);
-    let bd = zfs.dataset(&b).unwrap();
+    let bd = zfs.dataset(&any(&b)).unwrap();
     assert_eq!(
         bd.mounted_at().as_deref(),
         Some(root.path().join("a/b").as_path()),
@@ -52,7 +46,7 @@ fn a_recursive_destroy_that_cannot_unmount_remounts_what_it_unmounted() {
     );
     assert_eq!(zfs_get(&b, "mounted").0, "yes");
     unmount(&bd);
-    unmount(&zfs.dataset(&a).unwrap());
+    unmount(&zfs.dataset(&any(&a)).unwrap());
     assert!(format!("{bd:?}").contains(&b));
     assert!(format!("{zfs:?}").starts_with("Zfs"));
     assert!(format!("{:?}", zfs.pool(f.name()).unwrap()).contains(p));
@@ -71,9 +65,8 @@ fn importing_a_name_two_exported_pools_share_is_refused() {
             .pool_property("cachefile", "none")
             .mountpoint("none")
             .create(&zfs)
-            .unwrap()
-            .export(false)
             .unwrap();
+        zfs.export_pool(&name, &ExportOptions::new()).unwrap();
     }
     let opts = ImportOptions::new().dir(dir.path());
     let e = zfs.import_pool(&name, &opts).unwrap_err();
@@ -107,11 +100,11 @@ fn a_volume_stream_takes_volume_only_properties_on_receive() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::volume(ds(&format!("{p}/vol")), 8 << 20)
+    CreateDataset::volume(ds(format!("{p}/vol")), 8 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
-    let s = snap(&format!("{p}/vol@s"));
+    let s = snap(format!("{p}/vol@s"));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
     let mut stream = tempfile::tempfile().unwrap();
     zfs.send(&s, None, &stream, SendFlags::empty()).unwrap();
@@ -121,7 +114,7 @@ fn a_volume_stream_takes_volume_only_properties_on_receive() {
         props: vec![("volmode".into(), "dev".into())],
         ..Default::default()
     };
-    zfs.receive(&snap(&format!("{p}/copy@s")), &stream, &opts)
+    zfs.receive(&snap(format!("{p}/copy@s")), &stream, &opts)
         .unwrap();
     assert_eq!(zfs_get(&format!("{p}/copy"), "volmode").0, "dev");
     assert_eq!(zfs_get(&format!("{p}/copy"), "type").0, "volume");
@@ -141,10 +134,10 @@ fn bad_pool_property_names_and_read_only_ones_are_typed() {
     assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
     // A bookmark cannot be the source of a package (properties) stream.
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/a")))
+    CreateDataset::filesystem(ds(format!("{p}/a")))
         .create(&zfs)
         .unwrap();
-    let (s1, s2) = (snap(&format!("{p}/a@1")), snap(&format!("{p}/a@2")));
+    let (s1, s2) = (snap(format!("{p}/a@1")), snap(format!("{p}/a@2")));
     zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
     zfs.bookmark(&[(zfs_core::BookmarkName::new(format!("{p}/a#b")).unwrap(), s1)])
         .unwrap();
@@ -154,12 +147,22 @@ fn bad_pool_property_names_and_read_only_ones_are_typed() {
         .open("/dev/null")
         .unwrap();
     let e = zfs
-        .send(&s2, Some("#b"), &sink, SendFlags::PROPERTIES)
+        .send(
+            &s2,
+            Some(&inc(format!("{}#b", s2.dataset()))),
+            &sink,
+            SendFlags::PROPERTIES,
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     // A plain stream from the bookmark is fine.
-    zfs.send(&s2, Some("#b"), &sink, SendFlags::empty())
-        .unwrap();
+    zfs.send(
+        &s2,
+        Some(&inc(format!("{}#b", s2.dataset()))),
+        &sink,
+        SendFlags::empty(),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -168,10 +171,10 @@ fn a_send_into_a_pipe_nobody_reads_is_a_stream_error() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/a")))
+    CreateDataset::filesystem(ds(format!("{p}/a")))
         .create(&zfs)
         .unwrap();
-    let s = snap(&format!("{p}/a@s"));
+    let s = snap(format!("{p}/a@s"));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
     // A pipe whose read end is closed (libc: std's pipe is newer than our MSRV).
     let mut fds = [0; 2];
@@ -197,24 +200,29 @@ fn an_incremental_stream_received_as_a_clone_of_its_origin() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/a")))
+    CreateDataset::filesystem(ds(format!("{p}/a")))
         .property("mountpoint", "none")
         .create(&zfs)
         .unwrap();
-    let (s1, s2) = (snap(&format!("{p}/a@1")), snap(&format!("{p}/a@2")));
+    let (s1, s2) = (snap(format!("{p}/a@1")), snap(format!("{p}/a@2")));
     zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
     zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
     let mut stream = tempfile::tempfile().unwrap();
-    zfs.send(&s2, Some("@1"), &stream, SendFlags::empty())
-        .unwrap();
+    zfs.send(
+        &s2,
+        Some(&inc(format!("{}@1", s2.dataset()))),
+        &stream,
+        SendFlags::empty(),
+    )
+    .unwrap();
     stream.flush().unwrap();
     stream.rewind().unwrap();
     let opts = ReceiveOptions {
         origin: Some(s1.clone()),
         ..Default::default()
     };
-    zfs.receive_stream(&format!("{p}/c"), &stream, &opts)
+    zfs.receive_stream(&any(format!("{p}/c")), &stream, &opts)
         .unwrap();
     assert_eq!(zfs_get(&format!("{p}/c"), "origin").0, s1.as_str());
-    assert!(zfs.exists(&format!("{p}/c@2")));
+    assert!(zfs.exists(&any(format!("{p}/c@2"))));
 }

@@ -36,7 +36,7 @@ fn passphrase_dataset_round_trip_unload_and_reload() {
         .encryption(passphrase(PASS))
         .create(&zfs)
         .unwrap();
-    let fs = zfs.dataset(&name).unwrap();
+    let fs = zfs.dataset(&any(&name)).unwrap();
     assert_eq!(zfs_get(&name, "encryption").0, "aes-256-gcm");
     assert_eq!(zfs_get(&name, "keyformat").0, "passphrase");
     assert_eq!(zfs_get(&name, "keylocation").0, "prompt");
@@ -49,10 +49,10 @@ fn passphrase_dataset_round_trip_unload_and_reload() {
     );
 
     // A child inherits the encryption and the key.
-    CreateDataset::filesystem(ds(&format!("{name}/child")))
+    CreateDataset::filesystem(ds(format!("{name}/child")))
         .create(&zfs)
         .unwrap();
-    let child = zfs.dataset(&format!("{name}/child")).unwrap();
+    let child = zfs.dataset(&any(format!("{name}/child"))).unwrap();
     assert_eq!(
         child.encryption_root().unwrap().as_deref(),
         Some(name.as_str())
@@ -129,7 +129,7 @@ fn keys_agree_with_the_zfs_cli_both_ways() {
         ],
     );
     cli("zfs", &["unload-key", &by_cli]);
-    let d = zfs.dataset(&by_cli).unwrap();
+    let d = zfs.dataset(&any(&by_cli)).unwrap();
     assert_eq!(d.key_status().unwrap(), KeyStatus::Unavailable);
     d.load_key(&Key::passphrase(PASS).unwrap()).unwrap();
     assert_eq!(zfs_get(&by_cli, "keystatus").0, "available");
@@ -142,7 +142,7 @@ fn keys_agree_with_the_zfs_cli_both_ways() {
         .encryption(Key::hex(hex).unwrap())
         .create(&zfs)
         .unwrap();
-    let d = zfs.dataset(&by_us).unwrap();
+    let d = zfs.dataset(&any(&by_us)).unwrap();
     assert_eq!(zfs_get(&by_us, "encryption").0, "aes-256-ccm");
     assert_eq!(zfs_get(&by_us, "keyformat").0, "hex");
     d.unload_key().unwrap();
@@ -162,14 +162,14 @@ fn change_key_and_inherit_key() {
         .encryption(Key::raw(&[3; 32]).unwrap())
         .create(&zfs)
         .unwrap();
-    let t = zfs.dataset(&top).unwrap();
+    let t = zfs.dataset(&any(&top)).unwrap();
     assert_eq!(zfs_get(&top, "keyformat").0, "raw");
     let sub = format!("{top}/sub");
     CreateDataset::filesystem(ds(&sub))
         .encryption(passphrase(PASS))
         .create(&zfs)
         .unwrap();
-    let s = zfs.dataset(&sub).unwrap();
+    let s = zfs.dataset(&any(&sub)).unwrap();
     assert_eq!(s.encryption_root().unwrap().as_deref(), Some(sub.as_str()));
 
     // New passphrase on sub: the old one stops working, the new one works.
@@ -202,10 +202,10 @@ fn encryption_errors_change_nothing() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/plain")))
+    CreateDataset::filesystem(ds(format!("{p}/plain")))
         .create(&zfs)
         .unwrap();
-    let plain = zfs.dataset(&format!("{p}/plain")).unwrap();
+    let plain = zfs.dataset(&any(format!("{p}/plain"))).unwrap();
     let before = all(&zfs, p);
 
     assert_eq!(plain.key_status().unwrap(), KeyStatus::None);
@@ -228,7 +228,7 @@ fn encryption_errors_change_nothing() {
         ("keylocation", "nonsense:/key", ErrorKind::InvalidProperty),
         ("encryption", "off", ErrorKind::InvalidArgument),
     ] {
-        let e = CreateDataset::filesystem(ds(&format!("{p}/enc")))
+        let e = CreateDataset::filesystem(ds(format!("{p}/enc")))
             .property(k, v)
             .encryption(passphrase(PASS))
             .create(&zfs)
@@ -237,7 +237,7 @@ fn encryption_errors_change_nothing() {
         assert_eq!(e.kind(), kind, "{k}={v}: {e}");
     }
     // A missing parent without create_parents.
-    let e = CreateDataset::filesystem(ds(&format!("{p}/no/enc")))
+    let e = CreateDataset::filesystem(ds(format!("{p}/no/enc")))
         .encryption(passphrase(PASS))
         .create(&zfs)
         .unwrap_err();

@@ -20,19 +20,19 @@ fn diffable() -> (FilePool, Zfs, tempfile::TempDir) {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/a")))
+    CreateDataset::filesystem(ds(format!("{p}/a")))
         .property("mountpoint", "legacy")
         .create(&zfs)
         .unwrap();
     let mnt = tempfile::tempdir().unwrap();
-    zfs.dataset(&format!("{p}/a"))
+    zfs.dataset(&any(format!("{p}/a")))
         .unwrap()
         .mount_at(mnt.path())
         .unwrap();
     std::fs::write(mnt.path().join("one"), b"1").unwrap();
-    zfs.snapshot(&[snap(&format!("{p}/a@s1"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@s1"))], &[]).unwrap();
     std::fs::write(mnt.path().join("two"), b"2").unwrap();
-    zfs.snapshot(&[snap(&format!("{p}/a@s2"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@s2"))], &[]).unwrap();
     std::fs::write(mnt.path().join("three"), b"3").unwrap();
     (f, zfs, mnt)
 }
@@ -43,24 +43,29 @@ fn diffable() -> (FilePool, Zfs, tempfile::TempDir) {
 fn failed_diffs_leak_no_descriptors() {
     let (f, zfs, mnt) = diffable();
     let p = f.name().as_str();
-    let (s1, s2) = (snap(&format!("{p}/a@s1")), snap(&format!("{p}/a@s2")));
+    let (s1, s2) = (snap(format!("{p}/a@s1")), snap(format!("{p}/a@s2")));
     // Warm up: libzfs opens what it keeps on the first calls.
-    zfs.diff(&s1, Some("@s2")).unwrap();
+    zfs.diff(&s1, Some(&snap(format!("{}@s2", s1.dataset()))))
+        .unwrap();
     let before = open_fds();
     for _ in 0..10 {
-        let e = zfs.diff(&s1, Some("@nope")).unwrap_err();
+        let e = zfs
+            .diff(&s1, Some(&snap(format!("{}@nope", s1.dataset()))))
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-        let e = zfs.diff(&s2, Some("@s1")).unwrap_err();
+        let e = zfs
+            .diff(&s2, Some(&snap(format!("{}@s1", s2.dataset()))))
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
-        let e = zfs.diff(&s1, Some("@s1")).unwrap_err();
+        let e = zfs
+            .diff(&s1, Some(&snap(format!("{}@s1", s1.dataset()))))
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
-        let e = zfs.diff(&s1, Some("@sn!p")).unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidName, "{e}");
-        let e = zfs.diff(&s1, Some(&format!("{p}@s1"))).unwrap_err();
+        let e = zfs.diff(&s1, Some(&snap(format!("{p}@s1")))).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     }
     assert_eq!(open_fds(), before, "descriptors leaked by failed diffs");
-    unmount(&zfs.dataset(&format!("{p}/a")).unwrap());
+    unmount(&zfs.dataset(&any(format!("{p}/a"))).unwrap());
     drop(mnt);
 }
 
@@ -70,7 +75,7 @@ fn failed_diffs_leak_no_descriptors() {
 fn live_diffs_from_many_threads_at_once_all_succeed() {
     let (f, zfs, mnt) = diffable();
     let p = f.name().as_str().to_owned();
-    let expected = zfs.diff(&snap(&format!("{p}/a@s1")), None).unwrap().len();
+    let expected = zfs.diff(&snap(format!("{p}/a@s1")), None).unwrap().len();
     assert_eq!(expected, 3, "two files added and the directory modified");
     std::thread::scope(|s| {
         for _ in 0..8 {
@@ -78,13 +83,13 @@ fn live_diffs_from_many_threads_at_once_all_succeed() {
             s.spawn(move || {
                 let zfs = Zfs::open().unwrap();
                 for _ in 0..5 {
-                    let got = zfs.diff(&snap(&format!("{p}/a@s1")), None).unwrap();
+                    let got = zfs.diff(&snap(format!("{p}/a@s1")), None).unwrap();
                     assert_eq!(got.len(), expected);
                 }
             });
         }
     });
-    unmount(&zfs.dataset(&format!("{p}/a")).unwrap());
+    unmount(&zfs.dataset(&any(format!("{p}/a"))).unwrap());
     drop(mnt);
 }
 
@@ -94,28 +99,29 @@ fn live_diffs_from_many_threads_at_once_all_succeed() {
 fn malformed_send_sources_never_reach_the_kernel() {
     let (f, zfs, mnt) = diffable();
     let p = f.name().as_str();
-    let s2 = snap(&format!("{p}/a@s2"));
+    let s2 = snap(format!("{p}/a@s2"));
     let sink = std::fs::File::create("/dev/null").unwrap();
+    // A bad source name cannot reach `send` at all: it does not parse.
     for bad in ["fs@sn!p", "@sn!p", "#b!m", "plainname", ""] {
-        let e = zfs
-            .send(&s2, Some(bad), &sink, SendFlags::empty())
-            .unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::InvalidName, "send from {bad:?}: {e}");
-        let e = zfs
-            .send_space(&s2, Some(bad), SendFlags::empty())
-            .unwrap_err();
-        assert_eq!(
-            e.kind(),
-            ErrorKind::InvalidName,
-            "send_space from {bad:?}: {e}"
-        );
+        let e = zfs_core::AnyName::new(bad).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidName, "{bad:?}: {e}");
     }
     // The short and full forms of a good source both work.
-    zfs.send(&s2, Some("@s1"), &sink, SendFlags::empty())
-        .unwrap();
-    zfs.send(&s2, Some(&format!("{p}/a@s1")), &sink, SendFlags::empty())
-        .unwrap();
-    unmount(&zfs.dataset(&format!("{p}/a")).unwrap());
+    zfs.send(
+        &s2,
+        Some(&inc(format!("{}@s1", s2.dataset()))),
+        &sink,
+        SendFlags::empty(),
+    )
+    .unwrap();
+    zfs.send(
+        &s2,
+        Some(&inc(format!("{p}/a@s1"))),
+        &sink,
+        SendFlags::empty(),
+    )
+    .unwrap();
+    unmount(&zfs.dataset(&any(format!("{p}/a"))).unwrap());
     drop(mnt);
 }
 
@@ -125,14 +131,14 @@ fn malformed_send_sources_never_reach_the_kernel() {
 fn a_read_only_stream_descriptor_and_a_nul_mount_path_are_named_as_such() {
     let (f, zfs, mnt) = diffable();
     let p = f.name().as_str();
-    let s2 = snap(&format!("{p}/a@s2"));
+    let s2 = snap(format!("{p}/a@s2"));
     let read_only = std::fs::File::open("/dev/null").unwrap();
     for flags in [SendFlags::empty(), SendFlags::PROPERTIES] {
         let e = zfs.send(&s2, None, &read_only, flags).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{flags:?}: {e}");
         assert!(e.to_string().contains("not open for writing"), "{e}");
     }
-    let d = zfs.dataset(&format!("{p}/a")).unwrap();
+    let d = zfs.dataset(&any(format!("{p}/a"))).unwrap();
     unmount(&d);
     let e = d
         .mount_at(std::path::Path::new("/tmp/with\0nul"))
@@ -171,7 +177,7 @@ fn malformed_names_given_as_text_never_reach_zfs() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name().as_str();
-    let opts = zfs_core::DestroyOptions::default();
+    let opts = zfs_core::DestroyOptions::new();
     for bad in [
         format!("{p}/st*r"),
         format!("{p}/a@sn!p"),
@@ -183,13 +189,19 @@ fn malformed_names_given_as_text_never_reach_zfs() {
             assert_eq!(e.kind(), ErrorKind::InvalidName, "{bad}: {e}");
             assert!(e.name_rule().is_some(), "{bad}: {e:?}");
         };
-        name_err(zfs.dataset(&bad).unwrap_err());
-        name_err(zfs.list(&bad, zfs_core::DatasetTypes::all()).unwrap_err());
-        name_err(zfs.destroy_dataset(&bad, &opts).unwrap_err());
-        name_err(zfs.rename(p, &bad, false).unwrap_err());
+        name_err(zfs.dataset(&any(&bad)).unwrap_err());
+        name_err(
+            zfs.list(&ds(&bad), zfs_core::DatasetTypes::all())
+                .unwrap_err(),
+        );
+        name_err(zfs.destroy(&any(&bad), &opts).unwrap_err());
+        name_err(
+            zfs.rename(&any(p), &any(&bad), &RenameOptions::new())
+                .unwrap_err(),
+        );
         let empty = std::fs::File::open("/dev/null").unwrap();
-        let recv = zfs.receive_stream(&bad, &empty, &zfs_core::ReceiveOptions::default());
+        let recv = zfs.receive_stream(&any(&bad), &empty, &zfs_core::ReceiveOptions::default());
         name_err(recv.unwrap_err());
-        assert!(!zfs.exists(&bad));
+        assert!(!zfs.exists(&any(&bad)));
     }
 }

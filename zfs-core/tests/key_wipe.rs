@@ -138,16 +138,16 @@ fn create_load_and_change_key_leave_no_copy() {
             .encryption(pass.clone())
             .create(&zfs)
             .unwrap();
-        let d = zfs.dataset(&raw_fs).unwrap();
+        let d = zfs.dataset(&any(&raw_fs)).unwrap();
         d.unload_key().unwrap();
         d.load_key(&Key::raw(&RAW).unwrap()).unwrap();
         d.change_key(&Key::raw(&NEW_RAW).unwrap()).unwrap();
-        let d = zfs.dataset(&pass_fs).unwrap();
+        let d = zfs.dataset(&any(&pass_fs)).unwrap();
         d.unload_key().unwrap();
         d.load_key(&pass).unwrap();
     });
     // The passphrase's wrapping key, derived here with the salt the dataset got.
-    let d = zfs.dataset(&pass_fs).unwrap();
+    let d = zfs.dataset(&any(&pass_fs)).unwrap();
     let salt: u64 = d.property("pbkdf2salt").unwrap().value.parse().unwrap();
     let mut wrapping = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<sha1::Sha1>(

@@ -24,10 +24,10 @@ fn fs(zfs: &Zfs, name: &str, props: &[(&str, &str)]) {
 /// Names under `root`, with `root` replaced by `ROOT`, sorted.
 fn tree(zfs: &Zfs, root: &str) -> Vec<String> {
     let mut names: Vec<String> = zfs
-        .list(root, DatasetTypes::all())
+        .list(&ds(root), DatasetTypes::all())
         .unwrap()
         .into_iter()
-        .map(|l| l.name.replacen(root, "ROOT", 1))
+        .map(|l| l.name.as_str().replacen(root, "ROOT", 1))
         .collect();
     names.sort();
     names
@@ -40,9 +40,9 @@ fn clone_tree(zfs: &Zfs, root: &str, clones: usize) {
     fs(zfs, &format!("{root}/src"), &[]);
     fs(zfs, &format!("{root}/v"), &[]);
     fs(zfs, &format!("{root}/v/precious"), &[]);
-    zfs.snapshot(&[snap(&format!("{root}/v/precious@keep"))], &[])
+    zfs.snapshot(&[snap(format!("{root}/v/precious@keep"))], &[])
         .unwrap();
-    let origin = snap(&format!("{root}/src@s"));
+    let origin = snap(format!("{root}/src@s"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
     for i in 0..clones {
         let head = format!("{root}/v/c{i:03}");
@@ -61,15 +61,15 @@ fn destroy_with_dependents_of_many_long_clones_matches_zfs_destroy_r() {
     let (ours, theirs) = (format!("{p}/t1"), format!("{p}/t2"));
     clone_tree(&zfs, &ours, 40);
     clone_tree(&zfs, &theirs, 40);
-    let joined = zfs.dataset(&format!("{ours}/src@s")).unwrap();
+    let joined = zfs.dataset(&any(format!("{ours}/src@s"))).unwrap();
     let clones = joined.property("clones").unwrap().value;
     let mut read: Vec<&str> = clones.split(',').collect();
     read.sort();
     let mut made: Vec<String> = zfs
-        .list(&format!("{ours}/v"), DatasetTypes::FILESYSTEM)
+        .list(&ds(format!("{ours}/v")), DatasetTypes::FILESYSTEM)
         .unwrap()
         .into_iter()
-        .map(|l| l.name)
+        .map(|l| l.name.to_string())
         .filter(|n| n.contains("/v/c"))
         .collect();
     made.sort();
@@ -85,13 +85,9 @@ fn destroy_with_dependents_of_many_long_clones_matches_zfs_destroy_r() {
     assert!(clones.starts_with(&shown));
     drop(joined);
 
-    zfs.destroy_dataset(
-        &format!("{ours}/src"),
-        &DestroyOptions {
-            recursive: true,
-            dependents: true,
-            force_unmount: false,
-        },
+    zfs.destroy(
+        &any(format!("{ours}/src")),
+        &DestroyOptions::new().recursive(true).dependents(true),
     )
     .unwrap();
     cli("zfs", &["destroy", "-R", &format!("{theirs}/src")]);
@@ -135,7 +131,7 @@ fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_what_zfs_wo
     );
     let name = format!("{parent}/{}", "m".repeat(186));
     fs(&zfs, &name, &[]);
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     if d.mounted_at().is_none() {
         d.mount().unwrap();
     }
@@ -143,7 +139,7 @@ fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_what_zfs_wo
     assert_eq!(got.value, mountpoint.to_str().unwrap());
     assert_eq!(got.value, zfs_get(&name, "mountpoint").0);
     let listed = zfs
-        .list_with(&name, DatasetTypes::FILESYSTEM, &["mountpoint"])
+        .list_with(&ds(&name), DatasetTypes::FILESYSTEM, &["mountpoint"])
         .unwrap();
     assert_eq!(listed[0].values[0], got.value);
     assert_eq!(d.mounted_at().as_deref(), Some(mountpoint.as_path()));
@@ -151,11 +147,8 @@ fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_what_zfs_wo
     d.mount().unwrap();
     drop(d);
 
-    let recursive = DestroyOptions {
-        recursive: true,
-        ..Default::default()
-    };
-    zfs.destroy_dataset(&name, &recursive).unwrap();
+    let recursive = DestroyOptions::new().recursive(true);
+    zfs.destroy(&any(&name), &recursive).unwrap();
     assert!(
         !mountpoint.exists(),
         "its inherited, empty mountpoint is removed, like zfs destroy"
@@ -166,10 +159,10 @@ fn a_mountpoint_over_1000_bytes_reads_whole_and_destroy_removes_only_what_zfs_wo
         let dir = base.path().join(fs_name);
         let full = format!("{p}/{fs_name}");
         fs(&zfs, &full, &[("mountpoint", dir.to_str().unwrap())]);
-        zfs.dataset(&full).unwrap().mount().unwrap();
-        unmount(&zfs.dataset(&full).unwrap());
+        zfs.dataset(&any(&full)).unwrap().mount().unwrap();
+        unmount(&zfs.dataset(&any(&full)).unwrap());
         if who == "zfs-core" {
-            zfs.destroy_dataset(&full, &recursive).unwrap();
+            zfs.destroy(&any(&full), &recursive).unwrap();
         } else {
             cli("zfs", &["destroy", "-r", &full]);
         }
@@ -188,13 +181,13 @@ fn the_longest_property_values_read_whole() {
     // The longest user property value OpenZFS takes, set by the CLI and read by us.
     let long = "v".repeat(8191);
     cli("zfs", &["set", &format!("org.example:long={long}"), &name]);
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     assert_eq!(d.property("org.example:long").unwrap().value, long);
     // `context` is a native string property: the buffer path, not the user-property list.
     let context = format!("system_u:object_r:{}:s0", "t".repeat(8191 - 21));
     assert_eq!(context.len(), 8191);
     cli("zfs", &["set", &format!("context={context}"), &name]);
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     let got = d.property("context").unwrap();
     let shown = zfs_get(&name, "context").0;
     eprintln!(
@@ -207,7 +200,7 @@ fn the_longest_property_values_read_whole() {
     assert_eq!(got.value.len(), 8191);
     assert_eq!(got.source, PropSource::Local);
     let listed = zfs
-        .list_with(&name, DatasetTypes::FILESYSTEM, &["context"])
+        .list_with(&ds(&name), DatasetTypes::FILESYSTEM, &["context"])
         .unwrap();
     assert_eq!(listed[0].values[0], context);
     // And the other way round: set by zfs-core, read by the CLI.
@@ -245,12 +238,12 @@ fn quota_and_written_properties_read_like_zfs_get() {
     let p = f.name().as_str();
     let name = format!("{p}/q");
     fs(&zfs, &name, &[("mountpoint", "none")]);
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     d.set_property("userquota@root", "10M").unwrap();
     d.set_property("groupquota@0", "20M").unwrap();
     d.set_property("userobjquota@root", "1000").unwrap();
-    zfs.snapshot(&[snap(&format!("{name}@s1"))], &[]).unwrap();
-    let d = zfs.dataset(&name).unwrap();
+    zfs.snapshot(&[snap(format!("{name}@s1"))], &[]).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     for prop in [
         "userquota@root",
         "groupquota@0",
@@ -274,7 +267,7 @@ fn several_tags_on_one_snapshot_in_one_call_all_or_none() {
     let zfs = zfs();
     let p = f.name().as_str();
     fs(&zfs, &format!("{p}/h"), &[("mountpoint", "none")]);
-    let (s, t) = (snap(&format!("{p}/h@1")), snap(&format!("{p}/h@2")));
+    let (s, t) = (snap(format!("{p}/h@1")), snap(format!("{p}/h@2")));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
     zfs.snapshot(std::slice::from_ref(&t), &[]).unwrap();
     zfs.hold(&[(s.clone(), "a"), (s.clone(), "b"), (t.clone(), "a")])
@@ -302,7 +295,7 @@ fn clone_and_receive_take_numeric_and_index_properties() {
     let zfs = zfs();
     let p = f.name().as_str();
     fs(&zfs, &format!("{p}/o"), &[("mountpoint", "none")]);
-    let origin = snap(&format!("{p}/o@s"));
+    let origin = snap(format!("{p}/o@s"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
     let clone = format!("{p}/c");
     zfs.clone_snapshot(
@@ -321,21 +314,17 @@ fn clone_and_receive_take_numeric_and_index_properties() {
     );
     assert_eq!(zfs_get(&clone, "quota").0, (100u64 << 20).to_string());
     let e = zfs
-        .clone_snapshot(
-            &origin,
-            &ds(&format!("{p}/bad")),
-            &[("compression", "nope")],
-        )
+        .clone_snapshot(&origin, &ds(format!("{p}/bad")), &[("compression", "nope")])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
-    assert!(!zfs.exists(&format!("{p}/bad")));
+    assert!(!zfs.exists(&any(format!("{p}/bad"))));
 
     let mut stream = tempfile::tempfile().unwrap();
     zfs.send(&origin, None, &stream, SendFlags::empty())
         .unwrap();
     stream.flush().unwrap();
     stream.rewind().unwrap();
-    let target = snap(&format!("{p}/r@s"));
+    let target = snap(format!("{p}/r@s"));
     let opts = ReceiveOptions {
         props: vec![
             ("compression".into(), "lz4".into()),
@@ -372,9 +361,11 @@ fn recursive_inherit_clears_user_properties_of_snapshots_too() {
         // A native property too: it does not apply to snapshots and must be skipped there.
         cli("zfs", &["set", "compression=lz4", &format!("{root}/kid")]);
     }
-    let d = zfs.dataset(&a).unwrap();
-    d.inherit("org.example:k", true).unwrap();
-    d.inherit("compression", true).unwrap();
+    let d = zfs.dataset(&any(&a)).unwrap();
+    d.inherit("org.example:k", &InheritOptions::new().recursive(true))
+        .unwrap();
+    d.inherit("compression", &InheritOptions::new().recursive(true))
+        .unwrap();
     cli("zfs", &["inherit", "-r", "org.example:k", &b]);
     cli("zfs", &["inherit", "-r", "compression", &b]);
     for suffix in ["", "/kid", "@s", "/kid@s"] {
@@ -441,7 +432,7 @@ fn hot_spares_read_avail_and_inuse_like_zpool_status() {
         zfs_core::Health::InUse
     );
     assert_eq!(cli_state(&spare), "INUSE");
-    pool.destroy().unwrap();
+    zfs.destroy_pool(&pool.name().clone()).unwrap();
 }
 
 #[test]
@@ -454,13 +445,13 @@ fn names_of_exactly_255_bytes_work_end_to_end() {
     let name = format!("{head}{}", "n".repeat(255 - head.len()));
     assert_eq!(name.len(), 255);
     fs(&zfs, &name, &[("mountpoint", "none")]);
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     assert_eq!(d.property("name").unwrap().value, name);
     drop(d);
     // A snapshot of exactly 255 bytes of a shorter dataset.
     let short = format!("{p}/s");
     fs(&zfs, &short, &[("mountpoint", "none")]);
-    let s = snap(&format!("{short}@{}", "z".repeat(255 - short.len() - 1)));
+    let s = snap(format!("{short}@{}", "z".repeat(255 - short.len() - 1)));
     assert_eq!(s.as_str().len(), 255);
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
     zfs.hold(&[(s.clone(), "t".repeat(255).as_str())]).unwrap();
@@ -470,16 +461,9 @@ fn names_of_exactly_255_bytes_work_end_to_end() {
     );
     zfs.release(&[(s.clone(), "t".repeat(255).as_str())])
         .unwrap();
-    zfs.destroy_dataset(&name, &DestroyOptions::default())
+    zfs.destroy(&any(&name), &DestroyOptions::new()).unwrap();
+    zfs.destroy(&any(&short), &DestroyOptions::new().recursive(true))
         .unwrap();
-    zfs.destroy_dataset(
-        &short,
-        &DestroyOptions {
-            recursive: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
     assert_eq!(all(&zfs, p), [p]);
 }
 
@@ -541,22 +525,19 @@ fn a_recursive_destroy_of_a_tree_holding_its_own_clones_matches_zfs_destroy_r() 
         let root = format!("{p}/{t}");
         fs(&zfs, &root, &[("mountpoint", "none")]);
         fs(&zfs, &format!("{root}/src"), &[]);
-        let s = snap(&format!("{root}/src@s"));
+        let s = snap(format!("{root}/src@s"));
         zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
         // A clone inside the tree, and a clone of a snapshot of that clone.
-        zfs.clone_snapshot(&s, &ds(&format!("{root}/c")), &[])
+        zfs.clone_snapshot(&s, &ds(format!("{root}/c")), &[])
             .unwrap();
-        let cs = snap(&format!("{root}/c@s2"));
+        let cs = snap(format!("{root}/c@s2"));
         zfs.snapshot(std::slice::from_ref(&cs), &[]).unwrap();
-        zfs.clone_snapshot(&cs, &ds(&format!("{root}/src/cc")), &[])
+        zfs.clone_snapshot(&cs, &ds(format!("{root}/src/cc")), &[])
             .unwrap();
     }
-    zfs.destroy_dataset(
-        &format!("{p}/t1"),
-        &DestroyOptions {
-            recursive: true,
-            ..Default::default()
-        },
+    zfs.destroy(
+        &any(format!("{p}/t1")),
+        &DestroyOptions::new().recursive(true),
     )
     .unwrap();
     cli("zfs", &["destroy", "-r", &format!("{p}/t2")]);

@@ -78,7 +78,7 @@ fn compare_datasets(zfs: &Zfs, pool: &str) -> Vec<String> {
     let before = cli_dataset_props(pool);
     let mut ours = BTreeMap::new();
     for (name, prop) in before.keys() {
-        let d = zfs.dataset(name).unwrap();
+        let d = zfs.dataset(&any(name)).unwrap();
         let got = d
             .property(prop)
             .map(|v| {
@@ -259,7 +259,7 @@ fn compare_names_and_holds(zfs: &Zfs, pool: &str) -> Vec<String> {
         .collect();
     theirs.sort();
     let ours: Vec<(String, String)> = zfs
-        .list(pool, DatasetTypes::all())
+        .list(&ds(pool), DatasetTypes::all())
         .unwrap()
         .into_iter()
         .map(|l| {
@@ -270,7 +270,7 @@ fn compare_names_and_holds(zfs: &Zfs, pool: &str) -> Vec<String> {
                 DatasetType::Bookmark => "BOOKMARK",
                 other => panic!("a type the oracle does not know: {other:?}"),
             };
-            (l.name, t.to_owned())
+            (l.name.to_string(), t.to_owned())
         })
         .collect();
     let mut diffs = Vec::new();
@@ -347,29 +347,29 @@ fn rich(zfs: &Zfs) -> Rich {
         name: name.clone(),
         _dir: dir,
     };
-    CreateDataset::filesystem(ds(&format!("{p}/fs")))
+    CreateDataset::filesystem(ds(format!("{p}/fs")))
         .property("compression", "lz4")
         .property("quota", "100M")
         .property("org.example:tag", "local value")
         .property("mountpoint", "legacy")
         .create(zfs)
         .unwrap();
-    CreateDataset::filesystem(ds(&format!("{p}/fs/child")))
+    CreateDataset::filesystem(ds(format!("{p}/fs/child")))
         .property("recordsize", "16K")
         .create(zfs)
         .unwrap();
-    CreateDataset::filesystem(ds(&format!("{p}/fs/child/grand")))
+    CreateDataset::filesystem(ds(format!("{p}/fs/child/grand")))
         .create(zfs)
         .unwrap();
-    CreateDataset::volume(ds(&format!("{p}/vol")), 16 << 20)
+    CreateDataset::volume(ds(format!("{p}/vol")), 16 << 20)
         .create(zfs)
         .unwrap();
-    CreateDataset::volume(ds(&format!("{p}/svol")), 32 << 20)
+    CreateDataset::volume(ds(format!("{p}/svol")), 32 << 20)
         .sparse(true)
         .block_size(16384)
         .create(zfs)
         .unwrap();
-    CreateDataset::filesystem(ds(&format!("{p}/enc")))
+    CreateDataset::filesystem(ds(format!("{p}/enc")))
         .property("mountpoint", "none")
         .encryption(Key::raw(&[9; 32]).unwrap())
         .create(zfs)
@@ -378,10 +378,10 @@ fn rich(zfs: &Zfs) -> Rich {
     cli("zfs", &["set", "reservation=1M", &format!("{p}/fs/child")]);
     zfs.snapshot_recursive(&ds(p), "snap1", &[("org.example:why", "oracle")])
         .unwrap();
-    let s1 = snap(&format!("{p}/fs@snap1"));
+    let s1 = snap(format!("{p}/fs@snap1"));
     zfs.bookmark(&[(BookmarkName::new(format!("{p}/fs#bm")).unwrap(), s1.clone())])
         .unwrap();
-    zfs.clone_snapshot(&s1, &ds(&format!("{p}/clone")), &[("mountpoint", "none")])
+    zfs.clone_snapshot(&s1, &ds(format!("{p}/clone")), &[("mountpoint", "none")])
         .unwrap();
     zfs.hold(&[(s1.clone(), "keep")]).unwrap();
     // Received properties: a package stream (with properties) into a new dataset.
@@ -389,8 +389,12 @@ fn rich(zfs: &Zfs) -> Rich {
     zfs.send(&s1, None, &stream, SendFlags::PROPERTIES).unwrap();
     stream.flush().unwrap();
     stream.rewind().unwrap();
-    zfs.receive_stream(&format!("{p}/recv"), &stream, &ReceiveOptions::default())
-        .unwrap();
+    zfs.receive_stream(
+        &any(format!("{p}/recv")),
+        &stream,
+        &ReceiveOptions::default(),
+    )
+    .unwrap();
     guard
 }
 
@@ -414,7 +418,12 @@ fn everything_zfs_core_reads_matches_the_cli() {
     // Not in `get all`: user quotas, read on their own.
     let fs = format!("{p}/fs");
     for prop in ["userquota@root", "userused@root"] {
-        let ours = zfs.dataset(&fs).unwrap().property(prop).unwrap().value;
+        let ours = zfs
+            .dataset(&any(&fs))
+            .unwrap()
+            .property(prop)
+            .unwrap()
+            .value;
         let theirs = zfs_get(&fs, prop).0;
         if ours != theirs {
             diffs.push(format!("{fs} {prop}: ours {ours}, zfs get {theirs}"));
@@ -434,16 +443,16 @@ fn changes_made_either_way_read_the_same_both_ways() {
     let zfs = zfs();
     let pool = rich(&zfs);
     let p = pool.name.as_str();
-    let child = zfs.dataset(&format!("{p}/fs/child")).unwrap();
+    let child = zfs.dataset(&any(format!("{p}/fs/child"))).unwrap();
     // Ours, then read by the CLI.
     child.set_property("compression", "zstd").unwrap();
     child
         .set_property("org.example:set-by", "zfs-core")
         .unwrap();
-    child.inherit("recordsize", false).unwrap();
-    zfs.dataset(&format!("{p}/fs"))
+    child.inherit("recordsize", &InheritOptions::new()).unwrap();
+    zfs.dataset(&any(format!("{p}/fs")))
         .unwrap()
-        .inherit("org.example:tag", true)
+        .inherit("org.example:tag", &InheritOptions::new().recursive(true))
         .unwrap();
     zfs.pool(&pool.name)
         .unwrap()

@@ -101,7 +101,7 @@ fn the_seed_pool_is_created_by_one_call_with_every_property() {
     );
     assert_eq!(zpool_get("zroot", "feature@zstd_compress").0, zstd);
 
-    pool.destroy().unwrap();
+    zfs.destroy_pool(&pool.name().clone()).unwrap();
     assert!(!cli_pools().contains(&"zroot".to_owned()));
 }
 
@@ -155,7 +155,7 @@ fn mirror_raidz_log_cache_and_spare_layouts_are_created() {
     assert_eq!(status.cache[0].name, f[6].to_str().unwrap());
     assert_eq!(status.spares[0].name, f[7].to_str().unwrap());
     assert!(cli("zpool", &["status", name.as_str()]).contains("mirror-0"));
-    pool.destroy().unwrap();
+    zfs.destroy_pool(&pool.name().clone()).unwrap();
 }
 
 #[test]
@@ -182,12 +182,11 @@ fn duplicate_pool_name_is_refused_and_the_second_file_stays_unlabelled() {
     );
     // The refused file holds no label: a pool can be made on it without force.
     let name = unique("second");
-    CreatePool::new(name, VdevSpec::new().file(&other))
+    CreatePool::new(name.clone(), VdevSpec::new().file(&other))
         .pool_property("cachefile", "none")
         .create(&zfs)
-        .unwrap()
-        .destroy()
         .unwrap();
+    zfs.destroy_pool(&name).unwrap();
 }
 
 #[test]
@@ -273,12 +272,12 @@ fn unknown_properties_and_bad_values_are_refused_with_no_pool_left() {
         );
     }
     // The vdev was never labelled: a pool can be made on it without force.
-    CreatePool::new(unique("afterbad"), VdevSpec::new().file(&vdev))
+    let name = unique("afterbad");
+    CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
         .pool_property("cachefile", "none")
         .create(&zfs)
-        .unwrap()
-        .destroy()
         .unwrap();
+    zfs.destroy_pool(&name).unwrap();
 }
 
 #[test]
@@ -286,7 +285,8 @@ fn unknown_properties_and_bad_values_are_refused_with_no_pool_left() {
 fn a_vdev_of_an_exported_pool_needs_force() {
     let mut fixture = zfs_core::testing::FilePool::new().unwrap();
     let zfs = zfs();
-    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
     let name = unique("reuse");
     let e = CreatePool::new(name.clone(), VdevSpec::new().file(fixture.vdev()))
         .create(&zfs)
@@ -470,7 +470,7 @@ fn ashift_reaches_every_vdev_label_as_with_zpool_create() {
     }
     cli("zpool", &["destroy", cli_pool.as_str()]);
     assert_eq!(zpool_get(ours.as_str(), "ashift").0, "12");
-    pool.destroy().unwrap();
+    zfs.destroy_pool(&pool.name().clone()).unwrap();
     for (kind, ours, cli) in &table {
         assert_eq!(ours, cli, "{kind}: zfs-core's labels vs zpool create's");
     }
@@ -543,7 +543,7 @@ fn a_block_device_is_used_as_it_is() {
     assert!(cli("zpool", &["status", name.as_str()]).contains(short));
     assert_eq!(label_ashifts(std::path::Path::new(&dev.0)), [12]);
     assert!(!std::path::Path::new(&format!("{}p1", dev.0)).exists());
-    pool.destroy().unwrap();
+    zfs.destroy_pool(&pool.name().clone()).unwrap();
 }
 
 #[test]
@@ -574,6 +574,6 @@ fn an_altroot_pool_without_features_as_zpool_create_r_d_makes_it() {
         format!("{}/srv", root.path().display())
     );
     // The label of a destroyed pool no longer counts as in use.
-    pool.destroy().unwrap();
+    zfs.destroy_pool(&pool.name().clone()).unwrap();
     assert_eq!(zfs.device_label(&vdev).unwrap(), None);
 }

@@ -14,7 +14,8 @@ fn export_then_import_by_directory() {
     let fixture = FilePool::new().unwrap();
     let zfs = zfs();
     let guid = zfs.pool(fixture.name()).unwrap().guid().unwrap();
-    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
     assert!(!zfs.pool_exists(fixture.name()));
     assert!(!cli_pools().contains(&fixture.name().to_string()));
 
@@ -37,7 +38,8 @@ fn import_under_a_new_name() {
     let mut fixture = FilePool::new().unwrap();
     let zfs = zfs();
     let old = fixture.name().clone();
-    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
     let new = unique("renamed");
     let pool = zfs
         .import_pool(
@@ -64,7 +66,8 @@ fn import_under_a_new_name() {
 fn import_read_only() {
     let fixture = FilePool::new().unwrap();
     let zfs = zfs();
-    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
     let pool = zfs
         .import_pool(
             fixture.name(),
@@ -102,7 +105,8 @@ fn import_errors_change_nothing() {
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     // Exported, then imported under a name that is taken.
     let other = FilePool::new().unwrap();
-    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
     let e = zfs
         .import_pool(
             fixture.name(),
@@ -323,7 +327,9 @@ fn a_pool_exported_under_our_feet_gives_errors_not_crashes() {
     let pool = zfs.pool(fixture.name()).unwrap();
     // Another handle (another part of the program, or another process) exports it.
     let other = zfs_core::Zfs::open().unwrap();
-    other.pool(fixture.name()).unwrap().export(false).unwrap();
+    other
+        .export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
 
     assert_eq!(pool.refresh().unwrap_err().kind(), ErrorKind::NotFound);
     assert!(pool.status().is_err());
@@ -416,7 +422,8 @@ fn import_under_an_altroot_and_forced() {
         .unwrap();
     let zfs = zfs();
     let root = tempfile::tempdir().unwrap();
-    zfs.pool(fixture.name()).unwrap().export(false).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
     let opts = ImportOptions::new()
         .dir(fixture.dir())
         .altroot(root.path())
@@ -432,14 +439,14 @@ fn import_under_an_altroot_and_forced() {
     let shown = zfs_get(p, "mountpoint").0;
     assert_eq!(shown, format!("{}/data", root.path().display()));
     assert_eq!(
-        zfs.dataset(p)
+        zfs.dataset(&any(p))
             .unwrap()
             .property("mountpoint")
             .unwrap()
             .value,
         shown
     );
-    let ds = zfs.dataset(p).unwrap();
+    let ds = zfs.dataset(&any(p)).unwrap();
     if ds.mounted_at().is_some() {
         unmount(&ds);
     }

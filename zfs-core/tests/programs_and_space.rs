@@ -37,7 +37,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
         .unwrap();
     assert_eq!(out.get("return"), Some(NvValue::I64(0)));
     assert!(
-        !zfs.exists(&format!("{p}/fromlua")),
+        !zfs.exists(&any(format!("{p}/fromlua"))),
         "the program's destroy did not happen"
     );
 
@@ -132,24 +132,24 @@ fn space_between_snapshots_and_send_size_estimates() {
         .property("compression", "off")
         .create(&zfs)
         .unwrap();
-    let a = zfs.dataset(&format!("{p}/a")).unwrap();
+    let a = zfs.dataset(&any(format!("{p}/a"))).unwrap();
     let mnt = tempfile::tempdir().unwrap();
     a.mount_at(mnt.path()).unwrap();
     std::fs::write(mnt.path().join("one"), vec![7u8; 4 << 20]).unwrap();
-    zfs.snapshot(&[snap(&format!("{p}/a@s1"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@s1"))], &[]).unwrap();
     std::fs::remove_file(mnt.path().join("one")).unwrap();
     std::fs::write(mnt.path().join("two"), vec![9u8; 2 << 20]).unwrap();
-    zfs.snapshot(&[snap(&format!("{p}/a@s2"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@s2"))], &[]).unwrap();
     unmount(&a);
 
     let full = zfs
-        .send_space(&snap(&format!("{p}/a@s1")), None, SendFlags::empty())
+        .send_space(&snap(format!("{p}/a@s1")), None, SendFlags::empty())
         .unwrap();
     assert!(full >= 4 << 20, "full stream estimate {full}");
     let incr = zfs
         .send_space(
-            &snap(&format!("{p}/a@s2")),
-            Some(&format!("{p}/a@s1")),
+            &snap(format!("{p}/a@s2")),
+            Some(&inc(format!("{p}/a@s1"))),
             SendFlags::empty(),
         )
         .unwrap();
@@ -158,7 +158,7 @@ fn space_between_snapshots_and_send_size_estimates() {
         "incremental estimate {incr} vs full {full}"
     );
     let used = zfs
-        .snaprange_space(&snap(&format!("{p}/a@s1")), &snap(&format!("{p}/a@s1")))
+        .snaprange_space(&snap(format!("{p}/a@s1")), &snap(format!("{p}/a@s1")))
         .unwrap();
     assert!(
         used >= 4 << 20,
@@ -166,11 +166,11 @@ fn space_between_snapshots_and_send_size_estimates() {
     );
 
     let e = zfs
-        .snaprange_space(&snap(&format!("{p}/a@s2")), &snap(&format!("{p}/a@s1")))
+        .snaprange_space(&snap(format!("{p}/a@s2")), &snap(format!("{p}/a@s1")))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     let e = zfs
-        .send_space(&snap(&format!("{p}/a@ghost")), None, SendFlags::empty())
+        .send_space(&snap(format!("{p}/a@ghost")), None, SendFlags::empty())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }

@@ -39,23 +39,23 @@ fn names_that_exist_or_not() {
         ErrorKind::NotFound,
         Reason::PoolNotFound,
     );
-    let missing_ds = zfs.dataset(&format!("{p}/nope")).unwrap_err();
+    let missing_ds = zfs.dataset(&any(format!("{p}/nope"))).unwrap_err();
     is(missing_ds, ErrorKind::NotFound, Reason::DatasetNotFound);
-    let missing_snap = zfs.dataset(&format!("{p}/a@nope")).unwrap_err();
+    let missing_snap = zfs.dataset(&any(format!("{p}/a@nope"))).unwrap_err();
     is(missing_snap, ErrorKind::NotFound, Reason::SnapshotNotFound);
-    let e = CreateDataset::filesystem(ds(&format!("{p}/a"))).create(&zfs);
+    let e = CreateDataset::filesystem(ds(format!("{p}/a"))).create(&zfs);
     is(
         e.unwrap_err(),
         ErrorKind::AlreadyExists,
         Reason::DatasetExists,
     );
-    let e = CreateDataset::filesystem(ds(&format!("{p}/x/y"))).create(&zfs);
+    let e = CreateDataset::filesystem(ds(format!("{p}/x/y"))).create(&zfs);
     is(e.unwrap_err(), ErrorKind::NotFound, Reason::ParentNotFound);
-    CreateDataset::volume(ds(&format!("{p}/vol")), 8 << 20)
+    CreateDataset::volume(ds(format!("{p}/vol")), 8 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
-    let e = CreateDataset::filesystem(ds(&format!("{p}/vol/child"))).create(&zfs);
+    let e = CreateDataset::filesystem(ds(format!("{p}/vol/child"))).create(&zfs);
     is(
         e.unwrap_err(),
         ErrorKind::InvalidArgument,
@@ -71,21 +71,21 @@ fn snapshots_held_cloned_not_latest_duplicated() {
     let zfs = zfs();
     let p = f.name().as_str();
     fs(&zfs, &format!("{p}/a"));
-    let (s1, s2) = (snap(&format!("{p}/a@1")), snap(&format!("{p}/a@2")));
+    let (s1, s2) = (snap(format!("{p}/a@1")), snap(format!("{p}/a@2")));
     zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
     zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
     let e = zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap_err();
     is(e, ErrorKind::AlreadyExists, Reason::SnapshotExists);
     let e = zfs
-        .snapshot(&[snap(&format!("{p}/a@3")), snap(&format!("{p}/a@4"))], &[])
+        .snapshot(&[snap(format!("{p}/a@3")), snap(format!("{p}/a@4"))], &[])
         .unwrap_err();
     let e = is(e, ErrorKind::InvalidArgument, Reason::DuplicateSnapshots);
     assert_eq!(e.failures().len(), 1, "{:?}", e.failures());
     let e = zfs
         .snapshot(
             &[
-                snap(&format!("{p}/a@3")),
-                snap(&format!("{}@3", other.name())),
+                snap(format!("{p}/a@3")),
+                snap(format!("{}@3", other.name())),
             ],
             &[],
         )
@@ -93,7 +93,7 @@ fn snapshots_held_cloned_not_latest_duplicated() {
     let e = is(e, ErrorKind::InvalidArgument, Reason::PoolsDiffer);
     assert_eq!(e.failures()[0].0, format!("{}@3", other.name()));
 
-    let e = zfs.rollback(&s1, false).unwrap_err();
+    let e = zfs.rollback(&s1, &RollbackOptions::new()).unwrap_err();
     is(e, ErrorKind::Busy, Reason::SnapshotNotLatest);
 
     zfs.hold(&[(s2.clone(), "keep")]).unwrap();
@@ -102,30 +102,32 @@ fn snapshots_held_cloned_not_latest_duplicated() {
     let e = zfs.release(&[(s2.clone(), "nope")]).unwrap_err();
     is(e, ErrorKind::NotFound, Reason::HoldNotFound);
     let e = zfs
-        .destroy_snapshots(std::slice::from_ref(&s2), false)
+        .destroy_snapshots(std::slice::from_ref(&s2), &DestroySnapshotsOptions::new())
         .unwrap_err();
     let e = is(e, ErrorKind::Busy, Reason::SnapshotIsHeld);
     assert_eq!(e.failures()[0].0, s2.as_str());
     zfs.release(&[(s2.clone(), "keep")]).unwrap();
 
-    zfs.clone_snapshot(&s1, &ds(&format!("{p}/c")), &[])
-        .unwrap();
+    zfs.clone_snapshot(&s1, &ds(format!("{p}/c")), &[]).unwrap();
     let e = zfs
-        .destroy_snapshots(std::slice::from_ref(&s1), false)
+        .destroy_snapshots(std::slice::from_ref(&s1), &DestroySnapshotsOptions::new())
         .unwrap_err();
     is(e, ErrorKind::Busy, Reason::SnapshotIsCloned);
     let e = zfs
-        .destroy_snapshots(&[s1.clone(), snap(&format!("{p}/a@gone"))], false)
+        .destroy_snapshots(
+            &[s1.clone(), snap(format!("{p}/a@gone"))],
+            &DestroySnapshotsOptions::new(),
+        )
         .unwrap_err();
     let e = is(e, ErrorKind::NotFound, Reason::SnapshotNotFound);
     assert_eq!(e.failures()[0].0, format!("{p}/a@gone"));
     let e = zfs
-        .clone_snapshot(&s1, &ds(&format!("{}/c", other.name())), &[])
+        .clone_snapshot(&s1, &ds(format!("{}/c", other.name())), &[])
         .unwrap_err();
     is(e, ErrorKind::InvalidArgument, Reason::PoolsDiffer);
-    let e = zfs.promote(&ds(&format!("{p}/a"))).unwrap_err();
+    let e = zfs.promote(&ds(format!("{p}/a"))).unwrap_err();
     is(e, ErrorKind::InvalidArgument, Reason::NotClone);
-    zfs.destroy_dataset(&format!("{p}/c"), &DestroyOptions::default())
+    zfs.destroy(&any(format!("{p}/c")), &DestroyOptions::new())
         .unwrap();
 }
 
@@ -137,7 +139,7 @@ fn bookmarks_whose_source_is_no_ancestor() {
     let p = f.name().as_str();
     fs(&zfs, &format!("{p}/a"));
     fs(&zfs, &format!("{p}/b"));
-    let s = snap(&format!("{p}/a@1"));
+    let s = snap(format!("{p}/a@1"));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
     let mark = BookmarkName::new(format!("{p}/a#m")).unwrap();
     zfs.bookmark(&[(mark.clone(), s.clone())]).unwrap();
@@ -163,17 +165,17 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     let zfs = zfs();
     let p = f.name().as_str();
     fs(&zfs, &format!("{p}/src"));
-    let (s1, s2) = (snap(&format!("{p}/src@1")), snap(&format!("{p}/src@2")));
+    let (s1, s2) = (snap(format!("{p}/src@1")), snap(format!("{p}/src@2")));
     zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
     zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
-    let stream = |from: Option<&str>, to: &zfs_core::SnapshotName| {
+    let stream = |from: Option<&zfs_core::IncrementalSource>, to: &zfs_core::SnapshotName| {
         let mut file = tempfile::tempfile().unwrap();
         zfs.send(to, from, &file, SendFlags::empty()).unwrap();
         file.flush().unwrap();
         file.rewind().unwrap();
         file
     };
-    let dst1 = snap(&format!("{p}/dst@1"));
+    let dst1 = snap(format!("{p}/dst@1"));
     zfs.receive(&dst1, stream(None, &s1), &ReceiveOptions::default())
         .unwrap();
     let e = zfs
@@ -181,15 +183,15 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
         .unwrap_err();
     is(e, ErrorKind::AlreadyExists, Reason::SnapshotExists);
     // Change the destination after its snapshot: the incremental must be refused.
-    let dst = zfs.dataset(&format!("{p}/dst")).unwrap();
+    let dst = zfs.dataset(&any(format!("{p}/dst"))).unwrap();
     let mnt = tempfile::tempdir().unwrap();
     dst.mount_at(mnt.path()).unwrap();
     std::fs::write(mnt.path().join("changed"), b"x").unwrap();
     unmount(&dst);
     let e = zfs
         .receive(
-            &snap(&format!("{p}/dst@2")),
-            stream(Some("@1"), &s2),
+            &snap(format!("{p}/dst@2")),
+            stream(Some(&s1.clone().into()), &s2),
             &ReceiveOptions::default(),
         )
         .unwrap_err();
@@ -197,8 +199,8 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     // An incremental whose source the destination lacks.
     let e = zfs
         .receive(
-            &snap(&format!("{p}/fresh@2")),
-            stream(Some("@1"), &s2),
+            &snap(format!("{p}/fresh@2")),
+            stream(Some(&s1.clone().into()), &s2),
             &ReceiveOptions::default(),
         )
         .unwrap_err();
@@ -217,7 +219,7 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     cut.rewind().unwrap();
     let e = zfs
         .receive(
-            &snap(&format!("{p}/cut@1")),
+            &snap(format!("{p}/cut@1")),
             &cut,
             &ReceiveOptions::default(),
         )
@@ -234,7 +236,7 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     junk.rewind().unwrap();
     let e = zfs
         .receive(
-            &snap(&format!("{p}/junk@1")),
+            &snap(format!("{p}/junk@1")),
             &junk,
             &ReceiveOptions::default(),
         )
@@ -254,7 +256,7 @@ fn keys_already_loaded_wrong_or_not_loaded() {
         .encryption(Key::raw(&[7; 32]).unwrap())
         .create(&zfs)
         .unwrap();
-    let d = zfs.dataset(&name).unwrap();
+    let d = zfs.dataset(&any(&name)).unwrap();
     let e = d.load_key(&Key::raw(&[7; 32]).unwrap()).unwrap_err();
     is(e, ErrorKind::AlreadyExists, Reason::KeyAlreadyLoaded);
     d.unload_key().unwrap();
@@ -262,7 +264,7 @@ fn keys_already_loaded_wrong_or_not_loaded() {
     is(e, ErrorKind::WrongKey, Reason::WrongKey);
     let e = d.unload_key().unwrap_err();
     is(e, ErrorKind::InvalidArgument, Reason::KeyNotLoaded);
-    let e = CreateDataset::filesystem(ds(&format!("{name}/child"))).create(&zfs);
+    let e = CreateDataset::filesystem(ds(format!("{name}/child"))).create(&zfs);
     is(
         e.unwrap_err(),
         ErrorKind::PermissionDenied,
@@ -291,16 +293,16 @@ fn destroying_one_held_or_cloned_snapshot_says_which() {
     let zfs = zfs();
     let p = f.name().as_str();
     fs(&zfs, &format!("{p}/a"));
-    let (held, cloned) = (snap(&format!("{p}/a@held")), snap(&format!("{p}/a@cloned")));
+    let (held, cloned) = (snap(format!("{p}/a@held")), snap(format!("{p}/a@cloned")));
     zfs.snapshot(std::slice::from_ref(&held), &[]).unwrap();
     zfs.snapshot(std::slice::from_ref(&cloned), &[]).unwrap();
     zfs.hold(&[(held.clone(), "keep")]).unwrap();
-    zfs.clone_snapshot(&cloned, &ds(&format!("{p}/c")), &[])
+    zfs.clone_snapshot(&cloned, &ds(format!("{p}/c")), &[])
         .unwrap();
-    let one = DestroyOptions::default();
-    let e = zfs.destroy_dataset(held.as_str(), &one).unwrap_err();
+    let one = DestroyOptions::new();
+    let e = zfs.destroy(&any(held.as_str()), &one).unwrap_err();
     is(e, ErrorKind::Busy, Reason::SnapshotIsHeld);
-    let e = zfs.destroy_dataset(cloned.as_str(), &one).unwrap_err();
+    let e = zfs.destroy(&any(cloned.as_str()), &one).unwrap_err();
     is(e, ErrorKind::Busy, Reason::SnapshotIsCloned);
-    assert!(zfs.exists(held.as_str()) && zfs.exists(cloned.as_str()));
+    assert!(zfs.exists(&any(held.as_str())) && zfs.exists(&any(cloned.as_str())));
 }

@@ -16,7 +16,7 @@ fn pool_abc() -> (FilePool, Zfs) {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     for d in ["a", "b", "c"] {
-        CreateDataset::filesystem(ds(&format!("{}/{d}", f.name())))
+        CreateDataset::filesystem(ds(format!("{}/{d}", f.name())))
             .property("mountpoint", "legacy")
             .create(&zfs)
             .unwrap();
@@ -31,15 +31,15 @@ fn several_snapshots_in_one_atomic_call_with_user_properties() {
     let p = f.name().as_str();
     let snaps: Vec<_> = ["a", "b", "c"]
         .iter()
-        .map(|d| snap(&format!("{p}/{d}@s1")))
+        .map(|d| snap(format!("{p}/{d}@s1")))
         .collect();
     zfs.snapshot(&snaps, &[("org.example:why", "test")])
         .unwrap();
     for s in &snaps {
-        assert!(zfs.exists(s.as_str()));
+        assert!(zfs.exists(&any(s.as_str())));
         assert_eq!(zfs_get(s.as_str(), "org.example:why").0, "test");
     }
-    let listed = zfs.snapshots(&ds(&format!("{p}/a"))).unwrap();
+    let listed = zfs.snapshots(&ds(format!("{p}/a"))).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name, snaps[0]);
     assert!(listed[0].creation > 0 && listed[0].createtxg > 0);
@@ -55,15 +55,15 @@ fn bad_snapshot_batches_create_nothing() {
 
     // Two snapshots of one dataset.
     let e = zfs
-        .snapshot(&[snap(&format!("{p}/a@x")), snap(&format!("{p}/a@y"))], &[])
+        .snapshot(&[snap(format!("{p}/a@x")), snap(format!("{p}/a@y"))], &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     // Across two pools.
     let e = zfs
         .snapshot(
             &[
-                snap(&format!("{p}/a@x")),
-                snap(&format!("{}@x", other.name())),
+                snap(format!("{p}/a@x")),
+                snap(format!("{}@x", other.name())),
             ],
             &[],
         )
@@ -73,9 +73,9 @@ fn bad_snapshot_batches_create_nothing() {
     let e = zfs
         .snapshot(
             &[
-                snap(&format!("{p}/a@x")),
-                snap(&format!("{p}/ghost@x")),
-                snap(&format!("{p}/b@x")),
+                snap(format!("{p}/a@x")),
+                snap(format!("{p}/ghost@x")),
+                snap(format!("{p}/b@x")),
             ],
             &[],
         )
@@ -86,7 +86,7 @@ fn bad_snapshot_batches_create_nothing() {
     // Empty list, non-user property at creation.
     zfs.snapshot(&[], &[]).unwrap();
     let e = zfs
-        .snapshot(&[snap(&format!("{p}/a@x"))], &[("compression", "off")])
+        .snapshot(&[snap(format!("{p}/a@x"))], &[("compression", "off")])
         .unwrap_err();
     assert!(
         matches!(
@@ -98,12 +98,12 @@ fn bad_snapshot_batches_create_nothing() {
     assert_eq!(all(&zfs, p), before, "a refused batch created snapshots");
 
     // An existing snapshot in a batch: the batch fails whole.
-    zfs.snapshot(&[snap(&format!("{p}/a@x"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@x"))], &[]).unwrap();
     let e = zfs
-        .snapshot(&[snap(&format!("{p}/a@x")), snap(&format!("{p}/b@x"))], &[])
+        .snapshot(&[snap(format!("{p}/a@x")), snap(format!("{p}/b@x"))], &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
-    assert!(!zfs.exists(&format!("{p}/b@x")));
+    assert!(!zfs.exists(&any(format!("{p}/b@x"))));
 
     // Names too long never reach ZFS.
     let long = format!("{p}/a@{}", "s".repeat(260));
@@ -112,7 +112,7 @@ fn bad_snapshot_batches_create_nothing() {
         ErrorKind::InvalidName
     );
     assert_eq!(
-        ds(&format!("{p}/a"))
+        ds(format!("{p}/a"))
             .snapshot(&"s".repeat(250))
             .unwrap_err()
             .kind(),
@@ -125,15 +125,15 @@ fn bad_snapshot_batches_create_nothing() {
 fn recursive_snapshot_and_destroy_several() {
     let (f, zfs) = pool_abc();
     let p = f.name().as_str();
-    CreateDataset::filesystem(ds(&format!("{p}/a/deep")))
+    CreateDataset::filesystem(ds(format!("{p}/a/deep")))
         .create(&zfs)
         .unwrap();
     let made = zfs
-        .snapshot_recursive(&ds(&format!("{p}/a")), "r1", &[])
+        .snapshot_recursive(&ds(format!("{p}/a")), "r1", &[])
         .unwrap();
     assert_eq!(
         made,
-        [snap(&format!("{p}/a@r1")), snap(&format!("{p}/a/deep@r1"))]
+        [snap(format!("{p}/a@r1")), snap(format!("{p}/a/deep@r1"))]
     );
     assert!(cli(
         "zfs",
@@ -143,13 +143,18 @@ fn recursive_snapshot_and_destroy_several() {
 
     // Destroying with a missing one among them destroys nothing.
     let e = zfs
-        .destroy_snapshots(&[made[0].clone(), snap(&format!("{p}/a@ghost"))], false)
+        .destroy_snapshots(
+            &[made[0].clone(), snap(format!("{p}/a@ghost"))],
+            &DestroySnapshotsOptions::new(),
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    assert!(zfs.exists(made[0].as_str()));
-    zfs.destroy_snapshots(&[], false).unwrap();
-    zfs.destroy_snapshots(&made, false).unwrap();
-    assert!(made.iter().all(|s| !zfs.exists(s.as_str())));
+    assert!(zfs.exists(&any(made[0].as_str())));
+    zfs.destroy_snapshots(&[], &DestroySnapshotsOptions::new())
+        .unwrap();
+    zfs.destroy_snapshots(&made, &DestroySnapshotsOptions::new())
+        .unwrap();
+    assert!(made.iter().all(|s| !zfs.exists(&any(s.as_str()))));
 }
 
 #[test]
@@ -157,9 +162,9 @@ fn recursive_snapshot_and_destroy_several() {
 fn holds_protect_snapshots() {
     let (f, zfs) = pool_abc();
     let p = f.name().as_str();
-    let s = snap(&format!("{p}/a@held"));
+    let s = snap(format!("{p}/a@held"));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
-    let t = snap(&format!("{p}/b@held"));
+    let t = snap(format!("{p}/b@held"));
     zfs.snapshot(std::slice::from_ref(&t), &[]).unwrap();
     // Two snapshots held in one call; then one released.
     zfs.hold(&[(s.clone(), "backup"), (t.clone(), "keep")])
@@ -172,10 +177,10 @@ fn holds_protect_snapshots() {
     let e = zfs.hold(&[(s.clone(), "backup")]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     let e = zfs
-        .destroy_snapshots(std::slice::from_ref(&s), false)
+        .destroy_snapshots(std::slice::from_ref(&s), &DestroySnapshotsOptions::new())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
-    assert!(zfs.exists(s.as_str()));
+    assert!(zfs.exists(&any(s.as_str())));
     let e = zfs.release(&[(s.clone(), "nosuchtag")]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert_eq!(
@@ -185,17 +190,20 @@ fn holds_protect_snapshots() {
         ErrorKind::InvalidName
     );
     let e = zfs
-        .hold(&[(snap(&format!("{p}/a@ghost")), "x")])
+        .hold(&[(snap(format!("{p}/a@ghost")), "x")])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     zfs.hold::<&str>(&[]).unwrap();
 
     // Deferred destroy of a held snapshot happens at release.
-    zfs.destroy_snapshots(std::slice::from_ref(&s), true)
-        .unwrap();
-    assert!(zfs.exists(s.as_str()));
+    zfs.destroy_snapshots(
+        std::slice::from_ref(&s),
+        &DestroySnapshotsOptions::new().defer(true),
+    )
+    .unwrap();
+    assert!(zfs.exists(&any(s.as_str())));
     zfs.release(&[(s.clone(), "backup")]).unwrap();
-    assert!(!zfs.exists(s.as_str()));
+    assert!(!zfs.exists(&any(s.as_str())));
 }
 
 #[test]
@@ -203,12 +211,12 @@ fn holds_protect_snapshots() {
 fn bookmarks_create_list_destroy() {
     let (f, zfs) = pool_abc();
     let p = f.name().as_str();
-    let a = ds(&format!("{p}/a"));
+    let a = ds(format!("{p}/a"));
     zfs.snapshot(&[a.snapshot("s1").unwrap()], &[]).unwrap();
     zfs.bookmark(&[(a.bookmark("m1").unwrap(), a.snapshot("s1").unwrap())])
         .unwrap();
     assert_eq!(zfs.bookmarks(&a).unwrap(), [a.bookmark("m1").unwrap()]);
-    assert!(zfs.exists(&format!("{p}/a#m1")));
+    assert!(zfs.exists(&any(format!("{p}/a#m1"))));
     let e = zfs
         .bookmark(&[(a.bookmark("m1").unwrap(), a.snapshot("s1").unwrap())])
         .unwrap_err();
@@ -217,10 +225,13 @@ fn bookmarks_create_list_destroy() {
         .bookmark(&[(a.bookmark("m2").unwrap(), a.snapshot("ghost").unwrap())])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    assert!(!zfs.exists(&format!("{p}/a#m2")));
+    assert!(!zfs.exists(&any(format!("{p}/a#m2"))));
     // The bookmark outlives its snapshot.
-    zfs.destroy_snapshots(&[a.snapshot("s1").unwrap()], false)
-        .unwrap();
+    zfs.destroy_snapshots(
+        &[a.snapshot("s1").unwrap()],
+        &DestroySnapshotsOptions::new(),
+    )
+    .unwrap();
     assert_eq!(zfs.bookmarks(&a).unwrap().len(), 1);
     zfs.destroy_bookmarks(&[a.bookmark("m1").unwrap()]).unwrap();
     assert!(zfs.bookmarks(&a).unwrap().is_empty());
@@ -232,13 +243,13 @@ fn bookmarks_create_list_destroy() {
 fn clone_and_promote() {
     let (f, zfs) = pool_abc();
     let p = f.name().as_str();
-    let origin = snap(&format!("{p}/a@base"));
+    let origin = snap(format!("{p}/a@base"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
-    let clone = ds(&format!("{p}/clone"));
+    let clone = ds(format!("{p}/clone"));
     zfs.clone_snapshot(&origin, &clone, &[("mountpoint", "legacy")])
         .unwrap();
     assert_eq!(
-        zfs.dataset(clone.as_str())
+        zfs.dataset(&any(clone.as_str()))
             .unwrap()
             .property("origin")
             .unwrap()
@@ -247,42 +258,39 @@ fn clone_and_promote() {
     );
 
     let e = zfs
-        .clone_snapshot(&snap(&format!("{p}/a@ghost")), &ds(&format!("{p}/c2")), &[])
+        .clone_snapshot(&snap(format!("{p}/a@ghost")), &ds(format!("{p}/c2")), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
     let e = zfs.clone_snapshot(&origin, &clone, &[]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     let other = FilePool::new().unwrap();
     let e = zfs
-        .clone_snapshot(&origin, &ds(&format!("{}/x", other.name())), &[])
+        .clone_snapshot(&origin, &ds(format!("{}/x", other.name())), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
-    let e = zfs.promote(&ds(&format!("{p}/b"))).unwrap_err();
+    let e = zfs.promote(&ds(format!("{p}/b"))).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
 
     // Destroying the origin is refused while the clone depends on it.
     let e = zfs
-        .destroy_dataset(
-            &format!("{p}/a"),
-            &zfs_core::DestroyOptions {
-                recursive: true,
-                ..Default::default()
-            },
+        .destroy(
+            &any(format!("{p}/a")),
+            &zfs_core::DestroyOptions::new().recursive(true),
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
-    assert!(zfs.exists(origin.as_str()));
+    assert!(zfs.exists(&any(origin.as_str())));
 
     zfs.promote(&clone).unwrap();
     assert_eq!(
-        zfs.dataset(&format!("{p}/a"))
+        zfs.dataset(&any(format!("{p}/a")))
             .unwrap()
             .property("origin")
             .unwrap()
             .value,
         format!("{clone}@base")
     );
-    assert!(zfs.exists(&format!("{clone}@base")));
+    assert!(zfs.exists(&any(format!("{clone}@base"))));
 }
 
 #[test]
@@ -292,36 +300,46 @@ fn rollback_to_latest_and_older() {
     let p = f.name().as_str();
     let a = format!("{p}/a");
     let mnt = tempfile::tempdir().unwrap();
-    let fs = zfs.dataset(&a).unwrap();
+    let fs = zfs.dataset(&any(&a)).unwrap();
     fs.mount_at(mnt.path()).unwrap();
     std::fs::write(mnt.path().join("v"), b"1").unwrap();
-    zfs.snapshot(&[snap(&format!("{a}@one"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{a}@one"))], &[]).unwrap();
     std::fs::write(mnt.path().join("v"), b"2").unwrap();
-    zfs.snapshot(&[snap(&format!("{a}@two"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{a}@two"))], &[]).unwrap();
     std::fs::write(mnt.path().join("v"), b"3").unwrap();
     std::fs::write(mnt.path().join("extra"), b"x").unwrap();
 
-    zfs.rollback(&snap(&format!("{a}@two")), false).unwrap();
+    zfs.rollback(&snap(format!("{a}@two")), &RollbackOptions::new())
+        .unwrap();
     assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"2");
     assert!(!mnt.path().join("extra").exists());
 
-    let e = zfs.rollback(&snap(&format!("{a}@one")), false).unwrap_err();
+    let e = zfs
+        .rollback(&snap(format!("{a}@one")), &RollbackOptions::new())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     assert!(
-        zfs.exists(&format!("{a}@two")),
+        zfs.exists(&any(format!("{a}@two"))),
         "a refused rollback destroyed a snapshot"
     );
     assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"2");
     assert_eq!(
-        zfs.rollback(&snap(&format!("{a}@ghost")), true)
-            .unwrap_err()
-            .kind(),
+        zfs.rollback(
+            &snap(format!("{a}@ghost")),
+            &RollbackOptions::new().destroy_newer(true)
+        )
+        .unwrap_err()
+        .kind(),
         ErrorKind::NotFound
     );
 
-    zfs.rollback(&snap(&format!("{a}@one")), true).unwrap();
+    zfs.rollback(
+        &snap(format!("{a}@one")),
+        &RollbackOptions::new().destroy_newer(true),
+    )
+    .unwrap();
     assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"1");
-    assert!(!zfs.exists(&format!("{a}@two")));
+    assert!(!zfs.exists(&any(format!("{a}@two"))));
     unmount(&fs);
 }
 
@@ -345,15 +363,15 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
     let p = f.name().as_str();
     let src = format!("{p}/a");
     let mnt = tempfile::tempdir().unwrap();
-    let fs = zfs.dataset(&src).unwrap();
+    let fs = zfs.dataset(&any(&src)).unwrap();
     fs.mount_at(mnt.path()).unwrap();
     let files = write_tree(mnt.path());
-    zfs.snapshot(&[snap(&format!("{src}@s1"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{src}@s1"))], &[]).unwrap();
 
     // Full stream through a file.
     let mut stream = tempfile::tempfile().unwrap();
     zfs.send(
-        &snap(&format!("{src}@s1")),
+        &snap(format!("{src}@s1")),
         None,
         &stream,
         SendFlags::LARGE_BLOCK | SendFlags::COMPRESS,
@@ -362,12 +380,12 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
     stream.rewind().unwrap();
     let dst = format!("{p}/copy");
     zfs.receive(
-        &snap(&format!("{dst}@s1")),
+        &snap(format!("{dst}@s1")),
         &stream,
         &ReceiveOptions::default(),
     )
     .unwrap();
-    let copy = zfs.dataset(&dst).unwrap();
+    let copy = zfs.dataset(&any(&dst)).unwrap();
     copy.set_property("mountpoint", "legacy").unwrap();
     let cmnt = tempfile::tempdir().unwrap();
     copy.mount_at(cmnt.path()).unwrap();
@@ -382,20 +400,20 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
 
     // Incremental stream through a pipe.
     std::fs::write(mnt.path().join("new"), b"incremental").unwrap();
-    zfs.snapshot(&[snap(&format!("{src}@s2"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{src}@s2"))], &[]).unwrap();
     let (reader, writer) = std::io::pipe().unwrap();
     std::thread::scope(|s| {
         let sender = s.spawn(|| {
             let z = Zfs::open().unwrap();
             z.send(
-                &snap(&format!("{src}@s2")),
-                Some(&format!("{src}@s1")),
+                &snap(format!("{src}@s2")),
+                Some(&inc(format!("{src}@s1"))),
                 &writer,
                 SendFlags::empty(),
             )
         });
         zfs.receive(
-            &snap(&format!("{dst}@s2")),
+            &snap(format!("{dst}@s2")),
             &reader,
             &ReceiveOptions {
                 force: true,
@@ -421,19 +439,19 @@ fn bad_sends_and_receives_leave_nothing() {
     let p = f.name().as_str();
     let src = format!("{p}/a");
     let mnt = tempfile::tempdir().unwrap();
-    let fs = zfs.dataset(&src).unwrap();
+    let fs = zfs.dataset(&any(&src)).unwrap();
     fs.mount_at(mnt.path()).unwrap();
     write_tree(mnt.path());
     unmount(&fs);
-    zfs.snapshot(&[snap(&format!("{src}@s1"))], &[]).unwrap();
-    zfs.snapshot(&[snap(&format!("{p}/b@unrelated"))], &[])
+    zfs.snapshot(&[snap(format!("{src}@s1"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/b@unrelated"))], &[])
         .unwrap();
 
     let mut full = Vec::new();
     {
         let mut stream = tempfile::tempfile().unwrap();
         zfs.send(
-            &snap(&format!("{src}@s1")),
+            &snap(format!("{src}@s1")),
             None,
             &stream,
             SendFlags::empty(),
@@ -451,13 +469,13 @@ fn bad_sends_and_receives_leave_nothing() {
     cut.rewind().unwrap();
     let e = zfs
         .receive(
-            &snap(&format!("{p}/trunc@s1")),
+            &snap(format!("{p}/trunc@s1")),
             &cut,
             &ReceiveOptions::default(),
         )
         .unwrap_err();
     assert!(
-        !zfs.exists(&format!("{p}/trunc")),
+        !zfs.exists(&any(format!("{p}/trunc"))),
         "a truncated receive left a dataset: {e}"
     );
     // Garbage.
@@ -466,7 +484,7 @@ fn bad_sends_and_receives_leave_nothing() {
     junk.rewind().unwrap();
     assert!(zfs
         .receive(
-            &snap(&format!("{p}/junk@s1")),
+            &snap(format!("{p}/junk@s1")),
             &junk,
             &ReceiveOptions::default()
         )
@@ -477,7 +495,7 @@ fn bad_sends_and_receives_leave_nothing() {
     again.rewind().unwrap();
     let e = zfs
         .receive(
-            &snap(&format!("{p}/b@s1")),
+            &snap(format!("{p}/b@s1")),
             &again,
             &ReceiveOptions::default(),
         )
@@ -490,7 +508,7 @@ fn bad_sends_and_receives_leave_nothing() {
     let sink = tempfile::tempfile().unwrap();
     assert_eq!(
         zfs.send(
-            &snap(&format!("{src}@ghost")),
+            &snap(format!("{src}@ghost")),
             None,
             &sink,
             SendFlags::empty()
@@ -501,8 +519,8 @@ fn bad_sends_and_receives_leave_nothing() {
     );
     let e = zfs
         .send(
-            &snap(&format!("{src}@s1")),
-            Some(&format!("{p}/b@unrelated")),
+            &snap(format!("{src}@s1")),
+            Some(&inc(format!("{p}/b@unrelated"))),
             &sink,
             SendFlags::empty(),
         )
@@ -513,7 +531,7 @@ fn bad_sends_and_receives_leave_nothing() {
     );
     let ro = std::fs::File::open("/dev/null").unwrap();
     assert!(zfs
-        .send(&snap(&format!("{src}@s1")), None, &ro, SendFlags::empty())
+        .send(&snap(format!("{src}@s1")), None, &ro, SendFlags::empty())
         .is_err());
     assert_eq!(
         all(&zfs, p),
@@ -527,8 +545,8 @@ fn bad_sends_and_receives_leave_nothing() {
 fn a_read_only_pool_refuses_changes() {
     let (f, zfs) = pool_abc();
     let p = f.name().clone();
-    zfs.snapshot(&[snap(&format!("{p}/a@s"))], &[]).unwrap();
-    zfs.pool(&p).unwrap().export(false).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@s"))], &[]).unwrap();
+    zfs.export_pool(&p, &ExportOptions::new()).unwrap();
     let _pool = zfs
         .import_pool(
             &p,
@@ -537,10 +555,10 @@ fn a_read_only_pool_refuses_changes() {
         .unwrap();
     let before = all(&zfs, p.as_str());
     let e = zfs
-        .snapshot(&[snap(&format!("{p}/a@new"))], &[])
+        .snapshot(&[snap(format!("{p}/a@new"))], &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
-    let e = CreateDataset::filesystem(ds(&format!("{p}/new")))
+    let e = CreateDataset::filesystem(ds(format!("{p}/new")))
         .create(&zfs)
         .unwrap_err();
     assert!(
@@ -548,7 +566,7 @@ fn a_read_only_pool_refuses_changes() {
         "{e:?}"
     );
     let e = zfs
-        .clone_snapshot(&snap(&format!("{p}/a@s")), &ds(&format!("{p}/cl")), &[])
+        .clone_snapshot(&snap(format!("{p}/a@s")), &ds(format!("{p}/cl")), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
     assert_eq!(all(&zfs, p.as_str()), before);
@@ -560,8 +578,8 @@ fn diff_lists_what_changed_as_the_cli_does() {
     let (f, zfs) = pool_abc();
     let p = f.name().as_str();
     let src = format!("{p}/a");
-    let fs = zfs.dataset(&src).unwrap();
-    let s1 = snap(&format!("{src}@s1"));
+    let fs = zfs.dataset(&any(&src)).unwrap();
+    let s1 = snap(format!("{src}@s1"));
     let mnt = tempfile::tempdir().unwrap();
     let m = mnt.path();
     fs.mount_at(m).unwrap();
@@ -573,11 +591,13 @@ fn diff_lists_what_changed_as_the_cli_does() {
     std::fs::remove_file(m.join("gone")).unwrap();
     std::fs::rename(m.join("old name"), m.join("new\u{e9}")).unwrap();
     std::fs::create_dir(m.join("dir")).unwrap();
-    zfs.snapshot(&[snap(&format!("{src}@s2"))], &[]).unwrap();
+    zfs.snapshot(&[snap(format!("{src}@s2"))], &[]).unwrap();
     std::fs::write(m.join("dir/late"), b"4").unwrap();
 
     let live = zfs.diff(&s1, None).unwrap();
-    let to_s2 = zfs.diff(&s1, Some("@s2")).unwrap();
+    let to_s2 = zfs
+        .diff(&s1, Some(&snap(format!("{}@s2", s1.dataset()))))
+        .unwrap();
     unmount_later(&fs, || {
         let has = |v: &[DiffEntry], c: Change, t: char, rel: &str| {
             v.iter()
@@ -618,10 +638,10 @@ fn diff_lists_what_changed_as_the_cli_does() {
         assert_eq!(cli_s2.lines().count(), to_s2.len(), "{cli_s2}\n{to_s2:#?}");
 
         // Errors: a missing snapshot; a later snapshot given as the origin.
-        let e = zfs.diff(&snap(&format!("{src}@nope")), None).unwrap_err();
+        let e = zfs.diff(&snap(format!("{src}@nope")), None).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
         let e = zfs
-            .diff(&snap(&format!("{src}@s2")), Some(&format!("{src}@s1")))
+            .diff(&snap(format!("{src}@s2")), Some(&snap(format!("{src}@s1"))))
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     });
@@ -645,15 +665,15 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     let (f, zfs) = pool_abc();
     let p = f.name().as_str();
     let src = format!("{p}/a");
-    zfs.dataset(&src)
+    zfs.dataset(&any(&src))
         .unwrap()
         .set_properties(&[("compression", "zstd"), ("org.example:role", "state")])
         .unwrap();
-    CreateDataset::filesystem(ds(&format!("{src}/kid")))
+    CreateDataset::filesystem(ds(format!("{src}/kid")))
         .property("atime", "off")
         .create(&zfs)
         .unwrap();
-    let s1 = snap(&format!("{src}@s1"));
+    let s1 = snap(format!("{src}@s1"));
     zfs.snapshot_recursive(&ds(&src), "s1", &[]).unwrap();
 
     // -R: the subtree with its properties, into a new name.
@@ -661,10 +681,10 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     zfs.send(&s1, None, &stream, SendFlags::REPLICATE).unwrap();
     stream.rewind().unwrap();
     let copy = format!("{p}/copy");
-    zfs.receive_stream(&copy, &stream, &ReceiveOptions::default())
+    zfs.receive_stream(&any(&copy), &stream, &ReceiveOptions::default())
         .unwrap();
-    assert!(zfs.exists(&format!("{copy}@s1")));
-    assert!(zfs.exists(&format!("{copy}/kid@s1")));
+    assert!(zfs.exists(&any(format!("{copy}@s1"))));
+    assert!(zfs.exists(&any(format!("{copy}/kid@s1"))));
     assert_eq!(
         zfs_get(&copy, "compression"),
         ("zstd".into(), "received".into())
@@ -689,19 +709,24 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     assert_eq!(zfs_get(&format!("{by_cli}/kid"), "atime").0, "off");
 
     // -p alone, incremental, into the existing copy.
-    zfs.dataset(&src)
+    zfs.dataset(&any(&src))
         .unwrap()
         .set_property("compression", "lz4")
         .unwrap();
-    let s2 = snap(&format!("{src}@s2"));
+    let s2 = snap(format!("{src}@s2"));
     zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
     let mut inc = tempfile::tempfile().unwrap();
-    zfs.send(&s2, Some("@s1"), &inc, SendFlags::PROPERTIES)
-        .unwrap();
+    zfs.send(
+        &s2,
+        Some(&snap(format!("{}@s1", s2.dataset())).into()),
+        &inc,
+        SendFlags::PROPERTIES,
+    )
+    .unwrap();
     inc.rewind().unwrap();
-    zfs.receive_stream(&copy, &inc, &ReceiveOptions::default())
+    zfs.receive_stream(&any(&copy), &inc, &ReceiveOptions::default())
         .unwrap();
-    assert!(zfs.exists(&format!("{copy}@s2")));
+    assert!(zfs.exists(&any(format!("{copy}@s2"))));
     assert_eq!(zfs_get(&copy, "compression").0, "lz4");
 
     // Errors, with nothing changed: a package stream into lzc's plain receive; a truncated
@@ -710,7 +735,7 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     stream.rewind().unwrap();
     let e = zfs
         .receive(
-            &snap(&format!("{p}/plain@s1")),
+            &snap(format!("{p}/plain@s1")),
             &stream,
             &ReceiveOptions::default(),
         )
@@ -720,12 +745,16 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     stream.set_len(len / 2).unwrap();
     stream.rewind().unwrap();
     assert!(zfs
-        .receive_stream(&format!("{p}/half"), &stream, &ReceiveOptions::default())
+        .receive_stream(
+            &any(format!("{p}/half")),
+            &stream,
+            &ReceiveOptions::default()
+        )
         .is_err());
     let e = zfs
         .send(
             &s2,
-            Some(&format!("{p}/b@s1")),
+            Some(&snap(format!("{p}/b@s1")).into()),
             std::fs::OpenOptions::new()
                 .write(true)
                 .open("/dev/null")
@@ -739,7 +768,7 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     zfs.send(&s1, None, &full, SendFlags::PROPERTIES).unwrap();
     full.rewind().unwrap();
     let e = zfs
-        .receive_stream(&copy, &full, &ReceiveOptions::default())
+        .receive_stream(&any(&copy), &full, &ReceiveOptions::default())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     assert_eq!(all(&zfs, p), before);
@@ -755,7 +784,11 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     // Rename across pools.
     let before = all(&zfs, p);
     let e = zfs
-        .rename(&format!("{p}/a"), &format!("{}/a", other.name()), false)
+        .rename(
+            &any(format!("{p}/a")),
+            &any(format!("{}/a", other.name())),
+            &RenameOptions::new(),
+        )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert_eq!(all(&zfs, p), before);
@@ -765,19 +798,18 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     );
 
     // Promote when the clone already has a snapshot named like one of the origin's.
-    let origin = snap(&format!("{p}/a@base"));
+    let origin = snap(format!("{p}/a@base"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
-    let clone = ds(&format!("{p}/clone"));
+    let clone = ds(format!("{p}/clone"));
     zfs.clone_snapshot(&origin, &clone, &[]).unwrap();
-    zfs.snapshot(&[snap(&format!("{clone}@base"))], &[])
-        .unwrap();
+    zfs.snapshot(&[snap(format!("{clone}@base"))], &[]).unwrap();
     let before = all(&zfs, p);
     let e = zfs.promote(&clone).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     assert!(e.to_string().contains("base"), "{e}");
     assert_eq!(all(&zfs, p), before);
     assert_eq!(
-        zfs.dataset(clone.as_str())
+        zfs.dataset(&any(clone.as_str()))
             .unwrap()
             .property("origin")
             .unwrap()
@@ -786,16 +818,16 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     );
 
     // A volume's full stream forced over a filesystem that has children.
-    let vol = ds(&format!("{p}/vol"));
+    let vol = ds(format!("{p}/vol"));
     CreateDataset::volume(vol.clone(), 8 << 20)
         .sparse(true)
         .create(&zfs)
         .unwrap();
-    let vsnap = snap(&format!("{vol}@v"));
+    let vsnap = snap(format!("{vol}@v"));
     zfs.snapshot(std::slice::from_ref(&vsnap), &[]).unwrap();
     let mut stream = tempfile::tempfile().unwrap();
     zfs.send(&vsnap, None, &stream, SendFlags::empty()).unwrap();
-    CreateDataset::filesystem(ds(&format!("{p}/b/kid")))
+    CreateDataset::filesystem(ds(format!("{p}/b/kid")))
         .create(&zfs)
         .unwrap();
     let before = all(&zfs, p);
@@ -803,7 +835,7 @@ fn rename_promote_and_receive_refusals_change_nothing() {
         stream.rewind().unwrap();
         let e = zfs
             .receive(
-                &snap(&format!("{p}/b@v")),
+                &snap(format!("{p}/b@v")),
                 &stream,
                 &ReceiveOptions {
                     force,
@@ -823,7 +855,7 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     stream.rewind().unwrap();
     let e = zfs
         .receive_stream(
-            &format!("{p}/b"),
+            &any(format!("{p}/b")),
             &stream,
             &ReceiveOptions {
                 force: true,
@@ -833,7 +865,7 @@ fn rename_promote_and_receive_refusals_change_nothing() {
         .unwrap_err();
     assert_eq!(all(&zfs, p), before, "{e}");
     assert_eq!(
-        zfs.dataset(&format!("{p}/b")).unwrap().kind(),
+        zfs.dataset(&any(format!("{p}/b"))).unwrap().kind(),
         zfs_core::DatasetType::Filesystem
     );
 }

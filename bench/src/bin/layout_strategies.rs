@@ -37,7 +37,7 @@ fn main() {
         r.expect("apply");
         let (t_rename, r) = timed(|| {
             let tmp = PoolName::new(temp_name.as_str()).unwrap();
-            zfs.pool(&tmp)?.export(false)?;
+            zfs.export_pool(&tmp, &zfs_core::ExportOptions::new())?;
             zfs.import_pool(
                 &tmp,
                 &ImportOptions::new()

@@ -49,13 +49,20 @@ fn round(pool: &str, thread: usize, round: usize) -> zfs_core::Result<()> {
         .property("compression", "lz4")
         .property("mountpoint", "none")
         .create(&zfs)?;
-    let d = zfs.dataset(name.as_str())?;
+    let d = zfs.dataset(&zfs_core::AnyName::new(name.as_str()).unwrap())?;
     d.property("compression")?;
     d.set_property("org.example:round", &round.to_string())?;
     d.user_properties()?;
     drop(d);
-    zfs.list_with(pool, DatasetTypes::FILESYSTEM, &["used", "mountpoint"])?;
-    zfs.destroy_dataset(name.as_str(), &DestroyOptions::default())?;
+    zfs.list_with(
+        &zfs_core::DatasetName::new(pool).unwrap(),
+        DatasetTypes::FILESYSTEM,
+        &["used", "mountpoint"],
+    )?;
+    zfs.destroy(
+        &zfs_core::AnyName::new(name.as_str()).unwrap(),
+        &DestroyOptions::new(),
+    )?;
     Ok(())
 }
 

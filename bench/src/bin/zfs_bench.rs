@@ -57,14 +57,12 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
             .collect();
         let (create, r) = timed(|| zfs.create_datasets(&batch));
         r.unwrap();
-        let opts = DestroyOptions {
-            recursive: true,
-            ..Default::default()
-        };
+        let opts = DestroyOptions::new().recursive(true);
         let (destroy, _) = timed(|| {
-            names
-                .iter()
-                .for_each(|n| zfs.destroy_dataset(n, &opts).unwrap())
+            names.iter().for_each(|n| {
+                zfs.destroy(&zfs_core::AnyName::new(n).unwrap(), &opts)
+                    .unwrap()
+            })
         });
         return [
             create,
@@ -97,7 +95,7 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
             .for_each(|n| zfs_cli(&["set", "compression=lz4", n])),
         "raw" => raw.set(names, "compression", "lz4"),
         _ => names.iter().for_each(|n| {
-            zfs.dataset(n)
+            zfs.dataset(&zfs_core::AnyName::new(n).unwrap())
                 .unwrap()
                 .set_property("compression", "lz4")
                 .unwrap();
@@ -116,7 +114,11 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
         }
         "raw" => raw.list(parent, &LIST_PROPS) + 1,
         _ => zfs
-            .list_with(parent, DatasetTypes::FILESYSTEM, &LIST_PROPS)
+            .list_with(
+                &zfs_core::DatasetName::new(parent).unwrap(),
+                DatasetTypes::FILESYSTEM,
+                &LIST_PROPS,
+            )
             .unwrap()
             .len(),
     });
@@ -141,9 +143,13 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
         "raw" => raw.destroy(names, "b"),
         // The same calls as the raw loop: each filesystem's snapshot, then the filesystem.
         _ => names.iter().for_each(|n| {
-            zfs.destroy_snapshots(&[SnapshotName::new(format!("{n}@b")).unwrap()], false)
+            zfs.destroy_snapshots(
+                &[SnapshotName::new(format!("{n}@b")).unwrap()],
+                &zfs_core::DestroySnapshotsOptions::new(),
+            )
+            .unwrap();
+            zfs.destroy(&zfs_core::AnyName::new(n).unwrap(), &DestroyOptions::new())
                 .unwrap();
-            zfs.destroy_dataset(n, &DestroyOptions::default()).unwrap();
         }),
     });
     [create, set, list, snapshot, destroy]
@@ -286,8 +292,11 @@ fn main() {
                 for (i, d) in t.into_iter().enumerate() {
                     per_op[i].push(d);
                 }
-                zfs.destroy_dataset(&parent, &DestroyOptions::default())
-                    .unwrap();
+                zfs.destroy(
+                    &zfs_core::AnyName::new(&parent).unwrap(),
+                    &DestroyOptions::new(),
+                )
+                .unwrap();
             }
             let medians: Vec<Duration> = per_op.into_iter().map(median).collect();
             eprintln!(

@@ -144,11 +144,13 @@ fn main() {
         .for_each(|h| unsafe { sys::zfs_close(h) });
     rows.push((
         "Zfs::dataset (open)",
-        per_call(&names, |name| drop(zfs.dataset(name).unwrap())),
+        per_call(&names, |name| {
+            drop(zfs.dataset(&zfs_core::AnyName::new(name).unwrap()).unwrap())
+        }),
     ));
     let (list_all, rows_listed) = timed(|| {
         zfs.list_with(
-            &pool_name,
+            &zfs_core::DatasetName::new(&pool_name).unwrap(),
             DatasetTypes::FILESYSTEM,
             &[
                 "used",
@@ -175,7 +177,7 @@ fn main() {
         per_call(&names, |name| {
             let l = zfs
                 .list_with(
-                    name,
+                    &zfs_core::DatasetName::new(name).unwrap(),
                     DatasetTypes::FILESYSTEM | DatasetTypes::SNAPSHOT,
                     &["clones", "mountpoint"],
                 )
@@ -217,14 +219,21 @@ fn main() {
         median(
             (0..5)
                 .map(|_| {
-                    let (t, l) = timed(|| zfs.list(&names[0], DatasetTypes::SNAPSHOT).unwrap());
+                    let (t, l) = timed(|| {
+                        zfs.list(
+                            &zfs_core::DatasetName::new(&names[0]).unwrap(),
+                            DatasetTypes::SNAPSHOT,
+                        )
+                        .unwrap()
+                    });
                     assert_eq!(l.len(), n + 1);
                     t / l.len() as u32
                 })
                 .collect(),
         ),
     ));
-    zfs.destroy_snapshots(&many, false).unwrap();
+    zfs.destroy_snapshots(&many, &zfs_core::DestroySnapshotsOptions::new())
+        .unwrap();
     rows.push((
         "lzc_exists (present snapshot)",
         per_call(&names, |name| {
@@ -258,8 +267,11 @@ fn main() {
     rows.push((
         "lzc_destroy_snaps (one snapshot)",
         per_call(&names, |name| {
-            zfs.destroy_snapshots(&[SnapshotName::new(format!("{name}@b")).unwrap()], false)
-                .unwrap();
+            zfs.destroy_snapshots(
+                &[SnapshotName::new(format!("{name}@b")).unwrap()],
+                &zfs_core::DestroySnapshotsOptions::new(),
+            )
+            .unwrap();
         }),
     ));
     rows.push((

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use libzfs_sys as sys;
 
 use super::{Dataset, DatasetType, DatasetTypes};
-use crate::options::InheritOptions;
 use crate::nvlist::{NvList, NvValue};
+use crate::options::InheritOptions;
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
 

@@ -80,9 +80,7 @@ impl Zfs {
     #[doc(alias = "lzc_promote")]
     pub fn promote(&self, clone: &DatasetName) -> Result<()> {
         let op = "promote";
-        let ds = self
-            .dataset(clone)
-            .map_err(|e| e.with_operation(op))?;
+        let ds = self.dataset(clone).map_err(|e| e.with_operation(op))?;
         // `origin` does not apply to (and so cannot be read from) a dataset that is no clone.
         let origin = ds.property("origin").map(|p| p.value).unwrap_or_default();
         if origin.is_empty() || origin == "-" {

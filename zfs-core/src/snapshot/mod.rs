@@ -20,8 +20,8 @@ pub use send::{ReceiveOptions, SendFlags};
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};
 use crate::name::{AnyName, DatasetName, SnapshotName};
-use crate::options::{DestroySnapshotsOptions, RollbackOptions};
 use crate::nvlist::NvList;
+use crate::options::{DestroySnapshotsOptions, RollbackOptions};
 use crate::{Error, ErrorKind, Result};
 
 /// A snapshot and its basic facts.

@@ -4,7 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use zfs_core::{DatasetName, DatasetTypes, PoolName, SnapshotName, Zfs};
+use zfs_core::{AnyName, DatasetName, DatasetTypes, PoolName, SnapshotName, Zfs};
+#[allow(unused_imports)]
+pub use zfs_core::{
+    DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, RenameOptions,
+    RollbackOptions, UnmountOptions,
+};
 
 /// Runs a `zpool`/`zfs` command and returns its trimmed stdout; panics if it fails.
 pub fn cli(cmd: &str, args: &[&str]) -> String {
@@ -77,30 +82,45 @@ pub fn zfs() -> Zfs {
 pub fn unmount(fs: &zfs_core::Dataset<'_>) {
     let mut delay = std::time::Duration::from_millis(20);
     for _ in 0..8 {
-        match fs.unmount(false) {
+        match fs.unmount(&UnmountOptions::new()) {
             Err(e) if e.kind() == zfs_core::ErrorKind::Busy => std::thread::sleep(delay),
             other => return other.unwrap(),
         }
         delay *= 2;
     }
-    fs.unmount(false).unwrap();
+    fs.unmount(&UnmountOptions::new()).unwrap();
 }
 
 /// A dataset name that the test knows is valid.
-pub fn ds(name: &str) -> DatasetName {
-    DatasetName::new(name).unwrap()
+pub fn ds(name: impl AsRef<str>) -> DatasetName {
+    DatasetName::new(name.as_ref()).unwrap()
+}
+
+/// The start of an incremental stream: a snapshot, or a bookmark (with `#`).
+pub fn inc(name: impl AsRef<str>) -> zfs_core::IncrementalSource {
+    let name = name.as_ref();
+    if name.contains('#') {
+        zfs_core::BookmarkName::new(name).unwrap().into()
+    } else {
+        snap(name).into()
+    }
+}
+
+/// A filesystem, snapshot or bookmark name that the test knows is valid.
+pub fn any(name: impl AsRef<str>) -> AnyName {
+    AnyName::new(name.as_ref()).unwrap()
 }
 
 /// A snapshot name that the test knows is valid.
-pub fn snap(name: &str) -> SnapshotName {
-    SnapshotName::new(name).unwrap()
+pub fn snap(name: impl AsRef<str>) -> SnapshotName {
+    SnapshotName::new(name.as_ref()).unwrap()
 }
 
 /// Every object under `root` (itself included), by name.
 pub fn all(zfs: &Zfs, root: &str) -> Vec<String> {
-    zfs.list(root, DatasetTypes::all())
+    zfs.list(&ds(root), DatasetTypes::all())
         .unwrap()
         .into_iter()
-        .map(|l| l.name)
+        .map(|l| l.name.to_string())
         .collect()
 }
