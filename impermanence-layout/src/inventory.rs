@@ -145,9 +145,10 @@ impl Inventory {
                         continue;
                     }
                     inv.vdev_problems.push(format!(
-                        "{} belongs to pool '{owner}' ({state:?}); refusing to overwrite it \
+                        "{} belongs to {} pool '{owner}'; refusing to overwrite it \
                          (destroy that pool first, or name another device)",
-                        v.path.display()
+                        v.path.display(),
+                        state.as_str()
                     ));
                 }
             }

@@ -233,6 +233,23 @@ fn bookmarks_create_list_destroy() {
     )
     .unwrap();
     assert_eq!(zfs.bookmarks(&a).unwrap().len(), 1);
+    // A missing bookmark refuses the whole call, naming it; the present one stays.
+    let ghost = a.bookmark("ghost").unwrap();
+    let e = zfs
+        .destroy_bookmarks(&[a.bookmark("m1").unwrap(), ghost.clone()])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(e.reason(), Some(zfs_core::Reason::BookmarkNotFound));
+    assert_eq!(e.failures().len(), 1);
+    assert_eq!(e.failures()[0].0, ghost.as_str());
+    assert_eq!(zfs.bookmarks(&a).unwrap().len(), 1);
+    assert_eq!(
+        cli(
+            "zfs",
+            &["list", "-H", "-o", "name", "-t", "bookmark", a.as_str()]
+        ),
+        format!("{a}#m1")
+    );
     zfs.destroy_bookmarks(&[a.bookmark("m1").unwrap()]).unwrap();
     assert!(zfs.bookmarks(&a).unwrap().is_empty());
     zfs.destroy_bookmarks(&[]).unwrap();

@@ -10,7 +10,8 @@ use crate::{Error, Result};
 
 /// A filesystem or volume, snapshot or bookmark name: what `zfs list`, `zfs destroy` or
 /// `zfs rename` may be given, told apart by its delimiter (`@` snapshot, `#` bookmark).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Ordered by the text, as `zfs list` sorts names.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum AnyName {
     /// `tank/a`.
     Dataset(DatasetName),
@@ -87,6 +88,18 @@ impl AnyName {
             AnyName::Bookmark(n) => Some(n),
             _ => None,
         }
+    }
+}
+
+impl PartialOrd for AnyName {
+    fn partial_cmp(&self, other: &AnyName) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AnyName {
+    fn cmp(&self, other: &AnyName) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
     }
 }
 
@@ -257,5 +270,13 @@ mod tests {
         assert_eq!(any.as_snapshot().unwrap().short_name(), "s");
         assert!(any.as_dataset().is_none() && any.as_bookmark().is_none());
         assert_eq!(any.to_any(), any);
+        // Sorted by text, as `zfs list` sorts, whatever the kind.
+        let mut names: Vec<AnyName> = ["p/b", "p/a@s", "p/a", "p/a#m"]
+            .iter()
+            .map(|n| AnyName::new(*n).unwrap())
+            .collect();
+        names.sort();
+        let text: Vec<&str> = names.iter().map(AnyName::as_str).collect();
+        assert_eq!(text, ["p/a", "p/a#m", "p/a@s", "p/b"]);
     }
 }

@@ -144,10 +144,10 @@ impl Zfs {
                         op,
                         name,
                         format!(
-                            "{} is part of pool '{}' ({:?}; use force to override)",
+                            "{} is part of {} pool '{}' (use force to override)",
                             leaf.path().display(),
-                            label.pool,
-                            label.state
+                            label.state.as_str(),
+                            label.pool
                         ),
                     ));
                 }

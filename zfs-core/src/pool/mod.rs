@@ -48,6 +48,20 @@ pub enum PoolState {
 }
 
 impl PoolState {
+    /// The state in words, as `zpool import` prints it (`active`, `exported`, ...).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PoolState::Active => "active",
+            PoolState::Exported => "exported",
+            PoolState::Destroyed => "destroyed",
+            PoolState::Spare => "spare",
+            PoolState::Uninitialized => "uninitialized",
+            PoolState::Unavailable => "unavailable",
+            PoolState::PotentiallyActive => "potentially active",
+            PoolState::Other(_) => "unknown",
+        }
+    }
+
     fn from_raw(v: i32) -> PoolState {
         use sys::pool_state_t as S;
         match sys::pool_state_t(v as _) {

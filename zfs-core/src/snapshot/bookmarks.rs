@@ -67,15 +67,34 @@ impl Zfs {
         Ok(marks)
     }
 
-    /// Destroys bookmarks in one call. Missing ones are ignored, as libzfs_core does; an empty
-    /// list does nothing.
+    /// Destroys bookmarks in one call (`zfs destroy fs#mark`).
+    ///
+    /// Unlike libzfs_core, which skips names that do not exist, this refuses the call if any
+    /// bookmark is missing (as [`Zfs::destroy_snapshots`] does), so a typo is never a silent
+    /// success. An empty list does nothing.
     ///
     /// # Errors
-    /// Per bookmark in [`Error::failures`](crate::Error::failures).
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) listing the missing ones in
+    /// [`Error::failures`](crate::Error::failures) (nothing destroyed); other failures per
+    /// bookmark there too.
     #[doc(alias = "lzc_destroy_bookmarks")]
     pub fn destroy_bookmarks(&self, bookmarks: &[BookmarkName]) -> Result<()> {
         if bookmarks.is_empty() {
             return Ok(());
+        }
+        let missing: Vec<&BookmarkName> = bookmarks.iter().filter(|b| !self.exists(*b)).collect();
+        if let Some(first) = missing.first() {
+            let failures = missing
+                .iter()
+                .map(|m| (m.to_string(), libc::ENOENT))
+                .collect();
+            return Err(crate::Error::from_batch(
+                "destroy",
+                first.as_str(),
+                libc::ENOENT,
+                failures,
+            )
+            .with_reason(crate::Reason::BookmarkNotFound));
         }
         let list = super::names_list(bookmarks)?;
         batch::run("destroy", bookmarks[0].as_str(), |errs| {
