@@ -137,7 +137,7 @@ pub(crate) fn supported_features() -> &'static [String] {
 /// Opening a `Zfs` waits until no other thread is inside a libzfs call: every `libzfs_init`
 /// rewrites libzfs's process-wide tables, so zfs-core keeps it clear of other threads' calls
 /// with a process-wide lock (`ci/races` checks it under helgrind). So open the handles a thread
-/// needs before another thread starts a call that waits on it: a `receive_stream` fed by a
+/// needs before another thread starts a call that waits on it: a `receive` fed by a
 /// thread that has yet to open its `Zfs` would wait forever. Dropping never waits on other
 /// threads' calls.
 ///

@@ -75,7 +75,9 @@ pub use pool::{
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};
 pub use size::parse_size;
-pub use snapshot::{Change, DiffEntry, ReceiveOptions, SendFlags, SnapshotInfo};
+pub use snapshot::{
+    Change, DiffEntry, ReceiveOptions, ReceiveSnapshotOptions, SendFlags, SnapshotInfo,
+};
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;
 

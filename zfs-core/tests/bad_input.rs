@@ -283,13 +283,10 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                 zfs.destroy_snapshots(std::slice::from_ref(&vs), &DestroySnapshotsOptions::new())?;
                 sent?;
                 s.rewind().unwrap();
-                zfs.receive(
+                zfs.receive_snapshot(
                     &sn(&format!("{p}/a@v"))?,
                     &s,
-                    &ReceiveOptions {
-                        force: true,
-                        ..Default::default()
-                    },
+                    &ReceiveSnapshotOptions::new().force(true),
                 )
             }),
         ),
@@ -438,13 +435,12 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             K::InvalidProperty,
             Box::new(|| {
                 stream.try_clone().unwrap().rewind().unwrap();
-                zfs.receive_stream(
+                zfs.receive(
                     &any(format!("{p}/recv")),
                     &stream,
-                    &ReceiveOptions {
-                        props: vec![("atime".into(), "sometimes".into())],
-                        ..Default::default()
-                    },
+                    &ReceiveOptions::new()
+                        .no_mount(true)
+                        .property("atime", "sometimes"),
                 )
             }),
         ),
@@ -483,10 +479,10 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                 let mut inc = tempfile::tempfile().unwrap();
                 zfs.send(&s2, Some(&s1.clone().into()), &inc, SendFlags::empty())?;
                 inc.rewind().unwrap();
-                zfs.receive(
+                zfs.receive_snapshot(
                     &sn(&format!("{p}/a/kid@s2"))?,
                     &inc,
-                    &ReceiveOptions::default(),
+                    &ReceiveSnapshotOptions::new(),
                 )
             }),
         ),
@@ -500,10 +496,10 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "truncated receive stream",
             K::InvalidArgument,
             Box::new(|| {
-                zfs.receive(
+                zfs.receive_snapshot(
                     &sn(&format!("{p}/half@s1"))?,
                     &truncated,
-                    &ReceiveOptions::default(),
+                    &ReceiveSnapshotOptions::new(),
                 )
             }),
         ),
@@ -511,10 +507,10 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "garbage receive stream",
             K::InvalidArgument,
             Box::new(|| {
-                zfs.receive(
+                zfs.receive_snapshot(
                     &sn(&format!("{p}/junk@s1"))?,
                     &garbage,
-                    &ReceiveOptions::default(),
+                    &ReceiveSnapshotOptions::new(),
                 )
             }),
         ),

@@ -110,11 +110,8 @@ fn a_volume_stream_takes_volume_only_properties_on_receive() {
     zfs.send(&s, None, &stream, SendFlags::empty()).unwrap();
     stream.flush().unwrap();
     stream.rewind().unwrap();
-    let opts = ReceiveOptions {
-        props: vec![("volmode".into(), "dev".into())],
-        ..Default::default()
-    };
-    zfs.receive(&snap(format!("{p}/copy@s")), &stream, &opts)
+    let opts = ReceiveSnapshotOptions::new().property("volmode", "dev");
+    zfs.receive_snapshot(&snap(format!("{p}/copy@s")), &stream, &opts)
         .unwrap();
     assert_eq!(zfs_get(&format!("{p}/copy"), "volmode").0, "dev");
     assert_eq!(zfs_get(&format!("{p}/copy"), "type").0, "volume");
@@ -217,12 +214,8 @@ fn an_incremental_stream_received_as_a_clone_of_its_origin() {
     .unwrap();
     stream.flush().unwrap();
     stream.rewind().unwrap();
-    let opts = ReceiveOptions {
-        origin: Some(s1.clone()),
-        ..Default::default()
-    };
-    zfs.receive_stream(&any(format!("{p}/c")), &stream, &opts)
-        .unwrap();
+    let opts = ReceiveOptions::new().no_mount(true).origin(s1.clone());
+    zfs.receive(&any(format!("{p}/c")), &stream, &opts).unwrap();
     assert_eq!(zfs_get(&format!("{p}/c"), "origin").0, s1.as_str());
     assert!(zfs.exists(&any(format!("{p}/c@2"))));
 }

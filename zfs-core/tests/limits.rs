@@ -9,8 +9,7 @@ use std::path::PathBuf;
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreateDataset, DatasetTypes, DestroyOptions, ErrorKind, PropSource, ReceiveOptions, SendFlags,
-    Zfs,
+    CreateDataset, DatasetTypes, DestroyOptions, ErrorKind, PropSource, SendFlags, Zfs,
 };
 
 fn fs(zfs: &Zfs, name: &str, props: &[(&str, &str)]) {
@@ -325,15 +324,11 @@ fn clone_and_receive_take_numeric_and_index_properties() {
     stream.flush().unwrap();
     stream.rewind().unwrap();
     let target = snap(format!("{p}/r@s"));
-    let opts = ReceiveOptions {
-        props: vec![
-            ("compression".into(), "lz4".into()),
-            ("quota".into(), "50M".into()),
-            ("mountpoint".into(), "none".into()),
-        ],
-        ..Default::default()
-    };
-    zfs.receive(&target, &stream, &opts).unwrap();
+    let opts = ReceiveSnapshotOptions::new()
+        .property("compression", "lz4")
+        .property("quota", "50M")
+        .property("mountpoint", "none");
+    zfs.receive_snapshot(&target, &stream, &opts).unwrap();
     let r = format!("{p}/r");
     assert_eq!(zfs_get(&r, "compression").0, "lz4");
     assert_eq!(zfs_get(&r, "quota").0, (50u64 << 20).to_string());

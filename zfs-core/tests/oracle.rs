@@ -389,10 +389,10 @@ fn rich(zfs: &Zfs) -> Rich {
     zfs.send(&s1, None, &stream, SendFlags::PROPERTIES).unwrap();
     stream.flush().unwrap();
     stream.rewind().unwrap();
-    zfs.receive_stream(
+    zfs.receive(
         &any(format!("{p}/recv")),
         &stream,
-        &ReceiveOptions::default(),
+        &ReceiveOptions::new().no_mount(true),
     )
     .unwrap();
     guard

@@ -9,8 +9,7 @@ use std::io::{Seek, Write};
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    BookmarkName, CreateDataset, DestroyOptions, Error, ErrorKind, Key, Reason, ReceiveOptions,
-    SendFlags, Zfs,
+    BookmarkName, CreateDataset, DestroyOptions, Error, ErrorKind, Key, Reason, SendFlags, Zfs,
 };
 
 fn fs(zfs: &Zfs, name: &str) {
@@ -176,10 +175,10 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
         file
     };
     let dst1 = snap(format!("{p}/dst@1"));
-    zfs.receive(&dst1, stream(None, &s1), &ReceiveOptions::default())
+    zfs.receive_snapshot(&dst1, stream(None, &s1), &ReceiveSnapshotOptions::new())
         .unwrap();
     let e = zfs
-        .receive(&dst1, stream(None, &s1), &ReceiveOptions::default())
+        .receive_snapshot(&dst1, stream(None, &s1), &ReceiveSnapshotOptions::new())
         .unwrap_err();
     is(e, ErrorKind::AlreadyExists, Reason::SnapshotExists);
     // Change the destination after its snapshot: the incremental must be refused.
@@ -189,19 +188,19 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     std::fs::write(mnt.path().join("changed"), b"x").unwrap();
     unmount(&dst);
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/dst@2")),
             stream(Some(&s1.clone().into()), &s2),
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     is(e, ErrorKind::AlreadyExists, Reason::DestinationModified);
     // An incremental whose source the destination lacks.
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/fresh@2")),
             stream(Some(&s1.clone().into()), &s2),
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     assert!(
@@ -218,10 +217,10 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     cut.write_all(&full[..full.len() / 2]).unwrap();
     cut.rewind().unwrap();
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/cut@1")),
             &cut,
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     assert!(
@@ -235,10 +234,10 @@ fn receives_into_a_modified_or_wrong_destination_and_bad_streams() {
     junk.write_all(&[0xab; 8192]).unwrap();
     junk.rewind().unwrap();
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/junk@1")),
             &junk,
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     is(e, ErrorKind::InvalidArgument, Reason::BadStream);

@@ -396,10 +396,10 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
     .unwrap();
     stream.rewind().unwrap();
     let dst = format!("{p}/copy");
-    zfs.receive(
+    zfs.receive_snapshot(
         &snap(format!("{dst}@s1")),
         &stream,
-        &ReceiveOptions::default(),
+        &ReceiveSnapshotOptions::new(),
     )
     .unwrap();
     let copy = zfs.dataset(&any(&dst)).unwrap();
@@ -429,13 +429,10 @@ fn send_and_receive_full_and_incremental_byte_for_byte() {
                 SendFlags::empty(),
             )
         });
-        zfs.receive(
+        zfs.receive_snapshot(
             &snap(format!("{dst}@s2")),
             &reader,
-            &ReceiveOptions {
-                force: true,
-                ..Default::default()
-            },
+            &ReceiveSnapshotOptions::new().force(true),
         )
         .unwrap();
         sender.join().unwrap().unwrap();
@@ -485,10 +482,10 @@ fn bad_sends_and_receives_leave_nothing() {
     cut.write_all(&full[..full.len() / 2]).unwrap();
     cut.rewind().unwrap();
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/trunc@s1")),
             &cut,
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     assert!(
@@ -500,10 +497,10 @@ fn bad_sends_and_receives_leave_nothing() {
     junk.write_all(&[0xab; 8192]).unwrap();
     junk.rewind().unwrap();
     assert!(zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/junk@s1")),
             &junk,
-            &ReceiveOptions::default()
+            &ReceiveSnapshotOptions::new()
         )
         .is_err());
     // A full stream onto an existing dataset.
@@ -511,10 +508,10 @@ fn bad_sends_and_receives_leave_nothing() {
     again.write_all(&full).unwrap();
     again.rewind().unwrap();
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/b@s1")),
             &again,
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     assert!(
@@ -698,7 +695,7 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     zfs.send(&s1, None, &stream, SendFlags::REPLICATE).unwrap();
     stream.rewind().unwrap();
     let copy = format!("{p}/copy");
-    zfs.receive_stream(&any(&copy), &stream, &ReceiveOptions::default())
+    zfs.receive(&any(&copy), &stream, &ReceiveOptions::new().no_mount(true))
         .unwrap();
     assert!(zfs.exists(&any(format!("{copy}@s1"))));
     assert!(zfs.exists(&any(format!("{copy}/kid@s1"))));
@@ -741,7 +738,7 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     )
     .unwrap();
     inc.rewind().unwrap();
-    zfs.receive_stream(&any(&copy), &inc, &ReceiveOptions::default())
+    zfs.receive(&any(&copy), &inc, &ReceiveOptions::new().no_mount(true))
         .unwrap();
     assert!(zfs.exists(&any(format!("{copy}@s2"))));
     assert_eq!(zfs_get(&copy, "compression").0, "lz4");
@@ -751,10 +748,10 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     let before = all(&zfs, p);
     stream.rewind().unwrap();
     let e = zfs
-        .receive(
+        .receive_snapshot(
             &snap(format!("{p}/plain@s1")),
             &stream,
-            &ReceiveOptions::default(),
+            &ReceiveSnapshotOptions::new(),
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
@@ -762,10 +759,10 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     stream.set_len(len / 2).unwrap();
     stream.rewind().unwrap();
     assert!(zfs
-        .receive_stream(
+        .receive(
             &any(format!("{p}/half")),
             &stream,
-            &ReceiveOptions::default()
+            &ReceiveOptions::new().no_mount(true)
         )
         .is_err());
     let e = zfs
@@ -785,7 +782,7 @@ fn replicated_stream_carries_children_snapshots_and_properties() {
     zfs.send(&s1, None, &full, SendFlags::PROPERTIES).unwrap();
     full.rewind().unwrap();
     let e = zfs
-        .receive_stream(&any(&copy), &full, &ReceiveOptions::default())
+        .receive(&any(&copy), &full, &ReceiveOptions::new().no_mount(true))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     assert_eq!(all(&zfs, p), before);
@@ -851,13 +848,10 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     for force in [false, true] {
         stream.rewind().unwrap();
         let e = zfs
-            .receive(
+            .receive_snapshot(
                 &snap(format!("{p}/b@v")),
                 &stream,
-                &ReceiveOptions {
-                    force,
-                    ..Default::default()
-                },
+                &ReceiveSnapshotOptions::new().force(force),
             )
             .unwrap_err();
         assert!(
@@ -871,13 +865,10 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     }
     stream.rewind().unwrap();
     let e = zfs
-        .receive_stream(
+        .receive(
             &any(format!("{p}/b")),
             &stream,
-            &ReceiveOptions {
-                force: true,
-                ..Default::default()
-            },
+            &ReceiveOptions::new().no_mount(true).force(true),
         )
         .unwrap_err();
     assert_eq!(all(&zfs, p), before, "{e}");

@@ -6,6 +6,7 @@ mod bookmarks;
 mod clone;
 mod diff;
 mod holds;
+mod receive;
 mod send;
 mod space;
 
@@ -15,7 +16,8 @@ use std::ffi::CString;
 use libzfs_sys as sys;
 
 pub use diff::{Change, DiffEntry};
-pub use send::{ReceiveOptions, SendFlags};
+pub use receive::{ReceiveOptions, ReceiveSnapshotOptions};
+pub use send::SendFlags;
 
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};

@@ -7,8 +7,8 @@ use std::process::Command;
 use zfs_core::{AnyName, DatasetName, DatasetTypes, PoolName, SnapshotName, Zfs};
 #[allow(unused_imports)]
 pub use zfs_core::{
-    DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, RenameOptions,
-    RollbackOptions, UnmountOptions,
+    DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, ReceiveOptions,
+    ReceiveSnapshotOptions, RenameOptions, RollbackOptions, UnmountOptions,
 };
 
 /// Runs a `zpool`/`zfs` command and returns its trimmed stdout; panics if it fails.
