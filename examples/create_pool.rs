@@ -16,7 +16,7 @@ fn run(name: &str, keep: bool) -> zfs_core::Result<()> {
         .expect("create a 1 GiB sparse file");
 
     let zfs = Zfs::open()?;
-    println!("{}", zfs.versions());
+    println!("{}", zfs_core::Versions::detect());
     let pool = CreatePool::new(name, VdevSpec::new().file(&vdev))
         .pool_property("ashift", "12")
         .pool_property("autotrim", "on")

@@ -32,15 +32,34 @@ pub struct StepDone<'p> {
 /// Options for [`apply`].
 #[derive(Default)]
 pub struct ApplyOptions<'a> {
+    on_step: Option<OnStep<'a>>,
+    fail_at: Option<usize>,
+}
+
+impl<'a> ApplyOptions<'a> {
+    /// No progress reports.
+    pub fn new() -> ApplyOptions<'a> {
+        ApplyOptions::default()
+    }
+
     /// Called after each step with its number, the step and how long it took.
-    pub on_step: Option<OnStep<'a>>,
-    /// Test hook: step `k` (1-based) fails as if ZFS had refused it.
-    pub fail_at: Option<usize>,
+    pub fn on_step(mut self, f: OnStep<'a>) -> ApplyOptions<'a> {
+        self.on_step = Some(f);
+        self
+    }
+
+    /// Test hook (feature `testing`): step `k` (1-based) fails as if ZFS had refused it.
+    #[cfg(feature = "testing")]
+    pub fn fail_at(mut self, k: usize) -> ApplyOptions<'a> {
+        self.fail_at = Some(k);
+        self
+    }
 }
 
 impl std::fmt::Debug for ApplyOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApplyOptions")
+            .field("on_step", &self.on_step.is_some())
             .field("fail_at", &self.fail_at)
             .finish()
     }
@@ -98,7 +117,7 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
             group => create_group(zfs, group, &mut undo).map_err(|(j, e)| (i + j, e)),
         };
         let result = match (result, injected) {
-            (Ok(()), Some(k)) => Err((k, zfs_core::Error::injected(&steps[k].to_command()))),
+            (Ok(()), Some(k)) => Err((k, injected_failure(&steps[k]))),
             (other, _) => other,
         };
         if let Err((k, e)) = result {
@@ -351,4 +370,16 @@ mod tests {
         );
         assert_eq!(shown, "ApplyOptions { fail_at: Some(3) }");
     }
+}
+
+/// The failure a `fail_at` hook makes.
+#[cfg(feature = "testing")]
+fn injected_failure(step: &Step) -> zfs_core::Error {
+    zfs_core::Error::injected(&step.to_command())
+}
+
+/// Without the `testing` feature `fail_at` is never set.
+#[cfg(not(feature = "testing"))]
+fn injected_failure(_step: &Step) -> zfs_core::Error {
+    unreachable!("fail_at is only settable with the testing feature")
 }

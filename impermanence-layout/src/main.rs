@@ -233,17 +233,17 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
                     done.step.to_command()
                 );
             };
-            let fail_at = std::env::var("IMPERMANENCE_LAYOUT_FAIL_AT")
+            let opts = ApplyOptions::new().on_step(&mut progress);
+            // Test hook, only in builds with the `testing` feature (the crate's own tests).
+            #[cfg(feature = "testing")]
+            let opts = match std::env::var("IMPERMANENCE_LAYOUT_FAIL_AT")
                 .ok()
-                .and_then(|v| v.parse().ok());
-            apply(
-                &zfs,
-                &plan,
-                ApplyOptions {
-                    on_step: Some(&mut progress),
-                    fail_at,
-                },
-            )?;
+                .and_then(|v| v.parse().ok())
+            {
+                Some(k) => opts.fail_at(k),
+                None => opts,
+            };
+            apply(&zfs, &plan, opts)?;
             println!("done: {} steps", total);
         }
     }

@@ -127,7 +127,7 @@ fn fresh_apply_matches_the_guide_and_a_rerun_does_nothing() {
     let zfs = zfs();
     let plan = case.plan(&zfs);
     assert!(plan.conflicts.is_empty());
-    apply(&zfs, &plan, ApplyOptions::default()).unwrap();
+    apply(&zfs, &plan, ApplyOptions::new()).unwrap();
     let p = case.spec.pool.name.as_str();
 
     assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
@@ -179,15 +179,7 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
     assert!(steps >= 9);
     for k in 1..=steps {
         let plan = case.plan(&zfs);
-        let e = apply(
-            &zfs,
-            &plan,
-            ApplyOptions {
-                fail_at: Some(k),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
+        let e = apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err();
         match &e {
             LayoutError::Step {
                 index,
@@ -224,15 +216,7 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
     let steps = case.plan(&zfs).steps.len();
     for k in 1..=steps {
         let plan = case.plan(&zfs);
-        apply(
-            &zfs,
-            &plan,
-            ApplyOptions {
-                fail_at: Some(k),
-                ..Default::default()
-            },
-        )
-        .unwrap_err();
+        apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err();
         assert_eq!(everything(&zfs, &p), before, "step {k} left changes behind");
         assert_eq!(
             zfs_get(&p, "impermanence-layout:state"),
@@ -240,7 +224,7 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
             "step {k}: journal not restored"
         );
     }
-    apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap();
+    apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
     assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
     assert!(
         zfs.exists(&zfs_core::DatasetName::new(format!("{p}/mine")).unwrap()),
@@ -326,7 +310,7 @@ fn conflicting_layouts_are_refused_with_nothing_changed() {
     let all = plan.conflicts.join("\n");
     assert!(all.contains("compression is lz4"), "{all}");
     assert!(all.contains("normalization"), "{all}");
-    let e = apply(&zfs, &plan, ApplyOptions::default()).unwrap_err();
+    let e = apply(&zfs, &plan, ApplyOptions::new()).unwrap_err();
     assert!(matches!(e, LayoutError::Conflict(_)), "{e}");
     assert_eq!(e.exit_code(), 1);
     assert_eq!(everything(&zfs, &p), before);
@@ -343,7 +327,7 @@ fn a_run_interrupted_after_any_step_is_completed_by_the_next() {
     for k in 2..full.steps.len() {
         let mut partial = case.plan(&zfs);
         partial.steps.truncate(k);
-        apply(&zfs, &partial, ApplyOptions::default()).unwrap();
+        apply(&zfs, &partial, ApplyOptions::new()).unwrap();
         let next = case.plan(&zfs);
         assert!(
             next.conflicts.is_empty(),
@@ -358,7 +342,7 @@ fn a_run_interrupted_after_any_step_is_completed_by_the_next() {
             .steps
             .iter()
             .any(|s| matches!(s, impermanence_layout::Step::CreatePool { .. })));
-        apply(&zfs, &next, ApplyOptions::default()).unwrap();
+        apply(&zfs, &next, ApplyOptions::new()).unwrap();
         assert_eq!(
             verify(&zfs, &case.spec).unwrap(),
             [],
@@ -521,7 +505,7 @@ fn a_killed_apply_is_completed_by_the_next_run() {
                 .iter()
                 .any(|s| matches!(s, impermanence_layout::Step::CreatePool { .. })));
         }
-        apply(&zfs, &next, ApplyOptions::default()).unwrap();
+        apply(&zfs, &next, ApplyOptions::new()).unwrap();
         assert_eq!(
             verify(&zfs, &case.spec).unwrap(),
             [],
@@ -674,7 +658,7 @@ fn mirror_and_raidz_layouts_are_laid_down_as_zpool_status_shows() {
             })
             .collect();
         let zfs = zfs();
-        apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap();
+        apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
         let status = zfs.pool(&case.pool()).unwrap().status().unwrap();
         assert_eq!(status.root.children.len(), 1);
         assert_eq!(status.root.children[0].name, top);
@@ -718,22 +702,14 @@ fn adopting_sets_a_pool_property_and_a_later_fault_restores_it() {
     let adopted = plan(true);
     assert!(adopted.conflicts.is_empty(), "{:?}", adopted.conflicts);
     let steps = adopted.steps.len();
-    let e = apply(
-        &zfs,
-        &adopted,
-        ApplyOptions {
-            fail_at: Some(steps),
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
+    let e = apply(&zfs, &adopted, ApplyOptions::new().fail_at(steps)).unwrap_err();
     assert!(matches!(e, LayoutError::Step { .. }), "{e}");
     assert_eq!(
         autotrim(),
         "off",
         "the fault's undo restores the pool property"
     );
-    apply(&zfs, &plan(true), ApplyOptions::default()).unwrap();
+    apply(&zfs, &plan(true), ApplyOptions::new()).unwrap();
     assert_eq!(autotrim(), "on");
     assert_eq!(verify(&zfs, &case.spec).unwrap(), []);
 }
@@ -745,7 +721,7 @@ fn a_vdev_file_that_cannot_be_made_fails_the_first_step_with_nothing_made() {
     let missing = case.dir.path().join("no/such/dir/zroot.img");
     case.spec.pool.vdevs[0].path = missing.clone();
     let zfs = zfs();
-    let e = apply(&zfs, &case.plan(&zfs), ApplyOptions::default()).unwrap_err();
+    let e = apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap_err();
     match &e {
         LayoutError::Step { index, source, .. } => {
             assert_eq!(*index, 1, "{e}");

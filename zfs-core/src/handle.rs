@@ -217,11 +217,6 @@ impl Zfs {
         })
     }
 
-    /// The OpenZFS releases in play: built against, userland library, kernel module.
-    pub fn versions(&self) -> Versions {
-        Versions::detect()
-    }
-
     /// The handle, for one libzfs call (see [`Guarded`]).
     pub(crate) fn raw(&self) -> Guarded<sys::libzfs_handle_t> {
         Guarded::new(self.raw.as_ptr())

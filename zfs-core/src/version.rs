@@ -10,8 +10,8 @@ use crate::{Error, ErrorKind, Result};
 pub struct Versions {
     /// The release whose headers this crate was compiled against, e.g. `2.3.2`.
     pub built_for: String,
-    /// The userland library. libzfs's soname pins its ABI, so a process that loaded at all
-    /// runs the release it was built for; this is that release.
+    /// The libzfs this process loaded, as it reports itself at run time (`zfs version`'s
+    /// first line without `zfs-`), e.g. `2.3.2-2~bpo12+2`.
     pub userland: String,
     /// The loaded kernel module (`/sys/module/zfs/version`), e.g. `2.3.2-2~bpo12+2`; `None`
     /// when the module is not loaded.
@@ -27,7 +27,7 @@ impl Versions {
             .filter(|v| !v.is_empty());
         Versions {
             built_for: crate::BUILT_FOR_VERSION.to_owned(),
-            userland: crate::BUILT_FOR_VERSION.to_owned(),
+            userland: userland_release(),
             kernel,
         }
     }
@@ -68,6 +68,36 @@ impl fmt::Display for Versions {
             self.kernel.as_deref().unwrap_or("not loaded")
         )
     }
+}
+
+/// The loaded libzfs's release, without its `zfs-` prefix.
+fn userland_release() -> String {
+    let text = userland_text();
+    text.strip_prefix("zfs-").unwrap_or(&text).to_owned()
+}
+
+#[cfg(zfs_2_2)]
+fn userland_text() -> String {
+    // SAFETY: returns a pointer to a static NUL-terminated string; needs no initialisation.
+    let p = unsafe { libzfs_sys::zfs_version_userland() };
+    if p.is_null() {
+        return String::new();
+    }
+    // SAFETY: as above.
+    unsafe { std::ffi::CStr::from_ptr(p) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[cfg(not(zfs_2_2))]
+fn userland_text() -> String {
+    let mut buf = [0 as std::ffi::c_char; 128];
+    // SAFETY: writes at most `len` bytes, NUL-terminated, into `buf`.
+    unsafe { libzfs_sys::zfs_version_userland(buf.as_mut_ptr(), buf.len() as i32) };
+    // SAFETY: zero-initialised and NUL-terminated by the call.
+    unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) }
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// "2.3.2-2~bpo12+2" -> Some((2, 3)); "zfs-2.1.5" -> Some((2, 1)).

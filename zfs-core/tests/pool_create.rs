@@ -29,14 +29,19 @@ fn open_says_when_the_module_is_missing() {
 #[test]
 #[ignore = "needs ZFS"]
 fn open_reports_matching_versions() {
-    let zfs = zfs();
-    let v = zfs.versions();
-    let kernel = v.kernel.expect("module loaded");
+    let _zfs = zfs();
+    let v = zfs_core::Versions::detect();
+    let kernel = v.kernel.clone().expect("module loaded");
     assert!(
         kernel.starts_with(&zfs_core::BUILT_FOR_VERSION[..3]),
         "{kernel} vs {}",
         zfs_core::BUILT_FOR_VERSION
     );
+    // The library's own words at run time, as `zfs version` prints them.
+    let cli_userland = cli("zfs", &["version"]);
+    let first = cli_userland.lines().next().unwrap();
+    assert_eq!(first.strip_prefix("zfs-"), Some(v.userland.as_str()), "{v}");
+    assert!(v.userland.starts_with(zfs_core::BUILT_FOR_VERSION), "{v}");
 }
 
 #[test]

@@ -23,7 +23,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let vdev = sparse_file(dir.path(), "vdev", 1 << 30);
         let plan = zfs_bench::guide::plan(&final_name, &vdev);
-        let (t, r) = timed(|| apply(&zfs, &plan, ApplyOptions::default()));
+        let (t, r) = timed(|| apply(&zfs, &plan, ApplyOptions::new()));
         r.expect("apply");
         journal.push(t);
         zfs.destroy_pool(&PoolName::new(final_name.as_str()).unwrap())
@@ -33,7 +33,7 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let vdev = sparse_file(dir.path(), "vdev", 1 << 30);
         let plan = zfs_bench::guide::plan(&temp_name, &vdev);
-        let (t_apply, r) = timed(|| apply(&zfs, &plan, ApplyOptions::default()));
+        let (t_apply, r) = timed(|| apply(&zfs, &plan, ApplyOptions::new()));
         r.expect("apply");
         let (t_rename, r) = timed(|| {
             let tmp = PoolName::new(temp_name.as_str()).unwrap();
@@ -73,5 +73,8 @@ fn main() {
         secs(e),
         ratio(e, j)
     );
-    println!("runs: {runs}, OpenZFS {}", zfs.versions().userland);
+    println!(
+        "runs: {runs}, OpenZFS {}",
+        zfs_core::Versions::detect().userland
+    );
 }

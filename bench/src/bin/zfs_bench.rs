@@ -175,7 +175,7 @@ fn guide_layout(zfs: &Zfs, runs: usize) -> Option<(usize, Duration, Duration)> {
         destroy();
         let vdev = sparse_file(dir.path(), "layout.img", 1 << 30);
         let plan = guide::plan(&pool, &vdev);
-        let (t, r) = timed(|| apply(zfs, &plan, ApplyOptions::default()));
+        let (t, r) = timed(|| apply(zfs, &plan, ApplyOptions::new()));
         r.expect("apply the guide's layout");
         layout.push(t);
         destroy();
@@ -365,7 +365,7 @@ fn main() {
             }));
         }
     }
-    let versions = zfs.versions();
+    let versions = zfs_core::Versions::detect();
     println!(
         "\nmedians of {} runs; OpenZFS {} (kernel module {}); QEMU software emulation when run by ci/vm",
         a.runs,

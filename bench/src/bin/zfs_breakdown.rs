@@ -297,6 +297,6 @@ fn main() {
     }
     println!(
         "\nN = {n}, OpenZFS {}; one call at a time, medians",
-        zfs.versions().userland
+        zfs_core::Versions::detect().userland
     );
 }

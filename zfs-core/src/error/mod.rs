@@ -150,7 +150,8 @@ impl Error {
     }
 
     /// A failure made on purpose by a test hook (fault injection in callers' all-or-nothing
-    /// logic): kind [`ErrorKind::Other`], saying so in its message.
+    /// logic): kind [`ErrorKind::Other`], saying so in its message. Feature `testing` only.
+    #[cfg(feature = "testing")]
     pub fn injected(object: &str) -> Error {
         Error::new(
             ErrorKind::Other,
