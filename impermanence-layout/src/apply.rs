@@ -355,6 +355,18 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
     }
 }
 
+/// The failure a `fail_at` hook makes.
+#[cfg(feature = "testing")]
+fn injected_failure(step: &Step) -> zfs_core::Error {
+    zfs_core::Error::injected(&step.to_command())
+}
+
+/// Without the `testing` feature `fail_at` is never set.
+#[cfg(not(feature = "testing"))]
+fn injected_failure(_step: &Step) -> zfs_core::Error {
+    unreachable!("fail_at is only settable with the testing feature")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,16 +382,4 @@ mod tests {
         );
         assert_eq!(shown, "ApplyOptions { fail_at: Some(3) }");
     }
-}
-
-/// The failure a `fail_at` hook makes.
-#[cfg(feature = "testing")]
-fn injected_failure(step: &Step) -> zfs_core::Error {
-    zfs_core::Error::injected(&step.to_command())
-}
-
-/// Without the `testing` feature `fail_at` is never set.
-#[cfg(not(feature = "testing"))]
-fn injected_failure(_step: &Step) -> zfs_core::Error {
-    unreachable!("fail_at is only settable with the testing feature")
 }

@@ -51,8 +51,8 @@ mod vdev;
 mod version;
 
 pub use crypto::{
-    Key, KeyFormat, KeyStatus, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN, MIN_PBKDF2_ITERATIONS,
-    PASSPHRASE_LEN,
+    ChangeKeyOptions, Key, KeyFormat, KeyStatus, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN,
+    MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
 };
 pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Listed, Mountpoint,

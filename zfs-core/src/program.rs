@@ -10,7 +10,7 @@ use crate::name::PoolName;
 use crate::nvlist::{NvList, NvValue};
 use crate::{Error, ErrorKind, Result};
 
-/// Limits and arguments for [`Zfs::run_program`].
+/// Limits and arguments for [`Zfs::program`].
 #[derive(Debug, Clone)]
 pub struct ProgramOptions {
     /// Lua instructions before the program is stopped (1 to 100 000 000; default 10 000 000).
@@ -43,12 +43,7 @@ impl Zfs {
     /// text), [`ErrorKind::InstructionLimit`], [`ErrorKind::MemoryLimit`];
     /// [`ErrorKind::InvalidArgument`] for limits out of range.
     #[doc(alias = "lzc_channel_program")]
-    pub fn run_program(
-        &self,
-        pool: &PoolName,
-        program: &str,
-        opts: &ProgramOptions,
-    ) -> Result<NvList> {
+    pub fn program(&self, pool: &PoolName, program: &str, opts: &ProgramOptions) -> Result<NvList> {
         let op = "run channel program on";
         let max_instr = u64::from(sys::ZCP_MAX_INSTRLIMIT);
         let max_mem = u64::from(sys::ZCP_MAX_MEMLIMIT);

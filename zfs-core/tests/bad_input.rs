@@ -84,7 +84,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
     zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
     zfs.snapshot(&[sn(&format!("{q}/x@s")).unwrap()], &[])
         .unwrap();
-    zfs.bookmark(&[(BookmarkName::new(format!("{p}/a#b1")).unwrap(), s1.clone())])
+    zfs.bookmark(&[(s1.clone(), BookmarkName::new(format!("{p}/a#b1")).unwrap())])
         .unwrap();
     zfs.hold(&[(s1.clone(), "keep")]).unwrap();
     let mut stream = tempfile::tempfile().unwrap();
@@ -199,7 +199,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "clone of a missing origin",
             K::NotFound,
             Box::new(|| {
-                zfs.clone_snapshot(&sn(&format!("{p}/a@nope"))?, &dn(&format!("{p}/c"))?, &[])
+                zfs.create_clone(&sn(&format!("{p}/a@nope"))?, &dn(&format!("{p}/c"))?, &[])
             }),
         ),
         (
@@ -207,8 +207,8 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             K::NotFound,
             Box::new(|| {
                 zfs.bookmark(&[(
-                    BookmarkName::new(format!("{p}/a#b2"))?,
                     sn(&format!("{p}/a@nope"))?,
+                    BookmarkName::new(format!("{p}/a#b2"))?,
                 )])
             }),
         ),
@@ -313,7 +313,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "duplicate bookmark",
             K::AlreadyExists,
-            Box::new(|| zfs.bookmark(&[(BookmarkName::new(format!("{p}/a#b1"))?, s2.clone())])),
+            Box::new(|| zfs.bookmark(&[(s2.clone(), BookmarkName::new(format!("{p}/a#b1"))?)])),
         ),
         (
             "duplicate hold",
@@ -345,7 +345,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "clone into another pool",
             K::InvalidArgument,
-            Box::new(|| zfs.clone_snapshot(&s1, &dn(&format!("{q}/c"))?, &[])),
+            Box::new(|| zfs.create_clone(&s1, &dn(&format!("{q}/c"))?, &[])),
         ),
         (
             "rename into another pool",
@@ -460,7 +460,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         (
             "space of snapshots in the wrong order",
             K::InvalidArgument,
-            Box::new(|| zfs.snaprange_space(&s2, &s1).map(drop)),
+            Box::new(|| zfs.reclaimable_space(&s2, &s1).map(drop)),
         ),
         (
             "rollback past a newer snapshot",
@@ -540,7 +540,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program syntax error",
             K::ProgramSyntax,
             Box::new(|| {
-                zfs.run_program(f.name(), "return (", &ProgramOptions::default())
+                zfs.program(f.name(), "return (", &ProgramOptions::default())
                     .map(drop)
             }),
         ),
@@ -548,7 +548,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program runtime error",
             K::ProgramRuntime,
             Box::new(|| {
-                zfs.run_program(f.name(), "error('no')", &ProgramOptions::default())
+                zfs.program(f.name(), "error('no')", &ProgramOptions::default())
                     .map(drop)
             }),
         ),
@@ -556,7 +556,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program instruction limit",
             K::InstructionLimit,
             Box::new(|| {
-                zfs.run_program(
+                zfs.program(
                     f.name(),
                     "while true do end",
                     &ProgramOptions {
@@ -571,7 +571,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program memory limit",
             K::MemoryLimit,
             Box::new(|| {
-                zfs.run_program(
+                zfs.program(
                     f.name(),
                     "t = {} for i=1,10000000 do t[i] = i end",
                     &ProgramOptions {
@@ -586,7 +586,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program with a zero instruction limit",
             K::InvalidArgument,
             Box::new(|| {
-                zfs.run_program(
+                zfs.program(
                     f.name(),
                     "return 1",
                     &ProgramOptions {

@@ -299,8 +299,8 @@ fn list_filters_by_type_and_sorts() {
     zfs.snapshot(&[ds(format!("{p}/a")).snapshot("s1").unwrap()], &[])
         .unwrap();
     zfs.bookmark(&[(
-        ds(format!("{p}/a")).bookmark("m1").unwrap(),
         ds(format!("{p}/a")).snapshot("s1").unwrap(),
+        ds(format!("{p}/a")).bookmark("m1").unwrap(),
     )])
     .unwrap();
 
@@ -437,7 +437,7 @@ fn properties_typed_raw_sources_and_inheritance() {
     );
     assert_eq!(child.compression().unwrap(), "zstd");
     assert!(child.atime().unwrap());
-    assert!(!child.is_readonly().unwrap());
+    assert!(!child.readonly().unwrap());
     assert_eq!(child.quota().unwrap(), None);
     assert!(
         child.used().unwrap() > 0

@@ -139,7 +139,7 @@ fn bad_pool_property_names_and_read_only_ones_are_typed() {
         .unwrap();
     let (s1, s2) = (snap(format!("{p}/a@1")), snap(format!("{p}/a@2")));
     zfs.snapshot(std::slice::from_ref(&s1), &[]).unwrap();
-    zfs.bookmark(&[(zfs_core::BookmarkName::new(format!("{p}/a#b")).unwrap(), s1)])
+    zfs.bookmark(&[(s1, zfs_core::BookmarkName::new(format!("{p}/a#b")).unwrap())])
         .unwrap();
     zfs.snapshot(std::slice::from_ref(&s2), &[]).unwrap();
     let sink = std::fs::OpenOptions::new()

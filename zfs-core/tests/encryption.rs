@@ -6,7 +6,7 @@ use std::path::Path;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, ErrorKind, Key, KeyStatus};
+use zfs_core::{ChangeKeyOptions, CreateDataset, ErrorKind, Key, KeyStatus};
 
 const PASS: &str = "correct horse battery staple";
 
@@ -173,13 +173,40 @@ fn change_key_and_inherit_key() {
     assert_eq!(s.encryption_root().unwrap().as_deref(), Some(sub.as_str()));
 
     // New passphrase on sub: the old one stops working, the new one works.
-    s.change_key(&passphrase("a brand new passphrase")).unwrap();
+    s.change_key(
+        &passphrase("a brand new passphrase"),
+        &ChangeKeyOptions::new(),
+    )
+    .unwrap();
     s.unload_key().unwrap();
     assert_eq!(
         s.load_key(&passphrase(PASS)).unwrap_err().kind(),
         ErrorKind::WrongKey
     );
     s.load_key(&passphrase("a brand new passphrase")).unwrap();
+    assert_eq!(zfs_get(&sub, "keylocation").0, "prompt");
+
+    // A keylocation goes with the new key as `zfs change-key -o keylocation=` sets it; a
+    // malformed one is refused before anything changes.
+    let keyfile = format!("file:///run/{}-sub.key", std::process::id());
+    let e = s
+        .change_key(
+            &passphrase("yet another passphrase"),
+            &ChangeKeyOptions::new().keylocation("relative/path"),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    assert_eq!(zfs_get(&sub, "keylocation").0, "prompt");
+    s.unload_key().unwrap();
+    s.load_key(&passphrase("a brand new passphrase")).unwrap();
+    s.change_key(
+        &passphrase("yet another passphrase"),
+        &ChangeKeyOptions::new().keylocation(&keyfile),
+    )
+    .unwrap();
+    assert_eq!(zfs_get(&sub, "keylocation"), (keyfile, "local".to_owned()));
+    s.unload_key().unwrap();
+    s.load_key(&passphrase("yet another passphrase")).unwrap();
 
     // Back under top's key: sub is no encryption root any more.
     s.inherit_key().unwrap();
@@ -190,7 +217,9 @@ fn change_key_and_inherit_key() {
     t.unload_key().unwrap();
     assert_eq!(s.key_status().unwrap(), KeyStatus::Unavailable);
     // Changing a key that is not loaded is refused.
-    let e = t.change_key(&Key::raw(&[4; 32]).unwrap()).unwrap_err();
+    let e = t
+        .change_key(&Key::raw(&[4; 32]).unwrap(), &ChangeKeyOptions::new())
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied, "{e}");
     t.load_key(&Key::raw(&[3; 32]).unwrap()).unwrap();
     assert_eq!(s.key_status().unwrap(), KeyStatus::Available);
@@ -213,7 +242,9 @@ fn encryption_errors_change_nothing() {
     for e in [
         plain.load_key(&passphrase(PASS)).unwrap_err(),
         plain.unload_key().unwrap_err(),
-        plain.change_key(&passphrase(PASS)).unwrap_err(),
+        plain
+            .change_key(&passphrase(PASS), &ChangeKeyOptions::new())
+            .unwrap_err(),
         plain.inherit_key().unwrap_err(),
     ] {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use common::*;
 use serial_test::serial;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, Key};
+use zfs_core::{ChangeKeyOptions, CreateDataset, Key};
 
 const NEEDLE: usize = 16;
 const SLOTS: usize = 8;
@@ -141,7 +141,8 @@ fn create_load_and_change_key_leave_no_copy() {
         let d = zfs.dataset(&any(&raw_fs)).unwrap();
         d.unload_key().unwrap();
         d.load_key(&Key::raw(&RAW).unwrap()).unwrap();
-        d.change_key(&Key::raw(&NEW_RAW).unwrap()).unwrap();
+        d.change_key(&Key::raw(&NEW_RAW).unwrap(), &ChangeKeyOptions::new())
+            .unwrap();
         let d = zfs.dataset(&any(&pass_fs)).unwrap();
         d.unload_key().unwrap();
         d.load_key(&pass).unwrap();

@@ -46,7 +46,7 @@ fn clone_tree(zfs: &Zfs, root: &str, clones: usize) {
     for i in 0..clones {
         let head = format!("{root}/v/c{i:03}");
         let name = format!("{head}{}", "x".repeat(250 - head.len()));
-        zfs.clone_snapshot(&origin, &ds(&name), &[]).unwrap();
+        zfs.create_clone(&origin, &ds(&name), &[]).unwrap();
     }
 }
 
@@ -297,7 +297,7 @@ fn clone_and_receive_take_numeric_and_index_properties() {
     let origin = snap(format!("{p}/o@s"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
     let clone = format!("{p}/c");
-    zfs.clone_snapshot(
+    zfs.create_clone(
         &origin,
         &ds(&clone),
         &[
@@ -313,7 +313,7 @@ fn clone_and_receive_take_numeric_and_index_properties() {
     );
     assert_eq!(zfs_get(&clone, "quota").0, (100u64 << 20).to_string());
     let e = zfs
-        .clone_snapshot(&origin, &ds(format!("{p}/bad")), &[("compression", "nope")])
+        .create_clone(&origin, &ds(format!("{p}/bad")), &[("compression", "nope")])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
     assert!(!zfs.exists(&any(format!("{p}/bad"))));
@@ -523,11 +523,10 @@ fn a_recursive_destroy_of_a_tree_holding_its_own_clones_matches_zfs_destroy_r() 
         let s = snap(format!("{root}/src@s"));
         zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
         // A clone inside the tree, and a clone of a snapshot of that clone.
-        zfs.clone_snapshot(&s, &ds(format!("{root}/c")), &[])
-            .unwrap();
+        zfs.create_clone(&s, &ds(format!("{root}/c")), &[]).unwrap();
         let cs = snap(format!("{root}/c@s2"));
         zfs.snapshot(std::slice::from_ref(&cs), &[]).unwrap();
-        zfs.clone_snapshot(&cs, &ds(format!("{root}/src/cc")), &[])
+        zfs.create_clone(&cs, &ds(format!("{root}/src/cc")), &[])
             .unwrap();
     }
     zfs.destroy(

@@ -379,9 +379,9 @@ fn rich(zfs: &Zfs) -> Rich {
     zfs.snapshot_recursive(&ds(p), "snap1", &[("org.example:why", "oracle")])
         .unwrap();
     let s1 = snap(format!("{p}/fs@snap1"));
-    zfs.bookmark(&[(BookmarkName::new(format!("{p}/fs#bm")).unwrap(), s1.clone())])
+    zfs.bookmark(&[(s1.clone(), BookmarkName::new(format!("{p}/fs#bm")).unwrap())])
         .unwrap();
-    zfs.clone_snapshot(&s1, &ds(format!("{p}/clone")), &[("mountpoint", "none")])
+    zfs.create_clone(&s1, &ds(format!("{p}/clone")), &[("mountpoint", "none")])
         .unwrap();
     zfs.hold(&[(s1.clone(), "keep")]).unwrap();
     // Received properties: a package stream (with properties) into a new dataset.

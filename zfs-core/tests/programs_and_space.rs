@@ -14,7 +14,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
     let zfs = zfs();
     let p = f.name();
     let out = zfs
-        .run_program(p, "return {answer=42}", &ProgramOptions::default())
+        .program(p, "return {answer=42}", &ProgramOptions::default())
         .unwrap();
     let ret = out.get_list("return").expect("a return value");
     assert_eq!(ret.get("answer"), Some(NvValue::I64(42)));
@@ -26,7 +26,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
         .unwrap();
     let program = "a = ...\nerr = zfs.sync.destroy(a['name'])\nreturn err";
     let out = zfs
-        .run_program(
+        .program(
             p,
             program,
             &ProgramOptions {
@@ -43,7 +43,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
 
     // Read-only (no-sync) programs read properties.
     let out = zfs
-        .run_program(
+        .program(
             p,
             &format!("value, source = zfs.get_prop('{p}', 'compression')\nreturn value"),
             &ProgramOptions {
@@ -64,7 +64,7 @@ fn program_failures_are_distinct_errors() {
     let f = FilePool::new().unwrap();
     let zfs = zfs();
     let p = f.name();
-    let run = |code: &str, opts: ProgramOptions| zfs.run_program(p, code, &opts).unwrap_err();
+    let run = |code: &str, opts: ProgramOptions| zfs.program(p, code, &opts).unwrap_err();
 
     let e = run("return (", ProgramOptions::default());
     assert_eq!(e.kind(), ErrorKind::ProgramSyntax, "{e}");
@@ -107,12 +107,12 @@ fn program_failures_are_distinct_errors() {
         },
     ] {
         assert_eq!(
-            zfs.run_program(p, "return 1", &opts).unwrap_err().kind(),
+            zfs.program(p, "return 1", &opts).unwrap_err().kind(),
             ErrorKind::InvalidArgument
         );
     }
     let e = zfs
-        .run_program(
+        .program(
             &zfs_core::PoolName::new("nosuchpool").unwrap(),
             "return 1",
             &ProgramOptions::default(),
@@ -158,7 +158,7 @@ fn space_between_snapshots_and_send_size_estimates() {
         "incremental estimate {incr} vs full {full}"
     );
     let used = zfs
-        .snaprange_space(&snap(format!("{p}/a@s1")), &snap(format!("{p}/a@s1")))
+        .reclaimable_space(&snap(format!("{p}/a@s1")), &snap(format!("{p}/a@s1")))
         .unwrap();
     assert!(
         used >= 4 << 20,
@@ -166,7 +166,7 @@ fn space_between_snapshots_and_send_size_estimates() {
     );
 
     let e = zfs
-        .snaprange_space(&snap(format!("{p}/a@s2")), &snap(format!("{p}/a@s1")))
+        .reclaimable_space(&snap(format!("{p}/a@s2")), &snap(format!("{p}/a@s1")))
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     let e = zfs

@@ -107,7 +107,7 @@ fn snapshots_held_cloned_not_latest_duplicated() {
     assert_eq!(e.failures()[0].0, s2.as_str());
     zfs.release(&[(s2.clone(), "keep")]).unwrap();
 
-    zfs.clone_snapshot(&s1, &ds(format!("{p}/c")), &[]).unwrap();
+    zfs.create_clone(&s1, &ds(format!("{p}/c")), &[]).unwrap();
     let e = zfs
         .destroy_snapshots(std::slice::from_ref(&s1), &DestroySnapshotsOptions::new())
         .unwrap_err();
@@ -121,7 +121,7 @@ fn snapshots_held_cloned_not_latest_duplicated() {
     let e = is(e, ErrorKind::NotFound, Reason::SnapshotNotFound);
     assert_eq!(e.failures()[0].0, format!("{p}/a@gone"));
     let e = zfs
-        .clone_snapshot(&s1, &ds(format!("{}/c", other.name())), &[])
+        .create_clone(&s1, &ds(format!("{}/c", other.name())), &[])
         .unwrap_err();
     is(e, ErrorKind::InvalidArgument, Reason::PoolsDiffer);
     let e = zfs.promote(&ds(format!("{p}/a"))).unwrap_err();
@@ -141,11 +141,11 @@ fn bookmarks_whose_source_is_no_ancestor() {
     let s = snap(format!("{p}/a@1"));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
     let mark = BookmarkName::new(format!("{p}/a#m")).unwrap();
-    zfs.bookmark(&[(mark.clone(), s.clone())]).unwrap();
-    let e = zfs.bookmark(&[(mark, s.clone())]).unwrap_err();
+    zfs.bookmark(&[(s.clone(), mark.clone())]).unwrap();
+    let e = zfs.bookmark(&[(s.clone(), mark)]).unwrap_err();
     is(e, ErrorKind::AlreadyExists, Reason::BookmarkExists);
     let elsewhere = BookmarkName::new(format!("{p}/b#m")).unwrap();
-    let e = zfs.bookmark(&[(elsewhere, s)]).unwrap_err();
+    let e = zfs.bookmark(&[(s, elsewhere)]).unwrap_err();
     let e = is(
         e,
         ErrorKind::InvalidArgument,
@@ -296,7 +296,7 @@ fn destroying_one_held_or_cloned_snapshot_says_which() {
     zfs.snapshot(std::slice::from_ref(&held), &[]).unwrap();
     zfs.snapshot(std::slice::from_ref(&cloned), &[]).unwrap();
     zfs.hold(&[(held.clone(), "keep")]).unwrap();
-    zfs.clone_snapshot(&cloned, &ds(format!("{p}/c")), &[])
+    zfs.create_clone(&cloned, &ds(format!("{p}/c")), &[])
         .unwrap();
     let one = DestroyOptions::new();
     let e = zfs.destroy(&any(held.as_str()), &one).unwrap_err();

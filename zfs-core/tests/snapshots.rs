@@ -213,16 +213,16 @@ fn bookmarks_create_list_destroy() {
     let p = f.name().as_str();
     let a = ds(format!("{p}/a"));
     zfs.snapshot(&[a.snapshot("s1").unwrap()], &[]).unwrap();
-    zfs.bookmark(&[(a.bookmark("m1").unwrap(), a.snapshot("s1").unwrap())])
+    zfs.bookmark(&[(a.snapshot("s1").unwrap(), a.bookmark("m1").unwrap())])
         .unwrap();
     assert_eq!(zfs.bookmarks(&a).unwrap(), [a.bookmark("m1").unwrap()]);
     assert!(zfs.exists(&any(format!("{p}/a#m1"))));
     let e = zfs
-        .bookmark(&[(a.bookmark("m1").unwrap(), a.snapshot("s1").unwrap())])
+        .bookmark(&[(a.snapshot("s1").unwrap(), a.bookmark("m1").unwrap())])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     let e = zfs
-        .bookmark(&[(a.bookmark("m2").unwrap(), a.snapshot("ghost").unwrap())])
+        .bookmark(&[(a.snapshot("ghost").unwrap(), a.bookmark("m2").unwrap())])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(!zfs.exists(&any(format!("{p}/a#m2"))));
@@ -263,7 +263,7 @@ fn clone_and_promote() {
     let origin = snap(format!("{p}/a@base"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
     let clone = ds(format!("{p}/clone"));
-    zfs.clone_snapshot(&origin, &clone, &[("mountpoint", "legacy")])
+    zfs.create_clone(&origin, &clone, &[("mountpoint", "legacy")])
         .unwrap();
     assert_eq!(
         zfs.dataset(&any(clone.as_str()))
@@ -275,14 +275,14 @@ fn clone_and_promote() {
     );
 
     let e = zfs
-        .clone_snapshot(&snap(format!("{p}/a@ghost")), &ds(format!("{p}/c2")), &[])
+        .create_clone(&snap(format!("{p}/a@ghost")), &ds(format!("{p}/c2")), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
-    let e = zfs.clone_snapshot(&origin, &clone, &[]).unwrap_err();
+    let e = zfs.create_clone(&origin, &clone, &[]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
     let other = FilePool::new().unwrap();
     let e = zfs
-        .clone_snapshot(&origin, &ds(format!("{}/x", other.name())), &[])
+        .create_clone(&origin, &ds(format!("{}/x", other.name())), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     let e = zfs.promote(&ds(format!("{p}/b"))).unwrap_err();
@@ -580,7 +580,7 @@ fn a_read_only_pool_refuses_changes() {
         "{e:?}"
     );
     let e = zfs
-        .clone_snapshot(&snap(format!("{p}/a@s")), &ds(format!("{p}/cl")), &[])
+        .create_clone(&snap(format!("{p}/a@s")), &ds(format!("{p}/cl")), &[])
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::ReadOnly, "{e}");
     assert_eq!(all(&zfs, p.as_str()), before);
@@ -815,7 +815,7 @@ fn rename_promote_and_receive_refusals_change_nothing() {
     let origin = snap(format!("{p}/a@base"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
     let clone = ds(format!("{p}/clone"));
-    zfs.clone_snapshot(&origin, &clone, &[]).unwrap();
+    zfs.create_clone(&origin, &clone, &[]).unwrap();
     zfs.snapshot(&[snap(format!("{clone}@base"))], &[]).unwrap();
     let before = all(&zfs, p);
     let e = zfs.promote(&clone).unwrap_err();

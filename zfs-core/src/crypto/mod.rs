@@ -28,6 +28,27 @@ pub enum KeyStatus {
     Available,
 }
 
+/// Options of [`Dataset::change_key`]: `zfs change-key [-o keylocation=...]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeKeyOptions {
+    keylocation: Option<String>,
+}
+
+impl ChangeKeyOptions {
+    /// `keylocation=prompt`, as `zfs change-key` without options.
+    pub fn new() -> ChangeKeyOptions {
+        ChangeKeyOptions::default()
+    }
+
+    /// `-o keylocation=LOCATION`: where `zfs load-key` will look for the new key
+    /// (`prompt`, `file:///path`, or on OpenZFS 2.2 and later an `https://` URL). zfs-core
+    /// itself never reads it: keys are given in memory.
+    pub fn keylocation(mut self, location: &str) -> ChangeKeyOptions {
+        self.keylocation = Some(location.to_owned());
+        self
+    }
+}
+
 /// The typed key properties of a new wrapping key, as the kernel reads them: `keyformat`,
 /// `keylocation`, and for a passphrase a fresh `pbkdf2salt` and `pbkdf2iters`. Returns them with
 /// the wrapping key.
@@ -200,15 +221,31 @@ impl Dataset<'_> {
     }
 
     /// Replaces the key of this dataset with `new` and makes it an encryption root
-    /// (`zfs change-key`). The current key must be loaded. Data is not re-encrypted: only the
-    /// wrapping of the master key changes. `keylocation` becomes `prompt`.
+    /// (`zfs change-key [-o keylocation=...]`). The current key must be loaded. Data is not
+    /// re-encrypted: only the wrapping of the master key changes. `keylocation` becomes the
+    /// one given in `opts`, or `prompt`.
     ///
     /// # Errors
     /// [`ErrorKind::PermissionDenied`] if the current key is not loaded;
-    /// [`ErrorKind::InvalidArgument`] if the dataset is not encrypted.
+    /// [`ErrorKind::InvalidArgument`] if the dataset is not encrypted;
+    /// [`ErrorKind::InvalidProperty`] for a malformed `keylocation` (nothing changed).
     #[doc(alias = "lzc_change_key")]
-    pub fn change_key(&self, new: &Key) -> Result<()> {
+    pub fn change_key(&self, new: &Key, opts: &ChangeKeyOptions) -> Result<()> {
         let op = "change key";
+        let keylocation = opts.keylocation.as_deref().unwrap_or("prompt");
+        let valid = std::ffi::CString::new(keylocation).is_ok_and(|c| {
+            // SAFETY: a NUL-terminated string; a pure check of its form.
+            let ok = unsafe { sys::zfs_prop_valid_keylocation(c.as_ptr(), sys::boolean_t::B_TRUE) };
+            ok != sys::boolean_t::B_FALSE
+        });
+        if !valid {
+            return Err(Error::new(
+                ErrorKind::InvalidProperty,
+                op,
+                self.name().as_str(),
+                format!("invalid keylocation '{keylocation}': 'prompt', 'file:///path' or a URL"),
+            ));
+        }
         if self.encryption_root()?.is_none() {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
@@ -217,7 +254,7 @@ impl Dataset<'_> {
                 "dataset is not encrypted",
             ));
         }
-        let (props, mut wkey) = key_params(new, "prompt")?;
+        let (props, mut wkey) = key_params(new, keylocation)?;
         self.change_key_raw(
             op,
             sys::dcp_cmd_t::DCP_CMD_NEW_KEY,

@@ -358,7 +358,7 @@ impl Dataset<'_> {
     ///
     /// # Errors
     /// As [`Dataset::property`].
-    pub fn is_readonly(&self) -> Result<bool> {
+    pub fn readonly(&self) -> Result<bool> {
         self.property_on("readonly")
     }
 

@@ -13,23 +13,23 @@ use crate::nvlist::NvList;
 use crate::Result;
 
 impl Zfs {
-    /// Creates bookmarks from snapshots (`bookmark <- snapshot`) in one atomic call. An empty
-    /// list does nothing.
+    /// Creates bookmarks of snapshots in one atomic call, each pair `(snapshot, bookmark)` in
+    /// the order of `zfs bookmark SNAPSHOT BOOKMARK`. An empty list does nothing.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`](crate::ErrorKind::AlreadyExists),
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (missing source snapshot) and others
     /// per bookmark in [`Error::failures`](crate::Error::failures).
     #[doc(alias = "lzc_bookmark")]
-    pub fn bookmark(&self, bookmarks: &[(BookmarkName, SnapshotName)]) -> Result<()> {
+    pub fn bookmark(&self, bookmarks: &[(SnapshotName, BookmarkName)]) -> Result<()> {
         if bookmarks.is_empty() {
             return Ok(());
         }
         let mut list = NvList::new();
-        for (mark, snap) in bookmarks {
+        for (snap, mark) in bookmarks {
             list.insert_str(mark.as_str(), snap.as_str())?;
         }
-        batch::run("bookmark", bookmarks[0].0.as_str(), |errs| {
+        batch::run("bookmark", bookmarks[0].1.as_str(), |errs| {
             // SAFETY: live list.
             unsafe { sys::lzc_bookmark(list.as_ptr(), errs) }
         })

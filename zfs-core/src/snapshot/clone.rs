@@ -18,7 +18,7 @@ impl Zfs {
     /// [`ErrorKind::AlreadyExists`] if `clone` exists; [`ErrorKind::InvalidArgument`] across
     /// pools; [`ErrorKind::InvalidProperty`] for an unknown property or a bad value.
     #[doc(alias = "lzc_clone")]
-    pub fn clone_snapshot(
+    pub fn create_clone(
         &self,
         origin: &SnapshotName,
         clone: &DatasetName,

@@ -17,7 +17,7 @@ impl Zfs {
     /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when
     /// `first` is not older than `last` in the same lineage.
     #[doc(alias = "lzc_snaprange_space")]
-    pub fn snaprange_space(&self, first: &SnapshotName, last: &SnapshotName) -> Result<u64> {
+    pub fn reclaimable_space(&self, first: &SnapshotName, last: &SnapshotName) -> Result<u64> {
         let (a, b) = (
             CString::new(first.as_str()).expect("no NUL"),
             CString::new(last.as_str()).expect("no NUL"),
