@@ -6,19 +6,16 @@
 use std::path::Path;
 use std::process::Command;
 
-use impermanence_layout::{Inventory, Plan, Spec, VdevEntry};
+use impermanence_layout::{Inventory, Plan, PlanOptions, Spec, VdevEntry};
 
 /// The default spec (the guide's layout) as pool `pool` on the file `vdev`, planned for an
 /// empty system.
 pub fn plan(pool: &str, vdev: &Path) -> Plan {
     let mut spec = Spec::default();
     spec.pool.name = pool.into();
-    spec.pool.vdevs.push(VdevEntry {
-        path: vdev.to_owned(),
-        size: None,
-    });
+    spec.pool.vdevs.push(VdevEntry::new(vdev));
     spec.validate().expect("the guide's layout is valid");
-    Plan::new(&spec, &Inventory::without_zfs(&spec), false, None)
+    Plan::new(&spec, &Inventory::without_zfs(&spec), &PlanOptions::new())
 }
 
 /// The guide's commands, with its pool name and disk replaced by `pool` and `vdev`.

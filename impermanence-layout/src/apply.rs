@@ -17,6 +17,7 @@ pub type OnStep<'a> = &'a mut dyn FnMut(&StepDone<'_>);
 
 /// One finished step, as reported to [`ApplyOptions::on_step`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StepDone<'p> {
     /// Its number, 1-based.
     pub number: usize,
@@ -372,7 +373,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn options_show_the_fault_hook_but_not_the_callback() {
+    fn options_show_the_fault_hook_and_whether_a_callback_is_set() {
         let shown = format!(
             "{:?}",
             ApplyOptions {
@@ -380,6 +381,6 @@ mod tests {
                 fail_at: Some(3),
             }
         );
-        assert_eq!(shown, "ApplyOptions { fail_at: Some(3) }");
+        assert_eq!(shown, "ApplyOptions { on_step: false, fail_at: Some(3) }");
     }
 }

@@ -3,8 +3,9 @@
 use crate::plan::Step;
 use crate::spec::SpecErrors;
 
-/// Why a layout could not be planned or applied.
+/// Why a layout could not be planned, applied or verified.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LayoutError {
     /// The spec is invalid; nothing was touched.
     #[error(transparent)]

@@ -15,6 +15,7 @@ pub const JOURNAL: &str = "impermanence-layout:state";
 
 /// One property as read: its value and whether it is set locally.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Seen {
     /// The value.
     pub value: String,
@@ -24,7 +25,8 @@ pub struct Seen {
 
 /// An existing dataset named by the spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DatasetState {
+#[non_exhaustive]
+pub struct ExistingDataset {
     /// Filesystem (`true`) or something else.
     pub is_filesystem: bool,
     /// The spec's properties as they are now.
@@ -35,13 +37,14 @@ pub struct DatasetState {
 
 /// The spec's pool as it is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PoolState {
+#[non_exhaustive]
+pub struct ExistingPool {
     /// The spec's pool properties, as they are now.
     pub properties: IndexMap<String, String>,
     /// The spec's root filesystem properties, as they are now.
     pub root_properties: IndexMap<String, Seen>,
     /// The spec's datasets that exist, by full name.
-    pub datasets: IndexMap<String, DatasetState>,
+    pub datasets: IndexMap<String, ExistingDataset>,
     /// Snapshots of the spec's datasets that exist, by full name.
     pub snapshots: HashSet<String>,
     /// The journal property on the root dataset, if set.
@@ -74,7 +77,7 @@ fn disk_ashift(pool: &zfs_core::Pool<'_>) -> zfs_core::Result<Option<String>> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Inventory {
     /// The pool, if it is imported.
-    pub pool: Option<PoolState>,
+    pub pool: Option<ExistingPool>,
     /// Vdev paths of the spec that exist.
     pub existing_vdevs: HashSet<PathBuf>,
     /// Why existing vdevs cannot make a new pool (too small, part of another pool).
@@ -154,7 +157,7 @@ impl Inventory {
             }
             return Ok(inv);
         };
-        let mut state = PoolState {
+        let mut state = ExistingPool {
             properties: IndexMap::new(),
             root_properties: IndexMap::new(),
             datasets: IndexMap::new(),
@@ -201,7 +204,7 @@ impl Inventory {
             let referenced = ds.referenced().unwrap_or(0);
             state.datasets.insert(
                 full.clone(),
-                DatasetState {
+                ExistingDataset {
                     is_filesystem,
                     properties: props,
                     referenced,

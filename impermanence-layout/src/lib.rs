@@ -9,13 +9,13 @@
 //! that was killed is completed by the next one rather than started over.
 //!
 //! ```
-//! use impermanence_layout::{Inventory, Plan, Spec, VdevEntry};
+//! use impermanence_layout::{Inventory, Plan, PlanOptions, Spec, VdevEntry};
 //!
 //! let mut spec = Spec::default();
-//! spec.pool.vdevs.push(VdevEntry { path: "/var/tmp/zroot.img".into(), size: Some("2G".into()) });
+//! spec.pool.vdevs.push(VdevEntry::new("/var/tmp/zroot.img").size("2G"));
 //! spec.validate().unwrap();
 //! // Planning needs no ZFS when nothing exists yet.
-//! let plan = Plan::new(&spec, &Inventory::default(), false, None);
+//! let plan = Plan::new(&spec, &Inventory::default(), &PlanOptions::new());
 //! assert_eq!(plan.to_commands()[0], "truncate -s 2147483648 /var/tmp/zroot.img");
 //! assert!(plan.to_commands()[1].starts_with("zpool create -o ashift=12 -o autotrim=on -O compression=zstd"));
 //! ```
@@ -32,10 +32,10 @@ mod verify;
 
 pub use apply::{apply, ApplyOptions, OnStep, StepDone};
 pub use error::LayoutError;
-pub use inventory::{same_meaning, DatasetState, Inventory, PoolState, Seen, JOURNAL};
+pub use inventory::{same_meaning, ExistingDataset, ExistingPool, Inventory, Seen, JOURNAL};
 pub use lock::ApplyLock;
 pub use nixos::nixos_config;
-pub use plan::{Plan, Step, EMPTY_REFERENCED};
+pub use plan::{Plan, PlanOptions, Step, EMPTY_REFERENCED};
 pub use spec::{
     parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec,
     Spec, SpecErrors, VdevEntry, VdevLayout,

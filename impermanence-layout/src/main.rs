@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use impermanence_layout::{
-    apply, nixos_config, verify, ApplyLock, ApplyOptions, Inventory, LayoutError, Plan, Spec,
-    VdevEntry,
+    apply, nixos_config, verify, ApplyLock, ApplyOptions, Inventory, LayoutError, Plan,
+    PlanOptions, Spec, VdevEntry,
 };
 use zfs_core::Zfs;
 
@@ -97,9 +97,9 @@ fn load_unchecked(c: &Common) -> Result<Spec, LayoutError> {
         spec.pool.vdevs = c
             .vdevs
             .iter()
-            .map(|p| VdevEntry {
-                path: p.clone(),
-                size: c.vdev_size.clone(),
+            .map(|p| match &c.vdev_size {
+                Some(size) => VdevEntry::new(p).size(size),
+                None => VdevEntry::new(p),
             })
             .collect();
     } else if let Some(size) = &c.vdev_size {
@@ -167,7 +167,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
         Command::Plan(c) => {
             let spec = load(&c)?;
             let (_, inv) = inventory(&spec)?;
-            let plan = Plan::new(&spec, &inv, false, c.mount_root.as_deref());
+            let plan = Plan::new(&spec, &inv, &plan_options(false, c.mount_root.as_deref()));
             print_plan(&plan, c.json);
             if !plan.conflicts.is_empty() {
                 return Ok(ExitCode::from(1));
@@ -203,7 +203,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             // Held from reading the system to the last step.
             let _lock = ApplyLock::acquire(&spec.pool.name)?;
             let inv = Inventory::read(&zfs, &spec)?;
-            let plan = Plan::new(&spec, &inv, adopt, c.mount_root.as_deref());
+            let plan = Plan::new(&spec, &inv, &plan_options(adopt, c.mount_root.as_deref()));
             if !plan.conflicts.is_empty() {
                 return Err(LayoutError::Conflict(plan.conflicts));
             }
@@ -265,5 +265,14 @@ fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// The plan options of the command line.
+fn plan_options(adopt: bool, mount_root: Option<&std::path::Path>) -> PlanOptions {
+    let opts = PlanOptions::new().adopt(adopt);
+    match mount_root {
+        Some(dir) => opts.mount_root(dir),
+        None => opts,
     }
 }

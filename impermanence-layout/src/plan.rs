@@ -1,6 +1,6 @@
 //! [`Plan`]: the ordered steps that take the system from what exists to the spec.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -14,6 +14,7 @@ pub const EMPTY_REFERENCED: u64 = 1 << 20;
 /// One step, in the order it runs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Step {
     /// Create a sparse file vdev.
     CreateVdevFile {
@@ -86,10 +87,38 @@ pub struct Plan {
     pub resumes: bool,
 }
 
+/// Options of [`Plan::new`]: the CLI's `--adopt` and `--mount-root`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    adopt: bool,
+    mount_root: Option<PathBuf>,
+}
+
+impl PlanOptions {
+    /// Refuse conflicts; mount nothing.
+    pub fn new() -> PlanOptions {
+        PlanOptions::default()
+    }
+
+    /// `--adopt`: settle conflicting properties of existing objects by setting them, instead
+    /// of refusing.
+    pub fn adopt(mut self, yes: bool) -> PlanOptions {
+        self.adopt = yes;
+        self
+    }
+
+    /// `--mount-root DIR`: mount the layout under `dir` at the end (as an installer does
+    /// under `/mnt`).
+    pub fn mount_root(mut self, dir: impl Into<PathBuf>) -> PlanOptions {
+        self.mount_root = Some(dir.into());
+        self
+    }
+}
+
 impl Plan {
-    /// Computes the plan. `adopt`: settle conflicting properties by setting them instead of
-    /// refusing. `mount_root`: mount the layout under this directory at the end.
-    pub fn new(spec: &Spec, inv: &Inventory, adopt: bool, mount_root: Option<&Path>) -> Plan {
+    /// Computes the plan from the spec and what exists.
+    pub fn new(spec: &Spec, inv: &Inventory, opts: &PlanOptions) -> Plan {
+        let (adopt, mount_root) = (opts.adopt, opts.mount_root.as_deref());
         let mut steps = Vec::new();
         let mut conflicts = Vec::new();
         let pool = &spec.pool.name;

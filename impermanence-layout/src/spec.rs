@@ -14,6 +14,7 @@ pub type Properties = IndexMap<String, String>;
 /// The whole layout: pool, datasets, snapshots, and the boot-side facts for NixOS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Spec {
     /// The pool.
     pub pool: PoolSpec,
@@ -31,6 +32,7 @@ pub struct Spec {
 /// The pool and its devices.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct PoolSpec {
     /// Its name (`zroot`).
     pub name: String,
@@ -52,6 +54,7 @@ pub struct PoolSpec {
 /// One device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct VdevEntry {
     /// Absolute path of a file or block device.
     pub path: PathBuf,
@@ -60,9 +63,63 @@ pub struct VdevEntry {
     pub size: Option<String>,
 }
 
+impl VdevEntry {
+    /// An existing device or file.
+    pub fn new(path: impl Into<PathBuf>) -> VdevEntry {
+        VdevEntry {
+            path: path.into(),
+            size: None,
+        }
+    }
+
+    /// A file created sparse with this size (`2G`, `512M`) if it does not exist.
+    pub fn size(mut self, size: &str) -> VdevEntry {
+        self.size = Some(size.to_owned());
+        self
+    }
+}
+
+impl DatasetSpec {
+    /// A dataset by name relative to the pool, without properties.
+    pub fn new(name: &str) -> DatasetSpec {
+        DatasetSpec {
+            name: name.to_owned(),
+            properties: Properties::new(),
+        }
+    }
+
+    /// A property (`zfs create -o name=value`).
+    pub fn property(mut self, name: &str, value: &str) -> DatasetSpec {
+        self.properties.insert(name.to_owned(), value.to_owned());
+        self
+    }
+}
+
+impl SnapshotSpec {
+    /// Snapshot `name` of `dataset` (relative to the pool).
+    pub fn new(dataset: &str, name: &str) -> SnapshotSpec {
+        SnapshotSpec {
+            dataset: dataset.to_owned(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl MountSpec {
+    /// `dataset` (relative to the pool) mounted at `path`.
+    pub fn new(path: &str, dataset: &str, needed_for_boot: bool) -> MountSpec {
+        MountSpec {
+            path: path.to_owned(),
+            dataset: dataset.to_owned(),
+            needed_for_boot,
+        }
+    }
+}
+
 /// How the devices form the pool.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum VdevLayout {
     /// Each device its own top-level vdev (one device: the guide's case).
     #[default]
@@ -92,6 +149,7 @@ impl VdevLayout {
 /// A dataset.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct DatasetSpec {
     /// Name relative to the pool.
     pub name: String,
@@ -103,6 +161,7 @@ pub struct DatasetSpec {
 /// A snapshot of one of the spec's datasets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SnapshotSpec {
     /// The dataset, relative to the pool.
     pub dataset: String,
@@ -113,6 +172,7 @@ pub struct SnapshotSpec {
 /// The NixOS side: tmpfs root, which datasets mount where, what sanoid keeps.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct BootSpec {
     /// `size=` of the tmpfs root.
     pub root_tmpfs_size: String,
@@ -132,6 +192,7 @@ pub struct BootSpec {
 /// A ZFS mount of the NixOS configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MountSpec {
     /// Where (`/nix`).
     pub path: String,
@@ -145,6 +206,7 @@ pub struct MountSpec {
 /// sanoid's retention for one dataset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SanoidSpec {
     /// The dataset, relative to the pool.
     pub dataset: String,

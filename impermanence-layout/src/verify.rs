@@ -3,11 +3,13 @@
 use serde::Serialize;
 use zfs_core::Zfs;
 
+use crate::error::LayoutError;
 use crate::inventory::{same_meaning, Inventory};
 use crate::spec::Spec;
 
 /// One way the system differs from the spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Difference {
     /// The pool, dataset or snapshot.
     pub object: String,
@@ -25,8 +27,8 @@ impl std::fmt::Display for Difference {
 /// compared by meaning (`posixacl` is `posix`; `xattr=sa` reads back as `on` on 2.3).
 ///
 /// # Errors
-/// Whatever zfs-core reports while reading.
-pub fn verify(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Vec<Difference>> {
+/// [`LayoutError::Zfs`] with whatever zfs-core reports while reading.
+pub fn verify(zfs: &Zfs, spec: &Spec) -> Result<Vec<Difference>, LayoutError> {
     Ok(differences(spec, &Inventory::read(zfs, spec)?))
 }
 

@@ -49,10 +49,9 @@ fn plan_works_without_a_pool_and_sizes_devices_named_in_the_spec() {
     // The device comes from the spec, its size from the command line.
     let mut spec = Spec::default();
     spec.pool.name = name.clone();
-    spec.pool.vdevs.push(impermanence_layout::VdevEntry {
-        path: vdev.clone(),
-        size: None,
-    });
+    spec.pool
+        .vdevs
+        .push(impermanence_layout::VdevEntry::new(&vdev));
     let file = dir.path().join("spec.toml");
     std::fs::write(&file, spec.to_toml()).unwrap();
     let (code, out, err) = run(&[

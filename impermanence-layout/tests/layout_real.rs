@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use impermanence_layout::{
-    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, Spec, VdevEntry,
+    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, PlanOptions, Spec, VdevEntry,
 };
 use zfs_core::testing::label_ashifts;
 use zfs_core::{CreateDataset, CreatePool, DatasetName, PoolName, VdevSpec, Zfs};
@@ -21,10 +21,7 @@ impl Case {
         let dir = tempfile::tempdir().unwrap();
         let mut spec = Spec::default();
         spec.pool.name = format!("zr{tag}{}", std::process::id());
-        spec.pool.vdevs = vec![VdevEntry {
-            path: dir.path().join("zroot.img"),
-            size: Some("512M".into()),
-        }];
+        spec.pool.vdevs = vec![VdevEntry::new(dir.path().join("zroot.img")).size("512M")];
         spec.pool
             .properties
             .insert("cachefile".into(), "none".into());
@@ -70,8 +67,7 @@ impl Case {
         Plan::new(
             &self.spec,
             &Inventory::read(zfs, &self.spec).unwrap(),
-            false,
-            None,
+            &PlanOptions::new(),
         )
     }
 }
@@ -275,8 +271,7 @@ fn a_pool_whose_disks_disagree_with_its_ashift_property_is_a_conflict() {
         let plan = Plan::new(
             &case.spec,
             &Inventory::read(&zfs, &case.spec).unwrap(),
-            adopt,
-            None,
+            &PlanOptions::new().adopt(adopt),
         );
         let all = plan.conflicts.join("\n");
         assert!(all.contains("disks have ashift 9"), "adopt={adopt}: {all}");
@@ -652,10 +647,7 @@ fn mirror_and_raidz_layouts_are_laid_down_as_zpool_status_shows() {
         let mut case = Case::new("r");
         case.spec.pool.layout = layout;
         case.spec.pool.vdevs = (0..devices)
-            .map(|i| VdevEntry {
-                path: case.dir.path().join(format!("d{i}.img")),
-                size: Some("256M".into()),
-            })
+            .map(|i| VdevEntry::new(case.dir.path().join(format!("d{i}.img"))).size("256M"))
             .collect();
         let zfs = zfs();
         apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
@@ -691,8 +683,7 @@ fn adopting_sets_a_pool_property_and_a_later_fault_restores_it() {
         Plan::new(
             &case.spec,
             &Inventory::read(&zfs, &case.spec).unwrap(),
-            adopt,
-            None,
+            &PlanOptions::new().adopt(adopt),
         )
     };
     assert!(plan(false)

@@ -1,6 +1,6 @@
 use super::*;
-use crate::inventory::{DatasetState, Inventory, PoolState, Seen, JOURNAL};
-use crate::plan::{Plan, Step};
+use crate::inventory::{ExistingDataset, ExistingPool, Inventory, Seen, JOURNAL};
+use crate::plan::{Plan, PlanOptions, Step};
 
 fn with_vdev() -> Spec {
     let mut s = Spec::default();
@@ -138,8 +138,7 @@ fn a_fresh_plan_is_the_guides_commands() {
     let plan = Plan::new(
         &with_vdev(),
         &Inventory::default(),
-        false,
-        Some(std::path::Path::new("/mnt")),
+        &PlanOptions::new().mount_root(std::path::Path::new("/mnt")),
     );
     let cmds = plan.to_commands();
     assert_eq!(cmds[0], "truncate -s 2147483648 /var/tmp/z.img");
@@ -166,7 +165,7 @@ fn finished(spec: &Spec) -> Inventory {
         value: v.into(),
         local: true,
     };
-    let mut pool = PoolState {
+    let mut pool = ExistingPool {
         properties: spec.pool.properties.clone(),
         root_properties: spec
             .pool
@@ -184,7 +183,7 @@ fn finished(spec: &Spec) -> Inventory {
     for d in &spec.datasets {
         pool.datasets.insert(
             spec.full_name(&d.name),
-            DatasetState {
+            ExistingDataset {
                 is_filesystem: true,
                 properties: d
                     .properties
@@ -207,7 +206,7 @@ fn finished(spec: &Spec) -> Inventory {
 fn a_finished_layout_plans_nothing_and_verifies_clean() {
     let spec = with_vdev();
     let inv = finished(&spec);
-    let plan = Plan::new(&spec, &inv, false, None);
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
     assert!(plan.is_empty(), "{:?}", plan.steps);
     assert!(crate::verify::differences(&spec, &inv).is_empty());
 }
@@ -219,7 +218,7 @@ fn a_partial_layout_is_completed() {
     let st = inv.pool.as_mut().unwrap();
     st.datasets.shift_remove("zroot/cache");
     st.snapshots.clear();
-    let plan = Plan::new(&spec, &inv, false, None);
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
     assert_eq!(
         plan.to_commands(),
         [
@@ -241,7 +240,7 @@ fn an_interrupted_run_is_resumed_not_restarted() {
     st.journal = Some("applying".into());
     st.datasets.shift_remove("zroot/persist");
     st.snapshots.clear();
-    let plan = Plan::new(&spec, &inv, false, None);
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
     assert!(plan.resumes);
     assert!(plan.conflicts.is_empty());
     assert!(!plan
@@ -284,7 +283,7 @@ fn conflicts_are_listed_and_adopting_settles_them() {
     st.datasets.get_mut("zroot/tmp").unwrap().is_filesystem = false;
     st.snapshots.clear();
     st.datasets.get_mut("zroot/persist").unwrap().referenced = 50 << 20;
-    let plan = Plan::new(&spec, &inv, false, None);
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
     let all = plan.conflicts.join("\n");
     for needle in [
         "disks have ashift 9",
@@ -296,7 +295,7 @@ fn conflicts_are_listed_and_adopting_settles_them() {
     ] {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
-    let adopted = Plan::new(&spec, &inv, true, None);
+    let adopted = Plan::new(&spec, &inv, &PlanOptions::new().adopt(true));
     let still = adopted.conflicts.join("\n");
     // ashift is fixed on the disks: adopting cannot settle it, as normalization.
     assert!(
@@ -352,7 +351,7 @@ fn a_small_or_odd_existing_vdev_is_refused_before_anything() {
         path: small.clone(),
         size: None,
     });
-    let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
+    let plan = Plan::new(&s, &Inventory::without_zfs(&s), &PlanOptions::new());
     assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
     assert!(
         plan.conflicts[0].contains("10485760 bytes") && plan.conflicts[0].contains("64 MiB"),
@@ -360,7 +359,7 @@ fn a_small_or_odd_existing_vdev_is_refused_before_anything() {
         plan.conflicts
     );
     s.pool.vdevs[0].path = dir.path().to_owned();
-    let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
+    let plan = Plan::new(&s, &Inventory::without_zfs(&s), &PlanOptions::new());
     assert!(
         plan.conflicts[0].contains("neither a regular file nor a block device"),
         "{:?}",
@@ -373,7 +372,7 @@ fn a_small_or_odd_existing_vdev_is_refused_before_anything() {
         .set_len(64 << 20)
         .unwrap();
     s.pool.vdevs[0].path = big;
-    let plan = Plan::new(&s, &Inventory::without_zfs(&s), false, None);
+    let plan = Plan::new(&s, &Inventory::without_zfs(&s), &PlanOptions::new());
     assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
 }
 
