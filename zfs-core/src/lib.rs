@@ -25,6 +25,11 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Each call names the `zfs` or `zpool` command or flag it corresponds to. One example per
+//! area sits on the item to start from: [`CreatePool`] (pools), [`CreateDataset`]
+//! (datasets), [`Zfs::snapshot`] (snapshots, holds, bookmarks, clones), [`Zfs::send`] (send
+//! and receive), [`Key`] (encryption keys) and [`Zfs::program`] (channel programs).
+//!
 //! Building needs the OpenZFS headers (see the `libzfs-sys` crate); the kernel module must be
 //! the OpenZFS release the crate was built against ([`Versions`]).
 //!

@@ -10,16 +10,19 @@ use crate::name::PoolName;
 use crate::nvlist::{NvList, NvValue};
 use crate::{Error, ErrorKind, Result};
 
-/// Limits and arguments for [`Zfs::program`].
+/// Limits and arguments for [`Zfs::program`]:
+/// `zfs program [-n] [-t INSTRUCTIONS] [-m BYTES] POOL SCRIPT [ARG]...`.
 #[derive(Debug, Clone)]
 pub struct ProgramOptions {
-    /// Lua instructions before the program is stopped (1 to 100 000 000; default 10 000 000).
+    /// `-t`: Lua instructions before the program is stopped (1 to 100 000 000; default
+    /// 10 000 000).
     pub instruction_limit: u64,
-    /// Bytes of memory the program may use (1 to 100 MiB; default 10 MiB).
+    /// `-m`: bytes of memory the program may use (1 to 100 MiB; default 10 MiB).
     pub memory_limit: u64,
     /// `false` runs read-only without waiting for a transaction group (`zfs program -n`).
     pub sync: bool,
-    /// What the program receives as `...`.
+    /// What the program receives as `...`. The CLI puts its `ARG`s here as the string array
+    /// `argv`; here any list will do.
     pub args: NvList,
 }
 
@@ -36,7 +39,30 @@ impl Default for ProgramOptions {
 
 impl Zfs {
     /// Runs a channel program on `pool` and returns its output list (the program's return
-    /// value is under `"return"`).
+    /// value is under `"return"`): `zfs program`, with the script as text.
+    ///
+    /// ```no_run
+    /// use zfs_core::{PoolName, ProgramOptions, Zfs};
+    ///
+    /// # fn main() -> zfs_core::Result<()> {
+    /// let zfs = Zfs::open()?;
+    /// // Count a filesystem's snapshots and their space in one read-only pass
+    /// // (`zfs program -n tank count.lua`).
+    /// let script = r#"
+    ///     args = ...
+    ///     local n, used = 0, 0
+    ///     for snap in zfs.list.snapshots(args["fs"]) do
+    ///         n = n + 1
+    ///         used = used + zfs.get_prop(snap, "used")
+    ///     end
+    ///     return {count = n, used = used}
+    /// "#;
+    /// let mut opts = ProgramOptions { sync: false, ..Default::default() }; // -n
+    /// opts.args.insert_str("fs", "tank/home")?;
+    /// let out = zfs.program(&PoolName::new("tank")?, script, &opts)?;
+    /// println!("{:?}", out.get("return"));
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`ErrorKind::ProgramSyntax`], [`ErrorKind::ProgramRuntime`] (with the program's error

@@ -49,7 +49,8 @@ impl fmt::Display for PropSource {
     }
 }
 
-/// A property's value, as text the way the CLI prints it, and where it comes from.
+/// A property's value, as text the way the CLI prints it, and where it comes from: the VALUE
+/// and SOURCE columns of `zfs get -p` (or `zpool get -p`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PropValue {

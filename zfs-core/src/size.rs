@@ -1,7 +1,8 @@
 //! Sizes as the `zfs`/`zpool` commands write them.
 
 /// Parses `1024`, `16K`, `512M`, `512MiB`, `2G`, `1T` (powers of 1024) into bytes; `None` for
-/// anything else or an overflow.
+/// anything else or an overflow. A subset of the sizes `zfs set` and `zfs create -V` take
+/// (those also take fractions such as `1.5G`, and `P` and `E`).
 ///
 /// ```
 /// assert_eq!(zfs_core::parse_size("2G"), Some(2 << 30));

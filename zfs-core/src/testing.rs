@@ -95,13 +95,13 @@ impl FilePoolBuilder {
         self
     }
 
-    /// A pool property.
+    /// A pool property (`zpool create -o`).
     pub fn pool_property(mut self, name: &str, value: &str) -> FilePoolBuilder {
         self.pool_props.push((name.into(), value.into()));
         self
     }
 
-    /// A root filesystem property.
+    /// A root filesystem property (`zpool create -O`).
     pub fn fs_property(mut self, name: &str, value: &str) -> FilePoolBuilder {
         self.fs_props.push((name.into(), value.into()));
         self

@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use crate::nvlist::{NvList, NvValue};
 use crate::{Error, ErrorKind, Result};
 
-/// The smallest device OpenZFS accepts (`SPA_MINDEVSIZE`).
+/// The smallest device OpenZFS accepts (`SPA_MINDEVSIZE`); `zpool create` refuses smaller
+/// ones.
 pub const MIN_DEVICE_SIZE: u64 = 64 << 20;
 
-/// One device: a file or a block device, by absolute path.
+/// One device: a file or a block device, by absolute path (a device on the `zpool create`
+/// command line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaf {
     path: PathBuf,
@@ -18,7 +20,8 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    /// A file vdev: a regular file of at least 64 MiB (sparse is fine).
+    /// A file vdev: a regular file of at least 64 MiB (sparse is fine), given by its absolute
+    /// path as `zpool create` takes it.
     pub fn file(path: impl Into<PathBuf>) -> Leaf {
         Leaf {
             path: path.into(),
@@ -62,7 +65,8 @@ impl Leaf {
     }
 }
 
-/// A top-level vdev: one device, a mirror, or a raidz group.
+/// A top-level vdev: one device, a mirror, or a raidz group (`DEV`, `mirror DEV...`,
+/// `raidzN DEV...` on the `zpool create` command line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TopLevel {
@@ -182,30 +186,30 @@ impl VdevSpec {
         VdevSpec::default()
     }
 
-    /// Adds a top-level data vdev.
+    /// Adds a top-level data vdev (its words on the `zpool create` command line).
     pub fn vdev(mut self, vdev: TopLevel) -> VdevSpec {
         self.data.push(vdev);
         self
     }
 
-    /// Adds one file as a top-level data vdev.
+    /// Adds one file as a top-level data vdev (`zpool create POOL /path/to/file`).
     pub fn file(self, path: impl Into<PathBuf>) -> VdevSpec {
         self.vdev(TopLevel::Single(Leaf::file(path)))
     }
 
-    /// Adds one block device as a top-level data vdev.
+    /// Adds one block device as a top-level data vdev (`zpool create POOL /dev/sdX`).
     pub fn disk(self, path: impl Into<PathBuf>) -> VdevSpec {
         self.vdev(TopLevel::Single(Leaf::disk(path)))
     }
 
-    /// Adds a mirror of files.
+    /// Adds a mirror of files (`mirror FILE FILE...`).
     pub fn mirror<P: Into<PathBuf>>(self, files: impl IntoIterator<Item = P>) -> VdevSpec {
         self.vdev(TopLevel::Mirror(
             files.into_iter().map(Leaf::file).collect(),
         ))
     }
 
-    /// Adds a raidz group of files with `parity` 1, 2 or 3.
+    /// Adds a raidz group of files with `parity` 1, 2 or 3 (`raidzN FILE FILE...`).
     pub fn raidz<P: Into<PathBuf>>(
         self,
         parity: u8,
@@ -223,7 +227,7 @@ impl VdevSpec {
         self
     }
 
-    /// Adds one file as a log device.
+    /// Adds one file as a log device (`log FILE`).
     pub fn log_file(self, path: impl Into<PathBuf>) -> VdevSpec {
         self.log(TopLevel::Single(Leaf::file(path)))
     }
@@ -240,7 +244,7 @@ impl VdevSpec {
         self
     }
 
-    /// Adds one file as a cache device.
+    /// Adds one file as a cache device (`cache FILE`).
     pub fn cache_file(self, path: impl Into<PathBuf>) -> VdevSpec {
         self.cache(Leaf::file(path))
     }

@@ -4,7 +4,8 @@ use std::fmt;
 
 use crate::{Error, ErrorKind, Result};
 
-/// The OpenZFS releases this process works with.
+/// The OpenZFS releases this process works with (`zfs version` prints the userland and
+/// kernel ones).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Versions {
@@ -19,7 +20,7 @@ pub struct Versions {
 }
 
 impl Versions {
-    /// Reads the versions from the build and the running system.
+    /// Reads the versions from the build and the running system (`zfs version`).
     pub fn detect() -> Versions {
         let kernel = std::fs::read_to_string("/sys/module/zfs/version")
             .ok()

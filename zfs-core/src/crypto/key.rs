@@ -10,12 +10,12 @@ use crate::{Error, ErrorKind, Result};
 pub const KEY_LEN: usize = libzfs_sys::WRAPPING_KEY_LEN;
 /// Passphrase length limits of `zfs create -o keyformat=passphrase`, in bytes.
 pub const PASSPHRASE_LEN: std::ops::RangeInclusive<usize> = 8..=512;
-/// PBKDF2 rounds `zfs create` uses by default, and the least it accepts.
+/// PBKDF2 rounds `zfs create -o keyformat=passphrase` uses by default (its `pbkdf2iters`).
 pub const DEFAULT_PBKDF2_ITERATIONS: u64 = libzfs_sys::DEFAULT_PBKDF2_ITERATIONS as u64;
-/// The least PBKDF2 rounds OpenZFS accepts.
+/// The least PBKDF2 rounds OpenZFS accepts (`-o pbkdf2iters=N`).
 pub const MIN_PBKDF2_ITERATIONS: u64 = libzfs_sys::MIN_PBKDF2_ITERATIONS as u64;
 
-/// How a key is written (`keyformat`).
+/// How a key is written: the `keyformat` property (`zfs create -o keyformat=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyFormat {
@@ -38,7 +38,9 @@ impl KeyFormat {
     }
 }
 
-/// A dataset encryption key held in memory, wiped when dropped. `Debug` never shows it.
+/// A dataset encryption key held in memory, wiped when dropped. `Debug` never shows it. It
+/// stands for what `zfs create`, `zfs load-key` and `zfs change-key` would read from
+/// `keylocation` (a prompt or a file): zfs-core takes keys from Rust only.
 ///
 /// Passphrases are stretched with PBKDF2 (350 000 rounds by default) each time they are used:
 /// about 25 ms in an optimized build, ten times that unoptimized, so debug builds that use
@@ -50,6 +52,29 @@ impl KeyFormat {
 /// assert!(Key::passphrase("short").is_err());
 /// assert!(Key::raw(&[7u8; 32]).is_ok());
 /// # Ok::<(), zfs_core::Error>(())
+/// ```
+///
+/// Encrypted datasets: create one with a key, unload and load it, change it.
+///
+/// ```no_run
+/// use zfs_core::{ChangeKeyOptions, CreateDataset, DatasetName, Key, KeyStatus, Zfs};
+///
+/// # fn main() -> zfs_core::Result<()> {
+/// let zfs = Zfs::open()?;
+/// let name = DatasetName::new("tank/secret")?;
+/// let passphrase = "correct horse battery staple";
+/// // zfs create -o encryption=on -o keyformat=passphrase tank/secret
+/// CreateDataset::filesystem(name.clone())
+///     .encryption(Key::passphrase(passphrase)?)
+///     .create(&zfs)?;
+/// let ds = zfs.dataset(&name)?;
+/// ds.unload_key()?; // zfs unload-key tank/secret (create_dataset does not mount)
+/// assert_eq!(ds.key_status()?, KeyStatus::Unavailable);
+/// ds.load_key(&Key::passphrase(passphrase)?)?; // zfs load-key tank/secret
+/// // zfs change-key -o keyformat=raw -o keylocation=file:///root/secret.key tank/secret
+/// let new = Key::raw(&[7u8; 32])?;
+/// ds.change_key(&new, &ChangeKeyOptions::new().keylocation("file:///root/secret.key"))?;
+/// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct Key {
@@ -180,7 +205,7 @@ impl Key {
         Ok(self)
     }
 
-    /// How the key is written.
+    /// How the key is written (the `keyformat` it gives a dataset).
     pub fn format(&self) -> KeyFormat {
         self.format
     }

@@ -16,7 +16,7 @@ use crate::handle::lzc;
 use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
-/// Whether a dataset's key is loaded (`keystatus`).
+/// Whether a dataset's key is loaded: its `keystatus` property (`zfs get keystatus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KeyStatus {
@@ -73,7 +73,7 @@ pub(crate) fn key_params(key: &Key, keylocation: &str) -> Result<(NvList, key::W
 }
 
 impl Dataset<'_> {
-    /// Whether this dataset is encrypted and its key loaded (`keystatus`).
+    /// Whether this dataset is encrypted and its key loaded (`zfs get keystatus`).
     ///
     /// # Errors
     /// Whatever libzfs reports.
@@ -91,7 +91,8 @@ impl Dataset<'_> {
         })
     }
 
-    /// The dataset whose key encrypts this one (`encryptionroot`), or `None` if unencrypted.
+    /// The dataset whose key encrypts this one (`zfs get encryptionroot`), or `None` if
+    /// unencrypted.
     ///
     /// # Errors
     /// Whatever libzfs reports.

@@ -29,9 +29,10 @@ struct Prepared {
 }
 
 impl Zfs {
-    /// Creates every filesystem and volume in `items`, all or none. Parents come before their
-    /// children (a parent may be in the batch or exist already); datasets at the same depth
-    /// are created concurrently, up to [`MAX_BATCH_THREADS`] at a time. Properties and
+    /// Creates every filesystem and volume in `items`, all or none: one `zfs create` for each,
+    /// in one call (no single command does this). Parents come before their children (a
+    /// parent may be in the batch or exist already); datasets at the same depth are created
+    /// concurrently, up to [`MAX_BATCH_THREADS`] at a time. Properties and
     /// parents outside the batch are checked for all of them before anything is created; a
     /// taken name is refused by ZFS when its turn comes. If one fails, those created by this
     /// call are destroyed again and the error lists every failure.

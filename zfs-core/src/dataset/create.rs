@@ -14,13 +14,33 @@ use crate::{Error, ErrorKind, Result};
 ///
 /// Properties are CLI-style strings, validated by libzfs as `zfs create -o` validates them.
 ///
+/// Datasets from creation to destruction: create, list, properties, mount, destroy.
+///
 /// ```no_run
-/// use zfs_core::{CreateDataset, DatasetName, Zfs};
+/// use zfs_core::{CreateDataset, DatasetName, DatasetTypes, Zfs};
+/// use zfs_core::{DestroyOptions, UnmountOptions};
+///
+/// # fn main() -> zfs_core::Result<()> {
 /// let zfs = Zfs::open()?;
-/// CreateDataset::filesystem(DatasetName::new("zroot/persist")?)
-///     .property("mountpoint", "legacy")
+/// let home = DatasetName::new("tank/home")?;
+/// // zfs create -o mountpoint=/srv/home -o compression=zstd tank/home
+/// CreateDataset::filesystem(home.clone())
+///     .property("mountpoint", "/srv/home")
+///     .property("compression", "zstd")
 ///     .create(&zfs)?;
-/// # Ok::<(), zfs_core::Error>(())
+/// // zfs list -r -t filesystem,volume tank
+/// let root = home.pool().root_dataset();
+/// for listed in zfs.list(&root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)? {
+///     println!("{} ({:?})", listed.name, listed.kind);
+/// }
+/// let ds = zfs.dataset(&home)?;
+/// ds.set_property("atime", "off")?; // zfs set atime=off tank/home
+/// println!("{} bytes used", ds.used()?); // zfs get -p used tank/home
+/// ds.mount()?; // zfs mount tank/home
+/// ds.unmount(&UnmountOptions::new())?; // zfs unmount tank/home
+/// drop(ds);
+/// zfs.destroy(&home, &DestroyOptions::new().recursive(true))?; // zfs destroy -r tank/home
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct CreateDataset {
@@ -33,7 +53,7 @@ pub struct CreateDataset {
 }
 
 impl CreateDataset {
-    /// A filesystem.
+    /// A filesystem (`zfs create NAME`).
     pub fn filesystem(name: DatasetName) -> CreateDataset {
         CreateDataset {
             name,
@@ -99,7 +119,7 @@ impl CreateDataset {
         self.parents
     }
 
-    /// Creates it. See [`Zfs::create_dataset`].
+    /// Creates it (`zfs create`). See [`Zfs::create_dataset`].
     ///
     /// # Errors
     /// As [`Zfs::create_dataset`].
@@ -109,7 +129,7 @@ impl CreateDataset {
 }
 
 impl Zfs {
-    /// Creates a filesystem or volume. Nothing is left behind when it fails.
+    /// Creates a filesystem or volume (`zfs create`). Nothing is left behind when it fails.
     ///
     /// No handle is opened on the new dataset: that is one more round trip to the kernel
     /// (about a fifth of the creation itself under emulation) that most callers do not need.

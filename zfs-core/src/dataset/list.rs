@@ -11,7 +11,7 @@ use crate::handle::Zfs;
 use crate::name::{AnyName, DatasetName};
 use crate::Result;
 
-/// One listed object: its name and type.
+/// One listed object: its name and type, as a line of `zfs list -H -o name,type` gives them.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub struct Listed {
@@ -237,7 +237,7 @@ impl Zfs {
 
 impl Dataset<'_> {
     /// Direct children whose type is in `types` (snapshots and bookmarks of this dataset count
-    /// as its children), sorted by name.
+    /// as its children), sorted by name: `zfs list -d 1 -t TYPES NAME` without `NAME` itself.
     ///
     /// # Errors
     /// Whatever libzfs reports while iterating.

@@ -23,7 +23,7 @@ use crate::name::{AnyName, ZfsName};
 use crate::{Error, ErrorKind, Result};
 
 bitflags! {
-    /// A set of dataset types, for opening and listing.
+    /// A set of dataset types, for opening and listing (`zfs list -t filesystem,volume,...`).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct DatasetTypes: u32 {
         /// Filesystems.
@@ -37,7 +37,7 @@ bitflags! {
     }
 }
 
-/// What a dataset is.
+/// What a dataset is: its `type` property (`zfs get type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
 pub enum DatasetType {
@@ -106,7 +106,8 @@ impl Drop for Dataset<'_> {
 }
 
 impl Zfs {
-    /// Opens a filesystem, volume or snapshot by name (`tank/a`, `tank/a@snap`).
+    /// Opens a filesystem, volume or snapshot by name (`tank/a`, `tank/a@snap`), for the calls
+    /// on [`Dataset`] (no command of its own).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidArgument`] for a
@@ -170,7 +171,8 @@ impl Zfs {
         }
     }
 
-    /// Whether a filesystem, volume, snapshot or bookmark of that name exists.
+    /// Whether a filesystem, volume, snapshot or bookmark of that name exists (whether
+    /// `zfs list -t all NAME` succeeds).
     #[doc(alias = "lzc_exists")]
     pub fn exists(&self, name: &impl ZfsName) -> bool {
         if let AnyName::Bookmark(mark) = name.to_any() {
@@ -211,7 +213,7 @@ impl<'z> Dataset<'z> {
         &self.name
     }
 
-    /// What it is.
+    /// What it is (`zfs get type`).
     pub fn kind(&self) -> DatasetType {
         self.kind
     }

@@ -12,7 +12,7 @@ use super::Dataset;
 use crate::{Error, ErrorKind, Result};
 
 impl Dataset<'_> {
-    /// Where the filesystem is mounted, if it is.
+    /// Where the filesystem is mounted, if it is (as `zfs mount` without arguments lists it).
     #[doc(alias = "zfs_is_mounted")]
     pub fn mounted_at(&self) -> Option<PathBuf> {
         let mut at: *mut c_char = ptr::null_mut();

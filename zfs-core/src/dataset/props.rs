@@ -13,7 +13,7 @@ use crate::options::InheritOptions;
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
 
-/// The `mountpoint` property.
+/// The `mountpoint` property (`zfs get mountpoint`, `zfs set mountpoint=...`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Mountpoint {
@@ -35,7 +35,7 @@ impl fmt::Display for Mountpoint {
     }
 }
 
-/// The `canmount` property.
+/// The `canmount` property (`zfs get canmount`, `zfs set canmount=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CanMount {
     /// `on`.
@@ -196,7 +196,8 @@ impl Dataset<'_> {
         })
     }
 
-    /// Every user property set on or inherited by this dataset, sorted by name.
+    /// Every user property set on or inherited by this dataset, sorted by name (the
+    /// `module:name` lines of `zfs get all NAME`).
     ///
     /// # Errors
     /// Whatever libzfs reports.
@@ -235,7 +236,7 @@ impl Dataset<'_> {
         self.set_properties(&[(name, value)])
     }
 
-    /// Sets several properties in one call: all are set or none.
+    /// Sets several properties in one call: all are set or none (`zfs set A=1 B=2 NAME`).
     ///
     /// # Errors
     /// As [`Dataset::set_property`].
@@ -310,7 +311,7 @@ impl Dataset<'_> {
         Ok(())
     }
 
-    /// A numeric property.
+    /// A numeric property, as `zfs get -Hp -o value NAME DATASET` prints it.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] if it is unknown or not a number.
@@ -322,7 +323,7 @@ impl Dataset<'_> {
         Ok(self.property(name)?.value == "on")
     }
 
-    /// `mountpoint`.
+    /// The `mountpoint` property (`zfs get mountpoint`).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for volumes and snapshots.
@@ -334,7 +335,7 @@ impl Dataset<'_> {
         })
     }
 
-    /// `canmount`.
+    /// The `canmount` property (`zfs get canmount`).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for volumes and snapshots.
@@ -346,7 +347,7 @@ impl Dataset<'_> {
         })
     }
 
-    /// `compression` (`off`, `lz4`, `zstd`, `zstd-3`, ...).
+    /// The `compression` property (`off`, `lz4`, `zstd`, `zstd-3`, ...; `zfs get compression`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -354,7 +355,7 @@ impl Dataset<'_> {
         Ok(self.property("compression")?.value)
     }
 
-    /// `readonly`.
+    /// The `readonly` property (`zfs get readonly`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -362,7 +363,7 @@ impl Dataset<'_> {
         self.property_on("readonly")
     }
 
-    /// `atime`.
+    /// The `atime` property (`zfs get atime`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -370,7 +371,7 @@ impl Dataset<'_> {
         self.property_on("atime")
     }
 
-    /// `used`, in bytes.
+    /// The `used` property, in bytes (`zfs get -p used`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -378,7 +379,7 @@ impl Dataset<'_> {
         self.property_u64("used")
     }
 
-    /// `available`, in bytes.
+    /// The `available` property, in bytes (`zfs get -p available`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -386,7 +387,7 @@ impl Dataset<'_> {
         self.property_u64("available")
     }
 
-    /// `referenced`, in bytes.
+    /// The `referenced` property, in bytes (`zfs get -p referenced`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -394,7 +395,7 @@ impl Dataset<'_> {
         self.property_u64("referenced")
     }
 
-    /// `creation`, in seconds since the epoch.
+    /// The `creation` property, in seconds since the epoch (`zfs get -p creation`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -402,7 +403,7 @@ impl Dataset<'_> {
         self.property_u64("creation")
     }
 
-    /// `quota` in bytes, `None` when unlimited.
+    /// The `quota` property in bytes, `None` when unlimited (`zfs get -p quota`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -410,7 +411,7 @@ impl Dataset<'_> {
         Ok(Some(self.property_u64("quota")?).filter(|&q| q != 0))
     }
 
-    /// `reservation` in bytes, `None` when unset.
+    /// The `reservation` property in bytes, `None` when unset (`zfs get -p reservation`).
     ///
     /// # Errors
     /// As [`Dataset::property`].
@@ -418,7 +419,7 @@ impl Dataset<'_> {
         Ok(Some(self.property_u64("reservation")?).filter(|&q| q != 0))
     }
 
-    /// `recordsize`, in bytes.
+    /// The `recordsize` property, in bytes (`zfs get -p recordsize`).
     ///
     /// # Errors
     /// As [`Dataset::property`].

@@ -22,16 +22,31 @@ use crate::{Error, ErrorKind, Result};
 /// Unlike `zpool create`, the root dataset is not mounted: an installer decides where and when
 /// (use `mountpoint=none` or `legacy`, or an altroot).
 ///
+/// Pools from creation to import: create, status, scrub, export, import.
+///
 /// ```no_run
-/// use zfs_core::{CreatePool, PoolName, VdevSpec, Zfs};
+/// use zfs_core::{CreatePool, ExportOptions, ImportOptions, PoolName, VdevSpec, Zfs};
+///
+/// # fn main() -> zfs_core::Result<()> {
 /// let zfs = Zfs::open()?;
-/// let pool = CreatePool::new(PoolName::new("zroot")?, VdevSpec::new().disk("/dev/sda2"))
+/// let name = PoolName::new("zroot")?;
+/// // zpool create -o ashift=12 -O compression=zstd -m none zroot /dev/sda2
+/// let pool = CreatePool::new(name.clone(), VdevSpec::new().disk("/dev/sda2"))
 ///     .pool_property("ashift", "12")
-///     .pool_property("autotrim", "on")
 ///     .fs_property("compression", "zstd")
-///     .fs_property("mountpoint", "none")
+///     .mountpoint("none")
 ///     .create(&zfs)?;
-/// # Ok::<(), zfs_core::Error>(())
+/// let status = pool.status()?; // zpool status zroot
+/// println!("{} is {}", status.root.name, status.root.state);
+/// pool.scrub()?; // zpool scrub zroot
+/// if let Some(scan) = pool.scan_progress()? {
+///     println!("{:?}: {} of {} bytes", scan.state, scan.examined, scan.to_examine);
+/// }
+/// drop(pool);
+/// zfs.export_pool(&name, &ExportOptions::new())?; // zpool export zroot
+/// let pool = zfs.import_pool(&name, &ImportOptions::new())?; // zpool import -N zroot
+/// println!("{} is back: {}", pool.name(), pool.health()?);
+/// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
 pub struct CreatePool {
@@ -45,7 +60,7 @@ pub struct CreatePool {
 }
 
 impl CreatePool {
-    /// A pool called `name` on `vdevs`, with default properties.
+    /// A pool called `name` on `vdevs`, with default properties (`zpool create NAME VDEVS`).
     pub fn new(name: PoolName, vdevs: VdevSpec) -> CreatePool {
         CreatePool {
             name,
@@ -112,7 +127,7 @@ impl CreatePool {
         })
     }
 
-    /// Creates the pool. See [`Zfs::create_pool`].
+    /// Creates the pool (`zpool create`). See [`Zfs::create_pool`].
     ///
     /// # Errors
     /// As [`Zfs::create_pool`].
@@ -122,7 +137,7 @@ impl CreatePool {
 }
 
 impl Zfs {
-    /// Creates a pool. Nothing is left behind when it fails.
+    /// Creates a pool (`zpool create`). Nothing is left behind when it fails.
     ///
     /// # Errors
     /// - [`ErrorKind::AlreadyExists`]: a pool of that name is imported.
@@ -220,7 +235,7 @@ impl Zfs {
     /// If the device or file at `path` carries the label of a live pool, that pool's name and
     /// state ([`PoolState::Active`], [`PoolState::Exported`], [`PoolState::Spare`], ...);
     /// labels of destroyed pools do not count. What `zpool create` checks before it
-    /// overwrites a device.
+    /// overwrites a device (`zdb -l` prints the whole label).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] and the like when `path` cannot be opened.
@@ -266,7 +281,8 @@ impl Zfs {
     }
 }
 
-/// The label a device carries: which pool it belongs to, and that pool's state.
+/// The label a device carries: which pool it belongs to, and that pool's state (the `name`
+/// and `state` of `zdb -l`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeviceLabel {

@@ -69,7 +69,8 @@ impl fmt::Display for Health {
     }
 }
 
-/// What a vdev is: the `type` of its entry in the pool's configuration.
+/// What a vdev is: the `type` of its entry in the pool's configuration (`zdb -C`), which
+/// `zpool status` names vdevs after (`mirror-0`, `raidz2-1`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum VdevKind {

@@ -24,7 +24,8 @@ pub struct ImportOptions {
 }
 
 impl ImportOptions {
-    /// Search the default device directories (`/dev/disk/by-id`, ...).
+    /// Search the default device directories (`/dev/disk/by-id`, ...), as `zpool import`
+    /// without `-d`.
     pub fn new() -> ImportOptions {
         ImportOptions::default()
     }
@@ -61,13 +62,13 @@ impl ImportOptions {
     }
 }
 
-/// A pool that could be imported.
+/// A pool that could be imported: one entry of what `zpool import` lists.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct ImportablePool {
     /// Its name.
     pub name: PoolName,
-    /// Its GUID.
+    /// Its GUID (the `id:` that `zpool import` shows).
     pub guid: u64,
     /// Usually [`PoolState::Exported`].
     pub state: PoolState,
@@ -76,7 +77,8 @@ pub struct ImportablePool {
 }
 
 impl Zfs {
-    /// Pools found on the devices in `opts`' directories that are not imported.
+    /// Pools found on the devices in `opts`' directories that are not imported (`zpool import
+    /// [-d DIR]...` without a pool name).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] for a directory that does not exist.
@@ -86,7 +88,7 @@ impl Zfs {
     }
 
     /// Imports the exported pool `name` (searching `opts`' directories) and opens it. Datasets
-    /// are not mounted.
+    /// are not mounted (`zpool import -N [-d DIR]... NAME [NEWNAME]`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no such exported pool is found; [`ErrorKind::AlreadyExists`]

@@ -11,7 +11,7 @@ use crate::handle::lzc;
 use crate::nvlist::{NvList, NvListRef, NvValue};
 use crate::{ErrorKind, Result};
 
-/// Where a scrub or resilver stands.
+/// Where a scrub or resilver stands, as the `scan:` line of `zpool status` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ScanState {
@@ -27,7 +27,7 @@ pub enum ScanState {
     None,
 }
 
-/// Progress of the last or current scrub or resilver.
+/// Progress of the last or current scrub or resilver: the `scan:` line of `zpool status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ScanProgress {
@@ -128,7 +128,8 @@ impl Pool<'_> {
         .map_err(no_scrub)
     }
 
-    /// The last or current scrub or resilver, `None` if none ever ran.
+    /// The last or current scrub or resilver, `None` if none ever ran (the `scan:` line of
+    /// `zpool status`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool is gone.

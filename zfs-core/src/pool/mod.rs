@@ -25,7 +25,8 @@ use crate::handle::Zfs;
 use crate::name::PoolName;
 use crate::{Error, ErrorKind, Result};
 
-/// The state of a pool as the kernel reports it (`pool_state_t`).
+/// The state of a pool as the kernel reports it (`pool_state_t`), as a device's label records
+/// it: `zpool import` finds exported pools by it (destroyed ones with `-D`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PoolState {
@@ -48,7 +49,8 @@ pub enum PoolState {
 }
 
 impl PoolState {
-    /// The state in words, as `zpool import` prints it (`active`, `exported`, ...).
+    /// The state in words, as `zpool create` names it when a device is in use (`/dev/sdb is
+    /// part of exported pool 'tank'`): `active`, `exported`, `potentially active`, ...
     pub fn as_str(&self) -> &'static str {
         match self {
             PoolState::Active => "active",
@@ -98,7 +100,7 @@ impl Drop for Pool<'_> {
 }
 
 impl Zfs {
-    /// Opens an imported pool.
+    /// Opens an imported pool, for the calls on [`Pool`] (no command of its own).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no pool of that name is imported.
@@ -125,12 +127,12 @@ impl Zfs {
         }
     }
 
-    /// Whether a pool of that name is imported.
+    /// Whether a pool of that name is imported (whether `zpool list POOL` succeeds).
     pub fn pool_exists(&self, name: &PoolName) -> bool {
         self.pool(name).is_ok()
     }
 
-    /// The names of every imported pool, sorted.
+    /// The names of every imported pool, sorted (`zpool list -H -o name`).
     ///
     /// # Errors
     /// Whatever libzfs reports while iterating.
@@ -194,7 +196,8 @@ impl<'z> Pool<'z> {
         crate::handle::Guarded::new(self.raw.as_ptr())
     }
 
-    /// The pool's state (active, exported, destroyed, ...), read fresh from the kernel.
+    /// The pool's state (active, exported, destroyed, ...), read fresh from the kernel (no
+    /// `zpool` column; [`Pool::health`] is what `zpool list` and `zpool status` show).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere)
@@ -208,9 +211,9 @@ impl<'z> Pool<'z> {
         ))
     }
 
-    /// Re-reads the pool's configuration, statistics and properties from the kernel. Values
-    /// read through a `Pool` are as of its opening, its last refresh, or the last change made
-    /// through it.
+    /// Re-reads the pool's configuration, statistics and properties from the kernel (no
+    /// command of its own). Values read through a `Pool` are as of its opening, its last
+    /// refresh, or the last change made through it.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere).

@@ -10,7 +10,8 @@ use crate::{Error, ErrorKind, Result};
 
 impl Pool<'_> {
     /// A pool property, by the name the CLI uses: native ones (`ashift`, `size`, `health`,
-    /// `guid`, ...) and feature states (`feature@zstd_compress`). Numbers are exact.
+    /// `guid`, ...) and feature states (`feature@zstd_compress`). Numbers are exact
+    /// (`zpool get -p NAME POOL`).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for a name that is no pool property.
@@ -124,7 +125,8 @@ impl Pool<'_> {
         ))
     }
 
-    /// A numeric pool property (`size`, `free`, `guid`, `ashift`, ...).
+    /// A numeric pool property (`size`, `free`, `guid`, `ashift`, ...), as
+    /// `zpool get -Hp -o value NAME POOL` prints it.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for an unknown or non-numeric property.
@@ -165,8 +167,8 @@ impl Pool<'_> {
             })
     }
 
-    /// The pool's GUID, read fresh from the kernel's configuration (the `guid` property of an
-    /// open handle can lag behind a reguid).
+    /// The pool's GUID (`zpool get guid`), read fresh from the kernel's configuration (the
+    /// `guid` property of an open handle can lag behind a reguid).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool is gone.

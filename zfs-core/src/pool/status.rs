@@ -39,7 +39,7 @@ pub struct VdevStatus {
     pub children: Vec<VdevStatus>,
 }
 
-/// A pool's status: its vdevs, cache devices, spares and last scan.
+/// A pool's status: its vdevs, cache devices, spares and last scan (`zpool status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PoolStatus {
@@ -54,7 +54,7 @@ pub struct PoolStatus {
 }
 
 impl Pool<'_> {
-    /// The pool's current status, read fresh from the kernel.
+    /// The pool's current status, read fresh from the kernel (`zpool status POOL`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the pool is gone.

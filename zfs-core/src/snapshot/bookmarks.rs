@@ -44,7 +44,7 @@ impl Zfs {
         })
     }
 
-    /// The bookmarks of a dataset, sorted.
+    /// The bookmarks of a dataset, sorted (`zfs list -t bookmark -d 1 DATASET`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the dataset does not exist.

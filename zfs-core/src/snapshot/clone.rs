@@ -11,7 +11,9 @@ use crate::{Error, ErrorKind, Result};
 
 impl Zfs {
     /// Creates filesystem or volume `clone` from `origin`, with CLI-style properties checked
-    /// and converted as `zfs clone -o` does (`compression=lz4`, `quota=100M`).
+    /// and converted as `zfs clone -o` does (`compression=lz4`, `quota=100M`):
+    /// `zfs clone [-o PROP=VALUE]... ORIGIN CLONE`. Unlike `zfs clone`, the clone is not
+    /// mounted.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the origin or the clone's parent is missing;
@@ -72,7 +74,8 @@ impl Zfs {
         })
     }
 
-    /// Promotes a clone: it takes over its origin's snapshots and the origin becomes its clone.
+    /// Promotes a clone: it takes over its origin's snapshots and the origin becomes its clone
+    /// (`zfs promote`).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidArgument`] if `clone` is not a clone; [`ErrorKind::AlreadyExists`]

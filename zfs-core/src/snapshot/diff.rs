@@ -13,7 +13,7 @@ use crate::handle::Zfs;
 use crate::name::SnapshotName;
 use crate::{Error, ErrorKind, Result};
 
-/// How a path changed.
+/// How a path changed: the first column of `zfs diff`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Change {
@@ -49,8 +49,8 @@ pub struct DiffEntry {
 
 impl Zfs {
     /// The paths that changed from snapshot `from` to `to`: another snapshot of the same
-    /// filesystem (`fs@snap` or `@snap`), or the live filesystem when `None`. The filesystem
-    /// must be mounted: paths are resolved through it, as `zfs diff` does.
+    /// filesystem, or the live filesystem when `None` (`zfs diff -F -H FROM [TO]`). The
+    /// filesystem must be mounted: paths are resolved through it, as `zfs diff` does.
     ///
     /// Both snapshots are checked before libzfs is called (a diff that fails inside libzfs
     /// leaks the descriptors of libzfs's own pipe). A diff against the live filesystem takes a

@@ -61,10 +61,10 @@ fn check_tag(tag: &OsStr, op: &'static str) -> Result<()> {
 }
 
 impl Zfs {
-    /// Places holds (`snapshot`, `tag`): all of them, or none. A held snapshot cannot be
-    /// destroyed until every hold is released. Several tags on one snapshot are fine (as with
-    /// `zfs hold`); an empty list does nothing; a missing snapshot is an error (libzfs_core
-    /// would skip it silently).
+    /// Places holds (`snapshot`, `tag`): all of them, or none (`zfs hold TAG SNAPSHOT...`,
+    /// several tags at once). A held snapshot cannot be destroyed until every hold is
+    /// released. Several tags on one snapshot are fine (as with `zfs hold`); an empty list does
+    /// nothing; a missing snapshot is an error (libzfs_core would skip it silently).
     ///
     /// The kernel takes one tag per snapshot per call, so tags beyond the first on a snapshot
     /// go in further calls; if a later call fails, the holds of the earlier ones are released
@@ -119,7 +119,8 @@ impl Zfs {
         Ok(())
     }
 
-    /// Releases holds (`snapshot`, `tag`) in one atomic call. An empty list does nothing.
+    /// Releases holds (`snapshot`, `tag`) in one atomic call (`zfs release TAG SNAPSHOT...`).
+    /// An empty list does nothing.
     ///
     /// libzfs_core silently ignores a tag that is not held; this refuses the call instead, so
     /// a mistyped tag is never a silent success.
@@ -174,8 +175,8 @@ impl Zfs {
         })
     }
 
-    /// The hold tags on a snapshot, sorted, byte for byte as stored (a tag placed by other
-    /// tools need not be UTF-8; compare with `==` against `&str` as usual).
+    /// The hold tags on a snapshot (`zfs holds SNAPSHOT`), sorted, byte for byte as stored (a
+    /// tag placed by other tools need not be UTF-8; compare with `==` against `&str` as usual).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the snapshot does not exist.

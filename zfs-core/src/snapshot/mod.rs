@@ -26,7 +26,7 @@ use crate::nvlist::NvList;
 use crate::options::{DestroySnapshotsOptions, RollbackOptions};
 use crate::{Error, ErrorKind, Result};
 
-/// A snapshot and its basic facts.
+/// A snapshot and its basic facts (`zfs list -t snapshot -p -o name,creation,createtxg,used`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SnapshotInfo {
@@ -49,8 +49,30 @@ fn names_list(names: impl IntoIterator<Item = impl AsRef<str>>) -> Result<NvList
 }
 
 impl Zfs {
-    /// Takes every snapshot in `snapshots` in one atomic operation: all are created, or none.
-    /// `props` are user properties (`module:name`) set on each. An empty list does nothing.
+    /// Takes every snapshot in `snapshots` in one atomic operation: all are created, or none
+    /// (`zfs snapshot [-o PROP=VALUE]... SNAPSHOT...`). `props` are user properties
+    /// (`module:name`) set on each. An empty list does nothing.
+    ///
+    /// Snapshots and what hangs on them: snapshot, hold, bookmark, clone, rollback, release.
+    ///
+    /// ```no_run
+    /// use zfs_core::{DatasetName, RollbackOptions, Zfs};
+    ///
+    /// # fn main() -> zfs_core::Result<()> {
+    /// let zfs = Zfs::open()?;
+    /// let fs = DatasetName::new("tank/home")?;
+    /// let monday = fs.snapshot("monday")?;
+    /// // zfs snapshot -o com.example:kind=weekly tank/home@monday
+    /// zfs.snapshot(&[monday.clone()], &[("com.example:kind", "weekly")])?;
+    /// zfs.hold(&[(monday.clone(), "backup")])?; // zfs hold backup tank/home@monday
+    /// // zfs bookmark tank/home@monday tank/home#monday
+    /// zfs.bookmark(&[(monday.clone(), fs.bookmark("monday")?)])?;
+    /// // zfs clone tank/home@monday tank/monday
+    /// zfs.create_clone(&monday, &DatasetName::new("tank/monday")?, &[])?;
+    /// zfs.rollback(&monday, &RollbackOptions::new())?; // zfs rollback tank/home@monday
+    /// zfs.release(&[(monday, "backup")])?; // zfs release backup tank/home@monday
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// - [`ErrorKind::InvalidArgument`]: two snapshots of one dataset, snapshots in two pools.
@@ -154,7 +176,8 @@ impl Zfs {
         Ok(names)
     }
 
-    /// The snapshots of `dataset`, oldest first.
+    /// The snapshots of `dataset`, oldest first
+    /// (`zfs list -t snapshot -d 1 -s createtxg DATASET`).
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the dataset does not exist.

@@ -54,7 +54,8 @@ impl ReceiveOptions {
     }
 }
 
-/// Options of [`Zfs::receive_snapshot`] (`lzc_receive`). Off by default.
+/// Options of [`Zfs::receive_snapshot`] (`lzc_receive`): the few `zfs receive` options a
+/// plain stream into one snapshot takes. Off by default.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReceiveSnapshotOptions {
     pub(crate) force: bool,
@@ -64,7 +65,7 @@ pub struct ReceiveSnapshotOptions {
 }
 
 impl ReceiveSnapshotOptions {
-    /// No options.
+    /// No options, as `zfs receive SNAPSHOT`.
     pub fn new() -> ReceiveSnapshotOptions {
         ReceiveSnapshotOptions::default()
     }
@@ -81,7 +82,7 @@ impl ReceiveSnapshotOptions {
         self
     }
 
-    /// For a full stream: receive it as a clone of `snapshot`.
+    /// For a full stream: receive it as a clone of `snapshot` (`-o origin=SNAP`).
     pub fn origin(mut self, snapshot: SnapshotName) -> ReceiveSnapshotOptions {
         self.origin = Some(snapshot);
         self
@@ -97,8 +98,9 @@ impl ReceiveSnapshotOptions {
 
 impl Zfs {
     /// Reads one plain send stream (`zfs send` without `-p`/`-R`) from `fd` into exactly
-    /// `snapshot`, through libzfs_core (the dataset is created for a full stream). Properties
-    /// given are set as received ones. A stream that ends early or is corrupt fails cleanly:
+    /// `snapshot`, through libzfs_core (the dataset is created for a full stream): like
+    /// `zfs receive -u SNAPSHOT`, nothing is mounted. Properties given are set as received
+    /// ones. A stream that ends early or is corrupt fails cleanly:
     /// no partial dataset or snapshot is left visible. [`Zfs::receive`] takes any stream.
     ///
     /// # Errors

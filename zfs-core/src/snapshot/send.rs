@@ -12,7 +12,7 @@ use crate::name::{IncrementalSource, SnapshotName};
 use crate::{Error, ErrorKind, Result};
 
 bitflags! {
-    /// Stream options for [`Zfs::send`].
+    /// Stream options for [`Zfs::send`], each a flag of `zfs send`.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
     pub struct SendFlags: u32 {
         /// `-e`: embedded-data records (needs `embedded_data`).
@@ -70,11 +70,35 @@ pub(super) fn source_name(from: Option<&IncrementalSource>) -> Option<CString> {
 
 impl Zfs {
     /// Writes a send stream of `snapshot` to `fd`: full, or incremental from `from` (an earlier
-    /// snapshot or a bookmark of the same dataset).
+    /// snapshot or a bookmark of the same dataset): `zfs send [-i FROM] SNAPSHOT > FILE`.
     ///
     /// Plain streams come from `libzfs_core` and can be received with [`Zfs::receive_snapshot`] or [`Zfs::receive`]. With
     /// [`SendFlags::PROPERTIES`] or [`SendFlags::REPLICATE`] the stream is the CLI's package
     /// format (`zfs send -p`/`-R`), made by libzfs; receive it with [`Zfs::receive`].
+    ///
+    /// Send and receive through files: a full stream, then an incremental one.
+    ///
+    /// ```no_run
+    /// use std::fs::File;
+    /// use zfs_core::{DatasetName, IncrementalSource, ReceiveOptions, SendFlags};
+    /// use zfs_core::{SnapshotName, Zfs};
+    ///
+    /// # fn main() -> zfs_core::Result<()> {
+    /// let zfs = Zfs::open()?;
+    /// let (a, b) = (SnapshotName::new("tank/home@a")?, SnapshotName::new("tank/home@b")?);
+    /// // zfs send -c tank/home@a > /var/tmp/full.zfs
+    /// let full = File::create("/var/tmp/full.zfs").unwrap();
+    /// zfs.send(&a, None, &full, SendFlags::COMPRESS)?;
+    /// // zfs send -c -i tank/home@a tank/home@b > /var/tmp/incr.zfs
+    /// let incr = File::create("/var/tmp/incr.zfs").unwrap();
+    /// zfs.send(&b, Some(&IncrementalSource::from(a)), &incr, SendFlags::COMPRESS)?;
+    /// // zfs receive -u backup/home < /var/tmp/full.zfs; the same with incr.zfs
+    /// let target = DatasetName::new("backup/home")?;
+    /// let opts = ReceiveOptions::new().no_mount(true);
+    /// zfs.receive(&target, File::open("/var/tmp/full.zfs").unwrap(), &opts)?;
+    /// zfs.receive(&target, File::open("/var/tmp/incr.zfs").unwrap(), &opts)?;
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when

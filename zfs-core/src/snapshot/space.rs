@@ -11,7 +11,7 @@ use crate::{Error, ErrorKind, Result};
 
 impl Zfs {
     /// Bytes that destroying the snapshots from `first` through `last` (of one dataset) would
-    /// free.
+    /// free, as `zfs destroy -nv FS@FIRST%LAST` reports it.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when
