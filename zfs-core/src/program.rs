@@ -14,16 +14,10 @@ use crate::{Error, ErrorKind, Result};
 /// `zfs program [-n] [-t INSTRUCTIONS] [-m BYTES] POOL SCRIPT [ARG]...`.
 #[derive(Debug, Clone)]
 pub struct ProgramOptions {
-    /// `-t`: Lua instructions before the program is stopped (1 to 100 000 000; default
-    /// 10 000 000).
-    pub instruction_limit: u64,
-    /// `-m`: bytes of memory the program may use (1 to 100 MiB; default 10 MiB).
-    pub memory_limit: u64,
-    /// `false` runs read-only without waiting for a transaction group (`zfs program -n`).
-    pub sync: bool,
-    /// What the program receives as `...`. The CLI puts its `ARG`s here as the string array
-    /// `argv`; here any list will do.
-    pub args: NvList,
+    instruction_limit: u64,
+    memory_limit: u64,
+    sync: bool,
+    args: NvList,
 }
 
 impl Default for ProgramOptions {
@@ -37,11 +31,45 @@ impl Default for ProgramOptions {
     }
 }
 
+impl ProgramOptions {
+    /// The CLI's defaults: 10 000 000 instructions, 10 MiB, run in syncing context, no
+    /// arguments.
+    pub fn new() -> ProgramOptions {
+        ProgramOptions::default()
+    }
+
+    /// `-t`: Lua instructions before the program is stopped (1 to 100 000 000).
+    pub fn instruction_limit(mut self, instructions: u64) -> ProgramOptions {
+        self.instruction_limit = instructions;
+        self
+    }
+
+    /// `-m`: bytes of memory the program may use (1 to 100 MiB).
+    pub fn memory_limit(mut self, bytes: u64) -> ProgramOptions {
+        self.memory_limit = bytes;
+        self
+    }
+
+    /// `-n`: run read-only, without waiting for a transaction group.
+    pub fn no_sync(mut self, yes: bool) -> ProgramOptions {
+        self.sync = !yes;
+        self
+    }
+
+    /// What the program receives as `...`. The CLI puts its `ARG`s here as the string array
+    /// `argv`; here any list will do.
+    pub fn args(mut self, args: NvList) -> ProgramOptions {
+        self.args = args;
+        self
+    }
+}
+
 impl Zfs {
     /// Runs a channel program on `pool` and returns its output list (the program's return
     /// value is under `"return"`): `zfs program`, with the script as text.
     ///
     /// ```no_run
+    /// use zfs_core::nvlist::NvList;
     /// use zfs_core::{PoolName, ProgramOptions, Zfs};
     ///
     /// # fn main() -> zfs_core::Result<()> {
@@ -57,8 +85,9 @@ impl Zfs {
     ///     end
     ///     return {count = n, used = used}
     /// "#;
-    /// let mut opts = ProgramOptions { sync: false, ..Default::default() }; // -n
-    /// opts.args.insert_str("fs", "tank/home")?;
+    /// let mut args = NvList::new();
+    /// args.insert_str("fs", "tank/home")?;
+    /// let opts = ProgramOptions::new().no_sync(true).args(args); // -n
     /// let out = zfs.program(&PoolName::new("tank")?, script, &opts)?;
     /// println!("{:?}", out.get("return"));
     /// # Ok(()) }

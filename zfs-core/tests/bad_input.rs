@@ -540,7 +540,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program syntax error",
             K::ProgramSyntax,
             Box::new(|| {
-                zfs.program(f.name(), "return (", &ProgramOptions::default())
+                zfs.program(f.name(), "return (", &ProgramOptions::new())
                     .map(drop)
             }),
         ),
@@ -548,7 +548,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
             "program runtime error",
             K::ProgramRuntime,
             Box::new(|| {
-                zfs.program(f.name(), "error('no')", &ProgramOptions::default())
+                zfs.program(f.name(), "error('no')", &ProgramOptions::new())
                     .map(drop)
             }),
         ),
@@ -559,10 +559,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                 zfs.program(
                     f.name(),
                     "while true do end",
-                    &ProgramOptions {
-                        instruction_limit: 1000,
-                        ..Default::default()
-                    },
+                    &ProgramOptions::new().instruction_limit(1000),
                 )
                 .map(drop)
             }),
@@ -574,10 +571,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                 zfs.program(
                     f.name(),
                     "t = {} for i=1,10000000 do t[i] = i end",
-                    &ProgramOptions {
-                        memory_limit: 1 << 20,
-                        ..Default::default()
-                    },
+                    &ProgramOptions::new().memory_limit(1 << 20),
                 )
                 .map(drop)
             }),
@@ -589,10 +583,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                 zfs.program(
                     f.name(),
                     "return 1",
-                    &ProgramOptions {
-                        instruction_limit: 0,
-                        ..Default::default()
-                    },
+                    &ProgramOptions::new().instruction_limit(0),
                 )
                 .map(drop)
             }),

@@ -34,6 +34,41 @@ fn export_then_import_by_directory() {
 
 #[test]
 #[ignore = "needs ZFS"]
+fn a_destroyed_pool_is_found_and_imported_only_when_asked_for() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let guid = zfs.pool(fixture.name()).unwrap().guid().unwrap();
+    zfs.destroy_pool(fixture.name()).unwrap();
+    assert!(!cli_pools().contains(&fixture.name().to_string()));
+
+    // As `zpool import`: a destroyed pool is not importable...
+    let opts = ImportOptions::new().dir(fixture.dir());
+    assert!(zfs.importable_pools(&opts).unwrap().is_empty());
+    let e = zfs.import_pool(fixture.name(), &opts).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(!cli_pools().contains(&fixture.name().to_string()));
+
+    // ... unless asked for, as `zpool import -D` (which lists it too).
+    let listed = cli(
+        "zpool",
+        &["import", "-D", "-d", fixture.dir().to_str().unwrap()],
+    );
+    assert!(listed.contains(fixture.name().as_str()), "{listed}");
+    let opts = opts.destroyed(true);
+    let found = zfs.importable_pools(&opts).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].guid, found[0].state),
+        (guid, PoolState::Destroyed)
+    );
+    let pool = zfs.import_pool(fixture.name(), &opts).unwrap();
+    assert_eq!(pool.guid().unwrap(), guid);
+    assert_eq!(pool.state().unwrap(), PoolState::Active);
+    assert!(cli_pools().contains(&fixture.name().to_string()));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
 fn import_under_a_new_name() {
     let mut fixture = FilePool::new().unwrap();
     let zfs = zfs();

@@ -14,7 +14,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
     let zfs = zfs();
     let p = f.name();
     let out = zfs
-        .program(p, "return {answer=42}", &ProgramOptions::default())
+        .program(p, "return {answer=42}", &ProgramOptions::new())
         .unwrap();
     let ret = out.get_list("return").expect("a return value");
     assert_eq!(ret.get("answer"), Some(NvValue::I64(42)));
@@ -26,14 +26,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
         .unwrap();
     let program = "a = ...\nerr = zfs.sync.destroy(a['name'])\nreturn err";
     let out = zfs
-        .program(
-            p,
-            program,
-            &ProgramOptions {
-                args,
-                ..Default::default()
-            },
-        )
+        .program(p, program, &ProgramOptions::new().args(args))
         .unwrap();
     assert_eq!(out.get("return"), Some(NvValue::I64(0)));
     assert!(
@@ -46,10 +39,7 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
         .program(
             p,
             &format!("value, source = zfs.get_prop('{p}', 'compression')\nreturn value"),
-            &ProgramOptions {
-                sync: false,
-                ..Default::default()
-            },
+            &ProgramOptions::new().no_sync(true),
         )
         .unwrap();
     assert!(
@@ -66,45 +56,28 @@ fn program_failures_are_distinct_errors() {
     let p = f.name();
     let run = |code: &str, opts: ProgramOptions| zfs.program(p, code, &opts).unwrap_err();
 
-    let e = run("return (", ProgramOptions::default());
+    let e = run("return (", ProgramOptions::new());
     assert_eq!(e.kind(), ErrorKind::ProgramSyntax, "{e}");
-    let e = run("error('boom')", ProgramOptions::default());
+    let e = run("error('boom')", ProgramOptions::new());
     assert_eq!(e.kind(), ErrorKind::ProgramRuntime, "{e}");
     assert!(e.message().contains("boom"), "{e}");
     let e = run(
         "while true do end",
-        ProgramOptions {
-            instruction_limit: 10_000,
-            ..Default::default()
-        },
+        ProgramOptions::new().instruction_limit(10_000),
     );
     assert_eq!(e.kind(), ErrorKind::InstructionLimit, "{e}");
     let e = run(
         "t = {}\nfor i = 1, 10000000 do t[i] = 'xxxxxxxxxxxxxxxx' .. i end",
-        ProgramOptions {
-            memory_limit: 1 << 20,
-            instruction_limit: 100_000_000,
-            ..Default::default()
-        },
+        ProgramOptions::new()
+            .instruction_limit(100_000_000)
+            .memory_limit(1 << 20),
     );
     assert_eq!(e.kind(), ErrorKind::MemoryLimit, "{e}");
     for opts in [
-        ProgramOptions {
-            instruction_limit: 0,
-            ..Default::default()
-        },
-        ProgramOptions {
-            instruction_limit: 100_000_001,
-            ..Default::default()
-        },
-        ProgramOptions {
-            memory_limit: 0,
-            ..Default::default()
-        },
-        ProgramOptions {
-            memory_limit: 200 << 20,
-            ..Default::default()
-        },
+        ProgramOptions::new().instruction_limit(0),
+        ProgramOptions::new().instruction_limit(100_000_001),
+        ProgramOptions::new().memory_limit(0),
+        ProgramOptions::new().memory_limit(200 << 20),
     ] {
         assert_eq!(
             zfs.program(p, "return 1", &opts).unwrap_err().kind(),
@@ -115,7 +88,7 @@ fn program_failures_are_distinct_errors() {
         .program(
             &zfs_core::PoolName::new("nosuchpool").unwrap(),
             "return 1",
-            &ProgramOptions::default(),
+            &ProgramOptions::new(),
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");

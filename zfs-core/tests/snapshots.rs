@@ -350,13 +350,35 @@ fn rollback_to_latest_and_older() {
         ErrorKind::NotFound
     );
 
-    zfs.rollback(
-        &snap(format!("{a}@one")),
-        &RollbackOptions::new().destroy_newer(true),
-    )
-    .unwrap();
+    // A bookmark of a newer snapshot stands in the way as the snapshot does; `-r` takes
+    // both, and a bookmark of the target itself stays (as `zfs rollback -r` does).
+    let (one, two) = (snap(format!("{a}@one")), snap(format!("{a}@two")));
+    let (of_one, of_two) = (
+        zfs_core::BookmarkName::new(format!("{a}#of-one")).unwrap(),
+        zfs_core::BookmarkName::new(format!("{a}#of-two")).unwrap(),
+    );
+    zfs.bookmark(&[(one.clone(), of_one.clone()), (two.clone(), of_two.clone())])
+        .unwrap();
+    zfs.destroy_snapshots(std::slice::from_ref(&two), &DestroySnapshotsOptions::new())
+        .unwrap();
+    let e = zfs.rollback(&one, &RollbackOptions::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(e.message().contains(of_two.as_str()), "{e}");
+    assert!(
+        zfs.exists(&of_two),
+        "a refused rollback destroyed a bookmark"
+    );
+    zfs.snapshot(std::slice::from_ref(&two), &[]).unwrap();
+
+    zfs.rollback(&one, &RollbackOptions::new().destroy_newer(true))
+        .unwrap();
     assert_eq!(std::fs::read(mnt.path().join("v")).unwrap(), b"1");
-    assert!(!zfs.exists(&any(format!("{a}@two"))));
+    assert!(!zfs.exists(&two));
+    let marks = cli(
+        "zfs",
+        &["list", "-H", "-o", "name", "-t", "bookmark", "-r", &a],
+    );
+    assert_eq!(marks, of_one.as_str(), "zfs list -t bookmark");
     unmount(&fs);
 }
 

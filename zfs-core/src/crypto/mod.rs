@@ -87,7 +87,13 @@ impl Dataset<'_> {
         Ok(match v.as_str() {
             "available" => KeyStatus::Available,
             "unavailable" => KeyStatus::Unavailable,
-            _ => KeyStatus::None,
+            _ => {
+                return Err(crate::dataset::unknown_value(
+                    "keystatus",
+                    self.name().as_str(),
+                    &v,
+                ))
+            }
         })
     }
 

@@ -16,6 +16,7 @@ use libzfs_sys as sys;
 pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
 pub use list::Listed;
+pub(crate) use props::unknown_value;
 pub use props::{CanMount, Mountpoint};
 
 use crate::handle::Zfs;

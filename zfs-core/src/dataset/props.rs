@@ -37,6 +37,7 @@ impl fmt::Display for Mountpoint {
 
 /// The `canmount` property (`zfs get canmount`, `zfs set canmount=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CanMount {
     /// `on`.
     On,
@@ -44,6 +45,17 @@ pub enum CanMount {
     Off,
     /// `noauto`: only mounted explicitly.
     NoAuto,
+}
+
+/// A value of a property with a closed set of values that zfs-core does not know (a newer
+/// OpenZFS): an error, never read as another value.
+pub(crate) fn unknown_value(property: &str, object: &str, value: &str) -> Error {
+    Error::new(
+        ErrorKind::NotSupported,
+        "get property",
+        object,
+        format!("{property} is '{value}', a value zfs-core does not know"),
+    )
 }
 
 fn cstr(op: &'static str, what: &str) -> Result<CString> {
@@ -249,13 +261,12 @@ impl Dataset<'_> {
             cstr(op, v)?;
             list.insert(k, &NvValue::from(*v))?;
         }
-        let shown: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
         self.zfs
             .check(op, self.name.as_str(), || {
                 // SAFETY: live handle and list.
                 unsafe { sys::zfs_prop_set_list(self.raw().ptr(), list.as_ptr()) }
             })
-            .map_err(|e| property_error(e, &shown.join(",")))
+            .map_err(property_error)
     }
 
     /// Clears a local value so the property is inherited again (`zfs inherit`), or with
@@ -277,7 +288,7 @@ impl Dataset<'_> {
                     // SAFETY: live handle, NUL-terminated name.
                     unsafe { sys::zfs_prop_inherit(ds.raw().ptr(), c.as_ptr(), received) }
                 })
-                .map_err(|e| property_error(e, name))
+                .map_err(property_error)
         };
         one(self)?;
         let Some(top) = self.name.as_dataset().filter(|_| opts.recursive) else {
@@ -340,10 +351,12 @@ impl Dataset<'_> {
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for volumes and snapshots.
     pub fn canmount(&self) -> Result<CanMount> {
-        Ok(match self.property("canmount")?.value.as_str() {
+        let v = self.property("canmount")?.value;
+        Ok(match v.as_str() {
+            "on" => CanMount::On,
             "off" => CanMount::Off,
             "noauto" => CanMount::NoAuto,
-            _ => CanMount::On,
+            _ => return Err(unknown_value("canmount", self.name.as_str(), &v)),
         })
     }
 
@@ -429,7 +442,7 @@ impl Dataset<'_> {
 }
 
 /// libzfs reports bad properties under several codes; callers match on one kind.
-fn property_error(e: Error, _props: &str) -> Error {
+fn property_error(e: Error) -> Error {
     match e.kind() {
         ErrorKind::InvalidArgument | ErrorKind::Other | ErrorKind::NotSupported => {
             e.with_kind(ErrorKind::InvalidProperty)

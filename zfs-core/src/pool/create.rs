@@ -261,7 +261,11 @@ impl Zfs {
                 &mut in_use,
             )
         };
-        if rc != 0 || in_use == sys::boolean_t::B_FALSE || pool.is_null() {
+        if rc != 0 {
+            // The label could not be read at all (not "no label"): never taken as free.
+            return Err(self.last_error("read label of", &path.display().to_string()));
+        }
+        if in_use == sys::boolean_t::B_FALSE || pool.is_null() {
             return Ok(None);
         }
         // SAFETY: zpool_in_use returned a malloc'd name, which we copy and free once.

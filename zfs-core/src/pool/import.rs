@@ -21,6 +21,7 @@ pub struct ImportOptions {
     readonly: bool,
     altroot: Option<PathBuf>,
     force: bool,
+    destroyed: bool,
 }
 
 impl ImportOptions {
@@ -58,6 +59,13 @@ impl ImportOptions {
     /// Import even if the pool looks in use by another host (`-f`).
     pub fn force(mut self, force: bool) -> ImportOptions {
         self.force = force;
+        self
+    }
+
+    /// Look for destroyed pools only (`-D`), which are otherwise never found: a destroyed
+    /// pool comes back only when asked for.
+    pub fn destroyed(mut self, yes: bool) -> ImportOptions {
+        self.destroyed = yes;
         self
     }
 }
@@ -211,7 +219,11 @@ impl Zfs {
             let Some(config) = pair.as_list() else {
                 continue;
             };
-            out.push(importable(config));
+            let pool = importable(config);
+            // As `zpool import`: destroyed pools with -D only, and then only those.
+            if (pool.state == PoolState::Destroyed) == opts.destroyed {
+                out.push(pool);
+            }
         }
         Ok(out)
     }

@@ -38,6 +38,8 @@ pub enum PoolState {
     Destroyed,
     /// A hot spare.
     Spare,
+    /// An L2ARC cache device.
+    L2Cache,
     /// Being created.
     Uninitialized,
     /// Cannot be opened.
@@ -57,8 +59,9 @@ impl PoolState {
             PoolState::Exported => "exported",
             PoolState::Destroyed => "destroyed",
             PoolState::Spare => "spare",
+            PoolState::L2Cache => "l2cache",
             PoolState::Uninitialized => "uninitialized",
-            PoolState::Unavailable => "unavailable",
+            PoolState::Unavailable => "unavail",
             PoolState::PotentiallyActive => "potentially active",
             PoolState::Other(_) => "unknown",
         }
@@ -71,6 +74,7 @@ impl PoolState {
             S::POOL_STATE_EXPORTED => PoolState::Exported,
             S::POOL_STATE_DESTROYED => PoolState::Destroyed,
             S::POOL_STATE_SPARE => PoolState::Spare,
+            S::POOL_STATE_L2CACHE => PoolState::L2Cache,
             S::POOL_STATE_UNINITIALIZED => PoolState::Uninitialized,
             S::POOL_STATE_UNAVAIL => PoolState::Unavailable,
             S::POOL_STATE_POTENTIALLY_ACTIVE => PoolState::PotentiallyActive,

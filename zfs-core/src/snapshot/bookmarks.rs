@@ -50,21 +50,46 @@ impl Zfs {
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the dataset does not exist.
     #[doc(alias = "lzc_get_bookmarks")]
     pub fn bookmarks(&self, dataset: &DatasetName) -> Result<Vec<BookmarkName>> {
-        let name = CString::new(dataset.as_str()).expect("no NUL");
-        let props = NvList::new();
-        let mut out: *mut sys::nvlist_t = ptr::null_mut();
-        // SAFETY: NUL-terminated name, live (empty) property request, owned result.
-        lzc("list bookmarks of", dataset.as_str(), unsafe {
-            sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out)
-        })?;
-        // SAFETY: the call succeeded and handed us the list (short names as keys).
-        let list = unsafe { NvList::from_raw(out) };
-        let mut marks: Vec<BookmarkName> = list
-            .iter()
-            .map(|p| BookmarkName::trusted(format!("{dataset}#{}", p.name())))
+        let mut marks: Vec<BookmarkName> = self
+            .bookmarks_with_txg(dataset)?
+            .into_iter()
+            .map(|(mark, _)| mark)
             .collect();
         marks.sort();
         Ok(marks)
+    }
+
+    /// The bookmarks of a dataset with the transaction group of the snapshot each was made
+    /// from (what orders them against snapshots).
+    pub(crate) fn bookmarks_with_txg(
+        &self,
+        dataset: &DatasetName,
+    ) -> Result<Vec<(BookmarkName, u64)>> {
+        let name = CString::new(dataset.as_str()).expect("no NUL");
+        let mut props = NvList::new();
+        props.insert_flag("createtxg")?;
+        let mut out: *mut sys::nvlist_t = ptr::null_mut();
+        // SAFETY: NUL-terminated name, live property request, owned result.
+        lzc("list bookmarks of", dataset.as_str(), unsafe {
+            sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out)
+        })?;
+        // SAFETY: the call succeeded and handed us the list: short name -> {createtxg ->
+        // {value}}.
+        let list = unsafe { NvList::from_raw(out) };
+        Ok(list
+            .iter()
+            .map(|p| {
+                let txg = p
+                    .as_list()
+                    .and_then(|props| props.get_list("createtxg"))
+                    .and_then(|v| v.get_u64("value"))
+                    .unwrap_or(0);
+                (
+                    BookmarkName::trusted(format!("{dataset}#{}", p.name())),
+                    txg,
+                )
+            })
+            .collect())
     }
 
     /// Destroys bookmarks in one call (`zfs destroy fs#mark`).

@@ -16,6 +16,7 @@ use std::ffi::CString;
 use libzfs_sys as sys;
 
 pub use diff::{Change, DiffEntry};
+pub use holds::MAX_TAG_LEN;
 pub use receive::{ReceiveOptions, ReceiveSnapshotOptions};
 pub use send::SendFlags;
 
@@ -294,21 +295,35 @@ impl Zfs {
             .filter(|s| s.createtxg > target)
             .map(|s| s.name)
             .collect();
-        if !newer.is_empty() {
+        // The kernel refuses to roll back past a bookmark too; `zfs rollback -r` destroys
+        // newer bookmarks with newer snapshots.
+        let newer_marks: Vec<crate::BookmarkName> = self
+            .bookmarks_with_txg(&snapshot.dataset())?
+            .into_iter()
+            .filter(|(_, txg)| *txg > target)
+            .map(|(mark, _)| mark)
+            .collect();
+        if !newer.is_empty() || !newer_marks.is_empty() {
             if !opts.destroy_newer {
-                let shown: Vec<&str> = newer.iter().map(|s| s.as_str()).collect();
+                let shown: Vec<&str> = newer
+                    .iter()
+                    .map(|s| s.as_str())
+                    .chain(newer_marks.iter().map(|b| b.as_str()))
+                    .collect();
                 return Err(Error::new(
                     ErrorKind::Busy,
                     op,
                     snapshot.as_str(),
                     format!(
-                        "more recent snapshots exist ({}); use destroy_newer",
+                        "more recent snapshots or bookmarks exist ({}); use destroy_newer",
                         shown.join(", ")
                     ),
                 )
                 .with_reason(crate::Reason::SnapshotNotLatest));
             }
             self.destroy_snapshots(&newer, &DestroySnapshotsOptions::new())
+                .map_err(|e| e.with_operation(op))?;
+            self.destroy_bookmarks(&newer_marks)
                 .map_err(|e| e.with_operation(op))?;
         }
         let fs = CString::new(snapshot.dataset().as_str()).expect("no NUL");
