@@ -483,3 +483,29 @@ fn layouts_need_their_device_counts_and_names_their_other_problems() {
         assert!(all.contains(needle), "missing {needle:?} in:\n{all}");
     }
 }
+
+#[test]
+fn specs_built_in_code_with_the_constructors_validate_and_plan() {
+    let mut s = Spec::default();
+    s.pool
+        .vdevs
+        .push(VdevEntry::new("/var/tmp/c.img").size("1G"));
+    s.datasets
+        .push(DatasetSpec::new("home").property("mountpoint", "legacy"));
+    s.snapshots.push(SnapshotSpec::new("home", "blank"));
+    s.boot.mounts.push(MountSpec::new("/home", "home", false));
+    s.validate().unwrap();
+    let cmds = Plan::new(&s, &Inventory::default(), &PlanOptions::new()).to_commands();
+    assert_eq!(cmds[0], "truncate -s 1073741824 /var/tmp/c.img");
+    assert!(
+        cmds.contains(&"zfs create -o mountpoint=legacy zroot/home".to_owned()),
+        "{cmds:?}"
+    );
+    assert!(
+        cmds.contains(&"zfs snapshot zroot/home@blank".to_owned()),
+        "{cmds:?}"
+    );
+    // A constructor makes no exception to validation: a bad name is still refused.
+    s.datasets.push(DatasetSpec::new("bad*name"));
+    assert!(s.validate().is_err());
+}

@@ -198,9 +198,7 @@ impl Zfs {
     /// kernel call, which itself refuses a dataset with children, snapshots, holds or users
     /// (then the full path explains why). True if it was destroyed.
     fn destroy_unmounted_leaf(&self, name: &str) -> bool {
-        let Ok(c) = CString::new(name) else {
-            return false;
-        };
+        let c = CString::new(name).expect("validated names have no NUL");
         // SAFETY: mnttab is plain data that libzfs fills in; all-NULL pointers are valid.
         let mut entry: sys::mnttab = unsafe { std::mem::zeroed() };
         // SAFETY: live handle, NUL-terminated name, `entry` written by libzfs (its strings
@@ -244,23 +242,14 @@ impl Zfs {
     }
 }
 
-/// The kernel refuses to destroy with EEXIST (children, snapshots or clones) or EBUSY (in use,
-/// held): for the caller both mean "busy", each with its reason.
+/// The kernel refuses to destroy a filesystem or volume (snapshots go through
+/// `destroy_snapshots`) with EEXIST (a child or snapshot made since it was listed) or EBUSY (in
+/// use): for the caller both mean "busy".
 fn busy_destroy(e: Error) -> Error {
     match e.errno().map(|n| n.0) {
-        Some(libc::EEXIST) if e.object().contains('@') => e
-            .with_kind(ErrorKind::Busy)
-            .with_reason(crate::Reason::SnapshotIsCloned),
-        Some(libc::EEXIST) => e
+        Some(libc::EEXIST | libc::EBUSY) => e
             .with_kind(ErrorKind::Busy)
             .with_reason(crate::Reason::DatasetBusy),
-        Some(libc::EBUSY) if e.object().contains('@') => {
-            e.with_reason(crate::Reason::SnapshotIsHeld)
-        }
-        Some(libc::EBUSY) => e.with_reason(crate::Reason::DatasetBusy),
-        _ if e.kind() == ErrorKind::AlreadyExists || e.kind() == ErrorKind::Other => {
-            e.with_kind(ErrorKind::Busy)
-        }
         _ => e,
     }
 }

@@ -279,4 +279,35 @@ mod tests {
         let text: Vec<&str> = names.iter().map(AnyName::as_str).collect();
         assert_eq!(text, ["p/a", "p/a#m", "p/a@s", "p/b"]);
     }
+
+    #[test]
+    fn every_typed_name_converts_and_reads_the_same_through_zfs_name() {
+        let fs = DatasetName::new("p/a").unwrap();
+        let snap = SnapshotName::new("p/a@s").unwrap();
+        let mark = BookmarkName::new("p/a#m").unwrap();
+        let all: [(&dyn ZfsName, AnyName); 3] = [
+            (&fs, AnyName::from(fs.clone())),
+            (&snap, AnyName::from(snap.clone())),
+            (&mark, AnyName::from(mark.clone())),
+        ];
+        for (typed, any) in all {
+            assert_eq!(typed.name(), any.as_str());
+            assert_eq!(typed.to_any(), any);
+            assert_eq!(any.name(), typed.name());
+            assert_eq!(any.to_string(), typed.to_string());
+            assert_eq!(AsRef::<str>::as_ref(&any), typed.name());
+            assert!(any == *typed.name());
+            assert_eq!(any.dataset(), fs);
+        }
+        let any = AnyName::from(fs.clone());
+        assert_eq!(any.as_dataset(), Some(&fs));
+        assert!(any.as_snapshot().is_none() && any.as_bookmark().is_none());
+        assert_eq!(AnyName::from(mark.clone()).as_bookmark(), Some(&mark));
+
+        let from_snap = IncrementalSource::from(snap.clone());
+        let from_mark = IncrementalSource::from(mark.clone());
+        assert_eq!(from_snap.as_str(), "p/a@s");
+        assert_eq!(from_mark.to_string(), "p/a#m");
+        assert_ne!(from_snap, from_mark);
+    }
 }

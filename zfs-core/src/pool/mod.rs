@@ -246,20 +246,31 @@ mod tests {
     #[test]
     fn every_pool_state_is_named() {
         use sys::pool_state_t as S;
-        for (raw, want) in [
-            (S::POOL_STATE_ACTIVE, PoolState::Active),
-            (S::POOL_STATE_EXPORTED, PoolState::Exported),
-            (S::POOL_STATE_DESTROYED, PoolState::Destroyed),
-            (S::POOL_STATE_SPARE, PoolState::Spare),
-            (S::POOL_STATE_UNINITIALIZED, PoolState::Uninitialized),
-            (S::POOL_STATE_UNAVAIL, PoolState::Unavailable),
+        let mut words = std::collections::HashSet::new();
+        for (raw, want, word) in [
+            (S::POOL_STATE_ACTIVE, PoolState::Active, "active"),
+            (S::POOL_STATE_EXPORTED, PoolState::Exported, "exported"),
+            (S::POOL_STATE_DESTROYED, PoolState::Destroyed, "destroyed"),
+            (S::POOL_STATE_SPARE, PoolState::Spare, "spare"),
+            (S::POOL_STATE_L2CACHE, PoolState::L2Cache, "l2cache"),
+            (
+                S::POOL_STATE_UNINITIALIZED,
+                PoolState::Uninitialized,
+                "uninitialized",
+            ),
+            (S::POOL_STATE_UNAVAIL, PoolState::Unavailable, "unavail"),
             (
                 S::POOL_STATE_POTENTIALLY_ACTIVE,
                 PoolState::PotentiallyActive,
+                "potentially active",
             ),
         ] {
-            assert_eq!(PoolState::from_raw(raw.0 as i32), want);
+            let state = PoolState::from_raw(raw.0 as i32);
+            assert_eq!(state, want);
+            assert_eq!(state.as_str(), word);
+            assert!(words.insert(word), "{word} twice");
         }
         assert_eq!(PoolState::from_raw(99), PoolState::Other(99));
+        assert_eq!(PoolState::Other(99).as_str(), "unknown");
     }
 }
