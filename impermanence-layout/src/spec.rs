@@ -106,13 +106,19 @@ impl SnapshotSpec {
 }
 
 impl MountSpec {
-    /// `dataset` (relative to the pool) mounted at `path`.
-    pub fn new(path: &str, dataset: &str, needed_for_boot: bool) -> MountSpec {
+    /// `dataset` (relative to the pool) mounted at `path`, not needed for boot.
+    pub fn new(path: &str, dataset: &str) -> MountSpec {
         MountSpec {
             path: path.to_owned(),
             dataset: dataset.to_owned(),
-            needed_for_boot,
+            needed_for_boot: false,
         }
+    }
+
+    /// `neededForBoot`: mounted in the initrd, before the system starts (`/persist`).
+    pub fn needed_for_boot(mut self, yes: bool) -> MountSpec {
+        self.needed_for_boot = yes;
+        self
     }
 }
 

@@ -493,7 +493,9 @@ fn specs_built_in_code_with_the_constructors_validate_and_plan() {
     s.datasets
         .push(DatasetSpec::new("home").property("mountpoint", "legacy"));
     s.snapshots.push(SnapshotSpec::new("home", "blank"));
-    s.boot.mounts.push(MountSpec::new("/home", "home", false));
+    s.boot
+        .mounts
+        .push(MountSpec::new("/home", "home").needed_for_boot(true));
     s.validate().unwrap();
     let cmds = Plan::new(&s, &Inventory::default(), &PlanOptions::new()).to_commands();
     assert_eq!(cmds[0], "truncate -s 1073741824 /var/tmp/c.img");
