@@ -179,3 +179,61 @@ fn list_with_refuses_a_property_name_it_cannot_pass_to_libzfs() {
         assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{bad:?}: {e}");
     }
 }
+
+/// The `/dev/zdN` nodes that exist now.
+fn zvol_nodes() -> std::collections::BTreeSet<String> {
+    std::fs::read_dir("/dev")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("zd") && n[2..].chars().all(|c| c.is_ascii_digit()))
+        .collect()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+#[serial_test::serial(zvol)]
+fn volumes_busy_or_out_of_place_are_refused_as_the_cli_refuses_them() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let vol = ds(format!("{p}/vol"));
+    let before = zvol_nodes();
+    CreateDataset::volume(vol.clone(), 8 << 20)
+        .create(&zfs)
+        .unwrap();
+    // The kernel makes the device node in the background.
+    let node = (0..100)
+        .find_map(|_| {
+            let new: Vec<String> = zvol_nodes().difference(&before).cloned().collect();
+            if new.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            new.into_iter().next()
+        })
+        .expect("no /dev/zdN node appeared for the new volume within 10 s");
+
+    // An open volume cannot be destroyed: Busy, the volume still there (zfs list says so).
+    let open = std::fs::File::open(format!("/dev/{node}")).unwrap();
+    let e = zfs.destroy(&vol, &DestroyOptions::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert_eq!(e.reason(), Some(Reason::DatasetBusy), "{e}");
+    assert_eq!(
+        cli("zfs", &["list", "-H", "-o", "name", vol.as_str()]),
+        vol.as_str()
+    );
+    drop(open);
+
+    // `zfs diff` works on filesystems only: a volume's snapshot is refused before any pipe.
+    let s = snap(format!("{vol}@s"));
+    zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+    let e = zfs.diff(&s, None).unwrap_err();
+    assert_ne!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert!(std::process::Command::new("zfs")
+        .args(["diff", s.as_str()])
+        .output()
+        .is_ok_and(|o| !o.status.success()));
+
+    zfs.destroy(&vol, &DestroyOptions::new().recursive(true))
+        .unwrap();
+    assert!(!zfs.exists(&vol));
+}
