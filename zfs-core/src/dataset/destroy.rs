@@ -29,8 +29,13 @@ impl Zfs {
     ///   without `defer`.
     #[doc(alias = "zfs_destroy")]
     pub fn destroy(&self, name: &impl ZfsName, opts: &DestroyOptions) -> Result<()> {
+        self.destroy_any(&name.to_any(), opts)
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn destroy_any(&self, name: &AnyName, opts: &DestroyOptions) -> Result<()> {
         let op = "destroy";
-        match name.to_any() {
+        match name.clone() {
             AnyName::Bookmark(mark) => return self.destroy_bookmarks(&[mark]),
             AnyName::Snapshot(snap) => {
                 return self.destroy_snapshots(
@@ -219,6 +224,11 @@ impl Zfs {
     /// across pools or between types.
     #[doc(alias = "zfs_rename")]
     pub fn rename<N: ZfsName>(&self, from: &N, to: &N, opts: &RenameOptions) -> Result<()> {
+        self.rename_any(&from.to_any(), &to.to_any(), opts)
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn rename_any(&self, from: &AnyName, to: &AnyName, opts: &RenameOptions) -> Result<()> {
         let op = "rename";
         let ds = self.dataset(from).map_err(|e| e.with_operation(op))?;
         if self.exists(to) {

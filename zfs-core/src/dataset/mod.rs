@@ -115,7 +115,12 @@ impl Zfs {
     /// bookmark, which has no handle (see [`Zfs::bookmarks`]).
     #[doc(alias = "zfs_open")]
     pub fn dataset(&self, name: &impl ZfsName) -> Result<Dataset<'_>> {
-        if let AnyName::Bookmark(mark) = name.to_any() {
+        self.dataset_of(&name.to_any())
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn dataset_of(&self, name: &AnyName) -> Result<Dataset<'_>> {
+        if let AnyName::Bookmark(mark) = name.clone() {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 "open",
@@ -170,7 +175,12 @@ impl Zfs {
     /// `zfs list -t all NAME` succeeds).
     #[doc(alias = "lzc_exists")]
     pub fn exists(&self, name: &impl ZfsName) -> bool {
-        if let AnyName::Bookmark(mark) = name.to_any() {
+        self.exists_any(&name.to_any())
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn exists_any(&self, name: &AnyName) -> bool {
+        if let AnyName::Bookmark(mark) = name.clone() {
             // lzc_exists does not see bookmarks.
             return self
                 .bookmarks(&mark.dataset())

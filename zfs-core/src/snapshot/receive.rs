@@ -2,7 +2,7 @@
 //! one snapshot through libzfs_core.
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use libzfs_sys as sys;
 
@@ -114,6 +114,16 @@ impl Zfs {
         fd: impl AsFd,
         opts: &ReceiveSnapshotOptions,
     ) -> Result<()> {
+        self.receive_snapshot_from(snapshot, fd.as_fd(), opts)
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn receive_snapshot_from(
+        &self,
+        snapshot: &SnapshotName,
+        fd: BorrowedFd<'_>,
+        opts: &ReceiveSnapshotOptions,
+    ) -> Result<()> {
         let op = "receive";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
         let origin = opts
@@ -122,7 +132,7 @@ impl Zfs {
             .map(|o| CString::new(o.as_str()).expect("no NUL"));
         let props = self.received_props(snapshot, &opts.props)?;
         let b = crate::handle::boolean;
-        let raw_fd = fd.as_fd().as_raw_fd();
+        let raw_fd = fd.as_raw_fd();
         // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
         let rc = unsafe {
             sys::lzc_receive(
@@ -193,8 +203,18 @@ impl Zfs {
         fd: impl AsFd,
         opts: &ReceiveOptions,
     ) -> Result<()> {
+        self.receive_from(&target.to_any(), fd.as_fd(), opts)
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn receive_from(
+        &self,
+        target: &AnyName,
+        fd: BorrowedFd<'_>,
+        opts: &ReceiveOptions,
+    ) -> Result<()> {
         let op = "receive";
-        if let AnyName::Bookmark(mark) = target.to_any() {
+        if let AnyName::Bookmark(mark) = target {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 op,
@@ -202,7 +222,7 @@ impl Zfs {
                 "a stream is received into a filesystem, volume or snapshot",
             ));
         }
-        let target = target.name();
+        let target = target.as_str();
         let t = CString::new(target).expect("valid names have no NUL");
         let mut props = NvList::new();
         for (k, v) in &opts.props {
@@ -217,7 +237,7 @@ impl Zfs {
             nomount: b(opts.no_mount),
             ..Default::default()
         };
-        let raw_fd = fd.as_fd().as_raw_fd();
+        let raw_fd = fd.as_raw_fd();
         self.check(op, target, || {
             // SAFETY: live handle; NUL-terminated target; live property list and flags; the
             // descriptor is borrowed and open; no stream AVL (libzfs builds its own).

@@ -1,7 +1,7 @@
 //! Send and receive streams through any file descriptor (`zfs send`, `zfs receive`).
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 
 use bitflags::bitflags;
 use libzfs_sys as sys;
@@ -112,15 +112,26 @@ impl Zfs {
         fd: impl AsFd,
         flags: SendFlags,
     ) -> Result<()> {
+        self.send_to(snapshot, from, fd.as_fd(), flags)
+    }
+
+    /// One copy of the body above, whatever the argument types.
+    fn send_to(
+        &self,
+        snapshot: &SnapshotName,
+        from: Option<&IncrementalSource>,
+        fd: BorrowedFd<'_>,
+        flags: SendFlags,
+    ) -> Result<()> {
         let op = "send";
-        writable(op, snapshot, fd.as_fd())?;
+        writable(op, snapshot, fd)?;
         if flags.intersects(SendFlags::PROPERTIES | SendFlags::REPLICATE) {
-            return self.send_package(snapshot, from, fd.as_fd().as_raw_fd(), flags);
+            return self.send_package(snapshot, from, fd.as_raw_fd(), flags);
         }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
         let from = source_name(from);
         let from_ptr = from.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
-        let raw_fd = fd.as_fd().as_raw_fd();
+        let raw_fd = fd.as_raw_fd();
         // SAFETY: NUL-terminated names; the descriptor is borrowed and open for the call.
         let rc = unsafe {
             sys::lzc_send(
