@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{ErrorKind, ImportOptions, PoolState, PropSource, ScanState};
+use zfs_core::{CreatePool, ErrorKind, ImportOptions, PoolState, PropSource, ScanState, VdevSpec};
 
 #[test]
 #[ignore = "needs ZFS"]
@@ -276,6 +276,47 @@ fn status_of_a_healthy_pool() {
     );
     assert_eq!(pool.health().unwrap(), zfs_core::Health::Online);
     assert!(status.cache.is_empty() && status.spares.is_empty());
+}
+
+/// After `zpool remove` of a log device, the configuration keeps a hole in its place;
+/// `zpool status` does not show it, and neither does ours.
+#[test]
+#[ignore = "needs ZFS"]
+fn status_after_a_log_device_is_removed_shows_what_zpool_status_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, log) = (
+        sparse(dir.path(), "data", 128 << 20),
+        sparse(dir.path(), "log", 128 << 20),
+    );
+    let zfs = zfs();
+    let name = unique("logremoved");
+    CreatePool::new(name.clone(), VdevSpec::new().file(&data).log_file(&log))
+        .pool_property("cachefile", "none")
+        .mountpoint("none")
+        .create(&zfs)
+        .unwrap();
+    let pool = zfs.pool(&name).unwrap();
+    assert_eq!(pool.status().unwrap().root.children.len(), 2);
+    cli("zpool", &["remove", name.as_str(), log.to_str().unwrap()]);
+    let status = pool.status().unwrap();
+    let ours: Vec<(String, String)> = status
+        .root
+        .children
+        .iter()
+        .map(|v| (v.name.clone(), v.kind.to_string()))
+        .collect();
+    let text = cli("zpool", &["status", "-P", name.as_str()]);
+    assert_eq!(
+        ours,
+        [(data.to_str().unwrap().to_owned(), "file".to_owned())],
+        "zpool status:\n{text}"
+    );
+    assert!(
+        !text.contains("hole") && !text.contains(log.to_str().unwrap()),
+        "{text}"
+    );
+    drop(pool);
+    zfs.destroy_pool(&name).unwrap();
 }
 
 #[test]

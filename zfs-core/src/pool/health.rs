@@ -94,7 +94,10 @@ pub enum VdevKind {
     Spare,
     /// A device missing from the configuration.
     Missing,
-    /// A hole left by a removed log device.
+    /// A hole left by a removed log device (in the configuration only: [`Pool::status`]
+    /// skips holes, as `zpool status` does).
+    ///
+    /// [`Pool::status`]: crate::Pool::status
     Hole,
     /// A removed top-level vdev whose data was remapped (`zpool remove`).
     Indirect,

@@ -156,10 +156,14 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
         is_log: tree.get_u64("is_log") == Some(1),
         ashift: tree.get_u64("ashift"),
+        // A removed log device leaves a hole in the configuration; `zpool status` skips it.
         children: tree
             .get_list_array("children")
             .unwrap_or_default()
             .into_iter()
+            .filter(|c| {
+                c.get_u64("is_hole") != Some(1) && c.get_str("type").as_deref() != Some("hole")
+            })
             .map(|c| vdev(c, None, false))
             .collect(),
     }
