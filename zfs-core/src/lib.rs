@@ -75,7 +75,7 @@ pub use options::{
 };
 pub use pool::{
     CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus,
-    ScanProgress, ScanState, VdevKind, VdevStatus,
+    ScanProgress, ScanState, VdevKind, VdevStatus, WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreatePool, ErrorKind, ImportOptions, PoolState, PropSource, ScanState, VdevSpec};
+use zfs_core::{
+    CreatePool, ErrorKind, ImportOptions, PoolState, PropSource, ScanState, VdevSpec, WaitActivity,
+};
 
 #[test]
 #[ignore = "needs ZFS"]
@@ -334,20 +336,26 @@ fn scrub_runs_to_completion_and_stop_without_scrub_is_not_found() {
     let e = pool.stop_scrub().unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 
+    // Nothing to wait for yet: `wait` returns at once, saying so.
+    assert!(!zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap());
     pool.scrub().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let progress = loop {
-        // Until the kernel's stats show the scrub, they may read as no scan at all: wait for
-        // an end state, not merely for "not scanning".
-        let p = pool.scan_progress().unwrap();
-        if let Some(p) = p.filter(|p| matches!(p.state, ScanState::Finished | ScanState::Canceled))
-        {
-            break p;
-        }
-        assert!(Instant::now() < deadline, "scrub did not finish in 120 s");
-        std::thread::sleep(Duration::from_millis(200));
-    };
+    // `zpool wait -t scrub`: blocks in the kernel until the scrub is done, no polling.
+    zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap();
+    let progress = pool.scan_progress().unwrap().expect("a scrub ran");
     assert_eq!(progress.state, ScanState::Finished);
+    // Waiting again has nothing to wait for; a pool that is not imported is NotFound.
+    assert!(!zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap());
+    for activity in [
+        WaitActivity::Resilver,
+        WaitActivity::Trim,
+        WaitActivity::Free,
+    ] {
+        assert!(!zfs.wait(fixture.name(), activity).unwrap(), "{activity:?}");
+    }
+    let e = zfs
+        .wait(&unique("nosuchpool"), WaitActivity::Scrub)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert!(!progress.is_resilver);
     assert_eq!(progress.errors, 0);
     assert!(progress.start_time > 0, "{progress:?}");

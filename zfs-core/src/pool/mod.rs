@@ -8,6 +8,7 @@ mod import;
 mod maintenance;
 mod props;
 mod status;
+mod wait;
 
 use std::ffi::{c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,6 +21,7 @@ pub use health::{Health, VdevKind};
 pub use import::{ImportOptions, ImportablePool};
 pub use maintenance::{ScanProgress, ScanState};
 pub use status::{PoolStatus, VdevStatus};
+pub use wait::WaitActivity;
 
 use crate::handle::Zfs;
 use crate::name::PoolName;
