@@ -74,8 +74,8 @@ pub use options::{
     RollbackOptions, UnmountOptions,
 };
 pub use pool::{
-    CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool, Pool, PoolState, PoolStatus,
-    ScanProgress, ScanState, VdevKind, VdevStatus, WaitActivity,
+    AttachOptions, CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool, Pool, PoolState,
+    PoolStatus, ScanProgress, ScanState, VdevKind, VdevStatus, WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

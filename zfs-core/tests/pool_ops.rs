@@ -341,6 +341,9 @@ fn scrub_runs_to_completion_and_stop_without_scrub_is_not_found() {
     pool.scrub().unwrap();
     // `zpool wait -t scrub`: blocks in the kernel until the scrub is done, no polling.
     zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap();
+    // The end time reaches the pool's statistics with the transaction group that ends the
+    // scrub: let it sync before reading it.
+    pool.sync().unwrap();
     let progress = pool.scan_progress().unwrap().expect("a scrub ran");
     assert_eq!(progress.state, ScanState::Finished);
     // Waiting again has nothing to wait for; a pool that is not imported is NotFound.
@@ -536,4 +539,90 @@ fn import_under_an_altroot_and_forced() {
     }
     drop(ds);
     drop(pool);
+}
+
+/// `zpool attach` and `zpool detach`: a single device becomes a mirror, is resilvered (waited
+/// for in the kernel), and becomes a single device again, each state checked with
+/// `zpool status`; refused attaches and detaches change nothing.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_single_device_becomes_a_mirror_and_back() {
+    use zfs_core::{AttachOptions, Leaf, VdevKind};
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let name = fixture.name();
+    let pool = zfs.pool(name).unwrap();
+    let first = fixture.vdev().to_path_buf();
+    let size = std::fs::metadata(&first).unwrap().len();
+    let second = sparse(fixture.dir(), "second", size);
+    let small = sparse(fixture.dir(), "small", 64 << 20);
+    let status_text = || cli("zpool", &["status", "-P", name.as_str()]);
+    let before = status_text();
+
+    // Refusals first: nothing changes.
+    for (device, new, kind, what) in [
+        (
+            fixture.dir().join("nosuch"),
+            Leaf::file(&second),
+            ErrorKind::NotFound,
+            "no such device in the pool",
+        ),
+        (
+            first.clone(),
+            Leaf::file(&small),
+            ErrorKind::DeviceTooSmall,
+            "a device smaller than the one it mirrors",
+        ),
+        (
+            first.clone(),
+            Leaf::file(&first),
+            ErrorKind::Busy,
+            "a device already in the pool",
+        ),
+        (
+            first.clone(),
+            Leaf::file(fixture.dir().join("absent")),
+            ErrorKind::NotFound,
+            "a missing file",
+        ),
+    ] {
+        let e = pool
+            .attach(&device, &new, &AttachOptions::new())
+            .unwrap_err();
+        assert_eq!(e.kind(), kind, "{what}: {e}");
+        assert_eq!(status_text(), before, "{what} changed the pool");
+    }
+
+    pool.attach(&first, &Leaf::file(&second), &AttachOptions::new())
+        .unwrap();
+    zfs.wait(name, WaitActivity::Resilver).unwrap();
+    let status = pool.status().unwrap();
+    let top = &status.root.children[0];
+    assert_eq!(top.kind, VdevKind::Mirror);
+    let sides: Vec<&str> = top.children.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(sides, [first.to_str().unwrap(), second.to_str().unwrap()]);
+    let text = status_text();
+    assert!(text.contains("mirror-0"), "{text}");
+    assert!(text.contains(second.to_str().unwrap()), "{text}");
+    let scan = status.scan.expect("the new side was resilvered");
+    assert!(
+        scan.is_resilver && scan.state == ScanState::Finished,
+        "{scan:?}"
+    );
+
+    pool.detach(&second).unwrap();
+    let status = pool.status().unwrap();
+    assert_eq!(status.root.children.len(), 1);
+    assert_eq!(status.root.children[0].kind, VdevKind::File);
+    assert!(!status_text().contains("mirror-0"));
+    // The last copy of the data cannot be detached; a device not in the pool is not found.
+    let after = status_text();
+    for (device, kind) in [
+        (first.clone(), ErrorKind::InvalidArgument),
+        (second.clone(), ErrorKind::NotFound),
+    ] {
+        let e = pool.detach(&device).unwrap_err();
+        assert_eq!(e.kind(), kind, "detach {}: {e}", device.display());
+        assert_eq!(status_text(), after);
+    }
 }

@@ -3,6 +3,7 @@
 //! A [`Pool`] is an open `zpool_handle_t`, borrowed from the [`Zfs`] handle that opened it.
 
 mod create;
+mod devices;
 mod health;
 mod import;
 mod maintenance;
@@ -17,6 +18,7 @@ use std::ptr::NonNull;
 use libzfs_sys as sys;
 
 pub use create::{CreatePool, DeviceLabel};
+pub use devices::AttachOptions;
 pub use health::{Health, VdevKind};
 pub use import::{ImportOptions, ImportablePool};
 pub use maintenance::{ScanProgress, ScanState};

@@ -1,0 +1,133 @@
+//! Changing a pool's devices: `zpool attach` and `zpool detach`.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use libzfs_sys as sys;
+
+use super::Pool;
+use crate::vdev::{Leaf, TopLevel, VdevSpec};
+use crate::{Error, ErrorKind, Result};
+
+/// Options of [`Pool::attach`]: `zpool attach [-f] [-s]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AttachOptions {
+    force: bool,
+    sequential: bool,
+}
+
+impl AttachOptions {
+    /// Refuse a device that belongs to another pool; heal by a full resilver.
+    pub fn new() -> AttachOptions {
+        AttachOptions::default()
+    }
+
+    /// `-f`: use the device even if its label says it belongs to an exported pool.
+    pub fn force(mut self, yes: bool) -> AttachOptions {
+        self.force = yes;
+        self
+    }
+
+    /// `-s`: rebuild the new device sequentially (faster; a scrub verifies it afterwards).
+    pub fn sequential(mut self, yes: bool) -> AttachOptions {
+        self.sequential = yes;
+        self
+    }
+}
+
+fn path_text(op: &'static str, pool: &str, path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            op,
+            pool,
+            format!("device path {} contains a NUL byte", path.display()),
+        )
+    })
+}
+
+impl Pool<'_> {
+    /// Attaches `new` to the device at `device` (`zpool attach POOL DEVICE NEW`): a single
+    /// device becomes a two-way mirror, a mirror gains a side. The new device is resilvered in
+    /// the background: wait for it with [`Zfs::wait`](crate::Zfs::wait) and
+    /// [`WaitActivity::Resilver`](crate::WaitActivity::Resilver).
+    ///
+    /// ```no_run
+    /// use zfs_core::{AttachOptions, Leaf, PoolName, WaitActivity, Zfs};
+    ///
+    /// # fn main() -> zfs_core::Result<()> {
+    /// let zfs = Zfs::open()?;
+    /// let tank = PoolName::new("tank")?;
+    /// // zpool attach tank /dev/sda2 /dev/sdb2, then zpool wait -t resilver tank
+    /// zfs.pool(&tank)?.attach(
+    ///     "/dev/sda2".as_ref(),
+    ///     &Leaf::disk("/dev/sdb2"),
+    ///     &AttachOptions::new(),
+    /// )?;
+    /// zfs.wait(&tank, WaitActivity::Resilver)?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// - [`ErrorKind::NotFound`]: no device `device` in the pool, or `new` does not exist.
+    /// - [`ErrorKind::DeviceTooSmall`] and [`ErrorKind::InvalidArgument`]: see
+    ///   [`VdevSpec::validate`]; the kernel also refuses a device smaller than `device`.
+    /// - [`ErrorKind::Busy`]: `new` belongs to another pool (exported ones only without
+    ///   `force`), or is already in this one.
+    #[doc(alias = "zpool_vdev_attach")]
+    pub fn attach(&self, device: &Path, new: &Leaf, opts: &AttachOptions) -> Result<()> {
+        let op = "attach to";
+        let pool = self.name.as_str();
+        let spec = VdevSpec::new().vdev(TopLevel::Single(new.clone()));
+        spec.validate().map_err(|e| e.with_operation(op))?;
+        if !opts.force {
+            if let Some(label) = self.zfs.device_label(new.path())? {
+                return Err(Error::new(
+                    ErrorKind::Busy,
+                    op,
+                    pool,
+                    format!(
+                        "{} is part of {} pool '{}' (use force to override)",
+                        new.path().display(),
+                        label.state.as_str(),
+                        label.pool
+                    ),
+                ));
+            }
+        }
+        let old = path_text(op, pool, device)?;
+        let new_path = path_text(op, pool, new.path())?;
+        let root = spec.to_nvlist()?;
+        self.zfs.check(op, pool, || {
+            // SAFETY: live pool handle; NUL-terminated paths; a live vdev tree; not replacing.
+            unsafe {
+                sys::zpool_vdev_attach(
+                    self.raw().ptr(),
+                    old.as_ptr(),
+                    new_path.as_ptr(),
+                    root.as_ptr(),
+                    0,
+                    crate::handle::boolean(opts.sequential),
+                )
+            }
+        })
+    }
+
+    /// Detaches the device at `device` from its mirror (`zpool detach POOL DEVICE`); a
+    /// two-way mirror becomes a single device.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has no such device; libzfs's refusal (kind
+    /// [`ErrorKind::InvalidArgument`] or [`ErrorKind::Busy`]) for a device that is not in a
+    /// mirror or is the only valid copy of its data.
+    #[doc(alias = "zpool_vdev_detach")]
+    pub fn detach(&self, device: &Path) -> Result<()> {
+        let op = "detach from";
+        let pool = self.name.as_str();
+        let path = path_text(op, pool, device)?;
+        self.zfs.check(op, pool, || {
+            // SAFETY: live pool handle; NUL-terminated path.
+            unsafe { sys::zpool_vdev_detach(self.raw().ptr(), path.as_ptr()) }
+        })
+    }
+}
