@@ -153,19 +153,7 @@ impl Zfs {
         opts.vdevs.validate()?;
         if !opts.force {
             for leaf in opts.vdevs.leaves().filter(|l| l.is_file()) {
-                if let Some(label) = self.device_label(leaf.path())? {
-                    return Err(Error::new(
-                        ErrorKind::Busy,
-                        op,
-                        name,
-                        format!(
-                            "{} is part of {} pool '{}' (use force to override)",
-                            leaf.path().display(),
-                            label.state.as_str(),
-                            label.pool
-                        ),
-                    ));
-                }
+                self.refuse_labelled(op, name, leaf.path())?;
             }
         }
         let nvroot = opts.vdevs.to_nvlist_with_ashift(opts.leaf_ashift()?)?;
@@ -282,6 +270,35 @@ impl Zfs {
             pool: PoolName::trusted(name),
             state,
         }))
+    }
+}
+
+impl Zfs {
+    /// Refuses a device that carries the label of a live pool, as `zpool create` and
+    /// `zpool attach` do without `-f`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Busy`] naming the pool and its state; errors of [`Zfs::device_label`].
+    pub(crate) fn refuse_labelled(
+        &self,
+        op: &'static str,
+        object: &str,
+        device: &std::path::Path,
+    ) -> Result<()> {
+        match self.device_label(device)? {
+            Some(label) => Err(Error::new(
+                ErrorKind::Busy,
+                op,
+                object,
+                format!(
+                    "{} is part of {} pool '{}' (use force to override)",
+                    device.display(),
+                    label.state.as_str(),
+                    label.pool
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -81,19 +81,7 @@ impl Pool<'_> {
         let spec = VdevSpec::new().vdev(TopLevel::Single(new.clone()));
         spec.validate().map_err(|e| e.with_operation(op))?;
         if !opts.force {
-            if let Some(label) = self.zfs.device_label(new.path())? {
-                return Err(Error::new(
-                    ErrorKind::Busy,
-                    op,
-                    pool,
-                    format!(
-                        "{} is part of {} pool '{}' (use force to override)",
-                        new.path().display(),
-                        label.state.as_str(),
-                        label.pool
-                    ),
-                ));
-            }
+            self.zfs.refuse_labelled(op, pool, new.path())?;
         }
         let old = path_text(op, pool, device)?;
         let new_path = path_text(op, pool, new.path())?;
