@@ -685,3 +685,75 @@ fn threads_with_their_own_handles_share_one_pool() {
     });
     assert_eq!(names(&zfs(), p, DatasetTypes::all()), vec![p.to_owned()]);
 }
+
+/// A dataset handle reads what the kernel says now, as `zfs get` does: changes made by another
+/// process after its first read show, and a dataset destroyed or renamed elsewhere is
+/// `NotFound`, never a value from libzfs's cache.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_long_lived_handle_reads_properties_as_they_are_now() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    for n in ["a", "b"] {
+        CreateDataset::filesystem(ds(format!("{p}/{n}")))
+            .property("mountpoint", "legacy")
+            .create(&zfs)
+            .unwrap();
+    }
+    let a = zfs.dataset(&any(format!("{p}/a"))).unwrap();
+    zfs.snapshot(&[snap(format!("{p}/a@s"))], &[]).unwrap();
+    let s = zfs.dataset(&any(format!("{p}/a@s"))).unwrap();
+    assert_eq!(a.property("org.example:note").unwrap().value, "-");
+    assert_eq!(a.compression().unwrap(), zfs_get(p, "compression").0);
+    assert_eq!(s.property("org.example:note").unwrap().value, "-");
+
+    cli(
+        "zfs",
+        &[
+            "set",
+            "org.example:note=elsewhere",
+            "compression=zle",
+            &format!("{p}/a"),
+        ],
+    );
+    cli(
+        "zfs",
+        &[
+            "set",
+            "org.example:note=on the snapshot",
+            &format!("{p}/a@s"),
+        ],
+    );
+    let note = a.property("org.example:note").unwrap();
+    assert_eq!(
+        (note.value.as_str(), &note.source),
+        ("elsewhere", &PropSource::Local)
+    );
+    assert_eq!(a.user_properties().unwrap().len(), 1);
+    assert_eq!(a.compression().unwrap(), "zle");
+    assert_eq!(
+        s.property("org.example:note").unwrap().value,
+        "on the snapshot"
+    );
+
+    let b = zfs.dataset(&any(format!("{p}/b"))).unwrap();
+    assert_eq!(
+        b.property("compression").unwrap().value,
+        zfs_get(&format!("{p}/b"), "compression").0
+    );
+    cli("zfs", &["destroy", &format!("{p}/a@s")]);
+    cli("zfs", &["rename", &format!("{p}/a"), &format!("{p}/c")]);
+    cli("zfs", &["destroy", &format!("{p}/b")]);
+    for (h, what) in [
+        (&a, "renamed"),
+        (&s, "destroyed snapshot"),
+        (&b, "destroyed"),
+    ] {
+        for prop in ["compression", "used", "org.example:note"] {
+            let e = h.property(prop).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotFound, "{what} {prop}: {e}");
+        }
+        assert_eq!(h.user_properties().unwrap_err().kind(), ErrorKind::NotFound);
+    }
+}

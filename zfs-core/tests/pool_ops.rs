@@ -626,3 +626,36 @@ fn a_single_device_becomes_a_mirror_and_back() {
         assert_eq!(status_text(), after);
     }
 }
+
+/// A handle that has read the pool's properties once still reads what another process set
+/// later (libzfs caches them per handle until asked to reload), and a handle whose pool went
+/// away reads `NotFound`, never a cached value.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_long_lived_handle_reads_properties_as_they_are_now() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    assert_eq!(pool.property("comment").unwrap().value, "-");
+    assert_eq!(pool.property("org.example:note").unwrap().value, "-");
+
+    cli("zpool", &["set", "comment=set elsewhere", p]);
+    cli("zpool", &["set", "org.example:note=also", p]);
+    assert_eq!(zpool_get(p, "comment").0, "set elsewhere");
+    assert_eq!(pool.property("comment").unwrap().value, "set elsewhere");
+    let note = pool.property("org.example:note").unwrap();
+    assert_eq!(note.value, "also");
+    assert_eq!(note.source, PropSource::Local);
+
+    cli("zpool", &["export", p]);
+    for name in [
+        "comment",
+        "size",
+        "org.example:note",
+        "feature@async_destroy",
+    ] {
+        let e = pool.property(name).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{name}: {e}");
+    }
+}

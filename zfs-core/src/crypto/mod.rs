@@ -104,7 +104,6 @@ impl Dataset<'_> {
     /// Whatever libzfs reports.
     #[doc(alias = "encryptionroot")]
     pub fn encryption_root(&self) -> Result<Option<String>> {
-        self.refresh();
         if self.property("encryption")?.value == "off" {
             return Ok(None);
         }
@@ -176,7 +175,6 @@ impl Dataset<'_> {
                 .with_reason(crate::Reason::KeyAlreadyLoaded),
             _ => e,
         })?;
-        self.refresh();
         Ok(())
     }
 
@@ -223,7 +221,6 @@ impl Dataset<'_> {
                 .with_reason(crate::Reason::DatasetBusy),
             _ => e,
         })?;
-        self.refresh();
         Ok(())
     }
 
@@ -312,7 +309,6 @@ impl Dataset<'_> {
                 .with_reason(crate::Reason::KeyNotLoaded),
             _ => e,
         })?;
-        self.refresh();
         Ok(())
     }
 }

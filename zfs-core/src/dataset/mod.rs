@@ -226,10 +226,24 @@ impl<'z> Dataset<'z> {
         crate::handle::Guarded::new(self.raw.as_ptr())
     }
 
-    /// Drops libzfs's cached properties, after a change made behind the handle's back.
-    pub(crate) fn refresh(&self) {
+    /// Reloads the properties libzfs caches in the handle, so that every read says what the
+    /// kernel says now, as `zfs get` would, whoever changed the dataset since.
+    ///
+    /// libzfs keeps the old values when the reload fails, so a dataset that is gone
+    /// (destroyed or renamed elsewhere) is asked about by name and reported as `NotFound`
+    /// instead of read from the cache.
+    pub(crate) fn refresh(&self) -> Result<()> {
         // SAFETY: live handle.
         unsafe { sys::zfs_refresh_properties(self.raw().ptr()) }
+        if self.zfs.exists_any(&self.name) {
+            return Ok(());
+        }
+        Err(Error::new(
+            ErrorKind::NotFound,
+            "get property",
+            self.name.as_str(),
+            "the dataset no longer exists (destroyed or renamed since it was opened)",
+        ))
     }
 
     /// The handle it was opened from.

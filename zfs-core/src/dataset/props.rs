@@ -72,20 +72,23 @@ fn cstr(op: &'static str, what: &str) -> Result<CString> {
 impl Dataset<'_> {
     /// Any property by its CLI name, native (`compression`, `used`, ...) or user
     /// (`module:name`), with its source. Numbers are exact (`zfs get -p`). An unset user
-    /// property reads as `-` with [`PropSource::None`].
+    /// property reads as `-` with [`PropSource::None`]. Every read asks the kernel, as
+    /// `zfs get` does: a change made elsewhere since the handle was opened shows.
     ///
     /// # Errors
+    /// [`ErrorKind::NotFound`] if the dataset is gone (destroyed or renamed elsewhere).
     /// [`ErrorKind::InvalidProperty`] for an unknown property or one that does not apply to
     /// this type (e.g. `volsize` of a filesystem).
     #[doc(alias = "zfs_prop_get")]
     pub fn property(&self, name: &str) -> Result<PropValue> {
         let op = "get property";
         let c = cstr(op, name)?;
+        self.refresh()?;
         let _tables = crate::handle::tables();
         // SAFETY: NUL-terminated name; table lookups.
         if unsafe { sys::zfs_prop_user(c.as_ptr()) } != sys::boolean_t::B_FALSE {
             return Ok(self
-                .user_properties()?
+                .cached_user_properties()
                 .into_iter()
                 .find(|(k, _)| k == name)
                 .map_or(
@@ -209,15 +212,21 @@ impl Dataset<'_> {
     }
 
     /// Every user property set on or inherited by this dataset, sorted by name (the
-    /// `module:name` lines of `zfs get all NAME`).
+    /// `module:name` lines of `zfs get all NAME`), read fresh from the kernel.
     ///
     /// # Errors
-    /// Whatever libzfs reports.
+    /// [`ErrorKind::NotFound`] if the dataset is gone (destroyed or renamed elsewhere).
     pub fn user_properties(&self) -> Result<Vec<(String, PropValue)>> {
+        self.refresh()?;
+        Ok(self.cached_user_properties())
+    }
+
+    /// The user properties as of the handle's last [`refresh`](Dataset::refresh).
+    fn cached_user_properties(&self) -> Vec<(String, PropValue)> {
         // SAFETY: live handle; the list is owned by the handle, copied below.
         let raw = unsafe { sys::zfs_get_user_props(self.raw().ptr()) };
         if raw.is_null() {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         // SAFETY: live until the handle's properties are refreshed; we copy at once.
         let list = unsafe { crate::nvlist::NvListRef::from_ptr(raw) };
@@ -236,7 +245,7 @@ impl Dataset<'_> {
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(out)
+        out
     }
 
     /// Sets one property, validated by libzfs as `zfs set` does.

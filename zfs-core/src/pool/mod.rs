@@ -220,8 +220,9 @@ impl<'z> Pool<'z> {
     }
 
     /// Re-reads the pool's configuration, statistics and properties from the kernel (no
-    /// command of its own). Values read through a `Pool` are as of its opening, its last
-    /// refresh, or the last change made through it.
+    /// command of its own). Every read through a `Pool` does this first, as the CLI asks the
+    /// kernel each time; it is public for a caller that wants to know whether the pool is
+    /// still there.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere).
@@ -239,7 +240,12 @@ impl<'z> Pool<'z> {
                 "pool is no longer imported",
             ));
         }
-        Ok(())
+        // libzfs caches the properties apart from the statistics, loaded on first use and
+        // kept until a change made through this handle: reload them too.
+        self.zfs.check("refresh pool", self.name.as_str(), || {
+            // SAFETY: live pool handle.
+            unsafe { sys::zpool_props_refresh(self.raw().ptr()) }
+        })
     }
 }
 

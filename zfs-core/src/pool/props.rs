@@ -11,10 +11,12 @@ use crate::{Error, ErrorKind, Result};
 impl Pool<'_> {
     /// A pool property, by the name the CLI uses: native ones (`ashift`, `size`, `health`,
     /// `guid`, ...) and feature states (`feature@zstd_compress`). Numbers are exact
-    /// (`zpool get -p NAME POOL`).
+    /// (`zpool get -p NAME POOL`). Every read asks the kernel, as `zpool get` does: a change
+    /// made elsewhere since the handle was opened shows.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidProperty`] for a name that is no pool property.
+    /// [`ErrorKind::InvalidProperty`] for a name that is no pool property,
+    /// [`ErrorKind::NotFound`] if the pool has gone away (exported or destroyed elsewhere).
     #[doc(alias = "zpool_get_prop")]
     pub fn property(&self, name: &str) -> Result<PropValue> {
         let op = "get property";
@@ -26,6 +28,7 @@ impl Pool<'_> {
                 "property name contains a NUL byte",
             )
         })?;
+        self.refresh().map_err(|e| e.with_operation(op))?;
         let _tables = crate::handle::tables();
         if name.starts_with("feature@") {
             crate::handle::clear_errno();
@@ -191,8 +194,10 @@ impl Pool<'_> {
     /// its old handle would otherwise read `FAULTED`.
     pub fn health(&self) -> Result<Health> {
         let op = "get health of";
-        self.refresh().map_err(|e| e.with_operation(op))?;
-        let word = self.property("health")?.value;
+        let word = self
+            .property("health")
+            .map_err(|e| e.with_operation(op))?
+            .value;
         Health::from_name(&word).ok_or_else(|| {
             Error::new(
                 ErrorKind::Other,
