@@ -190,3 +190,64 @@ fn malformed_names_given_as_text_never_become_names() {
         assert!(zfs_core::DatasetName::new(bad.as_str()).is_err(), "{bad}");
     }
 }
+
+/// `Zfs::open` where `/dev/zfs` exists but this process may not open it (a system whose node is
+/// `0600`, a program run without root): `PermissionDenied`, with libzfs's words and the hint.
+///
+/// The test runs itself again in a private mount namespace whose `/dev/zfs` is a copy of the
+/// node owned by another user, with every capability dropped (so root's override is gone too);
+/// the real `/dev/zfs` of the other tests is untouched.
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn opening_dev_zfs_without_permission_is_permission_denied() {
+    if std::env::var_os("ZFS_CORE_OPEN_CHILD").is_some() {
+        match Zfs::open() {
+            Ok(_) => println!("RESULT opened"),
+            Err(e) => println!("RESULT {:?} | {e}", e.kind()),
+        }
+        return;
+    }
+    drop(zfs()); // fails loudly where there is no ZFS
+    let exe = std::env::current_exe().unwrap();
+    let script = r#"set -e
+        d=$(mktemp -d)
+        set -- $(stat -c '%t %T' /dev/zfs) "$1"
+        mknod "$d/zfs" c $((0x$1)) $((0x$2))
+        chown 65534 "$d/zfs"
+        chmod 600 "$d/zfs"
+        mount --bind "$d/zfs" /dev/zfs
+        exec setpriv --bounding-set=-all --inh-caps=-all -- "$3" --exact --ignored --nocapture \
+            opening_dev_zfs_without_permission_is_permission_denied"#;
+    let out = std::process::Command::new("unshare")
+        .args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ])
+        .arg(&exe)
+        .env("ZFS_CORE_OPEN_CHILD", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .unwrap_or_else(|| panic!("no result from the child: {stdout}"));
+    assert!(result.starts_with("PermissionDenied | "), "{result}");
+    assert!(
+        result.contains("/dev/zfs") && result.contains("run as root"),
+        "{result}"
+    );
+    // The real node is as it was: this process still opens it.
+    drop(zfs());
+}

@@ -40,65 +40,66 @@ struct Walk {
     panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
-/// Called by libzfs for each child; owns (and closes) the handle it is given.
+/// Called by libzfs for each child; owns (and closes) the handle it is given. The first error
+/// or panic stops the walk and is kept for [`Dataset::walk`] to return.
 unsafe extern "C" fn visit(zhp: *mut sys::zfs_handle_t, data: *mut c_void) -> c_int {
     // SAFETY: `data` is the Walk passed by `walk`, alive for the whole iteration.
     let walk = unsafe { &mut *data.cast::<Walk>() };
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: a live handle from libzfs.
-        let t = unsafe { sys::zfs_get_type(zhp) };
-        // SAFETY: the name lives as long as the handle.
-        let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }
-            .to_string_lossy()
-            .into_owned();
-        let Some(kind) = DatasetType::from_raw(t) else {
-            walk.error = Some(DatasetType::unknown("list", &name, t));
-            return 1;
-        };
-        if walk.types.contains(kind.as_set()) {
-            // SAFETY: live handle; its properties came with it from the iteration.
-            let values = match unsafe { values_of(zhp, &name, &walk.props) } {
-                Ok(v) => v,
-                Err(e) => {
-                    walk.error = Some(e);
-                    return 1;
-                }
-            };
-            if walk.want_clones && kind == DatasetType::Snapshot {
-                // SAFETY: live snapshot handle.
-                let Some(clones) = (unsafe { clones_of(zhp) }) else {
-                    walk.error = Some(crate::Error::new(
-                        crate::ErrorKind::Other,
-                        "list",
-                        name,
-                        "libzfs could not list the snapshot's clones",
-                    ));
-                    return 1;
-                };
-                walk.clones.insert(name.clone(), clones);
-            }
-            walk.found.push(Listed {
-                name: AnyName::trusted(name),
-                kind,
-                values,
-            });
-        }
-        if walk.recursive && matches!(kind, DatasetType::Filesystem | DatasetType::Volume) {
-            // SAFETY: live handle; recursion reuses the same Walk.
-            unsafe { children(zhp, walk) }
-        } else {
-            0
-        }
-    }));
+    // SAFETY: a live handle from libzfs, closed below.
+    let result = catch_unwind(AssertUnwindSafe(|| unsafe { visit_one(zhp, walk) }));
     // SAFETY: the callback owns the handle and must close it.
     unsafe { sys::zfs_close(zhp) };
     match result {
-        Ok(rc) => rc,
+        Ok(Ok(rc)) => rc,
+        Ok(Err(e)) => {
+            walk.error = Some(e);
+            1
+        }
         Err(p) => {
             walk.panic = Some(p);
             1
         }
     }
+}
+
+/// Records one child (if of a wanted type) and walks its children; the callback's return code.
+unsafe fn visit_one(zhp: *mut sys::zfs_handle_t, walk: &mut Walk) -> Result<c_int> {
+    // SAFETY: a live handle from libzfs (caller).
+    let t = unsafe { sys::zfs_get_type(zhp) };
+    // SAFETY: the name lives as long as the handle.
+    let name = unsafe { CStr::from_ptr(sys::zfs_get_name(zhp)) }
+        .to_string_lossy()
+        .into_owned();
+    let kind = DatasetType::from_raw("list", &name, t)?;
+    if walk.types.contains(kind.as_set()) {
+        // SAFETY: live handle; its properties came with it from the iteration.
+        let values = unsafe { values_of(zhp, &name, &walk.props) }?;
+        if walk.want_clones && kind == DatasetType::Snapshot {
+            // SAFETY: live snapshot handle.
+            let clones = unsafe { clones_of(zhp) }.ok_or_else(|| {
+                crate::Error::new(
+                    crate::ErrorKind::Other,
+                    "list",
+                    &name,
+                    "libzfs could not list the snapshot's clones",
+                )
+            })?;
+            walk.clones.insert(name.clone(), clones);
+        }
+        walk.found.push(Listed {
+            name: AnyName::trusted(name),
+            kind,
+            values,
+        });
+    }
+    Ok(
+        if walk.recursive && matches!(kind, DatasetType::Filesystem | DatasetType::Volume) {
+            // SAFETY: live handle; recursion reuses the same Walk.
+            unsafe { children(zhp, walk) }
+        } else {
+            0
+        },
+    )
 }
 
 /// The literal values of `props` on a live handle, whole however long, `-` where one does not

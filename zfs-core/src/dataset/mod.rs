@@ -53,25 +53,23 @@ pub enum DatasetType {
 }
 
 impl DatasetType {
-    /// `None` for a type zfs-core does not know (never read as another type).
-    fn from_raw(t: sys::zfs_type_t) -> Option<DatasetType> {
-        Some(match t {
+    /// The type libzfs reports for `name`; a type zfs-core does not know is an error (never
+    /// read as another type).
+    fn from_raw(op: &'static str, name: &str, t: sys::zfs_type_t) -> Result<DatasetType> {
+        Ok(match t {
             sys::zfs_type_t::ZFS_TYPE_FILESYSTEM => DatasetType::Filesystem,
             sys::zfs_type_t::ZFS_TYPE_VOLUME => DatasetType::Volume,
             sys::zfs_type_t::ZFS_TYPE_SNAPSHOT => DatasetType::Snapshot,
             sys::zfs_type_t::ZFS_TYPE_BOOKMARK => DatasetType::Bookmark,
-            _ => return None,
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::NotSupported,
+                    op,
+                    name,
+                    format!("'{name}' is of a type zfs-core does not know ({})", t.0),
+                ))
+            }
         })
-    }
-
-    /// The error for an object of a type zfs-core does not know.
-    fn unknown(op: &'static str, name: &str, t: sys::zfs_type_t) -> Error {
-        Error::new(
-            ErrorKind::NotSupported,
-            op,
-            name,
-            format!("'{name}' is of a type zfs-core does not know ({})", t.0),
-        )
     }
 
     /// The one-type set.
@@ -144,11 +142,10 @@ impl Zfs {
             Some(raw) => {
                 // SAFETY: a live handle, just opened.
                 let t = unsafe { sys::zfs_get_type(raw.as_ptr()) };
-                let Some(kind) = DatasetType::from_raw(t) else {
+                let kind = DatasetType::from_raw("open", name, t).inspect_err(|_| {
                     // SAFETY: just opened, closed once here.
                     unsafe { sys::zfs_close(raw.as_ptr()) };
-                    return Err(DatasetType::unknown("open", name, t));
-                };
+                })?;
                 Ok(Dataset {
                     zfs: self,
                     raw,
@@ -249,5 +246,34 @@ impl<'z> Dataset<'z> {
     /// The handle it was opened from.
     pub fn zfs(&self) -> &'z Zfs {
         self.zfs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dataset_type_is_read_and_no_other() {
+        use sys::zfs_type_t as T;
+        for (t, kind) in [
+            (T::ZFS_TYPE_FILESYSTEM, DatasetType::Filesystem),
+            (T::ZFS_TYPE_VOLUME, DatasetType::Volume),
+            (T::ZFS_TYPE_SNAPSHOT, DatasetType::Snapshot),
+            (T::ZFS_TYPE_BOOKMARK, DatasetType::Bookmark),
+        ] {
+            assert_eq!(DatasetType::from_raw("open", "p/x", t).unwrap(), kind);
+        }
+        // A pool, a vdev, or a type a newer OpenZFS adds: refused, never guessed.
+        for t in [T::ZFS_TYPE_POOL, T::ZFS_TYPE_VDEV, T(1 << 20)] {
+            let e = DatasetType::from_raw("list", "p/x", t).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::NotSupported);
+            assert_eq!(e.operation(), "list");
+            assert!(
+                e.to_string()
+                    .contains("'p/x' is of a type zfs-core does not know"),
+                "{e}"
+            );
+        }
     }
 }

@@ -383,6 +383,15 @@ impl NvListRef {
         self.get(name)?.as_u64()
     }
 
+    /// The array of unsigned numbers called `name` (statistics such as `vdev_stats`), if it
+    /// is one.
+    pub fn get_u64_array(&self, name: &str) -> Option<Vec<u64>> {
+        match self.get(name)? {
+            NvValue::U64Array(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The nested list called `name`, borrowed.
     pub fn get_list(&self, name: &str) -> Option<&NvListRef> {
         self.pair(name)?.as_list()

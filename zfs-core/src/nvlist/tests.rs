@@ -61,6 +61,9 @@ fn lookups() {
     assert_eq!(list.get_str("string").as_deref(), Some("zstd"));
     assert_eq!(list.get_u64("u64"), Some(u64::MAX));
     assert_eq!(list.get_u64("string"), None);
+    assert_eq!(list.get_u64_array("u64s"), Some(vec![u64::MAX, 0]));
+    assert_eq!(list.get_u64_array("u64"), None);
+    assert_eq!(list.get_u64_array("nope"), None);
     assert!(list.contains("flag"));
     assert!(!list.contains("nope"));
     let nested = list.get_list("list").unwrap();

@@ -8,7 +8,7 @@ use libzfs_sys as sys;
 
 use super::Pool;
 use crate::handle::lzc;
-use crate::nvlist::{NvList, NvListRef, NvValue};
+use crate::nvlist::{NvList, NvListRef};
 use crate::{ErrorKind, Result};
 
 /// Where a scrub or resilver stands, as the `scan:` line of `zpool status` says.
@@ -49,9 +49,7 @@ pub struct ScanProgress {
 
 impl ScanProgress {
     pub(crate) fn from_tree(tree: &NvListRef) -> Option<ScanProgress> {
-        let Some(NvValue::U64Array(s)) = tree.get("scan_stats") else {
-            return None;
-        };
+        let s = tree.get_u64_array("scan_stats")?;
         let at = |offset: usize| s.get(offset / 8).copied().unwrap_or(0);
         let func = at(offset_of!(sys::pool_scan_stat_t, pss_func));
         // When the current pass was paused; 0 while it runs.

@@ -9,7 +9,7 @@ use libzfs_sys as sys;
 use super::health::{Health, VdevKind};
 use super::maintenance::ScanProgress;
 use super::Pool;
-use crate::nvlist::{NvListRef, NvValue};
+use crate::nvlist::NvListRef;
 use crate::Result;
 
 /// One vdev in the tree, as a line of `zpool status` shows it.
@@ -123,10 +123,7 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
             format!("{base}-{}", tree.get_u64("id").unwrap_or(0))
         }
     };
-    let stats = match tree.get("vdev_stats") {
-        Some(NvValue::U64Array(v)) => v,
-        _ => Vec::new(),
-    };
+    let stats = tree.get_u64_array("vdev_stats").unwrap_or_default();
     let stat = |offset: usize| stats.get(offset / 8).copied().unwrap_or(0);
     let (state, aux) = (
         stat(offset_of!(sys::vdev_stat_t, vs_state)),
