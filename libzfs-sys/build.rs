@@ -97,11 +97,20 @@ fn main() {
 fn detect_header_features(include_paths: &[&PathBuf]) {
     // libzutil: `zpool_search_import(libpc_handle_t *, importargs_t *)` (newer) versus
     // `zpool_search_import(void *, importargs_t *, const pool_config_ops_t *)` (2.1).
-    const FEATURES: &[(&str, &str, &str)] = &[(
-        "libpc_handle",
-        "libzutil.h",
-        "zpool_search_import(libpc_handle_t *",
-    )];
+    // libzfs: `zpool_add(zpool_handle_t *, nvlist_t *, boolean_t check_ashift)` from 2.2.4 and
+    // 2.3 (the kernel's ashift check can be lifted), two arguments before.
+    const FEATURES: &[(&str, &str, &str)] = &[
+        (
+            "libpc_handle",
+            "libzutil.h",
+            "zpool_search_import(libpc_handle_t *",
+        ),
+        (
+            "add_check_ashift",
+            "libzfs.h",
+            "zpool_add(zpool_handle_t *, nvlist_t *, boolean_t",
+        ),
+    ];
     for (feature, header, needle) in FEATURES {
         println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
         let found = include_paths.iter().any(|dir| {
@@ -176,6 +185,7 @@ fn generate(include_paths: &[&PathBuf]) {
         .allowlist_type("vdev_stat_t")
         .allowlist_type("pool_scan_stat_t")
         .allowlist_type("pool_scan_func_t")
+        .allowlist_type("pool_removal_stat_t")
         .allowlist_type("pool_scrub_cmd_t")
         .allowlist_type("dsl_scan_state_t")
         .allowlist_type("zpool_status_t")

@@ -16,7 +16,7 @@ fn main() {
         }
     }
     // Header features libzfs-sys found (see its build.rs).
-    const HEADER_FEATURES: &[&str] = &["libpc_handle"];
+    const HEADER_FEATURES: &[&str] = &["libpc_handle", "add_check_ashift"];
     for feature in HEADER_FEATURES {
         println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
         let var = format!("DEP_ZFS_{}", feature.to_uppercase());

@@ -74,8 +74,9 @@ pub use options::{
     RollbackOptions, UnmountOptions,
 };
 pub use pool::{
-    AttachOptions, CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool, Pool, PoolState,
-    PoolStatus, ScanProgress, ScanState, VdevKind, VdevStatus, WaitActivity,
+    AddOptions, AttachOptions, CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool,
+    LabelClearOptions, OfflineOptions, OnlineOptions, Pool, PoolState, PoolStatus, RemovalProgress,
+    RemovalState, ReplaceOptions, ScanProgress, ScanState, VdevKind, VdevStatus, WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -17,17 +17,45 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::{CreatePool, ErrorKind, ImportOptions, PoolName, Result, VdevSpec, Zfs};
+use crate::{
+    CreatePool, ErrorKind, ImportOptions, Leaf, PoolName, Result, TopLevel, VdevSpec, Zfs,
+};
 
-/// A pool on one sparse file in its own temporary directory, destroyed with the file on drop.
+/// A pool on sparse files in its own temporary directory, destroyed with the files on drop:
+/// one file by default, or a mirror or raidz of several, with log, cache and spare files, so a
+/// test can take devices offline, fault, replace and resilver them.
 ///
 /// The pool has a unique name, `mountpoint=none` and `cachefile=none` unless told otherwise,
 /// so it touches nothing outside its directory. It holds no [`Zfs`] handle: open your own.
+///
+/// ```no_run
+/// use zfs_core::testing::FilePool;
+/// use zfs_core::{OfflineOptions, Zfs};
+///
+/// # fn main() -> zfs_core::Result<()> {
+/// let fixture = FilePool::builder().mirror(2).spare().create()?;
+/// let zfs = Zfs::open()?;
+/// let pool = zfs.pool(fixture.name())?;
+/// pool.offline(&fixture.data_files()[0], &OfflineOptions::new())?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct FilePool {
     name: PoolName,
     dir: tempfile::TempDir,
-    vdev: PathBuf,
+    size: u64,
+    data: Vec<PathBuf>,
+    logs: Vec<PathBuf>,
+    caches: Vec<PathBuf>,
+    spares: Vec<PathBuf>,
+}
+
+/// How a [`FilePool`]'s data files are arranged.
+#[derive(Debug, Clone, Copy)]
+enum Layout {
+    Single,
+    Mirror(usize),
+    Raidz(u8, usize),
 }
 
 /// Options for a [`FilePool`].
@@ -37,6 +65,10 @@ pub struct FilePoolBuilder {
     size: u64,
     pool_props: Vec<(String, String)>,
     fs_props: Vec<(String, String)>,
+    layout: Layout,
+    logs: usize,
+    caches: usize,
+    spares: usize,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -49,6 +81,10 @@ impl FilePool {
             size: 256 << 20,
             pool_props: Vec::new(),
             fs_props: Vec::new(),
+            layout: Layout::Single,
+            logs: 0,
+            caches: 0,
+            spares: 0,
         }
     }
 
@@ -65,9 +101,41 @@ impl FilePool {
         &self.name
     }
 
-    /// The vdev file.
+    /// The (first) data file.
     pub fn vdev(&self) -> &Path {
-        &self.vdev
+        &self.data[0]
+    }
+
+    /// The data files, in the order of the mirror or raidz.
+    pub fn data_files(&self) -> &[PathBuf] {
+        &self.data
+    }
+
+    /// The log device files.
+    pub fn log_files(&self) -> &[PathBuf] {
+        &self.logs
+    }
+
+    /// The cache device files.
+    pub fn cache_files(&self) -> &[PathBuf] {
+        &self.caches
+    }
+
+    /// The hot spare files.
+    pub fn spare_files(&self) -> &[PathBuf] {
+        &self.spares
+    }
+
+    /// A new sparse file `name` as large as the pool's files, in the fixture's directory (and
+    /// deleted with it): a device to attach, add or replace with.
+    ///
+    /// # Errors
+    /// [`ErrorKind::AlreadyExists`] and the like from creating the file.
+    pub fn new_file(&self, name: &str) -> Result<PathBuf> {
+        let path = self.dir.path().join(name);
+        sparse_file(&path, self.size)
+            .map_err(|e| io_error("create vdev file", path.display(), &e))?;
+        Ok(path)
     }
 
     /// The temporary directory holding the vdev (for `ImportOptions::dir`).
@@ -95,6 +163,36 @@ impl FilePoolBuilder {
         self
     }
 
+    /// `n` files in a mirror instead of one file.
+    pub fn mirror(mut self, n: usize) -> FilePoolBuilder {
+        self.layout = Layout::Mirror(n);
+        self
+    }
+
+    /// `n` files in a raidz group of `parity` 1, 2 or 3 instead of one file.
+    pub fn raidz(mut self, parity: u8, n: usize) -> FilePoolBuilder {
+        self.layout = Layout::Raidz(parity, n);
+        self
+    }
+
+    /// One more file as a log device.
+    pub fn log(mut self) -> FilePoolBuilder {
+        self.logs += 1;
+        self
+    }
+
+    /// One more file as a cache device.
+    pub fn cache(mut self) -> FilePoolBuilder {
+        self.caches += 1;
+        self
+    }
+
+    /// One more file as a hot spare.
+    pub fn spare(mut self) -> FilePoolBuilder {
+        self.spares += 1;
+        self
+    }
+
     /// A pool property (`zpool create -o`).
     pub fn pool_property(mut self, name: &str, value: &str) -> FilePoolBuilder {
         self.pool_props.push((name.into(), value.into()));
@@ -107,29 +205,58 @@ impl FilePoolBuilder {
         self
     }
 
-    /// Creates the file and the pool.
+    /// Creates the files and the pool.
     ///
     /// # Errors
-    /// As [`Zfs::create_pool`]; the file is removed again on failure.
+    /// As [`Zfs::create_pool`]; the files are removed again on failure.
     pub fn create(self) -> Result<FilePool> {
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let name = PoolName::new(format!("{}{}x{n}", self.prefix, std::process::id()))?;
-        let io = |e: std::io::Error| {
-            crate::Error::from_errno(
-                "create vdev file for",
-                name.as_str(),
-                e.raw_os_error().unwrap_or(libc::EIO),
-            )
-        };
         let dir = tempfile::Builder::new()
             .prefix("zfs-core-filepool")
             .tempdir()
-            .map_err(io)?;
-        let vdev = dir.path().join("vdev0");
-        std::fs::File::create(&vdev)
-            .and_then(|f| f.set_len(self.size))
-            .map_err(io)?;
-        let mut opts = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev));
+            .map_err(|e| io_error("create vdev directory for", name.as_str(), &e))?;
+        let files = |stem: &str, count: usize| -> Result<Vec<PathBuf>> {
+            (0..count)
+                .map(|i| {
+                    let path = dir.path().join(format!("{stem}{i}"));
+                    sparse_file(&path, self.size)
+                        .map_err(|e| io_error("create vdev file for", name.as_str(), &e))?;
+                    Ok(path)
+                })
+                .collect()
+        };
+        let data = files(
+            "vdev",
+            match self.layout {
+                Layout::Single => 1,
+                Layout::Mirror(n) | Layout::Raidz(_, n) => n,
+            },
+        )?;
+        let (logs, caches, spares) = (
+            files("log", self.logs)?,
+            files("cache", self.caches)?,
+            files("spare", self.spares)?,
+        );
+        let leaves = |paths: &[PathBuf]| paths.iter().map(Leaf::file).collect::<Vec<_>>();
+        let mut spec = VdevSpec::new().vdev(match self.layout {
+            Layout::Single => TopLevel::Single(Leaf::file(&data[0])),
+            Layout::Mirror(_) => TopLevel::Mirror(leaves(&data)),
+            Layout::Raidz(parity, _) => TopLevel::Raidz {
+                parity,
+                devices: leaves(&data),
+            },
+        });
+        for l in leaves(&logs) {
+            spec = spec.log(TopLevel::Single(l));
+        }
+        for l in leaves(&caches) {
+            spec = spec.cache(l);
+        }
+        for l in leaves(&spares) {
+            spec = spec.spare(l);
+        }
+        let mut opts = CreatePool::new(name.clone(), spec);
         if !self.pool_props.iter().any(|(k, _)| k == "cachefile") {
             opts = opts.pool_property("cachefile", "none");
         }
@@ -144,8 +271,32 @@ impl FilePoolBuilder {
         }
         let zfs = Zfs::open()?;
         opts.create(&zfs)?;
-        Ok(FilePool { name, dir, vdev })
+        Ok(FilePool {
+            name,
+            dir,
+            size: self.size,
+            data,
+            logs,
+            caches,
+            spares,
+        })
     }
+}
+
+fn sparse_file(path: &Path, size: u64) -> std::io::Result<()> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|f| f.set_len(size))
+}
+
+fn io_error(op: &'static str, object: impl std::fmt::Display, e: &std::io::Error) -> crate::Error {
+    crate::Error::from_errno(
+        op,
+        object.to_string(),
+        e.raw_os_error().unwrap_or(libc::EIO),
+    )
 }
 
 impl Drop for FilePool {

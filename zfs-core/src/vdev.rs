@@ -84,7 +84,8 @@ pub enum TopLevel {
 }
 
 impl TopLevel {
-    fn leaves(&self) -> &[Leaf] {
+    /// Its devices.
+    pub(crate) fn leaves(&self) -> &[Leaf] {
         match self {
             TopLevel::Single(l) => std::slice::from_ref(l),
             TopLevel::Mirror(d) | TopLevel::Raidz { devices: d, .. } => d,
@@ -255,6 +256,11 @@ impl VdevSpec {
         self
     }
 
+    /// The vdevs whose redundancy the pool's must match: data and special (not logs).
+    pub(crate) fn redundant_groups(&self) -> impl Iterator<Item = &TopLevel> {
+        self.data.iter().chain(&self.special)
+    }
+
     /// Every device, in order.
     pub fn leaves(&self) -> impl Iterator<Item = &Leaf> {
         let groups = self.data.iter().chain(&self.special).chain(&self.log);
@@ -278,6 +284,20 @@ impl VdevSpec {
                 "use vdevs",
                 self.to_string(),
                 "no data vdevs given",
+            ));
+        }
+        self.validate_devices()
+    }
+
+    /// [`VdevSpec::validate`] without requiring data vdevs: what `zpool add` checks (it may
+    /// add only a log, cache or spare).
+    pub(crate) fn validate_devices(&self) -> Result<()> {
+        if self.leaves().next().is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "use vdevs",
+                self.to_string(),
+                "no devices given",
             ));
         }
         for group in self.data.iter().chain(&self.special).chain(&self.log) {
@@ -370,6 +390,13 @@ impl VdevSpec {
             }
         }
         Ok(root)
+    }
+}
+
+/// As on the `zpool create` command line: `mirror /a /b`.
+impl std::fmt::Display for TopLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
     }
 }
 

@@ -309,7 +309,14 @@ fn kind_from_libzfs(code: sys::zfs_error_t, errno: i32) -> ErrorKind {
         | E::EZFS_ACTIVE_POOL
         | E::EZFS_EXPORT_IN_PROGRESS => ErrorKind::Busy,
         E::EZFS_EXISTS | E::EZFS_CHECKPOINT_EXISTS => ErrorKind::AlreadyExists,
-        E::EZFS_NOENT | E::EZFS_NODEVICE | E::EZFS_NO_CHECKPOINT => ErrorKind::NotFound,
+        // Nothing there, or nothing running to stop.
+        E::EZFS_NOENT
+        | E::EZFS_NODEVICE
+        | E::EZFS_NO_CHECKPOINT
+        | E::EZFS_NO_SCRUB
+        | E::EZFS_NO_PENDING
+        | E::EZFS_NO_INITIALIZE
+        | E::EZFS_NO_TRIM => ErrorKind::NotFound,
         E::EZFS_INVALIDNAME | E::EZFS_NAMETOOLONG => ErrorKind::InvalidName,
         E::EZFS_PERM | E::EZFS_NODELEGATION => ErrorKind::PermissionDenied,
         E::EZFS_NOSPC => ErrorKind::NoSpace,

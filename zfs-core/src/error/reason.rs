@@ -68,7 +68,9 @@ use std::fmt;
 /// Reasons pyzfs has no class for: `IvsetGuidMissing`, `IvsetGuidMismatch`,
 /// `StreamLargeBlockMismatch`, `ResumableReceiveExists`, `ExportRunning`, `ResilverRunning`,
 /// `DeviceNotSupported`, `NotUserNamespace`, `EncryptionNotSupported`, `AshiftMismatch`,
-/// `ModuleTooOld`: every `ZFS_ERR_*` number the kernel has has a reason.
+/// `ModuleTooOld`: every `ZFS_ERR_*` number the kernel has has a reason. `DeviceInUse` and
+/// `ReplicationMismatch` are zfs-core's own checks before it writes to a device, as the
+/// `zpool` command's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Reason {
@@ -182,6 +184,10 @@ pub enum Reason {
     AshiftMismatch,
     /// The kernel module is older than the call needs.
     ModuleTooOld,
+    /// The device carries the label of a live pool (this one or another).
+    DeviceInUse,
+    /// The new vdev's redundancy differs from the pool's (`zpool add` without `-f`).
+    ReplicationMismatch,
 }
 
 impl Reason {
@@ -245,6 +251,8 @@ impl Reason {
             R::EncryptionNotSupported => "this encryption is not supported",
             R::AshiftMismatch => "the device's ashift does not match the pool's",
             R::ModuleTooOld => "the kernel module is too old for this call",
+            R::DeviceInUse => "the device belongs to a pool",
+            R::ReplicationMismatch => "the new vdev's redundancy differs from the pool's",
         }
     }
 }
@@ -316,6 +324,8 @@ mod tests {
             R::EncryptionNotSupported,
             R::AshiftMismatch,
             R::ModuleTooOld,
+            R::DeviceInUse,
+            R::ReplicationMismatch,
         ];
         let texts: std::collections::HashSet<String> = all.iter().map(R::to_string).collect();
         assert_eq!(texts.len(), all.len(), "two reasons read alike");

@@ -1,13 +1,11 @@
 //! Creating and destroying pools.
 
-use std::ffi::{c_char, CStr, CString};
-use std::os::fd::AsRawFd;
+use std::ffi::CString;
 use std::path::PathBuf;
-use std::ptr;
 
 use libzfs_sys as sys;
 
-use super::{Pool, PoolState};
+use super::Pool;
 use crate::handle::Zfs;
 use crate::name::PoolName;
 use crate::nvlist::NvList;
@@ -219,96 +217,4 @@ impl Zfs {
             unsafe { sys::zpool_destroy(pool.raw().ptr(), log.as_ptr()) }
         })
     }
-
-    /// If the device or file at `path` carries the label of a live pool, that pool's name and
-    /// state ([`PoolState::Active`], [`PoolState::Exported`], [`PoolState::Spare`], ...);
-    /// labels of destroyed pools do not count. What `zpool create` checks before it
-    /// overwrites a device (`zdb -l` prints the whole label).
-    ///
-    /// # Errors
-    /// [`ErrorKind::NotFound`] and the like when `path` cannot be opened.
-    #[doc(alias = "zpool_in_use")]
-    pub fn device_label(&self, path: &std::path::Path) -> Result<Option<DeviceLabel>> {
-        let file = std::fs::File::open(path).map_err(|e| {
-            Error::from_errno(
-                "read label of",
-                path.display().to_string(),
-                e.raw_os_error().unwrap_or(libc::EIO),
-            )
-        })?;
-        let mut state = sys::pool_state_t::POOL_STATE_ACTIVE;
-        let mut pool: *mut c_char = ptr::null_mut();
-        let mut in_use = sys::boolean_t::B_FALSE;
-        // SAFETY: live handle and open descriptor; the out-parameters live for the call.
-        let rc = unsafe {
-            sys::zpool_in_use(
-                self.raw().ptr(),
-                file.as_raw_fd(),
-                &mut state,
-                &mut pool,
-                &mut in_use,
-            )
-        };
-        if rc != 0 {
-            // The label could not be read at all (not "no label"): never taken as free.
-            return Err(self.last_error("read label of", &path.display().to_string()));
-        }
-        if in_use == sys::boolean_t::B_FALSE || pool.is_null() {
-            return Ok(None);
-        }
-        // SAFETY: zpool_in_use returned a malloc'd name, which we copy and free once.
-        let name = unsafe { CStr::from_ptr(pool) }
-            .to_string_lossy()
-            .into_owned();
-        // SAFETY: as above.
-        unsafe { libc::free(pool.cast()) };
-        let state = PoolState::from_raw(state.0 as i32);
-        if state == PoolState::Destroyed {
-            return Ok(None);
-        }
-        Ok(Some(DeviceLabel {
-            pool: PoolName::trusted(name),
-            state,
-        }))
-    }
-}
-
-impl Zfs {
-    /// Refuses a device that carries the label of a live pool, as `zpool create` and
-    /// `zpool attach` do without `-f`.
-    ///
-    /// # Errors
-    /// [`ErrorKind::Busy`] naming the pool and its state; errors of [`Zfs::device_label`].
-    pub(crate) fn refuse_labelled(
-        &self,
-        op: &'static str,
-        object: &str,
-        device: &std::path::Path,
-    ) -> Result<()> {
-        match self.device_label(device)? {
-            Some(label) => Err(Error::new(
-                ErrorKind::Busy,
-                op,
-                object,
-                format!(
-                    "{} is part of {} pool '{}' (use force to override)",
-                    device.display(),
-                    label.state.as_str(),
-                    label.pool
-                ),
-            )),
-            None => Ok(()),
-        }
-    }
-}
-
-/// The label a device carries: which pool it belongs to, and that pool's state (the `name`
-/// and `state` of `zdb -l`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DeviceLabel {
-    /// The pool's name.
-    pub pool: PoolName,
-    /// Active, exported, a hot spare, ...
-    pub state: PoolState,
 }

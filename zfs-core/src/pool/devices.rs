@@ -1,4 +1,4 @@
-//! Changing a pool's devices: `zpool attach` and `zpool detach`.
+//! Changing a pool's devices: `zpool attach`, `zpool detach` and `zpool replace`.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -9,7 +9,8 @@ use super::Pool;
 use crate::vdev::{Leaf, TopLevel, VdevSpec};
 use crate::{Error, ErrorKind, Result};
 
-/// Options of [`Pool::attach`]: `zpool attach [-f] [-s]`.
+/// Options of [`Pool::attach`] and [`Pool::replace`]: `zpool attach [-f] [-s]`,
+/// `zpool replace [-f] [-s]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct AttachOptions {
     force: bool,
@@ -35,7 +36,10 @@ impl AttachOptions {
     }
 }
 
-fn path_text(op: &'static str, pool: &str, path: &Path) -> Result<CString> {
+/// Options of [`Pool::replace`]: the same flags as `zpool attach`.
+pub type ReplaceOptions = AttachOptions;
+
+pub(super) fn path_text(op: &'static str, pool: &str, path: &Path) -> Result<CString> {
     CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
         Error::new(
             ErrorKind::InvalidArgument,
@@ -76,25 +80,64 @@ impl Pool<'_> {
     ///   `force`), or is already in this one.
     #[doc(alias = "zpool_vdev_attach")]
     pub fn attach(&self, device: &Path, new: &Leaf, opts: &AttachOptions) -> Result<()> {
-        let op = "attach to";
+        self.attach_leaf("attach to", device, new, opts, false)
+    }
+
+    /// Replaces the device at `device` with `new` (`zpool replace POOL DEVICE NEW`), or with
+    /// a fresh disk at the same path when `new` is `None` (`zpool replace POOL DEVICE`, after
+    /// swapping the disk). `new` is resilvered in the background and `device` leaves the pool
+    /// when that is done: wait for it with [`Zfs::wait`](crate::Zfs::wait) and
+    /// [`WaitActivity::Replace`](crate::WaitActivity::Replace). The new device gets the pool's
+    /// `ashift` property when it was set, as with [`Pool::add`].
+    ///
+    /// # Errors
+    /// As [`Pool::attach`]; also libzfs's refusal for a device smaller than `device`.
+    #[doc(alias = "zpool_vdev_attach")]
+    pub fn replace(&self, device: &Path, new: Option<&Leaf>, opts: &ReplaceOptions) -> Result<()> {
+        let op = "replace in";
+        let in_place;
+        let new = match new {
+            Some(leaf) => leaf,
+            None => {
+                in_place = if device.is_file() {
+                    Leaf::file(device)
+                } else {
+                    Leaf::disk(device)
+                };
+                &in_place
+            }
+        };
+        self.attach_leaf(op, device, new, opts, true)
+    }
+
+    /// `zpool_vdev_attach` for both: checks, the pool's ashift, the call.
+    fn attach_leaf(
+        &self,
+        op: &'static str,
+        device: &Path,
+        new: &Leaf,
+        opts: &AttachOptions,
+        replacing: bool,
+    ) -> Result<()> {
         let pool = self.name.as_str();
         let spec = VdevSpec::new().vdev(TopLevel::Single(new.clone()));
         spec.validate().map_err(|e| e.with_operation(op))?;
-        if !opts.force {
+        let in_place = replacing && new.path() == device;
+        if !opts.force && !in_place {
             self.zfs.refuse_labelled(op, pool, new.path())?;
         }
         let old = path_text(op, pool, device)?;
         let new_path = path_text(op, pool, new.path())?;
-        let root = spec.to_nvlist()?;
+        let root = spec.to_nvlist_with_ashift(self.set_ashift(op)?)?;
         self.zfs.check(op, pool, || {
-            // SAFETY: live pool handle; NUL-terminated paths; a live vdev tree; not replacing.
+            // SAFETY: live pool handle; NUL-terminated paths; a live vdev tree.
             unsafe {
                 sys::zpool_vdev_attach(
                     self.raw().ptr(),
                     old.as_ptr(),
                     new_path.as_ptr(),
                     root.as_ptr(),
-                    0,
+                    i32::from(replacing),
                     crate::handle::boolean(opts.sequential),
                 )
             }

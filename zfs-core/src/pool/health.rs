@@ -61,6 +61,12 @@ impl Health {
             .find(|(_, s)| *s == name)
             .map(|(h, _)| *h)
     }
+
+    /// A word of `zpool_state_to_name`, whose table [`Health`] mirrors; `Unknown` (its own
+    /// word for a state it cannot name) for any other.
+    pub(crate) fn from_libzfs(word: &str) -> Health {
+        Health::from_name(word).unwrap_or(Health::Unknown)
+    }
 }
 
 impl fmt::Display for Health {

@@ -9,7 +9,7 @@ use libzfs_sys as sys;
 use super::Pool;
 use crate::handle::lzc;
 use crate::nvlist::{NvList, NvListRef};
-use crate::{ErrorKind, Result};
+use crate::Result;
 
 /// Where a scrub or resilver stands, as the `scan:` line of `zpool status` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl Pool<'_> {
     /// Starts a scrub, or resumes a paused one (`zpool scrub`).
     ///
     /// # Errors
-    /// [`ErrorKind::Busy`] if a scrub is already running.
+    /// [`ErrorKind::Busy`](crate::ErrorKind::Busy) if a scrub is already running.
     #[doc(alias = "zpool_scan")]
     pub fn scrub(&self) -> Result<()> {
         self.scan(
@@ -103,34 +103,32 @@ impl Pool<'_> {
     /// Pauses a running scrub (`zpool scrub -p`).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if no scrub is running.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if no scrub is running.
     pub fn pause_scrub(&self) -> Result<()> {
         self.scan(
             "pause scrub",
             sys::pool_scan_func_t::POOL_SCAN_SCRUB,
             sys::pool_scrub_cmd_t::POOL_SCRUB_PAUSE,
         )
-        .map_err(no_scrub)
     }
 
     /// Cancels a running scrub (`zpool scrub -s`).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if no scrub is running.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if no scrub is running.
     pub fn stop_scrub(&self) -> Result<()> {
         self.scan(
             "cancel scrub",
             sys::pool_scan_func_t::POOL_SCAN_NONE,
             sys::pool_scrub_cmd_t::POOL_SCRUB_NORMAL,
         )
-        .map_err(no_scrub)
     }
 
     /// The last or current scrub or resilver, `None` if none ever ran (the `scan:` line of
     /// `zpool status`).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if the pool is gone.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the pool is gone.
     pub fn scan_progress(&self) -> Result<Option<ScanProgress>> {
         self.refresh()?;
         Ok(ScanProgress::from_tree(self.vdev_tree()?))
@@ -139,7 +137,7 @@ impl Pool<'_> {
     /// Forces the pool's pending changes to disk (`zpool sync`).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if the pool is gone.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the pool is gone.
     #[doc(alias = "lzc_sync")]
     pub fn sync(&self) -> Result<()> {
         self.sync_txg(false)
@@ -159,7 +157,7 @@ impl Pool<'_> {
     /// Takes a pool checkpoint (`zpool checkpoint`).
     ///
     /// # Errors
-    /// [`ErrorKind::AlreadyExists`] if the pool has one.
+    /// [`ErrorKind::AlreadyExists`](crate::ErrorKind::AlreadyExists) if the pool has one.
     #[doc(alias = "lzc_pool_checkpoint")]
     pub fn checkpoint(&self) -> Result<()> {
         let name = CString::new(self.name.as_str()).expect("no NUL");
@@ -172,7 +170,7 @@ impl Pool<'_> {
     /// Discards the pool's checkpoint (`zpool checkpoint -d`).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if the pool has none.
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the pool has none.
     #[doc(alias = "lzc_pool_checkpoint_discard")]
     pub fn discard_checkpoint(&self) -> Result<()> {
         let name = CString::new(self.name.as_str()).expect("no NUL");
@@ -196,13 +194,5 @@ impl Pool<'_> {
         // what callers see from now on.
         self.sync_txg(true)?;
         self.refresh()
-    }
-}
-
-fn no_scrub(e: crate::Error) -> crate::Error {
-    if e.libzfs_code() == Some(sys::zfs_error_t::EZFS_NO_SCRUB.0 as i32) {
-        e.with_kind(ErrorKind::NotFound)
-    } else {
-        e
     }
 }

@@ -2,12 +2,16 @@
 //!
 //! A [`Pool`] is an open `zpool_handle_t`, borrowed from the [`Zfs`] handle that opened it.
 
+mod add_remove;
 mod create;
+mod device_state;
 mod devices;
 mod health;
 mod import;
+mod labels;
 mod maintenance;
 mod props;
+mod replication;
 mod status;
 mod wait;
 
@@ -17,10 +21,13 @@ use std::ptr::NonNull;
 
 use libzfs_sys as sys;
 
-pub use create::{CreatePool, DeviceLabel};
-pub use devices::AttachOptions;
+pub use add_remove::{AddOptions, RemovalProgress, RemovalState};
+pub use create::CreatePool;
+pub use device_state::{OfflineOptions, OnlineOptions};
+pub use devices::{AttachOptions, ReplaceOptions};
 pub use health::{Health, VdevKind};
 pub use import::{ImportOptions, ImportablePool};
+pub use labels::{DeviceLabel, LabelClearOptions};
 pub use maintenance::{ScanProgress, ScanState};
 pub use status::{PoolStatus, VdevStatus};
 pub use wait::WaitActivity;

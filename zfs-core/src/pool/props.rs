@@ -198,13 +198,7 @@ impl Pool<'_> {
             .property("health")
             .map_err(|e| e.with_operation(op))?
             .value;
-        Health::from_name(&word).ok_or_else(|| {
-            Error::new(
-                ErrorKind::Other,
-                op,
-                self.name.as_str(),
-                format!("libzfs reports an unknown health '{word}'"),
-            )
-        })
+        // The property is zpool_state_to_name's word for the root vdev.
+        Ok(Health::from_libzfs(&word))
     }
 }

@@ -6,6 +6,7 @@ use std::ptr;
 
 use libzfs_sys as sys;
 
+use super::add_remove::RemovalProgress;
 use super::health::{Health, VdevKind};
 use super::maintenance::ScanProgress;
 use super::Pool;
@@ -51,6 +52,8 @@ pub struct PoolStatus {
     pub spares: Vec<VdevStatus>,
     /// The last or current scrub or resilver, if any ran.
     pub scan: Option<ScanProgress>,
+    /// The last or current device removal, if any ran ([`Pool::remove`]).
+    pub removal: Option<RemovalProgress>,
 }
 
 impl Pool<'_> {
@@ -73,6 +76,7 @@ impl Pool<'_> {
             cache: group("l2cache", false),
             spares: group("spares", true),
             scan: ScanProgress::from_tree(tree),
+            removal: RemovalProgress::from_tree(tree),
         })
     }
 
@@ -141,8 +145,7 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
     } else if spare && state == u64::from(sys::vdev_state_t::VDEV_STATE_HEALTHY.0) {
         Health::Available
     } else {
-        // zpool_state_to_name only says words of the table; UNKNOWN covers any other.
-        Health::from_name(&state_name.to_string_lossy()).unwrap_or(Health::Unknown)
+        Health::from_libzfs(&state_name.to_string_lossy())
     };
     VdevStatus {
         name,
@@ -153,13 +156,15 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
         is_log: tree.get_u64("is_log") == Some(1),
         ashift: tree.get_u64("ashift"),
-        // A removed log device leaves a hole in the configuration; `zpool status` skips it.
+        // A removed log device leaves a hole in the configuration, and a removed data vdev an
+        // indirect vdev that maps its old blocks; `zpool status` shows neither.
         children: tree
             .get_list_array("children")
             .unwrap_or_default()
             .into_iter()
             .filter(|c| {
-                c.get_u64("is_hole") != Some(1) && c.get_str("type").as_deref() != Some("hole")
+                c.get_u64("is_hole") != Some(1)
+                    && !matches!(c.get_str("type").as_deref(), Some("hole" | "indirect"))
             })
             .map(|c| vdev(c, None, false))
             .collect(),

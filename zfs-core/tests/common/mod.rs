@@ -25,6 +25,21 @@ pub fn cli(cmd: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
+/// Runs a command that must fail; its standard error.
+pub fn cli_fails(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd}: {e}"));
+    assert!(!out.status.success(), "{cmd} {args:?} succeeded");
+    String::from_utf8(out.stderr).unwrap().trim().to_owned()
+}
+
+/// `zpool status -P POOL`: the pool as OpenZFS's own tool shows it, devices by full path.
+pub fn zpool_status(pool: &str) -> String {
+    cli("zpool", &["status", "-P", pool])
+}
+
 /// `zpool get -Hp -o value,source PROP POOL` -> (value, source).
 pub fn zpool_get(pool: &str, prop: &str) -> (String, String) {
     let line = cli("zpool", &["get", "-Hp", "-o", "value,source", prop, pool]);

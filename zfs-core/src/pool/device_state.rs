@@ -1,0 +1,191 @@
+//! A device's state: `zpool online`, `zpool offline` (and its `-f`, fault), `zpool clear`.
+
+use std::ffi::CString;
+use std::path::Path;
+
+use libzfs_sys as sys;
+
+use super::{Health, Pool};
+use crate::nvlist::{NvList, NvValue};
+use crate::{Error, ErrorKind, Result};
+
+/// Options of [`Pool::online`]: `zpool online [-e]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OnlineOptions {
+    expand: bool,
+}
+
+impl OnlineOptions {
+    /// Bring the device back as it was.
+    pub fn new() -> OnlineOptions {
+        OnlineOptions::default()
+    }
+
+    /// `-e`: grow the vdev into all the space of the device (after the device itself grew).
+    pub fn expand(mut self, yes: bool) -> OnlineOptions {
+        self.expand = yes;
+        self
+    }
+}
+
+/// Options of [`Pool::offline`]: `zpool offline [-f] [-t]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OfflineOptions {
+    temporary: bool,
+    fault: bool,
+}
+
+impl OfflineOptions {
+    /// Take the device offline until it is brought online again, across exports and reboots.
+    pub fn new() -> OfflineOptions {
+        OfflineOptions::default()
+    }
+
+    /// `-t`: only until the pool is next imported (or the system restarts).
+    pub fn temporary(mut self, yes: bool) -> OfflineOptions {
+        self.temporary = yes;
+        self
+    }
+
+    /// `-f`: mark the device `FAULTED` instead of `OFFLINE`, as if it had failed (what a test
+    /// or a fault manager does); [`Pool::clear`] brings it back.
+    pub fn fault(mut self, yes: bool) -> OfflineOptions {
+        self.fault = yes;
+        self
+    }
+}
+
+impl Pool<'_> {
+    /// Brings the device at `device` online (`zpool online POOL DEVICE`), after
+    /// [`Pool::offline`] or a replaced disk; ZFS resilvers what it missed. Returns the state it
+    /// is in afterwards: `Online`, or still `Faulted`/`Unavail` if it cannot be opened, which
+    /// `zpool online` reports as a warning and this as the returned state.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has no such device; libzfs's refusal for a spare
+    /// or cache device in a state that cannot be onlined.
+    #[doc(alias = "zpool_vdev_online")]
+    pub fn online(&self, device: &Path, opts: &OnlineOptions) -> Result<Health> {
+        let op = "bring online in";
+        let pool = self.name.as_str();
+        let path = super::devices::path_text(op, pool, device)?;
+        let flags = if opts.expand {
+            sys::ZFS_ONLINE_EXPAND as i32
+        } else {
+            0
+        };
+        let mut state = sys::vdev_state_t::VDEV_STATE_UNKNOWN;
+        self.zfs.check(op, pool, || {
+            // SAFETY: live pool handle; NUL-terminated path; `state` is written on success.
+            unsafe { sys::zpool_vdev_online(self.raw().ptr(), path.as_ptr(), flags, &mut state) }
+        })?;
+        // SAFETY: pure table lookup; returns a static string.
+        let word = unsafe {
+            std::ffi::CStr::from_ptr(sys::zpool_state_to_name(
+                state,
+                sys::vdev_aux_t::VDEV_AUX_NONE,
+            ))
+        };
+        Ok(Health::from_libzfs(&word.to_string_lossy()))
+    }
+
+    /// Takes the device at `device` offline (`zpool offline [-t] POOL DEVICE`): ZFS stops
+    /// using it, and the pool runs degraded on the other sides of its mirror or raidz. With
+    /// [`OfflineOptions::fault`], marks it `FAULTED` instead (`zpool offline -f`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has no such device; [`ErrorKind::Busy`] (or
+    /// libzfs's "no valid replicas") for a device whose data has no other copy, which ZFS
+    /// never takes offline.
+    #[doc(alias = "zpool_vdev_offline")]
+    #[doc(alias = "zpool_vdev_fault")]
+    pub fn offline(&self, device: &Path, opts: &OfflineOptions) -> Result<()> {
+        let op = "take offline in";
+        let pool = self.name.as_str();
+        let path = super::devices::path_text(op, pool, device)?;
+        if opts.fault {
+            let guid = self.device_guid(op, device, &path)?;
+            let aux = if opts.temporary {
+                sys::vdev_aux_t::VDEV_AUX_EXTERNAL
+            } else {
+                sys::vdev_aux_t::VDEV_AUX_EXTERNAL_PERSIST
+            };
+            return self.zfs.check(op, pool, || {
+                // SAFETY: live pool handle; a GUID of this pool's configuration.
+                unsafe { sys::zpool_vdev_fault(self.raw().ptr(), guid, aux) }
+            });
+        }
+        self.zfs.check(op, pool, || {
+            // SAFETY: live pool handle; NUL-terminated path.
+            unsafe {
+                sys::zpool_vdev_offline(
+                    self.raw().ptr(),
+                    path.as_ptr(),
+                    crate::handle::boolean(opts.temporary),
+                )
+            }
+        })
+    }
+
+    /// Clears the error counters of every device, or of `device` only (`zpool clear POOL
+    /// [DEVICE]`), and brings back a device that was faulted by errors or by
+    /// [`OfflineOptions::fault`]; a suspended pool resumes I/O.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has no such device.
+    #[doc(alias = "zpool_clear")]
+    pub fn clear(&self, device: Option<&Path>) -> Result<()> {
+        let op = "clear errors in";
+        let pool = self.name.as_str();
+        let path = device
+            .map(|d| super::devices::path_text(op, pool, d))
+            .transpose()?;
+        // As `zpool clear` without -F: no rewind to an earlier transaction group.
+        let mut policy = NvList::new();
+        policy.insert("load-rewind-policy", &NvValue::U32(sys::ZPOOL_NO_REWIND))?;
+        self.zfs.check(op, pool, || {
+            // SAFETY: live pool handle; NUL-terminated path or NULL; a live policy list.
+            unsafe {
+                sys::zpool_clear(
+                    self.raw().ptr(),
+                    path.as_ref().map_or(std::ptr::null(), |p| p.as_ptr()),
+                    policy.as_ptr(),
+                )
+            }
+        })
+    }
+
+    /// The GUID of the device at `device` in the pool's configuration, as the CLI looks it up
+    /// for the calls that take a GUID.
+    fn device_guid(&self, op: &'static str, device: &Path, path: &CString) -> Result<u64> {
+        self.refresh().map_err(|e| e.with_operation(op))?;
+        let (mut spare, mut l2cache, mut log) = (
+            sys::boolean_t::B_FALSE,
+            sys::boolean_t::B_FALSE,
+            sys::boolean_t::B_FALSE,
+        );
+        // SAFETY: live pool handle; NUL-terminated path; the list belongs to the handle's
+        // configuration and is read at once.
+        let found = unsafe {
+            sys::zpool_find_vdev(
+                self.raw().ptr(),
+                path.as_ptr(),
+                &mut spare,
+                &mut l2cache,
+                &mut log,
+            )
+        };
+        let guid = (!found.is_null())
+            // SAFETY: a live list owned by the handle's configuration (see above).
+            .then(|| unsafe { crate::nvlist::NvListRef::from_ptr(found) }.get_u64("guid"))
+            .flatten();
+        guid.ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                op,
+                self.name.as_str(),
+                format!("no such device in pool: {}", device.display()),
+            )
+        })
+    }
+}

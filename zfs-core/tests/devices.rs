@@ -1,0 +1,375 @@
+//! A pool's devices after `create`: add, remove, replace, online/offline/fault/clear and
+//! labelclear, on the real kernel module, each checked with `zpool status -P` and `zdb -l`.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use zfs_core::testing::{label_ashifts, FilePool};
+use zfs_core::{
+    AddOptions, AttachOptions, ErrorKind, ExportOptions, Health, ImportOptions, LabelClearOptions,
+    Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, TopLevel, VdevSpec, WaitActivity,
+};
+
+/// The state `zpool status -P` shows for `device`, or `None` if it does not list it.
+fn cli_state(pool: &str, device: &Path) -> Option<String> {
+    let status = zpool_status(pool);
+    status.lines().find_map(|l| {
+        let mut words = l.split_whitespace();
+        (words.next() == Some(device.to_str().unwrap())).then(|| words.next().unwrap().to_owned())
+    })
+}
+
+fn mirror_of(files: &[&Path]) -> VdevSpec {
+    VdevSpec::new().vdev(TopLevel::Mirror(files.iter().map(Leaf::file).collect()))
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn add_widens_the_pool_with_its_ashift_and_refuses_what_zpool_add_refuses() {
+    let f = FilePool::builder()
+        .pool_property("ashift", "12")
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let b = f.new_file("b").unwrap();
+    pool.add(&VdevSpec::new().file(&b), &AddOptions::new())
+        .unwrap();
+    assert_eq!(cli_state(p, &b).as_deref(), Some("ONLINE"));
+    // The new disk is labelled 4 KiB like the pool, whatever its own sector size.
+    assert_eq!(label_ashifts(&b), [12]);
+    let status = pool.status().unwrap();
+    assert_eq!(status.root.children.len(), 2);
+    assert_eq!(status.root.children[1].ashift, Some(12));
+
+    // A mirror on a pool of single devices: refused as `zpool add` refuses it.
+    let (c, d) = (f.new_file("c").unwrap(), f.new_file("d").unwrap());
+    let before = zpool_status(p);
+    let e = pool
+        .add(&mirror_of(&[&c, &d]), &AddOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(e.reason(), Some(Reason::ReplicationMismatch), "{e}");
+    assert!(
+        e.to_string()
+            .contains("pool uses file and new vdev is mirror"),
+        "{e}"
+    );
+    let cli = cli_fails("zpool", &["add", "-n", p, "mirror", path(&c), path(&d)]);
+    assert!(
+        cli.contains("mismatched replication level: pool uses file and new vdev is mirror"),
+        "{cli}"
+    );
+    // Other refusals, each changing nothing.
+    let other = FilePool::new().unwrap();
+    let e = pool
+        .add(&VdevSpec::new().file(other.vdev()), &AddOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert_eq!(e.reason(), Some(Reason::DeviceInUse), "{e}");
+    let e = pool
+        .add(&VdevSpec::new().file(&c), &AddOptions::new().ashift(17))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = pool.add(&VdevSpec::new(), &AddOptions::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = pool
+        .add(
+            &VdevSpec::new().file(f.dir().join("missing")),
+            &AddOptions::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let small = f.dir().join("small");
+    std::fs::File::create(&small)
+        .unwrap()
+        .set_len(32 << 20)
+        .unwrap();
+    let e = pool
+        .add(&VdevSpec::new().file(&small), &AddOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DeviceTooSmall, "{e}");
+    assert_eq!(zpool_status(p), before);
+    assert_eq!(zfs.device_label(&c).unwrap(), None);
+
+    // Forced, the mirror goes in.
+    pool.add(
+        &mirror_of(&[&c, &d]),
+        &AddOptions::new().allow_replication_mismatch(true),
+    )
+    .unwrap();
+    assert_eq!(cli_state(p, &c).as_deref(), Some("ONLINE"));
+    assert!(zpool_status(p).contains("mirror-2"));
+    assert_eq!(label_ashifts(&c), [12]);
+
+    // Log, cache and spare devices, which never count for redundancy.
+    let (log, cache, spare) = (
+        f.new_file("log").unwrap(),
+        f.new_file("cache").unwrap(),
+        f.new_file("spare").unwrap(),
+    );
+    let extras = VdevSpec::new()
+        .log(TopLevel::Single(Leaf::file(&log)))
+        .cache(Leaf::file(&cache))
+        .spare(Leaf::file(&spare));
+    pool.add(&extras, &AddOptions::new()).unwrap();
+    let status = pool.status().unwrap();
+    assert!(status
+        .root
+        .children
+        .iter()
+        .any(|v| v.is_log && v.name == path(&log)));
+    assert_eq!(status.cache[0].name, path(&cache));
+    assert_eq!(status.spares[0].name, path(&spare));
+    assert_eq!(status.spares[0].state, Health::Available);
+    assert_eq!(cli_state(p, &spare).as_deref(), Some("AVAIL"));
+    assert_eq!(cli_state(p, &cache).as_deref(), Some("ONLINE"));
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn remove_evacuates_a_data_vdev_and_drops_logs_caches_and_spares() {
+    let f = FilePool::builder().log().cache().spare().create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let b = f.new_file("b").unwrap();
+    pool.add(&VdevSpec::new().file(&b), &AddOptions::new())
+        .unwrap();
+    assert_eq!(pool.status().unwrap().removal, None);
+
+    // Nothing to stop, nothing to remove.
+    let e = pool.stop_remove().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = pool.remove(&f.dir().join("missing")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+
+    // b's top-level index (the log device added at creation is index 1).
+    let index = pool
+        .status()
+        .unwrap()
+        .root
+        .children
+        .iter()
+        .position(|v| v.name == path(&b))
+        .unwrap() as u64;
+    assert_eq!(index, 2);
+    pool.remove(&b).unwrap();
+    zfs.wait(f.name(), WaitActivity::Remove).unwrap();
+    let status = pool.status().unwrap();
+    let removal = status.removal.expect("a removal ran");
+    assert_eq!(removal.state, RemovalState::Finished);
+    assert_eq!(removal.vdev, index);
+    assert_eq!(removal.copied, removal.to_copy);
+    assert!(removal.end_time >= removal.start_time && removal.start_time > 0);
+    // The indirect vdev left behind is not a device, as `zpool status` shows.
+    assert_eq!(cli_state(p, &b), None);
+    let data: Vec<_> = status.root.children.iter().filter(|v| !v.is_log).collect();
+    assert_eq!(data.len(), 1, "{:?}", status.root.children);
+    let cli = zpool_status(p);
+    assert!(
+        cli.contains(&format!("Removal of vdev {index} copied")),
+        "{cli}"
+    );
+
+    // The last data vdev cannot go.
+    let e = pool.remove(f.vdev()).unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::InvalidArgument | ErrorKind::Busy | ErrorKind::NoSpace
+        ),
+        "{e}"
+    );
+    assert_eq!(cli_state(p, f.vdev()).as_deref(), Some("ONLINE"));
+
+    for extra in [&f.log_files()[0], &f.cache_files()[0], &f.spare_files()[0]] {
+        assert!(cli_state(p, extra).is_some());
+        pool.remove(extra).unwrap();
+        assert_eq!(cli_state(p, extra), None, "{}", extra.display());
+    }
+    let status = pool.status().unwrap();
+    assert!(status.cache.is_empty() && status.spares.is_empty());
+    assert!(status.root.children.iter().all(|v| !v.is_log));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_mirror_side_goes_offline_faulted_and_back() {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let [a, b] = [&f.data_files()[0], &f.data_files()[1]];
+
+    pool.offline(a, &OfflineOptions::new()).unwrap();
+    assert_eq!(cli_state(p, a).as_deref(), Some("OFFLINE"));
+    assert_eq!(pool.health().unwrap(), Health::Degraded);
+    let side = &pool.status().unwrap().root.children[0].children[0];
+    assert_eq!((side.name.as_str(), side.state), (path(a), Health::Offline));
+    // The other side holds the only copy of the data: ZFS keeps it.
+    let e = pool.offline(b, &OfflineOptions::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert_eq!(cli_state(p, b).as_deref(), Some("ONLINE"));
+    assert_eq!(
+        pool.online(a, &OnlineOptions::new()).unwrap(),
+        Health::Online
+    );
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    assert_eq!(cli_state(p, a).as_deref(), Some("ONLINE"));
+    assert_eq!(pool.health().unwrap(), Health::Online);
+
+    // Faulted (zpool offline -f), then cleared.
+    pool.offline(a, &OfflineOptions::new().fault(true)).unwrap();
+    assert_eq!(cli_state(p, a).as_deref(), Some("FAULTED"));
+    assert_eq!(pool.health().unwrap(), Health::Degraded);
+    pool.clear(Some(a)).unwrap();
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    assert_eq!(cli_state(p, a).as_deref(), Some("ONLINE"));
+    pool.clear(None).unwrap();
+
+    // Temporarily offline: back online after the next import.
+    pool.offline(b, &OfflineOptions::new().temporary(true))
+        .unwrap();
+    assert_eq!(cli_state(p, b).as_deref(), Some("OFFLINE"));
+    drop(pool);
+    zfs.export_pool(f.name(), &ExportOptions::new()).unwrap();
+    zfs.import_pool(f.name(), &ImportOptions::new().dir(f.dir()))
+        .unwrap();
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    assert_eq!(cli_state(p, b).as_deref(), Some("ONLINE"));
+
+    // Devices the pool does not have.
+    let pool = zfs.pool(f.name()).unwrap();
+    let missing = f.dir().join("missing");
+    for e in [
+        pool.offline(&missing, &OfflineOptions::new()).unwrap_err(),
+        pool.offline(&missing, &OfflineOptions::new().fault(true))
+            .unwrap_err(),
+        pool.online(&missing, &OnlineOptions::new()).unwrap_err(),
+        pool.clear(Some(&missing)).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    }
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn replace_a_mirror_side_with_another_disk_and_in_place() {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let [a, b] = [f.data_files()[0].clone(), f.data_files()[1].clone()];
+
+    let c = f.new_file("c").unwrap();
+    pool.replace(&a, Some(&Leaf::file(&c)), &AttachOptions::new())
+        .unwrap();
+    zfs.wait(f.name(), WaitActivity::Replace).unwrap();
+    assert_eq!(cli_state(p, &a), None);
+    assert_eq!(cli_state(p, &c).as_deref(), Some("ONLINE"));
+
+    // A swapped disk at the same path: a blank file where `b` was.
+    pool.offline(&b, &OfflineOptions::new()).unwrap();
+    std::fs::remove_file(&b).unwrap();
+    std::fs::File::create(&b)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    pool.replace(&b, None, &AttachOptions::new()).unwrap();
+    zfs.wait(f.name(), WaitActivity::Replace).unwrap();
+    assert_eq!(cli_state(p, &b).as_deref(), Some("ONLINE"));
+    assert_eq!(pool.health().unwrap(), Health::Online);
+
+    // Refusals: a device of another pool, one too small, a missing old device.
+    let before = zpool_status(p);
+    let other = FilePool::new().unwrap();
+    let e = pool
+        .replace(&c, Some(&Leaf::file(other.vdev())), &AttachOptions::new())
+        .unwrap_err();
+    assert_eq!(e.reason(), Some(Reason::DeviceInUse), "{e}");
+    let small = f.dir().join("small");
+    std::fs::File::create(&small)
+        .unwrap()
+        .set_len(100 << 20)
+        .unwrap();
+    let e = pool
+        .replace(&c, Some(&Leaf::file(&small)), &AttachOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::DeviceTooSmall, "{e}");
+    let d = f.new_file("d").unwrap();
+    let e = pool
+        .replace(
+            &f.dir().join("missing"),
+            Some(&Leaf::file(&d)),
+            &AttachOptions::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(zpool_status(p), before);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn labelclear_wipes_an_exported_pools_disk_and_never_a_live_one() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let vdev = f.vdev().to_owned();
+    let force = LabelClearOptions::new().force(true);
+
+    // A device of an imported pool: refused, forced or not.
+    for opts in [LabelClearOptions::new(), force] {
+        let e = zfs.labelclear(&vdev, &opts).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+        assert_eq!(e.reason(), Some(Reason::DeviceInUse), "{e}");
+    }
+    assert_eq!(label_ashifts(&vdev).len(), 1);
+
+    zfs.export_pool(f.name(), &ExportOptions::new()).unwrap();
+    let e = zfs
+        .labelclear(&vdev, &LabelClearOptions::new())
+        .unwrap_err();
+    assert_eq!(e.reason(), Some(Reason::DeviceInUse), "{e}");
+    assert!(e.to_string().contains("exported pool"), "{e}");
+    assert_eq!(
+        zfs.importable_pools(&ImportOptions::new().dir(f.dir()))
+            .unwrap()
+            .len(),
+        1
+    );
+
+    zfs.labelclear(&vdev, &force).unwrap();
+    let zdb = std::process::Command::new("zdb")
+        .arg("-l")
+        .arg(&vdev)
+        .output()
+        .unwrap();
+    let zdb = String::from_utf8_lossy(&zdb.stdout);
+    assert!(zdb.contains("failed to unpack label"), "{zdb}");
+    assert!(label_ashifts(&vdev).is_empty());
+    assert_eq!(zfs.device_label(&vdev).unwrap(), None);
+    assert!(zfs
+        .importable_pools(&ImportOptions::new().dir(f.dir()))
+        .unwrap()
+        .is_empty());
+    // Nothing left to clear: success, as the caller wanted a device without a label.
+    zfs.labelclear(&vdev, &LabelClearOptions::new()).unwrap();
+    let blank = f.dir().join("blank");
+    std::fs::File::create(&blank)
+        .unwrap()
+        .set_len(64 << 20)
+        .unwrap();
+    zfs.labelclear(&blank, &LabelClearOptions::new()).unwrap();
+
+    let e = zfs
+        .labelclear(&f.dir().join("missing"), &LabelClearOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
