@@ -1,0 +1,62 @@
+//! The examples run as a user would run them, on the real kernel module, and do what they say:
+//! checked with `zpool` afterwards, not only by their own output.
+
+use std::process::Command;
+
+fn run(bin: &str, args: &[&str]) -> String {
+    assert!(
+        std::path::Path::new("/dev/zfs").exists(),
+        "these tests need the zfs module (run them with ci/vm)"
+    );
+    let out = Command::new(bin).args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{bin} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn pool_exists(name: &str) -> bool {
+    Command::new("zpool")
+        .args(["list", "-H", name])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn make_mirror_attaches_waits_for_the_resilver_and_cleans_up() {
+    let name = format!("attachdemo{}", std::process::id());
+    let out = run(env!("CARGO_BIN_EXE_make-mirror"), &[&name]);
+    assert!(out.contains("wrote 32 MiB"), "{out}");
+    assert!(out.contains("resilver finished (waited: true)"), "{out}");
+    // Both sides of mirror-0 online after the resilver, and everything copied.
+    assert!(out.contains("  mirror-0 ONLINE"), "{out}");
+    for disk in ["disk0 ONLINE", "disk1 ONLINE"] {
+        assert!(out.contains(disk), "{out}");
+    }
+    let examined: u64 = out
+        .split("bytes examined")
+        .next()
+        .and_then(|s| s.rsplit(' ').nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no figure in {out}"));
+    assert!(examined >= 32 << 20, "{out}");
+    assert!(out.contains(&format!("destroyed pool {name}")), "{out}");
+    assert!(!pool_exists(&name));
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn create_pool_creates_reports_and_destroys() {
+    let name = format!("createdemo{}", std::process::id());
+    let out = run(env!("CARGO_BIN_EXE_create-pool"), &[&name]);
+    assert!(out.contains(&format!("created pool {name}")), "{out}");
+    assert!(out.contains("ashift     12"), "{out}");
+    assert!(out.contains(&format!("destroyed pool {name}")), "{out}");
+    assert!(!pool_exists(&name));
+}
