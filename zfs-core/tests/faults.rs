@@ -1,0 +1,218 @@
+//! Faults injected with OpenZFS's own `zinject` (package `zfs-test`) and files damaged under a
+//! live pool: what zfs-core reports must be what `zpool status` reports, a scrub must heal a
+//! mirror, `clear` must reset the counters, and nothing may crash or hang.
+//!
+//! `#[serial]`: zinject's handlers are global, and each test clears them all when it ends.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use serial_test::serial;
+use zfs_core::testing::FilePool;
+use zfs_core::{
+    AttachOptions, CreateDataset, Health, PoolStatus, ScanState, UnmountOptions, VdevStatus,
+    WaitActivity, Zfs,
+};
+
+/// A two-way mirror with 8 MiB of incompressible data in `P/data`.
+fn mirror_with_data() -> (FilePool, Zfs) {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(format!("{p}/data")))
+        .property("mountpoint", "legacy")
+        .property("compression", "off")
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(format!("{p}/data"))).unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    let mut file = std::fs::File::create(mnt.path().join("blob")).unwrap();
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut chunk = vec![0u8; 1 << 20];
+    for _ in 0..8 {
+        for word in chunk.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes());
+        }
+        file.write_all(&chunk).unwrap();
+    }
+    file.sync_all().unwrap();
+    drop(file);
+    fs.unmount(&UnmountOptions::new()).unwrap();
+    drop(fs);
+    zfs.pool(f.name()).unwrap().sync().unwrap();
+    (f, zfs)
+}
+
+/// The leaf at `path` in our status.
+fn leaf<'a>(status: &'a PoolStatus, path: &Path) -> &'a VdevStatus {
+    fn find<'a>(v: &'a VdevStatus, name: &str) -> Option<&'a VdevStatus> {
+        if v.name == name {
+            return Some(v);
+        }
+        v.children.iter().find_map(|c| find(c, name))
+    }
+    find(&status.root, path.to_str().unwrap()).expect("the device is in the pool")
+}
+
+/// (state, read, write, checksum) of `path` as `zpool status -p -P` prints them.
+fn cli_counters(pool: &str, path: &Path) -> (String, u64, u64, u64) {
+    let out = cli("zpool", &["status", "-p", "-P", pool]);
+    let line = out
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(path.to_str().unwrap()))
+        .unwrap_or_else(|| panic!("{} not in {out}", path.display()));
+    let w: Vec<&str> = line.split_whitespace().collect();
+    (
+        w[1].to_owned(),
+        w[2].parse().unwrap(),
+        w[3].parse().unwrap(),
+        w[4].parse().unwrap(),
+    )
+}
+
+fn ours(status: &PoolStatus, path: &Path) -> (String, u64, u64, u64) {
+    let v = leaf(status, path);
+    (
+        v.state.to_string(),
+        v.read_errors,
+        v.write_errors,
+        v.checksum_errors,
+    )
+}
+
+/// Clears every zinject handler, even when the test failed half-way.
+struct Injections;
+
+impl Drop for Injections {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("zinject")
+            .args(["-c", "all"])
+            .output();
+    }
+}
+
+fn inject(pool: &str, device: &Path, error: &str) -> Injections {
+    cli(
+        "zinject",
+        &[
+            "-d",
+            device.to_str().unwrap(),
+            "-e",
+            error,
+            "-T",
+            "read",
+            "-f",
+            "100",
+            pool,
+        ],
+    );
+    Injections
+}
+
+fn scrub_and_wait(zfs: &Zfs, f: &FilePool) -> PoolStatus {
+    let pool = zfs.pool(f.name()).unwrap();
+    pool.scrub().unwrap();
+    zfs.wait(f.name(), WaitActivity::Scrub).unwrap();
+    pool.sync().unwrap();
+    pool.status().unwrap()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn checksum_errors_on_a_mirror_side_are_counted_repaired_and_cleared() {
+    let (f, zfs) = mirror_with_data();
+    let p = f.name().as_str();
+    let bad = &f.data_files()[0];
+    let good = &f.data_files()[1];
+    let injected = inject(p, bad, "corrupt");
+    let status = scrub_and_wait(&zfs, &f);
+    drop(injected);
+
+    let (_, _, _, cksum) = ours(&status, bad);
+    assert!(cksum > 0, "{status:?}");
+    assert_eq!(ours(&status, bad), cli_counters(p, bad));
+    assert_eq!(ours(&status, good), cli_counters(p, good));
+    assert_eq!(leaf(&status, good).checksum_errors, 0);
+    // The other side had every block: the scrub repaired them all.
+    let scan = status.scan.unwrap();
+    assert_eq!((scan.state, scan.errors), (ScanState::Finished, 0));
+    let cli = cli("zpool", &["status", p]);
+    assert!(
+        cli.contains("with 0 errors") && !cli.contains("repaired 0B"),
+        "{cli}"
+    );
+
+    let pool = zfs.pool(f.name()).unwrap();
+    pool.clear(None).unwrap();
+    let status = pool.status().unwrap();
+    assert_eq!(ours(&status, bad), ("ONLINE".into(), 0, 0, 0));
+    assert_eq!(cli_counters(p, bad), ("ONLINE".into(), 0, 0, 0));
+    // Healed: a second scrub finds nothing.
+    let status = scrub_and_wait(&zfs, &f);
+    assert_eq!(ours(&status, bad), ("ONLINE".into(), 0, 0, 0));
+    assert_eq!(pool.health().unwrap(), Health::Online);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn read_errors_on_a_mirror_side_are_counted_as_zpool_status_counts_them() {
+    let (f, zfs) = mirror_with_data();
+    let p = f.name().as_str();
+    let bad = &f.data_files()[1];
+    let injected = inject(p, bad, "io");
+    let status = scrub_and_wait(&zfs, &f);
+    drop(injected);
+    let (_, read, _, _) = ours(&status, bad);
+    assert!(read > 0, "{status:?}");
+    assert_eq!(ours(&status, bad), cli_counters(p, bad));
+    assert_eq!(status.scan.unwrap().errors, 0);
+    zfs.pool(f.name()).unwrap().clear(Some(bad)).unwrap();
+    assert_eq!(cli_counters(p, bad), ("ONLINE".into(), 0, 0, 0));
+}
+
+/// A side of a mirror truncated to nothing under the live pool: errors in the status (the same
+/// as `zpool status`), never a crash; a replacement at the same path heals the pool.
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn a_mirror_side_truncated_under_the_pool_is_reported_and_replaced() {
+    let (f, zfs) = mirror_with_data();
+    let p = f.name().as_str();
+    let bad = f.data_files()[0].clone();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&bad)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    let status = scrub_and_wait(&zfs, &f);
+    let pool = zfs.pool(f.name()).unwrap();
+    assert_ne!(leaf(&status, &bad).state, Health::Online, "{status:?}");
+    assert_eq!(ours(&status, &bad), cli_counters(p, &bad));
+    assert_eq!(pool.health().unwrap(), Health::Degraded);
+    assert_eq!(status.scan.unwrap().errors, 0);
+
+    // The disk is swapped: a blank file of the old size at the same path.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&bad)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    pool.replace(&bad, None, &AttachOptions::new()).unwrap();
+    zfs.wait(f.name(), WaitActivity::Replace).unwrap();
+    pool.clear(None).unwrap();
+    assert_eq!(pool.health().unwrap(), Health::Online);
+    assert_eq!(cli_counters(p, &bad), ("ONLINE".into(), 0, 0, 0));
+    let status = scrub_and_wait(&zfs, &f);
+    assert_eq!(ours(&status, &bad), ("ONLINE".into(), 0, 0, 0));
+}
