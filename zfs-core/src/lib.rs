@@ -76,7 +76,8 @@ pub use options::{
 pub use pool::{
     AddOptions, AttachOptions, CreatePool, DeviceLabel, Health, ImportOptions, ImportablePool,
     LabelClearOptions, OfflineOptions, OnlineOptions, Pool, PoolState, PoolStatus, RemovalProgress,
-    RemovalState, ReplaceOptions, ScanProgress, ScanState, VdevKind, VdevStatus, WaitActivity,
+    RemovalState, ReopenOptions, ReplaceOptions, ScanProgress, ScanState, VdevKind, VdevStatus,
+    WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -9,7 +9,8 @@ use common::*;
 use zfs_core::testing::{label_ashifts, FilePool};
 use zfs_core::{
     AddOptions, AttachOptions, ErrorKind, ExportOptions, Health, ImportOptions, LabelClearOptions,
-    Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, TopLevel, VdevSpec, WaitActivity,
+    Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, ReopenOptions, TopLevel, VdevSpec,
+    WaitActivity,
 };
 
 /// The state `zpool status -P` shows for `device`, or `None` if it does not list it.
@@ -372,4 +373,59 @@ fn labelclear_wipes_an_exported_pools_disk_and_never_a_live_one() {
         .labelclear(&f.dir().join("missing"), &LabelClearOptions::new())
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+/// A mirror side whose file is emptied under the pool and then restored: `reopen` makes the
+/// pool see each, as `zpool reopen` does (a file vdev is reopened through the descriptor it
+/// already has, so a rename would go unnoticed: its size is what changes). GUIDs are those
+/// `zpool status -g` prints.
+#[test]
+#[ignore = "needs ZFS"]
+fn reopen_sees_a_device_go_and_come_back_and_guids_match_zpool_status() {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let status = pool.status().unwrap();
+    let by_guid = cli("zpool", &["status", "-g", p]);
+    let mirror = &status.root.children[0];
+    for v in [mirror, &mirror.children[0], &mirror.children[1]] {
+        assert!(
+            v.guid != 0 && by_guid.contains(&v.guid.to_string()),
+            "{v:?}\n{by_guid}"
+        );
+    }
+    assert_eq!(status.root.guid, pool.guid().unwrap());
+
+    let side = &f.data_files()[1];
+    let saved = f.dir().join("saved");
+    cli("cp", &["--sparse=always", path(side), path(&saved)]);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(side)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    pool.reopen(&ReopenOptions::new()).unwrap();
+    assert_eq!(cli_state(p, side).as_deref(), Some("UNAVAIL"));
+    let status = pool.status().unwrap();
+    assert_eq!(status.root.children[0].children[1].state, Health::Unavail);
+    assert_eq!(pool.health().unwrap(), Health::Degraded);
+
+    // The same file (same inode) gets its contents back.
+    cli(
+        "dd",
+        &[
+            &format!("if={}", path(&saved)),
+            &format!("of={}", path(side)),
+            "conv=notrunc,sparse",
+            "bs=1M",
+            "status=none",
+        ],
+    );
+    pool.reopen(&ReopenOptions::new().no_scrub_restart(true))
+        .unwrap();
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    assert_eq!(cli_state(p, side).as_deref(), Some("ONLINE"));
+    assert_eq!(pool.health().unwrap(), Health::Online);
 }

@@ -1,4 +1,5 @@
-//! A device's state: `zpool online`, `zpool offline` (and its `-f`, fault), `zpool clear`.
+//! A device's state: `zpool online`, `zpool offline` (and its `-f`, fault), `zpool clear`,
+//! `zpool reopen`.
 
 use std::ffi::CString;
 use std::path::Path;
@@ -51,6 +52,25 @@ impl OfflineOptions {
     /// or a fault manager does); [`Pool::clear`] brings it back.
     pub fn fault(mut self, yes: bool) -> OfflineOptions {
         self.fault = yes;
+        self
+    }
+}
+
+/// Options of [`Pool::reopen`]: `zpool reopen [-n]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReopenOptions {
+    no_scrub_restart: bool,
+}
+
+impl ReopenOptions {
+    /// Restart a running scrub, so it reads the reopened devices too.
+    pub fn new() -> ReopenOptions {
+        ReopenOptions::default()
+    }
+
+    /// `-n`: let a running scrub go on where it is.
+    pub fn no_scrub_restart(mut self, yes: bool) -> ReopenOptions {
+        self.no_scrub_restart = yes;
         self
     }
 }
@@ -152,6 +172,21 @@ impl Pool<'_> {
                     policy.as_ptr(),
                 )
             }
+        })
+    }
+
+    /// Reopens every device of the pool (`zpool reopen POOL`), after a device that was
+    /// unavailable came back (a cable replugged, a file restored): the pool looks at them again
+    /// without an export and import. A running scrub starts over unless told otherwise.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool is gone.
+    #[doc(alias = "zpool_reopen_one")]
+    pub fn reopen(&self, opts: &ReopenOptions) -> Result<()> {
+        let mut restart = crate::handle::boolean(!opts.no_scrub_restart);
+        self.zfs.check("reopen", self.name.as_str(), || {
+            // SAFETY: live pool handle; `restart` is the boolean_t the call reads.
+            unsafe { sys::zpool_reopen_one(self.raw().ptr(), (&raw mut restart).cast()) }
         })
     }
 

@@ -23,7 +23,7 @@ use libzfs_sys as sys;
 
 pub use add_remove::{AddOptions, RemovalProgress, RemovalState};
 pub use create::CreatePool;
-pub use device_state::{OfflineOptions, OnlineOptions};
+pub use device_state::{OfflineOptions, OnlineOptions, ReopenOptions};
 pub use devices::{AttachOptions, ReplaceOptions};
 pub use health::{Health, VdevKind};
 pub use import::{ImportOptions, ImportablePool};

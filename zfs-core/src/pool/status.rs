@@ -21,6 +21,9 @@ pub struct VdevStatus {
     pub name: String,
     /// What it is: file, disk, mirror, raidz, the root, ...
     pub kind: VdevKind,
+    /// Its GUID, unique in the pool, the same across renames of its device (`zpool status
+    /// -g`); for the root, the pool's GUID.
+    pub guid: u64,
     /// Its state as `zpool status` says it; for hot spares in [`PoolStatus::spares`],
     /// [`Health::Available`] (ready) or [`Health::InUse`] (replacing a device).
     pub state: Health,
@@ -150,6 +153,7 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
     VdevStatus {
         name,
         kind,
+        guid: tree.get_u64("guid").unwrap_or(0),
         state: state_name,
         read_errors: stat(offset_of!(sys::vdev_stat_t, vs_read_errors)),
         write_errors: stat(offset_of!(sys::vdev_stat_t, vs_write_errors)),
