@@ -9,8 +9,8 @@ use common::*;
 use zfs_core::testing::{label_ashifts, FilePool};
 use zfs_core::{
     AddOptions, AttachOptions, ErrorKind, ExportOptions, Health, ImportOptions, LabelClearOptions,
-    Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, ReopenOptions, TopLevel, VdevSpec,
-    WaitActivity,
+    Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, ReopenOptions, StatusCode, TopLevel,
+    VdevSpec, WaitActivity,
 };
 
 /// The state `zpool status -P` shows for `device`, or `None` if it does not list it.
@@ -213,8 +213,11 @@ fn a_mirror_side_goes_offline_faulted_and_back() {
     pool.offline(a, &OfflineOptions::new()).unwrap();
     assert_eq!(cli_state(p, a).as_deref(), Some("OFFLINE"));
     assert_eq!(pool.health().unwrap(), Health::Degraded);
-    let side = &pool.status().unwrap().root.children[0].children[0];
+    let status = pool.status().unwrap();
+    let side = &status.root.children[0].children[0];
     assert_eq!((side.name.as_str(), side.state), (path(a), Health::Offline));
+    assert_eq!(status.code, StatusCode::OfflineDevice);
+    assert!(cli("zpool", &["status", p]).contains("taken offline by the administrator"));
     // The other side holds the only copy of the data: ZFS keeps it.
     let e = pool.offline(b, &OfflineOptions::new()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");

@@ -13,8 +13,8 @@ use common::*;
 use serial_test::serial;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    AttachOptions, CreateDataset, Health, PoolStatus, ScanState, UnmountOptions, VdevStatus,
-    WaitActivity, Zfs,
+    AttachOptions, CreateDataset, Health, PoolStatus, ScanState, StatusCode, UnmountOptions,
+    VdevStatus, WaitActivity, Zfs,
 };
 
 /// A two-way mirror with 8 MiB of incompressible data in `P/data`.
@@ -116,6 +116,11 @@ fn inject(pool: &str, device: &Path, error: &str) -> Injections {
     Injections
 }
 
+/// Whether `zpool status -x` calls the pool healthy.
+fn cli_x_healthy(pool: &str) -> bool {
+    cli("zpool", &["status", "-x", pool]).contains("is healthy")
+}
+
 fn scrub_and_wait(zfs: &Zfs, f: &FilePool) -> PoolStatus {
     let pool = zfs.pool(f.name()).unwrap();
     pool.scrub().unwrap();
@@ -149,12 +154,20 @@ fn checksum_errors_on_a_mirror_side_are_counted_repaired_and_cleared() {
         cli.contains("with 0 errors") && !cli.contains("repaired 0B"),
         "{cli}"
     );
+    // Diagnosed as zpool status diagnoses it: errors corrected, applications unaffected.
+    assert_eq!(status.code, StatusCode::FailingDevice);
+    let id = status.message_id.as_deref().unwrap();
+    assert!(cli.contains(&format!("/msg/{id}")), "{id}: {cli}");
+    assert!(!status.code.is_healthy());
+    assert!(!cli_x_healthy(p));
 
     let pool = zfs.pool(f.name()).unwrap();
     pool.clear(None).unwrap();
     let status = pool.status().unwrap();
     assert_eq!(ours(&status, bad), ("ONLINE".into(), 0, 0, 0));
     assert_eq!(cli_counters(p, bad), ("ONLINE".into(), 0, 0, 0));
+    assert_eq!((status.code, &status.message_id), (StatusCode::Ok, &None));
+    assert!(status.code.is_healthy() && cli_x_healthy(p));
     // Healed: a second scrub finds nothing.
     let status = scrub_and_wait(&zfs, &f);
     assert_eq!(ours(&status, bad), ("ONLINE".into(), 0, 0, 0));
@@ -215,4 +228,67 @@ fn a_mirror_side_truncated_under_the_pool_is_reported_and_replaced() {
     assert_eq!(cli_counters(p, &bad), ("ONLINE".into(), 0, 0, 0));
     let status = scrub_and_wait(&zfs, &f);
     assert_eq!(ours(&status, &bad), ("ONLINE".into(), 0, 0, 0));
+}
+
+/// A block of a file on a pool without redundancy made unreadable: the file is in the error
+/// log, named as `zpool status -v` names it, and the pool is diagnosed as damaged data.
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn a_damaged_file_is_listed_with_its_path_as_zpool_status_v_lists_it() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    assert!(pool.errors().unwrap().is_empty());
+    let status = pool.status().unwrap();
+    assert_eq!((status.code, status.error_count), (StatusCode::Ok, 0));
+
+    CreateDataset::filesystem(ds(format!("{p}/data")))
+        .property("mountpoint", "legacy")
+        .property("compression", "off")
+        // Data never cached: every read goes to the disk, where the error is injected.
+        .property("primarycache", "metadata")
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(format!("{p}/data"))).unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    let file = mnt.path().join("damaged");
+    std::fs::write(&file, vec![0x5au8; 1 << 20]).unwrap();
+    pool.sync().unwrap();
+    let injected = Injections;
+    cli(
+        "zinject",
+        &[
+            "-t",
+            "data",
+            "-e",
+            "checksum",
+            "-f",
+            "100",
+            "-a",
+            file.to_str().unwrap(),
+        ],
+    );
+    let read = std::fs::read(&file);
+    assert!(read.is_err(), "the damaged block must not read");
+    drop(injected);
+    pool.sync().unwrap();
+
+    let errors = pool.errors().unwrap();
+    let verbose = cli("zpool", &["status", "-v", p]);
+    assert_eq!(errors.len(), 1, "{errors:?}\n{verbose}");
+    assert_eq!(errors[0].path, file.to_str().unwrap());
+    assert!(verbose.contains(&errors[0].path), "{verbose}");
+    let status = pool.status().unwrap();
+    assert_eq!(status.code, StatusCode::CorruptData);
+    assert!(status.error_count > 0);
+    assert!(!cli_x_healthy(p));
+
+    // Unmounted, the file is named by its dataset, as the CLI names it.
+    fs.unmount(&UnmountOptions::new()).unwrap();
+    let errors = pool.errors().unwrap();
+    assert_eq!(errors[0].path, format!("{p}/data:/damaged"));
+    assert!(cli("zpool", &["status", "-v", p]).contains(&errors[0].path));
 }

@@ -3,6 +3,7 @@
 //! A [`Pool`] is an open `zpool_handle_t`, borrowed from the [`Zfs`] handle that opened it.
 
 mod add_remove;
+mod condition;
 mod create;
 mod device_state;
 mod devices;
@@ -22,6 +23,7 @@ use std::ptr::NonNull;
 use libzfs_sys as sys;
 
 pub use add_remove::{AddOptions, RemovalProgress, RemovalState};
+pub use condition::{DataError, StatusCode};
 pub use create::CreatePool;
 pub use device_state::{OfflineOptions, OnlineOptions, ReopenOptions};
 pub use devices::{AttachOptions, ReplaceOptions};

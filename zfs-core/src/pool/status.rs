@@ -7,6 +7,7 @@ use std::ptr;
 use libzfs_sys as sys;
 
 use super::add_remove::RemovalProgress;
+use super::condition::StatusCode;
 use super::health::{Health, VdevKind};
 use super::maintenance::ScanProgress;
 use super::Pool;
@@ -57,6 +58,13 @@ pub struct PoolStatus {
     pub scan: Option<ScanProgress>,
     /// The last or current device removal, if any ran ([`Pool::remove`]).
     pub removal: Option<RemovalProgress>,
+    /// The pool's most serious problem (`status:` and `action:`), [`StatusCode::Ok`] if none.
+    pub code: StatusCode,
+    /// The id of the problem's documentation page (`ZFS-8000-xx`; `see:` in `zpool status`).
+    pub message_id: Option<String>,
+    /// Roughly how many data errors the kernel has logged (0 when there are none): list them
+    /// with [`Pool::errors`].
+    pub error_count: u64,
 }
 
 impl Pool<'_> {
@@ -66,6 +74,7 @@ impl Pool<'_> {
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the pool is gone.
     pub fn status(&self) -> Result<PoolStatus> {
         self.refresh()?;
+        let (code, message_id) = self.condition();
         let tree = self.vdev_tree()?;
         let group = |key, spare| {
             tree.get_list_array(key)
@@ -80,6 +89,9 @@ impl Pool<'_> {
             spares: group("spares", true),
             scan: ScanProgress::from_tree(tree),
             removal: RemovalProgress::from_tree(tree),
+            code,
+            message_id,
+            error_count: self.config()?.get_u64("error_count").unwrap_or(0),
         })
     }
 
