@@ -203,17 +203,18 @@ impl Pool<'_> {
     /// The pool's condition as `zpool status` diagnoses it, and the message id of its
     /// documentation page where there is one; the caller has refreshed the handle.
     pub(super) fn condition(&self) -> (StatusCode, Option<String>) {
-        let mut msgid: *const c_char = std::ptr::null();
+        // `const char **` from OpenZFS 2.2, `char **` before: let the call pick.
+        let mut msgid = std::ptr::null::<c_char>() as _;
         let mut errata = sys::zpool_errata_t::ZPOOL_ERRATA_NONE;
         // SAFETY: live pool handle; the message id is a static string or NULL.
         let code = unsafe { sys::zpool_get_status(self.raw().ptr(), &mut msgid, &mut errata) };
-        let msgid = (!msgid.is_null())
+        let msgid = if msgid.is_null() {
+            None
+        } else {
             // SAFETY: a static NUL-terminated string (see above).
-            .then(|| {
-                unsafe { CStr::from_ptr(msgid) }
-                    .to_string_lossy()
-                    .into_owned()
-            });
+            let text = unsafe { CStr::from_ptr(msgid) };
+            Some(text.to_string_lossy().into_owned())
+        };
         (StatusCode::from_raw(code), msgid)
     }
 
