@@ -186,6 +186,8 @@ fn generate(include_paths: &[&PathBuf]) {
         .allowlist_type("pool_scan_stat_t")
         .allowlist_type("pool_scan_func_t")
         .allowlist_type("pool_removal_stat_t")
+        .allowlist_type("vdev_initializing_state_t")
+        .allowlist_type("vdev_trim_state_t")
         .allowlist_type("pool_scrub_cmd_t")
         .allowlist_type("dsl_scan_state_t")
         .allowlist_type("zpool_status_t")

@@ -74,10 +74,10 @@ pub use options::{
     RollbackOptions, UnmountOptions,
 };
 pub use pool::{
-    AddOptions, AttachOptions, CreatePool, DataError, DeviceLabel, Health, ImportOptions,
-    ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool, PoolState, PoolStatus,
-    RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions, ScanProgress, ScanState,
-    StatusCode, VdevKind, VdevStatus, WaitActivity,
+    AddOptions, AttachOptions, CreatePool, DataError, DeviceLabel, DeviceProgress, DeviceWorkState,
+    Health, ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool,
+    PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions,
+    ScanProgress, ScanState, StatusCode, TrimOptions, VdevKind, VdevStatus, WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -8,9 +8,9 @@ use std::path::Path;
 use common::*;
 use zfs_core::testing::{label_ashifts, FilePool};
 use zfs_core::{
-    AddOptions, AttachOptions, ErrorKind, ExportOptions, Health, ImportOptions, LabelClearOptions,
-    Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, ReopenOptions, StatusCode, TopLevel,
-    VdevSpec, WaitActivity,
+    AddOptions, AttachOptions, DeviceWorkState, ErrorKind, ExportOptions, Health, ImportOptions,
+    LabelClearOptions, Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, ReopenOptions,
+    StatusCode, TopLevel, TrimOptions, VdevSpec, WaitActivity,
 };
 
 /// The state `zpool status -P` shows for `device`, or `None` if it does not list it.
@@ -431,4 +431,111 @@ fn reopen_sees_a_device_go_and_come_back_and_guids_match_zpool_status() {
     zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
     assert_eq!(cli_state(p, side).as_deref(), Some("ONLINE"));
     assert_eq!(pool.health().unwrap(), Health::Online);
+}
+
+/// The `(...)` note `zpool status -i`/`-t` prints after `device`, if any.
+fn cli_note(pool: &str, flag: &str, device: &Path) -> String {
+    let out = cli("zpool", &["status", "-P", flag, pool]);
+    out.lines()
+        .find(|l| l.split_whitespace().next() == Some(path(device)))
+        .and_then(|l| {
+            l.split_once('(')
+                .map(|(_, note)| note.trim_end_matches(')').to_owned())
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn initialize_and_trim_every_device_report_progress_and_refuse_what_they_cannot_do() {
+    let f = FilePool::builder()
+        .mirror(2)
+        .log()
+        .spare()
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let a = &f.data_files()[0];
+
+    // Nothing running: nothing to pause or stop.
+    for e in [
+        pool.pause_initialize(&[a]).unwrap_err(),
+        pool.stop_initialize(&[a]).unwrap_err(),
+        pool.pause_trim(&[a]).unwrap_err(),
+        pool.stop_trim(&[a]).unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    }
+    let missing = f.dir().join("missing");
+    let e = pool.initialize(&[&missing]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let e = pool.initialize(&[&f.spare_files()[0]]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = pool
+        .trim(&[a], &TrimOptions::new().secure(true))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+
+    // Every data and log device, to the end.
+    pool.initialize(&[]).unwrap();
+    zfs.wait(f.name(), WaitActivity::Initialize).unwrap();
+    let status = pool.status().unwrap();
+    let devices = [a, &f.data_files()[1], &f.log_files()[0]];
+    for d in devices {
+        let progress = leaf_of(&status, d).initialize.expect("initialized");
+        assert_eq!(progress.state, DeviceWorkState::Complete, "{}", d.display());
+        // The estimate is the whole device; only its free space is written.
+        assert!(progress.bytes_done > 0 && progress.bytes_done <= progress.bytes_total);
+        assert!(progress.action_time > 0 && progress.errors == 0);
+        assert!(
+            cli_note(p, "-i", d).starts_with("100% initialized"),
+            "{}",
+            cli_note(p, "-i", d)
+        );
+    }
+    assert_eq!(leaf_of(&status, a).slow_ios, 0);
+    pool.uninitialize(&[a]).unwrap();
+    assert_eq!(leaf_of(&pool.status().unwrap(), a).initialize, None);
+    assert_eq!(cli_note(p, "-i", a), "uninitialized");
+
+    pool.trim(&[], &TrimOptions::new().rate(1 << 30)).unwrap();
+    zfs.wait(f.name(), WaitActivity::Trim).unwrap();
+    let status = pool.status().unwrap();
+    for d in devices {
+        let progress = leaf_of(&status, d).trim.expect("trimmed");
+        assert_eq!(progress.state, DeviceWorkState::Complete, "{}", d.display());
+        assert!(
+            cli_note(p, "-t", d).starts_with("100% trimmed"),
+            "{}",
+            cli_note(p, "-t", d)
+        );
+    }
+
+    // Slowed down to 1 MiB/s, a trim is caught running: paused, resumed, stopped.
+    pool.trim(&[a], &TrimOptions::new().rate(1 << 20)).unwrap();
+    let state = |pool: &zfs_core::Pool<'_>| leaf_of(&pool.status().unwrap(), a).trim.unwrap().state;
+    assert_eq!(state(&pool), DeviceWorkState::Active);
+    pool.pause_trim(&[a]).unwrap();
+    assert_eq!(state(&pool), DeviceWorkState::Suspended);
+    assert!(
+        cli_note(p, "-t", a).contains("suspended"),
+        "{}",
+        cli_note(p, "-t", a)
+    );
+    pool.trim(&[a], &TrimOptions::new().rate(1 << 20)).unwrap();
+    assert_eq!(state(&pool), DeviceWorkState::Active);
+    pool.stop_trim(&[a]).unwrap();
+    assert_eq!(state(&pool), DeviceWorkState::Canceled);
+    assert!(!zfs.wait(f.name(), WaitActivity::Trim).unwrap());
+}
+
+fn leaf_of<'a>(status: &'a zfs_core::PoolStatus, device: &Path) -> &'a zfs_core::VdevStatus {
+    fn find<'a>(v: &'a zfs_core::VdevStatus, name: &str) -> Option<&'a zfs_core::VdevStatus> {
+        (v.name == name)
+            .then_some(v)
+            .or_else(|| v.children.iter().find_map(|c| find(c, name)))
+    }
+    find(&status.root, path(device)).expect("the device is in the pool")
 }

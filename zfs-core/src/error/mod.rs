@@ -325,6 +325,7 @@ fn kind_from_libzfs(code: sys::zfs_error_t, errno: i32) -> ErrorKind {
         | E::EZFS_NOTSUP
         | E::EZFS_IOC_NOTSUPPORTED
         | E::EZFS_VDEVNOTSUP
+        | E::EZFS_TRIM_NOTSUP
         | E::EZFS_BADVERSION => ErrorKind::NotSupported,
         E::EZFS_IO => ErrorKind::Io,
         E::EZFS_BADDEV if errno == libc::EOVERFLOW => ErrorKind::DeviceTooSmall,
@@ -334,6 +335,8 @@ fn kind_from_libzfs(code: sys::zfs_error_t, errno: i32) -> ErrorKind {
         | E::EZFS_INVALCONFIG
         | E::EZFS_POOL_INVALARG
         | E::EZFS_BADTARGET
+        | E::EZFS_ISSPARE
+        | E::EZFS_ISL2CACHE
         | E::EZFS_CROSSTARGET
         | E::EZFS_WRONG_PARENT => ErrorKind::InvalidArgument,
         _ => match kind_from_errno(errno) {

@@ -9,6 +9,7 @@ use libzfs_sys as sys;
 use super::add_remove::RemovalProgress;
 use super::condition::StatusCode;
 use super::health::{Health, VdevKind};
+use super::initialize_trim::DeviceProgress;
 use super::maintenance::ScanProgress;
 use super::Pool;
 use crate::nvlist::NvListRef;
@@ -40,6 +41,12 @@ pub struct VdevStatus {
     /// top-level vdevs (`None` on leaves of mirrors and raidz, on cache devices and spares).
     /// This, not the `ashift` pool property, is what the disks were labelled with.
     pub ashift: Option<u64>,
+    /// Slow I/Os (`zpool status -s`): I/Os that took longer than `zio_slow_io_ms`.
+    pub slow_ios: u64,
+    /// Initializing, on a leaf where it ran ([`Pool::initialize`], `zpool status -i`).
+    pub initialize: Option<DeviceProgress>,
+    /// Trimming, on a leaf where it ran ([`Pool::trim`], `zpool status -t`).
+    pub trim: Option<DeviceProgress>,
     /// Children (for mirrors, raidz and the root).
     pub children: Vec<VdevStatus>,
 }
@@ -172,6 +179,25 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
         is_log: tree.get_u64("is_log") == Some(1),
         ashift: tree.get_u64("ashift"),
+        slow_ios: stat(offset_of!(sys::vdev_stat_t, vs_slow_ios)),
+        initialize: DeviceProgress::from_stats(
+            stat(offset_of!(sys::vdev_stat_t, vs_initialize_state)),
+            [
+                stat(offset_of!(sys::vdev_stat_t, vs_initialize_bytes_done)),
+                stat(offset_of!(sys::vdev_stat_t, vs_initialize_bytes_est)),
+                stat(offset_of!(sys::vdev_stat_t, vs_initialize_action_time)),
+                stat(offset_of!(sys::vdev_stat_t, vs_initialize_errors)),
+            ],
+        ),
+        trim: DeviceProgress::from_stats(
+            stat(offset_of!(sys::vdev_stat_t, vs_trim_state)),
+            [
+                stat(offset_of!(sys::vdev_stat_t, vs_trim_bytes_done)),
+                stat(offset_of!(sys::vdev_stat_t, vs_trim_bytes_est)),
+                stat(offset_of!(sys::vdev_stat_t, vs_trim_action_time)),
+                stat(offset_of!(sys::vdev_stat_t, vs_trim_errors)),
+            ],
+        ),
         // A removed log device leaves a hole in the configuration, and a removed data vdev an
         // indirect vdev that maps its old blocks; `zpool status` shows neither.
         children: tree
