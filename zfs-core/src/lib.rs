@@ -77,7 +77,8 @@ pub use pool::{
     AddOptions, AttachOptions, CreatePool, DataError, DeviceLabel, DeviceProgress, DeviceWorkState,
     Health, ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool,
     PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions,
-    ScanProgress, ScanState, StatusCode, TrimOptions, VdevKind, VdevStatus, WaitActivity,
+    ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions, VdevKind, VdevStatus,
+    WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -8,9 +8,9 @@ use std::path::Path;
 use common::*;
 use zfs_core::testing::{label_ashifts, FilePool};
 use zfs_core::{
-    AddOptions, AttachOptions, DeviceWorkState, ErrorKind, ExportOptions, Health, ImportOptions,
-    LabelClearOptions, Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState, ReopenOptions,
-    StatusCode, TopLevel, TrimOptions, VdevSpec, WaitActivity,
+    AddOptions, AttachOptions, CreateDataset, DeviceWorkState, ErrorKind, ExportOptions, Health,
+    ImportOptions, LabelClearOptions, Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState,
+    ReopenOptions, SplitOptions, StatusCode, TopLevel, TrimOptions, VdevSpec, WaitActivity,
 };
 
 /// The state `zpool status -P` shows for `device`, or `None` if it does not list it.
@@ -538,4 +538,59 @@ fn leaf_of<'a>(status: &'a zfs_core::PoolStatus, device: &Path) -> &'a zfs_core:
             .or_else(|| v.children.iter().find_map(|c| find(c, name)))
     }
     find(&status.root, path(device)).expect("the device is in the pool")
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn split_makes_a_new_pool_from_one_side_of_each_mirror() {
+    let zfs = zfs();
+    let single = FilePool::new().unwrap();
+    let e = zfs
+        .pool(single.name())
+        .unwrap()
+        .split(&unique("half"), &SplitOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = zfs
+        .pool(single.name())
+        .unwrap()
+        .split(single.name(), &SplitOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+
+    let f = FilePool::builder().mirror(3).create().unwrap();
+    let p = f.name().as_str();
+    CreateDataset::filesystem(ds(format!("{p}/kept")))
+        .create(&zfs)
+        .unwrap();
+    let pool = zfs.pool(f.name()).unwrap();
+    let [a, b, c] = [&f.data_files()[0], &f.data_files()[1], &f.data_files()[2]];
+
+    // The last side, left exported.
+    let half = unique("half");
+    pool.split(&half, &SplitOptions::new()).unwrap();
+    assert!(!zfs.pool_exists(&half));
+    assert_eq!(cli_state(p, c), None);
+    let found = zfs
+        .importable_pools(&ImportOptions::new().dir(f.dir()))
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].name, half);
+    let new = zfs
+        .import_pool(&half, &ImportOptions::new().dir(f.dir()))
+        .unwrap();
+    assert_eq!(cli_state(half.as_str(), c).as_deref(), Some("ONLINE"));
+    assert!(zfs.exists(&ds(format!("{half}/kept"))));
+    drop(new);
+    zfs.destroy_pool(&half).unwrap();
+
+    // A chosen side, left imported.
+    let other = unique("other");
+    pool.split(&other, &SplitOptions::new().device(a).import(true))
+        .unwrap();
+    assert!(zfs.pool_exists(&other));
+    assert_eq!(cli_state(other.as_str(), a).as_deref(), Some("ONLINE"));
+    assert_eq!(cli_state(p, a), None);
+    assert_eq!(cli_state(p, b).as_deref(), Some("ONLINE"));
+    zfs.destroy_pool(&other).unwrap();
 }

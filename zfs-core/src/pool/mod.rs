@@ -14,6 +14,7 @@ mod labels;
 mod maintenance;
 mod props;
 mod replication;
+mod split;
 mod status;
 mod wait;
 
@@ -33,6 +34,7 @@ pub use import::{ImportOptions, ImportablePool};
 pub use initialize_trim::{DeviceProgress, DeviceWorkState, TrimOptions};
 pub use labels::{DeviceLabel, LabelClearOptions};
 pub use maintenance::{ScanProgress, ScanState};
+pub use split::SplitOptions;
 pub use status::{PoolStatus, VdevStatus};
 pub use wait::WaitActivity;
 
