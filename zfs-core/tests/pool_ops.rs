@@ -659,3 +659,152 @@ fn a_long_lived_handle_reads_properties_as_they_are_now() {
         assert_eq!(e.kind(), ErrorKind::NotFound, "{name}: {e}");
     }
 }
+
+/// Two exported pools of one name: the name is ambiguous, each GUID is not.
+#[test]
+#[ignore = "needs ZFS"]
+fn import_by_guid_picks_one_of_two_pools_of_one_name() {
+    let zfs = zfs();
+    let name = unique("twin");
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut guids = Vec::new();
+    for dir in [&one, &two] {
+        let vdev = sparse(dir.path(), "v", 128 << 20);
+        let pool = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
+            .pool_property("cachefile", "none")
+            .mountpoint("none")
+            .create(&zfs)
+            .unwrap();
+        guids.push(pool.guid().unwrap());
+        drop(pool);
+        zfs.export_pool(&name, &ExportOptions::new()).unwrap();
+    }
+    let both = ImportOptions::new().dir(one.path()).dir(two.path());
+    let e = zfs.import_pool(&name, &both).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(e.to_string().contains("GUID"), "{e}");
+    let e = zfs.import_pool_by_guid(12345, &both).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+
+    let pool = zfs.import_pool_by_guid(guids[1], &both).unwrap();
+    assert_eq!(pool.guid().unwrap(), guids[1]);
+    let status = cli("zpool", &["status", "-P", name.as_str()]);
+    assert!(status.contains(two.path().to_str().unwrap()), "{status}");
+    drop(pool);
+    zfs.destroy_pool(&name).unwrap();
+    let pool = zfs.import_pool_by_guid(guids[0], &both).unwrap();
+    assert_eq!(pool.guid().unwrap(), guids[0]);
+    drop(pool);
+    zfs.destroy_pool(&name).unwrap();
+}
+
+/// `-c`: a pool found through a copy of its cache file, not by searching devices.
+#[test]
+#[ignore = "needs ZFS"]
+fn import_from_a_cache_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("zpool.cache");
+    let fixture = FilePool::builder()
+        .pool_property("cachefile", cache.to_str().unwrap())
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let guid = zfs.pool(fixture.name()).unwrap().guid().unwrap();
+    // Export takes the pool out of its cache file: keep a copy from before.
+    let copy = dir.path().join("copy.cache");
+    std::fs::copy(&cache, &copy).unwrap();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
+
+    let opts = ImportOptions::new().cachefile(&copy);
+    let e = zfs
+        .import_pool(fixture.name(), &opts.clone().dir(fixture.dir()))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = zfs
+        .import_pool(
+            fixture.name(),
+            &ImportOptions::new().cachefile(dir.path().join("none")),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    let found = zfs.importable_pools(&opts).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].guid, guid);
+    let pool = zfs.import_pool(fixture.name(), &opts).unwrap();
+    assert_eq!(pool.guid().unwrap(), guid);
+    assert!(cli_pools().contains(&fixture.name().to_string()));
+}
+
+/// `-m`: a pool whose log device is gone imports only when told to, without it.
+#[test]
+#[ignore = "needs ZFS"]
+fn import_with_a_missing_log_device_only_when_asked() {
+    let fixture = FilePool::builder().log().create().unwrap();
+    let zfs = zfs();
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
+    std::fs::remove_file(&fixture.log_files()[0]).unwrap();
+    let opts = ImportOptions::new().dir(fixture.dir());
+    let e = zfs.import_pool(fixture.name(), &opts).unwrap_err();
+    assert!(!cli_pools().contains(&fixture.name().to_string()), "{e}");
+    let pool = zfs
+        .import_pool(fixture.name(), &opts.missing_log(true))
+        .unwrap();
+    let status = cli("zpool", &["status", fixture.name().as_str()]);
+    assert!(status.contains("UNAVAIL"), "{status}");
+    assert!(pool
+        .status()
+        .unwrap()
+        .root
+        .children
+        .iter()
+        .any(|v| v.is_log));
+}
+
+/// `-l`: keys loaded from their keylocation with the import, or no import at all.
+#[test]
+#[ignore = "needs ZFS"]
+fn import_loading_keys_is_all_or_nothing() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let key = fixture.dir().join("key");
+    std::fs::write(&key, [7u8; 32]).unwrap();
+    let location = format!("file://{}", key.display());
+    cli(
+        "zfs",
+        &[
+            "create",
+            "-o",
+            "encryption=on",
+            "-o",
+            "keyformat=raw",
+            "-o",
+            &format!("keylocation={location}"),
+            "-o",
+            "mountpoint=none",
+            &format!("{p}/secret"),
+        ],
+    );
+    let opts = ImportOptions::new().dir(fixture.dir()).load_keys(true);
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
+    zfs.import_pool(fixture.name(), &opts).unwrap();
+    assert_eq!(zfs_get(&format!("{p}/secret"), "keystatus").0, "available");
+
+    // The wrong key in the file: the pool is not left imported.
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
+    std::fs::write(&key, [8u8; 32]).unwrap();
+    let e = zfs.import_pool(fixture.name(), &opts).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongKey, "{e}");
+    assert!(!cli_pools().contains(&p.to_owned()), "{e}");
+    // Without -l it imports, the key unloaded.
+    zfs.import_pool(fixture.name(), &ImportOptions::new().dir(fixture.dir()))
+        .unwrap();
+    assert_eq!(
+        zfs_get(&format!("{p}/secret"), "keystatus").0,
+        "unavailable"
+    );
+}

@@ -22,6 +22,9 @@ pub struct ImportOptions {
     altroot: Option<PathBuf>,
     force: bool,
     destroyed: bool,
+    cachefile: Option<PathBuf>,
+    missing_log: bool,
+    load_keys: bool,
 }
 
 impl ImportOptions {
@@ -68,6 +71,27 @@ impl ImportOptions {
         self.destroyed = yes;
         self
     }
+
+    /// Read the pools' configurations from this cache file (`-c FILE`, the pool property
+    /// `cachefile`) instead of searching devices; not together with [`ImportOptions::dir`].
+    pub fn cachefile(mut self, file: impl Into<PathBuf>) -> ImportOptions {
+        self.cachefile = Some(file.into());
+        self
+    }
+
+    /// Import even if a separate log device is missing (`-m`); what was in it is lost.
+    pub fn missing_log(mut self, yes: bool) -> ImportOptions {
+        self.missing_log = yes;
+        self
+    }
+
+    /// Load the keys of encrypted datasets from their `keylocation` after the import (`-l`).
+    /// If a key cannot be loaded, the pool is exported again and the error returned: the
+    /// import happens with its keys or not at all.
+    pub fn load_keys(mut self, yes: bool) -> ImportOptions {
+        self.load_keys = yes;
+        self
+    }
 }
 
 /// A pool that could be imported: one entry of what `zpool import` lists.
@@ -104,30 +128,51 @@ impl Zfs {
     /// exported pools have that name.
     #[doc(alias = "zpool_import")]
     pub fn import_pool(&self, name: &PoolName, opts: &ImportOptions) -> Result<Pool<'_>> {
-        let op = "import pool";
         let target = opts.new_name.as_ref().unwrap_or(name);
         if self.pool_exists(target) {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
-                op,
+                "import pool",
                 target.as_str(),
                 "a pool with that name is already imported",
             ));
         }
-        let mut found = self.search(opts, Some(name))?;
+        let found = self.search(opts, Some(name))?;
+        self.import_one(name.as_str(), found, opts)
+    }
+
+    /// Imports the exported pool whose GUID is `guid` (`zpool import ID [NEWNAME]`, the `id:`
+    /// `zpool import` lists): the way to pick one of several exported pools of one name.
+    ///
+    /// # Errors
+    /// As [`Zfs::import_pool`]; [`ErrorKind::NotFound`] if no exported pool has that GUID.
+    pub fn import_pool_by_guid(&self, guid: u64, opts: &ImportOptions) -> Result<Pool<'_>> {
+        let mut found = self.search(opts, None)?;
+        found.retain(|p| p.guid == guid);
+        self.import_one(&guid.to_string(), found, opts)
+    }
+
+    /// Imports the one pool of `found`, as `opts` say; `shown` is what the caller asked for.
+    fn import_one(
+        &self,
+        shown: &str,
+        mut found: Vec<ImportablePool>,
+        opts: &ImportOptions,
+    ) -> Result<Pool<'_>> {
+        let op = "import pool";
         let candidate = match found.len() {
             0 => {
                 let dirs: Vec<_> = opts.dirs.iter().map(|d| d.display().to_string()).collect();
-                let place = if dirs.is_empty() {
-                    "the default device directories".to_owned()
-                } else {
-                    dirs.join(", ")
+                let place = match (&opts.cachefile, dirs.is_empty()) {
+                    (Some(file), _) => format!("cache file {}", file.display()),
+                    (None, true) => "the default device directories".to_owned(),
+                    (None, false) => dirs.join(", "),
                 };
                 return Err(Error::new(
                     ErrorKind::NotFound,
                     op,
-                    name.as_str(),
-                    format!("no exported pool of that name in {place}"),
+                    shown,
+                    format!("no such exported pool in {place}"),
                 ));
             }
             1 => found.remove(0),
@@ -135,11 +180,20 @@ impl Zfs {
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,
                     op,
-                    name.as_str(),
-                    format!("{n} exported pools have that name"),
+                    shown,
+                    format!("{n} exported pools have that name: import one by its GUID"),
                 ));
             }
         };
+        let target = opts.new_name.as_ref().unwrap_or(&candidate.name).clone();
+        if self.pool_exists(&target) {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                op,
+                target.as_str(),
+                "a pool with that name is already imported",
+            ));
+        }
         let mut props = NvList::new();
         if opts.readonly {
             props.insert_str("readonly", "on")?;
@@ -149,24 +203,26 @@ impl Zfs {
                 Error::new(
                     ErrorKind::InvalidArgument,
                     op,
-                    name.as_str(),
+                    shown,
                     "altroot is not UTF-8",
                 )
             })?;
             props.insert_str("altroot", root)?;
             props.insert_str("cachefile", "none")?;
         }
-        let flags = if opts.force {
-            sys::ZFS_IMPORT_ANY_HOST
-        } else {
-            sys::ZFS_IMPORT_NORMAL
-        } as c_int;
+        let mut flags = sys::ZFS_IMPORT_NORMAL;
+        if opts.force {
+            flags |= sys::ZFS_IMPORT_ANY_HOST;
+        }
+        if opts.missing_log {
+            flags |= sys::ZFS_IMPORT_MISSING_LOG;
+        }
         let new_name = opts
             .new_name
             .as_ref()
             .map(|n| CString::new(n.as_str()).expect("no NUL"));
         let new_ptr = new_name.as_ref().map_or(ptr::null(), |c| c.as_ptr());
-        self.check(op, name.as_str(), || {
+        self.check(op, shown, || {
             // SAFETY: live handle; config and props are live lists; new_ptr is NULL or a
             // NUL-terminated name.
             unsafe {
@@ -175,14 +231,73 @@ impl Zfs {
                     candidate.config.as_ptr(),
                     new_ptr,
                     props.as_ptr(),
-                    flags,
+                    flags as c_int,
                 )
             }
         })?;
-        self.pool(target)
+        if opts.load_keys {
+            if let Err(e) = self.load_pool_keys(&target) {
+                // All or nothing: the pool goes back to where it was.
+                let _ = self.export_pool(&target, &ExportOptions::new());
+                return Err(e);
+            }
+        }
+        self.pool(&target)
+    }
+
+    /// `zfs load-key -r POOL`, as `zpool import -l` does after the import: every encryption
+    /// root of the pool whose key is not loaded, from its `keylocation`. (libzfs's own loop,
+    /// `zfs_crypto_attempt_load_keys`, prints to standard output and prompts on the
+    /// terminal; a library must do neither.)
+    fn load_pool_keys(&self, pool: &PoolName) -> Result<()> {
+        let op = "load keys of";
+        let root = crate::name::DatasetName::new(pool.as_str())?;
+        let types = crate::DatasetTypes::FILESYSTEM | crate::DatasetTypes::VOLUME;
+        let props = ["encryptionroot", "keystatus", "keylocation"];
+        for row in self.list_with(&root, types, &props)? {
+            let [encryption_root, status, location] = [0, 1, 2].map(|i| row.values[i].as_str());
+            if encryption_root != row.name.as_str() || status != "unavailable" {
+                continue;
+            }
+            if location == "prompt" {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    row.name.as_str(),
+                    "the key's location is 'prompt': load it with Dataset::load_key",
+                ));
+            }
+            let dataset = self.dataset(&row.name)?;
+            self.check(op, row.name.as_str(), || {
+                // SAFETY: live dataset handle; NULL: the key from its own keylocation.
+                unsafe {
+                    sys::zfs_crypto_load_key(
+                        dataset.raw().ptr(),
+                        sys::boolean_t::B_FALSE,
+                        ptr::null(),
+                    )
+                }
+            })
+            // The kernel refuses a wrong key with EACCES, as for Dataset::load_key.
+            .map_err(|e| match e.kind() {
+                ErrorKind::PermissionDenied => e
+                    .with_kind(ErrorKind::WrongKey)
+                    .with_reason(crate::Reason::WrongKey),
+                _ => e,
+            })?;
+        }
+        Ok(())
     }
 
     fn search(&self, opts: &ImportOptions, name: Option<&PoolName>) -> Result<Vec<ImportablePool>> {
+        if opts.cachefile.is_some() && !opts.dirs.is_empty() {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "search for pools in",
+                name.map_or("", |n| n.as_str()),
+                "a cache file and device directories exclude each other",
+            ));
+        }
         for dir in &opts.dirs {
             if !dir.is_dir() {
                 return Err(Error::new(
@@ -207,7 +322,22 @@ impl Zfs {
             args.paths = dir_ptrs.len() as c_int;
         }
         args.poolname = cname.as_ref().map_or(ptr::null(), |c| c.as_ptr());
-        args.scan = sys::boolean_t::B_TRUE;
+        let cachefile = match &opts.cachefile {
+            Some(file) => {
+                if !file.is_file() {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        "read cache file",
+                        file.display().to_string(),
+                        "no such file",
+                    ));
+                }
+                Some(CString::new(file.to_string_lossy().into_owned()).expect("no NUL"))
+            }
+            None => None,
+        };
+        args.cachefile = cachefile.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        args.scan = crate::handle::boolean(cachefile.is_none());
         let raw = self.search_import(&mut args);
         if raw.is_null() {
             return Ok(Vec::new());
