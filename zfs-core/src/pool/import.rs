@@ -274,7 +274,8 @@ impl Zfs {
                     sys::zfs_crypto_load_key(
                         dataset.raw().ptr(),
                         sys::boolean_t::B_FALSE,
-                        ptr::null(),
+                        // `const char *` from OpenZFS 2.2, `char *` before.
+                        ptr::null_mut(),
                     )
                 }
             })
