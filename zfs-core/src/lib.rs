@@ -75,10 +75,10 @@ pub use options::{
 };
 pub use pool::{
     AddOptions, AttachOptions, CreatePool, DataError, DeviceLabel, DeviceProgress, DeviceWorkState,
-    Health, ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool,
-    PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions,
-    ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions, VdevKind, VdevStatus,
-    WaitActivity,
+    Health, HistoryRecord, ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions,
+    OnlineOptions, Pool, PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions,
+    ReplaceOptions, ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions, VdevKind,
+    VdevStatus, WaitActivity,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -808,3 +808,65 @@ fn import_loading_keys_is_all_or_nothing() {
         "unavailable"
     );
 }
+
+/// What zfs-core changes is in the pool's history as `zpool history` shows commands, and
+/// `history()` reads the same records the CLI prints.
+#[test]
+#[ignore = "needs ZFS"]
+fn changes_are_logged_in_the_pool_history_as_zpool_history_shows_them() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    pool.set_property("comment", "logged").unwrap();
+    let extra = fixture.new_file("extra").unwrap();
+    pool.add(&VdevSpec::new().file(&extra), &zfs_core::AddOptions::new())
+        .unwrap();
+    pool.scrub().unwrap();
+    zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap();
+    pool.clear(None).unwrap();
+    // A refused change logs nothing.
+    assert!(pool.set_property("comment", "bad\u{1}").is_err());
+
+    let cli_lines = cli("zpool", &["history", p]);
+    let commands: Vec<String> = pool
+        .history()
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| r.command)
+        .collect();
+    let expected = [
+        format!("zpool create {p} {}", fixture.vdev().display()),
+        format!("zpool set comment=logged {p}"),
+        format!("zpool add {p} {}", extra.display()),
+        format!("zpool scrub {p}"),
+        format!("zpool clear {p}"),
+    ];
+    for command in &expected {
+        let line = format!("(zfs-core): {command}");
+        assert!(cli_lines.contains(&line), "{line} not in\n{cli_lines}");
+        assert!(
+            commands.iter().any(|c| c.ends_with(&line)),
+            "{line} not in {commands:?}"
+        );
+    }
+    // Every command the CLI lists, and only those, in order.
+    let cli_commands: Vec<&str> = cli_lines
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(' ').map(|(_, c)| c))
+        .collect();
+    assert_eq!(commands, cli_commands);
+    assert!(!commands.iter().any(|c| c.contains("bad")));
+
+    // The internal events -i shows: the property set, with its value.
+    let records = pool.history().unwrap();
+    let set = records
+        .iter()
+        .find(|r| {
+            r.event.as_deref() == Some("set") && r.detail.as_deref() == Some("comment=logged")
+        })
+        .unwrap_or_else(|| panic!("{records:#?}"));
+    assert!(set.txg.unwrap() > 0 && set.time > 0);
+    assert!(cli("zpool", &["history", "-i", p]).contains("comment=logged"));
+}

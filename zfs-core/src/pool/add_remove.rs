@@ -176,7 +176,8 @@ impl Pool<'_> {
             None => self.set_ashift(op)?,
         };
         let root = spec.to_nvlist_with_ashift(ashift)?;
-        self.zfs.check(op, pool, || {
+        let command = || format!("zpool add {pool} {spec}");
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; a live vdev tree.
             unsafe { zpool_add(self.raw().ptr(), root.as_ptr(), !opts.allow_ashift_mismatch) }
         })
@@ -209,7 +210,8 @@ impl Pool<'_> {
         let op = "remove from";
         let pool = self.name.as_str();
         let path = super::devices::path_text(op, pool, device)?;
-        self.zfs.check(op, pool, || {
+        let command = || format!("zpool remove {pool} {}", device.display());
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated path.
             unsafe { sys::zpool_vdev_remove(self.raw().ptr(), path.as_ptr()) }
         })
@@ -223,7 +225,8 @@ impl Pool<'_> {
     #[doc(alias = "zpool_vdev_remove_cancel")]
     pub fn stop_remove(&self) -> Result<()> {
         let op = "stop removal in";
-        self.zfs.check(op, self.name.as_str(), || {
+        let command = || format!("zpool remove -s {}", self.name);
+        self.zfs.check_logged(op, self.name.as_str(), command, || {
             // SAFETY: live pool handle.
             unsafe { sys::zpool_vdev_remove_cancel(self.raw().ptr()) }
         })

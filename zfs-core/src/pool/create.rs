@@ -181,7 +181,8 @@ impl Zfs {
             fsprops.insert_str(k, v)?;
         }
         let cname = CString::new(name).expect("pool names have no NUL");
-        self.check(op, name, || {
+        let command = || format!("zpool create {name} {}", opts.vdevs);
+        self.check_logged(op, name, command, || {
             // SAFETY: live handle; every list is live for the call and libzfs copies what it
             // keeps.
             unsafe {

@@ -95,7 +95,9 @@ impl Pool<'_> {
             0
         };
         let mut state = sys::vdev_state_t::VDEV_STATE_UNKNOWN;
-        self.zfs.check(op, pool, || {
+        let expand = if opts.expand { " -e" } else { "" };
+        let command = || format!("zpool online{expand} {pool} {}", device.display());
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated path; `state` is written on success.
             unsafe { sys::zpool_vdev_online(self.raw().ptr(), path.as_ptr(), flags, &mut state) }
         })?;
@@ -123,6 +125,14 @@ impl Pool<'_> {
         let op = "take offline in";
         let pool = self.name.as_str();
         let path = super::devices::path_text(op, pool, device)?;
+        let command = || {
+            let fault = if opts.fault { " -f" } else { "" };
+            let temporary = if opts.temporary { " -t" } else { "" };
+            format!(
+                "zpool offline{fault}{temporary} {pool} {}",
+                device.display()
+            )
+        };
         if opts.fault {
             let guid = self.device_guid(op, device, &path)?;
             let aux = if opts.temporary {
@@ -130,12 +140,12 @@ impl Pool<'_> {
             } else {
                 sys::vdev_aux_t::VDEV_AUX_EXTERNAL_PERSIST
             };
-            return self.zfs.check(op, pool, || {
+            return self.zfs.check_logged(op, pool, command, || {
                 // SAFETY: live pool handle; a GUID of this pool's configuration.
                 unsafe { sys::zpool_vdev_fault(self.raw().ptr(), guid, aux) }
             });
         }
-        self.zfs.check(op, pool, || {
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated path.
             unsafe {
                 sys::zpool_vdev_offline(
@@ -163,7 +173,11 @@ impl Pool<'_> {
         // As `zpool clear` without -F: no rewind to an earlier transaction group.
         let mut policy = NvList::new();
         policy.insert("load-rewind-policy", &NvValue::U32(sys::ZPOOL_NO_REWIND))?;
-        self.zfs.check(op, pool, || {
+        let command = || match device {
+            Some(d) => format!("zpool clear {pool} {}", d.display()),
+            None => format!("zpool clear {pool}"),
+        };
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated path or NULL; a live policy list.
             unsafe {
                 sys::zpool_clear(
@@ -184,10 +198,13 @@ impl Pool<'_> {
     #[doc(alias = "zpool_reopen_one")]
     pub fn reopen(&self, opts: &ReopenOptions) -> Result<()> {
         let mut restart = crate::handle::boolean(!opts.no_scrub_restart);
-        self.zfs.check("reopen", self.name.as_str(), || {
-            // SAFETY: live pool handle; `restart` is the boolean_t the call reads.
-            unsafe { sys::zpool_reopen_one(self.raw().ptr(), (&raw mut restart).cast()) }
-        })
+        let no_restart = if opts.no_scrub_restart { " -n" } else { "" };
+        let command = || format!("zpool reopen{no_restart} {}", self.name);
+        self.zfs
+            .check_logged("reopen", self.name.as_str(), command, || {
+                // SAFETY: live pool handle; `restart` is the boolean_t the call reads.
+                unsafe { sys::zpool_reopen_one(self.raw().ptr(), (&raw mut restart).cast()) }
+            })
     }
 
     /// The GUID of the device at `device` in the pool's configuration, as the CLI looks it up

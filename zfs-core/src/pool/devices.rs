@@ -129,7 +129,18 @@ impl Pool<'_> {
         let old = path_text(op, pool, device)?;
         let new_path = path_text(op, pool, new.path())?;
         let root = spec.to_nvlist_with_ashift(self.set_ashift(op)?)?;
-        self.zfs.check(op, pool, || {
+        let command = || {
+            let verb = if replacing { "replace" } else { "attach" };
+            let flags = match (opts.force, opts.sequential) {
+                (false, false) => "",
+                (true, false) => " -f",
+                (false, true) => " -s",
+                (true, true) => " -f -s",
+            };
+            let (old, new) = (device.display(), new.path().display());
+            format!("zpool {verb}{flags} {pool} {old} {new}")
+        };
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated paths; a live vdev tree.
             unsafe {
                 sys::zpool_vdev_attach(
@@ -156,7 +167,8 @@ impl Pool<'_> {
         let op = "detach from";
         let pool = self.name.as_str();
         let path = path_text(op, pool, device)?;
-        self.zfs.check(op, pool, || {
+        let command = || format!("zpool detach {pool} {}", device.display());
+        self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated path.
             unsafe { sys::zpool_vdev_detach(self.raw().ptr(), path.as_ptr()) }
         })

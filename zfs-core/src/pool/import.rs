@@ -222,7 +222,11 @@ impl Zfs {
             .as_ref()
             .map(|n| CString::new(n.as_str()).expect("no NUL"));
         let new_ptr = new_name.as_ref().map_or(ptr::null(), |c| c.as_ptr());
-        self.check(op, shown, || {
+        let command = || match &opts.new_name {
+            Some(new) => format!("zpool import {} {new}", candidate.name),
+            None => format!("zpool import {}", candidate.name),
+        };
+        self.check_logged(op, shown, command, || {
             // SAFETY: live handle; config and props are live lists; new_ptr is NULL or a
             // NUL-terminated name.
             unsafe {

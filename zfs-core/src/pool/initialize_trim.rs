@@ -217,7 +217,16 @@ impl Pool<'_> {
         devices: &[&Path],
     ) -> Result<()> {
         let vds = self.device_set(op, devices)?;
-        self.zfs.check(op, self.name.as_str(), || {
+        let command = || {
+            let flag = match func {
+                sys::pool_initialize_func_t::POOL_INITIALIZE_CANCEL => " -c",
+                sys::pool_initialize_func_t::POOL_INITIALIZE_SUSPEND => " -s",
+                sys::pool_initialize_func_t::POOL_INITIALIZE_START => "",
+                _ => " -u",
+            };
+            format!("zpool initialize{flag} {}{}", self.name, shown(devices))
+        };
+        self.zfs.check_logged(op, self.name.as_str(), command, || {
             // SAFETY: live pool handle; a live list of device names.
             unsafe { sys::zpool_initialize(self.raw().ptr(), func, vds.as_ptr()) }
         })
@@ -237,7 +246,16 @@ impl Pool<'_> {
             wait: sys::boolean_t::B_FALSE,
             rate: opts.rate,
         };
-        self.zfs.check(op, self.name.as_str(), || {
+        let command = || {
+            let flag = match func {
+                sys::pool_trim_func_t::POOL_TRIM_CANCEL => " -c",
+                sys::pool_trim_func_t::POOL_TRIM_SUSPEND => " -s",
+                _ if opts.secure => " -d",
+                _ => "",
+            };
+            format!("zpool trim{flag} {}{}", self.name, shown(devices))
+        };
+        self.zfs.check_logged(op, self.name.as_str(), command, || {
             // SAFETY: live pool handle; a live list of device names; flags for the call.
             unsafe { sys::zpool_trim(self.raw().ptr(), func, vds.as_ptr(), &mut flags) }
         })
@@ -269,6 +287,14 @@ impl Pool<'_> {
         }
         Ok(set)
     }
+}
+
+/// ` DEVICE...` as on the command line, empty for every device.
+fn shown(devices: &[&Path]) -> String {
+    devices
+        .iter()
+        .map(|d| format!(" {}", d.display()))
+        .collect()
 }
 
 /// The paths (or, without one, GUIDs) of every leaf under `tree`, holes and removed devices

@@ -81,7 +81,15 @@ impl Pool<'_> {
         func: sys::pool_scan_func_t,
         cmd: sys::pool_scrub_cmd_t,
     ) -> Result<()> {
-        self.zfs.check(op, self.name.as_str(), || {
+        let command = || {
+            let flag = match (func, cmd) {
+                (sys::pool_scan_func_t::POOL_SCAN_NONE, _) => " -s",
+                (_, sys::pool_scrub_cmd_t::POOL_SCRUB_PAUSE) => " -p",
+                _ => "",
+            };
+            format!("zpool scrub{flag} {}", self.name)
+        };
+        self.zfs.check_logged(op, self.name.as_str(), command, || {
             // SAFETY: live pool handle; plain enum arguments.
             unsafe { sys::zpool_scan(self.raw().ptr(), func, cmd) }
         })
@@ -186,10 +194,12 @@ impl Pool<'_> {
     /// Whatever libzfs reports.
     #[doc(alias = "zpool_reguid")]
     pub fn reguid(&self) -> Result<()> {
-        self.zfs.check("reguid", self.name.as_str(), || {
-            // SAFETY: live pool handle.
-            unsafe { sys::zpool_reguid(self.raw().ptr()) }
-        })?;
+        let command = || format!("zpool reguid {}", self.name);
+        self.zfs
+            .check_logged("reguid", self.name.as_str(), command, || {
+                // SAFETY: live pool handle.
+                unsafe { sys::zpool_reguid(self.raw().ptr()) }
+            })?;
         // The kernel reports the last *synced* GUID: sync, then re-read, so the new GUID is
         // what callers see from now on.
         self.sync_txg(true)?;

@@ -160,10 +160,17 @@ impl Pool<'_> {
         // libzfs classifies the refusals itself (bad value, read-only, import-time only, ...),
         // but a bad `cachefile` path comes as EZFS_BADPATH: a bad value all the same.
         self.zfs
-            .check(op, self.name.as_str(), || {
-                // SAFETY: live pool handle; NUL-terminated strings.
-                unsafe { sys::zpool_set_prop(self.raw().ptr(), cname.as_ptr(), cvalue.as_ptr()) }
-            })
+            .check_logged(
+                op,
+                self.name.as_str(),
+                || format!("zpool set {name}={value} {}", self.name),
+                || {
+                    // SAFETY: live pool handle; NUL-terminated strings.
+                    unsafe {
+                        sys::zpool_set_prop(self.raw().ptr(), cname.as_ptr(), cvalue.as_ptr())
+                    }
+                },
+            )
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidArgument => e.with_kind(ErrorKind::InvalidProperty),
                 _ => e,

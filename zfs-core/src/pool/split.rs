@@ -79,7 +79,8 @@ impl Pool<'_> {
         // SAFETY: splitflags_t is a plain C struct (bit fields and an int); zero is "none".
         let mut flags: sys::splitflags_t = unsafe { std::mem::zeroed() };
         flags.set_import(u32::from(opts.import));
-        let result = self.zfs.check(op, pool, || {
+        let command = || format!("zpool split {pool} {new}");
+        let result = self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; a NUL-terminated name libzfs only reads; `root` is
             // NULL or a list we own, which libzfs may replace with one of its own.
             unsafe {
