@@ -40,6 +40,7 @@
 mod crypto;
 mod dataset;
 mod error;
+mod events;
 mod handle;
 pub mod name;
 pub mod nvlist;
@@ -64,6 +65,7 @@ pub use dataset::{
     MAX_BATCH_THREADS,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
+pub use events::{Event, Events};
 pub use handle::Zfs;
 pub use name::{
     AnyName, BookmarkName, DatasetName, IncrementalSource, NameRule, PoolName, SnapshotName,

@@ -870,3 +870,59 @@ fn changes_are_logged_in_the_pool_history_as_zpool_history_shows_them() {
     assert!(set.txg.unwrap() > 0 && set.time > 0);
     assert!(cli("zpool", &["history", "-i", p]).contains("comment=logged"));
 }
+
+/// Events as `zpool events` lists them: a pool's creation and a scrub's start and end, with
+/// the pool's name; a reader that skipped to the end sees only what comes after.
+#[test]
+#[ignore = "needs ZFS"]
+fn events_of_a_pool_are_read_as_zpool_events_lists_them() {
+    let zfs = zfs();
+    let mut late = zfs.events().unwrap();
+    late.skip_to_end().unwrap();
+    assert_eq!(late.poll().unwrap(), None);
+
+    let fixture = FilePool::new().unwrap();
+    let p = fixture.name().as_str();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    pool.scrub().unwrap();
+    zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap();
+    // Events are posted asynchronously: wait until the scrub's end is in.
+    let mut mine = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !mine
+        .iter()
+        .any(|e: &zfs_core::Event| e.class.ends_with("scrub_finish"))
+    {
+        assert!(Instant::now() < deadline, "{mine:#?}");
+        match late.poll().unwrap() {
+            Some(e) if e.pool.as_deref() == Some(p) => mine.push(e),
+            Some(_) => {}
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+    let classes: Vec<&str> = mine.iter().map(|e| e.class.as_str()).collect();
+    for class in ["sysevent.fs.zfs.pool_create", "sysevent.fs.zfs.scrub_start"] {
+        assert!(classes.contains(&class), "{classes:?}");
+    }
+    assert!(mine.windows(2).all(|w| w[0].eid < w[1].eid));
+    assert!(mine.iter().all(|e| e.time > 0));
+    // The CLI lists the same events by their numbers.
+    let cli_events = cli("zpool", &["events", "-H"]);
+    for class in classes {
+        assert!(cli_events.contains(class), "{class} not in {cli_events}");
+    }
+    // A reader from the start sees them too.
+    let mut all = zfs.events().unwrap();
+    let mut seen = Vec::new();
+    while let Some(e) = all.poll().unwrap() {
+        seen.push(e.eid);
+    }
+    assert!(mine.iter().all(|e| seen.contains(&e.eid)));
+    // Cleared (zpool events -c): the kernel forgets them.
+    assert!(zfs.clear_events().unwrap() >= seen.len().min(mine.len()));
+    let mut after = zfs.events().unwrap();
+    while let Some(e) = after.poll().unwrap() {
+        assert!(!seen.contains(&e.eid), "{e:?}");
+    }
+    assert_eq!(all.dropped(), 0);
+}
