@@ -81,6 +81,19 @@ pub enum TopLevel {
         /// The devices.
         devices: Vec<Leaf>,
     },
+    /// dRAID (`draidP:Dd:Cc:Ss`): raidz-like redundancy groups of `data` + `parity` blocks
+    /// spread over all `devices`, with `spares` distributed spares that rebuild fast.
+    Draid {
+        /// 1, 2 or 3.
+        parity: u8,
+        /// Data blocks per group; `None` for the CLI's default, the smaller of 8 and
+        /// devices − spares − parity.
+        data: Option<u64>,
+        /// Distributed spares (0 to 100).
+        spares: u64,
+        /// The devices (up to 255).
+        devices: Vec<Leaf>,
+    },
 }
 
 impl TopLevel {
@@ -88,8 +101,33 @@ impl TopLevel {
     pub(crate) fn leaves(&self) -> &[Leaf] {
         match self {
             TopLevel::Single(l) => std::slice::from_ref(l),
-            TopLevel::Mirror(d) | TopLevel::Raidz { devices: d, .. } => d,
+            TopLevel::Mirror(d)
+            | TopLevel::Raidz { devices: d, .. }
+            | TopLevel::Draid { devices: d, .. } => d,
         }
+    }
+
+    /// A dRAID's data blocks per group and number of groups, as `zpool create` works them
+    /// out; `None` for any other vdev.
+    pub(crate) fn draid_geometry(&self) -> Option<(u64, u64)> {
+        let TopLevel::Draid {
+            parity,
+            data,
+            spares,
+            devices,
+        } = self
+        else {
+            return None;
+        };
+        let (parity, children) = (u64::from(*parity), devices.len() as u64);
+        let usable = children.saturating_sub(*spares);
+        let data = data.unwrap_or_else(|| usable.saturating_sub(parity).min(8));
+        // The fewest groups that fill whole rows of the usable devices.
+        let width = data + parity;
+        let groups = (1..=usable.max(1))
+            .find(|n| usable > 0 && (n * width) % usable == 0)
+            .unwrap_or(1);
+        Some((data, groups))
     }
 
     fn validate(&self) -> Result<()> {
@@ -117,6 +155,32 @@ impl TopLevel {
                     devices.len()
                 ))
             }
+            TopLevel::Draid {
+                parity,
+                data,
+                spares,
+                devices,
+            } => {
+                let children = devices.len() as u64;
+                let (ndata, _) = self.draid_geometry().expect("a dRAID");
+                if !(1..=3).contains(parity) {
+                    bad(format!("draid parity must be 1, 2 or 3, got {parity}"))
+                } else if children > 255 {
+                    bad(format!("a draid has at most 255 devices, got {children}"))
+                } else if *spares > 100 {
+                    bad(format!("a draid has at most 100 spares, got {spares}"))
+                } else if data == &Some(0) || ndata == 0 {
+                    bad("a draid needs at least one data device per group".to_owned())
+                } else if children < ndata + u64::from(*parity) + spares {
+                    bad(format!(
+                        "draid{parity} with {ndata} data and {spares} spares needs at least {} \
+                         devices, got {children}",
+                        ndata + u64::from(*parity) + spares
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
             _ => Ok(()),
         }
     }
@@ -131,24 +195,43 @@ impl TopLevel {
             TopLevel::Single(_) => paths.join(" "),
             TopLevel::Mirror(_) => format!("mirror {}", paths.join(" ")),
             TopLevel::Raidz { parity, .. } => format!("raidz{parity} {}", paths.join(" ")),
+            TopLevel::Draid { parity, spares, .. } => {
+                let (data, _) = self.draid_geometry().expect("a dRAID");
+                let children = paths.len();
+                format!(
+                    "draid{parity}:{data}d:{children}c:{spares}s {}",
+                    paths.join(" ")
+                )
+            }
         }
     }
 
     fn to_nvlist(&self, is_log: bool, bias: Option<&str>, ashift: Option<u64>) -> Result<NvList> {
         let mut l = match self {
             TopLevel::Single(leaf) => leaf.to_nvlist(is_log, ashift)?,
-            TopLevel::Mirror(devices) | TopLevel::Raidz { devices, .. } => {
+            TopLevel::Mirror(devices)
+            | TopLevel::Raidz { devices, .. }
+            | TopLevel::Draid { devices, .. } => {
                 let mut l = NvList::new();
                 let children = devices
                     .iter()
                     .map(|d| d.to_nvlist(false, ashift))
                     .collect::<Result<Vec<_>>>()?;
                 let refs: Vec<_> = children.iter().map(|c| &**c).collect();
-                if let TopLevel::Raidz { parity, .. } = self {
-                    l.insert_str("type", "raidz")?;
-                    l.insert_u64("nparity", u64::from(*parity))?;
-                } else {
-                    l.insert_str("type", "mirror")?;
+                match self {
+                    TopLevel::Raidz { parity, .. } => {
+                        l.insert_str("type", "raidz")?;
+                        l.insert_u64("nparity", u64::from(*parity))?;
+                    }
+                    TopLevel::Draid { parity, spares, .. } => {
+                        let (data, groups) = self.draid_geometry().expect("a dRAID");
+                        l.insert_str("type", "draid")?;
+                        l.insert_u64("nparity", u64::from(*parity))?;
+                        l.insert_u64("draid_ndata", data)?;
+                        l.insert_u64("draid_nspares", *spares)?;
+                        l.insert_u64("draid_ngroups", groups)?;
+                    }
+                    _ => l.insert_str("type", "mirror")?,
                 }
                 l.insert_list_array("children", &refs)?;
                 l.insert_u64("is_log", is_log as u64)?;
@@ -176,6 +259,7 @@ impl TopLevel {
 pub struct VdevSpec {
     data: Vec<TopLevel>,
     special: Vec<TopLevel>,
+    dedup: Vec<TopLevel>,
     log: Vec<TopLevel>,
     cache: Vec<Leaf>,
     spares: Vec<Leaf>,
@@ -239,6 +323,12 @@ impl VdevSpec {
         self
     }
 
+    /// Adds a dedup-allocation-class vdev (`dedup`), for the deduplication table.
+    pub fn dedup(mut self, vdev: TopLevel) -> VdevSpec {
+        self.dedup.push(vdev);
+        self
+    }
+
     /// Adds an L2ARC cache device (`cache`).
     pub fn cache(mut self, leaf: Leaf) -> VdevSpec {
         self.cache.push(leaf);
@@ -258,12 +348,17 @@ impl VdevSpec {
 
     /// The vdevs whose redundancy the pool's must match: data and special (not logs).
     pub(crate) fn redundant_groups(&self) -> impl Iterator<Item = &TopLevel> {
-        self.data.iter().chain(&self.special)
+        self.data.iter().chain(&self.special).chain(&self.dedup)
     }
 
     /// Every device, in order.
     pub fn leaves(&self) -> impl Iterator<Item = &Leaf> {
-        let groups = self.data.iter().chain(&self.special).chain(&self.log);
+        let groups = self
+            .data
+            .iter()
+            .chain(&self.special)
+            .chain(&self.dedup)
+            .chain(&self.log);
         groups
             .flat_map(|g| g.leaves())
             .chain(&self.cache)
@@ -300,7 +395,7 @@ impl VdevSpec {
                 "no devices given",
             ));
         }
-        for group in self.data.iter().chain(&self.special).chain(&self.log) {
+        for group in self.redundant_groups().chain(&self.log) {
             group.validate()?;
         }
         let mut seen = HashSet::new();
@@ -372,6 +467,9 @@ impl VdevSpec {
         for g in &self.special {
             children.push(g.to_nvlist(false, Some("special"), ashift)?);
         }
+        for g in &self.dedup {
+            children.push(g.to_nvlist(false, Some("dedup"), ashift)?);
+        }
         for g in &self.log {
             children.push(g.to_nvlist(true, None, ashift)?);
         }
@@ -403,7 +501,11 @@ impl std::fmt::Display for TopLevel {
 impl std::fmt::Display for VdevSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut words: Vec<String> = self.data.iter().map(TopLevel::describe).collect();
-        for (word, groups) in [("special", &self.special), ("log", &self.log)] {
+        for (word, groups) in [
+            ("special", &self.special),
+            ("dedup", &self.dedup),
+            ("log", &self.log),
+        ] {
             if !groups.is_empty() {
                 words.push(word.to_owned());
                 words.extend(groups.iter().map(TopLevel::describe));

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use serial_test::serial;
 use zfs_core::testing::label_ashifts;
-use zfs_core::{CreatePool, ErrorKind, PoolName, VdevSpec};
+use zfs_core::{AllocationClass, CreatePool, ErrorKind, Leaf, PoolName, TopLevel, VdevSpec};
 
 const MIB: u64 = 1 << 20;
 
@@ -436,10 +436,12 @@ fn ashift_reaches_every_vdev_label_as_with_zpool_create() {
         .log_file(&mine[3])
         .cache_file(&mine[4])
         .spare(zfs_core::Leaf::file(&mine[5]));
+    // A single special device next to a mirror: forced, as the CLI needs -f for it.
     let pool = CreatePool::new(ours.clone(), spec)
         .pool_property("ashift", "12")
         .pool_property("cachefile", "none")
         .mountpoint("none")
+        .force(true)
         .create(&zfs)
         .unwrap();
     let cli_pool = unique("ashiftcli");
@@ -581,4 +583,127 @@ fn an_altroot_pool_without_features_as_zpool_create_r_d_makes_it() {
     // The label of a destroyed pool no longer counts as in use.
     zfs.destroy_pool(&pool.name().clone()).unwrap();
     assert_eq!(zfs.device_label(&vdev).unwrap(), None);
+}
+
+/// The configuration keys of every top-level vdev as `zdb -C` prints them (type, parity,
+/// dRAID geometry, allocation class), in order.
+fn zdb_tops(cachefile: &std::path::Path, pool: &str) -> Vec<Vec<String>> {
+    let out = cli("zdb", &["-U", cachefile.to_str().unwrap(), "-C", pool]);
+    let mut tops: Vec<Vec<String>> = Vec::new();
+    let mut depth_of_top = None;
+    for line in out.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim();
+        if t.starts_with("children[") {
+            match depth_of_top {
+                None => depth_of_top = Some(indent),
+                Some(d) if indent > d => continue,
+                Some(_) => {}
+            }
+            if Some(indent) == depth_of_top {
+                tops.push(Vec::new());
+            }
+            continue;
+        }
+        let keys = [
+            "type:",
+            "nparity:",
+            "draid_ndata:",
+            "draid_nspares:",
+            "draid_ngroups:",
+            "alloc_bias:",
+        ];
+        if let (Some(top), Some(d)) = (tops.last_mut(), depth_of_top) {
+            if indent == d + 4 && keys.iter().any(|k| t.starts_with(k)) {
+                top.push(t.to_owned());
+            }
+        }
+    }
+    tops
+}
+
+/// dRAID and the dedup class made as `zpool create` makes them: the same configuration in
+/// `zdb -C`, the same names in `zpool status`.
+#[test]
+#[ignore = "needs ZFS"]
+fn draid_and_dedup_vdevs_match_what_zpool_create_makes() {
+    let zfs = zfs();
+    let dir = tempfile::tempdir().unwrap();
+    let files = |prefix: &str, n: usize| -> Vec<std::path::PathBuf> {
+        (0..n)
+            .map(|i| sparse(dir.path(), &format!("{prefix}{i}"), 128 << 20))
+            .collect()
+    };
+    let (ours, theirs) = (files("a", 9), files("b", 9));
+    let leaves = |f: &[std::path::PathBuf]| f.iter().map(Leaf::file).collect::<Vec<_>>();
+    let spec = VdevSpec::new()
+        .vdev(TopLevel::Draid {
+            parity: 2,
+            data: Some(3),
+            spares: 1,
+            devices: leaves(&ours[..7]),
+        })
+        .dedup(TopLevel::Mirror(leaves(&ours[7..])));
+    assert_eq!(spec.to_string().split(' ').next(), Some("draid2:3d:7c:1s"));
+    let name = unique("dr");
+    // Refused as `zpool create` refuses it: a 2-way mirror protects less than draid2.
+    let e = CreatePool::new(name.clone(), spec.clone())
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(
+        e.reason(),
+        Some(zfs_core::Reason::ReplicationMismatch),
+        "{e}"
+    );
+    assert!(!cli_pools().contains(&name.to_string()));
+    let cache = dir.path().join("zpool.cache");
+    let pool = CreatePool::new(name.clone(), spec)
+        .pool_property("cachefile", cache.to_str().unwrap())
+        .mountpoint("none")
+        .force(true)
+        .create(&zfs)
+        .unwrap();
+    let cli_name = unique("clidraid");
+    let cli_cache = dir.path().join("cli.cache");
+    let cache_prop = format!("cachefile={}", cli_cache.display());
+    let mut args = vec!["create", "-f", "-o", &cache_prop, "-O", "mountpoint=none"];
+    args.push(cli_name.as_str());
+    args.push("draid2:3d:1s");
+    let paths: Vec<&str> = theirs.iter().map(|p| p.to_str().unwrap()).collect();
+    args.extend(&paths[..7]);
+    args.extend(["dedup", "mirror"]);
+    args.extend(&paths[7..]);
+    cli("zpool", &args);
+
+    let tops = zdb_tops(&cache, name.as_str());
+    assert_eq!(tops, zdb_tops(&cli_cache, cli_name.as_str()));
+    // 6 usable devices (one is the spare's space) hold whole rows of 5-wide groups: 6 groups.
+    assert!(tops[0].contains(&"draid_ngroups: 6".to_owned()), "{tops:?}");
+    let cli_status = zpool_status(name.as_str());
+    assert!(cli_status.contains("\tdedup"), "{cli_status}");
+    let status = pool.status().unwrap();
+    let top = &status.root.children[0];
+    assert_eq!(top.name, "draid2:3d:7c:1s-0");
+    assert!(zpool_status(name.as_str()).contains("draid2:3d:7c:1s-0"));
+    assert_eq!(
+        status.root.children[1].allocation_class,
+        Some(AllocationClass::Dedup)
+    );
+    assert_eq!(status.spares.len(), 1);
+    assert_eq!(status.spares[0].name, "draid2-0-0");
+    assert_eq!(status.spares[0].state, zfs_core::Health::Available);
+    zfs.destroy_pool(&name).unwrap();
+    cli("zpool", &["destroy", cli_name.as_str()]);
+
+    // Geometry the kernel could not build is refused first, with nothing created.
+    for (parity, data, spares, n) in [(4, None, 0, 6), (1, Some(5), 1, 5), (1, Some(0), 0, 3)] {
+        let spec = VdevSpec::new().vdev(TopLevel::Draid {
+            parity,
+            data,
+            spares,
+            devices: leaves(&ours[..n]),
+        });
+        let e = spec.validate().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    }
 }

@@ -95,7 +95,9 @@ impl CreatePool {
         self
     }
 
-    /// Use devices even if they hold another (exported) pool's label (`-f`).
+    /// `-f`: use devices even if they hold another (exported) pool's label, and vdevs that
+    /// differ in redundancy (a mirror next to a single device), which `zpool create` refuses
+    /// without it.
     pub fn force(mut self, force: bool) -> CreatePool {
         self.force = force;
         self
@@ -150,6 +152,8 @@ impl Zfs {
         let op = "create pool";
         opts.vdevs.validate()?;
         if !opts.force {
+            // As `zpool create` without -f: vdevs alike in redundancy, devices not in use.
+            super::replication::check_spec(op, name, &opts.vdevs)?;
             for leaf in opts.vdevs.leaves().filter(|l| l.is_file()) {
                 self.refuse_labelled(op, name, leaf.path())?;
             }

@@ -37,7 +37,7 @@ pub use initialize_trim::{DeviceProgress, DeviceWorkState, TrimOptions};
 pub use labels::{DeviceLabel, LabelClearOptions};
 pub use maintenance::{ScanProgress, ScanState};
 pub use split::SplitOptions;
-pub use status::{PoolStatus, VdevStatus};
+pub use status::{AllocationClass, PoolStatus, VdevStatus};
 pub use wait::WaitActivity;
 
 use crate::handle::Zfs;

@@ -52,6 +52,13 @@ impl Redundancy {
                 children: devices.len() as u64,
                 parity: u64::from(*parity),
             },
+            TopLevel::Draid {
+                parity, devices, ..
+            } => Redundancy {
+                kind: "draid".to_owned(),
+                children: devices.len() as u64,
+                parity: u64::from(*parity),
+            },
         }
     }
 
@@ -113,15 +120,42 @@ impl Redundancy {
 /// # Errors
 /// [`ErrorKind::InvalidArgument`] with [`Reason::ReplicationMismatch`], saying which.
 pub(crate) fn check(pool: &str, tree: &NvListRef, spec: &VdevSpec) -> Result<()> {
-    let refuse = |msg: String| {
-        Err(Error::new(
-            ErrorKind::InvalidArgument,
-            "add to",
-            pool,
-            format!("mismatched replication level: {msg} (use force to override)"),
-        )
-        .with_reason(Reason::ReplicationMismatch))
-    };
+    let new = check_spec("add to", pool, spec)?;
+    let current: Vec<Redundancy> = tree
+        .get_list_array("children")
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(Redundancy::of_config)
+        .collect();
+    let consistent = current
+        .windows(2)
+        .all(|pair| pair[0].mismatch(&pair[1], "", "").is_none());
+    match (current.last(), new.first()) {
+        (Some(have), Some(add)) if consistent => match have.mismatch(add, "pool", "new vdev") {
+            Some(why) => Err(refusal("add to", pool, &why)),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+fn refusal(op: &'static str, pool: &str, why: &str) -> Error {
+    Error::new(
+        ErrorKind::InvalidArgument,
+        op,
+        pool,
+        format!("mismatched replication level: {why} (use force to override)"),
+    )
+    .with_reason(Reason::ReplicationMismatch)
+}
+
+/// The part of the check that looks at `spec` alone, which `zpool create` makes too: no
+/// mirror or raidz mixing files and disks, all vdevs alike. Their redundancy, in order.
+///
+/// # Errors
+/// As [`check`], for operation `op`.
+pub(crate) fn check_spec(op: &'static str, pool: &str, spec: &VdevSpec) -> Result<Vec<Redundancy>> {
+    let refuse = |msg: String| Err(refusal(op, pool, &msg));
     for top in spec.redundant_groups() {
         let leaves = top.leaves();
         if leaves.len() > 1 && leaves.iter().any(|l| l.is_file() != leaves[0].is_file()) {
@@ -134,22 +168,7 @@ pub(crate) fn check(pool: &str, tree: &NvListRef, spec: &VdevSpec) -> Result<()>
             return refuse(why);
         }
     }
-    let current: Vec<Redundancy> = tree
-        .get_list_array("children")
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(Redundancy::of_config)
-        .collect();
-    let consistent = current
-        .windows(2)
-        .all(|pair| pair[0].mismatch(&pair[1], "", "").is_none());
-    match (current.last(), new.first()) {
-        (Some(have), Some(add)) if consistent => match have.mismatch(add, "pool", "new vdev") {
-            Some(why) => refuse(why),
-            None => Ok(()),
-        },
-        _ => Ok(()),
-    }
+    Ok(new)
 }
 
 #[cfg(test)]

@@ -37,6 +37,9 @@ pub struct VdevStatus {
     pub checksum_errors: u64,
     /// Whether this is a separate log device.
     pub is_log: bool,
+    /// The allocation class of a top-level vdev outside the normal one (`special`,
+    /// `dedup` in `zpool status`); `None` for normal data vdevs, logs and leaves.
+    pub allocation_class: Option<AllocationClass>,
     /// The vdev's allocation ashift (log2 of its smallest block) as the kernel uses it, on
     /// top-level vdevs (`None` on leaves of mirrors and raidz, on cache devices and spares).
     /// This, not the `ashift` pool property, is what the disks were labelled with.
@@ -49,6 +52,16 @@ pub struct VdevStatus {
     pub trim: Option<DeviceProgress>,
     /// Children (for mirrors, raidz and the root).
     pub children: Vec<VdevStatus>,
+}
+
+/// The allocation class a vdev serves, besides normal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AllocationClass {
+    /// Metadata and small blocks (`special`).
+    Special,
+    /// The deduplication table (`dedup`).
+    Dedup,
 }
 
 /// A pool's status: its vdevs, cache devices, spares and last scan (`zpool status`).
@@ -144,6 +157,14 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         (None, None) => {
             let base = match &kind {
                 VdevKind::Raidz(p) => format!("raidz{p}"),
+                // As `zpool status` names it: draidP:Dd:Cc:Ss.
+                VdevKind::Draid => format!(
+                    "draid{}:{}d:{}c:{}s",
+                    tree.get_u64("nparity").unwrap_or(0),
+                    tree.get_u64("draid_ndata").unwrap_or(0),
+                    tree.get_list_array("children").map_or(0, |c| c.len()),
+                    tree.get_u64("draid_nspares").unwrap_or(0),
+                ),
                 k => k.as_str().to_owned(),
             };
             format!("{base}-{}", tree.get_u64("id").unwrap_or(0))
@@ -178,6 +199,11 @@ fn vdev(tree: &NvListRef, root_name: Option<&str>, spare: bool) -> VdevStatus {
         write_errors: stat(offset_of!(sys::vdev_stat_t, vs_write_errors)),
         checksum_errors: stat(offset_of!(sys::vdev_stat_t, vs_checksum_errors)),
         is_log: tree.get_u64("is_log") == Some(1),
+        allocation_class: match tree.get_str("alloc_bias").as_deref() {
+            Some("special") => Some(AllocationClass::Special),
+            Some("dedup") => Some(AllocationClass::Dedup),
+            _ => None,
+        },
         ashift: tree.get_u64("ashift"),
         slow_ios: stat(offset_of!(sys::vdev_stat_t, vs_slow_ios)),
         initialize: DeviceProgress::from_stats(
