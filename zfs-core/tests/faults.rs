@@ -149,6 +149,21 @@ fn checksum_errors_on_a_mirror_side_are_counted_repaired_and_cleared() {
     // The other side had every block: the scrub repaired them all.
     let scan = status.scan.unwrap();
     assert_eq!((scan.state, scan.errors), (ScanState::Finished, 0));
+    assert!(scan.repaired > 0);
+    // `repaired 8.02M` in zpool status: the same figure, rounded.
+    let text = cli("zpool", &["status", p]);
+    let shown = text
+        .split("repaired ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .unwrap();
+    let mib: f64 = shown.trim_end_matches('M').parse().unwrap();
+    assert!(
+        (mib * 1048576.0 - scan.repaired as f64).abs() < 0.01 * 1048576.0,
+        "{shown} {scan:?}"
+    );
+    assert_eq!(scan.fraction_done(), 1.0);
+    assert_eq!(scan.issue_rate(scan.end_time), None);
     let cli = cli("zpool", &["status", p]);
     assert!(
         cli.contains("with 0 errors") && !cli.contains("repaired 0B"),

@@ -486,10 +486,18 @@ fn a_running_scrub_pauses_resumes_and_cancels_as_zpool_status_says() {
     let paused = pool.scan_progress().unwrap().unwrap();
     assert!(paused.state == ScanState::Paused, "{paused:?}");
     assert!(cli("zpool", &["status", p]).contains("scrub paused"));
+    // Paused: no rate and no time left, as zpool status shows none.
+    let now = paused.pass_start + 3600;
+    assert_eq!(
+        (paused.issue_rate(now), paused.seconds_left(now)),
+        (None, None)
+    );
+    assert!(paused.fraction_done() < 1.0);
     // Resume: `zpool scrub` again.
     pool.scrub().unwrap();
     let resumed = pool.scan_progress().unwrap().unwrap();
     assert!(resumed.state == ScanState::Scanning, "{resumed:?}");
+    assert!(resumed.issue_rate(resumed.pass_start + 1).is_some());
     assert!(cli("zpool", &["status", p]).contains("scrub in progress"));
     pool.stop_scrub().unwrap();
     assert_eq!(

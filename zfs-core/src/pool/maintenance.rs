@@ -45,9 +45,58 @@ pub struct ScanProgress {
     pub start_time: u64,
     /// End, in seconds since the epoch (0 while running).
     pub end_time: u64,
+    /// Bytes skipped (already known good, e.g. by a sequential rebuild).
+    pub skipped: u64,
+    /// Bytes read and verified so far (the `issued` of `zpool status`).
+    pub issued: u64,
+    /// Bytes repaired (`repaired` in `zpool status`).
+    pub repaired: u64,
+    /// Start of the current pass (it restarts on import), in seconds since the epoch.
+    pub pass_start: u64,
+    /// Bytes issued in the current pass.
+    pub pass_issued: u64,
+    /// Seconds the current pass spent paused.
+    pub pass_paused_seconds: u64,
 }
 
 impl ScanProgress {
+    /// How much is done, from 0 to 1, as `zpool status` counts it (issued bytes of those
+    /// to issue).
+    pub fn fraction_done(&self) -> f64 {
+        if self.state == ScanState::Finished {
+            return 1.0;
+        }
+        let total = self.to_examine.saturating_sub(self.skipped);
+        if total == 0 {
+            return 0.0;
+        }
+        (self.issued as f64 / total as f64).min(1.0)
+    }
+
+    /// Bytes issued per second in the current pass, as of `now` (seconds since the epoch);
+    /// `None` while paused or finished, where `zpool status` shows no rate.
+    pub fn issue_rate(&self, now: u64) -> Option<u64> {
+        if self.state != ScanState::Scanning {
+            return None;
+        }
+        let elapsed = now
+            .saturating_sub(self.pass_start)
+            .saturating_sub(self.pass_paused_seconds)
+            .max(1);
+        Some(self.pass_issued / elapsed)
+    }
+
+    /// Seconds left at the current rate, as of `now`; `None` when `zpool status` says "no
+    /// estimated completion time" (paused, just started, or slower than 10 MiB/s).
+    pub fn seconds_left(&self, now: u64) -> Option<u64> {
+        let rate = self.issue_rate(now)?;
+        let total = self.to_examine.saturating_sub(self.skipped);
+        if rate < 10 << 20 || self.issued == 0 || self.issued > total {
+            return None;
+        }
+        Some((total - self.issued) / rate)
+    }
+
     pub(crate) fn from_tree(tree: &NvListRef) -> Option<ScanProgress> {
         let s = tree.get_u64_array("scan_stats")?;
         let at = |offset: usize| s.get(offset / 8).copied().unwrap_or(0);
@@ -70,6 +119,15 @@ impl ScanProgress {
             errors: at(offset_of!(sys::pool_scan_stat_t, pss_errors)),
             start_time: at(offset_of!(sys::pool_scan_stat_t, pss_start_time)),
             end_time: at(offset_of!(sys::pool_scan_stat_t, pss_end_time)),
+            skipped: at(offset_of!(sys::pool_scan_stat_t, pss_skipped)),
+            issued: at(offset_of!(sys::pool_scan_stat_t, pss_issued)),
+            repaired: at(offset_of!(sys::pool_scan_stat_t, pss_processed)),
+            pass_start: at(offset_of!(sys::pool_scan_stat_t, pss_pass_start)),
+            pass_issued: at(offset_of!(sys::pool_scan_stat_t, pss_pass_issued)),
+            pass_paused_seconds: at(offset_of!(
+                sys::pool_scan_stat_t,
+                pss_pass_scrub_spent_paused
+            )),
         })
     }
 }
