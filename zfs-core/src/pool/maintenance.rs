@@ -119,7 +119,11 @@ impl ScanProgress {
             errors: at(offset_of!(sys::pool_scan_stat_t, pss_errors)),
             start_time: at(offset_of!(sys::pool_scan_stat_t, pss_start_time)),
             end_time: at(offset_of!(sys::pool_scan_stat_t, pss_end_time)),
+            // Counted from OpenZFS 2.2 on.
+            #[cfg(zfs_2_2)]
             skipped: at(offset_of!(sys::pool_scan_stat_t, pss_skipped)),
+            #[cfg(not(zfs_2_2))]
+            skipped: 0,
             issued: at(offset_of!(sys::pool_scan_stat_t, pss_issued)),
             repaired: at(offset_of!(sys::pool_scan_stat_t, pss_processed)),
             pass_start: at(offset_of!(sys::pool_scan_stat_t, pss_pass_start)),
