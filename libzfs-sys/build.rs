@@ -161,6 +161,8 @@ fn generate(include_paths: &[&PathBuf]) {
         .allowlist_function("lzc_.*")
         .allowlist_function("zvol_.*")
         .allowlist_function(".*_namecheck")
+        .allowlist_function("vdev_name_to_prop")
+        .allowlist_function("vdev_prop_user")
         .allowlist_type("namecheck_err_t")
         // Import by directory scan lives in libzutil (inside libzfs.so).
         .allowlist_function("zpool_search_import")

@@ -934,3 +934,102 @@ fn events_of_a_pool_are_read_as_zpool_events_lists_them() {
     }
     assert_eq!(all.dropped(), 0);
 }
+
+/// `zpool upgrade`: a pool made without features (and one of legacy version 28) gets every
+/// supported feature, as `zpool upgrade` leaves it; an up-to-date pool is left alone.
+#[test]
+#[ignore = "needs ZFS"]
+fn upgrade_enables_every_supported_feature() {
+    let zfs = zfs();
+    for (what, prop) in [("no features", None), ("version 28", Some("28"))] {
+        let dir = tempfile::tempdir().unwrap();
+        let vdev = sparse(dir.path(), "v", 128 << 20);
+        let name = unique("upg");
+        let mut create = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
+            .pool_property("cachefile", "none")
+            .mountpoint("none")
+            .enable_features(false);
+        if let Some(v) = prop {
+            create = create.pool_property("version", v);
+        }
+        let pool = create.create(&zfs).unwrap();
+        let p = name.as_str();
+        let before = if prop.is_some() {
+            zfs_core::StatusCode::VersionOlder
+        } else {
+            zfs_core::StatusCode::FeaturesDisabled
+        };
+        assert_eq!(pool.status().unwrap().code, before, "{what}");
+        let enabled = pool.upgrade().unwrap();
+        assert!(
+            enabled.contains(&"zstd_compress".to_owned()),
+            "{what}: {enabled:?}"
+        );
+        assert_eq!(zpool_get(p, "version").0, "-", "{what}");
+        let all = cli("zpool", &["get", "-H", "-o", "property,value", "all", p]);
+        let disabled: Vec<&str> = all
+            .lines()
+            .filter(|l| l.starts_with("feature@") && l.ends_with("disabled"))
+            .collect();
+        assert!(disabled.is_empty(), "{what}: {disabled:?}");
+        assert!(
+            cli("zpool", &["upgrade"]).contains("all supported"),
+            "{what}"
+        );
+        assert_eq!(
+            pool.status().unwrap().code,
+            zfs_core::StatusCode::Ok,
+            "{what}"
+        );
+        assert!(pool.upgrade().unwrap().is_empty(), "{what}");
+        drop(pool);
+        zfs.destroy_pool(&name).unwrap();
+    }
+}
+
+/// Vdev properties (OpenZFS 2.2+), checked with `zpool get PROP POOL VDEV`.
+#[test]
+#[ignore = "needs ZFS"]
+fn vdev_properties_read_and_set_as_zpool_get_shows_them() {
+    let fixture = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let leaf = &fixture.data_files()[0];
+    let cli_get = |prop: &str, vdev: &str| {
+        cli(
+            "zpool",
+            &["get", "-Hp", "-o", "value,source", prop, p, vdev],
+        )
+    };
+    for prop in ["size", "ashift", "allocating", "failfast", "checksum_n"] {
+        let ours = pool.vdev_property(leaf, prop).unwrap();
+        let cli = cli_get(prop, leaf.to_str().unwrap());
+        assert_eq!(format!("{}\t{}", ours.value, ours.source), cli, "{prop}");
+    }
+    let top = std::path::Path::new("mirror-0");
+    assert_eq!(pool.vdev_property(top, "allocating").unwrap().value, "on");
+
+    pool.set_vdev_property(leaf, "comment", "slot 3").unwrap();
+    pool.set_vdev_property(leaf, "org.example:bay", "7")
+        .unwrap();
+    assert_eq!(cli_get("comment", leaf.to_str().unwrap()), "slot 3\tlocal");
+    assert_eq!(
+        pool.vdev_property(leaf, "org.example:bay").unwrap().value,
+        "7"
+    );
+    assert_eq!(
+        cli_get("org.example:bay", leaf.to_str().unwrap()),
+        "7\tlocal"
+    );
+
+    let e = pool.vdev_property(leaf, "nonsense").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    let e = pool.set_vdev_property(leaf, "size", "1").unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    let e = pool
+        .vdev_property(&fixture.dir().join("missing"), "size")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    assert_eq!(cli_get("comment", leaf.to_str().unwrap()), "slot 3\tlocal");
+}

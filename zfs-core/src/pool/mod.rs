@@ -17,6 +17,7 @@ mod props;
 mod replication;
 mod split;
 mod status;
+mod upgrade;
 mod wait;
 
 use std::ffi::{c_int, c_void, CStr, CString};
