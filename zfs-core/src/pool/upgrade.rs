@@ -7,7 +7,7 @@ use std::path::Path;
 use libzfs_sys as sys;
 
 use super::Pool;
-use crate::property::{PropSource, PropValue};
+use crate::property::PropValue;
 use crate::{Error, ErrorKind, Result};
 
 /// `SPA_VERSION_FEATURES`: the on-disk version of every pool with feature flags.
@@ -142,7 +142,7 @@ impl Pool<'_> {
         )?;
         Ok(PropValue {
             value,
-            source: PropSource::from_raw(src, None),
+            source: crate::property::PropSource::from_raw(src, None),
         })
     }
 
@@ -182,6 +182,7 @@ impl Pool<'_> {
 }
 
 /// The device and property names as C strings.
+#[cfg(zfs_2_2)]
 fn vdev_args(op: &'static str, device: &Path, name: &str) -> Result<(CString, CString)> {
     let vdev = CString::new(device.as_os_str().as_encoded_bytes()).map_err(|_| {
         Error::new(
