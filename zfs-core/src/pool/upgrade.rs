@@ -1,7 +1,6 @@
 //! `zpool upgrade` (every supported feature enabled), and vdev properties (`zpool get/set
 //! PROP POOL VDEV`, OpenZFS 2.2 and later).
 
-use std::ffi::CString;
 use std::path::Path;
 
 use libzfs_sys as sys;
@@ -150,7 +149,7 @@ impl Pool<'_> {
     fn set_vdev_property_2_2(&self, device: &Path, name: &str, value: &str) -> Result<()> {
         let op = "set vdev property";
         let (vdev, cname) = vdev_args(op, device, name)?;
-        let cvalue = CString::new(value).map_err(|_| {
+        let cvalue = std::ffi::CString::new(value).map_err(|_| {
             Error::new(
                 ErrorKind::InvalidProperty,
                 op,
@@ -183,8 +182,12 @@ impl Pool<'_> {
 
 /// The device and property names as C strings.
 #[cfg(zfs_2_2)]
-fn vdev_args(op: &'static str, device: &Path, name: &str) -> Result<(CString, CString)> {
-    let vdev = CString::new(device.as_os_str().as_encoded_bytes()).map_err(|_| {
+fn vdev_args(
+    op: &'static str,
+    device: &Path,
+    name: &str,
+) -> Result<(std::ffi::CString, std::ffi::CString)> {
+    let vdev = std::ffi::CString::new(device.as_os_str().as_encoded_bytes()).map_err(|_| {
         Error::new(
             ErrorKind::InvalidArgument,
             op,
@@ -192,7 +195,7 @@ fn vdev_args(op: &'static str, device: &Path, name: &str) -> Result<(CString, CS
             "device path contains a NUL byte",
         )
     })?;
-    let cname = CString::new(name).map_err(|_| {
+    let cname = std::ffi::CString::new(name).map_err(|_| {
         Error::new(
             ErrorKind::InvalidProperty,
             op,
