@@ -16,7 +16,19 @@ pub const MIN_DEVICE_SIZE: u64 = 64 << 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Leaf {
     path: PathBuf,
-    is_file: bool,
+    kind: LeafKind,
+}
+
+/// How a [`Leaf`] is used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LeafKind {
+    File,
+    /// A block device or partition, used as it is.
+    Disk,
+    /// A whole disk, to be partitioned before use.
+    WholeDisk,
+    /// The ZFS partition of a whole disk zfs-core has just partitioned.
+    WholeDiskPartition,
 }
 
 impl Leaf {
@@ -25,7 +37,7 @@ impl Leaf {
     pub fn file(path: impl Into<PathBuf>) -> Leaf {
         Leaf {
             path: path.into(),
-            is_file: true,
+            kind: LeafKind::File,
         }
     }
 
@@ -34,7 +46,19 @@ impl Leaf {
     pub fn disk(path: impl Into<PathBuf>) -> Leaf {
         Leaf {
             path: path.into(),
-            is_file: false,
+            kind: LeafKind::Disk,
+        }
+    }
+
+    /// A whole disk, partitioned as `zpool create sdX` does before it is used: a GPT with the
+    /// pool's partition from 1 MiB to 8 MiB before the end, and an 8 MiB reserved partition
+    /// 9; the pool uses partition 1 (`/dev/sdX1`, `/dev/nvme0n1p1`, or `...-part1` under
+    /// `/dev/disk/`) and knows it owns the whole disk (`whole_disk=1`, so it can grow with
+    /// `zpool online -e`). Everything on the disk is lost.
+    pub fn whole_disk(path: impl Into<PathBuf>) -> Leaf {
+        Leaf {
+            path: path.into(),
+            kind: LeafKind::WholeDisk,
         }
     }
 
@@ -45,17 +69,43 @@ impl Leaf {
 
     /// Whether this is a file vdev.
     pub fn is_file(&self) -> bool {
-        self.is_file
+        self.kind == LeafKind::File
+    }
+
+    /// Whether this is a whole disk to partition ([`Leaf::whole_disk`]).
+    pub fn is_whole_disk(&self) -> bool {
+        self.kind == LeafKind::WholeDisk
+    }
+
+    /// The leaf that stands for this whole disk once partitioned: its partition 1.
+    pub(crate) fn partition_of_whole_disk(&self) -> Leaf {
+        Leaf {
+            path: partition_path(&self.path),
+            kind: LeafKind::WholeDiskPartition,
+        }
     }
 
     /// The leaf's config. `ashift` goes on the leaf itself: the kernel takes a new vdev's
     /// ashift from its leaves, never from the pool property (which only labels).
     fn to_nvlist(&self, is_log: bool, ashift: Option<u64>) -> Result<NvList> {
         let mut l = NvList::new();
-        l.insert_str("type", if self.is_file { "file" } else { "disk" })?;
+        let whole_disk = match self.kind {
+            LeafKind::File => None,
+            LeafKind::Disk => Some(0),
+            LeafKind::WholeDiskPartition => Some(1),
+            LeafKind::WholeDisk => {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    "use vdev",
+                    self.path.display().to_string(),
+                    "a whole disk must be partitioned before use",
+                ))
+            }
+        };
+        l.insert_str("type", if self.is_file() { "file" } else { "disk" })?;
         l.insert_str("path", path_str(&self.path)?)?;
-        if !self.is_file {
-            l.insert_u64("whole_disk", 0)?;
+        if let Some(whole) = whole_disk {
+            l.insert_u64("whole_disk", whole)?;
         }
         l.insert_u64("is_log", is_log as u64)?;
         if let Some(ashift) = ashift {
@@ -63,6 +113,21 @@ impl Leaf {
         }
         Ok(l)
     }
+}
+
+/// The path of partition 1 of the disk at `disk`, as `zpool create` names it: `-part1` under
+/// `/dev/disk/` (udev's links), `p1` after a name ending in a digit (`nvme0n1p1`,
+/// `loop0p1`), `1` otherwise (`sda1`, `vda1`).
+pub(crate) fn partition_path(disk: &Path) -> PathBuf {
+    let text = disk.as_os_str().to_string_lossy();
+    let suffix = if text.starts_with("/dev/disk/") {
+        "-part1"
+    } else if text.ends_with(|c: char| c.is_ascii_digit()) {
+        "p1"
+    } else {
+        "1"
+    };
+    PathBuf::from(format!("{text}{suffix}"))
 }
 
 /// A top-level vdev: one device, a mirror, or a raidz group (`DEV`, `mirror DEV...`,
@@ -346,6 +411,41 @@ impl VdevSpec {
         self
     }
 
+    /// The same layout with every leaf passed through `f` (to partition whole disks).
+    pub(crate) fn map_leaves(&self, mut f: impl FnMut(&Leaf) -> Result<Leaf>) -> Result<VdevSpec> {
+        let mut top = |t: &TopLevel| -> Result<TopLevel> {
+            let mut all = |d: &[Leaf]| d.iter().map(&mut f).collect::<Result<Vec<_>>>();
+            Ok(match t {
+                TopLevel::Single(l) => TopLevel::Single(all(std::slice::from_ref(l))?.remove(0)),
+                TopLevel::Mirror(d) => TopLevel::Mirror(all(d)?),
+                TopLevel::Raidz { parity, devices } => TopLevel::Raidz {
+                    parity: *parity,
+                    devices: all(devices)?,
+                },
+                TopLevel::Draid {
+                    parity,
+                    data,
+                    spares,
+                    devices,
+                } => TopLevel::Draid {
+                    parity: *parity,
+                    data: *data,
+                    spares: *spares,
+                    devices: all(devices)?,
+                },
+            })
+        };
+        let mut tops = |v: &[TopLevel]| v.iter().map(&mut top).collect::<Result<Vec<_>>>();
+        Ok(VdevSpec {
+            data: tops(&self.data)?,
+            special: tops(&self.special)?,
+            dedup: tops(&self.dedup)?,
+            log: tops(&self.log)?,
+            cache: self.cache.iter().map(&mut f).collect::<Result<_>>()?,
+            spares: self.spares.iter().map(&mut f).collect::<Result<_>>()?,
+        })
+    }
+
     /// The vdevs whose redundancy the pool's must match: data and special (not logs).
     pub(crate) fn redundant_groups(&self) -> impl Iterator<Item = &TopLevel> {
         self.data.iter().chain(&self.special).chain(&self.dedup)
@@ -424,7 +524,7 @@ impl VdevSpec {
                     e.raw_os_error().unwrap_or(libc::EIO),
                 )
             })?;
-            if leaf.is_file {
+            if leaf.is_file() {
                 if !meta.is_file() {
                     return Err(Error::new(
                         ErrorKind::InvalidArgument,

@@ -5,8 +5,12 @@ mod common;
 
 use common::*;
 use serial_test::serial;
+use std::path::Path;
 use zfs_core::testing::label_ashifts;
-use zfs_core::{AllocationClass, CreatePool, ErrorKind, Leaf, PoolName, TopLevel, VdevSpec};
+
+use zfs_core::{
+    AllocationClass, AttachOptions, CreatePool, ErrorKind, Leaf, PoolName, TopLevel, VdevSpec,
+};
 
 const MIB: u64 = 1 << 20;
 
@@ -706,4 +710,123 @@ fn draid_and_dedup_vdevs_match_what_zpool_create_makes() {
         let e = spec.validate().unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     }
+}
+
+/// The VM's two scratch disks (`ci/vm` attaches them), by their stable names.
+fn scratch_disks() -> [std::path::PathBuf; 2] {
+    [0, 1].map(|i| {
+        let p = std::path::PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{i}"));
+        assert!(
+            p.exists(),
+            "no scratch disk {} (run under ci/vm)",
+            p.display()
+        );
+        p
+    })
+}
+
+/// A whole disk, partitioned as `zpool create` partitions one (GPT, partition 1 for the pool
+/// and 9 reserved, `whole_disk=1`), given by its /dev/disk/by-id name; the second disk
+/// attached as a whole disk makes a mirror.
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
+    let [a, b] = scratch_disks();
+    let zfs = zfs();
+    let name = unique("whole");
+    let pool = CreatePool::new(
+        name.clone(),
+        VdevSpec::new().vdev(TopLevel::Single(Leaf::whole_disk(&a))),
+    )
+    .pool_property("cachefile", "none")
+    .mountpoint("none")
+    .create(&zfs)
+    .unwrap();
+    let part = format!("{}-part1", a.display());
+    let status = pool.status().unwrap();
+    assert_eq!(status.root.children[0].name, part);
+    let zdb = cli("zdb", &["-l", &part]);
+    assert!(zdb.contains("whole_disk: 1"), "{zdb}");
+    // The partition table the CLI writes: a GPT with partitions 1 and 9, the first at 1 MiB.
+    let node = std::fs::canonicalize(&a).unwrap();
+    assert_eq!(
+        partitions(&node),
+        [(1, 2048), (9, partition_start(&node, 9))]
+    );
+    assert!(gpt(&node));
+
+    // zpool attach with a whole disk: partitioned the same way, then resilvered.
+    pool.attach(
+        Path::new(&part),
+        &Leaf::whole_disk(&b),
+        &AttachOptions::new(),
+    )
+    .unwrap();
+    zfs.wait(&name, zfs_core::WaitActivity::Resilver).unwrap();
+    let b_part = format!("{}-part1", b.display());
+    let status = cli("zpool", &["status", "-P", name.as_str()]);
+    assert!(
+        status.contains("mirror-0") && status.contains(&b_part),
+        "{status}"
+    );
+    assert!(cli("zdb", &["-l", &b_part]).contains("whole_disk: 1"));
+    drop(pool);
+    zfs.destroy_pool(&name).unwrap();
+
+    // A disk in use by a pool is refused, and its partition table left alone.
+    let other = unique("whole");
+    CreatePool::new(
+        other.clone(),
+        VdevSpec::new().vdev(TopLevel::Single(Leaf::whole_disk(&a))),
+    )
+    .pool_property("cachefile", "none")
+    .mountpoint("none")
+    .create(&zfs)
+    .unwrap();
+    let before = partitions(&node);
+    let e = CreatePool::new(
+        unique("whole"),
+        VdevSpec::new().vdev(TopLevel::Single(Leaf::whole_disk(&a))),
+    )
+    .create(&zfs)
+    .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::Busy), "{e}");
+    assert_eq!(partitions(&node), before);
+    zfs.destroy_pool(&other).unwrap();
+}
+
+/// (number, first sector) of each partition of the disk at `node`, as the kernel reads them
+/// (`/sys/block/DISK/DISKN/start`).
+fn partitions(node: &Path) -> Vec<(u32, u64)> {
+    let disk = node.file_name().unwrap().to_str().unwrap();
+    let mut found: Vec<(u32, u64)> = std::fs::read_dir(format!("/sys/block/{disk}"))
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            let n: u32 = name.strip_prefix(disk)?.parse().ok()?;
+            Some((n, partition_start(node, n)))
+        })
+        .collect();
+    found.sort_unstable();
+    found
+}
+
+fn partition_start(node: &Path, n: u32) -> u64 {
+    let disk = node.file_name().unwrap().to_str().unwrap();
+    std::fs::read_to_string(format!("/sys/block/{disk}/{disk}{n}/start"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Whether the disk carries a GPT header (`EFI PART` at LBA 1).
+fn gpt(node: &Path) -> bool {
+    use std::io::{Read, Seek};
+    let mut f = std::fs::File::open(node).unwrap();
+    f.seek(std::io::SeekFrom::Start(512)).unwrap();
+    let mut sig = [0u8; 8];
+    f.read_exact(&mut sig).unwrap();
+    &sig == b"EFI PART"
 }

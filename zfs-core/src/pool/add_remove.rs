@@ -175,7 +175,8 @@ impl Pool<'_> {
             Some(a) => Some(a),
             None => self.set_ashift(op)?,
         };
-        let root = spec.to_nvlist_with_ashift(ashift)?;
+        let partitioned = self.zfs.partition_whole_disks(op, Some(self), spec)?;
+        let root = partitioned.to_nvlist_with_ashift(ashift)?;
         let command = || format!("zpool add {pool} {spec}");
         self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; a live vdev tree.

@@ -154,11 +154,16 @@ impl Zfs {
         if !opts.force {
             // As `zpool create` without -f: vdevs alike in redundancy, devices not in use.
             super::replication::check_spec(op, name, &opts.vdevs)?;
-            for leaf in opts.vdevs.leaves().filter(|l| l.is_file()) {
+            for leaf in opts
+                .vdevs
+                .leaves()
+                .filter(|l| l.is_file() || l.is_whole_disk())
+            {
                 self.refuse_labelled(op, name, leaf.path())?;
             }
         }
-        let nvroot = opts.vdevs.to_nvlist_with_ashift(opts.leaf_ashift()?)?;
+        let vdevs = self.partition_whole_disks(op, None, &opts.vdevs)?;
+        let nvroot = vdevs.to_nvlist_with_ashift(opts.leaf_ashift()?)?;
         let mut props = NvList::new();
         for (k, v) in &opts.pool_props {
             props.insert_str(k, v)?;

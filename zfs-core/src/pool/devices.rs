@@ -127,7 +127,8 @@ impl Pool<'_> {
             self.zfs.refuse_labelled(op, pool, new.path())?;
         }
         let old = path_text(op, pool, device)?;
-        let new_path = path_text(op, pool, new.path())?;
+        let spec = self.zfs.partition_whole_disks(op, Some(self), &spec)?;
+        let new_path = path_text(op, pool, spec.leaves().next().expect("one leaf").path())?;
         let root = spec.to_nvlist_with_ashift(self.set_ashift(op)?)?;
         let command = || {
             let verb = if replacing { "replace" } else { "attach" };

@@ -19,6 +19,7 @@ mod split;
 mod status;
 mod upgrade;
 mod wait;
+mod whole_disk;
 
 use std::ffi::{c_int, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};

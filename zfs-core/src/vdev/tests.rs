@@ -122,3 +122,32 @@ fn ashift_goes_on_every_leaf() {
     let first = &plain.get_list_array("children").unwrap()[1];
     assert!(!first.contains("ashift"));
 }
+
+#[test]
+fn partition_one_is_named_as_zpool_create_names_it() {
+    for (disk, part) in [
+        ("/dev/sda", "/dev/sda1"),
+        ("/dev/vdb", "/dev/vdb1"),
+        ("/dev/nvme0n1", "/dev/nvme0n1p1"),
+        ("/dev/loop3", "/dev/loop3p1"),
+        (
+            "/dev/disk/by-id/ata-DISK_SERIAL",
+            "/dev/disk/by-id/ata-DISK_SERIAL-part1",
+        ),
+        (
+            "/dev/disk/by-id/wwn-0x5000c5",
+            "/dev/disk/by-id/wwn-0x5000c5-part1",
+        ),
+    ] {
+        assert_eq!(partition_path(Path::new(disk)), Path::new(part), "{disk}");
+    }
+    // A whole disk is never put into a vdev tree unpartitioned.
+    let spec = VdevSpec::new().vdev(TopLevel::Single(Leaf::whole_disk("/dev/sda")));
+    assert_eq!(
+        spec.to_nvlist().unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+    let part = Leaf::whole_disk("/dev/sda").partition_of_whole_disk();
+    assert_eq!(part.path(), Path::new("/dev/sda1"));
+    assert!(!part.is_whole_disk() && !part.is_file());
+}
