@@ -143,10 +143,13 @@ impl Events<'_> {
         let mut raw: *mut sys::nvlist_t = std::ptr::null_mut();
         let mut dropped: c_int = 0;
         self.zfs.check("read events", "/dev/zfs", || {
-            // SAFETY: live handle; our own descriptor; the out-parameters live for the call.
+            // SAFETY: live handle (borrowed for the reader's life, so never closed meanwhile); our
+            // own descriptor; the out-parameters live for the call. Without the table lock: a
+            // blocking wait must not hold up other threads' `Zfs::open`, and this call reads
+            // no libzfs table.
             unsafe {
                 sys::zpool_events_next(
-                    self.zfs.raw().ptr(),
+                    self.zfs.raw_unlocked(),
                     &mut raw,
                     &mut dropped,
                     flags,

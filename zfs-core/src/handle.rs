@@ -222,6 +222,13 @@ impl Zfs {
         Guarded::new(self.raw.as_ptr())
     }
 
+    /// The handle pointer without the table lock, for a call that may block for as long as it
+    /// likes and reads none of libzfs's process-wide tables (waiting for the next event):
+    /// holding the lock there would keep every other thread's `Zfs::open` waiting with it.
+    pub(crate) fn raw_unlocked(&self) -> *mut sys::libzfs_handle_t {
+        self.raw.as_ptr()
+    }
+
     /// The error libzfs recorded in this handle for the call that just failed.
     pub(crate) fn last_error(&self, operation: &'static str, object: &str) -> Error {
         let errno = last_errno();

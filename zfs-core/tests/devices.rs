@@ -594,3 +594,107 @@ fn split_makes_a_new_pool_from_one_side_of_each_mirror() {
     assert_eq!(cli_state(p, b).as_deref(), Some("ONLINE"));
     zfs.destroy_pool(&other).unwrap();
 }
+
+/// The kernel's `zfs_removal_suspend_progress` tunable, set for the life of the guard: a
+/// removal started meanwhile stays running, so it can be watched and stopped.
+struct RemovalHeld;
+
+impl RemovalHeld {
+    fn new() -> RemovalHeld {
+        std::fs::write(
+            "/sys/module/zfs/parameters/zfs_removal_suspend_progress",
+            "1",
+        )
+        .unwrap();
+        RemovalHeld
+    }
+}
+
+impl Drop for RemovalHeld {
+    fn drop(&mut self) {
+        let _ = std::fs::write(
+            "/sys/module/zfs/parameters/zfs_removal_suspend_progress",
+            "0",
+        );
+    }
+}
+
+/// A removal caught running (`zpool status` says so) and stopped with `zpool remove -s`: the
+/// device stays. Forced options: an exported pool's device added with `force`, a sequential
+/// (`-s`) rebuild for an attach.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_running_removal_is_stopped_and_forced_options_do_what_the_cli_flags_do() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let b = f.new_file("b").unwrap();
+    pool.add(&VdevSpec::new().file(&b), &AddOptions::new())
+        .unwrap();
+    // Data on both vdevs, so that removing one has something to copy.
+    CreateDataset::filesystem(ds(format!("{p}/data")))
+        .property("mountpoint", "legacy")
+        .property("compression", "off")
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(format!("{p}/data"))).unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    for i in 0..16u8 {
+        std::fs::write(mnt.path().join(format!("f{i}")), vec![i ^ 0x5a; 1 << 20]).unwrap();
+    }
+    unmount(&fs);
+    pool.sync().unwrap();
+    let held = RemovalHeld::new();
+    pool.remove(&b).unwrap();
+    let removal = pool.status().unwrap().removal.unwrap();
+    assert_eq!(removal.state, RemovalState::Running);
+    assert!(
+        zpool_status(p).contains("Evacuation of"),
+        "{}",
+        zpool_status(p)
+    );
+    pool.stop_remove().unwrap();
+    drop(held);
+    let removal = pool.status().unwrap().removal.unwrap();
+    assert_eq!(removal.state, RemovalState::Canceled);
+    assert_eq!(cli_state(p, &b).as_deref(), Some("ONLINE"));
+    assert!(zpool_status(p).contains("canceled"), "{}", zpool_status(p));
+
+    // A device of an exported pool: refused, then taken with -f.
+    let other = FilePool::new().unwrap();
+    zfs.export_pool(other.name(), &ExportOptions::new())
+        .unwrap();
+    let spec = VdevSpec::new().file(other.vdev());
+    let e = pool.add(&spec, &AddOptions::new()).unwrap_err();
+    assert_eq!(e.reason(), Some(Reason::DeviceInUse), "{e}");
+    pool.add(&spec, &AddOptions::new().force(true)).unwrap();
+    assert_eq!(cli_state(p, other.vdev()).as_deref(), Some("ONLINE"));
+    let c = f.new_file("c").unwrap();
+    pool.add(
+        &VdevSpec::new().file(&c),
+        &AddOptions::new()
+            .allow_in_use(true)
+            .allow_ashift_mismatch(true),
+    )
+    .unwrap();
+
+    // A sequential rebuild (-s) for a new mirror side.
+    let d = f.new_file("d").unwrap();
+    pool.attach(
+        &c,
+        &Leaf::file(&d),
+        &AttachOptions::new().sequential(true).force(true),
+    )
+    .unwrap();
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    assert_eq!(cli_state(p, &d).as_deref(), Some("ONLINE"));
+    assert!(cli("zpool", &["history", p]).contains(&format!(
+        "zpool attach -f -s {p} {} {}",
+        c.display(),
+        d.display()
+    )));
+    let e = pool.detach(Path::new("/dev/a\0b")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}

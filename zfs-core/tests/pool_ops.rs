@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreatePool, ErrorKind, ImportOptions, PoolState, PropSource, ScanState, VdevSpec, WaitActivity,
+    CreatePool, DdtPrune, ErrorKind, ImportOptions, PoolState, PropSource, ScanState, VdevSpec,
+    WaitActivity,
 };
 
 #[test]
@@ -888,12 +889,22 @@ fn events_of_a_pool_are_read_as_zpool_events_lists_them() {
     let mut late = zfs.events().unwrap();
     late.skip_to_end().unwrap();
     assert_eq!(late.poll().unwrap(), None);
+    // Waiting blocks until something happens (here: a pool is created on another thread).
+    let waiter = std::thread::spawn(|| {
+        let zfs = zfs_core::Zfs::open().unwrap();
+        let mut events = zfs.events().unwrap();
+        events.skip_to_end().unwrap();
+        events.wait().unwrap().class
+    });
 
+    std::thread::sleep(Duration::from_millis(500));
     let fixture = FilePool::new().unwrap();
     let p = fixture.name().as_str();
     let pool = zfs.pool(fixture.name()).unwrap();
     pool.scrub().unwrap();
     zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap();
+    // (Joined after the scrub: if the thread started late, the scrub's events wake it.)
+    assert!(waiter.join().unwrap().starts_with("sysevent.fs.zfs."));
     // Events are posted asynchronously: wait until the scrub's end is in.
     let mut mine = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -1031,5 +1042,164 @@ fn vdev_properties_read_and_set_as_zpool_get_shows_them() {
         .vdev_property(&fixture.dir().join("missing"), "size")
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    for e in [
+        pool.set_vdev_property(leaf, "failfast", "maybe")
+            .unwrap_err(),
+        pool.set_vdev_property(leaf, "comment", "a\0b").unwrap_err(),
+        pool.vdev_property(leaf, "com\0ment").unwrap_err(),
+    ] {
+        assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    }
+    let e = pool
+        .vdev_property(std::path::Path::new("/dev/a\0b"), "size")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
     assert_eq!(cli_get("comment", leaf.to_str().unwrap()), "slot 3\tlocal");
+}
+
+/// `zpool import --rewind-to-checkpoint`: what was done after the checkpoint is gone.
+#[test]
+#[ignore = "needs ZFS"]
+fn import_rewinds_to_the_checkpoint_when_asked() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    pool.checkpoint().unwrap();
+    zfs_core::CreateDataset::filesystem(ds(format!("{p}/after")))
+        .create(&zfs)
+        .unwrap();
+    pool.set_property("comment", "after").unwrap();
+    drop(pool);
+    zfs.export_pool(fixture.name(), &ExportOptions::new())
+        .unwrap();
+    let pool = zfs
+        .import_pool(
+            fixture.name(),
+            &ImportOptions::new()
+                .dir(fixture.dir())
+                .rewind_to_checkpoint(true),
+        )
+        .unwrap();
+    assert!(!zfs.exists(&ds(format!("{p}/after"))));
+    assert!(!cli("zfs", &["list", "-H", "-r", "-o", "name", p]).contains("after"));
+    // (The pool's comment lives in its labels, which a checkpoint does not keep: it stays.)
+    assert_eq!(pool.property("comment").unwrap().value, "after");
+    // The checkpoint is consumed by the rewind: a second one can be taken, and discarded.
+    pool.checkpoint().unwrap();
+    pool.discard_checkpoint().unwrap();
+    zfs.wait(fixture.name(), WaitActivity::CheckpointDiscard)
+        .unwrap();
+    assert!(pool.discard_checkpoint().is_err());
+}
+
+/// raidz expansion (OpenZFS 2.3): a device attached to a raidz vdev widens it.
+#[test]
+#[ignore = "needs ZFS"]
+fn attaching_to_a_raidz_vdev_expands_it() {
+    let fixture = FilePool::builder().raidz(1, 3).create().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let new = fixture.new_file("wider").unwrap();
+    let kernel = zfs_core::Versions::detect().kernel.unwrap_or_default();
+    let result = pool.attach(
+        std::path::Path::new("raidz1-0"),
+        &zfs_core::Leaf::file(&new),
+        &zfs_core::AttachOptions::new(),
+    );
+    if kernel.starts_with("2.1") || kernel.starts_with("2.2") {
+        assert!(result.is_err(), "raidz expansion needs 2.3");
+        return;
+    }
+    result.unwrap();
+    // (WaitActivity::RaidzExpand exists only when built against 2.3: poll what zpool shows.)
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !cli("zpool", &["status", p]).contains("expanded raidz1-0") {
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            cli("zpool", &["status", p])
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let status = pool.status().unwrap();
+    assert_eq!(status.root.children[0].children.len(), 4);
+    let cli_status = cli("zpool", &["status", "-P", p]);
+    assert!(cli_status.contains(new.to_str().unwrap()), "{cli_status}");
+    assert!(cli_status.contains("expand:"), "{cli_status}");
+    assert_eq!(pool.health().unwrap(), zfs_core::Health::Online);
+}
+
+/// The dedup table (OpenZFS 2.3): pruned of unique entries as `zpool ddtprune` prunes it, and
+/// prefetched; checked with `zpool status -D`'s entry count.
+#[test]
+#[ignore = "needs ZFS"]
+fn the_dedup_table_is_pruned_and_prefetched() {
+    let fixture = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    zfs_core::CreateDataset::filesystem(ds(format!("{p}/dd")))
+        .property("dedup", "on")
+        .property("mountpoint", "legacy")
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(format!("{p}/dd"))).unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    // 64 different 128 KiB blocks: 64 unique entries.
+    let mut data = vec![0u8; 128 << 10];
+    for i in 0..64u8 {
+        data.fill(i.wrapping_add(1));
+        data[0..8].copy_from_slice(&u64::from(i).to_le_bytes());
+        std::fs::write(mnt.path().join(format!("f{i}")), &data).unwrap();
+    }
+    let pool = zfs.pool(fixture.name()).unwrap();
+    pool.sync().unwrap();
+    let entries = || {
+        let out = cli("zpool", &["status", "-D", p]);
+        out.lines()
+            .find_map(|l| l.trim().strip_prefix("dedup: DDT entries "))
+            .and_then(|l| l.split(',').next())
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let before = entries();
+    assert!(before >= 64, "{before}");
+
+    let e = pool.ddt_prune(DdtPrune::Percent(0)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    pool.ddt_prune(DdtPrune::Percent(50)).unwrap();
+    pool.sync().unwrap();
+    // The entries written a moment ago may still be in the table's log, which pruning leaves
+    // alone: the count does not grow, whatever it prunes now.
+    let after = entries();
+    assert!(after <= before, "{before} -> {after}");
+    pool.prefetch_ddt().unwrap();
+    assert!(cli("zpool", &["history", p]).contains(&format!("zpool ddtprune -p 50 {p}")));
+    unmount(&fs);
+}
+
+/// A pool whose `compatibility` property limits its features is not upgraded wholesale.
+#[test]
+#[ignore = "needs ZFS"]
+fn upgrade_refuses_a_pool_held_to_a_compatibility_set() {
+    let fixture = FilePool::builder()
+        .pool_property("compatibility", "openzfs-2.1-linux")
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let before = cli(
+        "zpool",
+        &["get", "-H", "-o", "value", "all", fixture.name().as_str()],
+    );
+    let e = pool.upgrade().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+    assert!(e.to_string().contains("openzfs-2.1-linux"), "{e}");
+    let after = cli(
+        "zpool",
+        &["get", "-H", "-o", "value", "all", fixture.name().as_str()],
+    );
+    assert_eq!(before, after);
 }

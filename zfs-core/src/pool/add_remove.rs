@@ -210,6 +210,7 @@ impl Pool<'_> {
     pub fn remove(&self, device: &Path) -> Result<()> {
         let op = "remove from";
         let pool = self.name.as_str();
+        self.fresh(op)?;
         let path = super::devices::path_text(op, pool, device)?;
         let command = || format!("zpool remove {pool} {}", device.display());
         self.zfs.check_logged(op, pool, command, || {

@@ -275,3 +275,26 @@ impl Pool<'_> {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_libzfs_status_code_is_named_with_an_action() {
+        let mut seen = std::collections::HashSet::new();
+        for raw in 0..=sys::zpool_status_t::ZPOOL_STATUS_OK.0 {
+            let code = StatusCode::from_raw(sys::zpool_status_t(raw));
+            assert!(!matches!(code, StatusCode::Unknown(_)), "{raw}");
+            assert!(seen.insert(code), "{code:?} twice");
+            assert_eq!(code.action().is_empty(), code == StatusCode::Ok, "{code:?}");
+        }
+        let beyond = sys::zpool_status_t::ZPOOL_STATUS_OK.0 + 1;
+        let unknown = StatusCode::from_raw(sys::zpool_status_t(beyond));
+        assert_eq!(unknown, StatusCode::Unknown(beyond as i32));
+        assert!(!unknown.is_healthy() && !unknown.action().is_empty());
+        // `zpool status -x` calls these healthy, and only these.
+        let healthy: Vec<StatusCode> = seen.into_iter().filter(|c| c.is_healthy()).collect();
+        assert_eq!(healthy.len(), 5, "{healthy:?}");
+    }
+}

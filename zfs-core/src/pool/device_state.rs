@@ -88,6 +88,7 @@ impl Pool<'_> {
     pub fn online(&self, device: &Path, opts: &OnlineOptions) -> Result<Health> {
         let op = "bring online in";
         let pool = self.name.as_str();
+        self.fresh(op)?;
         let path = super::devices::path_text(op, pool, device)?;
         let flags = if opts.expand {
             sys::ZFS_ONLINE_EXPAND as i32
@@ -124,6 +125,7 @@ impl Pool<'_> {
     pub fn offline(&self, device: &Path, opts: &OfflineOptions) -> Result<()> {
         let op = "take offline in";
         let pool = self.name.as_str();
+        self.fresh(op)?;
         let path = super::devices::path_text(op, pool, device)?;
         let command = || {
             let fault = if opts.fault { " -f" } else { "" };
@@ -167,6 +169,7 @@ impl Pool<'_> {
     pub fn clear(&self, device: Option<&Path>) -> Result<()> {
         let op = "clear errors in";
         let pool = self.name.as_str();
+        self.fresh(op)?;
         let path = device
             .map(|d| super::devices::path_text(op, pool, d))
             .transpose()?;

@@ -126,6 +126,7 @@ impl Pool<'_> {
         if !opts.force && !in_place {
             self.zfs.refuse_labelled(op, pool, new.path())?;
         }
+        self.fresh(op)?;
         let old = path_text(op, pool, device)?;
         let spec = self.zfs.partition_whole_disks(op, Some(self), &spec)?;
         let new_path = path_text(op, pool, spec.leaves().next().expect("one leaf").path())?;
@@ -167,6 +168,7 @@ impl Pool<'_> {
     pub fn detach(&self, device: &Path) -> Result<()> {
         let op = "detach from";
         let pool = self.name.as_str();
+        self.fresh(op)?;
         let path = path_text(op, pool, device)?;
         let command = || format!("zpool detach {pool} {}", device.display());
         self.zfs.check_logged(op, pool, command, || {

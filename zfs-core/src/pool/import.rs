@@ -25,6 +25,7 @@ pub struct ImportOptions {
     cachefile: Option<PathBuf>,
     missing_log: bool,
     load_keys: bool,
+    rewind_to_checkpoint: bool,
 }
 
 impl ImportOptions {
@@ -90,6 +91,14 @@ impl ImportOptions {
     /// import happens with its keys or not at all.
     pub fn load_keys(mut self, yes: bool) -> ImportOptions {
         self.load_keys = yes;
+        self
+    }
+
+    /// Import the pool as it was at its checkpoint (`--rewind-to-checkpoint`), throwing away
+    /// every change made since [`Pool::checkpoint`](crate::Pool::checkpoint): the undo of a
+    /// risky change (an upgrade, an installer's run) after an export.
+    pub fn rewind_to_checkpoint(mut self, yes: bool) -> ImportOptions {
+        self.rewind_to_checkpoint = yes;
         self
     }
 }
@@ -216,6 +225,9 @@ impl Zfs {
         }
         if opts.missing_log {
             flags |= sys::ZFS_IMPORT_MISSING_LOG;
+        }
+        if opts.rewind_to_checkpoint {
+            flags |= sys::ZFS_IMPORT_CHECKPOINT;
         }
         let new_name = opts
             .new_name

@@ -216,6 +216,7 @@ impl Pool<'_> {
         func: sys::pool_initialize_func_t,
         devices: &[&Path],
     ) -> Result<()> {
+        self.fresh(op)?;
         let vds = self.device_set(op, devices)?;
         let command = || {
             let flag = match func {
@@ -239,6 +240,7 @@ impl Pool<'_> {
         devices: &[&Path],
         opts: &TrimOptions,
     ) -> Result<()> {
+        self.fresh(op)?;
         let vds = self.device_set(op, devices)?;
         let mut flags = sys::trimflags_t {
             fullpool: crate::handle::boolean(devices.is_empty()),

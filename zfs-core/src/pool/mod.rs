@@ -5,6 +5,7 @@
 mod add_remove;
 mod condition;
 mod create;
+mod dedup;
 mod device_state;
 mod devices;
 mod health;
@@ -30,6 +31,7 @@ use libzfs_sys as sys;
 pub use add_remove::{AddOptions, RemovalProgress, RemovalState};
 pub use condition::{DataError, StatusCode};
 pub use create::CreatePool;
+pub use dedup::DdtPrune;
 pub use device_state::{OfflineOptions, OnlineOptions, ReopenOptions};
 pub use devices::{AttachOptions, ReplaceOptions};
 pub use health::{Health, VdevKind};
@@ -234,6 +236,13 @@ impl<'z> Pool<'z> {
         Ok(PoolState::from_raw(
             unsafe { sys::zpool_get_state(self.raw().ptr()) } as i32,
         ))
+    }
+
+    /// [`Pool::refresh`] before a call that finds devices in libzfs's cached configuration
+    /// (every call naming a device): a device added or removed since, by this handle or
+    /// another, is then found or not as it is now.
+    pub(crate) fn fresh(&self, op: &'static str) -> Result<()> {
+        self.refresh().map_err(|e| e.with_operation(op))
     }
 
     /// Re-reads the pool's configuration, statistics and properties from the kernel (no

@@ -60,6 +60,7 @@ impl Pool<'_> {
                 "a pool with that name is imported",
             ));
         }
+        self.fresh(op)?;
         let cname = CString::new(new.as_str()).expect("pool names have no NUL");
         // NULL: libzfs picks the last device of each mirror.
         let mut root = if opts.devices.is_empty() {

@@ -158,6 +158,7 @@ impl Pool<'_> {
             )
         })?;
         let pool = self.name.as_str();
+        self.fresh(op)?;
         let command = || format!("zpool set {name}={value} {pool} {}", device.display());
         self.zfs
             .check_logged(op, name, command, || {
