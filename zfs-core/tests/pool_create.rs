@@ -794,6 +794,19 @@ fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
     assert!(matches!(e.kind(), ErrorKind::Busy), "{e}");
     assert_eq!(partitions(&node), before);
     zfs.destroy_pool(&other).unwrap();
+
+    // A "whole disk" that is a file is refused before anything is written to it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = sparse(dir.path(), "not-a-disk", 128 * MIB);
+    let e = CreatePool::new(
+        unique("whole"),
+        VdevSpec::new().vdev(TopLevel::Single(Leaf::whole_disk(&file))),
+    )
+    .create(&zfs)
+    .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(e.to_string().contains("under /dev"), "{e}");
+    assert!(label_ashifts(&file).is_empty());
 }
 
 /// (number, first sector) of each partition of the disk at `node`, as the kernel reads them
