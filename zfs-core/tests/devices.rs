@@ -633,19 +633,9 @@ fn a_running_removal_is_stopped_and_forced_options_do_what_the_cli_flags_do() {
     pool.add(&VdevSpec::new().file(&b), &AddOptions::new())
         .unwrap();
     // Data on both vdevs, so that removing one has something to copy.
-    CreateDataset::filesystem(ds(format!("{p}/data")))
-        .property("mountpoint", "legacy")
-        .property("compression", "off")
-        .create(&zfs)
-        .unwrap();
-    let fs = zfs.dataset(&any(format!("{p}/data"))).unwrap();
-    let mnt = tempfile::tempdir().unwrap();
-    fs.mount_at(mnt.path()).unwrap();
-    for i in 0..16u8 {
-        std::fs::write(mnt.path().join(format!("f{i}")), vec![i ^ 0x5a; 1 << 20]).unwrap();
-    }
-    unmount(&fs);
-    pool.sync().unwrap();
+    with_data(&zfs, &format!("{p}/data"), &[], |dir| {
+        std::fs::write(dir.join("blob"), incompressible(16)).unwrap();
+    });
     let held = RemovalHeld::new();
     pool.remove(&b).unwrap();
     let removal = pool.status().unwrap().removal.unwrap();

@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
 
 use common::*;
@@ -21,32 +20,9 @@ use zfs_core::{
 fn mirror_with_data() -> (FilePool, Zfs) {
     let f = FilePool::builder().mirror(2).create().unwrap();
     let zfs = zfs();
-    let p = f.name().as_str();
-    CreateDataset::filesystem(ds(format!("{p}/data")))
-        .property("mountpoint", "legacy")
-        .property("compression", "off")
-        .create(&zfs)
-        .unwrap();
-    let fs = zfs.dataset(&any(format!("{p}/data"))).unwrap();
-    let mnt = tempfile::tempdir().unwrap();
-    fs.mount_at(mnt.path()).unwrap();
-    let mut file = std::fs::File::create(mnt.path().join("blob")).unwrap();
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut chunk = vec![0u8; 1 << 20];
-    for _ in 0..8 {
-        for word in chunk.chunks_exact_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        file.write_all(&chunk).unwrap();
-    }
-    file.sync_all().unwrap();
-    drop(file);
-    fs.unmount(&UnmountOptions::new()).unwrap();
-    drop(fs);
-    zfs.pool(f.name()).unwrap().sync().unwrap();
+    with_data(&zfs, &format!("{}/data", f.name()), &[], |dir| {
+        std::fs::write(dir.join("blob"), incompressible(8)).unwrap();
+    });
     (f, zfs)
 }
 

@@ -1139,23 +1139,16 @@ fn the_dedup_table_is_pruned_and_prefetched() {
     let fixture = FilePool::new().unwrap();
     let zfs = zfs();
     let p = fixture.name().as_str();
-    zfs_core::CreateDataset::filesystem(ds(format!("{p}/dd")))
-        .property("dedup", "on")
-        .property("mountpoint", "legacy")
-        .create(&zfs)
-        .unwrap();
-    let fs = zfs.dataset(&any(format!("{p}/dd"))).unwrap();
-    let mnt = tempfile::tempdir().unwrap();
-    fs.mount_at(mnt.path()).unwrap();
     // 64 different 128 KiB blocks: 64 unique entries.
-    let mut data = vec![0u8; 128 << 10];
-    for i in 0..64u8 {
-        data.fill(i.wrapping_add(1));
-        data[0..8].copy_from_slice(&u64::from(i).to_le_bytes());
-        std::fs::write(mnt.path().join(format!("f{i}")), &data).unwrap();
-    }
+    with_data(&zfs, &format!("{p}/dd"), &[("dedup", "on")], |dir| {
+        let mut data = vec![0u8; 128 << 10];
+        for i in 0..64u8 {
+            data.fill(i.wrapping_add(1));
+            data[0..8].copy_from_slice(&u64::from(i).to_le_bytes());
+            std::fs::write(dir.join(format!("f{i}")), &data).unwrap();
+        }
+    });
     let pool = zfs.pool(fixture.name()).unwrap();
-    pool.sync().unwrap();
     let entries = || {
         let out = cli("zpool", &["status", "-D", p]);
         out.lines()
@@ -1177,7 +1170,6 @@ fn the_dedup_table_is_pruned_and_prefetched() {
     assert!(after <= before, "{before} -> {after}");
     pool.prefetch_ddt().unwrap();
     assert!(cli("zpool", &["history", p]).contains(&format!("zpool ddtprune -p 50 {p}")));
-    unmount(&fs);
 }
 
 /// A pool whose `compatibility` property limits its features is not upgraded wholesale.

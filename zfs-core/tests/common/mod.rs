@@ -139,3 +139,36 @@ pub fn all(zfs: &Zfs, root: &str) -> Vec<String> {
         .map(|l| l.name.to_string())
         .collect()
 }
+
+/// Creates the filesystem `name` (`mountpoint=legacy`, `compression=off`, and `props`),
+/// mounts it at a temporary directory, lets `write` put files there, then unmounts it and
+/// syncs its pool: data on disk for a test to scrub, copy or damage.
+pub fn with_data(zfs: &Zfs, name: &str, props: &[(&str, &str)], write: impl FnOnce(&Path)) {
+    let mut create = zfs_core::CreateDataset::filesystem(ds(name))
+        .property("mountpoint", "legacy")
+        .property("compression", "off");
+    for (k, v) in props {
+        create = create.property(k, v);
+    }
+    create.create(zfs).unwrap();
+    let fs = zfs.dataset(&any(name)).unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    fs.mount_at(mnt.path()).unwrap();
+    write(mnt.path());
+    unmount(&fs);
+    let pool = PoolName::new(name.split('/').next().unwrap()).unwrap();
+    zfs.pool(&pool).unwrap().sync().unwrap();
+}
+
+/// `mib` MiB of bytes that do not compress (xorshift64).
+pub fn incompressible(mib: usize) -> Vec<u8> {
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut out = vec![0u8; mib << 20];
+    for word in out.chunks_exact_mut(8) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        word.copy_from_slice(&state.to_le_bytes());
+    }
+    out
+}
