@@ -6,11 +6,13 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use zfs_core::nvlist::NvList;
 use zfs_core::testing::{label_ashifts, FilePool};
 use zfs_core::{
-    AddOptions, AttachOptions, CreateDataset, DeviceWorkState, ErrorKind, ExportOptions, Health,
-    ImportOptions, LabelClearOptions, Leaf, OfflineOptions, OnlineOptions, Reason, RemovalState,
-    ReopenOptions, SplitOptions, StatusCode, TopLevel, TrimOptions, VdevSpec, WaitActivity,
+    AddOptions, AttachOptions, BootEnv, CreateDataset, DeviceWorkState, ErrorKind, ExportOptions,
+    Health, ImportOptions, LabelClearOptions, Leaf, OfflineOptions, OnlineOptions, Reason,
+    RemovalState, ReopenOptions, SplitOptions, StatusCode, TopLevel, TrimOptions, VdevSpec,
+    WaitActivity, BOOTENV_MAX,
 };
 
 /// The state `zpool status -P` shows for `device`, or `None` if it does not list it.
@@ -478,6 +480,21 @@ fn initialize_and_trim_every_device_report_progress_and_refuse_what_they_cannot_
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
 
+    // One device, waited for by itself (what `zpool initialize -w POOL DEVICE` does).
+    pool.initialize(&[a]).unwrap();
+    pool.wait_device(a, WaitActivity::Initialize).unwrap();
+    let progress = leaf_of(&pool.status().unwrap(), a).initialize.unwrap();
+    assert_eq!(progress.state, DeviceWorkState::Complete);
+    assert!(!pool.wait_device(a, WaitActivity::Initialize).unwrap());
+    assert!(!pool.wait_device(a, WaitActivity::Trim).unwrap());
+    let e = pool.wait_device(a, WaitActivity::Scrub).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = pool
+        .wait_device(&missing, WaitActivity::Initialize)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    pool.uninitialize(&[a]).unwrap();
+
     // Every data and log device, to the end.
     pool.initialize(&[]).unwrap();
     zfs.wait(f.name(), WaitActivity::Initialize).unwrap();
@@ -687,4 +704,83 @@ fn a_running_removal_is_stopped_and_forced_options_do_what_the_cli_flags_do() {
     )));
     let e = pool.detach(Path::new("/dev/a\0b")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}
+
+/// How many of the four labels of the device file `file` hold `needle` in their boot
+/// environment block (bytes 8 to 16 KiB of each 256 KiB label; two labels at the front of the
+/// device, two at its end), read from the file itself.
+fn labels_holding(file: &Path, needle: &[u8]) -> usize {
+    let bytes = std::fs::read(file).unwrap();
+    let label = 256 << 10;
+    let end = bytes.len() / label * label;
+    [0, label, end - 2 * label, end - label]
+        .iter()
+        .filter(|&&at| {
+            bytes[at + 8192..at + 16384]
+                .windows(needle.len())
+                .any(|w| w == needle)
+        })
+        .count()
+}
+
+/// The boot environment (`libzfsbootenv`'s block) is written to every label of every device,
+/// in both of its forms, and refused whole when it does not fit.
+#[test]
+#[ignore = "needs ZFS"]
+fn the_boot_environment_is_written_to_every_label_and_read_back() {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let pool = zfs.pool(f.name()).unwrap();
+    assert!(matches!(pool.bootenv().unwrap(), BootEnv::Raw(t) if t.is_empty()));
+
+    let mut pairs = NvList::new();
+    pairs
+        .insert_str("linux:zfs-core-test", "once=zroot/root@blank")
+        .unwrap();
+    pool.set_bootenv(&BootEnv::Pairs(pairs)).unwrap();
+    let BootEnv::Pairs(read) = pool.bootenv().unwrap() else {
+        panic!("pairs were written")
+    };
+    let value = read.get_str("linux:zfs-core-test");
+    assert_eq!(value.as_deref(), Some("once=zroot/root@blank"));
+    for file in f.data_files() {
+        assert_eq!(labels_holding(file, b"once=zroot/root@blank"), 4);
+    }
+
+    // GRUB's raw block, to the last byte it holds; one more is refused, as are pairs too
+    // large for the label, and what was written stays.
+    let grub = "# GRUB Environment Block\nsaved_entry=nixos\n";
+    let block = |pad: usize| BootEnv::Raw(format!("{grub}{}", "#".repeat(pad)));
+    let (mut fits, mut too_big) = (0, BOOTENV_MAX);
+    while too_big - fits > 1 {
+        let mid = (fits + too_big) / 2;
+        match pool.set_bootenv(&block(mid)) {
+            Ok(()) => fits = mid,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+                too_big = mid;
+            }
+        }
+    }
+    // Within the packing's few dozen bytes of the block's size.
+    assert!(grub.len() + fits > BOOTENV_MAX - 100, "{fits}");
+    let text = format!("{grub}{}", "#".repeat(fits));
+    pool.set_bootenv(&BootEnv::Raw(text.clone())).unwrap();
+    assert!(matches!(pool.bootenv().unwrap(), BootEnv::Raw(t) if t == text));
+    for file in f.data_files() {
+        assert_eq!(labels_holding(file, b"saved_entry=nixos"), 4);
+        assert_eq!(labels_holding(file, b"once=zroot/root@blank"), 0);
+    }
+    let e = pool.set_bootenv(&block(fits + 1)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let mut big = NvList::new();
+    big.insert_str("linux:big", &"x".repeat(9000)).unwrap();
+    let e = pool.set_bootenv(&BootEnv::Pairs(big)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(matches!(pool.bootenv().unwrap(), BootEnv::Raw(t) if t == text));
+    let history = cli("zpool", &["history", f.name().as_str()]);
+    assert!(
+        history.contains("(zfs-core): zpool_set_bootenv"),
+        "{history}"
+    );
 }

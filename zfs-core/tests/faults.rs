@@ -12,8 +12,8 @@ use common::*;
 use serial_test::serial;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    AttachOptions, CreateDataset, Health, PoolStatus, ScanState, StatusCode, UnmountOptions,
-    VdevStatus, WaitActivity, Zfs,
+    AttachOptions, CreateDataset, ErrorKind, ExportOptions, Health, ImportOptions, PoolStatus,
+    Rewind, ScanState, StatusCode, UnmountOptions, VdevStatus, WaitActivity, Zfs,
 };
 
 /// A two-way mirror with 8 MiB of incompressible data in `P/data`.
@@ -282,4 +282,125 @@ fn a_damaged_file_is_listed_with_its_path_as_zpool_status_v_lists_it() {
     let errors = pool.errors().unwrap();
     assert_eq!(errors[0].path, format!("{p}/data:/damaged"));
     assert!(cli("zpool", &["status", "-v", p]).contains(&errors[0].path));
+}
+
+/// The transaction groups whose roots the labels of the single-file vdev `vdev` hold, newest
+/// last, and the newest one's root block pointer, as OpenZFS's own label reader prints them
+/// (`zdb -luuu`).
+fn uberblocks(vdev: &Path) -> (Vec<u64>, String) {
+    let out = cli("zdb", &["-luuu", vdev.to_str().unwrap()]);
+    let mut found: Vec<(u64, String)> = Vec::new();
+    for block in out.split("Uberblock[").skip(1) {
+        let field = |key: &str| block.lines().find_map(|l| l.trim().strip_prefix(key));
+        if let (Some(txg), Some(bp)) = (field("txg = "), field("bp = ")) {
+            found.push((txg.parse().unwrap(), bp.to_owned()));
+        }
+    }
+    found.sort();
+    found.dedup();
+    let newest = found.last().expect("zdb lists uberblocks").1.clone();
+    (found.into_iter().map(|(t, _)| t).collect(), newest)
+}
+
+/// Overwrites every copy of the newest root of the exported pool on `vdev`, as a crash that
+/// tore the last transaction group leaves it; returns that transaction group.
+fn tear_newest_txg(vdev: &Path) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let (txgs, bp) = uberblocks(vdev);
+    let file = std::fs::OpenOptions::new().write(true).open(vdev).unwrap();
+    // `DVA[i]=<vdev:offset:size>` in hex; offsets count from past the front labels (4 MiB).
+    for dva in bp.split("DVA[").skip(1) {
+        let inner = dva.split_once("=<").unwrap().1.split_once('>').unwrap().0;
+        let field: Vec<u64> = inner
+            .split(':')
+            .map(|x| u64::from_str_radix(x, 16).unwrap())
+            .collect();
+        let garbage = vec![0xde; field[2] as usize];
+        file.write_all_at(&garbage, field[1] + (4 << 20)).unwrap();
+    }
+    file.sync_all().unwrap();
+    *txgs.last().unwrap()
+}
+
+/// `zpool import -F`: a pool whose newest transaction group is torn cannot be imported as it
+/// is; a dry run says which rewind works without writing anything, and the rewind brings the
+/// pool back, healthy, at an older transaction group.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_pool_whose_newest_state_is_torn_imports_with_a_rewind_and_only_then() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    for i in 0..4 {
+        CreateDataset::filesystem(ds(format!("{p}/d{i}")))
+            .create(&zfs)
+            .unwrap();
+        pool.sync().unwrap();
+    }
+    drop(pool);
+    zfs.export_pool(f.name(), &ExportOptions::new()).unwrap();
+    let torn = tear_newest_txg(f.vdev());
+    let (txgs, _) = uberblocks(f.vdev());
+    let older = txgs[txgs.len() - 2];
+
+    let plain = ImportOptions::new().dir(f.dir());
+    let e = zfs.import_pool(f.name(), &plain).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Io, "{e}");
+    assert!(zfs.import_dry_run(f.name(), &plain).is_err());
+    assert!(!cli_pools().contains(&p.to_owned()));
+
+    // Dry runs write nothing: the labels are as they were, and the pool is still torn.
+    let extreme = plain.clone().rewind(Rewind::Extreme);
+    zfs.import_dry_run(f.name(), &extreme).unwrap();
+    zfs.import_dry_run(f.name(), &plain.clone().rewind(Rewind::ToTxg(older)))
+        .unwrap();
+    assert!(!cli_pools().contains(&p.to_owned()));
+    assert_eq!(uberblocks(f.vdev()).0, txgs);
+    let listed = cli_fails("zpool", &["import", "-d", f.dir().to_str().unwrap(), p]);
+    assert!(listed.contains("I/O error"), "{listed}");
+
+    let pool = zfs.import_pool(f.name(), &extreme).unwrap();
+    assert_eq!(pool.health().unwrap(), Health::Online);
+    assert!(cli_x_healthy(p));
+    for i in 0..3 {
+        assert!(zfs.exists(&ds(format!("{p}/d{i}"))));
+    }
+    let history = cli("zpool", &["history", p]);
+    assert!(
+        history.contains("(zfs-core): zpool import -F -X"),
+        "{history}"
+    );
+    // The pool goes on from the state it rewound to: new roots past the torn one.
+    drop(pool);
+    zfs.export_pool(f.name(), &ExportOptions::new()).unwrap();
+    assert!(*uberblocks(f.vdev()).0.last().unwrap() > torn);
+    zfs.import_pool(f.name(), &plain).unwrap();
+}
+
+/// `zpool_vdev_degrade`: an administrator's mark that a device is failing, which `zpool
+/// status` shows as DEGRADED and `clear` lifts.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_degraded_mirror_side_shows_in_zpool_status_until_cleared() {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let side = &f.data_files()[0];
+    pool.degrade(side).unwrap();
+    assert_eq!(cli_counters(p, side).0, "DEGRADED");
+    assert_eq!(leaf(&pool.status().unwrap(), side).state, Health::Degraded);
+    assert_eq!(pool.health().unwrap(), Health::Degraded);
+    assert!(!cli_x_healthy(p));
+    let e = pool.degrade(&f.dir().join("nothing")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+    pool.clear(None).unwrap();
+    assert_eq!(cli_counters(p, side).0, "ONLINE");
+    assert!(cli_x_healthy(p));
+    let history = cli("zpool", &["history", p]);
+    assert!(
+        history.contains("(zfs-core): zpool_vdev_degrade"),
+        "{history}"
+    );
 }

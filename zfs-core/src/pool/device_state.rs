@@ -159,6 +159,29 @@ impl Pool<'_> {
         })
     }
 
+    /// Marks the device at `device` `DEGRADED` (what the ZFS event daemon does to a device
+    /// with too many errors; the CLI has no command for it): ZFS goes on using it but a
+    /// spare may take its place, and `zpool status` shows it. [`Pool::clear`] lifts the mark.
+    /// zfs-core logs it in the pool history as `zpool_vdev_degrade POOL DEVICE`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the pool has no such device.
+    #[doc(alias = "zpool_vdev_degrade")]
+    pub fn degrade(&self, device: &Path) -> Result<()> {
+        let op = "degrade in";
+        let pool = self.name.as_str();
+        self.fresh(op)?;
+        let path = super::devices::path_text(op, pool, device)?;
+        let guid = self.device_guid(op, device, &path)?;
+        let command = || format!("zpool_vdev_degrade {pool} {}", device.display());
+        self.zfs.check_logged(op, pool, command, || {
+            // SAFETY: live pool handle; a GUID of this pool's configuration.
+            unsafe {
+                sys::zpool_vdev_degrade(self.raw().ptr(), guid, sys::vdev_aux_t::VDEV_AUX_EXTERNAL)
+            }
+        })
+    }
+
     /// Clears the error counters of every device, or of `device` only (`zpool clear POOL
     /// [DEVICE]`), and brings back a device that was faulted by errors or by
     /// [`OfflineOptions::fault`]; a suspended pool resumes I/O.
@@ -212,7 +235,12 @@ impl Pool<'_> {
 
     /// The GUID of the device at `device` in the pool's configuration, as the CLI looks it up
     /// for the calls that take a GUID.
-    fn device_guid(&self, op: &'static str, device: &Path, path: &CString) -> Result<u64> {
+    pub(super) fn device_guid(
+        &self,
+        op: &'static str,
+        device: &Path,
+        path: &CString,
+    ) -> Result<u64> {
         self.refresh().map_err(|e| e.with_operation(op))?;
         let (mut spare, mut l2cache, mut log) = (
             sys::boolean_t::B_FALSE,

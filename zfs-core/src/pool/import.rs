@@ -9,7 +9,7 @@ use libzfs_sys as sys;
 use super::{Pool, PoolState};
 use crate::handle::Zfs;
 use crate::name::PoolName;
-use crate::nvlist::{NvList, NvListRef};
+use crate::nvlist::{NvList, NvListRef, NvValue};
 use crate::options::ExportOptions;
 use crate::{Error, ErrorKind, Result};
 
@@ -26,6 +26,58 @@ pub struct ImportOptions {
     missing_log: bool,
     load_keys: bool,
     rewind_to_checkpoint: bool,
+    rewind: Rewind,
+    /// A dry run: read-only and without cache file (see [`Zfs::import_dry_run`]).
+    trial: bool,
+}
+
+/// How far back in time an import may go to find a pool state it can open (`zpool import -F`,
+/// `-F -X`, `-T TXG`). ZFS never overwrites live data in place, so the labels keep the last
+/// transaction groups' roots: when the newest one is damaged (a disk that lied about a cache
+/// flush, a crash in the wrong place), an older one often is not. What was written after it
+/// is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Rewind {
+    /// Never: a pool whose newest state cannot be read fails to import (the default).
+    #[default]
+    Never,
+    /// `-F`: go back at most the few transaction groups whose freed blocks ZFS has not yet
+    /// reused, where every older block is known to be intact.
+    Recent,
+    /// `-F -X`: go back as far as the oldest root the labels still hold. Blocks freed since
+    /// may have been overwritten: the pool can come back with damaged files, which a scrub
+    /// then lists.
+    Extreme,
+    /// `-T TXG`: go back to exactly this transaction group (one whose root is still in the
+    /// labels: `zdb -lu` lists them).
+    ToTxg(u64),
+}
+
+impl Rewind {
+    /// The `load-policy` list that `zpool import` adds to the pool's configuration.
+    fn policy(self) -> Result<Option<NvList>> {
+        let (rewind, txg) = match self {
+            Rewind::Never => return Ok(None),
+            Rewind::Recent => (sys::ZPOOL_DO_REWIND, u64::MAX),
+            Rewind::Extreme => (sys::ZPOOL_DO_REWIND | sys::ZPOOL_EXTREME_REWIND, u64::MAX),
+            Rewind::ToTxg(txg) => (sys::ZPOOL_DO_REWIND | sys::ZPOOL_EXTREME_REWIND, txg),
+        };
+        let mut policy = NvList::new();
+        policy.insert("load-rewind-policy", &NvValue::U32(rewind))?;
+        policy.insert("load-request-txg", &NvValue::U64(txg))?;
+        Ok(Some(policy))
+    }
+
+    /// The `zpool import` flags that ask for it.
+    fn flags(self) -> String {
+        match self {
+            Rewind::Never => String::new(),
+            Rewind::Recent => " -F".into(),
+            Rewind::Extreme => " -F -X".into(),
+            Rewind::ToTxg(txg) => format!(" -T {txg}"),
+        }
+    }
 }
 
 impl ImportOptions {
@@ -101,6 +153,13 @@ impl ImportOptions {
         self.rewind_to_checkpoint = yes;
         self
     }
+
+    /// Go back to an earlier state if the newest one cannot be opened (`-F`, `-F -X`,
+    /// `-T TXG`); a healthy pool imports as it is. Try it first with [`Zfs::import_dry_run`].
+    pub fn rewind(mut self, rewind: Rewind) -> ImportOptions {
+        self.rewind = rewind;
+        self
+    }
 }
 
 /// A pool that could be imported: one entry of what `zpool import` lists.
@@ -161,6 +220,37 @@ impl Zfs {
         self.import_one(&guid.to_string(), found, opts)
     }
 
+    /// Whether [`Zfs::import_pool`] with these options would succeed, and nothing else: the
+    /// pool is imported read-only and without a cache file, then exported again, so nothing
+    /// is written to its devices. The question `zpool import -F -n` asks before a rewind
+    /// (libzfs answers that one only on standard output); a pool that needs features this
+    /// system can only read passes here and fails a writable import.
+    ///
+    /// ```no_run
+    /// use zfs_core::{ImportOptions, PoolName, Rewind, Zfs};
+    ///
+    /// # fn main() -> zfs_core::Result<()> {
+    /// let zfs = Zfs::open()?;
+    /// let tank = PoolName::new("tank")?;
+    /// let opts = ImportOptions::new().rewind(Rewind::Recent);
+    /// zfs.import_dry_run(&tank, &opts)?; // zpool import -F -n tank
+    /// zfs.import_pool(&tank, &opts)?; // zpool import -F tank
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Zfs::import_pool`].
+    pub fn import_dry_run(&self, name: &PoolName, opts: &ImportOptions) -> Result<()> {
+        let mut trial = opts.clone();
+        trial.readonly = true;
+        trial.load_keys = false;
+        trial.trial = true;
+        let pool = self.import_pool(name, &trial)?;
+        let imported = pool.name().clone();
+        drop(pool);
+        self.export_pool(&imported, &ExportOptions::new())
+    }
+
     /// Imports the one pool of `found`, as `opts` say; `shown` is what the caller asked for.
     fn import_one(
         &self,
@@ -219,6 +309,9 @@ impl Zfs {
             props.insert_str("altroot", root)?;
             props.insert_str("cachefile", "none")?;
         }
+        if opts.trial && opts.altroot.is_none() {
+            props.insert_str("cachefile", "none")?;
+        }
         let mut flags = sys::ZFS_IMPORT_NORMAL;
         if opts.force {
             flags |= sys::ZFS_IMPORT_ANY_HOST;
@@ -234,9 +327,14 @@ impl Zfs {
             .as_ref()
             .map(|n| CString::new(n.as_str()).expect("no NUL"));
         let new_ptr = new_name.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        let mut config = candidate.config;
+        if let Some(policy) = opts.rewind.policy()? {
+            config.insert_list("load-policy", &policy)?;
+        }
+        let rewind = opts.rewind.flags();
         let command = || match &opts.new_name {
-            Some(new) => format!("zpool import {} {new}", candidate.name),
-            None => format!("zpool import {}", candidate.name),
+            Some(new) => format!("zpool import{rewind} {} {new}", candidate.name),
+            None => format!("zpool import{rewind} {}", candidate.name),
         };
         self.check_logged(op, shown, command, || {
             // SAFETY: live handle; config and props are live lists; new_ptr is NULL or a
@@ -244,7 +342,7 @@ impl Zfs {
             unsafe {
                 sys::zpool_import_props(
                     self.raw().ptr(),
-                    candidate.config.as_ptr(),
+                    config.as_ptr(),
                     new_ptr,
                     props.as_ptr(),
                     flags as c_int,
@@ -339,6 +437,11 @@ impl Zfs {
             args.paths = dir_ptrs.len() as c_int;
         }
         args.poolname = cname.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+        // As `zpool import -T`: the search opens each pool at the transaction group asked for.
+        let policy = opts.rewind.policy()?;
+        if let Some(policy) = &policy {
+            args.policy = policy.as_ptr();
+        }
         let cachefile = match &opts.cachefile {
             Some(file) => {
                 if !file.is_file() {

@@ -3,6 +3,7 @@
 //! A [`Pool`] is an open `zpool_handle_t`, borrowed from the [`Zfs`] handle that opened it.
 
 mod add_remove;
+mod bootenv;
 mod condition;
 mod create;
 mod dedup;
@@ -29,6 +30,7 @@ use std::ptr::NonNull;
 use libzfs_sys as sys;
 
 pub use add_remove::{AddOptions, RemovalProgress, RemovalState};
+pub use bootenv::{BootEnv, BOOTENV_MAX};
 pub use condition::{DataError, StatusCode};
 pub use create::CreatePool;
 pub use dedup::DdtPrune;
@@ -36,7 +38,7 @@ pub use device_state::{OfflineOptions, OnlineOptions, ReopenOptions};
 pub use devices::{AttachOptions, ReplaceOptions};
 pub use health::{Health, VdevKind};
 pub use history::HistoryRecord;
-pub use import::{ImportOptions, ImportablePool};
+pub use import::{ImportOptions, ImportablePool, Rewind};
 pub use initialize_trim::{DeviceProgress, DeviceWorkState, TrimOptions};
 pub use labels::{DeviceLabel, LabelClearOptions};
 pub use maintenance::{ScanProgress, ScanState};

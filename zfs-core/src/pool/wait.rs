@@ -1,12 +1,14 @@
 //! Waiting for a pool's background activity to end (`zpool wait`).
 
 use std::ffi::CString;
+use std::path::Path;
 
 use libzfs_sys as sys;
 
 use crate::handle::{lzc, Zfs};
 use crate::name::PoolName;
-use crate::Result;
+use crate::pool::Pool;
+use crate::{Error, ErrorKind, Result};
 
 /// A background activity of a pool that [`Zfs::wait`] can wait for (`zpool wait -t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +78,39 @@ impl Zfs {
         // SAFETY: NUL-terminated name; `waited` lives for the call, which blocks until done.
         let rc = unsafe { sys::lzc_wait(name.as_ptr(), activity.raw(), &mut waited) };
         lzc("wait for", pool.as_str(), rc)?;
+        Ok(waited != sys::boolean_t::B_FALSE)
+    }
+}
+
+impl Pool<'_> {
+    /// Blocks until `activity` ([`WaitActivity::Initialize`] or [`WaitActivity::Trim`], the
+    /// two that run per device) is no longer running on the device at `device`, and says
+    /// whether there was anything to wait for; what `zpool initialize -w POOL DEVICE` waits
+    /// for. Work on the pool's other devices goes on.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for any other activity, [`ErrorKind::NotFound`] if the
+    /// pool has no such device.
+    #[doc(alias = "lzc_wait_tag")]
+    pub fn wait_device(&self, device: &Path, activity: WaitActivity) -> Result<bool> {
+        let op = "wait for";
+        let pool = self.name.as_str();
+        if !matches!(activity, WaitActivity::Initialize | WaitActivity::Trim) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                device.display().to_string(),
+                format!("{activity:?} runs on the whole pool, not one device: use Zfs::wait"),
+            ));
+        }
+        self.fresh(op)?;
+        let path = super::devices::path_text(op, pool, device)?;
+        let guid = self.device_guid(op, device, &path)?;
+        let name = CString::new(pool).expect("valid names have no NUL");
+        let mut waited = sys::boolean_t::B_FALSE;
+        // SAFETY: NUL-terminated name; `waited` lives for the call, which blocks until done.
+        let rc = unsafe { sys::lzc_wait_tag(name.as_ptr(), activity.raw(), guid, &mut waited) };
+        lzc(op, pool, rc)?;
         Ok(waited != sys::boolean_t::B_FALSE)
     }
 }
