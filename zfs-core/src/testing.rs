@@ -56,6 +56,8 @@ enum Layout {
     Single,
     Mirror(usize),
     Raidz(u8, usize),
+    /// parity, data per group, distributed spares, devices.
+    Draid(u8, Option<u64>, u64, usize),
 }
 
 /// Options for a [`FilePool`].
@@ -175,6 +177,19 @@ impl FilePoolBuilder {
         self
     }
 
+    /// `n` files in one dRAID vdev of `parity` 1, 2 or 3 with `spares` distributed spares
+    /// (`draidP:Dd:Nc:Ss`; `data` per group, or `None` for the CLI's default).
+    pub fn draid(
+        mut self,
+        parity: u8,
+        data: Option<u64>,
+        spares: u64,
+        n: usize,
+    ) -> FilePoolBuilder {
+        self.layout = Layout::Draid(parity, data, spares, n);
+        self
+    }
+
     /// One more file as a log device.
     pub fn log(mut self) -> FilePoolBuilder {
         self.logs += 1;
@@ -230,7 +245,7 @@ impl FilePoolBuilder {
             "vdev",
             match self.layout {
                 Layout::Single => 1,
-                Layout::Mirror(n) | Layout::Raidz(_, n) => n,
+                Layout::Mirror(n) | Layout::Raidz(_, n) | Layout::Draid(_, _, _, n) => n,
             },
         )?;
         let (logs, caches, spares) = (
@@ -244,6 +259,12 @@ impl FilePoolBuilder {
             Layout::Mirror(_) => TopLevel::Mirror(leaves(&data)),
             Layout::Raidz(parity, _) => TopLevel::Raidz {
                 parity,
+                devices: leaves(&data),
+            },
+            Layout::Draid(parity, data_per_group, spares, _) => TopLevel::Draid {
+                parity,
+                data: data_per_group,
+                spares,
                 devices: leaves(&data),
             },
         });

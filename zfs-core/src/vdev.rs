@@ -29,6 +29,8 @@ enum LeafKind {
     WholeDisk,
     /// The ZFS partition of a whole disk zfs-core has just partitioned.
     WholeDiskPartition,
+    /// A dRAID vdev's distributed spare, by name (`draid2-0-0`).
+    DistributedSpare,
 }
 
 impl Leaf {
@@ -62,6 +64,23 @@ impl Leaf {
         }
     }
 
+    /// A distributed spare of a dRAID vdev, by the name `zpool status` lists it under
+    /// (`draidP-T-S`: parity, top-level vdev index, spare index): the new device to give
+    /// [`Pool::replace`](crate::Pool::replace) for a failed device of that dRAID, which is
+    /// then rebuilt onto spare space spread over all its devices. Not a path: usable only
+    /// there.
+    pub fn distributed_spare(name: &str) -> Leaf {
+        Leaf {
+            path: PathBuf::from(name),
+            kind: LeafKind::DistributedSpare,
+        }
+    }
+
+    /// Whether this is a dRAID distributed spare ([`Leaf::distributed_spare`]).
+    pub fn is_distributed_spare(&self) -> bool {
+        self.kind == LeafKind::DistributedSpare
+    }
+
     /// The device's path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -90,7 +109,7 @@ impl Leaf {
     fn to_nvlist(&self, is_log: bool, ashift: Option<u64>) -> Result<NvList> {
         let mut l = NvList::new();
         let whole_disk = match self.kind {
-            LeafKind::File => None,
+            LeafKind::File | LeafKind::DistributedSpare => None,
             LeafKind::Disk => Some(0),
             LeafKind::WholeDiskPartition => Some(1),
             LeafKind::WholeDisk => {
@@ -102,17 +121,36 @@ impl Leaf {
                 ))
             }
         };
-        l.insert_str("type", if self.is_file() { "file" } else { "disk" })?;
+        let kind = match self.kind {
+            LeafKind::File => "file",
+            LeafKind::DistributedSpare => "dspare",
+            _ => "disk",
+        };
+        l.insert_str("type", kind)?;
         l.insert_str("path", path_str(&self.path)?)?;
         if let Some(whole) = whole_disk {
             l.insert_u64("whole_disk", whole)?;
         }
         l.insert_u64("is_log", is_log as u64)?;
-        if let Some(ashift) = ashift {
+        // A distributed spare's sector size is its dRAID's.
+        if let Some(ashift) = ashift.filter(|_| !self.is_distributed_spare()) {
             l.insert_u64("ashift", ashift)?;
         }
         Ok(l)
     }
+}
+
+/// Whether `name` is a distributed spare's name, `draidP-T-S` in decimal: libzfs's own test
+/// (`zpool_is_draid_spare`).
+fn is_distributed_spare_name(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("draid") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('-').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 19 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The path of partition 1 of the disk at `disk`, as `zpool create` names it: `-part1` under
@@ -501,6 +539,17 @@ impl VdevSpec {
         let mut seen = HashSet::new();
         for leaf in self.leaves() {
             let shown = leaf.path.display().to_string();
+            if leaf.is_distributed_spare() {
+                if !is_distributed_spare_name(&shown) {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        "use vdev",
+                        shown,
+                        "a distributed spare is named draidP-T-S (as `zpool status` lists it)",
+                    ));
+                }
+                continue;
+            }
             if !leaf.path.is_absolute() {
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,

@@ -12,8 +12,9 @@ use common::*;
 use serial_test::serial;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    AttachOptions, CreateDataset, ErrorKind, ExportOptions, Health, ImportOptions, PoolStatus,
-    Rewind, ScanState, StatusCode, UnmountOptions, VdevStatus, WaitActivity, Zfs,
+    AttachOptions, CreateDataset, ErrorKind, ExportOptions, Health, ImportOptions, Leaf,
+    OfflineOptions, PoolStatus, ReplaceOptions, Rewind, ScanState, StatusCode, UnmountOptions,
+    VdevStatus, WaitActivity, Zfs,
 };
 
 /// A two-way mirror with 8 MiB of incompressible data in `P/data`.
@@ -403,4 +404,96 @@ fn a_degraded_mirror_side_shows_in_zpool_status_until_cleared() {
         history.contains("(zfs-core): zpool_vdev_degrade"),
         "{history}"
     );
+}
+
+/// The state `zpool status -P` gives `spare` in the pool's list of hot spares (its last line
+/// naming it: a spare in use is also listed in the tree).
+fn cli_spare_state(pool: &str, spare: &str) -> String {
+    let out = cli("zpool", &["status", "-P", pool]);
+    let line = out
+        .lines()
+        .filter(|l| l.split_whitespace().next() == Some(spare))
+        .last()
+        .unwrap_or_else(|| panic!("{spare} not in {out}"));
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+/// A hot spare stands in for a faulted mirror side (`zpool replace POOL DEVICE SPARE`):
+/// `INUSE` while it does, `AVAIL` again once detached, as `zpool status` shows.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_hot_spare_stands_in_for_a_faulted_side_and_goes_back() {
+    let f = FilePool::builder().mirror(2).spare().create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    with_data(&zfs, &format!("{p}/data"), &[], |dir| {
+        std::fs::write(dir.join("blob"), incompressible(4)).unwrap();
+    });
+    let pool = zfs.pool(f.name()).unwrap();
+    let (side, spare) = (&f.data_files()[0], &f.spare_files()[0]);
+    let spare_name = spare.to_str().unwrap();
+    assert_eq!(cli_spare_state(p, spare_name), "AVAIL");
+    pool.offline(side, &OfflineOptions::new().fault(true))
+        .unwrap();
+    pool.replace(side, Some(&Leaf::file(spare)), &ReplaceOptions::new())
+        .unwrap();
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    let status = pool.status().unwrap();
+    assert_eq!(status.spares[0].state, Health::InUse);
+    assert_eq!(cli_spare_state(p, spare_name), "INUSE");
+    assert_eq!(leaf(&status, spare).state, Health::Online);
+    assert_eq!(cli_counters(p, spare).0, "ONLINE");
+    assert!(pool.errors().unwrap().is_empty());
+
+    pool.detach(spare).unwrap();
+    assert_eq!(pool.status().unwrap().spares[0].state, Health::Available);
+    assert_eq!(cli_spare_state(p, spare_name), "AVAIL");
+}
+
+/// dRAID's distributed spare takes a faulted device's place (`zpool replace POOL DEVICE
+/// draid1-0-0`): rebuilt, `INUSE`, and the data intact by a scrub.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_draid_rebuilds_a_faulted_device_onto_its_distributed_spare() {
+    let f = FilePool::builder()
+        .draid(1, Some(2), 1, 5)
+        .size(128 << 20)
+        .create()
+        .unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    with_data(&zfs, &format!("{p}/data"), &[], |dir| {
+        std::fs::write(dir.join("blob"), incompressible(8)).unwrap();
+    });
+    let pool = zfs.pool(f.name()).unwrap();
+    let failed = &f.data_files()[0];
+    pool.offline(failed, &OfflineOptions::new().fault(true))
+        .unwrap();
+    // A spare of a dRAID the pool does not have; a name that is no spare's.
+    for name in ["draid1-1-0", "draid1-0"] {
+        let e = pool
+            .replace(
+                failed,
+                Some(&Leaf::distributed_spare(name)),
+                &ReplaceOptions::new(),
+            )
+            .unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::InvalidArgument | ErrorKind::NotFound),
+            "{name}: {e}"
+        );
+    }
+    assert_eq!(cli_spare_state(p, "draid1-0-0"), "AVAIL");
+
+    let spare = Leaf::distributed_spare("draid1-0-0");
+    pool.replace(failed, Some(&spare), &ReplaceOptions::new())
+        .unwrap();
+    zfs.wait(f.name(), WaitActivity::Resilver).unwrap();
+    let status = pool.status().unwrap();
+    assert_eq!(status.spares[0].name, "draid1-0-0");
+    assert_eq!(status.spares[0].state, Health::InUse);
+    assert_eq!(cli_spare_state(p, "draid1-0-0"), "INUSE");
+    let status = scrub_and_wait(&zfs, &f);
+    assert_eq!(status.scan.unwrap().errors, 0);
+    assert!(pool.errors().unwrap().is_empty());
 }

@@ -90,8 +90,14 @@ impl Pool<'_> {
     /// [`WaitActivity::Replace`](crate::WaitActivity::Replace). The new device gets the pool's
     /// `ashift` property when it was set, as with [`Pool::add`].
     ///
+    /// `new` may be one of the pool's hot spares (`Leaf::file` or `Leaf::disk` of its path):
+    /// it stands in (`INUSE`) until `device` is replaced for good or detached, and goes back
+    /// to the spares when it is detached itself. For a device of a dRAID, `new` may be one
+    /// of its distributed spares ([`Leaf::distributed_spare`]), rebuilt sequentially.
+    ///
     /// # Errors
-    /// As [`Pool::attach`]; also libzfs's refusal for a device smaller than `device`.
+    /// As [`Pool::attach`]; also libzfs's refusal for a device smaller than `device`, or
+    /// for a distributed spare of another dRAID.
     #[doc(alias = "zpool_vdev_attach")]
     pub fn replace(&self, device: &Path, new: Option<&Leaf>, opts: &ReplaceOptions) -> Result<()> {
         let op = "replace in";
@@ -122,8 +128,11 @@ impl Pool<'_> {
         let pool = self.name.as_str();
         let spec = VdevSpec::new().vdev(TopLevel::Single(new.clone()));
         spec.validate().map_err(|e| e.with_operation(op))?;
+        // As `zpool replace`: the device itself (replaced in place), a distributed spare and
+        // one of the pool's own hot spares carry no foreign label to protect.
         let in_place = replacing && new.path() == device;
-        if !opts.force && !in_place {
+        let spare = new.is_distributed_spare() || (replacing && self.has_hot_spare(new.path())?);
+        if !opts.force && !in_place && !spare {
             self.zfs.refuse_labelled(op, pool, new.path())?;
         }
         self.fresh(op)?;
@@ -155,6 +164,12 @@ impl Pool<'_> {
                 )
             }
         })
+    }
+
+    /// Whether `path` is one of the pool's hot spares.
+    fn has_hot_spare(&self, path: &Path) -> Result<bool> {
+        let status = self.status()?;
+        Ok(status.spares.iter().any(|s| Path::new(&s.name) == path))
     }
 
     /// Detaches the device at `device` from its mirror (`zpool detach POOL DEVICE`); a

@@ -151,3 +151,28 @@ fn partition_one_is_named_as_zpool_create_names_it() {
     assert_eq!(part.path(), Path::new("/dev/sda1"));
     assert!(!part.is_whole_disk() && !part.is_file());
 }
+
+#[test]
+fn distributed_spares_are_named_as_libzfs_names_them() {
+    for good in ["draid1-0-0", "draid2-3-10", "draid3-255-99"] {
+        let spec = VdevSpec::new().vdev(TopLevel::Single(Leaf::distributed_spare(good)));
+        spec.validate_devices().unwrap();
+        let tree = spec.to_nvlist_with_ashift(Some(12)).unwrap();
+        let leaf = &tree.get_list_array("children").unwrap()[0];
+        assert_eq!(leaf.get_str("type").as_deref(), Some("dspare"));
+        assert_eq!(leaf.get_str("path").as_deref(), Some(good));
+        assert_eq!(leaf.get_u64("ashift"), None);
+    }
+    for bad in [
+        "draid1-0",
+        "draid-0-0",
+        "raidz1-0-0",
+        "draid1-0-x",
+        "/dev/draid1-0-0",
+        "",
+    ] {
+        let spec = VdevSpec::new().vdev(TopLevel::Single(Leaf::distributed_spare(bad)));
+        let e = spec.validate_devices().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
+    }
+}
