@@ -412,8 +412,7 @@ fn cli_spare_state(pool: &str, spare: &str) -> String {
     let out = cli("zpool", &["status", "-P", pool]);
     let line = out
         .lines()
-        .filter(|l| l.split_whitespace().next() == Some(spare))
-        .last()
+        .rfind(|l| l.split_whitespace().next() == Some(spare))
         .unwrap_or_else(|| panic!("{spare} not in {out}"));
     line.split_whitespace().nth(1).unwrap().to_owned()
 }
