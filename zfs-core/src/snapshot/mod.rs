@@ -7,6 +7,7 @@ mod clone;
 mod diff;
 mod holds;
 mod receive;
+mod resume;
 mod send;
 mod space;
 
@@ -18,6 +19,7 @@ use libzfs_sys as sys;
 pub use diff::{Change, DiffEntry};
 pub use holds::MAX_TAG_LEN;
 pub use receive::{ReceiveOptions, ReceiveSnapshotOptions};
+pub use resume::ResumeToken;
 pub use send::SendFlags;
 
 use crate::dataset::DatasetTypes;

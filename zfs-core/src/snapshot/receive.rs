@@ -19,6 +19,7 @@ pub struct ReceiveOptions {
     pub(crate) no_mount: bool,
     pub(crate) origin: Option<SnapshotName>,
     pub(crate) props: Vec<(String, String)>,
+    pub(crate) resumable: bool,
 }
 
 impl ReceiveOptions {
@@ -31,6 +32,14 @@ impl ReceiveOptions {
     /// destroy what the sender no longer has).
     pub fn force(mut self, yes: bool) -> ReceiveOptions {
         self.force = yes;
+        self
+    }
+
+    /// `-s`: if the stream is cut off, keep what was received and record where it stopped
+    /// (the target's [`receive_resume_token`](crate::Dataset::receive_resume_token)), so that
+    /// [`Zfs::send_resume`] can send the rest; [`Zfs::abort_receive`] throws it away.
+    pub fn resumable(mut self, yes: bool) -> ReceiveOptions {
+        self.resumable = yes;
         self
     }
 
@@ -62,6 +71,7 @@ pub struct ReceiveSnapshotOptions {
     pub(crate) raw: bool,
     pub(crate) origin: Option<SnapshotName>,
     pub(crate) props: Vec<(String, String)>,
+    pub(crate) resumable: bool,
 }
 
 impl ReceiveSnapshotOptions {
@@ -73,6 +83,13 @@ impl ReceiveSnapshotOptions {
     /// `-F`: roll the target back to its latest snapshot first.
     pub fn force(mut self, yes: bool) -> ReceiveSnapshotOptions {
         self.force = yes;
+        self
+    }
+
+    /// `-s`: keep a cut-off stream's data and a resume token (see
+    /// [`ReceiveOptions::resumable`]).
+    pub fn resumable(mut self, yes: bool) -> ReceiveSnapshotOptions {
+        self.resumable = yes;
         self
     }
 
@@ -134,8 +151,13 @@ impl Zfs {
         let b = crate::handle::boolean;
         let raw_fd = fd.as_raw_fd();
         // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
+        let receive = if opts.resumable {
+            sys::lzc_receive_resumable
+        } else {
+            sys::lzc_receive
+        };
         let rc = unsafe {
-            sys::lzc_receive(
+            receive(
                 snap.as_ptr(),
                 props.as_ptr(),
                 origin.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
@@ -235,6 +257,7 @@ impl Zfs {
         let mut rf = sys::recvflags_t {
             force: b(opts.force),
             nomount: b(opts.no_mount),
+            resumable: b(opts.resumable),
             ..Default::default()
         };
         let raw_fd = fd.as_raw_fd();
