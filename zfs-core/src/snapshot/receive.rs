@@ -150,12 +150,13 @@ impl Zfs {
         let props = self.received_props(snapshot, &opts.props)?;
         let b = crate::handle::boolean;
         let raw_fd = fd.as_raw_fd();
-        // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
+        // The two take the same arguments; the resumable one keeps a cut-off stream's data.
         let receive = if opts.resumable {
             sys::lzc_receive_resumable
         } else {
             sys::lzc_receive
         };
+        // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
         let rc = unsafe {
             receive(
                 snap.as_ptr(),
