@@ -22,7 +22,7 @@ fn source(zfs: &Zfs, pool: &str) -> (SnapshotName, Vec<u8>) {
         std::fs::write(dir.join("blob"), &blob).unwrap();
     });
     let one = snap(format!("{pool}/src@one"));
-    zfs.snapshot(&[one.clone()], &[]).unwrap();
+    zfs.snapshot(std::slice::from_ref(&one), &[]).unwrap();
     (one, blob)
 }
 
@@ -149,7 +149,7 @@ fn an_incremental_cut_off_resumes_or_aborts_leaving_the_target_as_it_was() {
     std::fs::write(mnt.path().join("more"), &more).unwrap();
     unmount(&src);
     let two = snap(format!("{p}/src@two"));
-    zfs.snapshot(&[two.clone()], &[]).unwrap();
+    zfs.snapshot(std::slice::from_ref(&two), &[]).unwrap();
     let from = IncrementalSource::from(one.clone());
     let incr = stream(dir.path(), "incr", |out| {
         zfs.send(&two, Some(&from), out, SendFlags::COMPRESS)
