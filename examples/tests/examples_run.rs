@@ -60,3 +60,32 @@ fn create_pool_creates_reports_and_destroys() {
     assert!(out.contains(&format!("destroyed pool {name}")), "{out}");
     assert!(!pool_exists(&name));
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn resumable_replication_resumes_an_interrupted_receive_and_cleans_up() {
+    let prefix = format!("repl{}", std::process::id());
+    let out = run(env!("CARGO_BIN_EXE_resumable-replication"), &[&prefix]);
+    assert!(out.contains("receive interrupted"), "{out}");
+    assert!(out.contains("resume token:"), "{out}");
+    assert!(out.contains("receive complete"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "{prefix}dst/data@monday is {prefix}src/data@monday: true"
+        )),
+        "{out}"
+    );
+    // The second send carried only the rest: less than the whole stream.
+    let figure = |before: &str| -> u64 {
+        out.split(before)
+            .next()
+            .and_then(|s| s.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no figure before {before:?} in {out}"))
+    };
+    let (total, rest) = (figure(" bytes; the connection"), figure(" more bytes"));
+    assert!(rest < total, "{out}");
+    for pool in ["src", "dst"] {
+        assert!(!pool_exists(&format!("{prefix}{pool}")));
+    }
+}
