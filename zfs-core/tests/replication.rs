@@ -283,3 +283,99 @@ fn resumable_receive_snapshot_and_what_is_refused() {
     zfs.abort_receive(&other).unwrap();
     assert!(!zfs.exists(&other));
 }
+
+/// A property the kernel refuses once the data is in (a `reservation` larger than the pool)
+/// undoes the receive and names the property; `lzc_receive` kept the data and dropped the
+/// error. (A `quota` below the stream's size fails the receive itself, with `EDQUOT`.)
+#[test]
+#[ignore = "needs ZFS"]
+fn a_received_property_the_kernel_refuses_undoes_the_receive() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let (one, _) = source(&zfs, p);
+    let dir = tempfile::tempdir().unwrap();
+    let full = stream(dir.path(), "full", |out| {
+        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
+    });
+    let tight = ReceiveSnapshotOptions::new().property("reservation", "10G");
+
+    // A full stream: the new dataset goes again.
+    let new = snap(format!("{p}/new@one"));
+    let e = zfs
+        .receive_snapshot(&new, file_of(dir.path(), "f1", &full), &tight)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    assert_eq!(e.failures().len(), 1, "{e}");
+    assert_eq!(e.failures()[0].0, "reservation");
+    assert_eq!(e.failures()[0].1 .0, libc::ENOSPC);
+    assert!(!zfs.exists(&new.dataset()));
+    assert!(cli_fails("zfs", &["list", new.dataset().as_str()]).contains("does not exist"));
+
+    // An incremental one: the dataset is rolled back to its snapshot before.
+    let inc = snap(format!("{p}/inc@one"));
+    zfs.receive_snapshot(
+        &inc,
+        file_of(dir.path(), "f2", &full),
+        &ReceiveSnapshotOptions::new(),
+    )
+    .unwrap();
+    let two = snap(format!("{p}/src@two"));
+    zfs.snapshot(std::slice::from_ref(&two), &[]).unwrap();
+    let incr = stream(dir.path(), "incr", |out| {
+        zfs.send(
+            &two,
+            Some(&IncrementalSource::from(one.clone())),
+            out,
+            SendFlags::empty(),
+        )
+        .unwrap()
+    });
+    let inc_two = snap(format!("{p}/inc@two"));
+    let e = zfs
+        .receive_snapshot(&inc_two, file_of(dir.path(), "i1", &incr), &tight)
+        .unwrap_err();
+    assert_eq!(e.failures()[0].0, "reservation", "{e}");
+    let snaps = cli(
+        "zfs",
+        &[
+            "list",
+            "-H",
+            "-t",
+            "snapshot",
+            "-o",
+            "name",
+            "-r",
+            &format!("{p}/inc"),
+        ],
+    );
+    assert_eq!(snaps.trim(), inc.as_str());
+    assert_eq!(zfs_get(&format!("{p}/inc"), "reservation").0, "0");
+
+    // A reservation it can take is set, as a received value.
+    let roomy = ReceiveSnapshotOptions::new().property("reservation", "1M");
+    zfs.receive_snapshot(&inc_two, file_of(dir.path(), "i2", &incr), &roomy)
+        .unwrap();
+    let (value, source) = zfs_get(&format!("{p}/inc"), "reservation");
+    assert_eq!((value.as_str(), source.as_str()), ("1048576", "received"));
+
+    // Through libzfs (`zfs receive -o`), which reports the refusal and succeeds: the same.
+    let cli_like = ds(format!("{p}/cli"));
+    let tight = ReceiveOptions::new()
+        .no_mount(true)
+        .property("reservation", "10G");
+    let e = zfs
+        .receive(&cli_like, file_of(dir.path(), "c1", &full), &tight)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    assert!(e.message().contains("reservation"), "{e}");
+    assert!(!zfs.exists(&cli_like));
+    assert!(cli_fails("zfs", &["list", cli_like.as_str()]).contains("does not exist"));
+    let roomy = ReceiveOptions::new()
+        .no_mount(true)
+        .property("reservation", "1M");
+    zfs.receive(&cli_like, file_of(dir.path(), "c2", &full), &roomy)
+        .unwrap();
+    let (value, source) = zfs_get(cli_like.as_str(), "reservation");
+    assert_eq!((value.as_str(), source.as_str()), ("1048576", "local"));
+}

@@ -7,8 +7,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use libzfs_sys as sys;
 
 use crate::handle::{lzc, Zfs};
-use crate::name::{AnyName, SnapshotName, ZfsName};
-use crate::nvlist::NvList;
+use crate::name::{AnyName, DatasetName, SnapshotName, ZfsName};
+use crate::nvlist::{NvList, NvValue};
 use crate::{Error, ErrorKind, Result};
 
 /// Options of [`Zfs::receive`]: `zfs receive [-F] [-u] [-o origin=SNAP] [-o PROP=VALUE]`.
@@ -113,18 +113,52 @@ impl ReceiveSnapshotOptions {
     }
 }
 
+/// The size of a stream's begin record (`dmu_replay_record_t`, fixed by the stream format).
+const BEGIN_RECORD_LEN: usize = 312;
+
+/// Reads a stream's begin record from `fd`, as `zfs receive` does before it starts the
+/// receive; an errno if the stream ends first (`EINVAL`) or the read fails.
+fn read_begin_record(fd: std::os::fd::RawFd) -> std::result::Result<[u8; BEGIN_RECORD_LEN], i32> {
+    let mut header = [0u8; BEGIN_RECORD_LEN];
+    let mut got = 0;
+    while got < BEGIN_RECORD_LEN {
+        // SAFETY: `header[got..]` is writable for the length given; the descriptor is open.
+        let n = unsafe {
+            libc::read(
+                fd,
+                header[got..].as_mut_ptr().cast(),
+                BEGIN_RECORD_LEN - got,
+            )
+        };
+        match n {
+            0 => return Err(libc::EINVAL),
+            n if n < 0 => {
+                let errno = crate::handle::last_errno();
+                if errno != libc::EINTR {
+                    return Err(errno);
+                }
+            }
+            n => got += n as usize,
+        }
+    }
+    Ok(header)
+}
+
 impl Zfs {
     /// Reads one plain send stream (`zfs send` without `-p`/`-R`) from `fd` into exactly
     /// `snapshot`, through libzfs_core (the dataset is created for a full stream): like
     /// `zfs receive -u SNAPSHOT`, nothing is mounted. Properties given are set as received
-    /// ones. A stream that ends early or is corrupt fails cleanly:
-    /// no partial dataset or snapshot is left visible. [`Zfs::receive`] takes any stream.
+    /// ones; if the kernel refuses one (a `quota` below what the stream holds), the receive
+    /// is undone and the error lists each refused property. A stream that ends early or is
+    /// corrupt fails cleanly: no partial dataset or snapshot is left visible (unless
+    /// [`ReceiveSnapshotOptions::resumable`]). [`Zfs::receive`] takes any stream.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] if the target exists (full stream) or has changed
     /// (incremental, without `force`); [`ErrorKind::InvalidArgument`] for a bad stream;
-    /// [`ErrorKind::Io`] / others from the descriptor.
-    #[doc(alias = "lzc_receive")]
+    /// [`ErrorKind::Io`] / others from the descriptor; [`ErrorKind::InvalidProperty`], with
+    /// [`Error::failures`] naming each, for properties the received dataset cannot take.
+    #[doc(alias = "lzc_receive_one")]
     pub fn receive_snapshot(
         &self,
         snapshot: &SnapshotName,
@@ -150,23 +184,64 @@ impl Zfs {
         let props = self.received_props(snapshot, &opts.props)?;
         let b = crate::handle::boolean;
         let raw_fd = fd.as_raw_fd();
-        // The two take the same arguments; the resumable one keeps a cut-off stream's data.
-        let receive = if opts.resumable {
-            sys::lzc_receive_resumable
+        // What an undo goes back to if a property cannot be set.
+        let dataset = snapshot.dataset();
+        let before = if props.is_empty() {
+            None
         } else {
-            sys::lzc_receive
+            self.before_receive(&dataset)?
         };
-        // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor.
+        let header = match read_begin_record(raw_fd) {
+            Ok(h) => h,
+            Err(errno) => {
+                return Err(Error::from_errno(op, snapshot.as_str(), errno)
+                    .with_kind(ErrorKind::InvalidArgument)
+                    .with_message("the stream ends before its first record")
+                    .with_reason(crate::Reason::BadStream))
+            }
+        };
+        let (mut read_bytes, mut errflags, mut action_handle) = (0u64, 0u64, 0u64);
+        let mut errors: *mut sys::nvlist_t = std::ptr::null_mut();
+        // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor
+        // positioned after the begin record we read into `header` (which the call reads, one
+        // record long); no cleanup descriptor; the out-parameters live for the call and
+        // `errors` becomes a list we own.
         let rc = unsafe {
-            receive(
+            sys::lzc_receive_one(
                 snap.as_ptr(),
                 props.as_ptr(),
                 origin.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
                 b(opts.force),
+                b(opts.resumable),
                 b(opts.raw),
                 raw_fd,
+                header.as_ptr().cast(),
+                -1,
+                &mut read_bytes,
+                &mut errflags,
+                &mut action_handle,
+                &mut errors,
             )
         };
+        let errors = (!errors.is_null()).then(|| {
+            // SAFETY: handed to us by lzc_receive_one; freed once when dropped.
+            unsafe { NvList::from_raw(errors) }
+        });
+        if rc == 0 {
+            let failed: Vec<(String, i32)> = errors
+                .iter()
+                .flat_map(|list| list.iter())
+                .filter_map(|pair| match pair.value() {
+                    NvValue::I32(errno) => Some((pair.name().into_owned(), errno)),
+                    _ => None,
+                })
+                .collect();
+            if !failed.is_empty() {
+                let e = Error::from_batch(op, snapshot.as_str(), failed[0].1, failed)
+                    .with_kind(ErrorKind::InvalidProperty);
+                return Err(self.undo_receive(&dataset, before, e));
+            }
+        }
         lzc(op, snapshot.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::ENODEV) => e
                 .with_kind(ErrorKind::InvalidArgument)
@@ -184,6 +259,42 @@ impl Zfs {
             Some(libc::ENOENT) => e.with_reason(crate::Reason::DatasetNotFound),
             _ => e,
         })
+    }
+
+    /// Takes back a receive into `target` whose properties could not all be set, and says
+    /// which failed (`listed`): a dataset the receive created (`before` is `None`) is
+    /// destroyed, one that existed is rolled back to its latest snapshot before the receive.
+    fn undo_receive(
+        &self,
+        target: &DatasetName,
+        before: Option<Option<SnapshotName>>,
+        error: Error,
+    ) -> Error {
+        let undone = match before {
+            None => self
+                .destroy(target, &crate::DestroyOptions::new().recursive(true))
+                .map(|()| "the received dataset was destroyed"),
+            Some(Some(latest)) => self
+                .rollback(&latest, &crate::RollbackOptions::new().destroy_newer(true))
+                .map(|()| "the dataset was rolled back to where it was"),
+            Some(None) => Ok("the received data stays"),
+        };
+        let listed = error.message().to_owned();
+        match undone {
+            Ok(what) => error.with_message(format!("properties not set ({listed}); {what}")),
+            Err(undo) => error.with_message(format!(
+                "properties not set ({listed}); undoing the receive failed too: {undo}"
+            )),
+        }
+    }
+
+    /// Where an undo of a receive into `target` would go back to: `None` if it does not
+    /// exist, else its latest snapshot (if any). Only asked for when properties are set.
+    fn before_receive(&self, target: &DatasetName) -> Result<Option<Option<SnapshotName>>> {
+        if !self.exists(target) {
+            return Ok(None);
+        }
+        Ok(Some(self.snapshots(target)?.pop().map(|s| s.name)))
     }
 
     /// `props` for `lzc_receive`, checked and converted by libzfs as `zfs receive -o` does
@@ -214,7 +325,10 @@ impl Zfs {
     /// Receives any send stream as `zfs receive` does, including the package streams of
     /// `zfs send -p`/`-R` (properties, descendants, several snapshots). `target` is a dataset
     /// (the snapshot keeps the sender's name) or a snapshot name. Received properties read
-    /// back with source `received`. Nothing half-received stays visible after a failure.
+    /// back with source `received`, those given with [`ReceiveOptions::property`] with source
+    /// `local`. Nothing half-received stays visible after a failure: if the kernel refuses
+    /// a given property once the data is in (libzfs reports that and succeeds), a dataset
+    /// the receive created is destroyed and one that existed is rolled back.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`] if the target exists (full stream, without `force`);
@@ -262,6 +376,12 @@ impl Zfs {
             ..Default::default()
         };
         let raw_fd = fd.as_raw_fd();
+        let dataset = DatasetName::trusted(target.split('@').next().unwrap_or(target).to_owned());
+        let before = if opts.props.is_empty() {
+            None
+        } else {
+            self.before_receive(&dataset)?
+        };
         self.check(op, target, || {
             // SAFETY: live handle; NUL-terminated target; live property list and flags; the
             // descriptor is borrowed and open; no stream AVL (libzfs builds its own).
@@ -275,6 +395,28 @@ impl Zfs {
                     std::ptr::null_mut(),
                 )
             }
-        })
+        })?;
+        // libzfs reports a `-o` property the kernel refused after the data was in only as
+        // its last error, and succeeds: each one asked for must now be set locally.
+        let mut missing = Vec::new();
+        if !opts.props.is_empty() {
+            let fs = self.dataset(&dataset)?;
+            for (name, _) in &opts.props {
+                if fs.property(name)?.source != crate::PropSource::Local {
+                    missing.push(name.as_str());
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let why = self.last_error(op, target).message().to_owned();
+        let e = Error::new(
+            ErrorKind::InvalidProperty,
+            op,
+            target,
+            format!("{}: {why}", missing.join(", ")),
+        );
+        Err(self.undo_receive(&dataset, before, e))
     }
 }
