@@ -86,8 +86,8 @@ pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};
 pub use size::parse_size;
 pub use snapshot::{
-    Change, DiffEntry, ReceiveOptions, ReceiveSnapshotOptions, ResumeToken, SendFlags,
-    SnapshotInfo, MAX_TAG_LEN,
+    BookmarkInfo, Change, DiffEntry, ReceiveOptions, ReceiveSnapshotOptions, ResumeToken,
+    SendFlags, SendProgress, SnapshotInfo, TemporaryHolds, MAX_TAG_LEN,
 };
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;

@@ -621,7 +621,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
         .unwrap();
     zfs.hold::<&str>(&[]).unwrap();
     zfs.release::<&str>(&[]).unwrap();
-    zfs.bookmark(&[]).unwrap();
+    zfs.bookmark::<zfs_core::SnapshotName>(&[]).unwrap();
     zfs.destroy_bookmarks(&[]).unwrap();
     zfs.create_datasets(&[]).unwrap();
     assert_eq!(state(&zfs, &pools), before);

@@ -176,18 +176,8 @@ fn a_send_into_a_pipe_nobody_reads_is_a_stream_error() {
         .unwrap();
     let s = snap(format!("{p}/a@s"));
     zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
-    // A pipe whose read end is closed (libc: std's pipe is newer than our MSRV).
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two new descriptors into the array.
-    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
-    // SAFETY: both descriptors are new and owned by nobody else.
-    let (reader, writer) = unsafe {
-        use std::os::fd::FromRawFd;
-        (
-            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
-            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
-        )
-    };
+    // A pipe whose read end is closed.
+    let (reader, writer) = pipe();
     drop(reader);
     let e = zfs.send(&s, None, &writer, SendFlags::empty()).unwrap_err();
     assert_eq!(e.reason(), Some(zfs_core::Reason::StreamIo), "{e:?}");

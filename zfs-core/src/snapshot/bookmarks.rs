@@ -8,26 +8,47 @@ use libzfs_sys as sys;
 
 use super::batch;
 use crate::handle::{lzc, Zfs};
-use crate::name::{BookmarkName, DatasetName, SnapshotName};
+use crate::name::{BookmarkName, DatasetName, IncrementalSource};
 use crate::nvlist::NvList;
 use crate::Result;
 
+/// What a bookmark records of the snapshot it was made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BookmarkInfo {
+    /// The bookmark.
+    pub name: BookmarkName,
+    /// The snapshot's GUID (an incremental stream from the bookmark starts at it).
+    pub guid: u64,
+    /// The transaction group the snapshot was taken in.
+    pub createtxg: u64,
+    /// The snapshot's creation time, seconds since the epoch.
+    pub creation: u64,
+    /// For a redaction bookmark (`zfs redact`), the GUIDs of the redaction snapshots.
+    pub redact_snaps: Option<Vec<u64>>,
+}
+
 impl Zfs {
-    /// Creates bookmarks of snapshots in one atomic call, each pair `(snapshot, bookmark)` in
-    /// the order of `zfs bookmark SNAPSHOT BOOKMARK`. An empty list does nothing.
+    /// Creates bookmarks in one atomic call, each pair `(source, bookmark)` in the order of
+    /// `zfs bookmark SOURCE BOOKMARK`: the source is a snapshot, or another bookmark of the
+    /// same dataset to copy (a [`SnapshotName`](crate::SnapshotName), a [`BookmarkName`] or an
+    /// [`IncrementalSource`]). An empty list does nothing.
     ///
     /// # Errors
     /// [`ErrorKind::AlreadyExists`](crate::ErrorKind::AlreadyExists),
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) (missing source snapshot) and others
     /// per bookmark in [`Error::failures`](crate::Error::failures).
     #[doc(alias = "lzc_bookmark")]
-    pub fn bookmark(&self, bookmarks: &[(SnapshotName, BookmarkName)]) -> Result<()> {
+    pub fn bookmark<S>(&self, bookmarks: &[(S, BookmarkName)]) -> Result<()>
+    where
+        S: Clone + Into<IncrementalSource>,
+    {
         if bookmarks.is_empty() {
             return Ok(());
         }
         let mut list = NvList::new();
-        for (snap, mark) in bookmarks {
-            list.insert_str(mark.as_str(), snap.as_str())?;
+        for (source, mark) in bookmarks {
+            list.insert_str(mark.as_str(), source.clone().into().as_str())?;
         }
         batch::run("bookmark", bookmarks[0].1.as_str(), |errs| {
             // SAFETY: live list.
@@ -90,6 +111,40 @@ impl Zfs {
                 )
             })
             .collect())
+    }
+
+    /// A bookmark's properties (`zfs get guid,createtxg,creation,redact_snaps BOOKMARK`):
+    /// what identifies the snapshot it was made from.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if there is no such bookmark.
+    #[doc(alias = "lzc_get_bookmark_props")]
+    pub fn bookmark_info(&self, bookmark: &BookmarkName) -> Result<BookmarkInfo> {
+        let op = "get properties of";
+        let name = CString::new(bookmark.as_str()).expect("no NUL");
+        let mut out: *mut sys::nvlist_t = ptr::null_mut();
+        // SAFETY: NUL-terminated name; `out` receives an owned list.
+        lzc(op, bookmark.as_str(), unsafe {
+            sys::lzc_get_bookmark_props(name.as_ptr(), &mut out)
+        })
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::ENOENT) | Some(libc::ESRCH) => e
+                .with_kind(crate::ErrorKind::NotFound)
+                .with_reason(crate::Reason::BookmarkNotFound),
+            _ => e,
+        })?;
+        // SAFETY: the call succeeded and handed us the list: property -> {value}.
+        let list = unsafe { NvList::from_raw(out) };
+        let value = |key: &str| list.get_list(key).and_then(|v| v.get_u64("value"));
+        Ok(BookmarkInfo {
+            name: bookmark.clone(),
+            guid: value("guid").unwrap_or(0),
+            createtxg: value("createtxg").unwrap_or(0),
+            creation: value("creation").unwrap_or(0),
+            redact_snaps: list
+                .get_list("redact_snaps")
+                .and_then(|v| v.get_u64_array("value")),
+        })
     }
 
     /// Destroys bookmarks in one call (`zfs destroy fs#mark`).

@@ -44,6 +44,14 @@ fn hold_rounds<'a>(holds: &'a [(SnapshotName, impl AsRef<OsStr>)]) -> Result<Rou
     Ok(rounds)
 }
 
+/// Holds placed by [`Zfs::hold_temporary`]: released by the kernel when this is dropped
+/// (it owns the cleanup descriptor the holds are tied to), or when the process exits.
+#[derive(Debug)]
+#[must_use = "the holds are released as soon as this is dropped"]
+pub struct TemporaryHolds {
+    _cleanup: std::os::fd::OwnedFd,
+}
+
 /// The longest hold tag (`MAXNAMELEN` less the NUL).
 pub const MAX_TAG_LEN: usize = 255;
 
@@ -76,6 +84,92 @@ impl Zfs {
     /// bad tag; [`ErrorKind::InvalidArgument`] for a (snapshot, tag) pair listed twice.
     #[doc(alias = "lzc_hold")]
     pub fn hold<T: AsRef<OsStr>>(&self, holds: &[(SnapshotName, T)]) -> Result<()> {
+        self.hold_with(holds, -1)
+    }
+
+    /// Places holds as [`Zfs::hold`] does, for as long as the returned [`TemporaryHolds`]
+    /// lives: the kernel releases them when it is dropped, and when the process dies
+    /// (`lzc_hold` with a cleanup descriptor, as `zfs send` holds what it sends). For work that
+    /// must keep snapshots from being destroyed under it and leave nothing behind.
+    ///
+    /// # Errors
+    /// As [`Zfs::hold`]; an I/O error if `/dev/zfs` cannot be opened.
+    #[doc(alias = "lzc_hold")]
+    pub fn hold_temporary<T: AsRef<OsStr>>(
+        &self,
+        holds: &[(SnapshotName, T)],
+    ) -> Result<TemporaryHolds> {
+        let device = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/zfs")
+            .map_err(|e| {
+                Error::from_errno("hold", "/dev/zfs", e.raw_os_error().unwrap_or(libc::EIO))
+            })?;
+        let cleanup = std::os::fd::OwnedFd::from(device);
+        self.hold_with(holds, std::os::fd::AsRawFd::as_raw_fd(&cleanup))?;
+        Ok(TemporaryHolds { _cleanup: cleanup })
+    }
+
+    /// Holds `tag` on the snapshot named like `snapshot` of its dataset and of every
+    /// descendant that has one (`zfs hold -r TAG SNAPSHOT`), all or none; returns the
+    /// snapshots held.
+    ///
+    /// # Errors
+    /// As [`Zfs::hold`]; [`ErrorKind::NotFound`] if `snapshot` itself does not exist.
+    pub fn hold_recursive(&self, snapshot: &SnapshotName, tag: &str) -> Result<Vec<SnapshotName>> {
+        let snaps = self
+            .snapshot_family(snapshot)
+            .map_err(|e| e.with_operation("hold"))?;
+        let pairs: Vec<(SnapshotName, &str)> = snaps.iter().map(|s| (s.clone(), tag)).collect();
+        self.hold(&pairs)?;
+        Ok(snaps)
+    }
+
+    /// Releases `tag` from the snapshot named like `snapshot` of its dataset and every
+    /// descendant (`zfs release -r TAG SNAPSHOT`), all or none; returns the snapshots
+    /// released.
+    ///
+    /// # Errors
+    /// As [`Zfs::release`]: one of them without the tag is refused.
+    pub fn release_recursive(
+        &self,
+        snapshot: &SnapshotName,
+        tag: &str,
+    ) -> Result<Vec<SnapshotName>> {
+        let snaps = self
+            .snapshot_family(snapshot)
+            .map_err(|e| e.with_operation("release"))?;
+        let pairs: Vec<(SnapshotName, &str)> = snaps.iter().map(|s| (s.clone(), tag)).collect();
+        self.release(&pairs)?;
+        Ok(snaps)
+    }
+
+    /// `snapshot` and the snapshots of the same short name of its dataset's descendants.
+    fn snapshot_family(&self, snapshot: &SnapshotName) -> Result<Vec<SnapshotName>> {
+        if !self.exists(snapshot) {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                "find",
+                snapshot.as_str(),
+                "no such snapshot",
+            )
+            .with_reason(crate::Reason::SnapshotNotFound));
+        }
+        let types = crate::DatasetTypes::SNAPSHOT;
+        let short = snapshot.short_name();
+        Ok(self
+            .list(&snapshot.dataset(), types)?
+            .into_iter()
+            .filter_map(|l| match l.name {
+                crate::AnyName::Snapshot(s) if s.short_name() == short => Some(s),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// [`Zfs::hold`] with `cleanup` as the cleanup descriptor (-1: none).
+    fn hold_with<T: AsRef<OsStr>>(&self, holds: &[(SnapshotName, T)], cleanup: i32) -> Result<()> {
         let op = "hold";
         if holds.is_empty() {
             return Ok(());
@@ -102,8 +196,9 @@ impl Zfs {
                 list.insert_str_bytes(snap.as_str().as_bytes(), tag.as_bytes())?;
             }
             let placed = batch::run(op, holds[0].0.as_str(), |errs| {
-                // SAFETY: live list; no cleanup descriptor (-1): the holds persist.
-                unsafe { sys::lzc_hold(list.as_ptr(), -1, errs) }
+                // SAFETY: live list; `cleanup` is -1 (the holds persist) or an open
+                // descriptor of /dev/zfs that outlives the call.
+                unsafe { sys::lzc_hold(list.as_ptr(), cleanup, errs) }
             });
             if let Err(mut e) = placed {
                 if e.errno().map(|n| n.0) == Some(libc::EEXIST) {

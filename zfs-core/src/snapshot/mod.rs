@@ -16,11 +16,12 @@ use std::ffi::CString;
 
 use libzfs_sys as sys;
 
+pub use bookmarks::BookmarkInfo;
 pub use diff::{Change, DiffEntry};
-pub use holds::MAX_TAG_LEN;
+pub use holds::{TemporaryHolds, MAX_TAG_LEN};
 pub use receive::{ReceiveOptions, ReceiveSnapshotOptions};
 pub use resume::ResumeToken;
-pub use send::SendFlags;
+pub use send::{SendFlags, SendProgress};
 
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};
@@ -267,6 +268,33 @@ impl Zfs {
             Some(libc::EBUSY) => e.with_reason(crate::Reason::SnapshotIsHeld),
             _ => e,
         })
+    }
+
+    /// Rolls `dataset` back to its latest snapshot, whatever it is called, and returns it
+    /// (`zfs rollback` of the newest snapshot, found by the kernel in the same transaction, so
+    /// a snapshot taken meanwhile cannot be skipped).
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the dataset does not exist or has no snapshot;
+    /// [`ErrorKind::Busy`] if it cannot be rolled back now (mounted and busy).
+    #[doc(alias = "lzc_rollback")]
+    pub fn rollback_latest(&self, dataset: &DatasetName) -> Result<SnapshotName> {
+        let op = "rollback";
+        let fs = CString::new(dataset.as_str()).expect("no NUL");
+        let mut buf = vec![0u8; sys::ZFS_MAX_DATASET_NAME_LEN as usize];
+        // SAFETY: NUL-terminated name; `buf` holds its length in bytes for the answer.
+        let rc =
+            unsafe { sys::lzc_rollback(fs.as_ptr(), buf.as_mut_ptr().cast(), buf.len() as i32) };
+        lzc(op, dataset.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::ESRCH) | Some(libc::EINVAL) if self.exists(dataset) => e
+                .with_kind(ErrorKind::NotFound)
+                .with_message("the dataset has no snapshot")
+                .with_reason(crate::Reason::SnapshotNotFound),
+            Some(libc::EBUSY) => e.with_reason(crate::Reason::DatasetBusy),
+            _ => e,
+        })?;
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        SnapshotName::new(String::from_utf8_lossy(&buf[..end]).into_owned())
     }
 
     /// Rolls a dataset back to `snapshot`. If newer snapshots exist, they are destroyed first

@@ -29,10 +29,32 @@ bitflags! {
         /// `-R`: the dataset, its descendants, their snapshots (up to this one) and properties.
         /// Receive such a stream with [`Zfs::receive`].
         const REPLICATE = 1 << 17;
+        /// `-I`: with an incremental source, every snapshot between it and the one sent, not
+        /// only the last (a package stream; receive it with [`Zfs::receive`]).
+        const INTERMEDIATES = 1 << 18;
+        /// `-h`: the snapshots' holds travel with the stream and are placed again on the
+        /// receiving side (a package stream; receive it with [`Zfs::receive`]).
+        const HOLDS = 1 << 19;
     }
 }
 
+/// How far a running send has got (`zfs send -v` prints it every second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct SendProgress {
+    /// Bytes written to the stream so far.
+    pub bytes: u64,
+    /// Blocks visited so far.
+    pub blocks: u64,
+}
+
 impl SendFlags {
+    /// The flags that make a package stream (libzfs's `zfs_send`).
+    pub(crate) const PACKAGE: SendFlags = SendFlags::PROPERTIES
+        .union(SendFlags::REPLICATE)
+        .union(SendFlags::INTERMEDIATES)
+        .union(SendFlags::HOLDS);
+
     /// The flags `libzfs_core`'s plain stream understands.
     pub(crate) const LZC: SendFlags = SendFlags::EMBED_DATA
         .union(SendFlags::LARGE_BLOCK)
@@ -125,7 +147,7 @@ impl Zfs {
     ) -> Result<()> {
         let op = "send";
         writable(op, snapshot, fd)?;
-        if flags.intersects(SendFlags::PROPERTIES | SendFlags::REPLICATE) {
+        if flags.intersects(SendFlags::PACKAGE) {
             return self.send_package(snapshot, from, fd.as_raw_fd(), flags);
         }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
@@ -167,7 +189,41 @@ impl Zfs {
         })
     }
 
-    /// `zfs send -p`/`-R` through libzfs.
+    /// How far the send of `snapshot` that this process is writing to `fd` has got: call it
+    /// from another thread while [`Zfs::send`] runs (with that thread's own [`Zfs`]), as
+    /// `zfs send -v` does. `fd` must be a pipe: libzfs_core relays a send to a file or socket
+    /// through a pipe of its own, and the kernel knows a send only by the descriptor it
+    /// writes to.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if no send of `snapshot` to `fd` is running in this process.
+    #[doc(alias = "zfs_send_progress")]
+    pub fn send_progress(&self, snapshot: &SnapshotName, fd: impl AsFd) -> Result<SendProgress> {
+        let op = "read send progress of";
+        let snap = self
+            .open_dataset(snapshot.as_str(), DatasetTypes::SNAPSHOT)
+            .map_err(|e| e.with_operation(op))?;
+        let mut progress = SendProgress::default();
+        let raw_fd = fd.as_fd().as_raw_fd();
+        self.check(op, snapshot.as_str(), || {
+            // SAFETY: live snapshot handle; the out-parameters live for the call.
+            unsafe {
+                sys::zfs_send_progress(
+                    snap.raw().ptr(),
+                    raw_fd,
+                    &mut progress.bytes,
+                    &mut progress.blocks,
+                )
+            }
+        })
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            Some(libc::ENOENT) => e.with_kind(ErrorKind::NotFound),
+            _ => e,
+        })?;
+        Ok(progress)
+    }
+
+    /// `zfs send -p`/`-R`/`-I`/`-h` through libzfs.
     fn send_package(
         &self,
         snapshot: &SnapshotName,
@@ -191,7 +247,8 @@ impl Zfs {
                     ErrorKind::InvalidArgument,
                     op,
                     mark.as_str(),
-                    "with properties or replication, the source must be a snapshot",
+                    "with properties, replication, intermediates or holds, the source must be \
+                     a snapshot",
                 ))
             }
             Some(IncrementalSource::Snapshot(f)) => {
@@ -214,6 +271,8 @@ impl Zfs {
             embed_data: b(flags.contains(SendFlags::EMBED_DATA)),
             compress: b(flags.contains(SendFlags::COMPRESS)),
             raw: b(flags.contains(SendFlags::RAW)),
+            doall: b(flags.contains(SendFlags::INTERMEDIATES)),
+            holds: b(flags.contains(SendFlags::HOLDS)),
             ..Default::default()
         };
         self.check(op, snapshot.as_str(), || {

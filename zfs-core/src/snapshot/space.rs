@@ -35,8 +35,9 @@ impl Zfs {
     /// as `zfs send -n -P` prints it for a plain stream.
     ///
     /// # Errors
-    /// As [`Zfs::send`]; [`ErrorKind::NotSupported`] with [`SendFlags::PROPERTIES`] or
-    /// [`SendFlags::REPLICATE`], whose package streams the kernel's estimate does not cover.
+    /// As [`Zfs::send`]; [`ErrorKind::NotSupported`] with [`SendFlags::PROPERTIES`],
+    /// [`SendFlags::REPLICATE`], [`SendFlags::INTERMEDIATES`] or [`SendFlags::HOLDS`], whose
+    /// package streams the kernel's estimate does not cover.
     #[doc(alias = "lzc_send_space")]
     pub fn send_space(
         &self,

@@ -172,3 +172,19 @@ pub fn incompressible(mib: usize) -> Vec<u8> {
     }
     out
 }
+
+/// A pipe: (read end, write end). libc's, as std's pipe is newer than our MSRV.
+#[allow(dead_code)]
+pub fn pipe() -> (std::fs::File, std::fs::File) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 writes two new descriptors into the array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: both descriptors are new and owned by nobody else.
+    unsafe {
+        use std::os::fd::FromRawFd;
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    }
+}
