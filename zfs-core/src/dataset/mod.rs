@@ -6,6 +6,7 @@ mod destroy;
 mod list;
 mod mount;
 mod props;
+mod userspace;
 
 use std::ffi::CString;
 use std::ptr::NonNull;
@@ -18,6 +19,7 @@ pub use create::CreateDataset;
 pub use list::Listed;
 pub(crate) use props::unknown_value;
 pub use props::{CanMount, Mountpoint};
+pub use userspace::{SpaceOwner, SpaceUsage};
 
 use crate::handle::Zfs;
 use crate::name::{AnyName, ZfsName};

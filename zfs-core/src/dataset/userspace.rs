@@ -1,0 +1,210 @@
+//! Space per user, group and project (`zfs userspace`, `zfs groupspace`,
+//! `zfs projectspace`), with the quotas set on each.
+
+use std::collections::BTreeMap;
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use libzfs_sys as sys;
+
+use super::Dataset;
+use crate::Result;
+
+/// Whose space: the three kinds of owner OpenZFS accounts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SpaceOwner {
+    /// Users (`zfs userspace`, `userused@`, `userquota@`).
+    User,
+    /// Groups (`zfs groupspace`, `groupused@`, `groupquota@`).
+    Group,
+    /// Projects (`zfs projectspace`, `projectused@`, `projectquota@`; needs the
+    /// `project_quota` feature).
+    Project,
+}
+
+impl SpaceOwner {
+    /// The four properties read for it: bytes used, byte quota, objects used, object quota.
+    fn props(self) -> [sys::zfs_userquota_prop_t; 4] {
+        use sys::zfs_userquota_prop_t as P;
+        match self {
+            SpaceOwner::User => [
+                P::ZFS_PROP_USERUSED,
+                P::ZFS_PROP_USERQUOTA,
+                P::ZFS_PROP_USEROBJUSED,
+                P::ZFS_PROP_USEROBJQUOTA,
+            ],
+            SpaceOwner::Group => [
+                P::ZFS_PROP_GROUPUSED,
+                P::ZFS_PROP_GROUPQUOTA,
+                P::ZFS_PROP_GROUPOBJUSED,
+                P::ZFS_PROP_GROUPOBJQUOTA,
+            ],
+            SpaceOwner::Project => [
+                P::ZFS_PROP_PROJECTUSED,
+                P::ZFS_PROP_PROJECTQUOTA,
+                P::ZFS_PROP_PROJECTOBJUSED,
+                P::ZFS_PROP_PROJECTOBJQUOTA,
+            ],
+        }
+    }
+}
+
+/// One owner's line of `zfs userspace -n -p -o type,name,used,quota,objused,objquota`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpaceUsage {
+    /// The numeric id: uid, gid or project id (or the RID of a Windows SID).
+    pub id: u64,
+    /// The SID domain of an SMB user or group, `None` for POSIX ids.
+    pub domain: Option<String>,
+    /// The user or group name this system gives the id (`None` for projects, SIDs and ids
+    /// with no name here).
+    pub name: Option<String>,
+    /// Bytes charged to it.
+    pub used: u64,
+    /// Its byte quota (`userquota@ID`), if set.
+    pub quota: Option<u64>,
+    /// Objects (files, directories, ...) charged to it.
+    pub objects_used: u64,
+    /// Its object quota (`userobjquota@ID`), if set.
+    pub object_quota: Option<u64>,
+}
+
+/// What the callback gathers: per (domain, id), the four figures.
+type Gathered = BTreeMap<(String, u64), [Option<u64>; 4]>;
+
+struct State {
+    slot: usize,
+    out: Gathered,
+    panic: Option<Box<dyn std::any::Any + Send>>,
+}
+
+unsafe extern "C" fn each(
+    arg: *mut c_void,
+    domain: *const c_char,
+    rid: sys::uid_t,
+    space: u64,
+) -> c_int {
+    // SAFETY: `arg` is the `State` handed to zfs_userspace below, alive for the call.
+    let state = unsafe { &mut *arg.cast::<State>() };
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let domain = if domain.is_null() {
+            String::new()
+        } else {
+            // SAFETY: libzfs passes a NUL-terminated domain that lives for the call.
+            unsafe { CStr::from_ptr(domain) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        let entry = state.out.entry((domain, u64::from(rid))).or_default();
+        entry[state.slot] = Some(space);
+    }));
+    match result {
+        Ok(()) => 0,
+        Err(p) => {
+            state.panic = Some(p);
+            1
+        }
+    }
+}
+
+impl Dataset<'_> {
+    /// Space and quotas per user, group or project of this filesystem or snapshot (`zfs userspace -n -p`,
+    /// `zfs groupspace`, `zfs projectspace`), sorted by domain and id; ids with a quota and
+    /// nothing charged are listed too. Names come from this system's user and group
+    /// databases. Set a quota with [`Dataset::set_property`]`("userquota@ID", "10G")`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotSupported`](crate::ErrorKind::NotSupported) for a volume,
+    /// or a pool without the feature (`project_quota` for projects, `userobj_accounting` for
+    /// object counts).
+    #[doc(alias = "zfs_userspace")]
+    pub fn userspace(&self, owner: SpaceOwner) -> Result<Vec<SpaceUsage>> {
+        let op = "list space of";
+        let mut state = State {
+            slot: 0,
+            out: BTreeMap::new(),
+            panic: None,
+        };
+        self.refresh()?;
+        for (slot, prop) in owner.props().into_iter().enumerate() {
+            state.slot = slot;
+            let rc = self.zfs().check(op, self.name().as_str(), || {
+                // SAFETY: live dataset handle; `state` outlives the call and is only touched
+                // through the callback, on this thread.
+                unsafe {
+                    sys::zfs_userspace(self.raw().ptr(), prop, Some(each), (&raw mut state).cast())
+                }
+            });
+            if let Some(p) = state.panic.take() {
+                std::panic::resume_unwind(p);
+            }
+            rc?;
+        }
+        Ok(state
+            .out
+            .into_iter()
+            .map(
+                |((domain, id), [used, quota, objused, objquota])| SpaceUsage {
+                    name: if domain.is_empty() {
+                        owner_name(owner, id)
+                    } else {
+                        None
+                    },
+                    domain: (!domain.is_empty()).then_some(domain),
+                    id,
+                    used: used.unwrap_or(0),
+                    quota: quota.filter(|&q| q != 0),
+                    objects_used: objused.unwrap_or(0),
+                    object_quota: objquota.filter(|&q| q != 0),
+                },
+            )
+            .collect())
+    }
+}
+
+/// The name of user or group `id` on this system, as `zfs userspace` shows it without `-n`.
+fn owner_name(owner: SpaceOwner, id: u64) -> Option<String> {
+    let id = u32::try_from(id).ok()?;
+    let mut buf = vec![0 as c_char; 16 << 10];
+    match owner {
+        SpaceOwner::User => {
+            // SAFETY: passwd is a plain C struct; zero is a valid starting state.
+            let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+            let mut found: *mut libc::passwd = std::ptr::null_mut();
+            // SAFETY: every pointer is live for the call; `buf` holds its length.
+            let rc = unsafe {
+                libc::getpwuid_r(id, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found)
+            };
+            if rc != 0 || found.is_null() {
+                return None;
+            }
+            // SAFETY: on success pw_name points into `buf`, NUL-terminated.
+            Some(
+                unsafe { CStr::from_ptr(entry.pw_name) }
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+        SpaceOwner::Group => {
+            // SAFETY: group is a plain C struct; zero is a valid starting state.
+            let mut entry: libc::group = unsafe { std::mem::zeroed() };
+            let mut found: *mut libc::group = std::ptr::null_mut();
+            // SAFETY: every pointer is live for the call; `buf` holds its length.
+            let rc = unsafe {
+                libc::getgrgid_r(id, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found)
+            };
+            if rc != 0 || found.is_null() {
+                return None;
+            }
+            // SAFETY: on success gr_name points into `buf`, NUL-terminated.
+            Some(
+                unsafe { CStr::from_ptr(entry.gr_name) }
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+        SpaceOwner::Project => None,
+    }
+}
