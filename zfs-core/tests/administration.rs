@@ -11,7 +11,10 @@ use zfs_core::{ErrorKind, SpaceOwner, SpaceUsage};
 
 /// `zfs {user,group,project}space -H -n -p -o name,used,quota,objused,objquota FS`, as
 /// (id, used, quota, objused, objquota) with `-`/`none` as `None`.
-fn cli_space(kind: &str, fs: &str) -> Vec<(u64, u64, Option<u64>, u64, Option<u64>)> {
+/// (id, used, quota, objects used, object quota).
+type Row = (u64, u64, Option<u64>, u64, Option<u64>);
+
+fn cli_space(kind: &str, fs: &str) -> Vec<Row> {
     let opt = |v: &str| v.parse::<u64>().ok().filter(|&n| n != 0);
     let cols = "name,used,quota,objused,objquota";
     let cmd = format!("{kind}space");
@@ -36,7 +39,7 @@ fn cli_space(kind: &str, fs: &str) -> Vec<(u64, u64, Option<u64>, u64, Option<u6
     rows
 }
 
-fn ours(rows: &[SpaceUsage]) -> Vec<(u64, u64, Option<u64>, u64, Option<u64>)> {
+fn ours(rows: &[SpaceUsage]) -> Vec<Row> {
     rows.iter()
         .map(|r| (r.id, r.used, r.quota, r.objects_used, r.object_quota))
         .collect()
