@@ -61,8 +61,8 @@ pub use crypto::{
     MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
 };
 pub use dataset::{
-    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Listed, Mountpoint, SpaceOwner,
-    SpaceUsage, MAX_BATCH_THREADS,
+    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Delegation, DelegationScope,
+    Grantee, Listed, Mountpoint, SpaceOwner, SpaceUsage, MAX_BATCH_THREADS,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use events::{Event, Events};

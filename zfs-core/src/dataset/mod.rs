@@ -2,6 +2,7 @@
 
 mod batch;
 mod create;
+mod delegation;
 mod destroy;
 mod list;
 mod mount;
@@ -16,6 +17,7 @@ use libzfs_sys as sys;
 
 pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
+pub use delegation::{Delegation, DelegationScope, Grantee};
 pub use list::Listed;
 pub(crate) use props::unknown_value;
 pub use props::{CanMount, Mountpoint};
