@@ -185,7 +185,10 @@ fn delegated_permissions_let_a_user_do_exactly_what_was_granted() {
     )
     .unwrap();
     let shown = cli("zfs", &["allow", &name]);
-    assert!(shown.contains("user (unknown: 1234) mount,snapshot"), "{shown}");
+    assert!(
+        shown.contains("user (unknown: 1234) mount,snapshot"),
+        "{shown}"
+    );
     assert!(shown.contains("@backup"), "{shown}");
     assert!(shown.contains("group (unknown: 4321) @backup"), "{shown}");
     let ours = fs.delegations().unwrap();

@@ -189,6 +189,47 @@ impl Dataset<'_> {
         self.load_or_check(key, "load key", false)
     }
 
+    /// Loads the key of this encryption root from its `keylocation` (`zfs load-key` without
+    /// `-L`): a `file://` path or an `https://` URL, read by libzfs. A library never
+    /// prompts: `keylocation=prompt` is refused (use [`Dataset::load_key`]).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for `prompt` or a dataset that is not an encryption
+    /// root; [`ErrorKind::WrongKey`] if the key found there is wrong; the error of reading
+    /// it (a missing file) otherwise.
+    #[doc(alias = "zfs_crypto_load_key")]
+    pub fn load_key_from_location(&self) -> Result<()> {
+        let op = "load key";
+        self.require_encryption_root(op)?;
+        if self.property("keylocation")?.value == "prompt" {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                self.name().as_str(),
+                "the key's location is 'prompt': load it with Dataset::load_key",
+            ));
+        }
+        self.zfs()
+            .check(op, self.name().as_str(), || {
+                // SAFETY: live dataset handle; NULL: the key from its own keylocation.
+                unsafe {
+                    sys::zfs_crypto_load_key(
+                        self.raw().ptr(),
+                        sys::boolean_t::B_FALSE,
+                        // `const char *` from OpenZFS 2.2, `char *` before.
+                        std::ptr::null_mut(),
+                    )
+                }
+            })
+            // The kernel refuses a wrong key with EACCES, as for Dataset::load_key.
+            .map_err(|e| match e.kind() {
+                ErrorKind::PermissionDenied => e
+                    .with_kind(ErrorKind::WrongKey)
+                    .with_reason(crate::Reason::WrongKey),
+                _ => e,
+            })
+    }
+
     /// Checks `key` against this encryption root without loading it (`zfs load-key -n`).
     ///
     /// # Errors

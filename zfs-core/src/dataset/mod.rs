@@ -19,6 +19,7 @@ pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
 pub use delegation::{Delegation, DelegationScope, Grantee};
 pub use list::Listed;
+pub use mount::MountOptions;
 pub(crate) use props::unknown_value;
 pub use props::{CanMount, Mountpoint};
 pub use userspace::{SpaceOwner, SpaceUsage};

@@ -1,7 +1,7 @@
 //! Mounting and unmounting filesystems, including `legacy` ones at a given path.
 
 use crate::options::UnmountOptions;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr;
@@ -10,6 +10,65 @@ use libzfs_sys as sys;
 
 use super::Dataset;
 use crate::{Error, ErrorKind, Result};
+
+/// Options of [`Dataset::mount_with`] and [`Pool::mount_all`](crate::Pool::mount_all):
+/// `zfs mount [-O] [-l] [-o OPTIONS]`. Off by default, as the command without options.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MountOptions {
+    pub(crate) options: Option<String>,
+    pub(crate) overlay: bool,
+    pub(crate) load_key: bool,
+}
+
+impl MountOptions {
+    /// No options, as `zfs mount`.
+    pub fn new() -> MountOptions {
+        MountOptions::default()
+    }
+
+    /// `-o OPTIONS`: temporary mount options, comma-separated as `mount -o` takes them
+    /// (`ro`, `noexec`, `noatime`, ...); they last until unmounted and show with source
+    /// `temporary`.
+    pub fn options(mut self, options: &str) -> MountOptions {
+        self.options = Some(options.to_owned());
+        self
+    }
+
+    /// `-O`: mount over a directory that is not empty.
+    pub fn overlay(mut self, yes: bool) -> MountOptions {
+        self.overlay = yes;
+        self
+    }
+
+    /// `-l`: load the key of an encrypted filesystem first, from its encryption root's
+    /// `keylocation` (never by prompting: a `prompt` location is an error).
+    pub fn load_key(mut self, yes: bool) -> MountOptions {
+        self.load_key = yes;
+        self
+    }
+
+    /// The `zfs_mount` flags and options for these options.
+    pub(crate) fn raw(&self, op: &'static str, object: &str) -> Result<(c_int, Option<CString>)> {
+        // MS_OVERLAY, from libspl's sys/mount.h (not an installed header).
+        const MS_OVERLAY: c_int = 0x4;
+        let flags = if self.overlay { MS_OVERLAY } else { 0 };
+        let options = self
+            .options
+            .as_deref()
+            .map(|o| {
+                CString::new(o).map_err(|_| {
+                    Error::new(
+                        ErrorKind::InvalidArgument,
+                        op,
+                        object,
+                        "mount options contain a NUL byte",
+                    )
+                })
+            })
+            .transpose()?;
+        Ok((flags, options))
+    }
+}
 
 impl Dataset<'_> {
     /// Where the filesystem is mounted, if it is (as `zfs mount` without arguments lists it).
@@ -40,6 +99,18 @@ impl Dataset<'_> {
     /// [`Dataset::mount_at`]); [`ErrorKind::Busy`] if something is mounted there.
     #[doc(alias = "zfs_mount")]
     pub fn mount(&self) -> Result<()> {
+        self.mount_with(&MountOptions::new())
+    }
+
+    /// Mounts the filesystem at its `mountpoint` as [`Dataset::mount`] does, with options
+    /// (`zfs mount [-O] [-l] [-o OPTIONS] DATASET`).
+    ///
+    /// # Errors
+    /// As [`Dataset::mount`]; [`ErrorKind::PermissionDenied`] (libzfs's "encryption key
+    /// not loaded") for an encrypted filesystem whose key is not loaded, without `load_key`;
+    /// errors of [`Dataset::load_key_from_location`] with it.
+    #[doc(alias = "zfs_mount")]
+    pub fn mount_with(&self, opts: &MountOptions) -> Result<()> {
         match self.mountpoint()? {
             super::Mountpoint::Path(_) => {}
             other => {
@@ -51,9 +122,26 @@ impl Dataset<'_> {
                 ))
             }
         }
+        if opts.load_key && self.key_status()? == crate::KeyStatus::Unavailable {
+            let root = self
+                .encryption_root()?
+                .expect("an encrypted dataset has a root");
+            let root = self.zfs.open_dataset(
+                &root,
+                super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME,
+            )?;
+            root.load_key_from_location()?;
+        }
+        let (flags, options) = opts.raw("mount", self.name.as_str())?;
         self.zfs.check("mount", self.name.as_str(), || {
-            // SAFETY: live handle; default options.
-            unsafe { sys::zfs_mount(self.raw().ptr(), ptr::null(), 0) }
+            // SAFETY: live handle; NULL or NUL-terminated options.
+            unsafe {
+                sys::zfs_mount(
+                    self.raw().ptr(),
+                    options.as_ref().map_or(ptr::null(), |o| o.as_ptr()),
+                    flags,
+                )
+            }
         })
     }
 

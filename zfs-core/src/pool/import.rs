@@ -363,43 +363,15 @@ impl Zfs {
     /// root of the pool whose key is not loaded, from its `keylocation`. (libzfs's own loop,
     /// `zfs_crypto_attempt_load_keys`, prints to standard output and prompts on the
     /// terminal; a library must do neither.)
-    fn load_pool_keys(&self, pool: &PoolName) -> Result<()> {
-        let op = "load keys of";
+    pub(crate) fn load_pool_keys(&self, pool: &PoolName) -> Result<()> {
         let root = crate::name::DatasetName::new(pool.as_str())?;
         let types = crate::DatasetTypes::FILESYSTEM | crate::DatasetTypes::VOLUME;
-        let props = ["encryptionroot", "keystatus", "keylocation"];
+        let props = ["encryptionroot", "keystatus"];
         for row in self.list_with(&root, types, &props)? {
-            let [encryption_root, status, location] = [0, 1, 2].map(|i| row.values[i].as_str());
-            if encryption_root != row.name.as_str() || status != "unavailable" {
-                continue;
+            let [encryption_root, status] = [0, 1].map(|i| row.values[i].as_str());
+            if encryption_root == row.name.as_str() && status == "unavailable" {
+                self.dataset(&row.name)?.load_key_from_location()?;
             }
-            if location == "prompt" {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    op,
-                    row.name.as_str(),
-                    "the key's location is 'prompt': load it with Dataset::load_key",
-                ));
-            }
-            let dataset = self.dataset(&row.name)?;
-            self.check(op, row.name.as_str(), || {
-                // SAFETY: live dataset handle; NULL: the key from its own keylocation.
-                unsafe {
-                    sys::zfs_crypto_load_key(
-                        dataset.raw().ptr(),
-                        sys::boolean_t::B_FALSE,
-                        // `const char *` from OpenZFS 2.2, `char *` before.
-                        ptr::null_mut(),
-                    )
-                }
-            })
-            // The kernel refuses a wrong key with EACCES, as for Dataset::load_key.
-            .map_err(|e| match e.kind() {
-                ErrorKind::PermissionDenied => e
-                    .with_kind(ErrorKind::WrongKey)
-                    .with_reason(crate::Reason::WrongKey),
-                _ => e,
-            })?;
         }
         Ok(())
     }

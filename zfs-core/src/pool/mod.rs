@@ -15,6 +15,7 @@ mod import;
 mod initialize_trim;
 mod labels;
 mod maintenance;
+mod mounts;
 mod props;
 mod replication;
 mod split;

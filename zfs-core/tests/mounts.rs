@@ -1,0 +1,155 @@
+//! Mounting on the real module, checked with `findmnt` and `zfs get`: temporary mount
+//! options, loading a key from its `keylocation` to mount, and every filesystem of a pool
+//! mounted and unmounted in order.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use zfs_core::testing::FilePool;
+use zfs_core::{CreateDataset, ErrorKind, Key, KeyStatus, MountOptions, UnmountOptions};
+
+/// `findmnt -n -o OPTIONS --mountpoint DIR`, or `None` if nothing is mounted there.
+fn mount_options(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("findmnt")
+        .args(["-n", "-o", "SOURCE,OPTIONS", "--mountpoint"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn temporary_mount_options_show_in_the_mount_table_and_as_temporary() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("m");
+    let name = format!("{p}/m");
+    CreateDataset::filesystem(ds(&name))
+        .property("mountpoint", at.to_str().unwrap())
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(&name)).unwrap();
+    if fs.mounted_at().is_some() {
+        unmount(&fs);
+    }
+    fs.mount_with(&MountOptions::new().options("ro,noexec"))
+        .unwrap();
+    let shown = mount_options(&at).expect("mounted");
+    assert!(shown.starts_with(&name), "{shown}");
+    for option in ["ro", "noexec"] {
+        assert!(shown.split([' ', ',']).any(|o| o == option), "{shown}");
+    }
+    assert_eq!(
+        zfs_get(&name, "readonly"),
+        ("on".into(), "temporary".into())
+    );
+    assert!(std::fs::write(at.join("x"), b"x").is_err(), "read-only");
+    unmount(&fs);
+    let e = fs
+        .mount_with(&MountOptions::new().options("ro\0"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(mount_options(&at), None);
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn an_encrypted_filesystem_mounts_with_its_key_loaded_from_its_keylocation() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("key");
+    std::fs::write(&keyfile, [7u8; 32]).unwrap();
+    let at = dir.path().join("secret");
+    let name = format!("{p}/secret");
+    CreateDataset::filesystem(ds(&name))
+        .encryption(Key::raw(&[7; 32]).unwrap())
+        .property("keylocation", &format!("file://{}", keyfile.display()))
+        .property("mountpoint", at.to_str().unwrap())
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(&name)).unwrap();
+    if fs.mounted_at().is_some() {
+        unmount(&fs);
+    }
+    fs.unload_key().unwrap();
+    let e = fs.mount_with(&MountOptions::new()).unwrap_err();
+    assert_eq!(mount_options(&at), None, "{e}");
+    fs.mount_with(&MountOptions::new().load_key(true)).unwrap();
+    assert_eq!(fs.key_status().unwrap(), KeyStatus::Available);
+    assert_eq!(zfs_get(&name, "keystatus").0, "available");
+    assert!(mount_options(&at).is_some());
+    fs.unmount(&UnmountOptions::new()).unwrap();
+    fs.unload_key().unwrap();
+
+    // A wrong key in the file: refused, still locked; a missing file: refused.
+    std::fs::write(&keyfile, [8u8; 32]).unwrap();
+    let e = fs.load_key_from_location().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::WrongKey, "{e}");
+    std::fs::remove_file(&keyfile).unwrap();
+    assert!(fs.load_key_from_location().is_err());
+    assert_eq!(zfs_get(&name, "keystatus").0, "unavailable");
+    // `prompt` is never prompted for.
+    fs.set_property("keylocation", "prompt").unwrap();
+    let e = fs.load_key_from_location().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn every_filesystem_of_a_pool_mounts_parents_first_and_unmounts() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    // The child's mountpoint lies inside its parent's: the parent must be mounted first.
+    for (fs, mountpoint, canmount) in [
+        ("a", root.join("a"), "on"),
+        ("a/b", root.join("a/b"), "on"),
+        ("c", root.join("c"), "noauto"),
+    ] {
+        CreateDataset::filesystem(ds(format!("{p}/{fs}")))
+            .property("mountpoint", mountpoint.to_str().unwrap())
+            .property("canmount", canmount)
+            .create(&zfs)
+            .unwrap();
+    }
+    let pool = zfs.pool(f.name()).unwrap();
+    pool.unmount_all(false).unwrap();
+    for d in ["a", "a/b", "c"] {
+        assert_eq!(mount_options(&root.join(d)), None, "{d}");
+    }
+    pool.mount_all(&MountOptions::new()).unwrap();
+    assert!(mount_options(&root.join("a"))
+        .unwrap()
+        .starts_with(&format!("{p}/a ")));
+    assert!(mount_options(&root.join("a/b"))
+        .unwrap()
+        .starts_with(&format!("{p}/a/b ")));
+    assert_eq!(
+        mount_options(&root.join("c")),
+        None,
+        "canmount=noauto stays unmounted"
+    );
+    let mounted = cli(
+        "zfs",
+        &["get", "-H", "-o", "name,value", "-r", "mounted", p],
+    );
+    assert!(mounted.contains(&format!("{p}/a/b\tyes")), "{mounted}");
+
+    // Busy: refused without force.
+    let held = std::fs::File::open(root.join("a/b")).unwrap();
+    let e = pool.unmount_all(false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    drop(held);
+    pool.unmount_all(false).unwrap();
+    assert_eq!(mount_options(&root.join("a")), None);
+}
