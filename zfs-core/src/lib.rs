@@ -77,10 +77,11 @@ pub use options::{
 };
 pub use pool::{
     AddOptions, AllocationClass, AttachOptions, BootEnv, CreatePool, DataError, DdtPrune,
-    DeviceLabel, DeviceProgress, DeviceWorkState, Health, HistoryRecord, ImportOptions,
-    ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool, PoolState, PoolStatus,
-    RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions, Rewind, ScanProgress, ScanState,
-    SplitOptions, StatusCode, TrimOptions, VdevKind, VdevStatus, WaitActivity, BOOTENV_MAX,
+    DeviceLabel, DeviceProgress, DeviceWorkState, FsWaitActivity, Health, HistoryRecord,
+    ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool,
+    PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions, Rewind,
+    ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions, VdevKind, VdevStatus,
+    WaitActivity, BOOTENV_MAX,
 };
 pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};

@@ -239,3 +239,87 @@ fn delegated_permissions_let_a_user_do_exactly_what_was_granted() {
     assert!(!left.iter().any(|d| d.grantee == user), "{left:?}");
     assert!(!cli("zfs", &["allow", &name]).contains("1234"));
 }
+
+/// `zfs get all`: the same properties, values and sources as the CLI, in one call.
+#[test]
+#[ignore = "needs ZFS"]
+fn all_properties_are_what_zfs_get_all_lists() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let name = format!("{p}/all");
+    zfs_core::CreateDataset::filesystem(ds(&name))
+        .property("mountpoint", "none")
+        .property("compression", "zstd")
+        .property("user:owner", "installer")
+        .create(&zfs)
+        .unwrap();
+    let vol = format!("{p}/vol");
+    zfs_core::CreateDataset::volume(ds(&vol), 8 << 20)
+        .create(&zfs)
+        .unwrap();
+    zfs.pool(f.name()).unwrap().sync().unwrap();
+    for target in [name.as_str(), vol.as_str()] {
+        let ours: Vec<(String, String, String)> = zfs
+            .dataset(&any(target))
+            .unwrap()
+            .all_properties()
+            .unwrap()
+            .into_iter()
+            .map(|(k, v)| (k, v.value, v.source.to_string()))
+            .collect();
+        let theirs: Vec<(String, String, String)> = cli(
+            "zfs",
+            &[
+                "get",
+                "-H",
+                "-p",
+                "-o",
+                "property,value,source",
+                "all",
+                target,
+            ],
+        )
+        .lines()
+        .map(|l| {
+            let w: Vec<&str> = l.split('\t').collect();
+            (w[0].to_owned(), w[1].to_owned(), w[2].to_owned())
+        })
+        .collect();
+        assert_eq!(ours, theirs, "{target}");
+    }
+}
+
+/// `zfs upgrade FS` and `zfs wait -t deleteq FS`.
+#[test]
+#[ignore = "needs ZFS"]
+fn upgrade_raises_an_old_filesystem_version_and_wait_fs_returns() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let name = format!("{p}/old");
+    zfs_core::CreateDataset::filesystem(ds(&name))
+        .property("mountpoint", "none")
+        .property("version", "4")
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(&name)).unwrap();
+    assert_eq!(zfs_get(&name, "version").0, "4");
+    assert!(fs.upgrade().unwrap());
+    assert_eq!(zfs_get(&name, "version").0, "5");
+    assert!(!fs.upgrade().unwrap());
+    let s = snap(format!("{name}@s"));
+    zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+    let e = zfs.dataset(&s).unwrap().upgrade().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+
+    zfs.wait_fs(&ds(&name), zfs_core::FsWaitActivity::DeleteQueue)
+        .unwrap();
+    let e = zfs
+        .wait_fs(
+            &ds(format!("{p}/none")),
+            zfs_core::FsWaitActivity::DeleteQueue,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}

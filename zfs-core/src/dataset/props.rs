@@ -81,9 +81,96 @@ impl Dataset<'_> {
     /// this type (e.g. `volsize` of a filesystem).
     #[doc(alias = "zfs_prop_get")]
     pub fn property(&self, name: &str) -> Result<PropValue> {
+        self.refresh()?;
+        self.cached_property(name)
+    }
+
+    /// Every property of this dataset with its source, as `zfs get all` lists them: the
+    /// native ones that apply to its type (in the CLI's order), then its user properties;
+    /// read in one refresh, so the values belong together.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the dataset is gone.
+    #[doc(alias = "zprop_iter")]
+    pub fn all_properties(&self) -> Result<Vec<(String, PropValue)>> {
+        unsafe extern "C" fn each(prop: c_int, names: *mut std::ffi::c_void) -> c_int {
+            // SAFETY: `names` is the Vec handed to zprop_iter below, alive for the call.
+            let names = unsafe { &mut *names.cast::<Vec<String>>() };
+            // SAFETY: a property number from libzfs's own table; a static name.
+            let name = unsafe { CStr::from_ptr(sys::zfs_prop_to_name(sys::zfs_prop_t(prop))) };
+            // A panic here (out of memory) aborts: it cannot unwind through C.
+            names.push(name.to_string_lossy().into_owned());
+            sys::zfs_prop_t::ZPROP_CONT.0
+        }
+        self.refresh()?;
+        let mut names: Vec<String> = Vec::new();
+        {
+            let _tables = crate::handle::tables();
+            // SAFETY: a callback that only appends to `names`, alive for the call.
+            unsafe {
+                sys::zprop_iter(
+                    Some(each),
+                    (&raw mut names).cast(),
+                    sys::boolean_t::B_FALSE,
+                    // The property table's order, as `zfs get all` prints.
+                    sys::boolean_t::B_FALSE,
+                    // ZFS_TYPE_DATASET, a macro: every dataset type.
+                    sys::zfs_type_t(
+                        sys::zfs_type_t::ZFS_TYPE_FILESYSTEM.0
+                            | sys::zfs_type_t::ZFS_TYPE_VOLUME.0
+                            | sys::zfs_type_t::ZFS_TYPE_SNAPSHOT.0,
+                    ),
+                )
+            };
+        }
+        let mut out = Vec::new();
+        for name in names {
+            match self.cached_property(&name) {
+                Ok(v) => out.push((name, v)),
+                // Not for this type (`volsize` of a filesystem), as `zfs get all` skips.
+                Err(e) if e.kind() == ErrorKind::InvalidProperty => {}
+                Err(e) => return Err(e),
+            }
+        }
+        out.extend(self.cached_user_properties());
+        Ok(out)
+    }
+
+    /// Upgrades this filesystem to the newest on-disk version this system supports (`zfs
+    /// upgrade FS`: the `version` property, which only goes up); says whether it was older.
+    /// Snapshots and volumes have no such version.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a snapshot or volume; [`ErrorKind::NotSupported`]
+    /// if the pool's own version is too old for it.
+    #[doc(alias = "zfs_prop_set")]
+    pub fn upgrade(&self) -> Result<bool> {
+        /// `ZPL_VERSION` of every supported OpenZFS release (not in the installed headers).
+        const ZPL_VERSION: u64 = 5;
+        if self.kind() != DatasetType::Filesystem {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                "upgrade",
+                self.name.as_str(),
+                "only filesystems have a version to upgrade",
+            ));
+        }
+        let now: u64 = self
+            .property("version")?
+            .value
+            .parse()
+            .unwrap_or(ZPL_VERSION);
+        if now >= ZPL_VERSION {
+            return Ok(false);
+        }
+        self.set_property("version", &ZPL_VERSION.to_string())?;
+        Ok(true)
+    }
+
+    /// [`Dataset::property`] from what the handle holds, without asking the kernel again.
+    fn cached_property(&self, name: &str) -> Result<PropValue> {
         let op = "get property";
         let c = cstr(op, name)?;
-        self.refresh()?;
         let _tables = crate::handle::tables();
         // SAFETY: NUL-terminated name; table lookups.
         if unsafe { sys::zfs_prop_user(c.as_ptr()) } != sys::boolean_t::B_FALSE {

@@ -45,7 +45,7 @@ pub use labels::{DeviceLabel, LabelClearOptions};
 pub use maintenance::{ScanProgress, ScanState};
 pub use split::SplitOptions;
 pub use status::{AllocationClass, PoolStatus, VdevStatus};
-pub use wait::WaitActivity;
+pub use wait::{FsWaitActivity, WaitActivity};
 
 use crate::handle::Zfs;
 use crate::name::PoolName;

@@ -114,3 +114,31 @@ impl Pool<'_> {
         Ok(waited != sys::boolean_t::B_FALSE)
     }
 }
+
+/// Background work of one filesystem that [`Zfs::wait_fs`] can wait for (`zfs wait -t`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FsWaitActivity {
+    /// `deleteq`: files unlinked while open, whose space is freed in the background.
+    DeleteQueue,
+}
+
+impl Zfs {
+    /// Blocks until `activity` is done on the filesystem `fs` (`zfs wait -t ACTIVITY FS`),
+    /// and says whether there was anything to wait for.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if there is no such filesystem.
+    #[doc(alias = "lzc_wait_fs")]
+    pub fn wait_fs(&self, fs: &crate::DatasetName, activity: FsWaitActivity) -> Result<bool> {
+        let name = CString::new(fs.as_str()).expect("valid names have no NUL");
+        let raw = match activity {
+            FsWaitActivity::DeleteQueue => sys::zfs_wait_activity_t::ZFS_WAIT_DELETEQ,
+        };
+        let mut waited = sys::boolean_t::B_FALSE;
+        // SAFETY: NUL-terminated name; `waited` lives for the call, which blocks until done.
+        let rc = unsafe { sys::lzc_wait_fs(name.as_ptr(), raw, &mut waited) };
+        lzc("wait for", fs.as_str(), rc)?;
+        Ok(waited != sys::boolean_t::B_FALSE)
+    }
+}
