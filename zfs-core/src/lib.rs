@@ -87,8 +87,8 @@ pub use program::ProgramOptions;
 pub use property::{PropSource, PropValue};
 pub use size::parse_size;
 pub use snapshot::{
-    BookmarkInfo, Change, DiffEntry, ReceiveOptions, ReceiveSnapshotOptions, ResumeToken,
-    SendFlags, SendProgress, SnapshotInfo, TemporaryHolds, MAX_TAG_LEN,
+    BookmarkInfo, Change, DiffEntry, ReceiveOptions, ReceiveSnapshotOptions, ReceiveStats,
+    ResumeToken, SendFlags, SendProgress, SnapshotInfo, TemporaryHolds, MAX_TAG_LEN,
 };
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;

@@ -288,6 +288,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                     &s,
                     &ReceiveSnapshotOptions::new().force(true),
                 )
+                .map(drop)
             }),
         ),
         // 5. Already exists.
@@ -484,6 +485,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                     &inc,
                     &ReceiveSnapshotOptions::new(),
                 )
+                .map(drop)
             }),
         ),
         // 11. Descriptors and streams.
@@ -501,6 +503,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                     &truncated,
                     &ReceiveSnapshotOptions::new(),
                 )
+                .map(drop)
             }),
         ),
         (
@@ -512,6 +515,7 @@ fn every_bad_input_is_a_typed_error_and_changes_nothing() {
                     &garbage,
                     &ReceiveSnapshotOptions::new(),
                 )
+                .map(drop)
             }),
         ),
         // 13. Busy.

@@ -379,3 +379,59 @@ fn a_received_property_the_kernel_refuses_undoes_the_receive() {
     let (value, source) = zfs_get(cli_like.as_str(), "reservation");
     assert_eq!((value.as_str(), source.as_str()), ("1048576", "local"));
 }
+
+/// `zfs receive -x` and `-o` on a stream with properties, and how much of a plain stream
+/// `lzc_receive_one` read.
+#[test]
+#[ignore = "needs ZFS"]
+fn received_properties_are_excluded_or_overridden_and_bytes_are_counted() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let (one, _) = source(&zfs, p);
+    let src = zfs.dataset(&any(format!("{p}/src"))).unwrap();
+    src.set_property("compression", "zstd").unwrap();
+    src.set_property("user:tag", "sender").unwrap();
+    src.set_property("atime", "off").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let with_props = stream(dir.path(), "props", |out| {
+        zfs.send(&one, None, out, SendFlags::PROPERTIES).unwrap()
+    });
+    let target = format!("{p}/x");
+    let opts = ReceiveOptions::new()
+        .no_mount(true)
+        .exclude_property("compression")
+        .property("user:tag", "receiver");
+    zfs.receive(&ds(&target), file_of(dir.path(), "p1", &with_props), &opts)
+        .unwrap();
+    assert_eq!(zfs_get(&target, "compression").1, "default");
+    assert_eq!(
+        zfs_get(&target, "user:tag"),
+        ("receiver".into(), "local".into())
+    );
+    assert_eq!(zfs_get(&target, "atime"), ("off".into(), "received".into()));
+    let clash = ReceiveOptions::new()
+        .exclude_property("atime")
+        .property("atime", "on");
+    let e = zfs
+        .receive(
+            &ds(format!("{p}/y")),
+            file_of(dir.path(), "p2", &with_props),
+            &clash,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(!zfs.exists(&ds(format!("{p}/y"))));
+
+    let plain = stream(dir.path(), "plain", |out| {
+        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
+    });
+    let stats = zfs
+        .receive_snapshot(
+            &snap(format!("{p}/z@one")),
+            file_of(dir.path(), "p3", &plain),
+            &ReceiveSnapshotOptions::new(),
+        )
+        .unwrap();
+    assert_eq!(stats.bytes, plain.len() as u64);
+}

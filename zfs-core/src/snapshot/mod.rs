@@ -19,7 +19,7 @@ use libzfs_sys as sys;
 pub use bookmarks::BookmarkInfo;
 pub use diff::{Change, DiffEntry};
 pub use holds::{TemporaryHolds, MAX_TAG_LEN};
-pub use receive::{ReceiveOptions, ReceiveSnapshotOptions};
+pub use receive::{ReceiveOptions, ReceiveSnapshotOptions, ReceiveStats};
 pub use resume::ResumeToken;
 pub use send::{SendFlags, SendProgress};
 

@@ -19,6 +19,7 @@ pub struct ReceiveOptions {
     pub(crate) no_mount: bool,
     pub(crate) origin: Option<SnapshotName>,
     pub(crate) props: Vec<(String, String)>,
+    pub(crate) excluded: Vec<String>,
     pub(crate) resumable: bool,
 }
 
@@ -32,6 +33,13 @@ impl ReceiveOptions {
     /// destroy what the sender no longer has).
     pub fn force(mut self, yes: bool) -> ReceiveOptions {
         self.force = yes;
+        self
+    }
+
+    /// `-x PROP`: do not take the stream's value of `name`: the received dataset inherits
+    /// it (or keeps its default), as if the sender had never set it.
+    pub fn exclude_property(mut self, name: &str) -> ReceiveOptions {
+        self.excluded.push(name.to_owned());
         self
     }
 
@@ -113,6 +121,14 @@ impl ReceiveSnapshotOptions {
     }
 }
 
+/// What [`Zfs::receive_snapshot`] read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReceiveStats {
+    /// Bytes of the stream read, its begin record included.
+    pub bytes: u64,
+}
+
 /// The size of a stream's begin record (`dmu_replay_record_t`, fixed by the stream format).
 const BEGIN_RECORD_LEN: usize = 312;
 
@@ -158,13 +174,15 @@ impl Zfs {
     /// (incremental, without `force`); [`ErrorKind::InvalidArgument`] for a bad stream;
     /// [`ErrorKind::Io`] / others from the descriptor; [`ErrorKind::InvalidProperty`], with
     /// [`Error::failures`] naming each, for properties the received dataset cannot take.
+    ///
+    /// Returns how much of the stream was read: all of it, on success.
     #[doc(alias = "lzc_receive_one")]
     pub fn receive_snapshot(
         &self,
         snapshot: &SnapshotName,
         fd: impl AsFd,
         opts: &ReceiveSnapshotOptions,
-    ) -> Result<()> {
+    ) -> Result<ReceiveStats> {
         self.receive_snapshot_from(snapshot, fd.as_fd(), opts)
     }
 
@@ -174,7 +192,7 @@ impl Zfs {
         snapshot: &SnapshotName,
         fd: BorrowedFd<'_>,
         opts: &ReceiveSnapshotOptions,
-    ) -> Result<()> {
+    ) -> Result<ReceiveStats> {
         let op = "receive";
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
         let origin = opts
@@ -258,6 +276,9 @@ impl Zfs {
             Some(libc::EINVAL) => e.with_reason(crate::Reason::BadStream),
             Some(libc::ENOENT) => e.with_reason(crate::Reason::DatasetNotFound),
             _ => e,
+        })?;
+        Ok(ReceiveStats {
+            bytes: read_bytes + BEGIN_RECORD_LEN as u64,
         })
     }
 
@@ -364,6 +385,18 @@ impl Zfs {
         let mut props = NvList::new();
         for (k, v) in &opts.props {
             props.insert_str(k, v)?;
+        }
+        for k in &opts.excluded {
+            if opts.props.iter().any(|(set, _)| set == k) {
+                return Err(Error::new(
+                    ErrorKind::InvalidArgument,
+                    op,
+                    target,
+                    format!("property '{k}' is both set and excluded"),
+                ));
+            }
+            // libzfs takes `-x NAME` as a bare name in the same list.
+            props.insert_flag(k)?;
         }
         if let Some(o) = &opts.origin {
             props.insert_str("origin", o.as_str())?;
