@@ -21,6 +21,7 @@ pub struct ReceiveOptions {
     pub(crate) props: Vec<(String, String)>,
     pub(crate) excluded: Vec<String>,
     pub(crate) resumable: bool,
+    pub(crate) heal: bool,
 }
 
 impl ReceiveOptions {
@@ -33,6 +34,14 @@ impl ReceiveOptions {
     /// destroy what the sender no longer has).
     pub fn force(mut self, yes: bool) -> ReceiveOptions {
         self.force = yes;
+        self
+    }
+
+    /// `-c`: a corrective receive (OpenZFS 2.2 and later): `target` is an existing snapshot,
+    /// and blocks of it that fail their checksum on this pool are rewritten from the
+    /// stream's copies, which must be of that same snapshot. Nothing else changes.
+    pub fn heal(mut self, yes: bool) -> ReceiveOptions {
+        self.heal = yes;
         self
     }
 
@@ -119,6 +128,27 @@ impl ReceiveSnapshotOptions {
         self.props.push((name.to_owned(), value.to_owned()));
         self
     }
+}
+
+/// `-c` into the flags, where the headers have it.
+#[cfg(zfs_2_2)]
+fn set_heal(flags: &mut sys::recvflags_t, heal: bool, _target: &str) -> Result<()> {
+    flags.heal = crate::handle::boolean(heal);
+    Ok(())
+}
+
+/// Corrective receive arrived with OpenZFS 2.2.
+#[cfg(not(zfs_2_2))]
+fn set_heal(_flags: &mut sys::recvflags_t, heal: bool, target: &str) -> Result<()> {
+    if heal {
+        return Err(Error::new(
+            ErrorKind::NotSupported,
+            "receive",
+            target,
+            "corrective receive needs OpenZFS 2.2 or later",
+        ));
+    }
+    Ok(())
 }
 
 /// What [`Zfs::receive_snapshot`] read.
@@ -408,6 +438,7 @@ impl Zfs {
             resumable: b(opts.resumable),
             ..Default::default()
         };
+        set_heal(&mut rf, opts.heal, target)?;
         let raw_fd = fd.as_raw_fd();
         let dataset = DatasetName::trusted(target.split('@').next().unwrap_or(target).to_owned());
         let before = if opts.props.is_empty() {
