@@ -204,9 +204,21 @@ fn change_key_and_inherit_key() {
         &ChangeKeyOptions::new().keylocation(&keyfile),
     )
     .unwrap();
-    assert_eq!(zfs_get(&sub, "keylocation"), (keyfile, "local".to_owned()));
+    assert_eq!(
+        zfs_get(&sub, "keylocation"),
+        (keyfile.clone(), "local".to_owned())
+    );
     s.unload_key().unwrap();
     s.load_key(&passphrase("yet another passphrase")).unwrap();
+    // Without a keylocation, an encryption root keeps its own, as `zfs change-key` does.
+    s.change_key(
+        &passphrase("and one more passphrase"),
+        &ChangeKeyOptions::new(),
+    )
+    .unwrap();
+    assert_eq!(zfs_get(&sub, "keylocation"), (keyfile, "local".to_owned()));
+    s.unload_key().unwrap();
+    s.load_key(&passphrase("and one more passphrase")).unwrap();
 
     // Back under top's key: sub is no encryption root any more.
     s.inherit_key().unwrap();

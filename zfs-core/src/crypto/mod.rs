@@ -35,7 +35,8 @@ pub struct ChangeKeyOptions {
 }
 
 impl ChangeKeyOptions {
-    /// `keylocation=prompt`, as `zfs change-key` without options.
+    /// As `zfs change-key` without options: an encryption root keeps its `keylocation`; a
+    /// dataset that becomes one gets `prompt`.
     pub fn new() -> ChangeKeyOptions {
         ChangeKeyOptions::default()
     }
@@ -268,7 +269,7 @@ impl Dataset<'_> {
     /// Replaces the key of this dataset with `new` and makes it an encryption root
     /// (`zfs change-key [-o keylocation=...]`). The current key must be loaded. Data is not
     /// re-encrypted: only the wrapping of the master key changes. `keylocation` becomes the
-    /// one given in `opts`, or `prompt`.
+    /// one given in `opts`, else stays what it was (or is `prompt` for a new root).
     ///
     /// # Errors
     /// [`ErrorKind::PermissionDenied`] if the current key is not loaded;
@@ -277,7 +278,20 @@ impl Dataset<'_> {
     #[doc(alias = "lzc_change_key")]
     pub fn change_key(&self, new: &Key, opts: &ChangeKeyOptions) -> Result<()> {
         let op = "change key";
-        let keylocation = opts.keylocation.as_deref().unwrap_or("prompt");
+        // As `zfs change-key`: an encryption root keeps its keylocation unless told
+        // otherwise; a dataset that becomes one starts at `prompt`.
+        let root = self.encryption_root()?;
+        let kept = match (&opts.keylocation, root.as_deref()) {
+            (None, Some(r)) if r == self.name().as_str() => {
+                Some(self.property("keylocation")?.value)
+            }
+            _ => None,
+        };
+        let keylocation = opts
+            .keylocation
+            .as_deref()
+            .or(kept.as_deref())
+            .unwrap_or("prompt");
         let valid = std::ffi::CString::new(keylocation).is_ok_and(|c| {
             // SAFETY: a NUL-terminated string; a pure check of its form.
             let ok = unsafe { sys::zfs_prop_valid_keylocation(c.as_ptr(), sys::boolean_t::B_TRUE) };
@@ -291,7 +305,7 @@ impl Dataset<'_> {
                 format!("invalid keylocation '{keylocation}': 'prompt', 'file:///path' or a URL"),
             ));
         }
-        if self.encryption_root()?.is_none() {
+        if root.is_none() {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,
                 op,
