@@ -62,7 +62,8 @@ pub use crypto::{
 };
 pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Delegation, DelegationScope,
-    Grantee, Listed, MountOptions, Mountpoint, SpaceOwner, SpaceUsage, MAX_BATCH_THREADS,
+    Grantee, Listed, MountOptions, Mountpoint, ShareProtocol, SpaceOwner, SpaceUsage,
+    MAX_BATCH_THREADS,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use events::{Event, Events};

@@ -153,3 +153,50 @@ fn every_filesystem_of_a_pool_mounts_parents_first_and_unmounts() {
     pool.unmount_all(false).unwrap();
     assert_eq!(mount_options(&root.join("a")), None);
 }
+
+/// `zfs share`/`unshare`: where the NFS server is installed the share shows in its export
+/// table; where it is not (the test VM), the call fails with libzfs's words and nothing is
+/// shared. Either way an unmounted filesystem is refused first.
+#[test]
+#[ignore = "needs ZFS"]
+fn sharing_over_nfs_shares_or_says_why_not() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("shared");
+    let name = format!("{p}/shared");
+    CreateDataset::filesystem(ds(&name))
+        .property("mountpoint", at.to_str().unwrap())
+        .create(&zfs)
+        .unwrap();
+    // Through the CLI: setting it tries to share at once, which may fail here.
+    let _ = std::process::Command::new("zfs")
+        .args(["set", "sharenfs=on", &name])
+        .output()
+        .unwrap();
+    assert_eq!(zfs_get(&name, "sharenfs").0, "on");
+    let fs = zfs.dataset(&any(&name)).unwrap();
+    if fs.mounted_at().is_none() {
+        fs.mount().unwrap();
+    }
+    let nfs = [zfs_core::ShareProtocol::Nfs];
+    match fs.share(&nfs) {
+        Ok(()) => {
+            assert!(fs.shared(&nfs));
+            let table = std::fs::read_to_string("/etc/exports.d/zfs.exports").unwrap();
+            assert!(table.contains(at.to_str().unwrap()), "{table}");
+            fs.unshare(&nfs).unwrap();
+            assert!(!fs.shared(&nfs));
+        }
+        Err(e) => {
+            assert!(e.message().contains("NFS share creation failed"), "{e}");
+            assert!(!fs.shared(&nfs));
+            assert!(!std::path::Path::new("/etc/exports.d/zfs.exports").exists());
+        }
+    }
+    fs.unshare(&nfs).unwrap();
+    unmount(&fs);
+    let e = fs.share(&[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}

@@ -7,6 +7,7 @@ mod destroy;
 mod list;
 mod mount;
 mod props;
+mod share;
 mod userspace;
 
 use std::ffi::CString;
@@ -22,6 +23,7 @@ pub use list::Listed;
 pub use mount::MountOptions;
 pub(crate) use props::unknown_value;
 pub use props::{CanMount, Mountpoint};
+pub use share::ShareProtocol;
 pub use userspace::{SpaceOwner, SpaceUsage};
 
 use crate::handle::Zfs;
