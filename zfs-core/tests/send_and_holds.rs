@@ -288,3 +288,90 @@ fn the_progress_of_a_running_send_is_read_from_another_thread() {
     let e = zfs.send_progress(&s, &other).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+/// `zfs redact` and `zfs send --redact`: a clone with the secret deleted marks which blocks
+/// to leave out; the redacted stream is smaller, and the received copy records its
+/// redaction snapshot as `zfs get redact_snaps` shows.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_redacted_stream_leaves_out_what_the_redaction_snapshot_deleted() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let name = format!("{p}/docs");
+    with_data(&zfs, &name, &[], |dir| {
+        std::fs::write(dir.join("public"), incompressible(1)).unwrap();
+        std::fs::write(dir.join("secret"), incompressible(4)).unwrap();
+    });
+    let s = snap(format!("{name}@s"));
+    zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+    // The clone with the secret deleted, snapshotted.
+    let clone = ds(format!("{p}/shareable"));
+    zfs.create_clone(&s, &clone, &[]).unwrap();
+    let handle = zfs.dataset(&clone).unwrap();
+    handle.set_property("mountpoint", "legacy").unwrap();
+    let mnt = tempfile::tempdir().unwrap();
+    handle.mount_at(mnt.path()).unwrap();
+    std::fs::remove_file(mnt.path().join("secret")).unwrap();
+    unmount(&handle);
+    let without = snap(format!("{clone}@r"));
+    zfs.snapshot(std::slice::from_ref(&without), &[]).unwrap();
+
+    let book = zfs
+        .redact(&s, "book", std::slice::from_ref(&without))
+        .unwrap();
+    assert_eq!(book.as_str(), format!("{name}#book"));
+    let info = zfs.bookmark_info(&book).unwrap();
+    let guid: u64 = zfs_get(without.as_str(), "guid").0.parse().unwrap();
+    assert_eq!(info.redact_snaps, Some(vec![guid]));
+    assert_eq!(zfs_get(book.as_str(), "redact_snaps").0, guid.to_string());
+
+    let dir = tempfile::tempdir().unwrap();
+    let (full, redacted) = (dir.path().join("full"), dir.path().join("redacted"));
+    zfs.send(&s, None, File::create(&full).unwrap(), SendFlags::empty())
+        .unwrap();
+    zfs.send_redacted(
+        &s,
+        None,
+        File::create(&redacted).unwrap(),
+        SendFlags::empty(),
+        &book,
+    )
+    .unwrap();
+    let size = |p: &std::path::Path| std::fs::metadata(p).unwrap().len();
+    assert!(
+        size(&redacted) + (3 << 20) < size(&full),
+        "{} vs {}",
+        size(&redacted),
+        size(&full)
+    );
+    let copy = ds(format!("{p}/copy"));
+    zfs.receive(
+        &copy,
+        File::open(&redacted).unwrap(),
+        &ReceiveOptions::new().no_mount(true),
+    )
+    .unwrap();
+    assert_eq!(
+        zfs_get(&format!("{copy}@s"), "redact_snaps").0,
+        guid.to_string()
+    );
+
+    // Refused: no redaction snapshots, an existing bookmark, package flags.
+    let e = zfs.redact(&s, "other", &[]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    let e = zfs
+        .redact(&s, "book", std::slice::from_ref(&without))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::AlreadyExists, "{e}");
+    let e = zfs
+        .send_redacted(
+            &s,
+            None,
+            File::create(dir.path().join("x")).unwrap(),
+            SendFlags::REPLICATE,
+            &book,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+}

@@ -116,7 +116,11 @@ mod imp {
         // read as true); without one, nothing is shared over NFS.
         let nfs_server = std::path::Path::new("/usr/sbin/exportfs").exists();
         let all = [ShareProtocol::Nfs, ShareProtocol::Smb];
-        let asked = if protocols.is_empty() { &all[..] } else { protocols };
+        let asked = if protocols.is_empty() {
+            &all[..]
+        } else {
+            protocols
+        };
         let usable: Vec<ShareProtocol> = asked
             .iter()
             .copied()

@@ -118,30 +118,42 @@ impl Zfs {
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if there is no such bookmark.
-    #[doc(alias = "lzc_get_bookmark_props")]
+    #[doc(alias = "lzc_get_bookmarks")]
     pub fn bookmark_info(&self, bookmark: &BookmarkName) -> Result<BookmarkInfo> {
+        // lzc_get_bookmark_props never returns `redact_snaps` (the kernel adds it only when
+        // asked by name): list the dataset's bookmarks with the properties named.
         let op = "get properties of";
-        let name = CString::new(bookmark.as_str()).expect("no NUL");
+        let dataset = bookmark.dataset();
+        let name = CString::new(dataset.as_str()).expect("no NUL");
+        let mut props = NvList::new();
+        for p in ["guid", "createtxg", "creation", "redact_snaps"] {
+            props.insert_flag(p)?;
+        }
         let mut out: *mut sys::nvlist_t = ptr::null_mut();
-        // SAFETY: NUL-terminated name; `out` receives an owned list.
+        // SAFETY: NUL-terminated name, live property request, owned result.
         lzc(op, bookmark.as_str(), unsafe {
-            sys::lzc_get_bookmark_props(name.as_ptr(), &mut out)
-        })
-        .map_err(|e| match e.errno().map(|n| n.0) {
-            Some(libc::ENOENT) | Some(libc::ESRCH) => e
-                .with_kind(crate::ErrorKind::NotFound)
-                .with_reason(crate::Reason::BookmarkNotFound),
-            _ => e,
+            sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out)
         })?;
-        // SAFETY: the call succeeded and handed us the list: property -> {value}.
+        // SAFETY: the call succeeded and handed us the list: short name -> property ->
+        // {value}.
         let list = unsafe { NvList::from_raw(out) };
-        let value = |key: &str| list.get_list(key).and_then(|v| v.get_u64("value"));
+        let short = bookmark.as_str().rsplit('#').next().unwrap_or_default();
+        let Some(found) = list.get_list(short) else {
+            return Err(crate::Error::new(
+                crate::ErrorKind::NotFound,
+                op,
+                bookmark.as_str(),
+                "no such bookmark",
+            )
+            .with_reason(crate::Reason::BookmarkNotFound));
+        };
+        let value = |key: &str| found.get_list(key).and_then(|v| v.get_u64("value"));
         Ok(BookmarkInfo {
             name: bookmark.clone(),
             guid: value("guid").unwrap_or(0),
             createtxg: value("createtxg").unwrap_or(0),
             creation: value("creation").unwrap_or(0),
-            redact_snaps: list
+            redact_snaps: found
                 .get_list("redact_snaps")
                 .and_then(|v| v.get_u64_array("value")),
         })

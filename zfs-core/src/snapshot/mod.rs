@@ -7,6 +7,7 @@ mod clone;
 mod diff;
 mod holds;
 mod receive;
+mod redact;
 mod resume;
 mod send;
 mod space;
