@@ -153,6 +153,25 @@ fn is_distributed_spare_name(name: &str) -> bool {
             .all(|p| !p.is_empty() && p.len() <= 19 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The disk whose partition 1 is at `partition`, the inverse of [`partition_path`]; `None`
+/// for a path that does not end like partition 1.
+pub(crate) fn disk_of_partition(partition: &Path) -> Option<PathBuf> {
+    let text = partition.to_str()?;
+    let disk = if text.starts_with("/dev/disk/") {
+        text.strip_suffix("-part1")?
+    } else if let Some(d) = text
+        .strip_suffix("p1")
+        .filter(|d| d.ends_with(|c: char| c.is_ascii_digit()))
+    {
+        d
+    } else {
+        text.strip_suffix('1')
+            .filter(|d| !d.ends_with(|c: char| c.is_ascii_digit()))?
+    };
+    let disk = PathBuf::from(disk);
+    (partition_path(&disk) == partition).then_some(disk)
+}
+
 /// The path of partition 1 of the disk at `disk`, as `zpool create` names it: `-part1` under
 /// `/dev/disk/` (udev's links), `p1` after a name ending in a digit (`nvme0n1p1`,
 /// `loop0p1`), `1` otherwise (`sda1`, `vda1`).

@@ -809,6 +809,70 @@ fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
     assert!(label_ashifts(&file).is_empty());
 }
 
+/// `zpool replace POOL DEVICE` of a whole disk swapped for a blank one in the same slot: the
+/// new disk is partitioned as the old one was, and resilvered from the other side.
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn a_whole_disk_replaced_in_place_is_partitioned_again_and_resilvered() {
+    use std::io::{Seek, SeekFrom, Write};
+    let [a, b] = scratch_disks();
+    let zfs = zfs();
+    let name = unique("swap");
+    let pool = CreatePool::new(
+        name.clone(),
+        VdevSpec::new().vdev(TopLevel::Mirror(vec![
+            Leaf::whole_disk(&a),
+            Leaf::whole_disk(&b),
+        ])),
+    )
+    .pool_property("cachefile", "none")
+    .mountpoint("none")
+    .create(&zfs)
+    .unwrap();
+    with_data(&zfs, &format!("{name}/data"), &[], |dir| {
+        std::fs::write(dir.join("blob"), incompressible(16)).unwrap();
+    });
+    let part = std::path::PathBuf::from(format!("{}-part1", a.display()));
+    // The disk is taken out and a blank one put in: its table and labels are gone.
+    pool.offline(&part, &zfs_core::OfflineOptions::new())
+        .unwrap();
+    let node = std::fs::canonicalize(&a).unwrap();
+    {
+        let mut disk = std::fs::OpenOptions::new().write(true).open(&node).unwrap();
+        let size = disk.seek(SeekFrom::End(0)).unwrap();
+        let zeros = vec![0u8; 8 << 20];
+        for at in [0, size - (8 << 20)] {
+            disk.seek(SeekFrom::Start(at)).unwrap();
+            disk.write_all(&zeros).unwrap();
+        }
+        disk.sync_all().unwrap();
+    }
+    cli("blockdev", &["--rereadpt", node.to_str().unwrap()]);
+    cli("udevadm", &["settle"]);
+    assert!(partitions(&node).is_empty());
+    assert!(!gpt(&node));
+
+    pool.replace(&part, None, &zfs_core::ReplaceOptions::new())
+        .unwrap();
+    zfs.wait(&name, zfs_core::WaitActivity::Replace).unwrap();
+    assert!(gpt(&node));
+    assert_eq!(
+        partitions(&node),
+        [(1, 2048), (9, partition_start(&node, 9))]
+    );
+    assert!(cli("zdb", &["-l", part.to_str().unwrap()]).contains("whole_disk: 1"));
+    let status = cli("zpool", &["status", "-P", name.as_str()]);
+    let line = status
+        .lines()
+        .find(|l| l.trim_start().starts_with(part.to_str().unwrap()))
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(line.contains("ONLINE"), "{status}");
+    assert!(!status.contains("replacing"), "{status}");
+    drop(pool);
+    zfs.destroy_pool(&name).unwrap();
+}
+
 /// (number, first sector) of each partition of the disk at `node`, as the kernel reads them
 /// (`/sys/block/DISK/DISKN/start`).
 fn partitions(node: &Path) -> Vec<(u32, u64)> {

@@ -241,6 +241,27 @@ impl Pool<'_> {
         device: &Path,
         path: &CString,
     ) -> Result<u64> {
+        let config = self.device_config(op, device, path)?;
+        config.get_u64("guid").ok_or_else(|| {
+            Error::new(
+                ErrorKind::Other,
+                op,
+                self.name.as_str(),
+                format!(
+                    "{} has no GUID in the pool's configuration",
+                    device.display()
+                ),
+            )
+        })
+    }
+
+    /// The configuration of the device at `device` (its part of the vdev tree), fresh.
+    pub(super) fn device_config(
+        &self,
+        op: &'static str,
+        device: &Path,
+        path: &CString,
+    ) -> Result<crate::nvlist::NvList> {
         self.refresh().map_err(|e| e.with_operation(op))?;
         let (mut spare, mut l2cache, mut log) = (
             sys::boolean_t::B_FALSE,
@@ -248,7 +269,7 @@ impl Pool<'_> {
             sys::boolean_t::B_FALSE,
         );
         // SAFETY: live pool handle; NUL-terminated path; the list belongs to the handle's
-        // configuration and is read at once.
+        // configuration and is copied at once.
         let found = unsafe {
             sys::zpool_find_vdev(
                 self.raw().ptr(),
@@ -258,17 +279,15 @@ impl Pool<'_> {
                 &mut log,
             )
         };
-        let guid = (!found.is_null())
-            // SAFETY: a live list owned by the handle's configuration (see above).
-            .then(|| unsafe { crate::nvlist::NvListRef::from_ptr(found) }.get_u64("guid"))
-            .flatten();
-        guid.ok_or_else(|| {
-            Error::new(
+        if found.is_null() {
+            return Err(Error::new(
                 ErrorKind::NotFound,
                 op,
                 self.name.as_str(),
                 format!("no such device in pool: {}", device.display()),
-            )
-        })
+            ));
+        }
+        // SAFETY: a live list owned by the handle's configuration (see above).
+        Ok(unsafe { crate::nvlist::NvListRef::from_ptr(found) }.to_owned())
     }
 }

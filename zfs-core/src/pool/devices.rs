@@ -105,11 +105,7 @@ impl Pool<'_> {
         let new = match new {
             Some(leaf) => leaf,
             None => {
-                in_place = if device.is_file() {
-                    Leaf::file(device)
-                } else {
-                    Leaf::disk(device)
-                };
+                in_place = self.same_slot(op, device)?;
                 &in_place
             }
         };
@@ -130,7 +126,9 @@ impl Pool<'_> {
         spec.validate().map_err(|e| e.with_operation(op))?;
         // As `zpool replace`: the device itself (replaced in place), a distributed spare and
         // one of the pool's own hot spares carry no foreign label to protect.
-        let in_place = replacing && new.path() == device;
+        let in_place = replacing
+            && (new.path() == device
+                || (new.is_whole_disk() && new.partition_of_whole_disk().path() == device));
         let spare = new.is_distributed_spare() || (replacing && self.has_hot_spare(new.path())?);
         if !opts.force && !in_place && !spare {
             self.zfs.refuse_labelled(op, pool, new.path())?;
@@ -164,6 +162,23 @@ impl Pool<'_> {
                 )
             }
         })
+    }
+
+    /// The new device for a replacement in place of `device` (a new disk in the old one's
+    /// slot): the same file or device; for a whole disk the pool partitioned (`whole_disk`
+    /// in its configuration), that disk, to be partitioned again as `zpool replace` does.
+    fn same_slot(&self, op: &'static str, device: &Path) -> Result<Leaf> {
+        let path = path_text(op, self.name.as_str(), device)?;
+        let config = self.device_config(op, device, &path)?;
+        if config.get_str("type").as_deref() == Some("file") {
+            return Ok(Leaf::file(device));
+        }
+        if config.get_u64("whole_disk") == Some(1) {
+            if let Some(disk) = crate::vdev::disk_of_partition(device) {
+                return Ok(Leaf::whole_disk(disk));
+            }
+        }
+        Ok(Leaf::disk(device))
     }
 
     /// Whether `path` is one of the pool's hot spares.

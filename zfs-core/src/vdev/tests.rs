@@ -176,3 +176,30 @@ fn distributed_spares_are_named_as_libzfs_names_them() {
         assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{bad}");
     }
 }
+
+#[test]
+fn the_disk_of_a_partition_is_found_as_zpool_replace_finds_it() {
+    for disk in [
+        "/dev/sda",
+        "/dev/vda",
+        "/dev/nvme0n1",
+        "/dev/loop0",
+        "/dev/disk/by-id/virtio-zfs-scratch0",
+        "/dev/disk/by-id/ata-X_1",
+    ] {
+        let part = partition_path(Path::new(disk));
+        assert_eq!(
+            disk_of_partition(&part).as_deref(),
+            Some(Path::new(disk)),
+            "{disk}"
+        );
+    }
+    for not_one in [
+        "/dev/sda2",
+        "/dev/nvme0n1p2",
+        "/dev/disk/by-id/x-part2",
+        "/dev/sda",
+    ] {
+        assert_eq!(disk_of_partition(Path::new(not_one)), None, "{not_one}");
+    }
+}
