@@ -396,7 +396,10 @@ fn a_degraded_mirror_side_shows_in_zpool_status_until_cleared() {
     assert!(!cli_x_healthy(p));
     let e = pool.degrade(&f.dir().join("nothing")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
-    pool.clear(None).unwrap();
+    // Cleared with a rewind allowed (`zpool clear -F`): on a pool that opens, a plain clear.
+    let e = pool.clear_with(None, Rewind::ToTxg(1)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    pool.clear_with(None, Rewind::Recent).unwrap();
     assert_eq!(cli_counters(p, side).0, "ONLINE");
     assert!(cli_x_healthy(p));
     let history = cli("zpool", &["history", p]);

@@ -190,18 +190,46 @@ impl Pool<'_> {
     /// [`ErrorKind::NotFound`] if the pool has no such device.
     #[doc(alias = "zpool_clear")]
     pub fn clear(&self, device: Option<&Path>) -> Result<()> {
+        self.clear_with(device, super::Rewind::Never)
+    }
+
+    /// [`Pool::clear`] of a pool that cannot be opened, going back to an earlier state as
+    /// [`ImportOptions::rewind`](super::ImportOptions::rewind) does (`zpool clear -F [-X]
+    /// POOL`): for a pool imported from a cache file at boot whose newest transaction group
+    /// is damaged. On a healthy pool it clears errors and goes nowhere.
+    ///
+    /// # Errors
+    /// As [`Pool::clear`]; [`ErrorKind::InvalidArgument`] for [`Rewind::ToTxg`](super::Rewind),
+    /// which only an import can do.
+    #[doc(alias = "zpool_clear")]
+    pub fn clear_with(&self, device: Option<&Path>, rewind: super::Rewind) -> Result<()> {
         let op = "clear errors in";
         let pool = self.name.as_str();
+        if matches!(rewind, super::Rewind::ToTxg(_)) {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                pool,
+                "a rewind to a given transaction group is for an import",
+            ));
+        }
         self.fresh(op)?;
         let path = device
             .map(|d| super::devices::path_text(op, pool, d))
             .transpose()?;
-        // As `zpool clear` without -F: no rewind to an earlier transaction group.
-        let mut policy = NvList::new();
-        policy.insert("load-rewind-policy", &NvValue::U32(sys::ZPOOL_NO_REWIND))?;
+        let policy = match rewind.policy()? {
+            Some(p) => p,
+            None => {
+                // As `zpool clear` without -F: no rewind to an earlier transaction group.
+                let mut p = NvList::new();
+                p.insert("load-rewind-policy", &NvValue::U32(sys::ZPOOL_NO_REWIND))?;
+                p
+            }
+        };
+        let flags = rewind.flags();
         let command = || match device {
-            Some(d) => format!("zpool clear {pool} {}", d.display()),
-            None => format!("zpool clear {pool}"),
+            Some(d) => format!("zpool clear{flags} {pool} {}", d.display()),
+            None => format!("zpool clear{flags} {pool}"),
         };
         self.zfs.check_logged(op, pool, command, || {
             // SAFETY: live pool handle; NUL-terminated path or NULL; a live policy list.

@@ -56,7 +56,7 @@ pub enum Rewind {
 
 impl Rewind {
     /// The `load-policy` list that `zpool import` adds to the pool's configuration.
-    fn policy(self) -> Result<Option<NvList>> {
+    pub(super) fn policy(self) -> Result<Option<NvList>> {
         let (rewind, txg) = match self {
             Rewind::Never => return Ok(None),
             Rewind::Recent => (sys::ZPOOL_DO_REWIND, u64::MAX),
@@ -70,7 +70,7 @@ impl Rewind {
     }
 
     /// The `zpool import` flags that ask for it.
-    fn flags(self) -> String {
+    pub(super) fn flags(self) -> String {
         match self {
             Rewind::Never => String::new(),
             Rewind::Recent => " -F".into(),
