@@ -536,3 +536,62 @@ fn a_corrective_receive_heals_a_damaged_block_from_the_stream() {
         "{e}"
     );
 }
+
+/// `zfs send -S`: the partial state of an interrupted receive moves to another target, where
+/// the original sender's resumed stream completes it.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_partial_receive_moves_elsewhere_with_a_saved_send_and_completes_there() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let (one, blob) = source(&zfs, p);
+    let dir = tempfile::tempdir().unwrap();
+    let full = stream(dir.path(), "full", |out| {
+        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
+    });
+    let opts = ReceiveOptions::new().resumable(true).no_mount(true);
+    let first = ds(format!("{p}/first"));
+    zfs.receive(
+        &first,
+        file_of(dir.path(), "half", &full[..full.len() / 2]),
+        &opts,
+    )
+    .unwrap_err();
+    let kept = zfs
+        .dataset(&first)
+        .unwrap()
+        .receive_resume_token()
+        .unwrap()
+        .unwrap();
+
+    let saved = stream(dir.path(), "saved", |out| {
+        zfs.send_saved(&first, out).unwrap()
+    });
+    assert!(!saved.is_empty() && saved.len() < full.len());
+    let moved = ds(format!("{p}/moved"));
+    let _ = zfs.receive(&moved, file_of(dir.path(), "saved-in", &saved), &opts);
+    let token = zfs.dataset(&moved).unwrap().receive_resume_token().unwrap();
+    let token = token.expect("the saved state arrives as a partial receive");
+    assert_eq!(token.to_guid, kept.to_guid);
+    assert!(
+        token.bytes > 0 && token.bytes <= kept.bytes + 4096,
+        "{token:?} vs {kept:?}"
+    );
+    let rest = stream(dir.path(), "rest", |out| {
+        zfs.send_resume(&token, out).unwrap()
+    });
+    zfs.receive(&moved, file_of(dir.path(), "rest-in", &rest), &opts)
+        .unwrap();
+    assert_eq!(
+        zfs_get(&format!("{moved}@one"), "guid").0,
+        zfs_get(one.as_str(), "guid").0
+    );
+    assert!(read_back(&zfs, moved.as_str(), "blob") == blob);
+
+    let nowhere = File::create(dir.path().join("nothing")).unwrap();
+    let e = zfs
+        .send_saved(&ds(format!("{p}/src")), &nowhere)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}

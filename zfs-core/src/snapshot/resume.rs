@@ -120,6 +120,44 @@ impl Zfs {
         })
     }
 
+    /// Sends what an interrupted resumable receive into `dataset` has kept so far (`zfs send
+    /// -S DATASET`): a stream that, received with
+    /// [`ReceiveOptions::resumable`](crate::ReceiveOptions::resumable) elsewhere, leaves the
+    /// same partial state there, which [`Zfs::send_resume`] from the original sender can then
+    /// complete. For moving a half-done transfer to another machine.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if `dataset` holds no partial receive.
+    #[doc(alias = "zfs_send_saved")]
+    pub fn send_saved(&self, dataset: &DatasetName, fd: impl AsFd) -> Result<()> {
+        let op = "send saved state of";
+        let types = DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME;
+        let ds = self
+            .open_dataset(dataset.as_str(), types)
+            .map_err(|e| e.with_operation(op))?;
+        // libzfs fails without saying why when there is nothing saved.
+        if ds.receive_resume_token()?.is_none() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                op,
+                dataset.as_str(),
+                "it holds no partially received state",
+            ));
+        }
+        let fd = fd.as_fd();
+        let mut flags = sys::sendflags_t {
+            saved: sys::boolean_t::B_TRUE,
+            ..Default::default()
+        };
+        self.check(op, dataset.as_str(), || {
+            // SAFETY: live dataset handle; flags live for the call; the descriptor is
+            // borrowed and open; no resume token (from the start).
+            unsafe {
+                sys::zfs_send_saved(ds.raw().ptr(), &mut flags, fd.as_raw_fd(), std::ptr::null())
+            }
+        })
+    }
+
     /// Throws away the partial state of an interrupted resumable receive into `target`
     /// (`zfs receive -A TARGET`): a partly received new dataset is destroyed; for an
     /// incremental stream into an existing one, its hidden `TARGET/%recv` clone is, and
