@@ -40,6 +40,44 @@ fn file_of(dir: &Path, name: &str, bytes: &[u8]) -> File {
     File::open(path).unwrap()
 }
 
+/// A pool with `P/src@one` (see [`source`]), that snapshot's full plain stream, and a
+/// directory for more streams: where most tests here start.
+struct Sent {
+    pool: FilePool,
+    zfs: Zfs,
+    one: SnapshotName,
+    blob: Vec<u8>,
+    dir: tempfile::TempDir,
+    full: Vec<u8>,
+}
+
+fn sent() -> Sent {
+    let pool = FilePool::new().unwrap();
+    let zfs = zfs();
+    let (one, blob) = source(&zfs, pool.name().as_str());
+    let dir = tempfile::tempdir().unwrap();
+    let full = stream(dir.path(), "full", |out| {
+        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
+    });
+    Sent {
+        pool,
+        zfs,
+        one,
+        blob,
+        dir,
+        full,
+    }
+}
+
+/// The resume token an interrupted receive left on `target`.
+fn token_of(zfs: &Zfs, target: &zfs_core::DatasetName) -> zfs_core::ResumeToken {
+    zfs.dataset(target)
+        .unwrap()
+        .receive_resume_token()
+        .unwrap()
+        .expect("an interrupted resumable receive leaves a token")
+}
+
 /// What `zfs send -nv -t TOKEN` prints for `key` in the token's contents.
 fn cli_token_field(token: &str, key: &str) -> Option<u64> {
     let out = std::process::Command::new("zfs")
@@ -72,25 +110,21 @@ fn read_back(zfs: &Zfs, fs: &str, file: &str) -> Vec<u8> {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_stream_cut_in_the_middle_resumes_to_the_same_bytes() {
-    let f = FilePool::new().unwrap();
-    let zfs = zfs();
+    let Sent {
+        pool: f,
+        zfs,
+        one,
+        blob,
+        dir,
+        full,
+    } = sent();
     let p = f.name().as_str();
-    let (one, blob) = source(&zfs, p);
-    let dir = tempfile::tempdir().unwrap();
-    let full = stream(dir.path(), "full", |out| {
-        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
-    });
     let target = ds(format!("{p}/dst"));
     let opts = ReceiveOptions::new().resumable(true).no_mount(true);
 
     let half = file_of(dir.path(), "half", &full[..full.len() / 2]);
     zfs.receive(&target, half, &opts).unwrap_err();
-    let token = zfs
-        .dataset(&target)
-        .unwrap()
-        .receive_resume_token()
-        .unwrap()
-        .expect("a cut-off resumable receive leaves a token");
+    let token = token_of(&zfs, &target);
     let (cli_token, _) = zfs_get(target.as_str(), "receive_resume_token");
     assert_eq!(token.token, cli_token);
     assert_eq!(token.to_name, one);
@@ -128,16 +162,17 @@ fn a_stream_cut_in_the_middle_resumes_to_the_same_bytes() {
 #[test]
 #[ignore = "needs ZFS"]
 fn an_incremental_cut_off_resumes_or_aborts_leaving_the_target_as_it_was() {
-    let f = FilePool::new().unwrap();
-    let zfs = zfs();
+    let Sent {
+        pool: f,
+        zfs,
+        one,
+        blob: _,
+        dir,
+        full,
+    } = sent();
     let p = f.name().as_str();
-    let (one, _) = source(&zfs, p);
-    let dir = tempfile::tempdir().unwrap();
     let target = ds(format!("{p}/dst"));
     let opts = ReceiveOptions::new().resumable(true).no_mount(true);
-    let full = stream(dir.path(), "full", |out| {
-        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
-    });
     zfs.receive(&target, file_of(dir.path(), "full-in", &full), &opts)
         .unwrap();
 
@@ -160,12 +195,7 @@ fn an_incremental_cut_off_resumes_or_aborts_leaving_the_target_as_it_was() {
     // Abort: the hidden clone goes, the target keeps @one only, as `zfs list` shows.
     zfs.receive(&target, file_of(dir.path(), "cut1", cut), &opts)
         .unwrap_err();
-    let token = zfs
-        .dataset(&target)
-        .unwrap()
-        .receive_resume_token()
-        .unwrap();
-    let token = token.expect("the partial incremental has a token");
+    let token = token_of(&zfs, &target);
     let (one_guid, _) = zfs_get(one.as_str(), "guid");
     assert_eq!(token.from_guid, Some(one_guid.parse().unwrap()));
     assert!(token.flags.contains(SendFlags::COMPRESS), "{token:?}");
@@ -191,12 +221,7 @@ fn an_incremental_cut_off_resumes_or_aborts_leaving_the_target_as_it_was() {
     // Again, and this time resumed to the end.
     zfs.receive(&target, file_of(dir.path(), "cut2", cut), &opts)
         .unwrap_err();
-    let token = zfs
-        .dataset(&target)
-        .unwrap()
-        .receive_resume_token()
-        .unwrap()
-        .unwrap();
+    let token = token_of(&zfs, &target);
     let rest = stream(dir.path(), "rest", |out| {
         zfs.send_resume(&token, out).unwrap()
     });
@@ -214,24 +239,20 @@ fn an_incremental_cut_off_resumes_or_aborts_leaving_the_target_as_it_was() {
 #[test]
 #[ignore = "needs ZFS"]
 fn resumable_receive_snapshot_and_what_is_refused() {
-    let f = FilePool::new().unwrap();
-    let zfs = zfs();
+    let Sent {
+        pool: f,
+        zfs,
+        one,
+        blob,
+        dir,
+        full,
+    } = sent();
     let p = f.name().as_str();
-    let (one, blob) = source(&zfs, p);
-    let dir = tempfile::tempdir().unwrap();
-    let full = stream(dir.path(), "full", |out| {
-        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
-    });
     let into = snap(format!("{p}/lzc@one"));
     let opts = ReceiveSnapshotOptions::new().resumable(true);
     let half = file_of(dir.path(), "half", &full[..full.len() / 3]);
     zfs.receive_snapshot(&into, half, &opts).unwrap_err();
-    let token = zfs
-        .dataset(&into.dataset())
-        .unwrap()
-        .receive_resume_token()
-        .unwrap()
-        .unwrap();
+    let token = token_of(&zfs, &into.dataset());
     let rest = stream(dir.path(), "rest", |out| {
         zfs.send_resume(&token, out).unwrap()
     });
@@ -267,12 +288,7 @@ fn resumable_receive_snapshot_and_what_is_refused() {
         &ReceiveOptions::new().resumable(true).no_mount(true),
     )
     .unwrap_err();
-    let token = zfs
-        .dataset(&other)
-        .unwrap()
-        .receive_resume_token()
-        .unwrap()
-        .unwrap();
+    let token = token_of(&zfs, &other);
     // (Every snapshot with its GUID: a received copy would serve as well.)
     let all = zfs_core::DestroyOptions::new().recursive(true);
     zfs.destroy(&ds(format!("{p}/lzc")), &all).unwrap();
@@ -290,14 +306,15 @@ fn resumable_receive_snapshot_and_what_is_refused() {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_received_property_the_kernel_refuses_undoes_the_receive() {
-    let f = FilePool::new().unwrap();
-    let zfs = zfs();
+    let Sent {
+        pool: f,
+        zfs,
+        one,
+        blob: _,
+        dir,
+        full,
+    } = sent();
     let p = f.name().as_str();
-    let (one, _) = source(&zfs, p);
-    let dir = tempfile::tempdir().unwrap();
-    let full = stream(dir.path(), "full", |out| {
-        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
-    });
     let tight = ReceiveSnapshotOptions::new().property("reservation", "10G");
 
     // A full stream: the new dataset goes again.
@@ -542,14 +559,15 @@ fn a_corrective_receive_heals_a_damaged_block_from_the_stream() {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_partial_receive_moves_elsewhere_with_a_saved_send_and_completes_there() {
-    let f = FilePool::new().unwrap();
-    let zfs = zfs();
+    let Sent {
+        pool: f,
+        zfs,
+        one,
+        blob,
+        dir,
+        full,
+    } = sent();
     let p = f.name().as_str();
-    let (one, blob) = source(&zfs, p);
-    let dir = tempfile::tempdir().unwrap();
-    let full = stream(dir.path(), "full", |out| {
-        zfs.send(&one, None, out, SendFlags::empty()).unwrap()
-    });
     let opts = ReceiveOptions::new().resumable(true).no_mount(true);
     let first = ds(format!("{p}/first"));
     zfs.receive(
@@ -558,12 +576,7 @@ fn a_partial_receive_moves_elsewhere_with_a_saved_send_and_completes_there() {
         &opts,
     )
     .unwrap_err();
-    let kept = zfs
-        .dataset(&first)
-        .unwrap()
-        .receive_resume_token()
-        .unwrap()
-        .unwrap();
+    let kept = token_of(&zfs, &first);
 
     let saved = stream(dir.path(), "saved", |out| {
         zfs.send_saved(&first, out).unwrap()
@@ -571,8 +584,7 @@ fn a_partial_receive_moves_elsewhere_with_a_saved_send_and_completes_there() {
     assert!(!saved.is_empty() && saved.len() < full.len());
     let moved = ds(format!("{p}/moved"));
     let _ = zfs.receive(&moved, file_of(dir.path(), "saved-in", &saved), &opts);
-    let token = zfs.dataset(&moved).unwrap().receive_resume_token().unwrap();
-    let token = token.expect("the saved state arrives as a partial receive");
+    let token = token_of(&zfs, &moved);
     assert_eq!(token.to_guid, kept.to_guid);
     assert!(
         token.bytes > 0 && token.bytes <= kept.bytes + 4096,
