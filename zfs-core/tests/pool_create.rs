@@ -743,6 +743,9 @@ fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
     .mountpoint("none")
     .create(&zfs)
     .unwrap();
+    // udev re-creates the partition's links after the new table is read: when a partition
+    // was there before (an earlier test), the CLI must wait for that, as an admin would.
+    cli("udevadm", &["settle"]);
     let part = format!("{}-part1", a.display());
     let status = pool.status().unwrap();
     assert_eq!(status.root.children[0].name, part);
@@ -764,6 +767,7 @@ fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
     )
     .unwrap();
     zfs.wait(&name, zfs_core::WaitActivity::Resilver).unwrap();
+    cli("udevadm", &["settle"]);
     let b_part = format!("{}-part1", b.display());
     let status = cli("zpool", &["status", "-P", name.as_str()]);
     assert!(
@@ -856,6 +860,7 @@ fn a_whole_disk_replaced_in_place_is_partitioned_again_and_resilvered() {
     pool.replace(&part, None, &zfs_core::ReplaceOptions::new())
         .unwrap();
     zfs.wait(&name, zfs_core::WaitActivity::Replace).unwrap();
+    cli("udevadm", &["settle"]);
     assert!(gpt(&node));
     assert_eq!(
         partitions(&node),
