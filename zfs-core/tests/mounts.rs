@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, ErrorKind, Key, KeyStatus, MountOptions, UnmountOptions};
+use zfs_core::{CreateDataset, ErrorKind, Key, KeyStatus, MountOptions, UnmountOptions, Zfs};
 
 /// `findmnt -n -o OPTIONS --mountpoint DIR`, or `None` if nothing is mounted there.
 fn mount_options(dir: &Path) -> Option<String> {
@@ -21,6 +21,20 @@ fn mount_options(dir: &Path) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// `create` with its mountpoint at `at`, created and left unmounted.
+fn unmounted_at<'z>(zfs: &'z Zfs, create: CreateDataset, at: &Path) -> zfs_core::Dataset<'z> {
+    let name = create.name().to_string();
+    create
+        .property("mountpoint", at.to_str().unwrap())
+        .create(zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(&name)).unwrap();
+    if fs.mounted_at().is_some() {
+        unmount(&fs);
+    }
+    fs
+}
+
 #[test]
 #[ignore = "needs ZFS"]
 fn temporary_mount_options_show_in_the_mount_table_and_as_temporary() {
@@ -30,14 +44,7 @@ fn temporary_mount_options_show_in_the_mount_table_and_as_temporary() {
     let dir = tempfile::tempdir().unwrap();
     let at = dir.path().join("m");
     let name = format!("{p}/m");
-    CreateDataset::filesystem(ds(&name))
-        .property("mountpoint", at.to_str().unwrap())
-        .create(&zfs)
-        .unwrap();
-    let fs = zfs.dataset(&any(&name)).unwrap();
-    if fs.mounted_at().is_some() {
-        unmount(&fs);
-    }
+    let fs = unmounted_at(&zfs, CreateDataset::filesystem(ds(&name)), &at);
     fs.mount_with(&MountOptions::new().options("ro,noexec"))
         .unwrap();
     let shown = mount_options(&at).expect("mounted");
@@ -69,16 +76,10 @@ fn an_encrypted_filesystem_mounts_with_its_key_loaded_from_its_keylocation() {
     std::fs::write(&keyfile, [7u8; 32]).unwrap();
     let at = dir.path().join("secret");
     let name = format!("{p}/secret");
-    CreateDataset::filesystem(ds(&name))
+    let create = CreateDataset::filesystem(ds(&name))
         .encryption(Key::raw(&[7; 32]).unwrap())
-        .property("keylocation", &format!("file://{}", keyfile.display()))
-        .property("mountpoint", at.to_str().unwrap())
-        .create(&zfs)
-        .unwrap();
-    let fs = zfs.dataset(&any(&name)).unwrap();
-    if fs.mounted_at().is_some() {
-        unmount(&fs);
-    }
+        .property("keylocation", &format!("file://{}", keyfile.display()));
+    let fs = unmounted_at(&zfs, create, &at);
     fs.unload_key().unwrap();
     let e = fs.mount_with(&MountOptions::new()).unwrap_err();
     assert_eq!(mount_options(&at), None, "{e}");

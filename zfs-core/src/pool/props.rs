@@ -1,6 +1,6 @@
 //! Pool properties (`zpool get` / `zpool set`).
 
-use std::ffi::CString;
+use std::ffi::{c_char, c_int, CString};
 
 use libzfs_sys as sys;
 
@@ -67,24 +67,35 @@ impl Pool<'_> {
                 format!("invalid pool property '{name}'"),
             ));
         }
+        self.read_with_source(op, name, |buf, len, src| {
+            // SAFETY: live pool handle; `buf` holds `len` bytes; `src` lives for the call.
+            unsafe {
+                sys::zpool_get_prop(
+                    self.raw().ptr(),
+                    prop,
+                    buf,
+                    len,
+                    src,
+                    sys::boolean_t::B_TRUE,
+                )
+            }
+        })
+    }
+
+    /// A pool or vdev property read by `get`, which fills a buffer and the value's source:
+    /// the whole value however long, or libzfs's error.
+    pub(super) fn read_with_source(
+        &self,
+        op: &'static str,
+        name: &str,
+        mut get: impl FnMut(*mut c_char, usize, &mut sys::zprop_source_t) -> c_int,
+    ) -> Result<PropValue> {
         let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
         crate::handle::clear_errno();
         let value = crate::text::read_value(
             op,
             name,
-            |buf, len| {
-                // SAFETY: live pool handle; `buf` holds `len` bytes; `src` lives for the call.
-                unsafe {
-                    sys::zpool_get_prop(
-                        self.raw().ptr(),
-                        prop,
-                        buf,
-                        len,
-                        &mut src,
-                        sys::boolean_t::B_TRUE,
-                    )
-                }
-            },
+            |buf, len| get(buf, len, &mut src),
             |_| Err(self.zfs.last_error(op, name)),
         )?;
         Ok(PropValue {
@@ -97,23 +108,9 @@ impl Pool<'_> {
     /// reads as `-` with [`PropSource::None`], as for datasets.
     #[cfg(zfs_2_2)]
     fn user_property(&self, name: &str, cname: &CString) -> Result<PropValue> {
-        let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
-        crate::handle::clear_errno();
-        let op = "get property";
-        let value = crate::text::read_value(
-            op,
-            name,
-            |buf, len| {
-                // SAFETY: live pool handle; NUL-terminated name; `buf` holds `len` bytes.
-                unsafe {
-                    sys::zpool_get_userprop(self.raw().ptr(), cname.as_ptr(), buf, len, &mut src)
-                }
-            },
-            |_| Err(self.zfs.last_error(op, name)),
-        )?;
-        Ok(PropValue {
-            value,
-            source: PropSource::from_raw(src, None),
+        self.read_with_source("get property", name, |buf, len, src| {
+            // SAFETY: live pool handle; NUL-terminated name; `buf` holds `len` bytes.
+            unsafe { sys::zpool_get_userprop(self.raw().ptr(), cname.as_ptr(), buf, len, src) }
         })
     }
 

@@ -116,32 +116,21 @@ impl Pool<'_> {
             ));
         }
         self.refresh().map_err(|e| e.with_operation(op))?;
-        let mut src = sys::zprop_source_t::ZPROP_SRC_NONE;
-        crate::handle::clear_errno();
-        let value = crate::text::read_value(
-            op,
-            name,
-            |buf, len| {
-                // SAFETY: live pool handle; NUL-terminated names (the property's name only
-                // read, for user properties); `buf` holds `len` bytes.
-                unsafe {
-                    sys::zpool_get_vdev_prop(
-                        self.raw().ptr(),
-                        vdev.as_ptr(),
-                        prop,
-                        cname.as_ptr().cast_mut(),
-                        buf,
-                        len,
-                        &mut src,
-                        sys::boolean_t::B_TRUE,
-                    )
-                }
-            },
-            |_| Err(self.zfs.last_error(op, name)),
-        )?;
-        Ok(PropValue {
-            value,
-            source: crate::property::PropSource::from_raw(src, None),
+        self.read_with_source(op, name, |buf, len, src| {
+            // SAFETY: live pool handle; NUL-terminated names (the property's name only read,
+            // for user properties); `buf` holds `len` bytes.
+            unsafe {
+                sys::zpool_get_vdev_prop(
+                    self.raw().ptr(),
+                    vdev.as_ptr(),
+                    prop,
+                    cname.as_ptr().cast_mut(),
+                    buf,
+                    len,
+                    src,
+                    sys::boolean_t::B_TRUE,
+                )
+            }
         })
     }
 
