@@ -122,6 +122,16 @@ impl Dataset<'_> {
     #[doc(alias = "zfs_userspace")]
     pub fn userspace(&self, owner: SpaceOwner) -> Result<Vec<SpaceUsage>> {
         let op = "list space of";
+        // Said here, not left to the kernel: while a new volume's device node is being set
+        // up the kernel answers EBUSY instead.
+        if self.kind() == super::DatasetType::Volume {
+            return Err(crate::Error::new(
+                crate::ErrorKind::NotSupported,
+                op,
+                self.name().as_str(),
+                "a volume has no per-user, group or project accounting",
+            ));
+        }
         let mut state = State {
             slot: 0,
             out: BTreeMap::new(),
