@@ -84,7 +84,7 @@ pub use pool::{
     ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions, VdevKind, VdevStatus,
     WaitActivity, BOOTENV_MAX,
 };
-pub use program::ProgramOptions;
+pub use program::{ProgramOptions, ProgramTable, ProgramValue, TableKey};
 pub use property::{PropSource, PropValue};
 pub use size::parse_size;
 pub use snapshot::{

@@ -18,10 +18,6 @@ use zfs_core::{
 };
 
 /// `cmd args` as JSON.
-fn json(cmd: &str, args: &[&str]) -> Value {
-    serde_json::from_str(&cli(cmd, args)).unwrap_or_else(|e| panic!("{cmd} {args:?}: {e}"))
-}
-
 /// A property's value and source as the CLI's JSON gives them: (value, "LOCAL", data).
 type Seen = (String, String, String);
 
@@ -49,7 +45,7 @@ fn source(src: &PropSource) -> (String, String) {
 
 /// Every (dataset, property) -> what `zfs get -j -p all` says, over the whole tree.
 fn cli_dataset_props(pool: &str) -> BTreeMap<(String, String), Seen> {
-    let all = json(
+    let all = cli_json(
         "zfs",
         &[
             "get",
@@ -163,7 +159,7 @@ fn compare_datasets_once(zfs: &Zfs, pool: &str) -> Vec<(String, String)> {
 
 fn compare_pool(zfs: &Zfs, pool: &PoolName) -> Vec<String> {
     let read = || {
-        let all = json("zpool", &["get", "-j", "-p", "all", pool.as_str()]);
+        let all = cli_json("zpool", &["get", "-j", "-p", "all", pool.as_str()]);
         all["pools"][pool.as_str()]["properties"]
             .as_object()
             .unwrap()
@@ -242,7 +238,7 @@ fn compare_vdev(cli: &Value, ours: &VdevStatus, diffs: &mut Vec<String>) {
 }
 
 fn compare_status(zfs: &Zfs, pool: &PoolName) -> Vec<String> {
-    let st = json("zpool", &["status", "-j", "-p", pool.as_str()]);
+    let st = cli_json("zpool", &["status", "-j", "-p", pool.as_str()]);
     let cli = &st["pools"][pool.as_str()];
     let ours = zfs.pool(pool).unwrap().status().unwrap();
     let mut diffs = Vec::new();
@@ -284,7 +280,7 @@ fn compare_status(zfs: &Zfs, pool: &PoolName) -> Vec<String> {
 }
 
 fn compare_names_and_holds(zfs: &Zfs, pool: &str) -> Vec<String> {
-    let listed = json("zfs", &["list", "-j", "-p", "-t", "all", "-r", pool]);
+    let listed = cli_json("zfs", &["list", "-j", "-p", "-t", "all", "-r", pool]);
     let mut theirs: Vec<(String, String)> = listed["datasets"]
         .as_object()
         .unwrap()

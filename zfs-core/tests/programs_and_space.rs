@@ -3,9 +3,10 @@
 mod common;
 
 use common::*;
-use zfs_core::nvlist::{NvList, NvValue};
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, DatasetName, ErrorKind, ProgramOptions, SendFlags};
+use zfs_core::{
+    CreateDataset, DatasetName, ErrorKind, ProgramOptions, ProgramTable, ProgramValue, SendFlags,
+};
 
 #[test]
 #[ignore = "needs ZFS"]
@@ -16,19 +17,25 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
     let out = zfs
         .program(p, "return {answer=42}", &ProgramOptions::new())
         .unwrap();
-    let ret = out.get_list("return").expect("a return value");
-    assert_eq!(ret.get("answer"), Some(NvValue::I64(42)));
+    assert_eq!(out.get("answer").and_then(ProgramValue::as_i64), Some(42));
+    // Nothing returned reads as nil.
+    assert!(zfs
+        .program(p, "local x = 1", &ProgramOptions::new())
+        .unwrap()
+        .is_nil());
 
-    let mut args = NvList::new();
-    args.insert_str("name", &format!("{p}/fromlua")).unwrap();
     CreateDataset::filesystem(DatasetName::new(format!("{p}/fromlua")).unwrap())
         .create(&zfs)
         .unwrap();
     let program = "a = ...\nerr = zfs.sync.destroy(a['name'])\nreturn err";
     let out = zfs
-        .program(p, program, &ProgramOptions::new().args(args))
+        .program(
+            p,
+            program,
+            &ProgramOptions::new().arg("name", format!("{p}/fromlua")),
+        )
         .unwrap();
-    assert_eq!(out.get("return"), Some(NvValue::I64(0)));
+    assert_eq!(out, ProgramValue::Int(0));
     assert!(
         !zfs.exists(&any(format!("{p}/fromlua"))),
         "the program's destroy did not happen"
@@ -42,10 +49,148 @@ fn programs_return_values_read_arguments_and_change_the_pool() {
             &ProgramOptions::new().no_sync(true),
         )
         .unwrap();
-    assert!(
-        matches!(out.get("return"), Some(NvValue::String(_))),
-        "{out:?}"
+    assert!(out.as_str().is_some(), "{out:?}");
+}
+
+/// Every kind of Lua value, both ways: arguments of every type reach the program as the kernel
+/// documents them, and a returned table of every type reads back typed, checked against the
+/// same program run by `zfs program -j`.
+#[test]
+#[ignore = "needs ZFS"]
+fn program_values_cross_the_kernel_typed() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name();
+    let echo = r#"
+        a = ...
+        local kinds = {}
+        for k, v in pairs(a) do kinds[k] = type(v) end
+        return {
+            kinds = kinds, args = a,
+            seq = {"x", "y", "z"},
+            mixed = {[1] = "one", two = 2, [true] = false},
+            neg = -9223372036854775807, t = true, f = false,
+        }
+    "#;
+    let opts = ProgramOptions::new()
+        .no_sync(true)
+        .arg("s", "text with spaces")
+        .arg("n", i64::MAX)
+        .arg("b", true)
+        .arg("list", vec!["a", "b"])
+        .arg(
+            "nested",
+            ProgramTable::new().with("deep", ProgramTable::new().with(1, 7)),
+        )
+        .arg("gone", ProgramValue::Nil);
+    let out = zfs.program(p, echo, &opts).unwrap();
+    let kinds = out.get("kinds").and_then(ProgramValue::as_table).unwrap();
+    let kind = |k: &str| kinds.get(k).and_then(ProgramValue::as_str).unwrap_or("nil");
+    assert_eq!(
+        [
+            kind("s"),
+            kind("n"),
+            kind("b"),
+            kind("list"),
+            kind("nested"),
+            kind("gone")
+        ],
+        ["string", "number", "boolean", "table", "table", "nil"]
     );
+    let args = out.get("args").unwrap();
+    assert_eq!(args.get("n").and_then(ProgramValue::as_i64), Some(i64::MAX));
+    assert_eq!(
+        args.get("s").and_then(ProgramValue::as_str),
+        Some("text with spaces")
+    );
+    assert_eq!(
+        args.get("nested")
+            .and_then(|n| n.get("deep"))
+            .and_then(|d| d.get(1)),
+        Some(&ProgramValue::Int(7))
+    );
+    let seq = out.get("seq").and_then(ProgramValue::as_table).unwrap();
+    let seq: Vec<_> = seq
+        .as_sequence()
+        .unwrap()
+        .into_iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(seq, ["x", "y", "z"]);
+    let mixed = out.get("mixed").and_then(ProgramValue::as_table).unwrap();
+    assert_eq!(mixed.get(1).and_then(ProgramValue::as_str), Some("one"));
+    assert_eq!(
+        mixed.get("true").and_then(ProgramValue::as_bool),
+        Some(false)
+    );
+    assert_eq!(mixed.as_sequence(), None);
+    assert_eq!(
+        out.get("neg").and_then(ProgramValue::as_i64),
+        Some(-i64::MAX)
+    );
+    assert_eq!(out.get("neg").and_then(ProgramValue::as_u64), None);
+    assert_eq!(out.get("f").and_then(ProgramValue::as_bool), Some(false));
+
+    // The CLI's view of the same return value agrees with ours.
+    let script = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        script.path(),
+        "return {seq = {\"x\", \"y\"}, n = 5, t = true}",
+    )
+    .unwrap();
+    let cli = cli_json(
+        "zfs",
+        &[
+            "program",
+            "-n",
+            "-j",
+            p.as_str(),
+            script.path().to_str().unwrap(),
+        ],
+    );
+    let ours = zfs
+        .program(
+            p,
+            &std::fs::read_to_string(script.path()).unwrap(),
+            &ProgramOptions::new().no_sync(true),
+        )
+        .unwrap();
+    let ret = &cli["return"];
+    assert_eq!(
+        ret["n"].as_i64(),
+        ours.get("n").and_then(ProgramValue::as_i64)
+    );
+    assert_eq!(
+        ret["t"].as_bool(),
+        ours.get("t").and_then(ProgramValue::as_bool)
+    );
+    assert_eq!(
+        ret["seq"]["1"].as_str(),
+        ours.get("seq")
+            .and_then(|s| s.get(1))
+            .and_then(ProgramValue::as_str)
+    );
+
+    // Tables the kernel cannot convert are a runtime error with its words; error() with a
+    // table is a runtime error too (the kernel reports a traceback, not the table).
+    let e = zfs
+        .program(
+            p,
+            "return {[1] = 'a', ['1'] = 'b'}",
+            &ProgramOptions::new().no_sync(true),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProgramRuntime, "{e}");
+    assert!(e.message().contains("Collision"), "{e}");
+    let e = zfs
+        .program(p, "error({code = 7})", &ProgramOptions::new().no_sync(true))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::ProgramRuntime, "{e}");
+    assert!(e.message().contains("traceback"), "{e}");
+    let e = zfs
+        .program(p, "return 1", &ProgramOptions::new().arg("k", "a\0b"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
 }
 
 #[test]

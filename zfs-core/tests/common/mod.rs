@@ -26,6 +26,11 @@ pub fn cli(cmd: &str, args: &[&str]) -> String {
 }
 
 /// Runs a command that must fail; its standard error.
+/// A command's `-j` output, parsed.
+pub fn cli_json(cmd: &str, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&cli(cmd, args)).unwrap_or_else(|e| panic!("{cmd} {args:?}: {e}"))
+}
+
 pub fn cli_fails(cmd: &str, args: &[&str]) -> String {
     let out = Command::new(cmd)
         .args(args)

@@ -1,13 +1,16 @@
 //! ZFS channel programs: Lua scripts run atomically in the kernel (`zfs program`).
 
+mod value;
+
 use std::ffi::CString;
 use std::ptr;
 
 use libzfs_sys as sys;
 
+pub use self::value::{ProgramTable, ProgramValue, TableKey};
 use crate::handle::Zfs;
 use crate::name::PoolName;
-use crate::nvlist::{NvList, NvValue};
+use crate::nvlist::NvList;
 use crate::{Error, ErrorKind, Result};
 
 /// Limits and arguments for [`Zfs::program`]:
@@ -17,7 +20,7 @@ pub struct ProgramOptions {
     instruction_limit: u64,
     memory_limit: u64,
     sync: bool,
-    args: NvList,
+    args: ProgramTable,
 }
 
 impl Default for ProgramOptions {
@@ -26,7 +29,7 @@ impl Default for ProgramOptions {
             instruction_limit: u64::from(sys::ZCP_DEFAULT_INSTRLIMIT),
             memory_limit: u64::from(sys::ZCP_DEFAULT_MEMLIMIT),
             sync: true,
-            args: NvList::new(),
+            args: ProgramTable::new(),
         }
     }
 }
@@ -56,20 +59,26 @@ impl ProgramOptions {
         self
     }
 
-    /// What the program receives as `...`. The CLI puts its `ARG`s here as the string array
-    /// `argv`; here any list will do.
-    pub fn args(mut self, args: NvList) -> ProgramOptions {
+    /// What the program receives as `...` (replacing earlier arguments). The CLI passes its
+    /// `ARG`s as the sequence `argv`; here any table will do.
+    pub fn args(mut self, args: ProgramTable) -> ProgramOptions {
         self.args = args;
+        self
+    }
+
+    /// Sets one entry of the table the program receives as `...`: `(...)[key]` in Lua.
+    pub fn arg(mut self, key: impl TableKey, value: impl Into<ProgramValue>) -> ProgramOptions {
+        self.args.insert(key, value);
         self
     }
 }
 
 impl Zfs {
-    /// Runs a channel program on `pool` and returns its output list (the program's return
-    /// value is under `"return"`): `zfs program`, with the script as text.
+    /// Runs a channel program on `pool` and returns what it returned (`nil` when it returns
+    /// nothing): `zfs program`, with the script as text. All its `zfs.sync` changes happen in
+    /// one transaction group, or none of them.
     ///
     /// ```no_run
-    /// use zfs_core::nvlist::NvList;
     /// use zfs_core::{PoolName, ProgramOptions, Zfs};
     ///
     /// # fn main() -> zfs_core::Result<()> {
@@ -85,20 +94,26 @@ impl Zfs {
     ///     end
     ///     return {count = n, used = used}
     /// "#;
-    /// let mut args = NvList::new();
-    /// args.insert_str("fs", "tank/home")?;
-    /// let opts = ProgramOptions::new().no_sync(true).args(args); // -n
+    /// let opts = ProgramOptions::new().no_sync(true).arg("fs", "tank/home"); // -n
     /// let out = zfs.program(&PoolName::new("tank")?, script, &opts)?;
-    /// println!("{:?}", out.get("return"));
+    /// let count = out.get("count").and_then(|v| v.as_u64());
+    /// let used = out.get("used").and_then(|v| v.as_u64());
+    /// println!("{count:?} snapshots, {used:?} bytes");
     /// # Ok(()) }
     /// ```
     ///
     /// # Errors
     /// [`ErrorKind::ProgramSyntax`], [`ErrorKind::ProgramRuntime`] (with the program's error
     /// text), [`ErrorKind::InstructionLimit`], [`ErrorKind::MemoryLimit`];
-    /// [`ErrorKind::InvalidArgument`] for limits out of range.
+    /// [`ErrorKind::InvalidArgument`] for limits out of range, or a NUL byte in the program or
+    /// an argument.
     #[doc(alias = "lzc_channel_program")]
-    pub fn program(&self, pool: &PoolName, program: &str, opts: &ProgramOptions) -> Result<NvList> {
+    pub fn program(
+        &self,
+        pool: &PoolName,
+        program: &str,
+        opts: &ProgramOptions,
+    ) -> Result<ProgramValue> {
         let op = "run channel program on";
         let max_instr = u64::from(sys::ZCP_MAX_INSTRLIMIT);
         let max_mem = u64::from(sys::ZCP_MAX_MEMLIMIT);
@@ -127,6 +142,10 @@ impl Zfs {
                 "program contains a NUL byte",
             )
         })?;
+        let args = opts
+            .args
+            .to_nvlist()
+            .map_err(|e| Error::new(ErrorKind::InvalidArgument, op, pool.as_str(), e.message()))?;
         let mut out: *mut sys::nvlist_t = ptr::null_mut();
         let call = if opts.sync {
             sys::lzc_channel_program
@@ -140,18 +159,25 @@ impl Zfs {
                 code.as_ptr(),
                 opts.instruction_limit,
                 opts.memory_limit,
-                opts.args.as_ptr(),
+                args.as_ptr(),
                 &mut out,
             )
         };
         // SAFETY: on success and on most failures the kernel hands back an output list we own.
         let out = (!out.is_null()).then(|| unsafe { NvList::from_raw(out) });
+        let read = |key: &str| -> Option<ProgramValue> {
+            out.as_ref()?
+                .get(key)
+                .and_then(|v| ProgramValue::from_nv(&v).ok())
+        };
         if rc == 0 {
-            return Ok(out.unwrap_or_default());
+            return Ok(read("return").unwrap_or_default());
         }
-        let detail = out.as_ref().and_then(|o| match o.get("error") {
-            Some(NvValue::String(s)) => Some(s),
-            _ => None,
+        // `error("text")` leaves the text (other error values leave the kernel's traceback);
+        // should a table ever come back, it is shown Lua-like.
+        let detail = read("error").map(|v| match v {
+            ProgramValue::String(s) => s,
+            other => other.to_string(),
         });
         let kind = match rc {
             libc::EINVAL if detail.is_some() => ErrorKind::ProgramSyntax,
