@@ -352,7 +352,8 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
             old,
         } => PoolName::new(pool.as_str())
             .and_then(|n| zfs.pool(&n))
-            .and_then(|p| p.set_property(property, old)),
+            // An unset property reads as `-` and is unset again by an empty value (`bootfs`).
+            .and_then(|p| p.set_property(property, if old == "-" { "" } else { old })),
     }
 }
 

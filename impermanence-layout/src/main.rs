@@ -69,10 +69,11 @@ struct Common {
     json: bool,
 }
 
-/// What the user asked for, resolved and validated.
+/// What the user asked for, resolved and validated except for its devices, which only a pool
+/// still to be created needs (see [`Spec::validate_for`]).
 fn load(c: &Common) -> Result<Spec, LayoutError> {
     let spec = load_unchecked(c)?;
-    spec.validate()?;
+    spec.validate_without_devices()?;
     Ok(spec)
 }
 
@@ -167,6 +168,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
         Command::Plan(c) => {
             let spec = load(&c)?;
             let (_, inv) = inventory(&spec)?;
+            spec.validate_for(&inv)?;
             let plan = Plan::new(&spec, &inv, &plan_options(false, c.mount_root.as_deref()));
             print_plan(&plan, c.json);
             if !plan.conflicts.is_empty() {
@@ -203,6 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             // Held from reading the system to the last step.
             let _lock = ApplyLock::acquire(&spec.pool.name)?;
             let inv = Inventory::read(&zfs, &spec)?;
+            spec.validate_for(&inv)?;
             let plan = Plan::new(&spec, &inv, &plan_options(adopt, c.mount_root.as_deref()));
             if !plan.conflicts.is_empty() {
                 return Err(LayoutError::Conflict(plan.conflicts));

@@ -8,6 +8,10 @@ use serde::Serialize;
 use crate::inventory::{same_meaning, Inventory, JOURNAL};
 use crate::spec::{parse_size, Spec, VdevLayout};
 
+/// Pool properties that name a dataset, so they can only be set once the datasets exist
+/// (`zpool create -o bootfs=...` is refused): the plan sets them after the datasets.
+pub const SET_AFTER_DATASETS: &[&str] = &["bootfs"];
+
 /// Below this, a dataset counts as empty (a new filesystem references a few dozen KiB).
 pub const EMPTY_REFERENCED: u64 = 1 << 20;
 
@@ -123,6 +127,13 @@ impl Plan {
         let mut conflicts = Vec::new();
         let pool = &spec.pool.name;
         let mut resumes = false;
+        // Pool properties set once the datasets exist.
+        let mut late = Vec::new();
+        let set_pool = |property: &str, value: &str| Step::SetPoolProperty {
+            pool: pool.clone(),
+            property: property.to_owned(),
+            value: value.to_owned(),
+        };
         match &inv.pool {
             None => {
                 conflicts.extend(inv.vdev_problems.iter().cloned());
@@ -143,9 +154,20 @@ impl Plan {
                     name: pool.clone(),
                     vdevs: spec.pool.vdevs.iter().map(|v| v.path.clone()).collect(),
                     layout: spec.pool.layout,
-                    properties: spec.pool.properties.clone(),
+                    properties: spec
+                        .pool
+                        .properties
+                        .iter()
+                        .filter(|(k, _)| !SET_AFTER_DATASETS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                     root_properties: root,
                 });
+                for (k, v) in &spec.pool.properties {
+                    if SET_AFTER_DATASETS.contains(&k.as_str()) {
+                        late.push(set_pool(k, v));
+                    }
+                }
             }
             Some(state) => {
                 resumes = state.journal.as_deref() == Some("applying");
@@ -164,11 +186,11 @@ impl Plan {
                                      (recreate the pool)"
                                 ));
                             } else if adopt || resumes {
-                                fixes.push(Step::SetPoolProperty {
-                                    pool: pool.clone(),
-                                    property: k.clone(),
-                                    value: want.clone(),
-                                });
+                                if SET_AFTER_DATASETS.contains(&k.as_str()) {
+                                    late.push(set_pool(k, want));
+                                } else {
+                                    fixes.push(set_pool(k, want));
+                                }
                             } else {
                                 conflicts.push(format!(
                                     "pool {pool}: {k} is {have}, the spec says {want}"
@@ -256,6 +278,7 @@ impl Plan {
             }
             steps.push(Step::Snapshot { name: full });
         }
+        steps.extend(late);
         if let Some(root) = mount_root {
             if spec.datasets.iter().any(|d| d.name == "root") {
                 steps.push(Step::Mount {

@@ -432,6 +432,15 @@ impl Spec {
         self.check(false)
     }
 
+    /// [`Spec::validate`] for a run against what exists: a pool that exists needs no devices
+    /// (`plan` or `verify` on an installed system reads the pool, not its disks).
+    ///
+    /// # Errors
+    /// [`SpecErrors`] with one line per problem.
+    pub fn validate_for(&self, inv: &crate::Inventory) -> Result<(), SpecErrors> {
+        self.check(inv.pool.is_none())
+    }
+
     fn check(&self, devices: bool) -> Result<(), SpecErrors> {
         let mut problems = Vec::new();
         if let Err(e) = PoolName::new(self.pool.name.as_str()) {
@@ -483,6 +492,18 @@ impl Spec {
         for k in self.pool.properties.keys() {
             if !known_pool_property(k) {
                 problems.push(format!("unknown pool property '{k}'"));
+            }
+        }
+        if let Some(bootfs) = self.pool.properties.get("bootfs") {
+            let in_spec = bootfs
+                .strip_prefix(&format!("{}/", self.pool.name))
+                .is_some_and(|rel| self.datasets.iter().any(|d| d.name == rel));
+            if !in_spec && *bootfs != self.pool.name {
+                problems.push(format!(
+                    "pool property bootfs '{bootfs}' must name the pool or one of the spec's \
+                     datasets (e.g. {}/root)",
+                    self.pool.name
+                ));
             }
         }
         for k in self.pool.root_properties.keys() {

@@ -1,120 +1,18 @@
 //! The layout on the real kernel module: fresh apply, rerun, faults at every step, partial and
 //! conflicting layouts, an interrupted run, the CLI. Every test cleans up its pool.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
+use common::*;
+
 use impermanence_layout::{
-    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, PlanOptions, Spec, VdevEntry,
+    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, PlanOptions, VdevEntry,
 };
 use zfs_core::testing::label_ashifts;
-use zfs_core::{CreateDataset, CreatePool, DatasetName, PoolName, VdevSpec, Zfs};
-
-/// A spec for a uniquely named pool on a file in a fresh directory; destroys the pool on drop.
-struct Case {
-    spec: Spec,
-    dir: tempfile::TempDir,
-}
-
-impl Case {
-    fn new(tag: &str) -> Case {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spec = Spec::default();
-        spec.pool.name = format!("zr{tag}{}", std::process::id());
-        spec.pool.vdevs = vec![VdevEntry::new(dir.path().join("zroot.img")).size("512M")];
-        spec.pool
-            .properties
-            .insert("cachefile".into(), "none".into());
-        Case { spec, dir }
-    }
-    fn vdev(&self) -> PathBuf {
-        self.spec.pool.vdevs[0].path.clone()
-    }
-    fn pool(&self) -> PoolName {
-        PoolName::new(self.spec.pool.name.as_str()).unwrap()
-    }
-    /// The spec written to `spec.toml` in the case's directory, for the CLI; its path.
-    fn spec_file(&self) -> String {
-        let path = self.dir.path().join("spec.toml");
-        std::fs::write(&path, self.spec.to_toml()).unwrap();
-        path.to_str().unwrap().to_owned()
-    }
-    /// The vdev file, 512 MiB and sparse, as a user would make it before a run.
-    fn make_vdev(&self) {
-        std::fs::File::create(self.vdev())
-            .unwrap()
-            .set_len(512 << 20)
-            .unwrap();
-    }
-    /// The pool as the guide's `zpool create` makes it, on a new 512 MiB file, with
-    /// `autotrim` as given.
-    fn guide_pool(&self, zfs: &Zfs, autotrim: &str) {
-        self.make_vdev();
-        CreatePool::new(self.pool(), VdevSpec::new().file(self.vdev()))
-            .pool_property("cachefile", "none")
-            .pool_property("ashift", "12")
-            .pool_property("autotrim", autotrim)
-            .fs_property("compression", "zstd")
-            .fs_property("acltype", "posixacl")
-            .fs_property("atime", "off")
-            .fs_property("xattr", "sa")
-            .fs_property("normalization", "formD")
-            .fs_property("mountpoint", "none")
-            .create(zfs)
-            .unwrap();
-    }
-    fn plan(&self, zfs: &Zfs) -> Plan {
-        Plan::new(
-            &self.spec,
-            &Inventory::read(zfs, &self.spec).unwrap(),
-            &PlanOptions::new(),
-        )
-    }
-}
-
-impl Drop for Case {
-    fn drop(&mut self) {
-        if let Ok(zfs) = Zfs::open() {
-            let _ = zfs.destroy_pool(&self.pool());
-        }
-    }
-}
-
-fn zfs() -> Zfs {
-    Zfs::open().expect("these tests need root and the zfs module")
-}
-
-fn zfs_get(name: &str, prop: &str) -> (String, String) {
-    let out = Command::new("zfs")
-        .args(["get", "-Hp", "-o", "value,source", prop, name])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "zfs get {prop} {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = String::from_utf8(out.stdout).unwrap();
-    let mut it = line.trim().split('\t');
-    (
-        it.next().unwrap().to_owned(),
-        it.next().unwrap_or("").to_owned(),
-    )
-}
-
-fn everything(zfs: &Zfs, pool: &str) -> Vec<String> {
-    if !zfs.pool_exists(&PoolName::new(pool).unwrap()) {
-        return Vec::new();
-    }
-    zfs.list(
-        &zfs_core::DatasetName::new(pool).unwrap(),
-        zfs_core::DatasetTypes::all(),
-    )
-    .unwrap()
-    .into_iter()
-    .map(|l| l.name.to_string())
-    .collect()
-}
+use zfs_core::{CreateDataset, CreatePool, DatasetName, VdevSpec, Zfs};
 
 #[test]
 #[ignore = "needs ZFS"]
@@ -346,24 +244,6 @@ fn a_run_interrupted_after_any_step_is_completed_by_the_next() {
         zfs.destroy_pool(&case.pool()).unwrap();
         std::fs::remove_file(case.vdev()).unwrap();
     }
-}
-
-fn cli(args: &[&str]) -> (i32, String, String) {
-    cli_env(args, &[])
-}
-
-/// Runs the CLI with extra environment variables; (exit code, stdout, stderr).
-fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 #[test]

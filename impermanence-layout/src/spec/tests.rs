@@ -511,3 +511,44 @@ fn specs_built_in_code_with_the_constructors_validate_and_plan() {
     s.datasets.push(DatasetSpec::new("bad*name"));
     assert!(s.validate().is_err());
 }
+
+#[test]
+fn bootfs_names_a_spec_dataset_and_is_planned_after_it() {
+    let mut s = with_vdev();
+    s.pool.properties.insert("bootfs".into(), "zroot/root".into());
+    s.validate().unwrap();
+    let plan = Plan::new(&s, &Inventory::default(), &PlanOptions::new());
+    let cmds = plan.to_commands();
+    assert!(!cmds[1].contains("bootfs"), "{}", cmds[1]);
+    let set = cmds.iter().position(|c| c == "zpool set bootfs=zroot/root zroot");
+    let snap = cmds.iter().position(|c| c == "zfs snapshot zroot/persist@blank");
+    assert!(set > snap, "{cmds:#?}");
+    // An existing pool without datasets: the same order.
+    let mut inv = finished(&s);
+    let state = inv.pool.as_mut().unwrap();
+    state.datasets.clear();
+    state.snapshots.clear();
+    state.properties.insert("bootfs".into(), "-".into());
+    let plan = Plan::new(&s, &inv, &PlanOptions::new().adopt(true));
+    let cmds = plan.to_commands();
+    let set = cmds.iter().position(|c| c == "zpool set bootfs=zroot/root zroot");
+    let create = cmds.iter().position(|c| c.ends_with("zroot/root"));
+    assert!(set > create, "{cmds:#?}");
+
+    for bad in ["zroot/nosuch", "other/root", "zroot/"] {
+        s.pool.properties.insert("bootfs".into(), bad.into());
+        let e = s.validate().unwrap_err();
+        assert!(e.to_string().contains("bootfs"), "{bad}: {e}");
+    }
+    s.pool.properties.insert("bootfs".into(), "zroot".into());
+    s.validate().unwrap();
+}
+
+#[test]
+fn an_existing_pool_needs_no_devices() {
+    let s = Spec::default();
+    assert!(s.validate().is_err());
+    s.validate_for(&finished(&s)).unwrap();
+    let e = s.validate_for(&Inventory::default()).unwrap_err();
+    assert!(e.to_string().contains("no devices"), "{e}");
+}

@@ -1,0 +1,146 @@
+//! Helpers shared by the layout's tests on the real module.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use impermanence_layout::{Inventory, Plan, PlanOptions, Spec, VdevEntry};
+use zfs_core::{CreatePool, PoolName, VdevSpec, Zfs};
+
+/// A spec for a uniquely named pool on a file in a fresh directory; destroys the pool on drop.
+pub struct Case {
+    pub spec: Spec,
+    pub dir: tempfile::TempDir,
+}
+
+impl Case {
+    pub fn new(tag: &str) -> Case {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spec = Spec::default();
+        spec.pool.name = format!("zr{tag}{}", std::process::id());
+        spec.pool.vdevs = vec![VdevEntry::new(dir.path().join("zroot.img")).size("512M")];
+        spec.pool
+            .properties
+            .insert("cachefile".into(), "none".into());
+        Case { spec, dir }
+    }
+    pub fn vdev(&self) -> PathBuf {
+        self.spec.pool.vdevs[0].path.clone()
+    }
+    pub fn pool(&self) -> PoolName {
+        PoolName::new(self.spec.pool.name.as_str()).unwrap()
+    }
+    /// The spec written to `spec.toml` in the case's directory, for the CLI; its path.
+    pub fn spec_file(&self) -> String {
+        let path = self.dir.path().join("spec.toml");
+        std::fs::write(&path, self.spec.to_toml()).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+    /// The vdev file, 512 MiB and sparse, as a user would make it before a run.
+    pub fn make_vdev(&self) {
+        std::fs::File::create(self.vdev())
+            .unwrap()
+            .set_len(512 << 20)
+            .unwrap();
+    }
+    /// The pool as the guide's `zpool create` makes it, on a new 512 MiB file, with
+    /// `autotrim` as given.
+    pub fn guide_pool(&self, zfs: &Zfs, autotrim: &str) {
+        self.make_vdev();
+        CreatePool::new(self.pool(), VdevSpec::new().file(self.vdev()))
+            .pool_property("cachefile", "none")
+            .pool_property("ashift", "12")
+            .pool_property("autotrim", autotrim)
+            .fs_property("compression", "zstd")
+            .fs_property("acltype", "posixacl")
+            .fs_property("atime", "off")
+            .fs_property("xattr", "sa")
+            .fs_property("normalization", "formD")
+            .fs_property("mountpoint", "none")
+            .create(zfs)
+            .unwrap();
+    }
+    pub fn plan(&self, zfs: &Zfs) -> Plan {
+        Plan::new(
+            &self.spec,
+            &Inventory::read(zfs, &self.spec).unwrap(),
+            &PlanOptions::new(),
+        )
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        if let Ok(zfs) = Zfs::open() {
+            let _ = zfs.destroy_pool(&self.pool());
+        }
+    }
+}
+
+pub fn zfs() -> Zfs {
+    Zfs::open().expect("these tests need root and the zfs module")
+}
+
+pub fn zfs_get(name: &str, prop: &str) -> (String, String) {
+    let out = Command::new("zfs")
+        .args(["get", "-Hp", "-o", "value,source", prop, name])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zfs get {prop} {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = String::from_utf8(out.stdout).unwrap();
+    let mut it = line.trim().split('\t');
+    (
+        it.next().unwrap().to_owned(),
+        it.next().unwrap_or("").to_owned(),
+    )
+}
+
+pub fn everything(zfs: &Zfs, pool: &str) -> Vec<String> {
+    if !zfs.pool_exists(&PoolName::new(pool).unwrap()) {
+        return Vec::new();
+    }
+    zfs.list(
+        &zfs_core::DatasetName::new(pool).unwrap(),
+        zfs_core::DatasetTypes::all(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|l| l.name.to_string())
+    .collect()
+}
+
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    cli_env(args, &[])
+}
+
+/// Runs the CLI with extra environment variables; (exit code, stdout, stderr).
+pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A pool property as `zpool get -Hp` prints it.
+pub fn zpool_get(pool: &str, prop: &str) -> String {
+    let out = Command::new("zpool")
+        .args(["get", "-Hp", "-o", "value", prop, pool])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "zpool get {prop} {pool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
