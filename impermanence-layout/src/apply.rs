@@ -1,16 +1,17 @@
 //! Carrying out a [`Plan`] all or nothing.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use zfs_core::{
     CreateDataset, CreatePool, DatasetName, DestroyOptions, DestroySnapshotsOptions,
-    InheritOptions, PoolName, SnapshotName, UnmountOptions, VdevSpec, Zfs,
+    InheritOptions, Leaf, PoolName, SnapshotName, TopLevel, UnmountOptions, VdevSpec, Zfs,
 };
 
+use crate::disk::DeviceKind;
 use crate::error::LayoutError;
 use crate::plan::{Plan, Step};
-use crate::spec::VdevLayout;
+use crate::spec::{Topology, VdevGroup, VdevLayout};
 
 /// A progress callback, called once per finished step.
 pub type OnStep<'a> = &'a mut dyn FnMut(&StepDone<'_>);
@@ -206,25 +207,11 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
         }
         Step::CreatePool {
             name,
-            vdevs,
-            layout,
+            topology,
             properties,
             root_properties,
         } => {
-            let devices = || vdevs.iter().map(leaf).collect::<Vec<_>>();
-            let spec = match (layout, layout.raidz_parity()) {
-                (_, Some(parity)) => VdevSpec::new().vdev(zfs_core::TopLevel::Raidz {
-                    parity,
-                    devices: devices(),
-                }),
-                (VdevLayout::Mirror, None) => {
-                    VdevSpec::new().vdev(zfs_core::TopLevel::Mirror(devices()))
-                }
-                _ => devices().into_iter().fold(VdevSpec::new(), |s, l| {
-                    s.vdev(zfs_core::TopLevel::Single(l))
-                }),
-            };
-            let mut create = CreatePool::new(PoolName::new(name.as_str())?, spec);
+            let mut create = CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology));
             for (k, v) in properties {
                 create = create.pool_property(k, v);
             }
@@ -284,17 +271,48 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
     Ok(())
 }
 
-fn leaf(p: &PathBuf) -> zfs_core::Leaf {
-    if is_block_device(p) {
-        zfs_core::Leaf::disk(p)
-    } else {
-        zfs_core::Leaf::file(p)
+/// The topology as zfs-core's device tree.
+fn vdev_spec(t: &Topology) -> VdevSpec {
+    let tops = |g: &VdevGroup| -> Vec<TopLevel> {
+        let leaves = || g.members.iter().map(|m| leaf(&m.path)).collect::<Vec<_>>();
+        match (g.mode, g.mode.raidz_parity()) {
+            (_, Some(parity)) => vec![TopLevel::Raidz {
+                parity,
+                devices: leaves(),
+            }],
+            (VdevLayout::Mirror, None) => vec![TopLevel::Mirror(leaves())],
+            _ => leaves().into_iter().map(TopLevel::Single).collect(),
+        }
+    };
+    let mut spec = VdevSpec::new();
+    for top in t.vdev.iter().flat_map(tops) {
+        spec = spec.vdev(top);
     }
+    for top in t.log.iter().flat_map(tops) {
+        spec = spec.log(top);
+    }
+    for top in t.special.iter().flat_map(tops) {
+        spec = spec.special(top);
+    }
+    for top in t.dedup.iter().flat_map(tops) {
+        spec = spec.dedup(top);
+    }
+    for d in &t.cache {
+        spec = spec.cache(leaf(&d.path));
+    }
+    for d in &t.spare {
+        spec = spec.spare(leaf(&d.path));
+    }
+    spec
 }
 
-fn is_block_device(p: &std::path::Path) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    std::fs::metadata(p).is_ok_and(|m| m.file_type().is_block_device())
+/// A file, a whole disk (partitioned as `zpool create` does) or a partition.
+fn leaf(p: &Path) -> Leaf {
+    match crate::disk::kind(p) {
+        DeviceKind::WholeDisk => Leaf::whole_disk(p),
+        DeviceKind::Partition => Leaf::disk(p),
+        DeviceKind::File => Leaf::file(p),
+    }
 }
 
 /// Undoes, newest first; returns what could not be undone.

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 use zfs_core::{DatasetName, DatasetType, DatasetTypes, Zfs};
 
-use crate::spec::Spec;
+use crate::spec::{Spec, Topology};
 
 /// The user property that records an apply in progress (`applying`) or done (`complete`).
 pub const JOURNAL: &str = "impermanence-layout:state";
@@ -49,13 +49,14 @@ pub struct ExistingPool {
     pub snapshots: HashSet<String>,
     /// The journal property on the root dataset, if set.
     pub journal: Option<String>,
+    /// Its devices, as `zpool status` shows them.
+    pub topology: Topology,
 }
 
 /// The ashift of the pool's top-level data vdevs (a log device added later may differ without
 /// saying anything about the layout): one number when they agree, `9,12`-style when they do
 /// not; `None` if the configuration names none.
-fn disk_ashift(pool: &zfs_core::Pool<'_>) -> zfs_core::Result<Option<String>> {
-    let status = pool.status()?;
+fn disk_ashift(status: &zfs_core::PoolStatus) -> Option<String> {
     let mut seen: Vec<u64> = status
         .root
         .children
@@ -65,12 +66,12 @@ fn disk_ashift(pool: &zfs_core::Pool<'_>) -> zfs_core::Result<Option<String>> {
         .collect();
     seen.sort_unstable();
     seen.dedup();
-    Ok((!seen.is_empty()).then(|| {
+    (!seen.is_empty()).then(|| {
         seen.iter()
             .map(u64::to_string)
             .collect::<Vec<_>>()
             .join(",")
-    }))
+    })
 }
 
 /// Everything planning needs to know about the system.
@@ -89,12 +90,24 @@ impl Inventory {
     pub fn without_zfs(spec: &Spec) -> Inventory {
         let existing_vdevs = existing_vdevs(spec);
         let mut vdev_problems = Vec::new();
-        for v in spec
-            .pool
-            .vdevs
-            .iter()
+        let topology = spec.pool.topology();
+        for v in topology
+            .devices()
             .filter(|v| existing_vdevs.contains(&v.path))
         {
+            if crate::disk::kind(&v.path) == crate::disk::DeviceKind::WholeDisk {
+                let parts = crate::disk::partitions(&v.path);
+                if !parts.is_empty() {
+                    vdev_problems.push(format!(
+                        "{} is a whole disk that holds partitions ({}): refusing to \
+                         repartition it (name the partition for the pool, or clear the disk \
+                         first with wipefs -a)",
+                        v.path.display(),
+                        parts.join(", ")
+                    ));
+                    continue;
+                }
+            }
             let Ok(meta) = std::fs::metadata(&v.path) else {
                 continue;
             };
@@ -131,10 +144,9 @@ impl Inventory {
         };
         let Ok(pool) = zfs.pool(&name) else {
             // A new pool: its devices must not belong to another one.
-            for v in spec
-                .pool
-                .vdevs
-                .iter()
+            let topology = spec.pool.topology();
+            for v in topology
+                .devices()
                 .filter(|v| inv.existing_vdevs.contains(&v.path))
             {
                 if let Ok(Some(label)) = zfs.device_label(&v.path) {
@@ -163,7 +175,10 @@ impl Inventory {
             datasets: IndexMap::new(),
             snapshots: HashSet::new(),
             journal: None,
+            topology: Topology::new(),
         };
+        let status = pool.status()?;
+        state.topology = crate::live_topology::from_status(&status);
         for k in spec.pool.properties.keys() {
             if let Ok(v) = pool.property(k) {
                 state.properties.insert(k.clone(), v.value);
@@ -174,7 +189,7 @@ impl Inventory {
         // top-level vdevs' own ashift is the truth.
         // `ashift=0` asks the kernel to choose: any value on the disks matches it.
         if spec.pool.properties.get("ashift").is_some_and(|a| a != "0") {
-            if let Some(on_disk) = disk_ashift(&pool)? {
+            if let Some(on_disk) = disk_ashift(&status) {
                 state.properties.insert("ashift".into(), on_disk);
             }
         }
@@ -230,8 +245,8 @@ fn seen(v: zfs_core::PropValue) -> Seen {
 
 fn existing_vdevs(spec: &Spec) -> HashSet<PathBuf> {
     spec.pool
-        .vdevs
-        .iter()
+        .topology()
+        .devices()
         .filter(|v| v.path.exists())
         .map(|v| v.path.clone())
         .collect()

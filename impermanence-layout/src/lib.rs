@@ -22,8 +22,10 @@
 #![deny(missing_docs)]
 
 mod apply;
+mod disk;
 mod error;
 mod inventory;
+mod live_topology;
 mod lock;
 mod nixos;
 mod plan;
@@ -38,6 +40,6 @@ pub use nixos::nixos_config;
 pub use plan::{Plan, PlanOptions, Step, EMPTY_REFERENCED};
 pub use spec::{
     parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec,
-    Spec, SpecErrors, VdevEntry, VdevLayout,
+    Spec, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout,
 };
 pub use verify::{differences, verify, Difference};

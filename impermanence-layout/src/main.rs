@@ -95,16 +95,15 @@ fn load_unchecked(c: &Common) -> Result<Spec, LayoutError> {
         spec.pool.name.clone_from(p);
     }
     if !c.vdevs.is_empty() {
-        spec.pool.vdevs = c
-            .vdevs
-            .iter()
-            .map(|p| match &c.vdev_size {
-                Some(size) => VdevEntry::new(p).size(size),
-                None => VdevEntry::new(p),
-            })
-            .collect();
-    } else if let Some(size) = &c.vdev_size {
-        for v in &mut spec.pool.vdevs {
+        // `--vdev` replaces the spec's devices: each its own top-level vdev, or one group of
+        // the spec's `layout` when it gave `vdevs`.
+        let layout = spec.pool.layout;
+        spec.pool.topology = None;
+        spec.pool.layout = layout;
+        spec.pool.vdevs = c.vdevs.iter().map(VdevEntry::new).collect();
+    }
+    if let Some(size) = &c.vdev_size {
+        for v in spec.pool.devices_mut() {
             v.size.get_or_insert_with(|| size.clone());
         }
     }

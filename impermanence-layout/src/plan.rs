@@ -6,7 +6,7 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::inventory::{same_meaning, Inventory, JOURNAL};
-use crate::spec::{parse_size, Spec, VdevLayout};
+use crate::spec::{parse_size, Spec, Topology};
 
 /// Pool properties that name a dataset, so they can only be set once the datasets exist
 /// (`zpool create -o bootfs=...` is refused): the plan sets them after the datasets.
@@ -31,10 +31,8 @@ pub enum Step {
     CreatePool {
         /// Pool name.
         name: String,
-        /// Devices.
-        vdevs: Vec<PathBuf>,
-        /// How they are combined.
-        layout: VdevLayout,
+        /// Devices (boxed: the largest step by far).
+        topology: Box<Topology>,
         /// `-o` properties.
         properties: IndexMap<String, String>,
         /// `-O` properties.
@@ -137,7 +135,8 @@ impl Plan {
         match &inv.pool {
             None => {
                 conflicts.extend(inv.vdev_problems.iter().cloned());
-                for v in &spec.pool.vdevs {
+                let topology = spec.pool.topology();
+                for v in topology.devices() {
                     if !inv.existing_vdevs.contains(&v.path) {
                         match v.size.as_deref().and_then(parse_size) {
                             Some(size) => steps.push(Step::CreateVdevFile { path: v.path.clone(), size }),
@@ -152,8 +151,7 @@ impl Plan {
                 root.insert(JOURNAL.into(), "applying".into());
                 steps.push(Step::CreatePool {
                     name: pool.clone(),
-                    vdevs: spec.pool.vdevs.iter().map(|v| v.path.clone()).collect(),
-                    layout: spec.pool.layout,
+                    topology: Box::new(topology),
                     properties: spec
                         .pool
                         .properties
@@ -171,6 +169,14 @@ impl Plan {
             }
             Some(state) => {
                 resumes = state.journal.as_deref() == Some("applying");
+                // Devices are never added or moved: a pool built otherwise is the user's to
+                // change (`zpool add`, `attach`).
+                let want = spec.pool.topology();
+                if !want.is_empty() {
+                    for what in crate::live_topology::differences(&want, &state.topology) {
+                        conflicts.push(format!("pool {pool}: {what}"));
+                    }
+                }
                 let mut fixes = Vec::new();
                 for (k, want) in &spec.pool.properties {
                     match state.properties.get(k) {
@@ -365,22 +371,17 @@ impl Step {
             }
             Step::CreatePool {
                 name,
-                vdevs,
-                layout,
+                topology,
                 properties,
                 root_properties,
             } => {
-                let group = match (layout, layout.raidz_parity()) {
-                    (_, Some(p)) => format!(" raidz{p}"),
-                    (VdevLayout::Mirror, None) => " mirror".to_owned(),
-                    _ => String::new(),
-                };
-                let devs: String = vdevs
+                let devs: String = topology
+                    .to_args()
                     .iter()
-                    .map(|v| format!(" {}", shell(&v.display().to_string())))
+                    .map(|a| format!(" {}", shell(a)))
                     .collect();
                 format!(
-                    "zpool create{}{} {name}{group}{devs}",
+                    "zpool create{}{} {name}{devs}",
                     opts("-o", properties),
                     opts("-O", root_properties)
                 )

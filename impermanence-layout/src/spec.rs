@@ -1,12 +1,15 @@
 //! [`Spec`]: the layout as data. `Spec::default()` is the guide's layout; a TOML file can
 //! describe another. Checked as a whole before anything touches a disk.
 
+mod topology;
+
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use zfs_core::{DatasetName, PoolName};
+
+pub use self::topology::{Topology, VdevEntry, VdevGroup};
 
 /// Properties in the order given (the order commands are printed in).
 pub type Properties = IndexMap<String, String>;
@@ -36,47 +39,24 @@ pub struct Spec {
 pub struct PoolSpec {
     /// Its name (`zroot`).
     pub name: String,
-    /// Its devices. The guide's is `/dev/sda2`; none is assumed, so a device is never
-    /// overwritten by default: give them in the spec or with `--vdev`.
-    #[serde(default)]
+    /// Its devices, the short way: one group of `layout`. The guide's is `/dev/sda2`; none is
+    /// assumed, so a device is never overwritten by default: give them in the spec or with
+    /// `--vdev`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vdevs: Vec<VdevEntry>,
-    /// How the devices are combined.
-    #[serde(default)]
+    /// How `vdevs` are combined.
+    #[serde(default, skip_serializing_if = "is_stripe")]
     pub layout: VdevLayout,
+    /// Its devices, the long way: several groups, log, special, dedup, cache, spares. Instead
+    /// of `vdevs` and `layout`, not with them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topology: Option<Topology>,
     /// Pool properties (`zpool create -o`).
     #[serde(default)]
     pub properties: Properties,
     /// Root filesystem properties (`zpool create -O`).
     #[serde(default)]
     pub root_properties: Properties,
-}
-
-/// One device.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[non_exhaustive]
-pub struct VdevEntry {
-    /// Absolute path of a file or block device.
-    pub path: PathBuf,
-    /// For files: create it sparse with this size (`2G`, `512M`) if it does not exist.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<String>,
-}
-
-impl VdevEntry {
-    /// An existing device or file.
-    pub fn new(path: impl Into<PathBuf>) -> VdevEntry {
-        VdevEntry {
-            path: path.into(),
-            size: None,
-        }
-    }
-
-    /// A file created sparse with this size (`2G`, `512M`) if it does not exist.
-    pub fn size(mut self, size: &str) -> VdevEntry {
-        self.size = Some(size.to_owned());
-        self
-    }
 }
 
 impl DatasetSpec {
@@ -119,6 +99,29 @@ impl MountSpec {
     pub fn needed_for_boot(mut self, yes: bool) -> MountSpec {
         self.needed_for_boot = yes;
         self
+    }
+}
+
+fn is_stripe(l: &VdevLayout) -> bool {
+    *l == VdevLayout::Stripe
+}
+
+impl PoolSpec {
+    /// The devices as one topology, whichever way the spec gave them.
+    pub fn topology(&self) -> Topology {
+        match &self.topology {
+            Some(t) => t.clone(),
+            None if self.vdevs.is_empty() => Topology::new(),
+            None => Topology::new().vdev(VdevGroup::new(self.layout, self.vdevs.clone())),
+        }
+    }
+
+    /// Every device, to change in place.
+    pub fn devices_mut(&mut self) -> Box<dyn Iterator<Item = &mut VdevEntry> + '_> {
+        match &mut self.topology {
+            Some(t) => Box::new(t.devices_mut()),
+            None => Box::new(self.vdevs.iter_mut()),
+        }
     }
 }
 
@@ -277,6 +280,7 @@ impl Default for Spec {
                 name: "zroot".into(),
                 vdevs: Vec::new(),
                 layout: VdevLayout::Stripe,
+                topology: None,
                 properties: props(&[("ashift", "12"), ("autotrim", "on")]),
                 root_properties: props(&[
                     ("compression", "zstd"),
@@ -446,49 +450,14 @@ impl Spec {
         if let Err(e) = PoolName::new(self.pool.name.as_str()) {
             problems.push(format!("pool name '{}': {}", self.pool.name, e.message()));
         }
-        if devices && self.pool.vdevs.is_empty() {
-            problems
-                .push("no devices: give at least one vdev (in the spec, or with --vdev)".into());
+        if self.pool.topology.is_some()
+            && (!self.pool.vdevs.is_empty() || self.pool.layout != VdevLayout::Stripe)
+        {
+            problems.push(
+                "give the devices either as vdevs (with layout) or as topology, not both".into(),
+            );
         }
-        let min = match self.pool.layout {
-            VdevLayout::Stripe => 1,
-            VdevLayout::Mirror => 2,
-            VdevLayout::Raidz1 => 2,
-            VdevLayout::Raidz2 => 3,
-            VdevLayout::Raidz3 => 4,
-        };
-        if !self.pool.vdevs.is_empty() && self.pool.vdevs.len() < min {
-            problems.push(format!(
-                "layout {:?} needs at least {min} devices, got {}",
-                self.pool.layout,
-                self.pool.vdevs.len()
-            ));
-        }
-        let mut seen = HashSet::new();
-        for v in &self.pool.vdevs {
-            if !v.path.is_absolute() {
-                problems.push(format!(
-                    "device '{}': path must be absolute",
-                    v.path.display()
-                ));
-            }
-            if !seen.insert(&v.path) {
-                problems.push(format!("device '{}' is listed twice", v.path.display()));
-            }
-            if let Some(size) = &v.size {
-                match parse_size(size) {
-                    None => problems.push(format!(
-                        "device '{}': size '{size}' is not a size like 2G",
-                        v.path.display()
-                    )),
-                    Some(n) if n < zfs_core::MIN_DEVICE_SIZE => problems.push(format!(
-                        "device '{}': size {size} is below the 64M minimum",
-                        v.path.display()
-                    )),
-                    Some(_) => {}
-                }
-            }
-        }
+        problems.extend(self.pool.topology().problems(devices));
         for k in self.pool.properties.keys() {
             if !known_pool_property(k) {
                 problems.push(format!("unknown pool property '{k}'"));

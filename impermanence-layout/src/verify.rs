@@ -70,6 +70,13 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
             ),
         }
     }
+    // A spec that names no devices (an installed system's) accepts the pool's.
+    let want = spec.pool.topology();
+    if !want.is_empty() {
+        for what in crate::live_topology::differences(&want, &state.topology) {
+            diff(pool, what);
+        }
+    }
     if state.journal.as_deref() == Some("applying") {
         diff(
             pool,

@@ -1,10 +1,16 @@
 //! What a real install describes beyond the guide's single disk, on the real kernel module:
-//! `bootfs`, reading an installed pool without naming its devices. Every test cleans up.
+//! `bootfs`, reading an installed pool without naming its devices, topologies, whole disks.
+//! Every test cleans up.
 
 mod common;
 
+use std::path::PathBuf;
+
 use common::*;
-use impermanence_layout::{apply, verify, ApplyOptions, Step};
+use impermanence_layout::{
+    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, PlanOptions, Step, Topology,
+    VdevEntry, VdevGroup, VdevLayout,
+};
 
 /// `bootfs` names a dataset, so `zpool create` refuses it: the plan sets it once the datasets
 /// exist, a fault after it restores the pool as it was, and `zpool get` agrees.
@@ -85,4 +91,186 @@ fn verify_and_plan_of_an_installed_pool_need_no_devices() {
     let (code, _, err) = cli(&["plan", "--pool", "nosuchpool"]);
     assert_eq!(code, 2);
     assert!(err.contains("no devices"), "{err}");
+}
+
+/// Two mirrors, a mirrored log, a mirrored special vdev, a cache device and a spare, on files:
+/// laid down as `zpool status -j` shows, verified clean, a re-run does nothing, a fault at
+/// the pool's creation leaves no file behind, and a pool built otherwise is a conflict.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_two_mirror_log_special_cache_spare_topology_is_what_zpool_status_shows() {
+    let zfs = zfs();
+    let mut case = Case::new("topo");
+    let dir = case.dir.path().to_owned();
+    let f = |n: &str| VdevEntry::new(dir.join(format!("{n}.img"))).size("256M");
+    let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [f(a), f(b)]);
+    case.spec.pool.vdevs.clear();
+    case.spec.pool.topology = Some(
+        Topology::new()
+            .vdev(mirror("a", "b"))
+            .vdev(mirror("c", "d"))
+            .log(mirror("e", "f"))
+            .special(mirror("g", "h"))
+            .cache(f("i"))
+            .spare(f("j")),
+    );
+    case.spec.validate().unwrap();
+
+    // A fault at the pool's creation: the ten files it made are removed again.
+    let plan = case.plan(&zfs);
+    let create = plan
+        .steps
+        .iter()
+        .position(|s| matches!(s, Step::CreatePool { .. }))
+        .unwrap();
+    assert_eq!(create, 10, "{:#?}", plan.to_commands());
+    apply(&zfs, &plan, ApplyOptions::new().fail_at(create + 1)).unwrap_err();
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+
+    apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
+    let pool = case.spec.pool.name.clone();
+    let st = cli_json("zpool", &["status", "-j", "-P", &pool]);
+    let p = &st["pools"][pool.as_str()];
+    let tops = |v: &serde_json::Value| -> Vec<(String, String, usize)> {
+        let mut out: Vec<_> = v
+            .as_object()
+            .map(|m| m.values().collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| {
+                (
+                    t["vdev_type"].as_str().unwrap_or("?").to_owned(),
+                    t["class"].as_str().unwrap_or("").to_owned(),
+                    t["vdevs"].as_object().map_or(0, |c| c.len()),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let m = |class: &str| ("mirror".to_owned(), class.to_owned(), 2);
+    assert_eq!(
+        tops(&p["vdevs"][pool.as_str()]["vdevs"]),
+        [m("normal"), m("normal")],
+        "{st:#}"
+    );
+    assert_eq!(tops(&p["special"]), [m("special")], "{st:#}");
+    assert_eq!(tops(&p["logs"]), [m("log")], "{st:#}");
+    let path = |v: &serde_json::Value| -> Vec<String> {
+        v.as_object()
+            .unwrap()
+            .values()
+            .map(|d| d["path"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        path(&p["l2cache"]),
+        [dir.join("i.img").display().to_string()],
+        "{st:#}"
+    );
+    assert_eq!(
+        path(&p["spares"]),
+        [dir.join("j.img").display().to_string()],
+        "{st:#}"
+    );
+
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+    assert!(case.plan(&zfs).is_empty());
+    let spec_file = case.spec_file();
+    let (code, out, err) = cli(&["verify", "--spec", &spec_file]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The same pool against a spec that wants a third mirror: verify says so, plan refuses.
+    let mut other = case.spec.clone();
+    other
+        .pool
+        .topology
+        .as_mut()
+        .unwrap()
+        .vdev
+        .push(mirror("k", "l"));
+    let d = verify(&zfs, &other).unwrap();
+    assert!(
+        d.iter().any(|d| d.what.contains("data vdevs are mirror of 2, mirror of 2, the spec says mirror of 2, mirror of 2, mirror of 2")),
+        "{d:#?}"
+    );
+    let plan = Plan::new(
+        &other,
+        &Inventory::read(&zfs, &other).unwrap(),
+        &PlanOptions::new().adopt(true),
+    );
+    assert!(!plan.conflicts.is_empty(), "{plan:#?}");
+    assert!(matches!(
+        apply(&zfs, &plan, ApplyOptions::new()),
+        Err(LayoutError::Conflict(_))
+    ));
+}
+
+/// The VM's first scratch disk (`ci/vm` attaches two), emptied: no partition table left.
+fn blank_scratch_disk() -> PathBuf {
+    let disk = PathBuf::from("/dev/disk/by-id/virtio-zfs-scratch0");
+    assert!(
+        disk.exists(),
+        "no scratch disk {} (run under ci/vm)",
+        disk.display()
+    );
+    run(&["wipefs", "-a", "-q", disk.to_str().unwrap()]);
+    run(&["blockdev", "--rereadpt", disk.to_str().unwrap()]);
+    run(&["udevadm", "settle"]);
+    disk
+}
+
+/// The disk's first 34 sectors: protective MBR, GPT header and partition entries.
+fn gpt_bytes(disk: &std::path::Path) -> Vec<u8> {
+    use std::io::Read;
+    let mut buf = vec![0u8; 34 * 512];
+    std::fs::File::open(disk)
+        .unwrap()
+        .read_exact(&mut buf)
+        .unwrap();
+    buf
+}
+
+fn run(args: &[&str]) {
+    let st = std::process::Command::new(args[0])
+        .args(&args[1..])
+        .status()
+        .unwrap();
+    assert!(st.success(), "{args:?}");
+}
+
+/// A whole disk is partitioned as `zpool create` partitions one and verifies as the disk the
+/// spec named; a disk that already holds partitions is refused, with its table untouched.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
+    let zfs = zfs();
+    let disk = blank_scratch_disk();
+    let mut case = Case::new("disk");
+    case.spec.pool.vdevs = vec![VdevEntry::new(&disk)];
+    apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
+    run(&["udevadm", "settle"]);
+    let part = format!("{}-part1", disk.display());
+    let st = cli_json("zpool", &["status", "-j", "-P", &case.spec.pool.name]);
+    let text = st.to_string();
+    assert!(text.contains(&part), "{st:#}");
+    assert!(cli_out("zdb", &["-l", &part]).contains("whole_disk: 1"));
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+    zfs.destroy_pool(&case.pool()).unwrap();
+
+    // Now the disk holds the partitions zpool made: refused before anything is done.
+    let table = gpt_bytes(&disk);
+    let plan = case.plan(&zfs);
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.contains("holds partitions")),
+        "{plan:#?}"
+    );
+    assert!(matches!(
+        apply(&zfs, &plan, ApplyOptions::new()),
+        Err(LayoutError::Conflict(_))
+    ));
+    assert!(gpt_bytes(&disk) == table, "the partition table changed");
+    blank_scratch_disk();
 }

@@ -176,6 +176,7 @@ fn finished(spec: &Spec) -> Inventory {
         datasets: Default::default(),
         snapshots: Default::default(),
         journal: Some("complete".into()),
+        topology: spec.pool.topology(),
     };
     // 2.3 reads xattr=sa back as "on".
     pool.root_properties.insert("xattr".into(), seen("on"));
@@ -515,13 +516,19 @@ fn specs_built_in_code_with_the_constructors_validate_and_plan() {
 #[test]
 fn bootfs_names_a_spec_dataset_and_is_planned_after_it() {
     let mut s = with_vdev();
-    s.pool.properties.insert("bootfs".into(), "zroot/root".into());
+    s.pool
+        .properties
+        .insert("bootfs".into(), "zroot/root".into());
     s.validate().unwrap();
     let plan = Plan::new(&s, &Inventory::default(), &PlanOptions::new());
     let cmds = plan.to_commands();
     assert!(!cmds[1].contains("bootfs"), "{}", cmds[1]);
-    let set = cmds.iter().position(|c| c == "zpool set bootfs=zroot/root zroot");
-    let snap = cmds.iter().position(|c| c == "zfs snapshot zroot/persist@blank");
+    let set = cmds
+        .iter()
+        .position(|c| c == "zpool set bootfs=zroot/root zroot");
+    let snap = cmds
+        .iter()
+        .position(|c| c == "zfs snapshot zroot/persist@blank");
     assert!(set > snap, "{cmds:#?}");
     // An existing pool without datasets: the same order.
     let mut inv = finished(&s);
@@ -531,7 +538,9 @@ fn bootfs_names_a_spec_dataset_and_is_planned_after_it() {
     state.properties.insert("bootfs".into(), "-".into());
     let plan = Plan::new(&s, &inv, &PlanOptions::new().adopt(true));
     let cmds = plan.to_commands();
-    let set = cmds.iter().position(|c| c == "zpool set bootfs=zroot/root zroot");
+    let set = cmds
+        .iter()
+        .position(|c| c == "zpool set bootfs=zroot/root zroot");
     let create = cmds.iter().position(|c| c.ends_with("zroot/root"));
     assert!(set > create, "{cmds:#?}");
 
@@ -551,4 +560,114 @@ fn an_existing_pool_needs_no_devices() {
     s.validate_for(&finished(&s)).unwrap();
     let e = s.validate_for(&Inventory::default()).unwrap_err();
     assert!(e.to_string().contains("no devices"), "{e}");
+}
+
+const TOPOLOGY: &str = r#"
+[pool]
+name = "tank"
+
+[[pool.topology.vdev]]
+mode = "mirror"
+members = ["/dev/disk/by-id/a", "/dev/disk/by-id/b"]
+
+[[pool.topology.vdev]]
+mode = "mirror"
+members = [{ path = "/var/tmp/c.img", size = "1G" }, "/var/tmp/d.img"]
+
+[[pool.topology.log]]
+mode = "mirror"
+members = ["/dev/e", "/dev/f"]
+
+[[pool.topology.special]]
+members = ["/dev/g"]
+
+[pool.topology]
+cache = ["/dev/h"]
+spare = ["/dev/i"]
+"#;
+
+/// [`TOPOLOGY`] without the boot side's mounts (its datasets are not in it).
+fn topology_spec() -> Spec {
+    let mut s = Spec::from_toml(TOPOLOGY).unwrap();
+    s.boot.mounts.clear();
+    s.boot.sanoid.clear();
+    s
+}
+
+#[test]
+fn a_topology_reads_validates_and_plans_as_zpool_create_words() {
+    let s = topology_spec();
+    s.validate().unwrap();
+    // Built that way, it verifies; built otherwise, both verify and plan say how.
+    let mut inv = finished(&s);
+    assert_eq!(crate::differences(&s, &inv), vec![]);
+    inv.pool.as_mut().unwrap().topology.log.clear();
+    let d = crate::differences(&s, &inv);
+    assert_eq!(d.len(), 3, "{d:?}");
+    let plan = Plan::new(&s, &inv, &PlanOptions::new().adopt(true));
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.contains("log vdevs are none")),
+        "{plan:?}"
+    );
+    let t = s.pool.topology();
+    assert_eq!(t.devices().count(), 9);
+    assert_eq!(t.vdev[1].members[0].size.as_deref(), Some("1G"));
+    let plan = Plan::new(&s, &Inventory::default(), &PlanOptions::new());
+    let cmds = plan.to_commands();
+    assert!(
+        cmds.iter()
+            .any(|c| c == "truncate -s 1073741824 /var/tmp/c.img"),
+        "{cmds:#?}"
+    );
+    let create = cmds.iter().find(|c| c.starts_with("zpool create")).unwrap();
+    assert!(
+        create.ends_with(
+            " tank mirror /dev/disk/by-id/a /dev/disk/by-id/b mirror /var/tmp/c.img \
+             /var/tmp/d.img log mirror /dev/e /dev/f special /dev/g cache /dev/h spare /dev/i"
+        ),
+        "{create}"
+    );
+    // Written back, a device without a size is its bare path, and it reads back the same.
+    let text = s.to_toml();
+    assert!(text.contains("\"/dev/h\""), "{text}");
+    assert_eq!(Spec::from_toml(&text).unwrap(), s);
+}
+
+#[test]
+fn topology_problems_are_listed() {
+    let mut s = topology_spec();
+    let t = s.pool.topology.as_mut().unwrap();
+    t.log[0].mode = VdevLayout::Raidz1;
+    t.vdev[0].members.truncate(1);
+    t.special
+        .push(VdevGroup::new(VdevLayout::Mirror, Vec::<VdevEntry>::new()));
+    t.spare.push("/dev/disk/by-id/a".into());
+    t.cache.push("relative".into());
+    s.pool.vdevs.push(VdevEntry::new("/dev/x"));
+    let e = s.validate().unwrap_err().to_string();
+    for want in [
+        "log devices can be single devices or mirrors, not Raidz1",
+        "layout Mirror needs at least 2 devices, got 1",
+        "a special group has no members",
+        "device '/dev/disk/by-id/a' is listed twice",
+        "device 'relative': path must be absolute",
+        "either as vdevs (with layout) or as topology, not both",
+    ] {
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    // A device given as a table must have a path, and nothing unknown.
+    for bad in [
+        "[pool]\nname = \"t\"\n[[pool.topology.vdev]]\nmembers = [{ size = \"1G\" }]\n",
+        "[pool]\nname = \"t\"\n[[pool.topology.vdev]]\nmembers = [{ path = \"/a\", colour = 1 }]\n",
+        "[pool]\nname = \"t\"\n[[pool.topology.vdev]]\nmembers = [7]\n",
+        "[pool]\nname = \"t\"\n[pool.topology]\nvdevs = []\n",
+    ] {
+        assert!(Spec::from_toml(bad).is_err(), "{bad}");
+    }
+    // No data group at all, only a cache: no devices.
+    let mut s = Spec::default();
+    s.pool.topology = Some(Topology::new().cache("/dev/h"));
+    assert!(s.validate().unwrap_err().to_string().contains("no devices"));
 }

@@ -133,14 +133,23 @@ pub fn cli_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
 
 /// A pool property as `zpool get -Hp` prints it.
 pub fn zpool_get(pool: &str, prop: &str) -> String {
-    let out = Command::new("zpool")
-        .args(["get", "-Hp", "-o", "value", prop, pool])
-        .output()
-        .unwrap();
+    cli_out("zpool", &["get", "-Hp", "-o", "value", prop, pool])
+        .trim()
+        .to_owned()
+}
+
+/// A command's stdout; panics if it fails.
+pub fn cli_out(cmd: &str, args: &[&str]) -> String {
+    let out = Command::new(cmd).args(args).output().unwrap();
     assert!(
         out.status.success(),
-        "zpool get {prop} {pool}: {}",
+        "{cmd} {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A command's `-j` output, parsed.
+pub fn cli_json(cmd: &str, args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&cli_out(cmd, args)).unwrap_or_else(|e| panic!("{cmd} {args:?}: {e}"))
 }
