@@ -6,6 +6,7 @@ mod topology;
 use std::collections::HashSet;
 
 use indexmap::IndexMap;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zfs_core::{DatasetName, PoolName};
 
@@ -15,7 +16,7 @@ pub use self::topology::{Topology, VdevEntry, VdevGroup};
 pub type Properties = IndexMap<String, String>;
 
 /// The whole layout: pool, datasets, snapshots, and the boot-side facts for NixOS.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Spec {
@@ -33,7 +34,7 @@ pub struct Spec {
 }
 
 /// The pool and its devices.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PoolSpec {
@@ -126,7 +127,7 @@ impl PoolSpec {
 }
 
 /// How the devices form the pool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum VdevLayout {
@@ -156,7 +157,7 @@ impl VdevLayout {
 }
 
 /// A dataset.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct DatasetSpec {
@@ -168,7 +169,7 @@ pub struct DatasetSpec {
 }
 
 /// A snapshot of one of the spec's datasets.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SnapshotSpec {
@@ -179,7 +180,7 @@ pub struct SnapshotSpec {
 }
 
 /// The NixOS side: tmpfs root, which datasets mount where, what sanoid keeps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BootSpec {
@@ -199,7 +200,7 @@ pub struct BootSpec {
 }
 
 /// A ZFS mount of the NixOS configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct MountSpec {
@@ -213,7 +214,7 @@ pub struct MountSpec {
 }
 
 /// sanoid's retention for one dataset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SanoidSpec {
@@ -407,6 +408,39 @@ impl Spec {
     /// The spec as TOML.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).expect("a spec always serialises")
+    }
+
+    /// Reads a spec from JSON text (what installers in other languages generate; the same
+    /// fields as the TOML, described by [`Spec::json_schema`]).
+    ///
+    /// # Errors
+    /// A [`SpecErrors`] with the parser's message, line and column.
+    pub fn from_json(text: &str) -> Result<Spec, SpecErrors> {
+        serde_json::from_str(text)
+            .map_err(|e| SpecErrors(vec![format!("cannot read the spec: {e}")]))
+    }
+
+    /// The spec as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a spec always serialises")
+    }
+
+    /// Reads a spec from TOML or JSON, told apart by the text: JSON is an object, `{...}`.
+    ///
+    /// # Errors
+    /// A [`SpecErrors`] with the parser's message.
+    pub fn parse(text: &str) -> Result<Spec, SpecErrors> {
+        if text.trim_start().starts_with('{') {
+            Spec::from_json(text)
+        } else {
+            Spec::from_toml(text)
+        }
+    }
+
+    /// The JSON Schema (draft 2020-12) of a spec, generated from these types: what an
+    /// installer's generator can check its output against before running anything.
+    pub fn json_schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Spec)).expect("a schema serialises")
     }
 
     /// The pool's name, validated.

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use impermanence_layout::Spec;
+use impermanence_layout::{Spec, Topology, VdevEntry, VdevGroup, VdevLayout};
 
 fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
@@ -94,4 +94,66 @@ fn an_unreadable_spec_is_bad_usage() {
     let (code, _, err) = run(&["plan", "--spec", "/nonexistent/spec.toml"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cannot read /nonexistent/spec.toml"), "{err}");
+}
+
+/// Installers in other languages write JSON: the schema the CLI prints accepts every spec
+/// the crate writes (the guide's, a topology with bare and sized devices) and rejects what
+/// the parser rejects; a JSON spec plans like its TOML twin.
+#[test]
+fn json_specs_and_their_schema_agree_with_the_parser() {
+    let (code, out, _) = run(&["schema"]);
+    assert_eq!(code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+
+    let mut topo = Spec::default();
+    topo.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, ["/dev/a", "/dev/b"]))
+            .log(VdevGroup::new(
+                VdevLayout::Stripe,
+                [VdevEntry::new("/var/tmp/log.img").size("1G")],
+            ))
+            .cache("/dev/c"),
+    );
+    for spec in [Spec::default(), topo.clone()] {
+        let json: serde_json::Value = serde_json::from_str(&spec.to_json()).unwrap();
+        let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:#?}\n{json:#}");
+        assert_eq!(Spec::parse(&spec.to_json()).unwrap(), spec);
+    }
+    // What the parser refuses, the schema refuses.
+    for bad in [
+        r#"{"pool": {"name": "t", "colour": 1}}"#,
+        r#"{"pool": {"name": "t", "layout": "raidz9"}}"#,
+        r#"{"pool": {"name": "t", "topology": {"vdev": [{"members": [7]}]}}}"#,
+        r#"{"pool": {"name": "t", "topology": {"vdev": [{"members": [{"size": "1G"}]}]}}}"#,
+        r#"{"datasets": []}"#,
+    ] {
+        let json: serde_json::Value = serde_json::from_str(bad).unwrap();
+        assert!(!validator.is_valid(&json), "schema accepted {bad}");
+        assert!(Spec::from_json(bad).is_err(), "parser accepted {bad}");
+    }
+
+    // `show-spec --json`, planned from a .json file, gives the same commands as the TOML.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = run(&["show-spec", "--json"]);
+    assert_eq!(code, 0);
+    assert_eq!(Spec::from_json(&out).unwrap(), Spec::default());
+    topo.pool.name = format!("zrjson{}", std::process::id());
+    let (json_file, toml_file) = (dir.path().join("s.json"), dir.path().join("s.toml"));
+    std::fs::write(&json_file, topo.to_json()).unwrap();
+    std::fs::write(&toml_file, topo.to_toml()).unwrap();
+    let plan = |f: &std::path::Path| run(&["plan", "--spec", f.to_str().unwrap()]);
+    let (from_json, from_toml) = (plan(&json_file), plan(&toml_file));
+    assert_eq!(from_json, from_toml);
+    assert!(
+        from_json.1.contains(" mirror /dev/a /dev/b log /var/tmp/log.img cache /dev/c"),
+        "{from_json:?}"
+    );
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"pool\": {\"name\": 5}}").unwrap();
+    let (code, _, err) = plan(&bad);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 1 column"), "{err}");
 }

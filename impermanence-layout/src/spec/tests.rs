@@ -71,6 +71,11 @@ fn toml_round_trips() {
     let s = with_vdev();
     let back = Spec::from_toml(&s.to_toml()).unwrap();
     assert_eq!(back, s);
+    // Property order is the order commands are printed in: a round trip keeps it (maps
+    // compare equal in any order, so compare the keys).
+    let keys = |s: &Spec| s.pool.root_properties.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&back), keys(&s));
+    assert_eq!(keys(&Spec::from_json(&s.to_json()).unwrap()), keys(&s));
 }
 
 #[test]

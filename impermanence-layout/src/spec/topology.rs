@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use serde::de::{self, MapAccess, Visitor};
+use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{parse_size, VdevLayout};
@@ -60,12 +61,31 @@ impl From<&std::path::Path> for VdevEntry {
 }
 
 /// The table form of [`VdevEntry`].
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct EntryTable {
+    /// Absolute path of a file or block device.
     path: PathBuf,
+    /// For files: create it sparse with this size (`2G`, `512M`) if it does not exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     size: Option<String>,
+}
+
+impl JsonSchema for VdevEntry {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "VdevEntry".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let table = generator.subschema_for::<EntryTable>();
+        schemars::json_schema!({
+            "description": "A device: its absolute path, or a table with the size to create a file vdev with.",
+            "oneOf": [
+                { "type": "string", "description": "Absolute path of a file or block device." },
+                table
+            ]
+        })
+    }
 }
 
 impl Serialize for VdevEntry {
@@ -107,7 +127,7 @@ impl<'de> Deserialize<'de> for VdevEntry {
 
 /// A group of devices: a mirror, a raidz group, or (`stripe`) each device its own top-level
 /// vdev.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct VdevGroup {
@@ -143,7 +163,7 @@ impl VdevGroup {
 
 /// Every device of the pool by role: `zpool create POOL VDEV... log VDEV... special VDEV...
 /// dedup VDEV... cache DEV... spare DEV...`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Topology {
