@@ -65,6 +65,54 @@ fn temporary_mount_options_show_in_the_mount_table_and_as_temporary() {
     assert_eq!(mount_options(&at), None);
 }
 
+/// `mount -t zfs -o ro,noexec,nosuid,nodev,noatime DATASET PATH` for a legacy dataset: the
+/// flags reach the mount table, ZFS reports the temporary values, a write fails.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_legacy_mount_at_a_path_takes_mount_options() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let name = format!("{}/legacy", f.name());
+    CreateDataset::filesystem(ds(&name))
+        .property("mountpoint", "legacy")
+        .create(&zfs)
+        .unwrap();
+    let fs = zfs.dataset(&any(&name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let at = dir.path().join("deep/er");
+    fs.mount_at_with(
+        &at,
+        &MountOptions::new().options("ro,noexec,nosuid,nodev,noatime"),
+    )
+    .unwrap();
+    let shown = mount_options(&at).expect("mounted");
+    for option in ["ro", "noexec", "nosuid", "nodev", "noatime"] {
+        assert!(
+            shown.split([' ', ',']).any(|o| o == option),
+            "{option}: {shown}"
+        );
+    }
+    assert_eq!(
+        zfs_get(&name, "readonly"),
+        ("on".into(), "temporary".into())
+    );
+    assert_eq!(zfs_get(&name, "exec"), ("off".into(), "temporary".into()));
+    assert!(std::fs::write(at.join("x"), b"x").is_err(), "read-only");
+    let e = fs.mount_at_with(&at, &MountOptions::new()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    unmount(&fs);
+    // Without options: read-write, and `rw` after `ro` in one list wins.
+    fs.mount_at_with(&at, &MountOptions::new().options("ro,rw"))
+        .unwrap();
+    std::fs::write(at.join("x"), b"x").unwrap();
+    unmount(&fs);
+    let e = fs
+        .mount_at_with(&at, &MountOptions::new().options("ro\0"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert_eq!(mount_options(&at), None);
+}
+
 #[test]
 #[ignore = "needs ZFS"]
 fn an_encrypted_filesystem_mounts_with_its_key_loaded_from_its_keylocation() {

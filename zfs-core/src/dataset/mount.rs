@@ -70,7 +70,53 @@ impl MountOptions {
     }
 }
 
+/// The `mount(2)` flags of the generic options in a `mount -o` list; other words are left to
+/// the file system.
+fn mount_flags(options: &str) -> libc::c_ulong {
+    let mut flags: libc::c_ulong = 0;
+    for word in options.split(',') {
+        let (set, clear) = match word {
+            "ro" => (libc::MS_RDONLY, 0),
+            "rw" => (0, libc::MS_RDONLY),
+            "noexec" => (libc::MS_NOEXEC, 0),
+            "exec" => (0, libc::MS_NOEXEC),
+            "nosuid" => (libc::MS_NOSUID, 0),
+            "suid" => (0, libc::MS_NOSUID),
+            "nodev" => (libc::MS_NODEV, 0),
+            "dev" => (0, libc::MS_NODEV),
+            "noatime" => (libc::MS_NOATIME, libc::MS_RELATIME | libc::MS_STRICTATIME),
+            "atime" => (0, libc::MS_NOATIME),
+            "relatime" => (libc::MS_RELATIME, libc::MS_NOATIME | libc::MS_STRICTATIME),
+            "strictatime" => (libc::MS_STRICTATIME, libc::MS_NOATIME | libc::MS_RELATIME),
+            "nodiratime" => (libc::MS_NODIRATIME, 0),
+            "diratime" => (0, libc::MS_NODIRATIME),
+            "sync" => (libc::MS_SYNCHRONOUS, 0),
+            "async" => (0, libc::MS_SYNCHRONOUS),
+            "dirsync" => (libc::MS_DIRSYNC, 0),
+            _ => (0, 0),
+        };
+        flags = (flags & !clear) | set;
+    }
+    flags
+}
+
 impl Dataset<'_> {
+    /// Loads the key of an encrypted filesystem from its encryption root's `keylocation`,
+    /// if it is not loaded (`zfs mount -l`).
+    fn load_key_for_mount(&self) -> Result<()> {
+        if self.key_status()? != crate::KeyStatus::Unavailable {
+            return Ok(());
+        }
+        let root = self
+            .encryption_root()?
+            .expect("an encrypted dataset has a root");
+        let root = self.zfs.open_dataset(
+            &root,
+            super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME,
+        )?;
+        root.load_key_from_location()
+    }
+
     /// Where the filesystem is mounted, if it is (as `zfs mount` without arguments lists it).
     #[doc(alias = "zfs_is_mounted")]
     pub fn mounted_at(&self) -> Option<PathBuf> {
@@ -122,15 +168,8 @@ impl Dataset<'_> {
                 ))
             }
         }
-        if opts.load_key && self.key_status()? == crate::KeyStatus::Unavailable {
-            let root = self
-                .encryption_root()?
-                .expect("an encrypted dataset has a root");
-            let root = self.zfs.open_dataset(
-                &root,
-                super::DatasetTypes::FILESYSTEM | super::DatasetTypes::VOLUME,
-            )?;
-            root.load_key_from_location()?;
+        if opts.load_key {
+            self.load_key_for_mount()?;
         }
         let (flags, options) = opts.raw("mount", self.name.as_str())?;
         self.zfs.check("mount", self.name.as_str(), || {
@@ -151,6 +190,19 @@ impl Dataset<'_> {
     /// # Errors
     /// [`ErrorKind::Busy`] if it is mounted already; errors from `mount(2)` otherwise.
     pub fn mount_at(&self, path: &Path) -> Result<()> {
+        self.mount_at_with(path, &MountOptions::new())
+    }
+
+    /// [`Dataset::mount_at`] with options, as `mount -t zfs -o OPTIONS DATASET PATH`: the
+    /// generic ones (`ro`, `noexec`, `nosuid`, `nodev`, `noatime`, `relatime`, `sync`, ...)
+    /// become mount flags, and the whole list also goes to ZFS, which reads its own
+    /// (`xattr`, `nbmand`, `zfsutil`...) and ignores the rest. `load_key` loads an encrypted
+    /// filesystem's key first; `overlay` does not apply to a path mount.
+    ///
+    /// # Errors
+    /// As [`Dataset::mount_at`]; [`ErrorKind::InvalidArgument`] for a NUL byte; errors of
+    /// [`Dataset::load_key_from_location`] with `load_key`.
+    pub fn mount_at_with(&self, path: &Path, opts: &MountOptions) -> Result<()> {
         let op = "mount";
         if let Some(at) = self.mounted_at() {
             return Err(Error::new(
@@ -170,6 +222,11 @@ impl Dataset<'_> {
                 "mount path contains a NUL byte",
             )
         })?;
+        let (_, data) = opts.raw(op, self.name.as_str())?;
+        let flags = mount_flags(opts.options.as_deref().unwrap_or(""));
+        if opts.load_key {
+            self.load_key_for_mount()?;
+        }
         std::fs::create_dir_all(path).map_err(|e| {
             Error::from_errno(
                 op,
@@ -179,9 +236,11 @@ impl Dataset<'_> {
         })?;
         let src = CString::new(self.name.as_str()).expect("no NUL");
         let fstype = CString::new("zfs").expect("no NUL");
-        // SAFETY: NUL-terminated strings; no data options.
+        let data_ptr = data.as_ref().map_or(ptr::null(), |d| d.as_ptr().cast());
+        // SAFETY: NUL-terminated strings; `data` is NULL or a NUL-terminated option list
+        // that outlives the call.
         let rc =
-            unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), fstype.as_ptr(), 0, ptr::null()) };
+            unsafe { libc::mount(src.as_ptr(), dst.as_ptr(), fstype.as_ptr(), flags, data_ptr) };
         if rc != 0 {
             let errno = crate::handle::last_errno();
             return Err(Error::from_errno(op, self.name.as_str(), errno));
