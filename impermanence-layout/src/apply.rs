@@ -146,14 +146,47 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
 /// The end (exclusive) of the group of steps starting at `i`: a run of dataset creations, or
 /// the one step.
 fn group_end(steps: &[Step], i: usize) -> usize {
-    let is_create = |s: &Step| matches!(s, Step::CreateDataset { .. });
+    let is_create = |s: &Step| creation(s).is_some();
     if !is_create(&steps[i]) {
         return i + 1;
     }
     i + steps[i..].iter().take_while(|s| is_create(s)).count()
 }
 
-/// Creates the datasets of `group` (all `CreateDataset` steps) in one batch, all or none.
+/// The zfs-core creation a `CreateDataset` or `CreateVolume` step stands for, if it is one
+/// (a bad name is an error to report).
+fn creation(step: &Step) -> Option<zfs_core::Result<CreateDataset>> {
+    let (name, properties) = match step {
+        Step::CreateDataset { name, properties }
+        | Step::CreateVolume {
+            name, properties, ..
+        } => (name, properties),
+        _ => return None,
+    };
+    Some(DatasetName::new(name.as_str()).map(|n| {
+        let mut create = match step {
+            Step::CreateVolume {
+                size,
+                block_size,
+                sparse,
+                ..
+            } => {
+                let v = CreateDataset::volume(n, *size).sparse(*sparse);
+                match block_size {
+                    Some(b) => v.block_size(*b),
+                    None => v,
+                }
+            }
+            _ => CreateDataset::filesystem(n),
+        };
+        for (k, v) in properties {
+            create = create.property(k, v);
+        }
+        create
+    }))
+}
+
+/// Creates the datasets of `group` (all creation steps) in one batch, all or none.
 /// On failure, the index in `group` of the step to blame.
 fn create_group(
     zfs: &Zfs,
@@ -162,20 +195,16 @@ fn create_group(
 ) -> Result<(), (usize, zfs_core::Error)> {
     let mut batch = Vec::with_capacity(group.len());
     for (j, step) in group.iter().enumerate() {
-        let Step::CreateDataset { name, properties } = step else {
-            unreachable!("group_end groups dataset creations only")
-        };
-        let mut create =
-            CreateDataset::filesystem(DatasetName::new(name.as_str()).map_err(|e| (j, e))?);
-        for (k, v) in properties {
-            create = create.property(k, v);
-        }
-        batch.push(create);
+        let create = creation(step).expect("group_end groups dataset creations only");
+        batch.push(create.map_err(|e| (j, e))?);
     }
     zfs.create_datasets(&batch).map_err(|e| {
         let blamed = group
             .iter()
-            .position(|s| matches!(s, Step::CreateDataset { name, .. } if *name == e.object()))
+            .position(|s| {
+                matches!(s, Step::CreateDataset { name, .. } | Step::CreateVolume { name, .. }
+                    if *name == e.object())
+            })
             .unwrap_or(0);
         (blamed, e)
     })?;
@@ -250,21 +279,24 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
                 old,
             });
         }
-        Step::CreateDataset { name, properties } => {
-            let mut create = CreateDataset::filesystem(DatasetName::new(name.as_str())?);
-            for (k, v) in properties {
-                create = create.property(k, v);
-            }
-            create.create(zfs)?;
+        Step::CreateDataset { name, .. } | Step::CreateVolume { name, .. } => {
+            creation(step).expect("a creation step")?.create(zfs)?;
             undo.push(Undo::DestroyDataset(name.clone()));
         }
         Step::Snapshot { name } => {
             zfs.snapshot(&[SnapshotName::new(name.as_str())?], &[])?;
             undo.push(Undo::DestroySnapshot(name.clone()));
         }
-        Step::Mount { dataset, path } => {
+        Step::Mount {
+            dataset,
+            path,
+            options,
+        } => {
+            let opts = zfs_core::MountOptions::new()
+                .options(&options.join(","))
+                .load_key(true);
             zfs.dataset(&DatasetName::new(dataset.as_str())?)?
-                .mount_at(path)?;
+                .mount_at_with(path, &opts)?;
             undo.push(Undo::Unmount(dataset.clone()));
         }
     }

@@ -29,6 +29,8 @@ pub struct Seen {
 pub struct ExistingDataset {
     /// Filesystem (`true`) or something else.
     pub is_filesystem: bool,
+    /// Volume (`true`) or something else.
+    pub is_volume: bool,
     /// The spec's properties as they are now.
     pub properties: IndexMap<String, Seen>,
     /// Bytes referenced (an empty filesystem references a few dozen KiB).
@@ -210,17 +212,29 @@ impl Inventory {
                 continue;
             };
             let mut props = IndexMap::new();
-            for k in d.properties.keys() {
+            let shape: &[&str] = if d.is_volume() {
+                &["volsize", "volblocksize"]
+            } else {
+                &[]
+            };
+            for k in d
+                .properties
+                .keys()
+                .map(String::as_str)
+                .chain(shape.iter().copied())
+            {
                 if let Ok(v) = ds.property(k) {
-                    props.insert(k.clone(), seen(v));
+                    props.insert(k.to_owned(), seen(v));
                 }
             }
             let is_filesystem = ds.kind() == DatasetType::Filesystem;
+            let is_volume = ds.kind() == DatasetType::Volume;
             let referenced = ds.referenced().unwrap_or(0);
             state.datasets.insert(
                 full.clone(),
                 ExistingDataset {
                     is_filesystem,
+                    is_volume,
                     properties: props,
                     referenced,
                 },

@@ -42,7 +42,25 @@ pub fn nixos_config(spec: &Spec) -> String {
         if m.needed_for_boot {
             s.push_str("    neededForBoot = true;\n");
         }
+        let options = crate::plan::mount_options(spec, m);
+        if !options.is_empty() {
+            let words: Vec<String> = options.iter().map(|o| nix_string(o)).collect();
+            s.push_str(&format!("    options = [ {} ];\n", words.join(" ")));
+        }
         s.push_str("  };\n");
+    }
+    if !b.swap.is_empty() {
+        let devices: Vec<String> = b
+            .swap
+            .iter()
+            .map(|v| {
+                format!(
+                    "{{ device = {}; }}",
+                    nix_string(&format!("/dev/zvol/{}", spec.full_name(v)))
+                )
+            })
+            .collect();
+        s.push_str(&format!("\n  swapDevices = [ {} ];\n", devices.join(" ")));
     }
     if !b.sanoid.is_empty() {
         s.push_str("\n  services.sanoid = {\n    enable = true;\n    datasets = lib.mkForce {\n");

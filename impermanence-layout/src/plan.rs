@@ -63,6 +63,19 @@ pub enum Step {
         /// `-o` properties.
         properties: IndexMap<String, String>,
     },
+    /// Create a volume (zvol).
+    CreateVolume {
+        /// Full name.
+        name: String,
+        /// `-V`: bytes.
+        size: u64,
+        /// `-b`: bytes, or the default.
+        block_size: Option<u64>,
+        /// `-s`: no reservation.
+        sparse: bool,
+        /// `-o` properties.
+        properties: IndexMap<String, String>,
+    },
     /// Take a snapshot.
     Snapshot {
         /// Full name.
@@ -74,6 +87,8 @@ pub enum Step {
         dataset: String,
         /// Where.
         path: PathBuf,
+        /// `mount -o` options (none: the defaults).
+        options: Vec<String>,
     },
 }
 
@@ -232,15 +247,61 @@ impl Plan {
         let state = inv.pool.as_ref();
         for d in &spec.datasets {
             let full = spec.full_name(&d.name);
+            let volume = d.volume.as_ref();
             match state.and_then(|s| s.datasets.get(&full)) {
-                None => steps.push(Step::CreateDataset {
-                    name: full,
-                    properties: d.properties.clone(),
+                None => steps.push(match volume {
+                    None => Step::CreateDataset {
+                        name: full,
+                        properties: d.properties.clone(),
+                    },
+                    Some(v) => Step::CreateVolume {
+                        name: full,
+                        size: v.size_bytes().unwrap_or(0),
+                        block_size: v.block_size_bytes(),
+                        sparse: v.sparse,
+                        properties: d.properties.clone(),
+                    },
                 }),
-                Some(ds) if !ds.is_filesystem => {
+                Some(ds) if volume.is_none() && !ds.is_filesystem => {
                     conflicts.push(format!("{full} exists but is not a filesystem"))
                 }
+                Some(ds) if volume.is_some() && !ds.is_volume => {
+                    conflicts.push(format!("{full} exists but is not a volume"))
+                }
                 Some(ds) => {
+                    if let Some(v) = volume {
+                        let have = |k: &str| {
+                            ds.properties
+                                .get(k)
+                                .and_then(|h| h.value.parse::<u64>().ok())
+                        };
+                        if let (Some(want), Some(have)) =
+                            (v.block_size_bytes(), have("volblocksize"))
+                        {
+                            if want != have {
+                                conflicts.push(format!(
+                                    "{full}: volblocksize is {have}, the spec says {want}, and it \
+                                     can only be set when the volume is created"
+                                ));
+                            }
+                        }
+                        match (v.size_bytes(), have("volsize")) {
+                            (Some(want), Some(have)) if want != have => {
+                                if adopt || resumes {
+                                    steps.push(Step::SetProperty {
+                                        dataset: full.clone(),
+                                        property: "volsize".into(),
+                                        value: want.to_string(),
+                                    });
+                                } else {
+                                    conflicts.push(format!(
+                                        "{full}: volsize is {have}, the spec says {want}"
+                                    ));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
                     for (k, want) in &d.properties {
                         let have = ds.properties.get(k);
                         let ok = have.is_some_and(|h| h.local && same_meaning(k, &h.value, want));
@@ -290,6 +351,7 @@ impl Plan {
                 steps.push(Step::Mount {
                     dataset: spec.full_name("root"),
                     path: root.to_owned(),
+                    options: Vec::new(),
                 });
             }
             for m in &spec.boot.mounts {
@@ -297,6 +359,7 @@ impl Plan {
                 steps.push(Step::Mount {
                     dataset: spec.full_name(&m.dataset),
                     path,
+                    options: mount_options(spec, m),
                 });
             }
         }
@@ -342,6 +405,17 @@ impl Plan {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("a plan always serialises")
     }
+}
+
+/// The options a mount of the spec gets: its own, and `zfsutil` where the dataset's
+/// mountpoint is not `legacy` (mount(8) of such a dataset needs it, as NixOS documents).
+pub fn mount_options(spec: &Spec, mount: &crate::spec::MountSpec) -> Vec<String> {
+    let mut out = mount.options.clone();
+    let legacy = spec.effective_property(&mount.dataset, "mountpoint") == Some("legacy");
+    if !legacy && !out.iter().any(|o| o == "zfsutil") {
+        out.insert(0, "zfsutil".into());
+    }
+    out
 }
 
 fn opts(flag: &str, props: &IndexMap<String, String>) -> String {
@@ -399,9 +473,30 @@ impl Step {
             Step::CreateDataset { name, properties } => {
                 format!("zfs create{} {name}", opts("-o", properties))
             }
+            Step::CreateVolume {
+                name,
+                size,
+                block_size,
+                sparse,
+                properties,
+            } => format!(
+                "zfs create -V {size}{}{}{} {name}",
+                if *sparse { " -s" } else { "" },
+                block_size.map_or(String::new(), |b| format!(" -b {b}")),
+                opts("-o", properties)
+            ),
             Step::Snapshot { name } => format!("zfs snapshot {name}"),
-            Step::Mount { dataset, path } => format!(
-                "mount --mkdir -t zfs {dataset} {}",
+            Step::Mount {
+                dataset,
+                path,
+                options,
+            } => format!(
+                "mount --mkdir -t zfs{} {dataset} {}",
+                if options.is_empty() {
+                    String::new()
+                } else {
+                    format!(" -o {}", shell(&options.join(",")))
+                },
                 shell(&path.display().to_string())
             ),
         }

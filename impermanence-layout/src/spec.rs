@@ -2,13 +2,12 @@
 //! describe another. Checked as a whole before anything touches a disk.
 
 mod topology;
-
-use std::collections::HashSet;
+mod validate;
 
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use zfs_core::{DatasetName, PoolName};
+use zfs_core::PoolName;
 
 pub use self::topology::{Topology, VdevEntry, VdevGroup};
 
@@ -66,7 +65,41 @@ impl DatasetSpec {
         DatasetSpec {
             name: name.to_owned(),
             properties: Properties::new(),
+            volume: None,
         }
+    }
+
+    /// A volume (zvol) of `size` (`4G`), e.g. for swap: `zfs create -V`.
+    pub fn volume(name: &str, size: &str) -> DatasetSpec {
+        DatasetSpec {
+            volume: Some(VolumeSpec {
+                size: size.to_owned(),
+                block_size: None,
+                sparse: false,
+            }),
+            ..DatasetSpec::new(name)
+        }
+    }
+
+    /// For a volume: its block size (`-b`, `volblocksize`: `4K`, `16K`).
+    pub fn block_size(mut self, size: &str) -> DatasetSpec {
+        if let Some(v) = &mut self.volume {
+            v.block_size = Some(size.to_owned());
+        }
+        self
+    }
+
+    /// For a volume: sparse (`-s`, no reservation for its size).
+    pub fn sparse(mut self, yes: bool) -> DatasetSpec {
+        if let Some(v) = &mut self.volume {
+            v.sparse = yes;
+        }
+        self
+    }
+
+    /// Whether it is a volume.
+    pub fn is_volume(&self) -> bool {
+        self.volume.is_some()
     }
 
     /// A property (`zfs create -o name=value`).
@@ -93,7 +126,14 @@ impl MountSpec {
             path: path.to_owned(),
             dataset: dataset.to_owned(),
             needed_for_boot: false,
+            options: Vec::new(),
         }
+    }
+
+    /// A mount option (`noexec`).
+    pub fn option(mut self, option: &str) -> MountSpec {
+        self.options.push(option.to_owned());
+        self
     }
 
     /// `neededForBoot`: mounted in the initrd, before the system starts (`/persist`).
@@ -166,6 +206,36 @@ pub struct DatasetSpec {
     /// Properties (`zfs create -o`).
     #[serde(default)]
     pub properties: Properties,
+    /// Present for a volume (zvol) instead of a filesystem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub volume: Option<VolumeSpec>,
+}
+
+/// A volume's shape: `zfs create -V SIZE [-b BLOCK_SIZE] [-s]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct VolumeSpec {
+    /// Its size (`volsize`): `4G`; a multiple of the block size.
+    pub size: String,
+    /// Its block size (`volblocksize`): a power of two from 512 to 128K (`16K` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_size: Option<String>,
+    /// No reservation for its size (`-s`): it may run out of space before it is full.
+    #[serde(default)]
+    pub sparse: bool,
+}
+
+impl VolumeSpec {
+    /// The size in bytes, when valid.
+    pub fn size_bytes(&self) -> Option<u64> {
+        parse_size(&self.size)
+    }
+
+    /// The block size in bytes, when given and valid.
+    pub fn block_size_bytes(&self) -> Option<u64> {
+        self.block_size.as_deref().and_then(parse_size)
+    }
 }
 
 /// A snapshot of one of the spec's datasets.
@@ -197,6 +267,9 @@ pub struct BootSpec {
     /// `networking.hostId` (8 hex digits); a placeholder is emitted when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host_id: Option<String>,
+    /// Volumes used as swap (`swapDevices`), relative to the pool (`swap`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub swap: Vec<String>,
 }
 
 /// A ZFS mount of the NixOS configuration.
@@ -211,6 +284,10 @@ pub struct MountSpec {
     /// `neededForBoot`.
     #[serde(default)]
     pub needed_for_boot: bool,
+    /// Mount options (`noatime`, `noexec`), for the NixOS entry and `--mount-root`; `zfsutil`
+    /// is added where the dataset's mountpoint is not `legacy`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// sanoid's retention for one dataset.
@@ -247,6 +324,7 @@ impl Default for BootSpec {
             path: path.into(),
             dataset: dataset.into(),
             needed_for_boot,
+            options: Vec::new(),
         };
         BootSpec {
             root_tmpfs_size: "1G".into(),
@@ -268,6 +346,7 @@ impl Default for BootSpec {
                 autoprune: true,
             }],
             host_id: None,
+            swap: Vec::new(),
         }
     }
 }
@@ -297,6 +376,7 @@ impl Default for Spec {
                 .map(|n| DatasetSpec {
                     name: (*n).into(),
                     properties: legacy(),
+                    volume: None,
                 })
                 .collect(),
             snapshots: vec![SnapshotSpec {
@@ -312,87 +392,6 @@ impl Default for Spec {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the layout spec has {} problem(s):\n  - {}", .0.len(), .0.join("\n  - "))]
 pub struct SpecErrors(pub Vec<String>);
-
-/// Properties OpenZFS knows for datasets, plus any `module:name` user property.
-fn known_fs_property(name: &str) -> bool {
-    const KNOWN: &[&str] = &[
-        "aclinherit",
-        "aclmode",
-        "acltype",
-        "atime",
-        "canmount",
-        "casesensitivity",
-        "checksum",
-        "compression",
-        "context",
-        "copies",
-        "dedup",
-        "defcontext",
-        "devices",
-        "dnodesize",
-        "encryption",
-        "exec",
-        "filesystem_limit",
-        "fscontext",
-        "keyformat",
-        "keylocation",
-        "logbias",
-        "mountpoint",
-        "nbmand",
-        "normalization",
-        "overlay",
-        "pbkdf2iters",
-        "primarycache",
-        "quota",
-        "readonly",
-        "recordsize",
-        "redundant_metadata",
-        "refquota",
-        "refreservation",
-        "relatime",
-        "reservation",
-        "rootcontext",
-        "secondarycache",
-        "setuid",
-        "sharenfs",
-        "sharesmb",
-        "snapdev",
-        "snapdir",
-        "snapshot_limit",
-        "special_small_blocks",
-        "sync",
-        "utf8only",
-        "version",
-        "volmode",
-        "vscan",
-        "xattr",
-        "zoned",
-        "direct",
-        "longname",
-    ];
-    KNOWN.contains(&name) || name.contains(':')
-}
-
-fn known_pool_property(name: &str) -> bool {
-    const KNOWN: &[&str] = &[
-        "altroot",
-        "ashift",
-        "autoexpand",
-        "autoreplace",
-        "autotrim",
-        "bootfs",
-        "cachefile",
-        "comment",
-        "compatibility",
-        "delegation",
-        "failmode",
-        "listsnapshots",
-        "multihost",
-        "readonly",
-        "version",
-    ];
-    KNOWN.contains(&name) || name.starts_with("feature@")
-}
 
 pub use zfs_core::parse_size;
 
@@ -453,146 +452,22 @@ impl Spec {
         format!("{}/{relative}", self.pool.name)
     }
 
-    /// Checks everything that can be checked without a disk, and lists every problem.
-    ///
-    /// # Errors
-    /// [`SpecErrors`] with one line per problem.
-    pub fn validate(&self) -> Result<(), SpecErrors> {
-        self.check(true)
+    /// The spec's dataset of this relative name.
+    pub fn dataset(&self, relative: &str) -> Option<&DatasetSpec> {
+        self.datasets.iter().find(|d| d.name == relative)
     }
 
-    /// [`Spec::validate`] without the device checks: for what needs no disk, like the NixOS
-    /// module.
-    ///
-    /// # Errors
-    /// [`SpecErrors`] with one line per problem.
-    pub fn validate_without_devices(&self) -> Result<(), SpecErrors> {
-        self.check(false)
-    }
-
-    /// [`Spec::validate`] for a run against what exists: a pool that exists needs no devices
-    /// (`plan` or `verify` on an installed system reads the pool, not its disks).
-    ///
-    /// # Errors
-    /// [`SpecErrors`] with one line per problem.
-    pub fn validate_for(&self, inv: &crate::Inventory) -> Result<(), SpecErrors> {
-        self.check(inv.pool.is_none())
-    }
-
-    fn check(&self, devices: bool) -> Result<(), SpecErrors> {
-        let mut problems = Vec::new();
-        if let Err(e) = PoolName::new(self.pool.name.as_str()) {
-            problems.push(format!("pool name '{}': {}", self.pool.name, e.message()));
+    /// The value `property` will have on a dataset of the spec (relative name): set on it,
+    /// or inherited from the nearest parent in the spec that sets it, or from the pool's root.
+    pub fn effective_property(&self, relative: &str, property: &str) -> Option<&str> {
+        let mut name = Some(relative);
+        while let Some(n) = name {
+            if let Some(v) = self.dataset(n).and_then(|d| d.properties.get(property)) {
+                return Some(v);
+            }
+            name = n.rsplit_once('/').map(|(parent, _)| parent);
         }
-        if self.pool.topology.is_some()
-            && (!self.pool.vdevs.is_empty() || self.pool.layout != VdevLayout::Stripe)
-        {
-            problems.push(
-                "give the devices either as vdevs (with layout) or as topology, not both".into(),
-            );
-        }
-        problems.extend(self.pool.topology().problems(devices));
-        for k in self.pool.properties.keys() {
-            if !known_pool_property(k) {
-                problems.push(format!("unknown pool property '{k}'"));
-            }
-        }
-        if let Some(bootfs) = self.pool.properties.get("bootfs") {
-            let in_spec = bootfs
-                .strip_prefix(&format!("{}/", self.pool.name))
-                .is_some_and(|rel| self.datasets.iter().any(|d| d.name == rel));
-            if !in_spec && *bootfs != self.pool.name {
-                problems.push(format!(
-                    "pool property bootfs '{bootfs}' must name the pool or one of the spec's \
-                     datasets (e.g. {}/root)",
-                    self.pool.name
-                ));
-            }
-        }
-        for k in self.pool.root_properties.keys() {
-            if !known_fs_property(k) {
-                problems.push(format!(
-                    "unknown filesystem property '{k}' (root_properties)"
-                ));
-            }
-        }
-        let mut names = HashSet::new();
-        for d in &self.datasets {
-            let full = self.full_name(&d.name);
-            if let Err(e) = DatasetName::new(full.as_str()) {
-                problems.push(format!("dataset '{}': {}", d.name, e.message()));
-            }
-            if !names.insert(d.name.as_str()) {
-                problems.push(format!("dataset '{}' is listed twice", d.name));
-            }
-            if let Some((parent, _)) = d.name.rsplit_once('/') {
-                if !names.contains(parent) {
-                    problems.push(format!(
-                        "dataset '{}' comes before its parent '{parent}' (list parents first)",
-                        d.name
-                    ));
-                }
-            }
-            for k in d.properties.keys() {
-                if !known_fs_property(k) {
-                    problems.push(format!("dataset '{}': unknown property '{k}'", d.name));
-                }
-            }
-        }
-        let mut snaps = HashSet::new();
-        for s in &self.snapshots {
-            if !names.contains(s.dataset.as_str()) {
-                problems.push(format!(
-                    "snapshot '{}@{}': dataset '{}' is not in the spec",
-                    s.dataset, s.name, s.dataset
-                ));
-            }
-            if let Err(e) =
-                zfs_core::SnapshotName::new(format!("{}@{}", self.full_name(&s.dataset), s.name))
-            {
-                problems.push(format!(
-                    "snapshot '{}@{}': {}",
-                    s.dataset,
-                    s.name,
-                    e.message()
-                ));
-            }
-            if !snaps.insert((&s.dataset, &s.name)) {
-                problems.push(format!(
-                    "snapshot '{}@{}' is listed twice",
-                    s.dataset, s.name
-                ));
-            }
-        }
-        for m in &self.boot.mounts {
-            if !names.contains(m.dataset.as_str()) {
-                problems.push(format!(
-                    "mount '{}': dataset '{}' is not in the spec",
-                    m.path, m.dataset
-                ));
-            }
-            if !m.path.starts_with('/') {
-                problems.push(format!("mount '{}': path must be absolute", m.path));
-            }
-        }
-        for s in &self.boot.sanoid {
-            if !names.contains(s.dataset.as_str()) {
-                problems.push(format!(
-                    "sanoid: dataset '{}' is not in the spec",
-                    s.dataset
-                ));
-            }
-        }
-        if let Some(id) = &self.boot.host_id {
-            if id.len() != 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-                problems.push(format!("host_id '{id}' must be 8 hex digits"));
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(SpecErrors(problems))
-        }
+        self.pool.root_properties.get(property).map(String::as_str)
     }
 }
 

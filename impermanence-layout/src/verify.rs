@@ -89,8 +89,22 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
             diff(&full, "dataset does not exist".into());
             continue;
         };
-        if !ds.is_filesystem {
-            diff(&full, "is not a filesystem".into());
+        match &d.volume {
+            None if !ds.is_filesystem => diff(&full, "is not a filesystem".into()),
+            Some(_) if !ds.is_volume => diff(&full, "is not a volume".into()),
+            Some(v) => {
+                let have = |k: &str| ds.properties.get(k).map_or("unset", |h| h.value.as_str());
+                let wants = [
+                    ("volsize", v.size_bytes()),
+                    ("volblocksize", v.block_size_bytes()),
+                ];
+                for (k, want) in wants {
+                    if let Some(want) = want.filter(|w| have(k) != w.to_string()) {
+                        diff(&full, format!("{k} is {}, expected {want}", have(k)));
+                    }
+                }
+            }
+            None => {}
         }
         for (k, want) in &d.properties {
             match ds.properties.get(k) {

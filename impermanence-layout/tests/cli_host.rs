@@ -118,7 +118,10 @@ fn json_specs_and_their_schema_agree_with_the_parser() {
     );
     for spec in [Spec::default(), topo.clone()] {
         let json: serde_json::Value = serde_json::from_str(&spec.to_json()).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&json).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&json)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{errors:#?}\n{json:#}");
         assert_eq!(Spec::parse(&spec.to_json()).unwrap(), spec);
     }
@@ -148,7 +151,9 @@ fn json_specs_and_their_schema_agree_with_the_parser() {
     let (from_json, from_toml) = (plan(&json_file), plan(&toml_file));
     assert_eq!(from_json, from_toml);
     assert!(
-        from_json.1.contains(" mirror /dev/a /dev/b log /var/tmp/log.img cache /dev/c"),
+        from_json
+            .1
+            .contains(" mirror /dev/a /dev/b log /var/tmp/log.img cache /dev/c"),
         "{from_json:?}"
     );
     let bad = dir.path().join("bad.json");

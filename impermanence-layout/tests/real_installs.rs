@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use common::*;
 use impermanence_layout::{
-    apply, verify, ApplyOptions, Inventory, LayoutError, Plan, PlanOptions, Step, Topology,
-    VdevEntry, VdevGroup, VdevLayout,
+    apply, verify, ApplyOptions, DatasetSpec, Inventory, LayoutError, MountSpec, Plan, PlanOptions,
+    Step, Topology, VdevEntry, VdevGroup, VdevLayout,
 };
 
 /// `bootfs` names a dataset, so `zpool create` refuses it: the plan sets it once the datasets
@@ -273,4 +273,114 @@ fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
     ));
     assert!(gpt_bytes(&disk) == table, "the partition table changed");
     blank_scratch_disk();
+}
+
+/// A swap volume and mounts with options: `zfs get -p` shows the volume's size, block size
+/// and reservation, `findmnt` the options, the zvol's device appears, `verify` is clean, a
+/// re-run does nothing, and a fault at the volume's creation undoes the run.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_swap_volume_and_mount_options_are_laid_down() {
+    let zfs = zfs();
+    let mut case = Case::new("vol");
+    let home = case.dir.path().join("home");
+    case.spec.datasets.push(
+        DatasetSpec::volume("swap", "64M")
+            .block_size("4K")
+            .property("compression", "zle"),
+    );
+    case.spec
+        .datasets
+        .push(DatasetSpec::new("home").property("mountpoint", home.to_str().unwrap()));
+    case.spec.boot.swap.push("swap".into());
+    case.spec.boot.mounts[0].options = vec!["noatime".into(), "nodev".into()];
+    case.spec
+        .boot
+        .mounts
+        .push(MountSpec::new("/home", "home").option("noexec"));
+    case.spec.validate().unwrap();
+    let mnt = case.dir.path().join("mnt");
+    let opts = PlanOptions::new().mount_root(&mnt);
+    let plan = |case: &Case| {
+        Plan::new(
+            &case.spec,
+            &Inventory::read(&zfs, &case.spec).unwrap(),
+            &opts,
+        )
+    };
+
+    let first = plan(&case);
+    let at = first
+        .steps
+        .iter()
+        .position(|s| matches!(s, Step::CreateVolume { .. }))
+        .unwrap();
+    apply(&zfs, &first, ApplyOptions::new().fail_at(at + 1)).unwrap_err();
+    assert!(!zfs.pool_exists(&case.pool()));
+
+    apply(&zfs, &plan(&case), ApplyOptions::new()).unwrap();
+    let pool = case.spec.pool.name.clone();
+    let swap = format!("{pool}/swap");
+    let got = cli_json(
+        "zfs",
+        &[
+            "get",
+            "-j",
+            "-p",
+            "volsize,volblocksize,refreservation,compression",
+            &swap,
+        ],
+    );
+    let prop = |p: &str| {
+        got["datasets"][swap.as_str()]["properties"][p]["value"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(prop("volsize"), (64u64 << 20).to_string());
+    assert_eq!(prop("volblocksize"), "4096");
+    assert!(
+        prop("refreservation").parse::<u64>().unwrap() >= 64 << 20,
+        "not sparse: {got:#}"
+    );
+    assert_eq!(prop("compression"), "zle");
+    run(&["udevadm", "settle"]);
+    assert!(PathBuf::from(format!("/dev/zvol/{swap}")).exists());
+
+    let options = |dir: &std::path::Path| {
+        cli_out(
+            "findmnt",
+            &["-n", "-o", "OPTIONS", "--mountpoint", dir.to_str().unwrap()],
+        )
+    };
+    let nix = options(&mnt.join("nix"));
+    assert!(
+        nix.split(',').any(|o| o == "noatime") && nix.split(',').any(|o| o == "nodev"),
+        "{nix}"
+    );
+    let home_opts = options(&mnt.join("home"));
+    assert!(
+        home_opts.split(',').any(|o| o.trim() == "noexec"),
+        "{home_opts}"
+    );
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+    let nixos = impermanence_layout::nixos_config(&case.spec);
+    assert!(
+        nixos.contains(&format!(
+            "swapDevices = [ {{ device = \"/dev/zvol/{swap}\"; }} ];"
+        )),
+        "{nixos}"
+    );
+
+    for sub in ["home", "persist", "cache", "tmp", "nix", ""] {
+        let _ = std::process::Command::new("umount")
+            .arg(mnt.join(sub))
+            .status();
+    }
+    let again = Plan::new(
+        &case.spec,
+        &Inventory::read(&zfs, &case.spec).unwrap(),
+        &PlanOptions::new(),
+    );
+    assert!(again.is_empty(), "{:#?}", again.to_commands());
 }

@@ -90,14 +90,17 @@ fn every_problem_is_listed_before_touching_a_disk() {
     s.datasets.push(DatasetSpec {
         name: "nix".into(),
         properties: Properties::new(),
+        volume: None,
     });
     s.datasets.push(DatasetSpec {
         name: "a/b".into(),
         properties: Properties::new(),
+        volume: None,
     });
     s.datasets.push(DatasetSpec {
         name: "bad!".into(),
         properties: [("bogus".to_owned(), "x".to_owned())].into_iter().collect(),
+        volume: None,
     });
     s.snapshots.push(SnapshotSpec {
         dataset: "ghost".into(),
@@ -190,7 +193,8 @@ fn finished(spec: &Spec) -> Inventory {
         pool.datasets.insert(
             spec.full_name(&d.name),
             ExistingDataset {
-                is_filesystem: true,
+                is_filesystem: d.volume.is_none(),
+                is_volume: d.volume.is_some(),
                 properties: d
                     .properties
                     .iter()
@@ -199,6 +203,12 @@ fn finished(spec: &Spec) -> Inventory {
                 referenced: 24576,
             },
         );
+        if let Some(v) = &d.volume {
+            let props = &mut pool.datasets[&spec.full_name(&d.name)].properties;
+            let block = v.block_size_bytes().unwrap_or(16384);
+            props.insert("volsize".into(), seen(&v.size_bytes().unwrap().to_string()));
+            props.insert("volblocksize".into(), seen(&block.to_string()));
+        }
     }
     pool.snapshots.insert("zroot/persist@blank".into());
     Inventory {
@@ -477,6 +487,7 @@ fn layouts_need_their_device_counts_and_names_their_other_problems() {
         path: "relative".into(),
         dataset: "nix".into(),
         needed_for_boot: false,
+        options: Vec::new(),
     });
     let all = s.validate().unwrap_err().0.join("\n");
     for needle in [
@@ -675,4 +686,143 @@ fn topology_problems_are_listed() {
     let mut s = Spec::default();
     s.pool.topology = Some(Topology::new().cache("/dev/h"));
     assert!(s.validate().unwrap_err().to_string().contains("no devices"));
+}
+
+/// A swap volume and a non-legacy home with mount options: validated, planned as `zfs create
+/// -V`, verified, written into the NixOS module with `zfsutil` where it is needed.
+#[test]
+fn volumes_and_mount_options_plan_verify_and_reach_nixos() {
+    let mut s = with_vdev();
+    s.datasets.push(
+        DatasetSpec::volume("swap", "4G")
+            .block_size("4K")
+            .property("compression", "zle")
+            .property("sync", "always"),
+    );
+    s.datasets
+        .push(DatasetSpec::new("home").property("mountpoint", "/home"));
+    s.datasets.push(DatasetSpec::new("home/alice"));
+    s.boot.swap.push("swap".into());
+    s.boot
+        .mounts
+        .push(MountSpec::new("/home/alice", "home/alice").option("noexec"));
+    s.boot.mounts[0].options.push("noatime".into());
+    s.validate().unwrap();
+    assert_eq!(
+        s.effective_property("home/alice", "mountpoint"),
+        Some("/home")
+    );
+    assert_eq!(s.effective_property("nix", "mountpoint"), Some("legacy"));
+    assert_eq!(s.effective_property("swap", "compression"), Some("zle"));
+    assert_eq!(s.effective_property("tmp", "compression"), Some("zstd"));
+
+    let plan = Plan::new(
+        &s,
+        &Inventory::default(),
+        &PlanOptions::new().mount_root("/mnt"),
+    );
+    let cmds = plan.to_commands();
+    assert!(
+        cmds.contains(
+            &"zfs create -V 4294967296 -b 4096 -o compression=zle -o sync=always zroot/swap"
+                .to_owned()
+        ),
+        "{cmds:#?}"
+    );
+    assert!(
+        cmds.contains(&"mount --mkdir -t zfs -o noatime zroot/nix /mnt/nix".to_owned()),
+        "{cmds:#?}"
+    );
+    assert!(
+        cmds.contains(
+            &"mount --mkdir -t zfs -o zfsutil,noexec zroot/home/alice /mnt/home/alice".to_owned()
+        ),
+        "{cmds:#?}"
+    );
+    let inv = finished(&s);
+    assert_eq!(crate::differences(&s, &inv), vec![]);
+    // Built otherwise: a filesystem where the volume should be, another size, block size.
+    let mut other = inv.clone();
+    let swap = &mut other.pool.as_mut().unwrap().datasets["zroot/swap"];
+    swap.properties.insert(
+        "volsize".into(),
+        Seen {
+            value: "1073741824".into(),
+            local: true,
+        },
+    );
+    swap.properties.insert(
+        "volblocksize".into(),
+        Seen {
+            value: "16384".into(),
+            local: true,
+        },
+    );
+    let d = crate::differences(&s, &other);
+    assert_eq!(d.len(), 2, "{d:#?}");
+    let plan = Plan::new(&s, &other, &PlanOptions::new().adopt(true));
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.contains("volblocksize is 16384")),
+        "{plan:#?}"
+    );
+    assert!(plan
+        .to_commands()
+        .contains(&"zfs set volsize=4294967296 zroot/swap".to_owned()));
+    let swap = &mut other.pool.as_mut().unwrap().datasets["zroot/swap"];
+    swap.is_volume = false;
+    swap.is_filesystem = true;
+    let plan = Plan::new(&s, &other, &PlanOptions::new());
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c == "zroot/swap exists but is not a volume"),
+        "{plan:#?}"
+    );
+
+    let nix = crate::nixos_config(&s);
+    assert!(
+        nix.contains("swapDevices = [ { device = \"/dev/zvol/zroot/swap\"; } ];"),
+        "{nix}"
+    );
+    assert!(
+        nix.contains("options = [ \"zfsutil\" \"noexec\" ];"),
+        "{nix}"
+    );
+    assert!(nix.contains("options = [ \"noatime\" ];"), "{nix}");
+}
+
+#[test]
+fn volume_problems_are_listed() {
+    let mut s = with_vdev();
+    s.datasets
+        .push(DatasetSpec::volume("v1", "1000").property("mountpoint", "/v"));
+    s.datasets
+        .push(DatasetSpec::volume("v2", "4G").block_size("3K"));
+    s.datasets.push(DatasetSpec::volume("v3", "big"));
+    s.datasets.push(DatasetSpec::new("v2/child"));
+    s.datasets
+        .push(DatasetSpec::new("fs").property("volsize", "1G"));
+    s.boot.swap.push("fs".into());
+    s.boot.mounts.push(MountSpec::new("/v", "v2"));
+    s.boot
+        .mounts
+        .push(MountSpec::new("/w", "nix").option("a,b"));
+    s.pool.properties.insert("bootfs".into(), "zroot/v2".into());
+    let e = s.validate().unwrap_err().to_string();
+    for want in [
+        "volume 'v1': size 1000 is not a multiple of its block size (16384 bytes)",
+        "volume 'v1': mountpoint is a filesystem property",
+        "volume 'v2': block size '3K' must be a power of two from 512 to 16M",
+        "volume 'v3': size 'big' is not a size like 4G",
+        "dataset 'v2/child': its parent 'v2' is a volume, which has no children",
+        "dataset 'fs': volsize is for volumes",
+        "swap: 'fs' is not a volume of the spec",
+        "mount '/v': 'v2' is a volume; mount a filesystem",
+        "mount '/w': option 'a,b' must be one word",
+        "bootfs 'zroot/v2' must name the pool or one of the spec's",
+    ] {
+        assert!(e.contains(want), "{want}\n{e}");
+    }
 }
