@@ -6,7 +6,7 @@ use std::path::Path;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{ChangeKeyOptions, CreateDataset, ErrorKind, Key, KeyStatus};
+use zfs_core::{ChangeKeyOptions, CreateDataset, CreatePool, ErrorKind, Key, KeyStatus, VdevSpec};
 
 const PASS: &str = "correct horse battery staple";
 
@@ -287,4 +287,73 @@ fn encryption_errors_change_nothing() {
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     assert_eq!(all(&zfs, p), before, "nothing was created");
     assert_eq!(plain.property("encryption").unwrap().value, "off");
+}
+
+/// `zpool create -O encryption=on` with the key from Rust, for each key format: the root is
+/// the encryption root with the `keylocation` asked for (`prompt` by default), the CLI loads
+/// it with the same key from a file and refuses a wrong one.
+/// Without a key libzfs would prompt: refused, with no pool made.
+#[test]
+#[ignore = "needs ZFS"]
+fn an_encrypted_pool_root_takes_its_key_from_rust() {
+    let zfs = zfs();
+    let dir = tempfile::tempdir().unwrap();
+    let hex = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+    let raw = [9u8; 32];
+    let cases: [(Key, &[u8], Option<&str>); 3] = [
+        (passphrase(PASS), PASS.as_bytes(), None),
+        (
+            Key::hex(hex).unwrap(),
+            hex.as_bytes(),
+            Some("file:///etc/zfs/none.key"),
+        ),
+        (Key::raw(&raw).unwrap(), &raw, None),
+    ];
+    for (i, (key, file_form, location)) in cases.into_iter().enumerate() {
+        let name = unique("encroot");
+        let vdev = sparse(dir.path(), &format!("v{i}"), 128 << 20);
+        let mut create = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
+            .pool_property("cachefile", "none")
+            .mountpoint("none")
+            .encryption(key.clone());
+        if let Some(loc) = location {
+            create = create.fs_property("keylocation", loc);
+        }
+        drop(create.create(&zfs).unwrap());
+        let p = name.as_str();
+        assert_eq!(zfs_get(p, "encryptionroot").0, p);
+        assert_eq!(zfs_get(p, "keystatus").0, "available");
+        assert_eq!(zfs_get(p, "keyformat").0, key.format().as_str());
+        assert_eq!(
+            zfs_get(p, "keylocation"),
+            (location.unwrap_or("prompt").into(), "local".into())
+        );
+        // The CLI loads it with the same key, and refuses another.
+        cli("zfs", &["unload-key", p]);
+        let wrong = key_file(dir.path(), "wrong", b"not the key at all, not at all");
+        let e = cli_fails("zfs", &["load-key", "-L", &wrong, p]);
+        assert!(!e.is_empty());
+        let right = key_file(dir.path(), "right", file_form);
+        cli("zfs", &["load-key", "-L", &right, p]);
+        assert_eq!(zfs_get(p, "keystatus").0, "available");
+        zfs.destroy_pool(&name).unwrap();
+    }
+
+    // Encryption asked for without a key: libzfs would prompt. Refused, nothing made.
+    let name = unique("encroot");
+    let vdev = sparse(dir.path(), "none", 128 << 20);
+    let e = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
+        .fs_property("encryption", "on")
+        .fs_property("keyformat", "passphrase")
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    assert!(!zfs.pool_exists(&name));
+    let e = CreatePool::new(name.clone(), VdevSpec::new().file(&vdev))
+        .fs_property("keyformat", "passphrase")
+        .encryption(passphrase(PASS))
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
+    assert!(!zfs.pool_exists(&name));
 }

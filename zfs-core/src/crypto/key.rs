@@ -210,6 +210,21 @@ impl Key {
         self.format
     }
 
+    /// The key as `zfs load-key` reads it from a `file://` keylocation: the passphrase, the 64
+    /// hex digits, or the 32 raw bytes.
+    pub(crate) fn file_form(&self) -> Zeroizing<Vec<u8>> {
+        match self.format {
+            KeyFormat::Raw | KeyFormat::Passphrase => self.material.clone(),
+            KeyFormat::Hex => {
+                let mut out = Zeroizing::new(Vec::with_capacity(2 * KEY_LEN));
+                for b in self.material.iter() {
+                    out.extend_from_slice(format!("{b:02x}").as_bytes());
+                }
+                out
+            }
+        }
+    }
+
     /// PBKDF2 rounds for a new passphrase wrapping key; 0 for raw and hex keys.
     pub(crate) fn iterations(&self) -> u64 {
         self.iterations

@@ -55,6 +55,7 @@ pub struct CreatePool {
     altroot: Option<PathBuf>,
     force: bool,
     enable_features: bool,
+    key: Option<crate::Key>,
 }
 
 impl CreatePool {
@@ -68,7 +69,18 @@ impl CreatePool {
             altroot: None,
             force: false,
             enable_features: true,
+            key: None,
         }
+    }
+
+    /// Encrypts the root dataset with `key`, making it the encryption root of every dataset
+    /// below (`-O encryption=on -O keyformat=...`); the key is loaded afterwards. The cipher
+    /// is `aes-256-gcm` unless `fs_property("encryption", ...)` says otherwise, and
+    /// `keylocation` is `prompt` unless given. Without a key, `-O encryption=on` is refused:
+    /// libzfs would read the key from the terminal.
+    pub fn encryption(mut self, key: crate::Key) -> CreatePool {
+        self.key = Some(key);
+        self
     }
 
     /// A pool property (`-o name=value`).
@@ -189,6 +201,9 @@ impl Zfs {
         for (k, v) in &opts.fs_props {
             fsprops.insert_str(k, v)?;
         }
+        // libzfs reads a new encryption root's key from its keylocation; ours is in memory,
+        // so it reads it from a pipe, and the keylocation asked for is set afterwards.
+        let key_pipe = super::encrypted_root::prepare(op, name, opts.key.as_ref(), &mut fsprops)?;
         let cname = CString::new(name).expect("pool names have no NUL");
         let command = || format!("zpool create {name} {}", opts.vdevs);
         self.check_logged(op, name, command, || {
@@ -204,6 +219,13 @@ impl Zfs {
                 )
             }
         })?;
+        if let Some(pipe) = key_pipe {
+            if let Err(e) = pipe.finish(self, &opts.name) {
+                // The pool was made, but not as asked: take it back.
+                let _ = self.destroy_pool(&opts.name);
+                return Err(e);
+            }
+        }
         self.pool(&opts.name)
     }
 

@@ -9,6 +9,7 @@ mod create;
 mod dedup;
 mod device_state;
 mod devices;
+mod encrypted_root;
 mod health;
 mod history;
 mod import;
