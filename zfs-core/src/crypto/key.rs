@@ -27,6 +27,23 @@ pub enum KeyFormat {
     Passphrase,
 }
 
+impl std::str::FromStr for KeyFormat {
+    type Err = Error;
+
+    /// `raw`, `hex` or `passphrase`, as the `keyformat` property says it.
+    fn from_str(s: &str) -> Result<KeyFormat> {
+        match s {
+            "raw" => Ok(KeyFormat::Raw),
+            "hex" => Ok(KeyFormat::Hex),
+            "passphrase" => Ok(KeyFormat::Passphrase),
+            other => Err(bad(
+                "keyformat",
+                format!("'{other}' is not a key format (raw, hex or passphrase)"),
+            )),
+        }
+    }
+}
+
 impl KeyFormat {
     /// The property value: `raw`, `hex` or `passphrase`.
     pub fn as_str(self) -> &'static str {
@@ -205,6 +222,36 @@ impl Key {
         Ok(self)
     }
 
+    /// The key a `file://` keylocation holds, read as `zfs load-key` reads it: the first line
+    /// (without its newline) for a passphrase or hex key, exactly 32 bytes for a raw one.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] for a location that is not `file://` (zfs-core never
+    /// prompts) or a key that is not valid for `format`; the I/O error reading the file.
+    pub fn from_location(location: &str, format: KeyFormat) -> Result<Key> {
+        let Some(path) = location.strip_prefix("file://") else {
+            return Err(bad(
+                location,
+                "only file:// locations are read: give other keys from Rust".into(),
+            ));
+        };
+        let bytes = Zeroizing::new(
+            std::fs::read(path).map_err(|e| Error::io("read key from", location, &e))?,
+        );
+        match format {
+            KeyFormat::Raw => Key::raw(&bytes),
+            KeyFormat::Hex | KeyFormat::Passphrase => {
+                let line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+                let text = std::str::from_utf8(line)
+                    .map_err(|_| bad(location, "the key is not UTF-8 text".into()))?;
+                match format {
+                    KeyFormat::Hex => Key::hex(text),
+                    _ => Key::passphrase(text),
+                }
+            }
+        }
+    }
+
     /// How the key is written (the `keyformat` it gives a dataset).
     pub fn format(&self) -> KeyFormat {
         self.format
@@ -281,6 +328,52 @@ pub(crate) fn random_salt() -> Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_read_from_files_as_zfs_load_key_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            format!("file://{}", p.display())
+        };
+        // The first line, without its newline, for text keys; file_form gives it back.
+        let pass = Key::from_location(
+            &file("p", b"correct horse\nsecond line"),
+            KeyFormat::Passphrase,
+        )
+        .unwrap();
+        assert_eq!(&pass.file_form()[..], b"correct horse");
+        let hex = "ab".repeat(32);
+        let k =
+            Key::from_location(&file("h", format!("{hex}\n").as_bytes()), KeyFormat::Hex).unwrap();
+        assert_eq!(k.file_form().as_slice(), hex.as_bytes());
+        // Raw keys are exactly 32 bytes, newlines and all.
+        let raw = [b'\n'; 32];
+        assert_eq!(
+            &Key::from_location(&file("r", &raw), KeyFormat::Raw)
+                .unwrap()
+                .file_form()[..],
+            &raw
+        );
+        assert!(Key::from_location(&file("r2", &[1; 33]), KeyFormat::Raw).is_err());
+        assert!(Key::from_location(&file("short", b"short\n"), KeyFormat::Passphrase).is_err());
+        for (loc, kind) in [
+            ("prompt", ErrorKind::InvalidArgument),
+            ("https://example.com/k", ErrorKind::InvalidArgument),
+            ("file:///nonexistent/key", ErrorKind::NotFound),
+        ] {
+            assert_eq!(
+                Key::from_location(loc, KeyFormat::Passphrase)
+                    .unwrap_err()
+                    .kind(),
+                kind,
+                "{loc}"
+            );
+        }
+        assert_eq!("hex".parse::<KeyFormat>().unwrap(), KeyFormat::Hex);
+        assert!("pass".parse::<KeyFormat>().is_err());
+    }
 
     #[test]
     fn lengths_and_digits_are_checked() {
