@@ -8,8 +8,13 @@ use zfs_core::{
     InheritOptions, Leaf, PoolName, SnapshotName, TopLevel, UnmountOptions, VdevSpec, Zfs,
 };
 
+use std::collections::HashMap;
+
+use zfs_core::Key;
+
 use crate::disk::DeviceKind;
 use crate::error::LayoutError;
+use crate::keys::{without_key_props, EncryptionRoot};
 use crate::plan::{Plan, Step};
 use crate::spec::{Topology, VdevGroup, VdevLayout};
 
@@ -36,6 +41,7 @@ pub struct StepDone<'p> {
 pub struct ApplyOptions<'a> {
     on_step: Option<OnStep<'a>>,
     fail_at: Option<usize>,
+    keys: HashMap<String, Key>,
 }
 
 impl<'a> ApplyOptions<'a> {
@@ -47,6 +53,14 @@ impl<'a> ApplyOptions<'a> {
     /// Called after each step with its number, the step and how long it took.
     pub fn on_step(mut self, f: OnStep<'a>) -> ApplyOptions<'a> {
         self.on_step = Some(f);
+        self
+    }
+
+    /// The key of an encryption root whose `keylocation` is `prompt` (by full name; the pool's
+    /// name for its root): used to create it, and to load it before mounting it if it is
+    /// locked. Keys of `file://` locations are read from their files.
+    pub fn key(mut self, encryption_root: &str, key: Key) -> ApplyOptions<'a> {
+        self.keys.insert(encryption_root.to_owned(), key);
         self
     }
 
@@ -63,6 +77,7 @@ impl std::fmt::Debug for ApplyOptions<'_> {
         f.debug_struct("ApplyOptions")
             .field("on_step", &self.on_step.is_some())
             .field("fail_at", &self.fail_at)
+            .field("keys", &self.keys.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -100,6 +115,11 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
         return Err(LayoutError::Conflict(plan.conflicts.clone()));
     }
     let steps = &plan.steps;
+    // Every key the plan needs, before anything changes.
+    let keys = Keys {
+        new_roots: new_root_keys(steps, &opts.keys)?,
+        given: &opts.keys,
+    };
     let mut undo: Vec<Undo> = Vec::new();
     let mut i = 0;
     while i < steps.len() {
@@ -115,8 +135,8 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
         }
         let result = match &steps[i..end] {
             [] => Ok(()),
-            [one] => run(zfs, one, &mut undo).map_err(|e| (i, e)),
-            group => create_group(zfs, group, &mut undo).map_err(|(j, e)| (i + j, e)),
+            [one] => run(zfs, one, &keys, &mut undo).map_err(|e| (i, e)),
+            group => create_group(zfs, group, &keys, &mut undo).map_err(|(j, e)| (i + j, e)),
         };
         let result = match (result, injected) {
             (Ok(()), Some(k)) => Err((k, injected_failure(&steps[k]))),
@@ -143,10 +163,61 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
     Ok(())
 }
 
-/// The end (exclusive) of the group of steps starting at `i`: a run of dataset creations, or
-/// the one step.
+/// The keys a run uses.
+struct Keys<'k> {
+    /// Of the encryption roots it creates, by name.
+    new_roots: HashMap<String, Key>,
+    /// Given by the caller, by name.
+    given: &'k HashMap<String, Key>,
+}
+
+/// What a creation step makes an encryption root of, if anything: its name and properties.
+fn new_root(step: &Step) -> Option<EncryptionRoot> {
+    match step {
+        Step::CreatePool {
+            name,
+            root_properties,
+            ..
+        } => EncryptionRoot::from_props(name, root_properties),
+        Step::CreateDataset { name, properties }
+        | Step::CreateVolume {
+            name, properties, ..
+        } => EncryptionRoot::from_props(name, properties),
+        _ => None,
+    }
+}
+
+/// The key of every encryption root `steps` create.
+fn new_root_keys(
+    steps: &[Step],
+    given: &HashMap<String, Key>,
+) -> Result<HashMap<String, Key>, LayoutError> {
+    let mut out = HashMap::new();
+    for step in steps {
+        let props = match step {
+            Step::CreatePool {
+                root_properties, ..
+            } => root_properties,
+            Step::CreateDataset { properties, .. } | Step::CreateVolume { properties, .. } => {
+                properties
+            }
+            _ => continue,
+        };
+        if let Some(root) = new_root(step) {
+            let key = root.key(given, props)?;
+            out.insert(root.name, key);
+        }
+    }
+    Ok(out)
+}
+
+/// The end (exclusive) of the group of steps starting at `i`: a run of dataset creations
+/// (unencrypted, or inheriting encryption), or the one step.
 fn group_end(steps: &[Step], i: usize) -> usize {
-    let is_create = |s: &Step| creation(s).is_some();
+    // A new encryption root is created on its own: a batch takes no keys.
+    let is_create = |s: &Step| {
+        matches!(s, Step::CreateDataset { .. } | Step::CreateVolume { .. }) && new_root(s).is_none()
+    };
     if !is_create(&steps[i]) {
         return i + 1;
     }
@@ -154,8 +225,8 @@ fn group_end(steps: &[Step], i: usize) -> usize {
 }
 
 /// The zfs-core creation a `CreateDataset` or `CreateVolume` step stands for, if it is one
-/// (a bad name is an error to report).
-fn creation(step: &Step) -> Option<zfs_core::Result<CreateDataset>> {
+/// (a bad name is an error to report); an encryption root gets its key.
+fn creation(step: &Step, keys: &Keys<'_>) -> Option<zfs_core::Result<CreateDataset>> {
     let (name, properties) = match step {
         Step::CreateDataset { name, properties }
         | Step::CreateVolume {
@@ -179,10 +250,18 @@ fn creation(step: &Step) -> Option<zfs_core::Result<CreateDataset>> {
             }
             _ => CreateDataset::filesystem(n),
         };
-        for (k, v) in properties {
+        let key = keys.new_roots.get(name.as_str());
+        let properties = match key {
+            Some(_) => without_key_props(properties),
+            None => properties.clone(),
+        };
+        for (k, v) in &properties {
             create = create.property(k, v);
         }
-        create
+        match key {
+            Some(key) => create.encryption(key.clone()),
+            None => create,
+        }
     }))
 }
 
@@ -191,11 +270,12 @@ fn creation(step: &Step) -> Option<zfs_core::Result<CreateDataset>> {
 fn create_group(
     zfs: &Zfs,
     group: &[Step],
+    keys: &Keys<'_>,
     undo: &mut Vec<Undo>,
 ) -> Result<(), (usize, zfs_core::Error)> {
     let mut batch = Vec::with_capacity(group.len());
     for (j, step) in group.iter().enumerate() {
-        let create = creation(step).expect("group_end groups dataset creations only");
+        let create = creation(step, keys).expect("group_end groups dataset creations only");
         batch.push(create.map_err(|e| (j, e))?);
     }
     zfs.create_datasets(&batch).map_err(|e| {
@@ -223,7 +303,7 @@ fn io(op: &'static str, path: &std::path::Path, e: &std::io::Error) -> zfs_core:
     zfs_core::Error::io(op, &path.display().to_string(), e)
 }
 
-fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
+fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
     match step {
         Step::CreateVdevFile { path, size } => {
             let file = std::fs::OpenOptions::new()
@@ -244,8 +324,16 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             for (k, v) in properties {
                 create = create.pool_property(k, v);
             }
-            for (k, v) in root_properties {
+            let key = keys.new_roots.get(name.as_str());
+            let root_properties = match key {
+                Some(_) => without_key_props(root_properties),
+                None => root_properties.clone(),
+            };
+            for (k, v) in &root_properties {
                 create = create.fs_property(k, v);
+            }
+            if let Some(key) = key {
+                create = create.encryption(key.clone());
             }
             create.create(zfs)?;
             undo.push(Undo::DestroyPool(name.clone()));
@@ -280,7 +368,9 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             });
         }
         Step::CreateDataset { name, .. } | Step::CreateVolume { name, .. } => {
-            creation(step).expect("a creation step")?.create(zfs)?;
+            creation(step, keys)
+                .expect("a creation step")?
+                .create(zfs)?;
             undo.push(Undo::DestroyDataset(name.clone()));
         }
         Step::Snapshot { name } => {
@@ -295,12 +385,34 @@ fn run(zfs: &Zfs, step: &Step, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
             let opts = zfs_core::MountOptions::new()
                 .options(&options.join(","))
                 .load_key(true);
-            zfs.dataset(&DatasetName::new(dataset.as_str())?)?
-                .mount_at_with(path, &opts)?;
+            let ds = zfs.dataset(&DatasetName::new(dataset.as_str())?)?;
+            unlock(zfs, &ds, keys.given)?;
+            ds.mount_at_with(path, &opts)?;
             undo.push(Undo::Unmount(dataset.clone()));
         }
     }
     Ok(())
+}
+
+/// Loads a locked dataset's key from the caller's keys, if they hold its encryption root's
+/// (a `file://` root's key is loaded by the mount itself).
+fn unlock(
+    zfs: &Zfs,
+    ds: &zfs_core::Dataset<'_>,
+    given: &HashMap<String, Key>,
+) -> zfs_core::Result<()> {
+    if ds.key_status()? != zfs_core::KeyStatus::Unavailable {
+        return Ok(());
+    }
+    let Some(root) = ds.encryption_root()? else {
+        return Ok(());
+    };
+    match given.get(&root) {
+        Some(key) => zfs
+            .dataset(&DatasetName::new(root.as_str())?)?
+            .load_key(key),
+        None => Ok(()),
+    }
 }
 
 /// The topology as zfs-core's device tree.
@@ -430,8 +542,13 @@ mod tests {
             ApplyOptions {
                 on_step: None,
                 fail_at: Some(3),
+                keys: HashMap::new(),
             }
+            .key("zroot/secret", Key::passphrase("never shown").unwrap())
         );
-        assert_eq!(shown, "ApplyOptions { on_step: false, fail_at: Some(3) }");
+        assert_eq!(
+            shown,
+            "ApplyOptions { on_step: false, fail_at: Some(3), keys: [\"zroot/secret\"] }"
+        );
     }
 }

@@ -33,6 +33,14 @@ pub enum LayoutError {
         /// The process holding the lock, if it said.
         holder: Option<u32>,
     },
+    /// An encryption root's key is missing or wrong; nothing was changed.
+    #[error("no usable key for encryption root '{dataset}': {reason}; nothing was changed")]
+    Key {
+        /// The encryption root.
+        dataset: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Reading the system failed.
     #[error(transparent)]
     Zfs(#[from] zfs_core::Error),

@@ -275,6 +275,7 @@ pub fn same_meaning(property: &str, a: &str, b: &str) -> bool {
             ("acltype", "posixacl") => "posix".into(),
             ("xattr", "sa") => "on".into(),
             ("compression", "zstd-3") => "zstd".into(),
+            ("encryption", "on") => "aes-256-gcm".into(),
             ("normalization", _) => v,
             _ => match crate::spec::parse_size(&v) {
                 Some(n) if v.chars().any(|c| c.is_ascii_alphabetic()) => n.to_string(),

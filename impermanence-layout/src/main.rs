@@ -13,6 +13,8 @@ use impermanence_layout::{
 };
 use zfs_core::Zfs;
 
+mod prompt;
+
 #[derive(Parser)]
 #[command(
     name = "impermanence-layout",
@@ -248,7 +250,14 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
                     done.step.to_command()
                 );
             };
-            let opts = ApplyOptions::new().on_step(&mut progress);
+            let mut opts = ApplyOptions::new().on_step(&mut progress);
+            for root in plan.keys_needed() {
+                let key = prompt::ask(&root).map_err(|reason| LayoutError::Key {
+                    dataset: root.name.clone(),
+                    reason,
+                })?;
+                opts = opts.key(&root.name, key);
+            }
             // Test hook, only in builds with the `testing` feature (the crate's own tests).
             #[cfg(feature = "testing")]
             let opts = match std::env::var("IMPERMANENCE_LAYOUT_FAIL_AT")

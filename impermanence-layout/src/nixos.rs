@@ -24,9 +24,28 @@ pub fn nixos_config(spec: &Spec) -> String {
         None => s.push_str("  # Set this to 8 random hex digits, e.g. from `head -c4 /dev/urandom | od -A none -t x4`.\n  networking.hostId = \"00000000\";\n"),
     }
     s.push_str(&format!(
-        "  boot.tmp.cleanOnBoot = {};\n\n",
+        "  boot.tmp.cleanOnBoot = {};\n",
         b.clean_tmp_on_boot
     ));
+    let roots = spec.encryption_roots();
+    let prompted: Vec<String> = roots
+        .iter()
+        .filter(|r| r.prompts())
+        .map(|r| nix_string(&r.name))
+        .collect();
+    if !prompted.is_empty() {
+        s.push_str(&format!(
+            "  # Ask for these keys at boot.\n  boot.zfs.requestEncryptionCredentials = [ {} ];\n",
+            prompted.join(" ")
+        ));
+    }
+    for r in roots.iter().filter(|r| !r.prompts()) {
+        s.push_str(&format!(
+            "  # {} loads its key from {}: the initrd must hold that file (boot.initrd.secrets).\n",
+            r.name, r.location
+        ));
+    }
+    s.push('\n');
     s.push_str("  fileSystems.\"/\" = lib.mkForce {\n    device = \"tmpfs\";\n    fsType = \"tmpfs\";\n    neededForBoot = true;\n");
     s.push_str(&format!(
         "    options = [ \"defaults\" {} {} ];\n  }};\n",

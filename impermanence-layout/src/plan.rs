@@ -12,6 +12,17 @@ use crate::spec::{parse_size, Spec, Topology};
 /// (`zpool create -o bootfs=...` is refused): the plan sets them after the datasets.
 pub const SET_AFTER_DATASETS: &[&str] = &["bootfs"];
 
+/// Properties fixed when a dataset is created: a difference is a conflict even with adopt.
+pub const SET_AT_CREATION: &[&str] = &[
+    "casesensitivity",
+    "encryption",
+    "keyformat",
+    "normalization",
+    "pbkdf2iters",
+    "utf8only",
+    "volblocksize",
+];
+
 /// Below this, a dataset counts as empty (a new filesystem references a few dozen KiB).
 pub const EMPTY_REFERENCED: u64 = 1 << 20;
 
@@ -225,7 +236,7 @@ impl Plan {
                         Some(have) if same_meaning(k, &have.value, want) => {}
                         have => {
                             let have = have.map_or("unset", |h| h.value.as_str());
-                            if k == "normalization" || k == "utf8only" || k == "casesensitivity" {
+                            if SET_AT_CREATION.contains(&k.as_str()) {
                                 conflicts.push(format!("{pool}: {k} is {have}, the spec says {want}, and it can only be set when the pool is created"));
                             } else if adopt || resumes {
                                 fixes.push(Step::SetProperty {
@@ -304,11 +315,20 @@ impl Plan {
                     }
                     for (k, want) in &d.properties {
                         let have = ds.properties.get(k);
-                        let ok = have.is_some_and(|h| h.local && same_meaning(k, &h.value, want));
+                        // Properties fixed at creation have no source to compare (`-`).
+                        let fixed = SET_AT_CREATION.contains(&k.as_str());
+                        let ok = have
+                            .is_some_and(|h| (h.local || fixed) && same_meaning(k, &h.value, want));
                         if ok {
                             continue;
                         }
-                        if adopt || resumes {
+                        if SET_AT_CREATION.contains(&k.as_str()) {
+                            let have = have.map_or("unset", |h| h.value.as_str());
+                            conflicts.push(format!(
+                                "{full}: {k} is {have}, the spec says {want}, and it can only \
+                                 be set when the dataset is created"
+                            ));
+                        } else if adopt || resumes {
                             steps.push(Step::SetProperty {
                                 dataset: full.clone(),
                                 property: k.clone(),
@@ -389,6 +409,28 @@ impl Plan {
             conflicts,
             resumes,
         }
+    }
+
+    /// The encryption roots this plan creates whose keys the caller gives
+    /// (`keylocation=prompt`), in the order they are created: what
+    /// [`ApplyOptions::key`](crate::ApplyOptions::key) must be called for.
+    pub fn keys_needed(&self) -> Vec<crate::EncryptionRoot> {
+        self.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::CreatePool {
+                    name,
+                    root_properties,
+                    ..
+                } => crate::EncryptionRoot::from_props(name, root_properties),
+                Step::CreateDataset { name, properties }
+                | Step::CreateVolume {
+                    name, properties, ..
+                } => crate::EncryptionRoot::from_props(name, properties),
+                _ => None,
+            })
+            .filter(crate::EncryptionRoot::prompts)
+            .collect()
     }
 
     /// Whether there is nothing to do.

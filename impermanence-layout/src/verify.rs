@@ -108,7 +108,9 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
         }
         for (k, want) in &d.properties {
             match ds.properties.get(k) {
-                Some(h) if same_meaning(k, &h.value, want) && h.local => {}
+                Some(h)
+                    if same_meaning(k, &h.value, want)
+                        && (h.local || crate::plan::SET_AT_CREATION.contains(&k.as_str())) => {}
                 Some(h) if same_meaning(k, &h.value, want) => diff(
                     &full,
                     format!("{k} is {want} but inherited, expected it set locally"),

@@ -384,3 +384,170 @@ fn a_swap_volume_and_mount_options_are_laid_down() {
     );
     assert!(again.is_empty(), "{:#?}", again.to_commands());
 }
+
+const PASS: &str = "correct horse battery staple";
+
+/// The pool's root encrypted with a passphrase given by the caller, `persist` its own
+/// encryption root with a hex key from a file: `zfs get` shows the roots and formats, `zfs
+/// load-key` takes the same keys, locked datasets are unlocked to mount, a missing key
+/// changes nothing, and the CLI reads the passphrase from standard input.
+#[test]
+#[ignore = "needs ZFS"]
+fn encrypted_root_and_dataset_take_keys_from_the_caller_and_from_files() {
+    let zfs = zfs();
+    let mut case = Case::new("enc");
+    let hex = "0123456789abcdef".repeat(4);
+    let key_file = case.dir.path().join("persist.key");
+    std::fs::write(&key_file, format!("{hex}\n")).unwrap();
+    let root = &mut case.spec.pool.root_properties;
+    root.insert("encryption".into(), "on".into());
+    root.insert("keyformat".into(), "passphrase".into());
+    let persist = case
+        .spec
+        .datasets
+        .iter_mut()
+        .find(|d| d.name == "persist")
+        .unwrap();
+    persist.properties.insert("encryption".into(), "on".into());
+    persist.properties.insert("keyformat".into(), "hex".into());
+    persist.properties.insert(
+        "keylocation".into(),
+        format!("file://{}", key_file.display()),
+    );
+    case.spec.validate().unwrap();
+    let pool = case.spec.pool.name.clone();
+
+    // No key: refused before anything is made.
+    let plan = case.plan(&zfs);
+    assert_eq!(plan.keys_needed().len(), 1);
+    let e = apply(&zfs, &plan, ApplyOptions::new()).unwrap_err();
+    assert!(
+        matches!(&e, LayoutError::Key { dataset, .. } if *dataset == pool),
+        "{e}"
+    );
+    assert!(!zfs.pool_exists(&case.pool()));
+    assert!(!case.vdev().exists());
+
+    let key = || zfs_core::Key::passphrase(PASS).unwrap();
+    apply(&zfs, &plan, ApplyOptions::new().key(&pool, key())).unwrap();
+    let got = cli_json(
+        "zfs",
+        &[
+            "get",
+            "-j",
+            "-p",
+            "-r",
+            "encryptionroot,keyformat,keylocation,keystatus",
+            &pool,
+        ],
+    );
+    let prop = |ds: &str, p: &str| {
+        got["datasets"][ds]["properties"][p]["value"]
+            .as_str()
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let persist = format!("{pool}/persist");
+    assert_eq!(prop(&pool, "keyformat"), "passphrase");
+    assert_eq!(prop(&pool, "keylocation"), "prompt");
+    assert_eq!(prop(&format!("{pool}/nix"), "encryptionroot"), pool);
+    assert_eq!(prop(&persist, "encryptionroot"), persist);
+    assert_eq!(prop(&persist, "keyformat"), "hex");
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+
+    // `zfs load-key` takes the same keys: the passphrase on its standard input, the file.
+    cli_out("zfs", &["unload-key", "-r", &pool]);
+    let mut child = std::process::Command::new("zfs")
+        .args(["load-key", &pool])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{PASS}").unwrap();
+    assert!(
+        child.wait().unwrap().success(),
+        "zfs load-key refused the passphrase"
+    );
+    cli_out("zfs", &["load-key", &persist]);
+    assert_eq!(zfs_get(&persist, "keystatus").0, "available");
+
+    // Locked again: mounting under a root unlocks with the caller's key and the file.
+    cli_out("zfs", &["unload-key", "-r", &pool]);
+    let mnt = case.dir.path().join("mnt");
+    let plan = Plan::new(
+        &case.spec,
+        &Inventory::read(&zfs, &case.spec).unwrap(),
+        &PlanOptions::new().mount_root(&mnt),
+    );
+    assert!(plan.keys_needed().is_empty(), "nothing to create");
+    apply(&zfs, &plan, ApplyOptions::new().key(&pool, key())).unwrap();
+    assert!(cli_out(
+        "findmnt",
+        &["-n", "-o", "SOURCE", mnt.join("persist").to_str().unwrap()]
+    )
+    .contains(&persist));
+    for sub in ["persist", "cache", "tmp", "nix", ""] {
+        let _ = std::process::Command::new("umount")
+            .arg(mnt.join(sub))
+            .status();
+    }
+}
+
+/// The CLI reads a prompt root's passphrase from standard input when it is not a terminal;
+/// with none there, it refuses and changes nothing.
+#[test]
+#[ignore = "needs ZFS"]
+fn the_cli_reads_a_passphrase_from_standard_input() {
+    let mut case = Case::new("encli");
+    let root = &mut case.spec.pool.root_properties;
+    root.insert("encryption".into(), "on".into());
+    root.insert("keyformat".into(), "passphrase".into());
+    root.insert("pbkdf2iters".into(), "100000".into());
+    let spec = case.spec_file();
+    let run_with = |stdin: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+            .args(["apply", "--yes", "--spec", &spec])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run_with("");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("no usable key for encryption root") && err.contains("nothing was changed"),
+        "{err}"
+    );
+    assert!(!zfs().pool_exists(&case.pool()));
+    let (code, err) = run_with("short\n");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!zfs().pool_exists(&case.pool()));
+    let (code, err) = run_with(&format!("{PASS}\n"));
+    assert_eq!(code, Some(0), "{err}");
+    let pool = case.spec.pool.name.as_str();
+    assert_eq!(zpool_get(pool, "name"), pool);
+    assert_eq!(
+        cli_out("zfs", &["get", "-Hp", "-o", "value", "pbkdf2iters", pool]).trim(),
+        "100000"
+    );
+    cli_out("zfs", &["unload-key", pool]);
+    let key = case.dir.path().join("k");
+    std::fs::write(&key, PASS).unwrap();
+    cli_out(
+        "zfs",
+        &["load-key", "-L", &format!("file://{}", key.display()), pool],
+    );
+}

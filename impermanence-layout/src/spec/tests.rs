@@ -826,3 +826,94 @@ fn volume_problems_are_listed() {
         assert!(e.contains(want), "{want}\n{e}");
     }
 }
+
+/// An encrypted pool root and a separately keyed `persist`: validated, their keys asked for
+/// by the plan (prompt) or read from the file, the NixOS module asks at boot, and a dataset
+/// built unencrypted is a conflict adopt cannot settle.
+#[test]
+fn encryption_roots_validate_plan_and_reach_nixos() {
+    let mut s = with_vdev();
+    for (k, v) in [("encryption", "on"), ("keyformat", "passphrase")] {
+        s.pool.root_properties.insert(k.into(), v.into());
+    }
+    let persist = s.datasets.iter_mut().find(|d| d.name == "persist").unwrap();
+    for (k, v) in [
+        ("encryption", "aes-256-gcm"),
+        ("keyformat", "hex"),
+        ("keylocation", "file:///etc/keys/persist.key"),
+    ] {
+        persist.properties.insert(k.into(), v.into());
+    }
+    s.validate().unwrap();
+    let roots = s.encryption_roots();
+    assert_eq!(roots.len(), 2);
+    assert!(roots[0].prompts() && roots[0].name == "zroot");
+    assert!(!roots[1].prompts() && roots[1].name == "zroot/persist");
+    let plan = Plan::new(&s, &Inventory::default(), &PlanOptions::new());
+    let needed: Vec<String> = plan.keys_needed().into_iter().map(|r| r.name).collect();
+    assert_eq!(needed, ["zroot"]);
+    assert!(plan.to_commands()[1].contains("-O encryption=on -O keyformat=passphrase"));
+    let nix = crate::nixos_config(&s);
+    assert!(
+        nix.contains("boot.zfs.requestEncryptionCredentials = [ \"zroot\" ];"),
+        "{nix}"
+    );
+    assert!(
+        nix.contains("# zroot/persist loads its key from file:///etc/keys/persist.key"),
+        "{nix}"
+    );
+
+    // `encryption=on` reads back as the cipher; an unencrypted persist cannot be adopted.
+    let inv = finished(&s);
+    let mut other = inv.clone();
+    let state = other.pool.as_mut().unwrap();
+    state.root_properties.insert(
+        "encryption".into(),
+        Seen {
+            value: "aes-256-gcm".into(),
+            local: true,
+        },
+    );
+    assert_eq!(crate::differences(&s, &other), vec![]);
+    let ds = &mut other.pool.as_mut().unwrap().datasets["zroot/persist"];
+    ds.properties.insert(
+        "encryption".into(),
+        Seen {
+            value: "off".into(),
+            local: false,
+        },
+    );
+    let plan = Plan::new(&s, &other, &PlanOptions::new().adopt(true));
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.contains("encryption is off")
+                && c.contains("only be set when the dataset is created")),
+        "{plan:#?}"
+    );
+
+    let mut bad = with_vdev();
+    bad.pool
+        .root_properties
+        .insert("encryption".into(), "on".into());
+    let d = &mut bad.datasets[0].properties;
+    d.insert("keyformat".into(), "pem".into());
+    d.insert("keylocation".into(), "https://example.com/k".into());
+    let d = &mut bad.datasets[1].properties;
+    d.insert("keylocation".into(), "prompt".into());
+    let d = &mut bad.datasets[2].properties;
+    d.insert("keyformat".into(), "raw".into());
+    d.insert("pbkdf2iters".into(), "100000".into());
+    d.insert("keylocation".into(), "file://relative".into());
+    let e = bad.validate().unwrap_err().to_string();
+    for want in [
+        "pool root 'zroot': encryption is on but no keyformat is given",
+        "dataset 'root': keyformat 'pem' is not raw, hex or passphrase",
+        "dataset 'root': keylocation 'https://example.com/k' must be prompt or file:///absolute/path",
+        "dataset 'nix': keylocation is for encryption roots (give keyformat too)",
+        "dataset 'tmp': pbkdf2iters is for keyformat=passphrase",
+        "dataset 'tmp': keylocation 'file://relative' must be",
+    ] {
+        assert!(e.contains(want), "{want}\n{e}");
+    }
+}

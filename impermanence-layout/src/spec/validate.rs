@@ -42,6 +42,54 @@ const MAX_VOLBLOCKSIZE: u64 = 16 << 20;
 /// The default `volblocksize` since OpenZFS 2.2 (8K before: a multiple of 16K suits both).
 const DEFAULT_VOLBLOCKSIZE: u64 = 16 << 10;
 
+/// Encryption properties of one object (the pool's root or a dataset): an encryption root
+/// names its `keyformat`, and its `keylocation` is one zfs-core can use.
+fn encryption_problems(object: &str, props: &Properties) -> Vec<String> {
+    let mut out = Vec::new();
+    let encryption = props.get("encryption").map(String::as_str);
+    match props.get("keyformat") {
+        Some(f) => {
+            if f.parse::<zfs_core::KeyFormat>().is_err() {
+                out.push(format!(
+                    "{object}: keyformat '{f}' is not raw, hex or passphrase"
+                ));
+            }
+            if encryption == Some("off") {
+                out.push(format!("{object}: keyformat is set but encryption is off"));
+            }
+        }
+        None if encryption.is_some_and(|e| e != "off") => out.push(format!(
+            "{object}: encryption is {} but no keyformat is given (raw, hex or passphrase)",
+            encryption.unwrap_or_default()
+        )),
+        None => {
+            for k in ["keylocation", "pbkdf2iters"] {
+                if props.contains_key(k) {
+                    out.push(format!(
+                        "{object}: {k} is for encryption roots (give keyformat too)"
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(loc) = props.get("keylocation") {
+        let file_ok = loc
+            .strip_prefix("file://")
+            .is_some_and(|p| p.starts_with('/'));
+        if loc != "prompt" && !file_ok {
+            out.push(format!(
+                "{object}: keylocation '{loc}' must be prompt or file:///absolute/path"
+            ));
+        }
+    }
+    if props.contains_key("pbkdf2iters")
+        && props.get("keyformat").is_some_and(|f| f != "passphrase")
+    {
+        out.push(format!("{object}: pbkdf2iters is for keyformat=passphrase"));
+    }
+    out
+}
+
 fn volume_problems(name: &str, v: &VolumeSpec, props: &Properties) -> Vec<String> {
     let mut out = Vec::new();
     let block = match &v.block_size {
@@ -228,6 +276,10 @@ impl Spec {
                 ));
             }
         }
+        problems.extend(encryption_problems(
+            &format!("pool root '{}'", self.pool.name),
+            &self.pool.root_properties,
+        ));
         for k in self.pool.root_properties.keys() {
             if !known_fs_property(k) {
                 problems.push(format!(
@@ -257,6 +309,10 @@ impl Spec {
                     problems.push(format!("dataset '{}': unknown property '{k}'", d.name));
                 }
             }
+            problems.extend(encryption_problems(
+                &format!("dataset '{}'", d.name),
+                &d.properties,
+            ));
             if let Some((parent, _)) = d.name.rsplit_once('/') {
                 if self.dataset(parent).is_some_and(DatasetSpec::is_volume) {
                     problems.push(format!(
