@@ -21,6 +21,10 @@ use crate::spec::{Topology, VdevGroup, VdevLayout};
 /// A progress callback, called once per finished step.
 pub type OnStep<'a> = &'a mut dyn FnMut(&StepDone<'_>);
 
+/// A progress callback, called as each step starts, with its 1-based number and the step
+/// (the steps of a batch start together).
+pub type OnStart<'a> = &'a mut dyn FnMut(usize, &Step);
+
 /// One finished step, as reported to [`ApplyOptions::on_step`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -40,6 +44,7 @@ pub struct StepDone<'p> {
 #[derive(Default)]
 pub struct ApplyOptions<'a> {
     on_step: Option<OnStep<'a>>,
+    on_start: Option<OnStart<'a>>,
     fail_at: Option<usize>,
     keys: HashMap<String, Key>,
 }
@@ -53,6 +58,12 @@ impl<'a> ApplyOptions<'a> {
     /// Called after each step with its number, the step and how long it took.
     pub fn on_step(mut self, f: OnStep<'a>) -> ApplyOptions<'a> {
         self.on_step = Some(f);
+        self
+    }
+
+    /// Called as each step starts (an installer's progress bar shows what runs now).
+    pub fn on_start(mut self, f: OnStart<'a>) -> ApplyOptions<'a> {
+        self.on_start = Some(f);
         self
     }
 
@@ -76,6 +87,7 @@ impl std::fmt::Debug for ApplyOptions<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApplyOptions")
             .field("on_step", &self.on_step.is_some())
+            .field("on_start", &self.on_start.is_some())
             .field("fail_at", &self.fail_at)
             .field("keys", &self.keys.keys().collect::<Vec<_>>())
             .finish()
@@ -86,6 +98,7 @@ impl std::fmt::Debug for ApplyOptions<'_> {
 enum Undo {
     RemoveFile(PathBuf),
     DestroyPool(String),
+    ExportPool(String),
     DestroyDataset(String),
     DestroySnapshot(String),
     Unmount(String),
@@ -132,6 +145,11 @@ pub fn apply(zfs: &Zfs, plan: &Plan, mut opts: ApplyOptions<'_>) -> Result<(), L
             .filter(|k| (i..end).contains(k));
         if let Some(k) = injected {
             end = k;
+        }
+        if let Some(cb) = opts.on_start.as_mut() {
+            for (j, step) in steps.iter().enumerate().take(end.max(i + 1)).skip(i) {
+                cb(j + 1, step);
+            }
         }
         let result = match &steps[i..end] {
             [] => Ok(()),
@@ -373,6 +391,22 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
                 .create(zfs)?;
             undo.push(Undo::DestroyDataset(name.clone()));
         }
+        Step::ImportPool {
+            name,
+            guid,
+            dirs,
+            altroot,
+        } => {
+            let mut opts = dirs
+                .iter()
+                .fold(zfs_core::ImportOptions::new(), |o, d| o.dir(d));
+            if let Some(root) = altroot {
+                opts = opts.altroot(root);
+            }
+            // By GUID: the pool the inventory found, not another of the same name.
+            drop(zfs.import_pool_by_guid(*guid, &opts)?);
+            undo.push(Undo::ExportPool(name.clone()));
+        }
         Step::Snapshot { name } => {
             zfs.snapshot(&[SnapshotName::new(name.as_str())?], &[])?;
             undo.push(Undo::DestroySnapshot(name.clone()));
@@ -491,6 +525,8 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
     match u {
         Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
         Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
+        Undo::ExportPool(name) => PoolName::new(name.as_str())
+            .and_then(|n| zfs.export_pool(&n, &zfs_core::ExportOptions::new())),
         Undo::DestroyDataset(name) => DatasetName::new(name.as_str())
             .and_then(|n| zfs.destroy(&n, &DestroyOptions::new().recursive(true))),
         Undo::DestroySnapshot(name) => SnapshotName::new(name.as_str())
@@ -541,6 +577,7 @@ mod tests {
             "{:?}",
             ApplyOptions {
                 on_step: None,
+                on_start: None,
                 fail_at: Some(3),
                 keys: HashMap::new(),
             }
@@ -548,7 +585,7 @@ mod tests {
         );
         assert_eq!(
             shown,
-            "ApplyOptions { on_step: false, fail_at: Some(3), keys: [\"zroot/secret\"] }"
+            "ApplyOptions { on_step: false, on_start: false, fail_at: Some(3), keys: [\"zroot/secret\"] }"
         );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 use std::os::unix::fs::FileTypeExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -85,6 +85,19 @@ pub struct Inventory {
     pub existing_vdevs: HashSet<PathBuf>,
     /// Why existing vdevs cannot make a new pool (too small, part of another pool).
     pub vdev_problems: Vec<String>,
+    /// The spec's pool, found exported (not imported) on the spec's devices or, for a spec
+    /// without devices, on the system's disks: the plan imports it.
+    pub exported: Option<ExportedPool>,
+}
+
+/// An exported pool of the spec's name, and where it was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ExportedPool {
+    /// Its GUID (`zpool import` lists it as `id`).
+    pub guid: u64,
+    /// Directories searched for its devices (empty: the system's disks).
+    pub dirs: Vec<PathBuf>,
 }
 
 impl Inventory {
@@ -132,6 +145,7 @@ impl Inventory {
             pool: None,
             existing_vdevs,
             vdev_problems,
+            exported: None,
         }
     }
 
@@ -145,7 +159,9 @@ impl Inventory {
             return Ok(inv);
         };
         let Ok(pool) = zfs.pool(&name) else {
-            // A new pool: its devices must not belong to another one.
+            // A new pool: its devices must not belong to another one. Or the pool itself,
+            // exported: then it is imported and settled against.
+            let mut seen_exported = false;
             let topology = spec.pool.topology();
             for v in topology
                 .devices()
@@ -154,11 +170,7 @@ impl Inventory {
                 if let Ok(Some(label)) = zfs.device_label(&v.path) {
                     let (owner, state) = (label.pool, label.state);
                     if owner == name && state == zfs_core::PoolState::Exported {
-                        inv.vdev_problems.push(format!(
-                            "{} holds the exported pool '{owner}': import it first \
-                             (zpool import {owner}), then run again",
-                            v.path.display()
-                        ));
+                        seen_exported = true;
                         continue;
                     }
                     inv.vdev_problems.push(format!(
@@ -168,6 +180,9 @@ impl Inventory {
                         state.as_str()
                     ));
                 }
+            }
+            if seen_exported || topology.is_empty() {
+                inv.exported = find_exported(zfs, &name, &topology)?;
             }
             return Ok(inv);
         };
@@ -179,6 +194,12 @@ impl Inventory {
             journal: None,
             topology: Topology::new(),
         };
+        // Imported under an altroot (`zpool import -R`), mountpoints read with it in front.
+        let altroot = pool
+            .property("altroot")
+            .ok()
+            .map(|v| v.value)
+            .filter(|v| v.starts_with('/') && v != "/");
         let status = pool.status()?;
         state.topology = crate::live_topology::from_status(&status);
         for k in spec.pool.properties.keys() {
@@ -198,7 +219,9 @@ impl Inventory {
         let root = zfs.dataset(&name.root_dataset())?;
         for k in spec.pool.root_properties.keys() {
             if let Ok(v) = root.property(k) {
-                state.root_properties.insert(k.clone(), seen(v));
+                state
+                    .root_properties
+                    .insert(k.clone(), seen(k, v, altroot.as_deref()));
             }
         }
         let journal = root.property(JOURNAL)?;
@@ -224,7 +247,7 @@ impl Inventory {
                 .chain(shape.iter().copied())
             {
                 if let Ok(v) = ds.property(k) {
-                    props.insert(k.to_owned(), seen(v));
+                    props.insert(k.to_owned(), seen(k, v, altroot.as_deref()));
                 }
             }
             let is_filesystem = ds.kind() == DatasetType::Filesystem;
@@ -250,10 +273,48 @@ impl Inventory {
     }
 }
 
-fn seen(v: zfs_core::PropValue) -> Seen {
+/// The exported pool `name`, searched for in the directories of the spec's file devices, or
+/// on the system's disks when the spec names none.
+fn find_exported(
+    zfs: &Zfs,
+    name: &zfs_core::PoolName,
+    topology: &Topology,
+) -> zfs_core::Result<Option<ExportedPool>> {
+    let mut dirs: Vec<PathBuf> = topology
+        .devices()
+        .filter(|v| crate::disk::kind(&v.path) == crate::disk::DeviceKind::File)
+        .filter_map(|v| v.path.parent().map(Path::to_path_buf))
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let opts = dirs
+        .iter()
+        .fold(zfs_core::ImportOptions::new(), |o, d| o.dir(d));
+    let found = zfs.importable_pools(&opts)?;
+    let mut same: Vec<_> = found.into_iter().filter(|p| p.name == *name).collect();
+    Ok(match same.len() {
+        1 => same.pop().map(|p| ExportedPool { guid: p.guid, dirs }),
+        // None, or several of one name: nothing to import without asking which.
+        _ => None,
+    })
+}
+
+/// A property as read, with a pool's altroot taken off a mountpoint (`/mnt/home` under
+/// altroot `/mnt` is the `/home` the spec says).
+fn seen(property: &str, v: zfs_core::PropValue, altroot: Option<&str>) -> Seen {
+    let value = match altroot.and_then(|root| v.value.strip_prefix(root)) {
+        Some(rest) if property == "mountpoint" && (rest.is_empty() || rest.starts_with('/')) => {
+            if rest.is_empty() {
+                "/".to_owned()
+            } else {
+                rest.to_owned()
+            }
+        }
+        _ => v.value,
+    };
     Seen {
         local: v.source == zfs_core::PropSource::Local,
-        value: v.value,
+        value,
     }
 }
 

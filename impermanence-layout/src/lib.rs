@@ -31,11 +31,14 @@ mod lock;
 mod nixos;
 mod plan;
 mod spec;
+mod teardown;
 mod verify;
 
-pub use apply::{apply, ApplyOptions, OnStep, StepDone};
+pub use apply::{apply, ApplyOptions, OnStart, OnStep, StepDone};
 pub use error::LayoutError;
-pub use inventory::{same_meaning, ExistingDataset, ExistingPool, Inventory, Seen, JOURNAL};
+pub use inventory::{
+    same_meaning, ExistingDataset, ExistingPool, ExportedPool, Inventory, Seen, JOURNAL,
+};
 pub use keys::EncryptionRoot;
 pub use lock::ApplyLock;
 pub use nixos::nixos_config;
@@ -44,4 +47,5 @@ pub use spec::{
     parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec,
     Spec, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout,
 };
+pub use teardown::teardown;
 pub use verify::{differences, verify, Difference};

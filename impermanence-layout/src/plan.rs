@@ -1,6 +1,6 @@
 //! [`Plan`]: the ordered steps that take the system from what exists to the spec.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -87,6 +87,17 @@ pub enum Step {
         /// `-o` properties.
         properties: IndexMap<String, String>,
     },
+    /// Import the spec's pool, found exported (`zpool import -N [-R ROOT] [-d DIR]... NAME`).
+    ImportPool {
+        /// Its name.
+        name: String,
+        /// Its GUID, so that only the pool found is imported.
+        guid: u64,
+        /// Directories to search for its devices (empty: the system's disks).
+        dirs: Vec<PathBuf>,
+        /// The altroot (`--mount-root`), if any.
+        altroot: Option<PathBuf>,
+    },
     /// Take a snapshot.
     Snapshot {
         /// Full name.
@@ -113,6 +124,9 @@ pub struct Plan {
     pub conflicts: Vec<String>,
     /// Whether an earlier run was interrupted and this plan completes it.
     pub resumes: bool,
+    /// The plan only imports the exported pool: once it is applied, read the system and plan
+    /// again to settle the pool against the spec.
+    pub replan_after: bool,
 }
 
 /// Options of [`Plan::new`]: the CLI's `--adopt` and `--mount-root`.
@@ -147,6 +161,19 @@ impl Plan {
     /// Computes the plan from the spec and what exists.
     pub fn new(spec: &Spec, inv: &Inventory, opts: &PlanOptions) -> Plan {
         let (adopt, mount_root) = (opts.adopt, opts.mount_root.as_deref());
+        if let Some(found) = inv.exported.as_ref().filter(|_| inv.pool.is_none()) {
+            return Plan {
+                steps: vec![Step::ImportPool {
+                    name: spec.pool.name.clone(),
+                    guid: found.guid,
+                    dirs: found.dirs.clone(),
+                    altroot: mount_root.map(Path::to_path_buf),
+                }],
+                conflicts: Vec::new(),
+                resumes: false,
+                replan_after: true,
+            };
+        }
         let mut steps = Vec::new();
         let mut conflicts = Vec::new();
         let pool = &spec.pool.name;
@@ -408,6 +435,7 @@ impl Plan {
             steps,
             conflicts,
             resumes,
+            replan_after: false,
         }
     }
 
@@ -527,6 +555,21 @@ impl Step {
                 block_size.map_or(String::new(), |b| format!(" -b {b}")),
                 opts("-o", properties)
             ),
+            Step::ImportPool {
+                name,
+                dirs,
+                altroot,
+                ..
+            } => {
+                let mut cmd = "zpool import -N".to_owned();
+                if let Some(root) = altroot {
+                    cmd.push_str(&format!(" -R {}", shell(&root.display().to_string())));
+                }
+                for d in dirs {
+                    cmd.push_str(&format!(" -d {}", shell(&d.display().to_string())));
+                }
+                format!("{cmd} {name}")
+            }
             Step::Snapshot { name } => format!("zfs snapshot {name}"),
             Step::Mount {
                 dataset,

@@ -43,7 +43,11 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
     };
     let pool = &spec.pool.name;
     let Some(state) = &inv.pool else {
-        diff(pool, "pool does not exist".into());
+        let what = match &inv.exported {
+            Some(_) => "pool is exported: import it (apply does) to verify it",
+            None => "pool does not exist",
+        };
+        diff(pool, what.into());
         return out;
     };
     for (k, want) in &spec.pool.properties {

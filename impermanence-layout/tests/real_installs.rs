@@ -551,3 +551,70 @@ fn the_cli_reads_a_passphrase_from_standard_input() {
         &["load-key", "-L", &format!("file://{}", key.display()), pool],
     );
 }
+
+/// An installer's second run: the pool was torn down (unmounted, exported) by `unmount`;
+/// `verify` says it is exported, `plan` shows the import, and `apply --mount-root` imports
+/// it under that root, settles it (a path mountpoint reads through the altroot) and mounts
+/// it. A failure in the round after the import exports the pool again.
+#[test]
+#[ignore = "needs ZFS"]
+fn an_exported_pool_is_imported_under_the_mount_root_and_settled() {
+    let mut case = Case::new("exp");
+    case.spec
+        .datasets
+        .push(DatasetSpec::new("home").property("mountpoint", "/home"));
+    case.spec.boot.mounts.push(MountSpec::new("/home", "home"));
+    let spec = case.spec_file();
+    let pool = case.spec.pool.name.clone();
+    let mnt = case.dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Teardown: unmount everything, export.
+    let (code, out, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("zpool export {pool}")), "{out}");
+    assert!(!zfs().pool_exists(&case.pool()));
+    assert!(cli_out("findmnt", &["-rn", "-o", "SOURCE"])
+        .lines()
+        .all(|l| !l.starts_with(&pool)));
+    let (code, out, _) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, &*format!("{pool} is not imported: nothing to do"))
+    );
+
+    let (code, out, _) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 1);
+    assert!(out.contains("pool is exported"), "{out}");
+    let (code, out, err) = cli(&["plan", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{err}");
+    let dir = case.dir.path().display().to_string();
+    assert!(
+        out.starts_with(&format!("zpool import -N -R {mnt_s} -d {dir} {pool}\n")),
+        "{out}"
+    );
+
+    // A failure in the round after the import: exported again.
+    let (code, _, err) = cli_env(
+        &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
+        &[("IMPERMANENCE_LAYOUT_FAIL_AT", "2")],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(!zfs().pool_exists(&case.pool()), "{err}");
+
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported"), "{out}");
+    assert_eq!(zpool_get(&pool, "altroot"), mnt_s);
+    let home = cli_out(
+        "findmnt",
+        &["-n", "-o", "SOURCE", mnt.join("home").to_str().unwrap()],
+    );
+    assert_eq!(home.trim(), format!("{pool}/home"));
+    let (code, out, _) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{err}");
+}

@@ -215,6 +215,7 @@ fn finished(spec: &Spec) -> Inventory {
         pool: Some(pool),
         existing_vdevs: Default::default(),
         vdev_problems: Vec::new(),
+        exported: None,
     }
 }
 

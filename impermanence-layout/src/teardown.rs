@@ -1,0 +1,48 @@
+//! Ending an install: unmount everything of the pool, unload its keys, export it, the way an
+//! installer leaves the disks before rebooting into the new system.
+
+use zfs_core::{DatasetTypes, ExportOptions, KeyStatus, PoolName, Zfs};
+
+use crate::error::LayoutError;
+
+/// Unmounts every filesystem of `pool` (children first), unloads the keys of its encryption
+/// roots, and exports it. Returns what was done, as commands; empty when the pool is not
+/// imported (already torn down).
+///
+/// # Errors
+/// [`LayoutError::Zfs`]: a filesystem in use ([`zfs_core::ErrorKind::Busy`]) stops the
+/// teardown there (what was unmounted stays unmounted; run it again once it is free).
+pub fn teardown(zfs: &Zfs, pool: &PoolName) -> Result<Vec<String>, LayoutError> {
+    if !zfs.pool_exists(pool) {
+        return Ok(Vec::new());
+    }
+    let mut done = Vec::new();
+    let p = zfs.pool(pool)?;
+    let root = pool.root_dataset();
+    let all = zfs.list(&root, DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME)?;
+    let mounted: Vec<_> = all
+        .iter()
+        .filter_map(|d| zfs.dataset(&d.name).ok())
+        .filter(|d| d.mounted_at().is_some())
+        .collect();
+    if !mounted.is_empty() {
+        p.unmount_all(false)?;
+        done.push(format!(
+            "zfs unmount (each of {} filesystems of {pool})",
+            mounted.len()
+        ));
+    }
+    drop(mounted);
+    for d in &all {
+        let ds = zfs.dataset(&d.name)?;
+        let is_root = ds.encryption_root()?.is_some_and(|r| r == d.name.as_str());
+        if is_root && ds.key_status()? == KeyStatus::Available {
+            ds.unload_key()?;
+            done.push(format!("zfs unload-key {}", d.name));
+        }
+    }
+    drop(p);
+    zfs.export_pool(pool, &ExportOptions::new())?;
+    done.push(format!("zpool export {pool}"));
+    Ok(done)
+}
