@@ -391,6 +391,11 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
                 .create(zfs)?;
             undo.push(Undo::DestroyDataset(name.clone()));
         }
+        Step::ClearLabel { device } => {
+            // Nothing to undo with: the labels are gone. The plan puts this last before the
+            // pool's creation.
+            zfs.labelclear(device, &zfs_core::LabelClearOptions::new().force(true))?;
+        }
         Step::ImportPool {
             name,
             guid,

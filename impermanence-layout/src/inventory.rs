@@ -88,6 +88,57 @@ pub struct Inventory {
     /// The spec's pool, found exported (not imported) on the spec's devices or, for a spec
     /// without devices, on the system's disks: the plan imports it.
     pub exported: Option<ExportedPool>,
+    /// Spec devices that hold what a new pool must not overwrite unless told to (`--wipe`):
+    /// another pool's label, or partitions on a whole disk.
+    pub in_the_way: Vec<InTheWay>,
+}
+
+/// A spec device holding something a new pool would overwrite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct InTheWay {
+    /// The device.
+    pub device: PathBuf,
+    /// What is on it.
+    pub holds: Holds,
+}
+
+/// What is on a device in the way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Holds {
+    /// The label of a pool that is not imported (exported, destroyed-but-live, or one
+    /// imported elsewhere).
+    PoolLabel {
+        /// That pool's name.
+        pool: String,
+        /// Its state as the label says it (`exported`, `active`, ...).
+        state: String,
+    },
+    /// A partition table with these partitions, on a whole disk.
+    Partitions {
+        /// Their kernel names (`sda1`).
+        names: Vec<String>,
+    },
+}
+
+impl InTheWay {
+    /// Why a new pool is refused the device without `--wipe`.
+    pub fn refusal(&self) -> String {
+        let dev = self.device.display();
+        match &self.holds {
+            Holds::PoolLabel { pool, state } => format!(
+                "{dev} belongs to {state} pool '{pool}'; refusing to overwrite it (destroy that \
+                 pool, name another device, or --wipe to clear its labels)"
+            ),
+            Holds::Partitions { names } => format!(
+                "{dev} is a whole disk that holds partitions ({}): refusing to repartition it \
+                 (name the partition for the pool, or --wipe to give zpool the whole disk)",
+                names.join(", ")
+            ),
+        }
+    }
 }
 
 /// An exported pool of the spec's name, and where it was found.
@@ -105,21 +156,19 @@ impl Inventory {
     pub fn without_zfs(spec: &Spec) -> Inventory {
         let existing_vdevs = existing_vdevs(spec);
         let mut vdev_problems = Vec::new();
+        let mut in_the_way = Vec::new();
         let topology = spec.pool.topology();
         for v in topology
             .devices()
             .filter(|v| existing_vdevs.contains(&v.path))
         {
             if crate::disk::kind(&v.path) == crate::disk::DeviceKind::WholeDisk {
-                let parts = crate::disk::partitions(&v.path);
-                if !parts.is_empty() {
-                    vdev_problems.push(format!(
-                        "{} is a whole disk that holds partitions ({}): refusing to \
-                         repartition it (name the partition for the pool, or clear the disk \
-                         first with wipefs -a)",
-                        v.path.display(),
-                        parts.join(", ")
-                    ));
+                let names = crate::disk::partitions(&v.path);
+                if !names.is_empty() {
+                    in_the_way.push(InTheWay {
+                        device: v.path.clone(),
+                        holds: Holds::Partitions { names },
+                    });
                     continue;
                 }
             }
@@ -146,6 +195,7 @@ impl Inventory {
             existing_vdevs,
             vdev_problems,
             exported: None,
+            in_the_way,
         }
     }
 
@@ -169,16 +219,14 @@ impl Inventory {
             {
                 if let Ok(Some(label)) = zfs.device_label(&v.path) {
                     let (owner, state) = (label.pool, label.state);
-                    if owner == name && state == zfs_core::PoolState::Exported {
-                        seen_exported = true;
-                        continue;
-                    }
-                    inv.vdev_problems.push(format!(
-                        "{} belongs to {} pool '{owner}'; refusing to overwrite it \
-                         (destroy that pool first, or name another device)",
-                        v.path.display(),
-                        state.as_str()
-                    ));
+                    seen_exported |= owner == name && state == zfs_core::PoolState::Exported;
+                    inv.in_the_way.push(InTheWay {
+                        device: v.path.clone(),
+                        holds: Holds::PoolLabel {
+                            pool: owner.to_string(),
+                            state: state.as_str().to_owned(),
+                        },
+                    });
                 }
             }
             if seen_exported || topology.is_empty() {

@@ -37,7 +37,8 @@ mod verify;
 pub use apply::{apply, ApplyOptions, OnStart, OnStep, StepDone};
 pub use error::LayoutError;
 pub use inventory::{
-    same_meaning, ExistingDataset, ExistingPool, ExportedPool, Inventory, Seen, JOURNAL,
+    same_meaning, ExistingDataset, ExistingPool, ExportedPool, Holds, InTheWay, Inventory, Seen,
+    JOURNAL,
 };
 pub use keys::EncryptionRoot;
 pub use lock::ApplyLock;

@@ -74,6 +74,10 @@ struct Common {
     /// JSON output.
     #[arg(long)]
     json: bool,
+    /// (plan, apply) Clear old ZFS labels off the devices and repartition whole disks that
+    /// hold partitions, instead of refusing them. Cannot be undone.
+    #[arg(long)]
+    wipe: bool,
 }
 
 /// What the user asked for, resolved and validated except for its devices, which only a pool
@@ -202,7 +206,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             let spec = load(&c)?;
             let (_, inv) = inventory(&spec)?;
             spec.validate_for(&inv)?;
-            let plan = Plan::new(&spec, &inv, &plan_options(false, c.mount_root.as_deref()));
+            let plan = Plan::new(&spec, &inv, &plan_options(false, &c));
             print_plan(&plan, c.json);
             if !plan.conflicts.is_empty() {
                 return Ok(ExitCode::from(1));
@@ -237,7 +241,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             let zfs = Zfs::open()?;
             // Held from reading the system to the last step.
             let _lock = ApplyLock::acquire(&spec.pool.name)?;
-            let opts = plan_options(adopt, c.mount_root.as_deref());
+            let opts = plan_options(adopt, &c);
             // An exported pool is imported first, then read and settled in a second round;
             // if that round fails or is declined, the pool is exported again.
             let mut imported = false;
@@ -358,9 +362,9 @@ fn main() -> ExitCode {
 }
 
 /// The plan options of the command line.
-fn plan_options(adopt: bool, mount_root: Option<&std::path::Path>) -> PlanOptions {
-    let opts = PlanOptions::new().adopt(adopt);
-    match mount_root {
+fn plan_options(adopt: bool, c: &Common) -> PlanOptions {
+    let opts = PlanOptions::new().adopt(adopt).wipe(c.wipe);
+    match c.mount_root.as_deref() {
         Some(dir) => opts.mount_root(dir),
         None => opts,
     }

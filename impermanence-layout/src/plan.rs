@@ -87,6 +87,11 @@ pub enum Step {
         /// `-o` properties.
         properties: IndexMap<String, String>,
     },
+    /// Clear a device's ZFS labels (`--wipe`). Not undone if a later step fails.
+    ClearLabel {
+        /// The device.
+        device: PathBuf,
+    },
     /// Import the spec's pool, found exported (`zpool import -N [-R ROOT] [-d DIR]... NAME`).
     ImportPool {
         /// Its name.
@@ -134,6 +139,7 @@ pub struct Plan {
 pub struct PlanOptions {
     adopt: bool,
     mount_root: Option<PathBuf>,
+    wipe: bool,
 }
 
 impl PlanOptions {
@@ -149,6 +155,16 @@ impl PlanOptions {
         self
     }
 
+    /// `--wipe`: clear old ZFS labels off the spec's devices (`zpool labelclear -f`) and
+    /// repartition whole disks that hold partitions, instead of refusing them; an exported
+    /// pool of the same name is wiped, not imported. Never the default: wiped labels are the
+    /// one change an undo cannot take back (they are cleared only after every other check,
+    /// right before the pool is created).
+    pub fn wipe(mut self, yes: bool) -> PlanOptions {
+        self.wipe = yes;
+        self
+    }
+
     /// `--mount-root DIR`: mount the layout under `dir` at the end (as an installer does
     /// under `/mnt`).
     pub fn mount_root(mut self, dir: impl Into<PathBuf>) -> PlanOptions {
@@ -161,7 +177,12 @@ impl Plan {
     /// Computes the plan from the spec and what exists.
     pub fn new(spec: &Spec, inv: &Inventory, opts: &PlanOptions) -> Plan {
         let (adopt, mount_root) = (opts.adopt, opts.mount_root.as_deref());
-        if let Some(found) = inv.exported.as_ref().filter(|_| inv.pool.is_none()) {
+        let wipe = opts.wipe;
+        if let Some(found) = inv
+            .exported
+            .as_ref()
+            .filter(|_| inv.pool.is_none() && !wipe)
+        {
             return Plan {
                 steps: vec![Step::ImportPool {
                     name: spec.pool.name.clone(),
@@ -180,6 +201,8 @@ impl Plan {
         let mut resumes = false;
         // Pool properties set once the datasets exist.
         let mut late = Vec::new();
+        // Labels cleared with --wipe, right before the pool is created.
+        let mut wiped = Vec::new();
         let set_pool = |property: &str, value: &str| Step::SetPoolProperty {
             pool: pool.clone(),
             property: property.to_owned(),
@@ -188,6 +211,18 @@ impl Plan {
         match &inv.pool {
             None => {
                 conflicts.extend(inv.vdev_problems.iter().cloned());
+                for w in &inv.in_the_way {
+                    match (&w.holds, wipe) {
+                        (_, false) => conflicts.push(w.refusal()),
+                        (crate::inventory::Holds::PoolLabel { .. }, true) => {
+                            wiped.push(Step::ClearLabel {
+                                device: w.device.clone(),
+                            })
+                        }
+                        // zpool's partitioning replaces the table.
+                        (crate::inventory::Holds::Partitions { .. }, true) => {}
+                    }
+                }
                 let topology = spec.pool.topology();
                 for v in topology.devices() {
                     if !inv.existing_vdevs.contains(&v.path) {
@@ -200,6 +235,7 @@ impl Plan {
                         }
                     }
                 }
+                steps.extend(wiped);
                 let mut root = spec.pool.root_properties.clone();
                 root.insert(JOURNAL.into(), "applying".into());
                 steps.push(Step::CreatePool {
@@ -554,6 +590,10 @@ impl Step {
                 if *sparse { " -s" } else { "" },
                 block_size.map_or(String::new(), |b| format!(" -b {b}")),
                 opts("-o", properties)
+            ),
+            Step::ClearLabel { device } => format!(
+                "zpool labelclear -f {}",
+                shell(&device.display().to_string())
             ),
             Step::ImportPool {
                 name,

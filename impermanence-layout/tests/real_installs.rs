@@ -272,7 +272,81 @@ fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
         Err(LayoutError::Conflict(_))
     ));
     assert!(gpt_bytes(&disk) == table, "the partition table changed");
+    // With --wipe, zpool's partitioning replaces the table.
+    let wiped = Plan::new(
+        &case.spec,
+        &Inventory::read(&zfs, &case.spec).unwrap(),
+        &PlanOptions::new().wipe(true),
+    );
+    assert!(wiped.conflicts.is_empty(), "{wiped:#?}");
+    apply(&zfs, &wiped, ApplyOptions::new()).unwrap();
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+    zfs.destroy_pool(&case.pool()).unwrap();
     blank_scratch_disk();
+}
+
+/// `--wipe` clears old labels right before the pool is made: a file of an exported pool is
+/// refused without it and taken with it (the old pool is gone for good); a file of an
+/// imported pool is refused even with it, that pool untouched; an exported pool of the
+/// spec's own name is wiped instead of imported.
+#[test]
+#[ignore = "needs ZFS"]
+fn wipe_clears_old_labels_and_never_an_imported_pools() {
+    let zfs = zfs();
+    let case = Case::new("wipe");
+    let owner = Case::new("wown");
+    let file = case.vdev();
+    std::fs::File::create(&file)
+        .unwrap()
+        .set_len(512 << 20)
+        .unwrap();
+    let create_owner = || {
+        zfs_core::CreatePool::new(owner.pool(), zfs_core::VdevSpec::new().file(&file))
+            .pool_property("cachefile", "none")
+            .create(&zfs)
+            .map(drop)
+    };
+    create_owner().unwrap();
+    let spec = case.spec_file();
+    let file_s = file.to_str().unwrap();
+
+    // Imported: refused with --wipe too, nothing changed.
+    let (code, _, err) = cli(&["apply", "--yes", "--wipe", "--spec", &spec]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        zfs.pool_exists(&owner.pool()) && !zfs.pool_exists(&case.pool()),
+        "{err}"
+    );
+
+    zfs.export_pool(&owner.pool(), &zfs_core::ExportOptions::new())
+        .unwrap();
+    let (code, out, _) = cli(&["plan", "--spec", &spec]);
+    assert_eq!(code, 1);
+    assert!(out.contains("--wipe to clear its labels"), "{out}");
+    let (code, out, _) = cli(&["plan", "--wipe", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("zpool labelclear -f {file_s}"), "{out}");
+    assert!(lines[1].starts_with("zpool create"), "{out}");
+    let (code, out, err) = cli(&["apply", "--yes", "--wipe", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(zfs.pool_exists(&case.pool()));
+    let found = zfs
+        .importable_pools(&zfs_core::ImportOptions::new().dir(case.dir.path()))
+        .unwrap();
+    assert!(
+        found.iter().all(|p| p.name != owner.pool()),
+        "the old pool is gone"
+    );
+
+    // The spec's own pool, exported: --wipe makes a new one instead of importing it.
+    let guid = zpool_get(&case.spec.pool.name, "guid");
+    let (code, _, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = cli(&["apply", "--yes", "--wipe", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!out.contains("imported"), "{out}");
+    assert_ne!(zpool_get(&case.spec.pool.name, "guid"), guid);
 }
 
 /// A swap volume and mounts with options: `zfs get -p` shows the volume's size, block size

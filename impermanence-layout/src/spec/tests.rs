@@ -216,6 +216,7 @@ fn finished(spec: &Spec) -> Inventory {
         existing_vdevs: Default::default(),
         vdev_problems: Vec::new(),
         exported: None,
+        in_the_way: Vec::new(),
     }
 }
 
