@@ -46,7 +46,7 @@ pub use nixos::nixos_config;
 pub use plan::{Plan, PlanOptions, Step, EMPTY_REFERENCED};
 pub use spec::{
     parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec,
-    Spec, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout,
+    Spec, SpecBuilder, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout, VolumeSpec,
 };
 pub use teardown::teardown;
 pub use verify::{differences, verify, Difference};

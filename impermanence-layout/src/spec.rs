@@ -1,6 +1,7 @@
 //! [`Spec`]: the layout as data. `Spec::default()` is the guide's layout; a TOML file can
 //! describe another. Checked as a whole before anything touches a disk.
 
+mod builder;
 mod topology;
 mod validate;
 
@@ -9,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use zfs_core::PoolName;
 
+pub use self::builder::SpecBuilder;
 pub use self::topology::{Topology, VdevEntry, VdevGroup};
 
 /// Properties in the order given (the order commands are printed in).
@@ -106,6 +108,22 @@ impl DatasetSpec {
     pub fn property(mut self, name: &str, value: &str) -> DatasetSpec {
         self.properties.insert(name.to_owned(), value.to_owned());
         self
+    }
+}
+
+impl SanoidSpec {
+    /// Snapshots of `dataset` (relative to the pool) kept `hourly`, `daily`, `weekly`,
+    /// `monthly`; taken and pruned by sanoid.
+    pub fn new(dataset: &str, hourly: u32, daily: u32, weekly: u32, monthly: u32) -> SanoidSpec {
+        SanoidSpec {
+            dataset: dataset.to_owned(),
+            hourly,
+            daily,
+            weekly,
+            monthly,
+            autosnap: true,
+            autoprune: true,
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use impermanence_layout::{nixos_config, Spec};
+use impermanence_layout::{nixos_config, DatasetSpec, MountSpec, SanoidSpec, Spec};
 
 fn parses(text: &str) -> Result<(), String> {
     let dir = tempfile::tempdir().unwrap();
@@ -36,6 +36,41 @@ fn the_nixos_module_parses() {
     let text = nixos_config(&spec);
     parses(&text).unwrap();
     assert!(text.contains("networking.hostId = \"8425e349\";"));
+    // Everything a real install adds: encryption roots (asked for at boot, or from a file),
+    // swap, mount options with zfsutil.
+    let rich = Spec::builder("zroot")
+        .root_property("encryption", "on")
+        .root_property("keyformat", "passphrase")
+        .root_property("mountpoint", "none")
+        .dataset(DatasetSpec::new("nix").property("mountpoint", "legacy"))
+        .dataset(
+            DatasetSpec::new("persist")
+                .property("mountpoint", "/persist")
+                .property("encryption", "on")
+                .property("keyformat", "hex")
+                .property("keylocation", "file:///etc/zfs/persist.key"),
+        )
+        .dataset(DatasetSpec::volume("swap", "4G"))
+        .mount(MountSpec::new("/nix", "nix").option("noatime"))
+        .mount(MountSpec::new("/persist", "persist").needed_for_boot(true))
+        .swap("swap")
+        .sanoid(SanoidSpec::new("persist", 24, 7, 4, 1))
+        .build()
+        .unwrap();
+    let text = nixos_config(&rich);
+    parses(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    for want in [
+        "boot.zfs.requestEncryptionCredentials = [ \"zroot\" ];",
+        "swapDevices = [ { device = \"/dev/zvol/zroot/swap\"; } ];",
+        "options = [ \"noatime\" ];",
+        "options = [ \"zfsutil\" ];",
+    ] {
+        assert!(
+            text.contains(want) || want.contains("zroot/persist"),
+            "{want}\n{text}"
+        );
+    }
+    assert!(text.contains("# zroot/persist loads its key from file:///etc/zfs/persist.key"));
     // The check is real: broken text is refused.
     assert!(parses("{ x = ; }").is_err());
 }
