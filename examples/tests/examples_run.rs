@@ -89,3 +89,29 @@ fn resumable_replication_resumes_an_interrupted_receive_and_cleans_up() {
         assert!(!pool_exists(&format!("{prefix}{pool}")));
     }
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn the_installer_lays_down_verifies_tears_down_and_cleans_up() {
+    let name = format!("installdemo{}", std::process::id());
+    let out = run(env!("CARGO_BIN_EXE_installer"), &[&name]);
+    assert!(
+        out.contains(&format!("key needed for {name}/persist")),
+        "{out}"
+    );
+    assert!(
+        out.contains(" mirror ") && out.contains("zfs create -V 268435456 -b 4096"),
+        "{out}"
+    );
+    assert!(out.contains("verify: 0 differences"), "{out}");
+    assert!(
+        out.contains(&format!("teardown: zfs unload-key {name}/persist")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("teardown: zpool export {name}")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("destroyed pool {name}")), "{out}");
+    assert!(!pool_exists(&name));
+}
