@@ -53,6 +53,8 @@ pub struct ExistingPool {
     pub journal: Option<String>,
     /// Its devices, as `zpool status` shows them.
     pub topology: Topology,
+    /// The spec's encryption roots that exist with their key not loaded, by full name.
+    pub locked: HashSet<String>,
 }
 
 /// The ashift of the pool's top-level data vdevs (a log device added later may differ without
@@ -241,6 +243,7 @@ impl Inventory {
             snapshots: HashSet::new(),
             journal: None,
             topology: Topology::new(),
+            locked: HashSet::new(),
         };
         // Imported under an altroot (`zpool import -R`), mountpoints read with it in front.
         let altroot = pool
@@ -274,6 +277,15 @@ impl Inventory {
         }
         let journal = root.property(JOURNAL)?;
         state.journal = (journal.value != "-").then_some(journal.value);
+        for r in spec.encryption_roots() {
+            let locked = DatasetName::new(r.name.as_str())
+                .and_then(|n| zfs.dataset(&n))
+                .and_then(|d| d.key_status())
+                .is_ok_and(|k| k == zfs_core::KeyStatus::Unavailable);
+            if locked {
+                state.locked.insert(r.name);
+            }
+        }
         for d in &spec.datasets {
             let full = spec.full_name(&d.name);
             let Ok(full_name) = DatasetName::new(full.as_str()) else {

@@ -13,15 +13,20 @@ use crate::spec::Spec;
 const FROM_THE_KEY: &[&str] = &["keyformat", "pbkdf2iters"];
 
 /// A dataset (or the pool's root) that the spec makes an encryption root: it sets `keyformat`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct EncryptionRoot {
     /// Full name (the pool's name for its root).
     pub name: String,
     /// `keyformat`.
+    #[serde(serialize_with = "format_name")]
     pub format: KeyFormat,
     /// `keylocation`: `prompt` (the default) or `file:///...`.
     pub location: String,
+}
+
+fn format_name<S: serde::Serializer>(f: &KeyFormat, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.as_str())
 }
 
 impl EncryptionRoot {

@@ -132,6 +132,9 @@ pub struct Plan {
     /// The plan only imports the exported pool: once it is applied, read the system and plan
     /// again to settle the pool against the spec.
     pub replan_after: bool,
+    /// Existing encryption roots whose keys are not loaded and that the plan mounts
+    /// filesystems under: their keys are needed too (see [`Plan::keys_needed`]).
+    pub unlocks: Vec<crate::EncryptionRoot>,
 }
 
 /// Options of [`Plan::new`]: the CLI's `--adopt` and `--mount-root`.
@@ -193,6 +196,7 @@ impl Plan {
                 conflicts: Vec::new(),
                 resumes: false,
                 replan_after: true,
+                unlocks: Vec::new(),
             };
         }
         let mut steps = Vec::new();
@@ -467,16 +471,35 @@ impl Plan {
                 value: "complete".into(),
             });
         }
+        let mut unlocks: Vec<crate::EncryptionRoot> = Vec::new();
+        if let Some(state) = inv.pool.as_ref() {
+            for step in &steps {
+                let Step::Mount { dataset, .. } = step else {
+                    continue;
+                };
+                let root = spec
+                    .encryption_roots()
+                    .into_iter()
+                    .filter(|r| *dataset == r.name || dataset.starts_with(&format!("{}/", r.name)))
+                    .max_by_key(|r| r.name.len());
+                if let Some(r) = root.filter(|r| state.locked.contains(&r.name)) {
+                    if !unlocks.contains(&r) {
+                        unlocks.push(r);
+                    }
+                }
+            }
+        }
         Plan {
             steps,
             conflicts,
             resumes,
             replan_after: false,
+            unlocks,
         }
     }
 
-    /// The encryption roots this plan creates whose keys the caller gives
-    /// (`keylocation=prompt`), in the order they are created: what
+    /// The encryption roots whose keys the caller gives (`keylocation=prompt`) that this plan
+    /// creates, in the order it creates them, then those it unlocks to mount: what
     /// [`ApplyOptions::key`](crate::ApplyOptions::key) must be called for.
     pub fn keys_needed(&self) -> Vec<crate::EncryptionRoot> {
         self.steps
@@ -493,6 +516,7 @@ impl Plan {
                 } => crate::EncryptionRoot::from_props(name, properties),
                 _ => None,
             })
+            .chain(self.unlocks.iter().cloned())
             .filter(crate::EncryptionRoot::prompts)
             .collect()
     }

@@ -162,3 +162,25 @@ fn json_specs_and_their_schema_agree_with_the_parser() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("line 1 column"), "{err}");
 }
+
+/// The README's second spec reads, validates, and plans what the README shows.
+#[test]
+fn the_readme_real_install_spec_plans() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/real-install.toml");
+    let spec = Spec::parse(&std::fs::read_to_string(file).unwrap()).unwrap();
+    spec.validate().unwrap();
+    assert_eq!(spec.encryption_roots().len(), 1);
+    let plan = impermanence_layout::Plan::new(
+        &spec,
+        &impermanence_layout::Inventory::default(),
+        &impermanence_layout::PlanOptions::new(),
+    );
+    let commands = plan.to_commands().join("\n");
+    for want in [
+        "zroot mirror /var/tmp/zroot-a.img /var/tmp/zroot-b.img mirror /var/tmp/zroot-c.img /var/tmp/zroot-d.img",
+        "zfs create -o mountpoint=legacy -o encryption=on -o keyformat=passphrase -o keylocation=prompt zroot/persist",
+        "zfs create -V 1073741824 -b 4096 -o compression=zle",
+    ] {
+        assert!(commands.contains(want), "{want}\n{commands}");
+    }
+}

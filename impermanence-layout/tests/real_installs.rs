@@ -624,6 +624,53 @@ fn the_cli_reads_a_passphrase_from_standard_input() {
         "zfs",
         &["load-key", "-L", &format!("file://{}", key.display()), pool],
     );
+
+    // The installer's second run: torn down (keys unloaded, exported), then imported under
+    // the mount root, where mounting needs the root's key: asked for again, on stdin.
+    let (code, _, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{err}");
+    let mnt = case.dir.path().join("mnt");
+    let run_mounting = |stdin: &str| {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+            .args([
+                "apply",
+                "--yes",
+                "--spec",
+                &spec,
+                "--mount-root",
+                mnt.to_str().unwrap(),
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // No key: refused, and the import undone.
+    let (code, err) = run_mounting("");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!zfs().pool_exists(&case.pool()), "{err}");
+    let (code, err) = run_mounting(&format!("{PASS}\n"));
+    assert_eq!(code, Some(0), "{err}");
+    let persist = cli_out(
+        "findmnt",
+        &["-n", "-o", "SOURCE", mnt.join("persist").to_str().unwrap()],
+    );
+    assert_eq!(persist.trim(), format!("{pool}/persist"));
+    let (code, _, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{err}");
 }
 
 /// An installer's second run: the pool was torn down (unmounted, exported) by `unmount`;

@@ -185,6 +185,7 @@ fn finished(spec: &Spec) -> Inventory {
         snapshots: Default::default(),
         journal: Some("complete".into()),
         topology: spec.pool.topology(),
+        locked: Default::default(),
     };
     // 2.3 reads xattr=sa back as "on".
     pool.root_properties.insert("xattr".into(), seen("on"));
