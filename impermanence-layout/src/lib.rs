@@ -1,12 +1,16 @@
 //! Creates the ZFS layout of a NixOS impermanence setup in one all-or-nothing step: the pool
 //! `zroot` with its properties, `zroot/{root,nix,tmp,cache,persist}` with legacy mountpoints,
-//! and the snapshot `zroot/persist@blank` (see `shared/reference/impermanence-guide.txt`).
+//! and the snapshot `zroot/persist@blank` (see `shared/reference/impermanence-guide.txt`) by
+//! default; or what a real install describes: vdev groups with log, special, dedup, cache and
+//! spare devices ([`Topology`]), whole disks, encryption roots ([`EncryptionRoot`]), volumes,
+//! mount options, built in code with [`SpecBuilder`] or read from TOML or JSON.
 //!
 //! The flow: a [`Spec`] (the guide's by default, or TOML) is validated as a whole; a [`Plan`]
 //! is computed from it and what exists ([`Inventory`]); [`apply`] carries the plan out and
 //! undoes everything it did if a step fails; [`verify`] compares the live system with the
-//! spec. An apply in progress is recorded on the pool (`impermanence-layout:state`), so a run
-//! that was killed is completed by the next one rather than started over.
+//! spec; [`teardown`] ends an install. An apply in progress is recorded on the pool
+//! (`impermanence-layout:state`), so a run that was killed is completed by the next one rather
+//! than started over.
 //!
 //! ```
 //! use impermanence_layout::{Inventory, Plan, PlanOptions, Spec, VdevEntry};
