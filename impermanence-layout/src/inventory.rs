@@ -80,6 +80,7 @@ fn disk_ashift(status: &zfs_core::PoolStatus) -> Option<String> {
 
 /// Everything planning needs to know about the system.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Inventory {
     /// The pool, if it is imported.
     pub pool: Option<ExistingPool>,

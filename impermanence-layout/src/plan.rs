@@ -121,6 +121,7 @@ pub enum Step {
 
 /// What to do, and what stands in the way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Plan {
     /// The steps, in order. Empty means the layout is already there.
     pub steps: Vec<Step>,

@@ -739,3 +739,32 @@ fn an_exported_pool_is_imported_under_the_mount_root_and_settled() {
     let (code, _, err) = cli(&["unmount", "--spec", &spec]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// On a terminal the CLI draws a progress bar in place (start and end of each step); piped, it
+/// prints plain lines only (the other tests read those).
+#[test]
+#[ignore = "needs ZFS"]
+fn the_cli_draws_a_progress_bar_on_a_terminal() {
+    let case = Case::new("bar");
+    let spec = case.spec_file();
+    let cmd = format!(
+        "{} apply --yes --spec {spec}",
+        env!("CARGO_BIN_EXE_impermanence-layout")
+    );
+    // `script` runs the command on a pseudo-terminal and copies what it wrote.
+    let out = std::process::Command::new("script")
+        .args(["-qefc", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("\r\x1b[2K[#"),
+        "no bar redrawn in place: {text:?}"
+    );
+    assert!(
+        text.contains("] 0/14 [1/14] truncate"),
+        "the first step shown as it starts: {text:?}"
+    );
+    assert!(text.contains("done: 14 steps"), "{text:?}");
+}
