@@ -555,7 +555,7 @@ fn encrypted_root_and_dataset_take_keys_from_the_caller_and_from_files() {
     );
     // Nothing to create, but the pool's root is locked and the mounts are under it.
     let needed: Vec<String> = plan.keys_needed().into_iter().map(|r| r.name).collect();
-    assert_eq!(needed, [pool.clone()]);
+    assert_eq!(needed, std::slice::from_ref(&pool));
     apply(&zfs, &plan, ApplyOptions::new().key(&pool, key())).unwrap();
     assert!(cli_out(
         "findmnt",
