@@ -40,6 +40,11 @@ flag_options! {
         /// `-d`: a held or cloned snapshot is marked to go when its last hold or clone goes,
         /// instead of refusing (snapshots only).
         defer,
+        /// A recursive destroy with one kernel call per object, as before channel programs,
+        /// instead of one channel program for the whole tree (one transaction group, and all
+        /// or nothing for every refusal the kernel can check first). The same meaning, slower;
+        /// used by itself where the kernel refuses channel programs (a user without root).
+        one_call_per_object,
     }
 }
 

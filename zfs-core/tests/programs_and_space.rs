@@ -70,6 +70,7 @@ fn program_values_cross_the_kernel_typed() {
             seq = {"x", "y", "z"},
             mixed = {[1] = "one", two = 2, [true] = false},
             neg = -9223372036854775807, t = true, f = false,
+            listlen = #a.list, first = a.list[1], intsum = a.ints[1] + a.ints[2] + a.ints[3],
         }
     "#;
     let opts = ProgramOptions::new()
@@ -78,6 +79,7 @@ fn program_values_cross_the_kernel_typed() {
         .arg("n", i64::MAX)
         .arg("b", true)
         .arg("list", vec!["a", "b"])
+        .arg("ints", vec![1i64, 2, 3])
         .arg(
             "nested",
             ProgramTable::new().with("deep", ProgramTable::new().with(1, 7)),
@@ -97,6 +99,10 @@ fn program_values_cross_the_kernel_typed() {
         ],
         ["string", "number", "boolean", "table", "table", "nil"]
     );
+    // Sequences arrive as Lua sequences (`#`, `ipairs`, `t[1]`).
+    assert_eq!(out.get("listlen"), Some(&ProgramValue::Int(2)));
+    assert_eq!(out.get("first").and_then(ProgramValue::as_str), Some("a"));
+    assert_eq!(out.get("intsum"), Some(&ProgramValue::Int(6)));
     let args = out.get("args").unwrap();
     assert_eq!(args.get("n").and_then(ProgramValue::as_i64), Some(i64::MAX));
     assert_eq!(

@@ -22,6 +22,16 @@ impl Zfs {
     /// filesystem without children or snapshots goes in a single kernel call, which does not
     /// look for a directory left behind by an earlier mount.
     ///
+    /// A recursive destroy of more than one object runs in the kernel as one channel program:
+    /// it checks every snapshot (holds, clones from outside) and every dataset with nothing
+    /// below it (an open volume) first, then destroys the tree, clones inside it first, in one
+    /// transaction group. A refusal the kernel can check is therefore all or nothing: nothing
+    /// is destroyed and the filesystems unmounted for it are mounted again. Clones outside the
+    /// tree (`dependents`) are destroyed before, each by its own program. Where the kernel
+    /// refuses channel programs (not root), and with
+    /// [`DestroyOptions::one_call_per_object`], the tree goes one kernel call per object as
+    /// before, with the same meaning and errors but not all or nothing.
+    ///
     /// # Errors
     /// - [`ErrorKind::NotFound`] if it does not exist.
     /// - [`ErrorKind::Busy`]: children or snapshots without `recursive`, clones without
@@ -110,32 +120,74 @@ impl Zfs {
             .filter(|l| l.kind == DatasetType::Filesystem && l.values[1] == "yes")
             .collect();
         mounted.sort_by(|a, b| b.name.cmp(&a.name));
-        let mut unmounted: Vec<Dataset<'_>> = Vec::new();
+        // What was unmounted, and where, to mount it back if the destroy is refused.
+        let mut unmounted: Vec<(Dataset<'_>, std::path::PathBuf)> = Vec::new();
+        let remount = |unmounted: &[(Dataset<'_>, std::path::PathBuf)]| {
+            for (d, at) in unmounted.iter().rev() {
+                let _ = d.mount_at(at);
+            }
+        };
         for fs in mounted {
             let ds = self.dataset(&fs.name)?;
-            if ds.mounted_at().is_some() {
+            if let Some(at) = ds.mounted_at() {
                 let how = UnmountOptions::new().force(opts.force_unmount);
                 if let Err(e) = ds.unmount(&how) {
-                    for d in unmounted.iter().rev() {
-                        let _ = d.mount();
-                    }
+                    remount(&unmounted);
                     return Err(e.with_operation(op));
                 }
-                unmounted.push(ds);
+                unmounted.push((ds, at));
             }
         }
-        drop(unmounted);
         // Like zfs_destroy, remove a filesystem's empty mountpoint directory afterwards only
         // where ZFS chose it (source default or inherited) and it is mountable at all.
         let mut removable = std::collections::HashSet::new();
         for l in all.iter().filter(|l| l.kind == DatasetType::Filesystem) {
-            if l.values[0].starts_with('/') && l.values[2] != "off" {
+            // (Only a directory that is there: most never-mounted filesystems have none, and
+            // reading the source costs a handle per filesystem.)
+            let dir = std::path::Path::new(&l.values[0]);
+            if l.values[0].starts_with('/') && l.values[2] != "off" && dir.is_dir() {
                 let source = self.dataset(&l.name)?.property("mountpoint")?.source;
                 if matches!(source, PropSource::Default | PropSource::Inherited(_)) {
                     removable.insert(l.name.clone());
                 }
             }
         }
+        // The fast path: the whole tree, its clones included, in one channel program.
+        let objects = all.len();
+        if !opts.one_call_per_object
+            && objects > 1
+            && objects <= super::destroy_program::MAX_OBJECTS
+        {
+            let order = super::destroy_program::order(&all, &clones);
+            let first_snapshot = order.names.iter().find(|n| n.contains('@')).cloned();
+            let explain = |object: &str, errno: i32, failures: Vec<(String, i32)>| {
+                if object.contains('@') {
+                    let first = first_snapshot.as_deref().unwrap_or(object);
+                    snapshot_refusal(Error::from_batch(op, first, errno, failures))
+                } else {
+                    match crate::handle::lzc(op, object, errno) {
+                        Err(e) => busy_destroy(e),
+                        Ok(()) => Error::from_errno(op, object, libc::EIO),
+                    }
+                }
+            };
+            let pool =
+                crate::PoolName::trusted(name.split(['/', '@']).next().unwrap_or(name).to_owned());
+            match self.destroy_by_program(&pool, &order, &explain) {
+                Ok(true) => {
+                    drop(unmounted);
+                    self.forget_destroyed(all.iter(), &removable);
+                    return Ok(());
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    // Refused: mount back what was unmounted, so nothing has changed.
+                    remount(&unmounted);
+                    return Err(e);
+                }
+            }
+        }
+        drop(unmounted);
         // Clones inside the subtree go first, with everything that depends on them, as
         // `zfs destroy -r` orders them: their origins are among the snapshots destroyed next.
         let mut inside_clones: Vec<String> = all
@@ -167,28 +219,43 @@ impl Zfs {
             .map_err(|e| e.with_operation(op))?
             .0
         };
-        // Snapshots in one atomic call per pool (one pool here), then datasets deepest first.
         let snaps: Vec<crate::SnapshotName> = all
             .iter()
             .filter(|l| l.kind == DatasetType::Snapshot)
             .filter_map(|l| l.name.as_snapshot().cloned())
             .collect();
-        if !snaps.is_empty() {
-            // They were just listed: no need to check that each exists.
-            self.destroy_existing_snapshots(&snaps, false)?;
-        }
         let mut datasets: Vec<&Listed> = all
             .iter()
             .filter(|l| l.kind != DatasetType::Snapshot)
             .collect();
         datasets.sort_by(|a, b| b.name.cmp(&a.name));
+        // Snapshots in one atomic call per pool (one pool here), then datasets deepest
+        // first, each in its own kernel call.
+        if !snaps.is_empty() {
+            // They were just listed: no need to check that each exists.
+            self.destroy_existing_snapshots(&snaps, false)?;
+        }
         // Everything is unmounted and has no snapshots left: libzfs_core's destroy is all
         // that zfs_destroy would do now.
-        for d in datasets {
+        for d in &datasets {
             let c = CString::new(d.name.as_str()).expect("no NUL");
             // SAFETY: NUL-terminated name.
             let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
             crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
+        }
+        self.forget_destroyed(datasets.into_iter(), &removable);
+        Ok(())
+    }
+
+    /// After destroying `datasets`: keeps libzfs's mount cache true, and removes the empty
+    /// mountpoint directories ZFS chose (`removable`).
+    fn forget_destroyed<'l>(
+        &self,
+        datasets: impl Iterator<Item = &'l Listed>,
+        removable: &std::collections::HashSet<AnyName>,
+    ) {
+        for d in datasets.filter(|d| d.kind != DatasetType::Snapshot) {
+            let c = CString::new(d.name.as_str()).expect("no NUL");
             // SAFETY: live handle, NUL-terminated name; keeps libzfs's mount cache true.
             unsafe { sys::libzfs_mnttab_remove(self.raw().ptr(), c.as_ptr()) };
             if removable.contains(&d.name) {
@@ -196,7 +263,6 @@ impl Zfs {
                 let _ = std::fs::remove_dir(&d.values[0]);
             }
         }
-        Ok(())
     }
 
     /// The fast path of a non-recursive destroy: an unmounted filesystem or volume goes in one
@@ -260,6 +326,18 @@ fn busy_destroy(e: Error) -> Error {
         Some(libc::EEXIST | libc::EBUSY) => e
             .with_kind(ErrorKind::Busy)
             .with_reason(crate::Reason::DatasetBusy),
+        _ => e,
+    }
+}
+
+/// A refused snapshot destroy, as the kernel words it: EEXIST for a snapshot with clones,
+/// EBUSY for a held one.
+pub(crate) fn snapshot_refusal(e: Error) -> Error {
+    match e.errno().map(|n| n.0) {
+        Some(libc::EEXIST) => e
+            .with_kind(ErrorKind::Busy)
+            .with_reason(crate::Reason::SnapshotIsCloned),
+        Some(libc::EBUSY) => e.with_reason(crate::Reason::SnapshotIsHeld),
         _ => e,
     }
 }

@@ -88,6 +88,10 @@ impl ProgramValue {
             NvValue::I64(n) => ProgramValue::Int(*n),
             NvValue::String(s) => ProgramValue::String(s.clone()),
             NvValue::List(pairs) => ProgramValue::Table(ProgramTable::from_pairs(pairs)?),
+            NvValue::StringArray(items) => {
+                ProgramValue::Table(items.iter().map(String::as_str).collect())
+            }
+            NvValue::I64Array(items) => ProgramValue::Table(items.iter().copied().collect()),
             other => {
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,
@@ -100,14 +104,31 @@ impl ProgramValue {
     }
 
     /// The nvpair the kernel turns into this Lua value when it is an argument: `nil` has none
-    /// (a missing key already reads as `nil` in Lua).
+    /// (a missing key already reads as `nil` in Lua). The kernel makes a Lua sequence (keys
+    /// `1..=n`, what `ipairs` and `#` see) only of string and integer arrays; every other
+    /// table arrives with string keys, so a sequence of strings or of integers goes as an
+    /// array.
     pub(crate) fn to_nv(&self) -> Option<NvValue> {
         Some(match self {
             ProgramValue::Nil => return None,
             ProgramValue::Bool(b) => NvValue::Bool(*b),
             ProgramValue::Int(n) => NvValue::I64(*n),
             ProgramValue::String(s) => NvValue::String(s.clone()),
-            ProgramValue::Table(t) => NvValue::List(t.to_pairs()),
+            ProgramValue::Table(t) => match t.as_sequence() {
+                Some(items) if !items.is_empty() => {
+                    let strings: Option<Vec<String>> = items
+                        .iter()
+                        .map(|v| v.as_str().map(str::to_owned))
+                        .collect();
+                    let ints: Option<Vec<i64>> = items.iter().map(|v| v.as_i64()).collect();
+                    match (strings, ints) {
+                        (Some(s), _) => NvValue::StringArray(s),
+                        (_, Some(n)) => NvValue::I64Array(n),
+                        _ => NvValue::List(t.to_pairs()),
+                    }
+                }
+                _ => NvValue::List(t.to_pairs()),
+            },
         })
     }
 }
@@ -364,6 +385,11 @@ mod tests {
         let nv = t.to_nvlist().unwrap();
         assert_eq!(nv.get("n"), Some(NvValue::I64(4)));
         assert!(!nv.contains("skip"), "nil is left out");
+        assert_eq!(
+            nv.get("names"),
+            Some(NvValue::StringArray(vec!["x".into(), "y".into()])),
+            "a sequence of strings goes as the array the kernel makes a Lua sequence of"
+        );
         let back = ProgramValue::from_nv(&NvValue::List(nv.to_pairs())).unwrap();
         assert_eq!(
             back.get("names")

@@ -261,14 +261,7 @@ impl Zfs {
             // SAFETY: live list; `errs` receives an owned list or NULL.
             unsafe { sys::lzc_destroy_snaps(list.as_ptr(), defer, errs) }
         })
-        .map_err(|e| match e.errno().map(|n| n.0) {
-            // The kernel says EEXIST for a snapshot with clones, EBUSY for a held one.
-            Some(libc::EEXIST) => e
-                .with_kind(ErrorKind::Busy)
-                .with_reason(crate::Reason::SnapshotIsCloned),
-            Some(libc::EBUSY) => e.with_reason(crate::Reason::SnapshotIsHeld),
-            _ => e,
-        })
+        .map_err(crate::dataset::snapshot_refusal)
     }
 
     /// Rolls `dataset` back to its latest snapshot, whatever it is called, and returns it
