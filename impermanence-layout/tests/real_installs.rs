@@ -580,27 +580,7 @@ fn the_cli_reads_a_passphrase_from_standard_input() {
     root.insert("keyformat".into(), "passphrase".into());
     root.insert("pbkdf2iters".into(), "100000".into());
     let spec = case.spec_file();
-    let run_with = |stdin: &str| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-            .args(["apply", "--yes", "--spec", &spec])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run_with = |stdin: &str| cli_stdin(&["apply", "--yes", "--spec", &spec], stdin);
     let (code, err) = run_with("");
     assert_eq!(code, Some(1), "{err}");
     assert!(
@@ -632,32 +612,11 @@ fn the_cli_reads_a_passphrase_from_standard_input() {
     let (code, _, err) = cli(&["unmount", "--spec", &spec]);
     assert_eq!(code, 0, "{err}");
     let mnt = case.dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
     let run_mounting = |stdin: &str| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-            .args([
-                "apply",
-                "--yes",
-                "--spec",
-                &spec,
-                "--mount-root",
-                mnt.to_str().unwrap(),
-            ])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
+        cli_stdin(
+            &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
+            stdin,
         )
     };
     // No key: refused, and the import undone.

@@ -153,3 +153,28 @@ pub fn cli_out(cmd: &str, args: &[&str]) -> String {
 pub fn cli_json(cmd: &str, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&cli_out(cmd, args)).unwrap_or_else(|e| panic!("{cmd} {args:?}: {e}"))
 }
+
+/// Runs the CLI with `stdin` on its standard input (a pipe, not a terminal); (exit code,
+/// stderr).
+pub fn cli_stdin(args: &[&str], stdin: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
