@@ -324,13 +324,8 @@ fn io(op: &'static str, path: &std::path::Path, e: &std::io::Error) -> zfs_core:
 fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_core::Result<()> {
     match step {
         Step::CreateVdevFile { path, size } => {
-            let file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .map_err(|e| io("create", path, &e))?;
+            create_sized(path, *size)?;
             undo.push(Undo::RemoveFile(path.clone()));
-            file.set_len(*size).map_err(|e| io("size", path, &e))?;
         }
         Step::CreatePool {
             name,
@@ -431,6 +426,27 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
         }
     }
     Ok(())
+}
+
+/// Creates the file `path` of `size` bytes (sparse), never half: it is made and sized under a
+/// temporary name beside it, then linked into place, which fails if `path` exists. A run
+/// killed in between leaves no `path` at all (a 0-byte vdev the next run would refuse), only
+/// the temporary file, which the next run replaces.
+fn create_sized(path: &Path, size: u64) -> zfs_core::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = path.with_file_name(format!(".{name}.impermanence-layout-partial"));
+    let _ = std::fs::remove_file(&partial);
+    let made = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .and_then(|f| f.set_len(size))
+        .and_then(|()| std::fs::hard_link(&partial, path));
+    let _ = std::fs::remove_file(&partial);
+    made.map_err(|e| io("create", path, &e))
 }
 
 /// Loads a locked dataset's key from the caller's keys, if they hold its encryption root's
