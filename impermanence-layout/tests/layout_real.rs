@@ -346,24 +346,11 @@ fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_killed_apply_is_completed_by_the_next_run() {
-    use std::io::BufRead;
     let zfs = zfs();
     for kill_after in [1, 3, 6, 8] {
         let case = Case::new(&format!("kill{kill_after}x"));
         let spec_file = case.spec_file();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-            .args(["apply", "--yes", "--spec", &spec_file])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = std::io::BufReader::new(child.stdout.take().unwrap());
-        for (n, _) in out.lines().enumerate() {
-            if n + 1 == kill_after {
-                child.kill().unwrap();
-                break;
-            }
-        }
-        child.wait().unwrap();
+        apply_killed_after(&spec_file, "", kill_after);
         let next = case.plan(&zfs);
         assert!(
             next.conflicts.is_empty(),

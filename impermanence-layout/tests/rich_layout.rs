@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::{BufRead, Write};
-use std::process::{Command, Stdio};
-
 use common::*;
 use impermanence_layout::{
     apply, verify, ApplyOptions, DatasetSpec, LayoutError, MountSpec, Topology, VdevEntry,
@@ -138,33 +135,9 @@ fn a_rich_layout_killed_anywhere_is_completed_by_the_next_run() {
     for kill_after in [1, 5, 8, 12, 15] {
         let case = rich(&format!("rk{kill_after}x"));
         let spec = case.spec_file();
-        let apply_cli = || {
-            let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-                .args(["apply", "--yes", "--spec", &spec])
-                .stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap();
-            writeln!(child.stdin.take().unwrap(), "{PASS}").unwrap();
-            child
-        };
-        let mut child = apply_cli();
-        let out = std::io::BufReader::new(child.stdout.take().unwrap());
-        for (n, _) in out.lines().enumerate() {
-            if n + 1 == kill_after {
-                child.kill().unwrap();
-                break;
-            }
-        }
-        child.wait().unwrap();
-        let out = apply_cli().wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "killed after step {kill_after}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        apply_killed_after(&spec, &format!("{PASS}\n"), kill_after);
+        let (code, err) = cli_stdin(&["apply", "--yes", "--spec", &spec], &format!("{PASS}\n"));
+        assert_eq!(code, Some(0), "killed after step {kill_after}: {err}");
         assert_eq!(
             verify(&zfs, &case.spec).unwrap(),
             vec![],

@@ -178,3 +178,32 @@ pub fn cli_stdin(args: &[&str], stdin: &str) -> (Option<i32>, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// Starts `apply --yes --spec SPEC` with `stdin` on its standard input and kills it (SIGKILL)
+/// once it has reported `steps` finished steps, or lets it end if it has fewer.
+pub fn apply_killed_after(spec: &str, stdin: &str, steps: usize) {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(["apply", "--yes", "--spec", spec])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Dropped at once: the pipe closes, as an empty standard input would.
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    for (n, _) in out.lines().enumerate() {
+        if n + 1 == steps {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+}
