@@ -63,7 +63,8 @@ pub use crypto::{
 pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Delegation, DelegationScope,
     Grantee, Listed, MountOptions, Mountpoint, ShareProtocol, SpaceOwner, SpaceUsage,
-    MAX_BATCH_THREADS,
+    UserPropertyChange, MAX_BATCH_THREADS, MAX_CHANGES_PER_PROGRAM, MAX_USER_PROPERTY_NAME,
+    MAX_USER_PROPERTY_VALUE,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use events::{Event, Events};
@@ -73,8 +74,8 @@ pub use name::{
     ZfsName,
 };
 pub use options::{
-    DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, RenameOptions,
-    RollbackOptions, UnmountOptions,
+    DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, PropertyBatchOptions,
+    RenameOptions, RollbackOptions, UnmountOptions,
 };
 pub use pool::{
     AddOptions, AllocationClass, AttachOptions, BootEnv, CreatePool, DataError, DdtPrune,

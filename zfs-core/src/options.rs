@@ -98,6 +98,21 @@ flag_options! {
         recursive,
         /// `-S`: revert to the received value where there is one, instead of inheriting.
         received,
+        /// A recursive inherit of a user property with one kernel call per object, as
+        /// before channel programs, instead of one program for the whole tree (one
+        /// transaction group, all or nothing). The same meaning, slower; used by itself where
+        /// the kernel refuses channel programs (a user without root).
+        one_call_per_object,
+    }
+}
+
+flag_options! {
+    /// Flags of [`Zfs::change_user_properties`](crate::Zfs::change_user_properties).
+    PropertyBatchOptions {
+        /// Each change its own `zfs set` or `zfs inherit`, as before channel programs,
+        /// instead of one program for the batch (one transaction group, all or nothing). The
+        /// same meaning, slower; used by itself where the kernel refuses channel programs.
+        one_call_per_object,
     }
 }
 

@@ -9,6 +9,7 @@ mod list;
 mod mount;
 mod props;
 mod share;
+mod user_props;
 mod userspace;
 
 use std::ffi::CString;
@@ -26,6 +27,9 @@ pub use mount::MountOptions;
 pub(crate) use props::unknown_value;
 pub use props::{CanMount, Mountpoint};
 pub use share::ShareProtocol;
+pub use user_props::{
+    UserPropertyChange, MAX_CHANGES_PER_PROGRAM, MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
+};
 pub use userspace::{SpaceOwner, SpaceUsage};
 
 use crate::handle::Zfs;

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use libzfs_sys as sys;
 
+use super::user_props::UserPropertyChange;
 use super::{Dataset, DatasetType, DatasetTypes};
 use crate::nvlist::{NvList, NvValue};
-use crate::options::InheritOptions;
+use crate::options::{InheritOptions, PropertyBatchOptions};
 use crate::property::{PropSource, PropValue};
 use crate::{Error, ErrorKind, Result};
 
@@ -386,12 +387,33 @@ impl Dataset<'_> {
                 })
                 .map_err(property_error)
         };
+        // SAFETY: NUL-terminated name; a table lookup.
+        let native = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
+        // SAFETY: NUL-terminated name; a character check.
+        let user = unsafe { sys::zfs_prop_user(c.as_ptr()) } != sys::boolean_t::B_FALSE;
+        if let Some(top) = self
+            .name
+            .as_dataset()
+            .filter(|_| opts.recursive && user && !opts.received && !opts.one_call_per_object)
+        {
+            // The fast path: the whole tree in one channel program, one transaction group.
+            let tree = self.zfs.list(
+                top,
+                DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,
+            )?;
+            let changes: Vec<UserPropertyChange> = tree
+                .iter()
+                .map(|l| UserPropertyChange::inherit(&l.name, name))
+                .collect();
+            return self
+                .zfs
+                .change_user_properties(&changes, &PropertyBatchOptions::new())
+                .map_err(|e| e.with_operation(op));
+        }
         one(self)?;
         let Some(top) = self.name.as_dataset().filter(|_| opts.recursive) else {
             return Ok(()); // not recursive, or a snapshot
         };
-        // SAFETY: NUL-terminated name; a table lookup.
-        let native = unsafe { sys::zfs_name_to_prop(c.as_ptr()) };
         let applies = |kind: DatasetType| {
             if native == sys::zfs_prop_t::ZPROP_INVAL {
                 return true; // a user property applies to every type
