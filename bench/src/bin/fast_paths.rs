@@ -9,7 +9,20 @@
 //! the floor, the same destroys by one program given the names (nothing read). Medians of
 //! `--runs` runs; ratios inside one run.
 //!
-//! `ci/vm target/release/fast-paths [--n 10,100,1000] [--runs 3]`
+//! User properties: N filesystems, one user property set on each by
+//! `Zfs::change_user_properties` (one program), by the same call one change at a time, and by
+//! the raw libzfs loop (`zfs_prop_set` per filesystem); then a recursive inherit of it, by one
+//! program and one call per object.
+//!
+//! Listing: the same N filesystems with a snapshot each, read with three properties by
+//! libzfs iteration (`Zfs::list_with`) and by one read-only (no-sync) channel program walking
+//! the tree in the kernel, with and without the properties: where a listing's time goes.
+//!
+//! Calls that are one transaction group already: N bookmarks (of N filesystems' snapshots) by
+//! one `Zfs::bookmark` call against one call each, and the N snapshots renamed by one
+//! recursive `Zfs::rename` against one rename each.
+//!
+//! `ci/vm target/release/fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list,batch]`
 
 use std::time::Duration;
 
@@ -17,8 +30,9 @@ use zfs_bench::raw::Raw;
 use zfs_bench::{median, secs, timed};
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreateDataset, DatasetName, DatasetTypes, DestroyOptions, ProgramOptions, ProgramTable,
-    SnapshotName, Zfs,
+    BookmarkName, CreateDataset, DatasetName, DatasetTypes, DestroyOptions, InheritOptions,
+    ProgramOptions, ProgramTable, PropertyBatchOptions, RenameOptions, SnapshotName,
+    UserPropertyChange, Zfs,
 };
 
 /// `parent` with `n` children, each with the snapshot `@b`; the children's names.
@@ -42,12 +56,18 @@ fn tree(zfs: &Zfs, parent: &str, n: usize) -> Vec<String> {
 fn main() {
     let mut ns = vec![10, 100, 1000];
     let mut runs = 3;
+    let mut only: Vec<String> = ["destroy", "props", "list", "batch"]
+        .map(String::from)
+        .to_vec();
     let argv: Vec<String> = std::env::args().skip(1).collect();
     for pair in argv.chunks(2) {
         match (pair[0].as_str(), pair.get(1)) {
             ("--n", Some(v)) => ns = v.split(',').map(|x| x.parse().expect("a number")).collect(),
             ("--runs", Some(v)) => runs = v.parse().expect("a number"),
-            _ => panic!("usage: fast-paths [--n 10,100,1000] [--runs 3]"),
+            ("--only", Some(v)) => only = v.split(',').map(str::to_owned).collect(),
+            _ => {
+                panic!("usage: fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list]")
+            }
         }
     }
     let zfs = Zfs::open().expect("needs root and the zfs module");
@@ -58,6 +78,18 @@ fn main() {
         .create()
         .expect("create the benchmark pool");
     let pool = scratch.name().to_string();
+    if only.iter().any(|o| o == "props") {
+        properties(&zfs, &raw, &pool, &ns, runs);
+    }
+    if only.iter().any(|o| o == "list") {
+        listing(&zfs, &raw, &pool, &ns, runs);
+    }
+    if only.iter().any(|o| o == "batch") {
+        one_call_already(&zfs, &pool, &ns, runs);
+    }
+    if !only.iter().any(|o| o == "destroy") {
+        return;
+    }
     println!("| recursive destroy, N filesystems with a snapshot each | N | program s | one call per object s | raw loop s | raw / program | per object / program | of which: listing s | floor: the program alone s |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for &n in &ns {
@@ -117,7 +149,6 @@ fn main() {
             }
         }
         let [program, per_object, raw_loop, list, kernel] = times.map(median);
-        let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
         println!(
             "| | {n} | {} | {} | {} | {:.1}x | {:.1}x | {} | {} |",
             secs(program),
@@ -128,5 +159,225 @@ fn main() {
             secs(list),
             secs(kernel)
         );
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64()
+}
+
+/// Setting and inheriting one user property on N filesystems.
+fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
+    println!("| user property on N filesystems | N | program s | one call per object s | raw loop s | raw / program | recursive inherit: program s | one call per object s | per object / program |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &n in ns {
+        let parent = format!("{pool}/props-{n}");
+        let names = tree(zfs, &parent, n);
+        let targets: Vec<DatasetName> = names
+            .iter()
+            .map(|n| DatasetName::new(n.as_str()).unwrap())
+            .collect();
+        let top = zfs
+            .dataset(&DatasetName::new(parent.as_str()).unwrap())
+            .unwrap();
+        let mut times: [Vec<Duration>; 5] = Default::default();
+        for run in 0..runs {
+            let changes = |v: &str| -> Vec<UserPropertyChange> {
+                targets
+                    .iter()
+                    .map(|t| UserPropertyChange::set(t, "bench:p", v))
+                    .collect()
+            };
+            let (program, per_object) = (changes(&format!("p{run}")), changes(&format!("o{run}")));
+            times[0].push(
+                timed(|| {
+                    zfs.change_user_properties(&program, &PropertyBatchOptions::new())
+                        .unwrap()
+                })
+                .0,
+            );
+            times[1].push(
+                timed(|| {
+                    zfs.change_user_properties(
+                        &per_object,
+                        &PropertyBatchOptions::new().one_call_per_object(true),
+                    )
+                    .unwrap()
+                })
+                .0,
+            );
+            times[2].push(timed(|| raw.set(&names, "bench:p", &format!("r{run}"))).0);
+            for (i, slow) in [(3, false), (4, true)] {
+                let inherit = InheritOptions::new()
+                    .recursive(true)
+                    .one_call_per_object(slow);
+                times[i].push(timed(|| top.inherit("bench:p", &inherit).unwrap()).0);
+                // Set again for the next inherit (untimed).
+                zfs.change_user_properties(&changes("again"), &PropertyBatchOptions::new())
+                    .unwrap();
+            }
+        }
+        let [program, per_object, raw_loop, inherit, inherit_slow] = times.map(median);
+        println!(
+            "| | {n} | {} | {} | {} | {:.1}x | {} | {} | {:.1}x |",
+            secs(program),
+            secs(per_object),
+            secs(raw_loop),
+            ratio(raw_loop, program),
+            secs(inherit),
+            secs(inherit_slow),
+            ratio(inherit_slow, inherit),
+        );
+        zfs.destroy(
+            &DatasetName::new(parent.as_str()).unwrap(),
+            &DestroyOptions::new().recursive(true),
+        )
+        .unwrap();
+    }
+}
+
+/// A read-only program that walks `root`'s tree (filesystems, volumes, snapshots) and
+/// returns each object's name, with `props` when asked.
+const WALK: &str = r#"
+local a = ...
+local out, n = {}, 0
+local function visit(ds)
+    n = n + 1
+    local row = {ds}
+    for _, p in ipairs(a.props or {}) do row[#row + 1] = zfs.get_prop(ds, p) end
+    out[n] = row
+    for s in zfs.list.snapshots(ds) do n = n + 1; out[n] = {s} end
+    for c in zfs.list.children(ds) do visit(c) end
+end
+visit(a.root)
+return {n = n, rows = out}
+"#;
+
+/// Reading a tree of N filesystems with a snapshot each: libzfs iteration against a program.
+fn listing(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
+    println!("| listing N filesystems with a snapshot each | N | libzfs, 3 properties s | raw libzfs, filesystems only, 3 properties s | program, names s | program, 3 properties s | libzfs / program with properties |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let props = ["mountpoint", "canmount", "type"];
+    for &n in ns {
+        let parent = format!("{pool}/list-{n}");
+        tree(zfs, &parent, n);
+        let name = DatasetName::new(parent.as_str()).unwrap();
+        let pool_name = name.pool();
+        let walk = |with: bool| {
+            let mut args = ProgramTable::new().with("root", parent.as_str());
+            if with {
+                args.insert("props", props.iter().copied().collect::<ProgramTable>());
+            }
+            let opts = ProgramOptions::new()
+                .no_sync(true)
+                .instruction_limit(100_000_000)
+                .memory_limit(100 << 20)
+                .args(args);
+            let out = zfs.program(&pool_name, WALK, &opts).unwrap();
+            assert_eq!(
+                out.get("n").and_then(|v| v.as_u64()),
+                Some(2 * n as u64 + 1)
+            );
+        };
+        let mut times: [Vec<Duration>; 4] = Default::default();
+        for _ in 0..runs {
+            times[0].push(
+                timed(|| {
+                    let l = zfs.list_with(&name, DatasetTypes::all(), &props).unwrap();
+                    assert_eq!(l.len(), 2 * n + 1);
+                })
+                .0,
+            );
+            times[1].push(timed(|| assert_eq!(raw.list(&parent, &props), n)).0);
+            times[2].push(timed(|| walk(false)).0);
+            times[3].push(timed(|| walk(true)).0);
+        }
+        let [libzfs, raw_fs, names, with] = times.map(median);
+        println!(
+            "| | {n} | {} | {} | {} | {} | {:.2}x |",
+            secs(libzfs),
+            secs(raw_fs),
+            secs(names),
+            secs(with),
+            ratio(libzfs, with),
+        );
+        zfs.destroy(&name, &DestroyOptions::new().recursive(true))
+            .unwrap();
+    }
+}
+
+/// Bookmarks and a recursive snapshot rename: one call (one transaction group) against a loop.
+fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
+    println!("| one kernel call already, N filesystems | N | bookmarks: one call s | one call each s | each / one | snapshot rename: recursive s | one rename each s | each / recursive |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for &n in ns {
+        let parent = format!("{pool}/batch-{n}");
+        let names = tree(zfs, &parent, n);
+        let top = DatasetName::new(parent.as_str()).unwrap();
+        zfs.snapshot(&[top.snapshot("b").unwrap()], &[]).unwrap();
+        let snaps: Vec<SnapshotName> = names
+            .iter()
+            .map(|n| SnapshotName::new(format!("{n}@b")).unwrap())
+            .collect();
+        let marks = |tag: &str| -> Vec<(SnapshotName, BookmarkName)> {
+            snaps
+                .iter()
+                .map(|s| (s.clone(), s.dataset().bookmark(tag).unwrap()))
+                .collect()
+        };
+        let mut times: [Vec<Duration>; 4] = Default::default();
+        let mut current = "b".to_owned();
+        for run in 0..runs {
+            let (one, each) = (marks(&format!("one{run}")), marks(&format!("each{run}")));
+            times[0].push(timed(|| zfs.bookmark(&one).unwrap()).0);
+            times[1].push(
+                timed(|| {
+                    for pair in &each {
+                        zfs.bookmark(std::slice::from_ref(pair)).unwrap();
+                    }
+                })
+                .0,
+            );
+            let next = format!("r{run}");
+            let from = top.snapshot(&current).unwrap();
+            let to = top.snapshot(&next).unwrap();
+            times[2].push(
+                timed(|| {
+                    zfs.rename(&from, &to, &RenameOptions::new().recursive(true))
+                        .unwrap()
+                })
+                .0,
+            );
+            let back = format!("e{run}");
+            times[3].push(
+                timed(|| {
+                    let mut all = names.clone();
+                    all.push(parent.clone());
+                    for fs in &all {
+                        let fs = DatasetName::new(fs.as_str()).unwrap();
+                        zfs.rename(
+                            &fs.snapshot(&next).unwrap(),
+                            &fs.snapshot(&back).unwrap(),
+                            &RenameOptions::new(),
+                        )
+                        .unwrap();
+                    }
+                })
+                .0,
+            );
+            current = back;
+        }
+        let [one, each, recursive, renames] = times.map(median);
+        println!(
+            "| | {n} | {} | {} | {:.1}x | {} | {} | {:.1}x |",
+            secs(one),
+            secs(each),
+            ratio(each, one),
+            secs(recursive),
+            secs(renames),
+            ratio(renames, recursive),
+        );
+        zfs.destroy(&top, &DestroyOptions::new().recursive(true))
+            .unwrap();
     }
 }

@@ -371,6 +371,13 @@ impl Dataset<'_> {
     /// every descendant, snapshots included, skipping the ones a native property does not
     /// apply to (as the CLI does): a user property set on a snapshot is cleared too.
     ///
+    /// A recursive inherit of a user property (without `received`) runs in the kernel as one
+    /// channel program, like [`Zfs::change_user_properties`](crate::Zfs::change_user_properties):
+    /// one transaction group for the whole tree, all or nothing. Where the kernel refuses
+    /// channel programs (not root), and with [`InheritOptions::one_call_per_object`], it is one
+    /// call per object, as native properties always are (their inherit remounts and reshares,
+    /// which a channel program does not do).
+    ///
     /// # Errors
     /// [`ErrorKind::InvalidProperty`] for an unknown or non-inheritable property.
     #[doc(alias = "zfs_prop_inherit")]
