@@ -2,10 +2,14 @@
 //! otherwise do with a shell loop over `zfs create -o ...` and `zfs snapshot -r`.
 //!
 //! Usage: `dataset-tree POOL` (as root). Creates POOL/demo/{home/alice,home/bob,srv/www} with
-//! properties, snapshots the whole tree atomically, lists it, then destroys POOL/demo.
+//! properties, snapshots the whole tree atomically, tags every filesystem with a user property
+//! in one transaction group, lists it, then destroys POOL/demo.
 use std::process::ExitCode;
 
-use zfs_core::{CreateDataset, DatasetName, DatasetTypes, DestroyOptions, Zfs};
+use zfs_core::{
+    CreateDataset, DatasetName, DatasetTypes, DestroyOptions, PropertyBatchOptions,
+    UserPropertyChange, Zfs,
+};
 
 fn run(pool: &str) -> zfs_core::Result<()> {
     let zfs = Zfs::open()?;
@@ -35,10 +39,19 @@ fn run(pool: &str) -> zfs_core::Result<()> {
     // One atomic snapshot of the whole tree, tagged with a user property.
     let snaps = zfs.snapshot_recursive(&root, "initial", &[("org.example:reason", "demo")])?;
     println!("took {} snapshots in one call", snaps.len());
+    // Tag every filesystem for backups: one channel program, one transaction group (a loop
+    // of `zfs set` waits for one per filesystem).
+    let tags: Vec<UserPropertyChange> = zfs
+        .list(&root, DatasetTypes::FILESYSTEM)?
+        .iter()
+        .map(|fs| UserPropertyChange::set(&fs.name, "org.example:backup", "daily"))
+        .collect();
+    zfs.change_user_properties(&tags, &PropertyBatchOptions::new())?;
+    println!("tagged {} filesystems in one transaction group", tags.len());
 
     println!(
-        "{:<32} {:<12} {:<10} {:<22}",
-        "NAME", "COMPRESSION", "QUOTA", "OWNER (SOURCE)"
+        "{:<32} {:<12} {:<10} {:<8} {:<22}",
+        "NAME", "COMPRESSION", "QUOTA", "BACKUP", "OWNER (SOURCE)"
     );
     for item in zfs.list(&root, DatasetTypes::FILESYSTEM | DatasetTypes::SNAPSHOT)? {
         let ds = zfs.dataset(&item.name)?;
@@ -53,8 +66,9 @@ fn run(pool: &str) -> zfs_core::Result<()> {
             _ => ("-".into(), "-".into()),
         };
         let owner = ds.property("org.example:owner")?;
+        let backup = ds.property("org.example:backup")?.value;
         let (name, value, source) = (&item.name, owner.value, owner.source);
-        println!("{name:<32} {compression:<12} {quota:<10} {value} ({source})");
+        println!("{name:<32} {compression:<12} {quota:<10} {backup:<8} {value} ({source})");
     }
     zfs.destroy(&root, &DestroyOptions::new().recursive(true))?;
     println!("destroyed {root} and everything below it");

@@ -1,5 +1,6 @@
 //! Shared pieces of the benchmark programs: timing, medians, throwaway file vdevs.
 
+pub mod fast_plot;
 pub mod guide;
 pub mod plot;
 pub mod raw;

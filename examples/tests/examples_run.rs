@@ -115,3 +115,38 @@ fn the_installer_lays_down_verifies_tears_down_and_cleans_up() {
     assert!(out.contains(&format!("destroyed pool {name}")), "{out}");
     assert!(!pool_exists(&name));
 }
+
+#[test]
+#[ignore = "needs ZFS"]
+fn dataset_tree_builds_tags_lists_and_destroys_its_tree() {
+    let name = format!("treedemo{}", std::process::id());
+    let dir = std::env::temp_dir().join(&name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let vdev = dir.join("vdev");
+    std::fs::File::create(&vdev)
+        .unwrap()
+        .set_len(256 << 20)
+        .unwrap();
+    let create = Command::new("zpool")
+        .args(["create", "-O", "mountpoint=none", &name])
+        .arg(&vdev)
+        .status()
+        .unwrap();
+    assert!(create.success());
+    let out = run(env!("CARGO_BIN_EXE_dataset-tree"), &[&name]);
+    let _ = Command::new("zpool").args(["destroy", &name]).status();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.contains("took 6 snapshots in one call"), "{out}");
+    assert!(
+        out.contains("tagged 6 filesystems in one transaction group"),
+        "{out}"
+    );
+    // Every filesystem shows the tag; snapshots inherit it from theirs.
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name}/demo")))
+        .collect();
+    assert_eq!(rows.len(), 12, "{out}");
+    assert!(rows.iter().all(|r| r.contains(" daily ")), "{out}");
+    assert!(out.contains(&format!("destroyed {name}/demo")), "{out}");
+}

@@ -1,6 +1,6 @@
 //! Batches of user property changes, by one channel program (the default) and one call per
 //! change, against each other and against what `zfs get` reports: the same random batches on
-//! the same random trees give the same properties and the same errors, a refused program
+//! the same random trees (depth, a volume, a snapshot, an encrypted filesystem) give the same properties and the same errors, a refused program
 //! changes nothing, and the largest names and values (and a batch past the program's size)
 //! land whole.
 
@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    AnyName, CreateDataset, ErrorKind, InheritOptions, PropertyBatchOptions, UserPropertyChange,
-    Zfs, MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
+    AnyName, CreateDataset, ErrorKind, InheritOptions, Key, PropertyBatchOptions,
+    UserPropertyChange, Zfs, MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
 };
 
 /// A small deterministic generator (xorshift), so that a failing seed can be replayed.
@@ -53,6 +53,13 @@ fn build(zfs: &Zfs, root: &str, seed: u64) -> Vec<String> {
             objects.push(rel);
         }
     }
+    // An encrypted filesystem (its key loaded): user properties are not encrypted.
+    CreateDataset::filesystem(ds(format!("{root}/enc")))
+        .encryption(Key::raw(&[seed as u8; 32]).unwrap())
+        .property("test:owner", "enc")
+        .create(zfs)
+        .unwrap();
+    objects.push("/enc".into());
     CreateDataset::volume(ds(format!("{root}/vol")), 16 << 20)
         .sparse(true)
         .property("test:kind", "disk")

@@ -22,7 +22,10 @@
 //! one `Zfs::bookmark` call against one call each, and the N snapshots renamed by one
 //! recursive `Zfs::rename` against one rename each.
 //!
-//! `ci/vm target/release/fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list,batch]`
+//! `ci/vm target/release/fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list,batch]
+//! | tee OUT`, then `fast-paths --replot OUT SVG` on the host draws the plot from the printed
+//! tables (the VM sees the host's files read-only; several runs' outputs in one file make one
+//! plot).
 
 use std::time::Duration;
 
@@ -60,13 +63,20 @@ fn main() {
         .map(String::from)
         .to_vec();
     let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("--replot") && argv.len() == 3 {
+        // Redraw from a run's saved output (no ZFS needed).
+        let text = std::fs::read_to_string(&argv[1]).expect("read the saved output");
+        let figures = zfs_bench::fast_plot::parse(&text);
+        std::fs::write(&argv[2], zfs_bench::fast_plot::svg(&figures)).expect("write the plot");
+        return;
+    }
     for pair in argv.chunks(2) {
         match (pair[0].as_str(), pair.get(1)) {
             ("--n", Some(v)) => ns = v.split(',').map(|x| x.parse().expect("a number")).collect(),
             ("--runs", Some(v)) => runs = v.parse().expect("a number"),
             ("--only", Some(v)) => only = v.split(',').map(str::to_owned).collect(),
             _ => {
-                panic!("usage: fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list]")
+                panic!("usage: fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list,batch] | --replot SAVED_OUTPUT SVG")
             }
         }
     }
@@ -87,12 +97,17 @@ fn main() {
     if only.iter().any(|o| o == "batch") {
         one_call_already(&zfs, &pool, &ns, runs);
     }
-    if !only.iter().any(|o| o == "destroy") {
-        return;
+    if only.iter().any(|o| o == "destroy") {
+        destroy(&zfs, &raw, &scratch, &ns, runs);
     }
+}
+
+/// The recursive destroy's paths, and where the program's time goes.
+fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) {
+    let pool = scratch.name().to_string();
     println!("| recursive destroy, N filesystems with a snapshot each | N | program s | one call per object s | raw loop s | raw / program | per object / program | of which: listing s | floor: the program alone s |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for &n in &ns {
+    for &n in ns {
         let mut times: [Vec<Duration>; 5] = Default::default();
         for run in 0..runs {
             for (i, how) in ["program", "per-object", "raw", "list", "kernel"]
@@ -315,20 +330,24 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
         let names = tree(zfs, &parent, n);
         let top = DatasetName::new(parent.as_str()).unwrap();
         zfs.snapshot(&[top.snapshot("b").unwrap()], &[]).unwrap();
-        let snaps: Vec<SnapshotName> = names
-            .iter()
-            .map(|n| SnapshotName::new(format!("{n}@b")).unwrap())
-            .collect();
-        let marks = |tag: &str| -> Vec<(SnapshotName, BookmarkName)> {
-            snaps
+        // Each filesystem's snapshot (named `current`, which the renames change) and a
+        // bookmark of it.
+        let marks = |current: &str, tag: &str| -> Vec<(SnapshotName, BookmarkName)> {
+            names
                 .iter()
-                .map(|s| (s.clone(), s.dataset().bookmark(tag).unwrap()))
+                .map(|n| {
+                    let fs = DatasetName::new(n.as_str()).unwrap();
+                    (fs.snapshot(current).unwrap(), fs.bookmark(tag).unwrap())
+                })
                 .collect()
         };
         let mut times: [Vec<Duration>; 4] = Default::default();
         let mut current = "b".to_owned();
         for run in 0..runs {
-            let (one, each) = (marks(&format!("one{run}")), marks(&format!("each{run}")));
+            let (one, each) = (
+                marks(&current, &format!("one{run}")),
+                marks(&current, &format!("each{run}")),
+            );
             times[0].push(timed(|| zfs.bookmark(&one).unwrap()).0);
             times[1].push(
                 timed(|| {
