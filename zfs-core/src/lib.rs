@@ -63,8 +63,8 @@ pub use crypto::{
 pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Delegation, DelegationScope,
     Grantee, Listed, MountOptions, Mountpoint, ShareProtocol, SpaceOwner, SpaceUsage,
-    UserPropertyChange, MAX_BATCH_THREADS, MAX_CHANGES_PER_PROGRAM, MAX_USER_PROPERTY_NAME,
-    MAX_USER_PROPERTY_VALUE,
+    UserPropertyChange, MAX_BATCH_THREADS, MAX_CHANGES_PER_PROGRAM, MAX_PROGRAM_DESTROY_OBJECTS,
+    MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use events::{Event, Events};

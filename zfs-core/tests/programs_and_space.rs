@@ -298,3 +298,55 @@ fn space_between_snapshots_and_send_size_estimates() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
+
+/// The recursive destroy's program takes up to `MAX_PROGRAM_DESTROY_OBJECTS` objects before it
+/// leaves them to the slow path: its arguments at that size, with the longest names and every
+/// object also checked, fit the kernel's input and the program's 100 MiB at once, and the
+/// change batch's largest chunk (24 MiB of values) too. (At 200 000 objects they did not: this
+/// test found the first limit too high.)
+#[test]
+#[ignore = "needs ZFS"]
+fn the_fast_paths_largest_arguments_fit_one_program() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name();
+    let long = |i: usize| {
+        let head = format!("{p}/{i:06}");
+        format!("{head}{}", "x".repeat(255 - head.len()))
+    };
+    let max = zfs_core::MAX_PROGRAM_DESTROY_OBJECTS;
+    let names: Vec<String> = (0..max).map(long).collect();
+    assert!(names.iter().all(|n| n.len() == 255));
+    let list = || names.iter().map(String::as_str).collect::<ProgramTable>();
+    let opts = ProgramOptions::new()
+        .no_sync(true)
+        .instruction_limit(100_000_000)
+        .memory_limit(100 << 20)
+        .arg("order", list())
+        .arg("checks", list());
+    let out = zfs
+        .program(p, "local a = ...\nreturn #a.order + #a.checks", &opts)
+        .unwrap();
+    assert_eq!(out.as_i64(), Some(2 * max as i64));
+
+    // A batch chunk: 24 MiB of values in 2 900 changes of the longest value.
+    // (Each different: the kernel's Lua keeps one copy of equal strings.)
+    let values: Vec<String> = (0..2_900)
+        .map(|i| {
+            format!(
+                "{i:04}{}",
+                "v".repeat(zfs_core::MAX_USER_PROPERTY_VALUE - 4)
+            )
+        })
+        .collect();
+    let values = values.iter().map(String::as_str).collect::<ProgramTable>();
+    let opts = ProgramOptions::new()
+        .no_sync(true)
+        .instruction_limit(100_000_000)
+        .memory_limit(100 << 20)
+        .arg("values", values);
+    let out = zfs
+        .program(p, "local a = ...\nreturn #a.values", &opts)
+        .unwrap();
+    assert_eq!(out.as_i64(), Some(2_900));
+}

@@ -22,7 +22,9 @@ impl Zfs {
     /// filesystem without children or snapshots goes in a single kernel call, which does not
     /// look for a directory left behind by an earlier mount.
     ///
-    /// A recursive destroy of more than one object runs in the kernel as one channel program:
+    /// A recursive destroy of more than one object (and at most
+    /// [`MAX_PROGRAM_DESTROY_OBJECTS`](crate::MAX_PROGRAM_DESTROY_OBJECTS)) runs in the kernel
+    /// as one channel program:
     /// it checks every snapshot (holds, clones from outside) and every dataset with nothing
     /// below it (an open volume) first, then destroys the tree, clones inside it first, in one
     /// transaction group. A refusal the kernel can check is therefore all or nothing: nothing
@@ -156,7 +158,7 @@ impl Zfs {
         let objects = all.len();
         if !opts.one_call_per_object
             && objects > 1
-            && objects <= super::destroy_program::MAX_OBJECTS
+            && objects <= super::destroy_program::MAX_PROGRAM_DESTROY_OBJECTS
         {
             let order = super::destroy_program::order(&all, &clones);
             let first_snapshot = order.names.iter().find(|n| n.contains('@')).cloned();

@@ -22,6 +22,7 @@ pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
 pub use delegation::{Delegation, DelegationScope, Grantee};
 pub(crate) use destroy::snapshot_refusal;
+pub use destroy_program::MAX_PROGRAM_DESTROY_OBJECTS;
 pub use list::Listed;
 pub use mount::MountOptions;
 pub(crate) use props::unknown_value;
