@@ -22,9 +22,11 @@ pub const COLUMNS: [&str; 3] = [
     "raw libzfs loop",
 ];
 
-/// For each table (by the first words of its header), the panels it feeds: (panel, column,
-/// index of the figure after N).
-const SOURCES: [(&str, &[(usize, usize, usize)]); 4] = [
+/// Where one figure of a row goes: (panel, column, index of the figure after N).
+type Feed = (usize, usize, usize);
+
+/// For each table (by the first words of its header), the panels it feeds.
+const SOURCES: [(&str, &[Feed]); 4] = [
     ("| recursive destroy", &[(0, 0, 0), (0, 1, 1), (0, 2, 2)]),
     (
         "| user property",
@@ -45,7 +47,7 @@ pub type Figures = BTreeMap<(usize, usize, usize), f64>;
 /// Reads the figures out of `fast-paths` output (other lines are skipped).
 pub fn parse(text: &str) -> Figures {
     let mut out = Figures::new();
-    let mut current: Option<&[(usize, usize, usize)]> = None;
+    let mut current: Option<&[Feed]> = None;
     for line in text.lines() {
         if let Some((_, map)) = SOURCES.iter().find(|(h, _)| line.starts_with(h)) {
             current = Some(map);

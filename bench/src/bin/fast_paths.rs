@@ -115,7 +115,7 @@ fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) 
                 .enumerate()
             {
                 let parent = format!("{pool}/{how}-{n}-{run}");
-                let names = tree(&zfs, &parent, n);
+                let names = tree(zfs, &parent, n);
                 let name = DatasetName::new(parent.as_str()).unwrap();
                 let (t, ()) = timed(|| match how {
                     "program" => zfs
