@@ -27,6 +27,7 @@
 //! tables (the VM sees the host's files read-only; several runs' outputs in one file make one
 //! plot).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use zfs_bench::raw::Raw;
@@ -75,8 +76,9 @@ fn main() {
             ("--n", Some(v)) => ns = v.split(',').map(|x| x.parse().expect("a number")).collect(),
             ("--runs", Some(v)) => runs = v.parse().expect("a number"),
             ("--only", Some(v)) => only = v.split(',').map(str::to_owned).collect(),
+            ("--fast-only", Some(v)) => FAST_ONLY.store(v == "yes", Ordering::Relaxed),
             _ => {
-                panic!("usage: fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list,batch] | --replot SAVED_OUTPUT SVG")
+                panic!("usage: fast-paths [--n 10,100,1000] [--runs 3] [--only destroy,props,list,batch] [--fast-only yes] | --replot SAVED_OUTPUT SVG")
             }
         }
     }
@@ -181,6 +183,33 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
+/// `--fast-only yes`: for an N where the loops would take hours, only the batch program
+/// (user properties) and the one-call columns (bookmarks, `rename -r`); the others print `–`
+/// (the recursive inherit too: it reads its whole tree first, ~20 ms an object here).
+static FAST_ONLY: AtomicBool = AtomicBool::new(false);
+
+fn fast_only() -> bool {
+    FAST_ONLY.load(Ordering::Relaxed)
+}
+
+/// A column's median, `–` where it was not measured.
+fn cell(v: &[Duration]) -> String {
+    if v.is_empty() {
+        "–".into()
+    } else {
+        secs(median(v.to_vec()))
+    }
+}
+
+/// `a / b` of two columns' medians, `–` where one was not measured.
+fn ratio_cell(a: &[Duration], b: &[Duration]) -> String {
+    if a.is_empty() || b.is_empty() {
+        "–".into()
+    } else {
+        format!("{:.1}x", ratio(median(a.to_vec()), median(b.to_vec())))
+    }
+}
+
 /// Setting and inheriting one user property on N filesystems.
 fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
     println!("| user property on N filesystems | N | program s | one call per object s | raw loop s | raw / program | recursive inherit: program s | one call per object s | per object / program |");
@@ -211,6 +240,9 @@ fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
                 })
                 .0,
             );
+            if fast_only() {
+                continue;
+            }
             times[1].push(
                 timed(|| {
                     zfs.change_user_properties(
@@ -232,17 +264,20 @@ fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
                     .unwrap();
             }
         }
-        let [program, per_object, raw_loop, inherit, inherit_slow] = times.map(median);
+        let [program, per_object, raw_loop, inherit, inherit_slow] = &times;
         println!(
-            "| | {n} | {} | {} | {} | {:.1}x | {} | {} | {:.1}x |",
-            secs(program),
-            secs(per_object),
-            secs(raw_loop),
-            ratio(raw_loop, program),
-            secs(inherit),
-            secs(inherit_slow),
-            ratio(inherit_slow, inherit),
+            "| | {n} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(program),
+            cell(per_object),
+            cell(raw_loop),
+            ratio_cell(raw_loop, program),
+            cell(inherit),
+            cell(inherit_slow),
+            ratio_cell(inherit_slow, inherit),
         );
+        if fast_only() {
+            continue; // the pool goes whole at the end
+        }
         zfs.destroy(
             &DatasetName::new(parent.as_str()).unwrap(),
             &DestroyOptions::new().recursive(true),
@@ -344,19 +379,8 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
         let mut times: [Vec<Duration>; 4] = Default::default();
         let mut current = "b".to_owned();
         for run in 0..runs {
-            let (one, each) = (
-                marks(&current, &format!("one{run}")),
-                marks(&current, &format!("each{run}")),
-            );
+            let one = marks(&current, &format!("one{run}"));
             times[0].push(timed(|| zfs.bookmark(&one).unwrap()).0);
-            times[1].push(
-                timed(|| {
-                    for pair in &each {
-                        zfs.bookmark(std::slice::from_ref(pair)).unwrap();
-                    }
-                })
-                .0,
-            );
             let next = format!("r{run}");
             let from = top.snapshot(&current).unwrap();
             let to = top.snapshot(&next).unwrap();
@@ -364,6 +388,19 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
                 timed(|| {
                     zfs.rename(&from, &to, &RenameOptions::new().recursive(true))
                         .unwrap()
+                })
+                .0,
+            );
+            current = next.clone();
+            if fast_only() {
+                continue;
+            }
+            let each = marks(&current, &format!("each{run}"));
+            times[1].push(
+                timed(|| {
+                    for pair in &each {
+                        zfs.bookmark(std::slice::from_ref(pair)).unwrap();
+                    }
                 })
                 .0,
             );
@@ -386,16 +423,19 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
             );
             current = back;
         }
-        let [one, each, recursive, renames] = times.map(median);
+        let [one, each, recursive, renames] = &times;
         println!(
-            "| | {n} | {} | {} | {:.1}x | {} | {} | {:.1}x |",
-            secs(one),
-            secs(each),
-            ratio(each, one),
-            secs(recursive),
-            secs(renames),
-            ratio(renames, recursive),
+            "| | {n} | {} | {} | {} | {} | {} | {} |",
+            cell(one),
+            cell(each),
+            ratio_cell(each, one),
+            cell(recursive),
+            cell(renames),
+            ratio_cell(renames, recursive),
         );
+        if fast_only() {
+            continue;
+        }
         zfs.destroy(&top, &DestroyOptions::new().recursive(true))
             .unwrap();
     }
