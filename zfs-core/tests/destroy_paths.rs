@@ -12,18 +12,6 @@ use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{CreateDataset, DestroyOptions, ErrorKind, Key, Zfs};
 
-/// A small deterministic generator (xorshift), so that a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// What a tree was built with, to refuse or to allow.
 #[derive(Default)]
 struct Built {

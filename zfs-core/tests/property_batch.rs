@@ -15,18 +15,6 @@ use zfs_core::{
     UserPropertyChange, Zfs, MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
 };
 
-/// A small deterministic generator (xorshift), so that a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
 /// Builds the same random tree under `root` for a seed (filesystems, a volume, snapshots,
 /// local user properties); the names of its objects relative to `root` ("" is the root).
 fn build(zfs: &Zfs, root: &str, seed: u64) -> Vec<String> {

@@ -35,24 +35,19 @@ const MAX_BYTES_PER_PROGRAM: usize = 24 << 20;
 /// `{done = n}` otherwise.
 const PROGRAM: &str = r#"
 local a = ...
+-- Change `i` through `lib`: zfs.check (judge it) or zfs.sync (make it).
+local function change(lib, i)
+    if a.inherit[i] == "y" then return lib.inherit(a.targets[i], a.props[i]) end
+    return lib.set_prop(a.targets[i], a.props[i], a.values[i])
+end
 local failed, errnos = {}, {}
-for i, t in ipairs(a.targets) do
-    local err
-    if a.inherit[i] == "y" then
-        err = zfs.check.inherit(t, a.props[i])
-    else
-        err = zfs.check.set_prop(t, a.props[i], a.values[i])
-    end
+for i = 1, #a.targets do
+    local err = change(zfs.check, i)
     if err ~= 0 then failed[#failed + 1] = i; errnos[#errnos + 1] = err end
 end
 if #failed > 0 then return {failed = failed, errnos = errnos} end
-for i, t in ipairs(a.targets) do
-    local err
-    if a.inherit[i] == "y" then
-        err = zfs.sync.inherit(t, a.props[i])
-    else
-        err = zfs.sync.set_prop(t, a.props[i], a.values[i])
-    end
+for i = 1, #a.targets do
+    local err = change(zfs.sync, i)
     if err ~= 0 then return {stopped = i, errno = err} end
 end
 return {done = #a.targets}

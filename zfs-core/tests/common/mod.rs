@@ -193,3 +193,17 @@ pub fn pipe() -> (std::fs::File, std::fs::File) {
         )
     }
 }
+
+/// A small deterministic generator (xorshift), so that a failing seed can be replayed; the
+/// state must not be 0.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
