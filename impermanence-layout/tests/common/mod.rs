@@ -157,21 +157,7 @@ pub fn cli_json(cmd: &str, args: &[&str]) -> serde_json::Value {
 /// Runs the CLI with `stdin` on its standard input (a pipe, not a terminal); (exit code,
 /// stderr).
 pub fn cli_stdin(args: &[&str], stdin: &str) -> (Option<i32>, String) {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    let child = spawn_with_stdin(args, stdin, std::process::Stdio::piped());
     let out = child.wait_with_output().unwrap();
     (
         out.status.code(),
@@ -182,22 +168,12 @@ pub fn cli_stdin(args: &[&str], stdin: &str) -> (Option<i32>, String) {
 /// Starts `apply --yes --spec SPEC` with `stdin` on its standard input and kills it (SIGKILL)
 /// once it has reported `steps` finished steps, or lets it end if it has fewer.
 pub fn apply_killed_after(spec: &str, stdin: &str, steps: usize) {
-    use std::io::{BufRead, Write};
-    use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
-        .args(["apply", "--yes", "--spec", spec])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Dropped at once: the pipe closes, as an empty standard input would.
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    use std::io::BufRead;
+    let mut child = spawn_with_stdin(
+        &["apply", "--yes", "--spec", spec],
+        stdin,
+        std::process::Stdio::null(),
+    );
     let out = std::io::BufReader::new(child.stdout.take().unwrap());
     for (n, _) in out.lines().enumerate() {
         if n + 1 == steps {
@@ -206,4 +182,29 @@ pub fn apply_killed_after(spec: &str, stdin: &str, steps: usize) {
         }
     }
     child.wait().unwrap();
+}
+
+/// Starts the CLI with `args`, its standard output piped, and `stdin` written to its standard
+/// input, which is then closed (as an empty or finished standard input would be).
+fn spawn_with_stdin(
+    args: &[&str],
+    stdin: &str,
+    stderr: std::process::Stdio,
+) -> std::process::Child {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child
 }
