@@ -1,0 +1,424 @@
+//! The command line: `cargo zfs-test [OPTIONS] [TESTNAME] [-- TEST_ARGS]`, `cargo zfs-test setup`,
+//! `cargo zfs-test exec [OPTIONS] [--] CMD [ARGS]`.
+//!
+//! Options of `cargo test` pass through to the build (`-p`, `--features`, `--workspace`, ...);
+//! what follows `--` goes to every test binary, as with `cargo test`.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+
+pub const HELP: &str = "\
+cargo zfs-test: run a crate's tests where the OpenZFS kernel module is loaded.
+
+USAGE:
+    cargo zfs-test [OPTIONS] [CARGO_TEST_OPTIONS] [TESTNAME] [-- TEST_ARGS]
+    cargo zfs-test setup
+    cargo zfs-test exec [OPTIONS] [--] CMD [ARGS]...
+
+Runs the tests marked #[ignore = \"needs ZFS\"] (the binaries get --ignored, unless TEST_ARGS
+say --include-ignored): directly, as root, where /dev/zfs exists; otherwise it prepares this
+machine (Debian 12: a 6.12 kernel with zfs-dkms, QEMU, virtme-ng; idempotent, `setup` does only
+that), builds the test binaries here, boots one throwaway VM sharing this machine's file system,
+runs them there and exits with their result.
+
+`exec` runs any command the same way (as root, where ZFS is loaded) in the current directory.
+
+OPTIONS:
+    --no-setup          do not check or prepare the machine first
+    --vm-timeout SECS   give up on the VM after SECS seconds [env ZFS_TEST_VM_TIMEOUT; 2400]
+    --vm-memory SIZE    guest memory, e.g. 3G [env ZFS_TEST_VM_MEMORY; 3G]
+    --vm-cpus N         guest CPUs [env ZFS_TEST_VM_CPUS; 2]
+    --vm-env NAME       also pass NAME from this environment into the guest (repeatable)
+                        [env ZFS_TEST_VM_ENV, space-separated]; always passed: RUST_BACKTRACE,
+                        RUST_LOG, RUST_TEST_THREADS, NO_COLOR and every ZFS_TEST_* and CI_*
+    --rwdir DIR         a directory the guest may write (repeatable); the rest of the host's
+                        file system is read-only there. Default: the workspace root and target
+                        directory (tests), the current directory (exec)
+    -h, --help          this text
+    -V, --version       the runner's version
+
+In the guest, /dev/vda and /dev/vdb (serials zfs-scratch0, zfs-scratch1) are two blank
+512 MiB disks for tests that need whole block devices, and /tmp is private.
+
+EXIT CODES:
+    0    every test passed (exec: the command's own exit code)
+    1    a test failed, a test binary crashed, or no test ran
+    2    bad command line
+    125  the tests could not run: setup, build, VM boot or module load failed, or timed out
+";
+
+/// What to do.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Build and run the calling crate's ZFS tests.
+    Test(TestArgs),
+    /// Only prepare this machine.
+    Setup,
+    /// Run a command where ZFS is loaded.
+    Exec(ExecArgs),
+    /// Inside the VM: the guest half of a run (not for users).
+    Guest(PathBuf),
+    Help,
+    Version,
+}
+
+/// How the VM is run, shared by tests and exec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VmOptions {
+    pub setup: bool,
+    pub timeout_secs: u64,
+    pub memory: String,
+    pub cpus: u32,
+    pub env: Vec<String>,
+    pub rwdirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct TestArgs {
+    /// Passed to `cargo test --no-run`.
+    pub cargo: Vec<String>,
+    /// `--manifest-path`, if given (also needed by `cargo metadata`).
+    pub manifest_path: Option<String>,
+    /// Passed to every test binary.
+    pub test: Vec<String>,
+    pub vm: VmOptions,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct ExecArgs {
+    pub argv: Vec<String>,
+    pub vm: VmOptions,
+}
+
+/// `cargo test` options that take a value, so that the value is not read as a test name.
+const CARGO_VALUE_OPTIONS: &[&str] = &[
+    "-p",
+    "--package",
+    "--exclude",
+    "-F",
+    "--features",
+    "--manifest-path",
+    "--target-dir",
+    "--target",
+    "--profile",
+    "--bin",
+    "--test",
+    "--example",
+    "--bench",
+    "-j",
+    "--jobs",
+    "--color",
+    "--config",
+    "-Z",
+    "--lockfile-path",
+];
+
+/// Options that would break the runner's own use of cargo.
+const CARGO_REFUSED: &[&str] = &["--no-run", "--message-format", "--doc"];
+
+impl VmOptions {
+    /// Defaults, then the `ZFS_TEST_VM_*` environment.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<VmOptions> {
+        let mut vm = VmOptions {
+            setup: true,
+            timeout_secs: 2400,
+            memory: "3G".into(),
+            cpus: 2,
+            env: Vec::new(),
+            rwdirs: Vec::new(),
+        };
+        if let Some(v) = get("ZFS_TEST_VM_TIMEOUT") {
+            vm.timeout_secs = parse_number("ZFS_TEST_VM_TIMEOUT", &v)?;
+        }
+        if let Some(v) = get("ZFS_TEST_VM_MEMORY") {
+            vm.memory = v;
+        }
+        if let Some(v) = get("ZFS_TEST_VM_CPUS") {
+            vm.cpus = parse_number("ZFS_TEST_VM_CPUS", &v)?;
+        }
+        if let Some(v) = get("ZFS_TEST_VM_ENV") {
+            vm.env.extend(v.split_whitespace().map(str::to_owned));
+        }
+        Ok(vm)
+    }
+
+    /// Takes `arg` (and its value from `rest`) if it is one of ours.
+    fn take(&mut self, arg: &str, rest: &mut impl Iterator<Item = String>) -> Result<bool> {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_owned())),
+            _ => (arg, None),
+        };
+        let mut value = || {
+            inline
+                .clone()
+                .or_else(|| rest.next())
+                .ok_or_else(|| Error::Usage(format!("{name} needs a value")))
+        };
+        match name {
+            "--no-setup" => self.setup = false,
+            "--vm-timeout" => self.timeout_secs = parse_number(name, &value()?)?,
+            "--vm-memory" => self.memory = value()?,
+            "--vm-cpus" => self.cpus = parse_number(name, &value()?)?,
+            "--vm-env" => self.env.push(value()?),
+            "--rwdir" => self.rwdirs.push(PathBuf::from(value()?)),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(what: &str, value: &str) -> Result<T> {
+    value
+        .parse()
+        .map_err(|_| Error::Usage(format!("{what}: `{value}` is not a number")))
+}
+
+/// Parses the arguments after the program name. `cargo zfs-test X` runs us as
+/// `cargo-zfs-test zfs-test X`: the subcommand's own name is dropped first.
+pub fn parse(
+    args: impl IntoIterator<Item = String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Command> {
+    let mut args = args.into_iter().peekable();
+    if args.peek().map(String::as_str) == Some("zfs-test") {
+        args.next();
+    }
+    let vm = VmOptions::from_env(env)?;
+    match args.peek().map(String::as_str) {
+        Some("setup") => {
+            args.next();
+            if let Some(extra) = args.next() {
+                return Err(Error::Usage(format!(
+                    "setup takes no arguments (got `{extra}`)"
+                )));
+            }
+            Ok(Command::Setup)
+        }
+        Some("exec") => {
+            args.next();
+            parse_exec(args, vm)
+        }
+        Some("__guest") => {
+            args.next();
+            let state = args
+                .next()
+                .ok_or_else(|| Error::Usage("__guest needs the state directory".into()))?;
+            Ok(Command::Guest(PathBuf::from(state)))
+        }
+        Some("-h" | "--help" | "help") => Ok(Command::Help),
+        Some("-V" | "--version") => Ok(Command::Version),
+        _ => parse_test(args, vm),
+    }
+}
+
+fn parse_exec(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Result<Command> {
+    let mut argv = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            argv.extend(args.by_ref());
+            break;
+        }
+        if arg.starts_with('-') && vm.take(&arg, &mut args)? {
+            continue;
+        }
+        if arg.starts_with('-') {
+            return Err(Error::Usage(format!(
+                "exec: unknown option `{arg}` (put `--` before CMD)"
+            )));
+        }
+        argv.push(arg);
+        argv.extend(args.by_ref());
+    }
+    if argv.is_empty() {
+        return Err(Error::Usage("exec needs a command".into()));
+    }
+    Ok(Command::Exec(ExecArgs { argv, vm }))
+}
+
+fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Result<Command> {
+    let mut cargo = Vec::new();
+    let mut filters = Vec::new();
+    let mut test = Vec::new();
+    let mut manifest_path = None;
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            test.extend(args.by_ref());
+            break;
+        }
+        if !arg.starts_with('-') {
+            filters.push(arg);
+            continue;
+        }
+        if vm.take(&arg, &mut args)? {
+            continue;
+        }
+        let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
+        if CARGO_REFUSED.contains(&name) {
+            return Err(Error::Usage(format!(
+                "`{name}` is not supported: the runner builds with --no-run and reads JSON messages"
+            )));
+        }
+        let takes_value = CARGO_VALUE_OPTIONS.contains(&name) && !arg.contains('=');
+        let value = if takes_value {
+            Some(
+                args.next()
+                    .ok_or_else(|| Error::Usage(format!("{name} needs a value")))?,
+            )
+        } else {
+            None
+        };
+        if name == "--manifest-path" {
+            manifest_path = value
+                .clone()
+                .or_else(|| arg.split_once('=').map(|(_, v)| v.to_owned()));
+        }
+        cargo.push(arg);
+        cargo.extend(value);
+    }
+    filters.extend(test);
+    Ok(Command::Test(TestArgs {
+        cargo,
+        manifest_path,
+        test: filters,
+        vm,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_args(args: &[&str]) -> Result<Command> {
+        parse(args.iter().map(|s| s.to_string()), |_| None)
+    }
+
+    fn test_args(args: &[&str]) -> TestArgs {
+        match parse_args(args).unwrap() {
+            Command::Test(t) => t,
+            other => panic!("not a test run: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cargo_options_pass_through_and_names_become_filters() {
+        let t = test_args(&[
+            "zfs-test",
+            "-p",
+            "zfs-core",
+            "--features=testing",
+            "pool",
+            "--locked",
+            "--",
+            "--nocapture",
+        ]);
+        assert_eq!(
+            t.cargo,
+            ["-p", "zfs-core", "--features=testing", "--locked"]
+        );
+        assert_eq!(t.test, ["pool", "--nocapture"]);
+        assert!(t.vm.setup);
+    }
+
+    #[test]
+    fn the_manifest_path_is_remembered_in_both_spellings() {
+        let t = test_args(&["--manifest-path", "a/Cargo.toml"]);
+        assert_eq!(t.manifest_path.as_deref(), Some("a/Cargo.toml"));
+        assert_eq!(t.cargo, ["--manifest-path", "a/Cargo.toml"]);
+        let t = test_args(&["--manifest-path=b/Cargo.toml", "--lib"]);
+        assert_eq!(t.manifest_path.as_deref(), Some("b/Cargo.toml"));
+        assert_eq!(t.cargo, ["--manifest-path=b/Cargo.toml", "--lib"]);
+    }
+
+    #[test]
+    fn runner_options_are_taken_out() {
+        let t = test_args(&[
+            "--no-setup",
+            "--vm-timeout",
+            "60",
+            "--vm-memory=2G",
+            "--vm-env",
+            "A",
+            "--vm-cpus",
+            "1",
+            "--rwdir",
+            "/x",
+            "--workspace",
+        ]);
+        assert_eq!(t.cargo, ["--workspace"]);
+        assert_eq!(
+            t.vm,
+            VmOptions {
+                setup: false,
+                timeout_secs: 60,
+                memory: "2G".into(),
+                cpus: 1,
+                env: vec!["A".into()],
+                rwdirs: vec!["/x".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn the_environment_sets_vm_defaults_and_options_win() {
+        let env = |k: &str| match k {
+            "ZFS_TEST_VM_TIMEOUT" => Some("99".to_string()),
+            "ZFS_TEST_VM_ENV" => Some("A B".to_string()),
+            _ => None,
+        };
+        let Command::Test(t) = parse(["--vm-timeout", "5"].map(String::from), env).unwrap() else {
+            panic!()
+        };
+        assert_eq!(t.vm.timeout_secs, 5);
+        assert_eq!(t.vm.env, ["A", "B"]);
+        assert!(matches!(
+            parse(Vec::<String>::new(), |_| Some("x".into())),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn exec_takes_options_then_the_command_verbatim() {
+        let Command::Exec(e) =
+            parse_args(&["exec", "--vm-timeout=7", "bash", "-c", "--vm-timeout 1"]).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(e.argv, ["bash", "-c", "--vm-timeout 1"]);
+        assert_eq!(e.vm.timeout_secs, 7);
+        let Command::Exec(e) = parse_args(&["exec", "--", "-weird"]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.argv, ["-weird"]);
+    }
+
+    #[test]
+    fn bad_command_lines_are_usage_errors() {
+        for args in [
+            &["exec"][..],
+            &["exec", "--what", "x"],
+            &["--no-run"],
+            &["--message-format=json"],
+            &["-p"],
+            &["--vm-timeout", "soon"],
+            &["setup", "now"],
+            &["__guest"],
+        ] {
+            assert!(
+                matches!(parse_args(args), Err(Error::Usage(_))),
+                "{args:?} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn subcommands() {
+        assert_eq!(parse_args(&["zfs-test", "setup"]).unwrap(), Command::Setup);
+        assert_eq!(parse_args(&["--help"]).unwrap(), Command::Help);
+        assert_eq!(parse_args(&["-V"]).unwrap(), Command::Version);
+        assert_eq!(
+            parse_args(&["__guest", "/s"]).unwrap(),
+            Command::Guest("/s".into())
+        );
+    }
+}

@@ -1,0 +1,238 @@
+//! The host half of a VM run: a state directory the guest can write, two blank scratch disks,
+//! virtme-ng booting the newest kernel under QEMU with this machine's root file system shared
+//! read-only, and the guest's exit code read back from the state directory.
+//!
+//! A VM that does not boot, a module that does not load, or a timeout is a harness failure
+//! (exit code 125), never a test result.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::cli::VmOptions;
+use crate::error::{harness, Result};
+use crate::job::Job;
+use crate::{host, progress, setup};
+
+/// Files in the state directory.
+pub const JOB_FILE: &str = "job.json";
+pub const BOOTED_FILE: &str = "booted";
+pub const RC_FILE: &str = "rc";
+pub const GUEST_ERROR_FILE: &str = "guest-error";
+
+const SCRATCH_DISKS: usize = 2;
+const SCRATCH_BYTES: u64 = 512 << 20;
+
+/// A directory removed on drop, even after an error.
+struct StateDir(PathBuf);
+
+impl Drop for StateDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Runs `job` in a fresh VM; `rwdirs` are the host directories the guest may write.
+pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
+    let kver = setup::check_ready()?;
+    let runs = host::cache_dir().join("runs");
+    std::fs::create_dir_all(&runs).map_err(|e| harness!("creating {}: {e}", runs.display()))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let state = StateDir(runs.join(format!("run-{}-{nanos}", std::process::id())));
+    std::fs::create_dir(&state.0).map_err(|e| harness!("creating {}: {e}", state.0.display()))?;
+    std::fs::write(state.0.join(JOB_FILE), job.to_json()?)
+        .map_err(|e| harness!("writing the job file: {e}"))?;
+
+    let mut qemu_opts = String::new();
+    for i in 0..SCRATCH_DISKS {
+        let disk = state.0.join(format!("scratch{i}"));
+        std::fs::File::create(&disk)
+            .and_then(|f| f.set_len(SCRATCH_BYTES))
+            .map_err(|e| harness!("creating scratch disk {}: {e}", disk.display()))?;
+        // raw, said explicitly, so that QEMU does not guard block 0 against the guest.
+        qemu_opts.push_str(&format!(
+            " -drive if=none,id=scratch{i},format=raw,file={} -device virtio-blk-pci,drive=scratch{i},serial=zfs-scratch{i}",
+            disk.display()
+        ));
+    }
+
+    let exe = std::env::current_exe().map_err(|e| harness!("where is the runner? {e}"))?;
+    let venv = host::vng_venv();
+    let path = std::env::join_paths(std::iter::once(venv.join("bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .map_err(|e| harness!("PATH: {e}"))?;
+
+    let launch = |kvm: bool| -> Result<std::process::ExitStatus> {
+        let mut cmd = Command::new("timeout");
+        cmd.arg("--kill-after=30")
+            .arg(vm.timeout_secs.to_string())
+            .arg(venv.join("bin/vng"))
+            .arg("--run")
+            .arg(format!("/boot/vmlinuz-{kver}"));
+        if !kvm {
+            cmd.arg("--disable-kvm");
+        }
+        cmd.args([
+            "--force-9p",
+            "--cpus",
+            &vm.cpus.to_string(),
+            "--memory",
+            &vm.memory,
+        ]);
+        for dir in writable_dirs(rwdirs, &state.0) {
+            cmd.arg("--rwdir").arg(dir);
+        }
+        cmd.args(["--overlay-rwdir", "/etc", "--exec"])
+            .arg(format!(
+                "{} __guest {}",
+                shell_quote(&exe.to_string_lossy()),
+                shell_quote(&state.0.to_string_lossy())
+            ))
+            .arg(format!("--qemu-opts={qemu_opts}"))
+            .env("PATH", &path)
+            .stdin(Stdio::null())
+            // Pipes, not our own stdout: when that is a regular file the VM console would
+            // reopen and truncate it, wiping what the caller logged there before.
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        progress::phase(
+            "vm",
+            format!(
+                "booting {kver} ({}, {} CPUs, {} memory)",
+                if kvm {
+                    "KVM"
+                } else {
+                    "QEMU software emulation"
+                },
+                vm.cpus,
+                vm.memory
+            ),
+        );
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| harness!("cannot start virtme-ng: {e}"))?;
+        let copiers = [
+            copy_thread(child.stdout.take(), std::io::stdout),
+            copy_thread(child.stderr.take(), std::io::stderr),
+        ];
+        let status = wait_reporting_boot(&mut child, &state.0)?;
+        for c in copiers.into_iter().flatten() {
+            let _ = c.join();
+        }
+        Ok(status)
+    };
+    // /dev/kvm can open and still fail (nested virtualisation without the MSRs QEMU wants):
+    // a KVM VM that never came up is retried once under software emulation.
+    let mut status = launch(host::kvm_usable())?;
+    if host::kvm_usable() && !state.0.join(BOOTED_FILE).exists() && status.code() != Some(124) {
+        progress::phase(
+            "vm",
+            "KVM did not boot the guest; trying software emulation",
+        );
+        status = launch(false)?;
+    }
+    let timed_out = status.code() == Some(124);
+    if !state.0.join(BOOTED_FILE).exists() {
+        return Err(if timed_out {
+            harness!(
+                "the VM did not come up within {} s (timed out)",
+                vm.timeout_secs
+            )
+        } else {
+            harness!("the VM did not boot (virtme-ng: {status})")
+        });
+    }
+    if let Ok(message) = std::fs::read_to_string(state.0.join(GUEST_ERROR_FILE)) {
+        return Err(harness!("in the guest: {message}"));
+    }
+    let rc = std::fs::read_to_string(state.0.join(RC_FILE)).ok();
+    match rc.as_deref().map(str::trim).map(str::parse::<i32>) {
+        Some(Ok(rc)) => Ok(rc),
+        _ if timed_out => Err(harness!(
+            "the job did not finish within {} s (--vm-timeout)",
+            vm.timeout_secs
+        )),
+        _ => Err(harness!(
+            "the VM stopped before the job finished (virtme-ng: {status})"
+        )),
+    }
+}
+
+/// The directories given (or none), without any that lie inside another, plus the state dir.
+fn writable_dirs(rwdirs: &[PathBuf], state: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = rwdirs
+        .iter()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .collect();
+    dirs.push(state.to_owned());
+    dirs.sort();
+    dirs.dedup();
+    let all = dirs.clone();
+    dirs.retain(|d| !all.iter().any(|o| o != d && d.starts_with(o)));
+    dirs
+}
+
+fn copy_thread<R: Read + Send + 'static, W: Write + 'static>(
+    from: Option<R>,
+    to: fn() -> W,
+) -> Option<std::thread::JoinHandle<()>> {
+    let mut from = from?;
+    Some(std::thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let mut out = to();
+            let _ = out.write_all(&buf[..n]);
+            let _ = out.flush();
+        }
+    }))
+}
+
+/// Waits for the VM, saying once when the guest has come up.
+fn wait_reporting_boot(child: &mut Child, state: &Path) -> Result<std::process::ExitStatus> {
+    let mut reported = false;
+    loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| harness!("waiting for the VM: {e}"))?
+        {
+            return Ok(status);
+        }
+        if !reported && state.join(BOOTED_FILE).exists() {
+            reported = true;
+            progress::phase("vm", "the guest is up; loading zfs and running the job");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `s` quoted for a POSIX shell.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_writable_dirs_collapse_into_their_parent() {
+        let dirs = writable_dirs(
+            &["/w".into(), "/w/target".into(), "/x".into(), "/w".into()],
+            Path::new("/c/run-1"),
+        );
+        assert_eq!(dirs, [PathBuf::from("/c/run-1"), "/w".into(), "/x".into()]);
+    }
+
+    #[test]
+    fn shell_quoting_survives_quotes() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}
