@@ -47,7 +47,7 @@ pub use generated::*;
 
 /// Declarations from kernel-side headers (`sys/dsl_crypt.h`, `sys/zio_crypt.h`) that userland
 /// cannot preprocess (they include per-OS headers that are not installed), yet whose values
-/// cross the ioctl boundary. Written by hand from OpenZFS 2.1–2.3, where they are unchanged.
+/// cross the ioctl boundary. Written by hand from OpenZFS 2.1–2.4, where they are unchanged.
 mod kernel_abi {
     /// The command of `lzc_change_key` (`dcp_cmd_t` in `sys/dsl_crypt.h`).
     #[repr(transparent)]

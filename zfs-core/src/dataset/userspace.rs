@@ -80,12 +80,39 @@ struct State {
     panic: Option<Box<dyn std::any::Any + Send>>,
 }
 
+/// `zfs_userspace_cb_t` before OpenZFS 2.4.
+#[cfg(not(zfs_2_4))]
 unsafe extern "C" fn each(
     arg: *mut c_void,
     domain: *const c_char,
     rid: sys::uid_t,
     space: u64,
 ) -> c_int {
+    // SAFETY: libzfs calls it as `record` requires: see there.
+    unsafe { record(arg, domain, rid, space) }
+}
+
+/// `zfs_userspace_cb_t` from OpenZFS 2.4, which also passes the default quota of the kind
+/// read (the `defaultuserquota` property and its siblings). It is left out, so that
+/// [`SpaceUsage::quota`] is the quota set for that id on every release, as its doc says.
+#[cfg(zfs_2_4)]
+unsafe extern "C" fn each(
+    arg: *mut c_void,
+    domain: *const c_char,
+    rid: sys::uid_t,
+    space: u64,
+    _default_quota: u64,
+) -> c_int {
+    // SAFETY: libzfs calls it as `record` requires: see there.
+    unsafe { record(arg, domain, rid, space) }
+}
+
+/// The body of [`each`]: records one figure of one owner.
+///
+/// # Safety
+/// `arg` is the `State` handed to zfs_userspace below, alive for the call and touched by no
+/// one else meanwhile; `domain` is NULL or NUL-terminated and alive for the call.
+unsafe fn record(arg: *mut c_void, domain: *const c_char, rid: sys::uid_t, space: u64) -> c_int {
     // SAFETY: `arg` is the `State` handed to zfs_userspace below, alive for the call.
     let state = unsafe { &mut *arg.cast::<State>() };
     let result = catch_unwind(AssertUnwindSafe(|| {

@@ -50,9 +50,9 @@ impl Pool<'_> {
     }
 }
 
-/// `zpool_enable_datasets`, which mounts in parallel from OpenZFS 2.2 (0 threads: its own
-/// choice).
-#[cfg(zfs_2_2)]
+/// `zpool_enable_datasets`, which takes the number of mounting threads from OpenZFS 2.3 (0: its
+/// own choice, as before).
+#[cfg(zfs_2_3)]
 unsafe fn enable_datasets(
     zhp: *mut sys::zpool_handle_t,
     options: *const std::ffi::c_char,
@@ -62,8 +62,8 @@ unsafe fn enable_datasets(
     unsafe { sys::zpool_enable_datasets(zhp, options, flags, 0) }
 }
 
-/// `zpool_enable_datasets` before OpenZFS 2.2.
-#[cfg(not(zfs_2_2))]
+/// `zpool_enable_datasets` before OpenZFS 2.3.
+#[cfg(not(zfs_2_3))]
 unsafe fn enable_datasets(
     zhp: *mut sys::zpool_handle_t,
     options: *const std::ffi::c_char,
