@@ -6,6 +6,9 @@
 //!   by the pkg-config crate); `ci/check-versions` uses them to build against other releases.
 //! - `LIBZFS_SYS_NO_LINK=1`: declare only, emit no link lines (for `cargo check` against headers
 //!   of a release whose libraries are not installed).
+//! - `DOCS_RS`: set by docs.rs, which has no OpenZFS headers: use the bindings shipped in
+//!   `src/docs_bindings.rs` (generated from the headers of [`DOCS_VERSION`]; `ci/docs-bindings`
+//!   keeps them current) and link nothing.
 
 use std::env;
 use std::path::PathBuf;
@@ -26,6 +29,12 @@ fn main() {
     println!("cargo:rerun-if-env-changed=LIBZFS_SYS_NO_LINK");
     for (major, minor) in VERSION_CFGS {
         println!("cargo::rustc-check-cfg=cfg(zfs_{major}_{minor})");
+    }
+
+    println!("cargo:rerun-if-env-changed=DOCS_RS");
+    if env::var_os("DOCS_RS").is_some() {
+        docs_rs();
+        return;
     }
 
     let target_os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
@@ -92,26 +101,28 @@ fn main() {
     generate(&include_paths);
 }
 
+/// Header features: (cfg name, header, text whose presence means the feature).
+/// - libzutil: `zpool_search_import(libpc_handle_t *, importargs_t *)` (newer) versus
+///   `zpool_search_import(void *, importargs_t *, const pool_config_ops_t *)` (2.1).
+/// - libzfs: `zpool_add(zpool_handle_t *, nvlist_t *, boolean_t check_ashift)` from 2.2.4 and
+///   2.3 (the kernel's ashift check can be lifted), two arguments before.
+const HEADER_FEATURES: &[(&str, &str, &str)] = &[
+    (
+        "libpc_handle",
+        "libzutil.h",
+        "zpool_search_import(libpc_handle_t *",
+    ),
+    (
+        "add_check_ashift",
+        "libzfs.h",
+        "zpool_add(zpool_handle_t *, nvlist_t *, boolean_t",
+    ),
+];
+
 /// Where a version number is not precise enough, look at the header itself. Each feature found
 /// becomes `cfg(zfs_<feature>)` here and `DEP_ZFS_<FEATURE>=1` for dependents.
 fn detect_header_features(include_paths: &[&PathBuf]) {
-    // libzutil: `zpool_search_import(libpc_handle_t *, importargs_t *)` (newer) versus
-    // `zpool_search_import(void *, importargs_t *, const pool_config_ops_t *)` (2.1).
-    // libzfs: `zpool_add(zpool_handle_t *, nvlist_t *, boolean_t check_ashift)` from 2.2.4 and
-    // 2.3 (the kernel's ashift check can be lifted), two arguments before.
-    const FEATURES: &[(&str, &str, &str)] = &[
-        (
-            "libpc_handle",
-            "libzutil.h",
-            "zpool_search_import(libpc_handle_t *",
-        ),
-        (
-            "add_check_ashift",
-            "libzfs.h",
-            "zpool_add(zpool_handle_t *, nvlist_t *, boolean_t",
-        ),
-    ];
-    for (feature, header, needle) in FEATURES {
+    for (feature, header, needle) in HEADER_FEATURES {
         println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
         let found = include_paths.iter().any(|dir| {
             std::fs::read_to_string(dir.join(header)).is_ok_and(|text| text.contains(needle))
@@ -227,4 +238,36 @@ fn generate(include_paths: &[&PathBuf]) {
     bindings
         .write_to_file(out.join("bindings.rs"))
         .expect("libzfs-sys: cannot write bindings.rs to OUT_DIR");
+}
+
+/// The OpenZFS release whose headers `src/docs_bindings.rs` was generated from, and the header
+/// features those headers have: what docs.rs documents.
+const DOCS_VERSION: (u32, u32, u32) = (2, 3, 2);
+const DOCS_FEATURES: &[&str] = &["libpc_handle", "add_check_ashift"];
+
+/// The docs.rs build: no headers, no libraries, no libclang; the shipped bindings stand in.
+fn docs_rs() {
+    println!("cargo:rerun-if-changed=src/docs_bindings.rs");
+    let (major, minor, patch) = DOCS_VERSION;
+    for (m, n) in VERSION_CFGS {
+        if (major, minor) >= (*m, *n) {
+            println!("cargo:rustc-cfg=zfs_{m}_{n}");
+        }
+    }
+    for (feature, _, _) in HEADER_FEATURES {
+        println!("cargo::rustc-check-cfg=cfg(zfs_{feature})");
+    }
+    for feature in DOCS_FEATURES {
+        println!("cargo:rustc-cfg=zfs_{feature}");
+        println!("cargo:{feature}=1");
+    }
+    println!("cargo:rustc-env=LIBZFS_SYS_ZFS_VERSION={major}.{minor}.{patch}");
+    println!("cargo:version={major}.{minor}.{patch}");
+    println!(
+        "cargo:version_number={}",
+        major * 10_000 + minor * 100 + patch
+    );
+    let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR is set by cargo"));
+    std::fs::copy("src/docs_bindings.rs", out.join("bindings.rs"))
+        .expect("libzfs-sys: cannot copy src/docs_bindings.rs to OUT_DIR");
 }

@@ -32,6 +32,7 @@ OPTIONS:
     --vm-env NAME       also pass NAME from this environment into the guest (repeatable)
                         [env ZFS_TEST_VM_ENV, space-separated]; always passed: RUST_BACKTRACE,
                         RUST_LOG, RUST_TEST_THREADS, NO_COLOR and every ZFS_TEST_* and CI_*
+    ZFS_TEST_ARGS       (environment) more TEST_ARGS, space-separated, e.g. \"scrub --nocapture\"
     --rwdir DIR         a directory the guest may write (repeatable); the rest of the host's
                         file system is read-only there. Default: the workspace root and target
                         directory (tests), the current directory (exec)
@@ -119,7 +120,7 @@ const CARGO_REFUSED: &[&str] = &["--no-run", "--message-format", "--doc"];
 
 impl VmOptions {
     /// Defaults, then the `ZFS_TEST_VM_*` environment.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<VmOptions> {
+    pub fn from_env(get: &impl Fn(&str) -> Option<String>) -> Result<VmOptions> {
         let mut vm = VmOptions {
             setup: true,
             timeout_secs: 2400,
@@ -184,7 +185,7 @@ pub fn parse(
     if args.peek().map(String::as_str) == Some("zfs-test") {
         args.next();
     }
-    let vm = VmOptions::from_env(env)?;
+    let vm = VmOptions::from_env(&env)?;
     match args.peek().map(String::as_str) {
         Some("setup") => {
             args.next();
@@ -208,7 +209,13 @@ pub fn parse(
         }
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         Some("-V" | "--version") => Ok(Command::Version),
-        _ => parse_test(args, vm),
+        _ => {
+            let mut command = parse_test(args, vm)?;
+            if let (Command::Test(t), Some(extra)) = (&mut command, env("ZFS_TEST_ARGS")) {
+                t.test.extend(extra.split_whitespace().map(str::to_owned));
+            }
+            Ok(command)
+        }
     }
 }
 
@@ -364,6 +371,7 @@ mod tests {
         let env = |k: &str| match k {
             "ZFS_TEST_VM_TIMEOUT" => Some("99".to_string()),
             "ZFS_TEST_VM_ENV" => Some("A B".to_string()),
+            "ZFS_TEST_ARGS" => Some("scrub --nocapture".to_string()),
             _ => None,
         };
         let Command::Test(t) = parse(["--vm-timeout", "5"].map(String::from), env).unwrap() else {
@@ -371,6 +379,7 @@ mod tests {
         };
         assert_eq!(t.vm.timeout_secs, 5);
         assert_eq!(t.vm.env, ["A", "B"]);
+        assert_eq!(t.test, ["scrub", "--nocapture"]);
         assert!(matches!(
             parse(Vec::<String>::new(), |_| Some("x".into())),
             Err(Error::Usage(_))
