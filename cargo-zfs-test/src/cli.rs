@@ -33,6 +33,8 @@ OPTIONS:
                         [env ZFS_TEST_VM_ENV, space-separated]; always passed: RUST_BACKTRACE,
                         RUST_LOG, RUST_TEST_THREADS, NO_COLOR and every ZFS_TEST_* and CI_*
     ZFS_TEST_ARGS       (environment) more TEST_ARGS, space-separated, e.g. \"scrub --nocapture\"
+    --vm-modules DIR    load DIR/spl.ko and DIR/zfs.ko in the guest instead of the installed
+                        module (a release built from source) [env ZFS_TEST_VM_MODULES]
     --rwdir DIR         a directory the guest may write (repeatable); the rest of the host's
                         file system is read-only there. Default: the workspace root and target
                         directory (tests), the current directory (exec)
@@ -73,6 +75,8 @@ pub struct VmOptions {
     pub cpus: u32,
     pub env: Vec<String>,
     pub rwdirs: Vec<PathBuf>,
+    /// Load `spl.ko` and `zfs.ko` from here in the guest instead of the installed module.
+    pub modules: Option<PathBuf>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -128,6 +132,7 @@ impl VmOptions {
             cpus: 2,
             env: Vec::new(),
             rwdirs: Vec::new(),
+            modules: None,
         };
         if let Some(v) = get("ZFS_TEST_VM_TIMEOUT") {
             vm.timeout_secs = parse_number("ZFS_TEST_VM_TIMEOUT", &v)?;
@@ -137,6 +142,9 @@ impl VmOptions {
         }
         if let Some(v) = get("ZFS_TEST_VM_CPUS") {
             vm.cpus = parse_number("ZFS_TEST_VM_CPUS", &v)?;
+        }
+        if let Some(v) = get("ZFS_TEST_VM_MODULES") {
+            vm.modules = Some(v.into());
         }
         if let Some(v) = get("ZFS_TEST_VM_ENV") {
             vm.env.extend(v.split_whitespace().map(str::to_owned));
@@ -163,6 +171,7 @@ impl VmOptions {
             "--vm-cpus" => self.cpus = parse_number(name, &value()?)?,
             "--vm-env" => self.env.push(value()?),
             "--rwdir" => self.rwdirs.push(PathBuf::from(value()?)),
+            "--vm-modules" => self.modules = Some(PathBuf::from(value()?)),
             _ => return Ok(false),
         }
         Ok(true)
@@ -350,6 +359,8 @@ mod tests {
             "1",
             "--rwdir",
             "/x",
+            "--vm-modules",
+            "/m",
             "--workspace",
         ]);
         assert_eq!(t.cargo, ["--workspace"]);
@@ -362,6 +373,7 @@ mod tests {
                 cpus: 1,
                 env: vec!["A".into()],
                 rwdirs: vec!["/x".into()],
+                modules: Some("/m".into()),
             }
         );
     }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use crate::error::HARNESS_FAILED;
 use crate::job::Job;
-use crate::vm::{BOOTED_FILE, GUEST_ERROR_FILE, JOB_FILE, RC_FILE};
+use crate::vm::{BOOTED_FILE, GUEST_ERROR_FILE, JOB_FILE, MODULES_FILE, RC_FILE};
 
 /// Returns the job's exit code, also written to `state/rc` for the host; a failure of the
 /// guest itself goes to `state/guest-error` instead, so it never reads as the job's result.
@@ -26,15 +26,14 @@ pub fn run(state: &Path) -> i32 {
 }
 
 fn prepare_and_run(state: &Path) -> Result<i32, String> {
-    let out = Command::new("modprobe")
-        .arg("zfs")
-        .output()
-        .map_err(|e| format!("cannot run modprobe: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "modprobe zfs failed in the guest: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+    match std::fs::read_to_string(state.join(MODULES_FILE)) {
+        // Modules built from source: their dependencies (spl) come first in the list.
+        Ok(list) => {
+            for module in list.lines() {
+                load(Command::new("insmod").arg(module), module)?;
+            }
+        }
+        Err(_) => load(Command::new("modprobe").arg("zfs"), "zfs")?,
     }
     if !Path::new("/dev/zfs").exists() {
         return Err("the zfs module loaded but /dev/zfs is missing".into());
@@ -43,4 +42,19 @@ fn prepare_and_run(state: &Path) -> Result<i32, String> {
         .map_err(|e| format!("reading the job file: {e}"))?;
     let job = Job::from_json(&text).map_err(|e| e.to_string())?;
     job.execute().map_err(|e| e.to_string())
+}
+
+/// Runs `modprobe`/`insmod` and says what the kernel refused.
+fn load(cmd: &mut Command, what: &str) -> Result<(), String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "loading {what} failed in the guest: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
 }

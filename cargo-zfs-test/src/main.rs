@@ -64,6 +64,12 @@ fn prepare(vm: &VmOptions) -> Result<()> {
 /// Runs `job` where ZFS is: here, or in a VM that may write `rwdirs`.
 fn run_where_zfs_is(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
     if host::zfs_here() {
+        if vm.modules.is_some() {
+            return Err(Error::Usage(
+                "--vm-modules: ZFS is loaded on this machine already; it applies to the VM only"
+                    .into(),
+            ));
+        }
         progress::phase("run", "ZFS is loaded here: running directly");
         return job.execute();
     }

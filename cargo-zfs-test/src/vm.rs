@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::cli::VmOptions;
-use crate::error::{harness, Result};
+use crate::error::{harness, Error, Result};
 use crate::job::Job;
 use crate::{host, progress, setup};
 
@@ -20,6 +20,10 @@ pub const JOB_FILE: &str = "job.json";
 pub const BOOTED_FILE: &str = "booted";
 pub const RC_FILE: &str = "rc";
 pub const GUEST_ERROR_FILE: &str = "guest-error";
+/// The kernel modules to load instead of `modprobe zfs`, one path per line, in order.
+pub const MODULES_FILE: &str = "modules";
+/// What `--vm-modules DIR` loads, in this order.
+pub const MODULE_FILES: &[&str] = &["spl.ko", "zfs.ko"];
 
 const SCRATCH_DISKS: usize = 2;
 const SCRATCH_BYTES: u64 = 512 << 20;
@@ -45,6 +49,17 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
     std::fs::create_dir(&state.0).map_err(|e| harness!("creating {}: {e}", state.0.display()))?;
     std::fs::write(state.0.join(JOB_FILE), job.to_json()?)
         .map_err(|e| harness!("writing the job file: {e}"))?;
+    if let Some(dir) = &vm.modules {
+        let mut list = String::new();
+        for name in MODULE_FILES {
+            let path = std::fs::canonicalize(dir.join(name)).map_err(|e| {
+                Error::Usage(format!("--vm-modules: {}: {e}", dir.join(name).display()))
+            })?;
+            list.push_str(&format!("{}\n", path.display()));
+        }
+        std::fs::write(state.0.join(MODULES_FILE), list)
+            .map_err(|e| harness!("writing the module list: {e}"))?;
+    }
 
     let mut qemu_opts = String::new();
     for i in 0..SCRATCH_DISKS {
