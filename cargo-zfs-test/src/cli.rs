@@ -85,6 +85,8 @@ pub struct TestArgs {
     pub cargo: Vec<String>,
     /// `--manifest-path`, if given (also needed by `cargo metadata`).
     pub manifest_path: Option<String>,
+    /// `--target-dir`, if given (the guest must be able to write there).
+    pub target_dir: Option<String>,
     /// Passed to every test binary.
     pub test: Vec<String>,
     pub vm: VmOptions,
@@ -194,6 +196,7 @@ pub fn parse(
     if args.peek().map(String::as_str) == Some("zfs-test") {
         args.next();
     }
+    let env = |name: &str| env(name).filter(|v| !v.is_empty());
     let vm = VmOptions::from_env(&env)?;
     match args.peek().map(String::as_str) {
         Some("setup") => {
@@ -257,6 +260,7 @@ fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Resu
     let mut filters = Vec::new();
     let mut test = Vec::new();
     let mut manifest_path = None;
+    let mut target_dir = None;
     while let Some(arg) = args.next() {
         if arg == "--" {
             test.extend(args.by_ref());
@@ -284,10 +288,15 @@ fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Resu
         } else {
             None
         };
-        if name == "--manifest-path" {
-            manifest_path = value
+        let given = || {
+            value
                 .clone()
-                .or_else(|| arg.split_once('=').map(|(_, v)| v.to_owned()));
+                .or_else(|| arg.split_once('=').map(|(_, v)| v.to_owned()))
+        };
+        match name {
+            "--manifest-path" => manifest_path = given(),
+            "--target-dir" => target_dir = given(),
+            _ => {}
         }
         cargo.push(arg);
         cargo.extend(value);
@@ -296,6 +305,7 @@ fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Resu
     Ok(Command::Test(TestArgs {
         cargo,
         manifest_path,
+        target_dir,
         test: filters,
         vm,
     }))
@@ -341,9 +351,23 @@ mod tests {
         let t = test_args(&["--manifest-path", "a/Cargo.toml"]);
         assert_eq!(t.manifest_path.as_deref(), Some("a/Cargo.toml"));
         assert_eq!(t.cargo, ["--manifest-path", "a/Cargo.toml"]);
-        let t = test_args(&["--manifest-path=b/Cargo.toml", "--lib"]);
+        let t = test_args(&[
+            "--manifest-path=b/Cargo.toml",
+            "--lib",
+            "--target-dir",
+            "/t",
+        ]);
         assert_eq!(t.manifest_path.as_deref(), Some("b/Cargo.toml"));
-        assert_eq!(t.cargo, ["--manifest-path=b/Cargo.toml", "--lib"]);
+        assert_eq!(t.target_dir.as_deref(), Some("/t"));
+        assert_eq!(
+            t.cargo,
+            [
+                "--manifest-path=b/Cargo.toml",
+                "--lib",
+                "--target-dir",
+                "/t"
+            ]
+        );
     }
 
     #[test]

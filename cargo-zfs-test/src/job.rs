@@ -56,7 +56,7 @@ pub fn forwarded_env(
         .into_iter()
         .filter(|(k, _)| {
             FORWARDED.contains(&k.as_str())
-                || k.starts_with("ZFS_TEST_")
+                || (k.starts_with("ZFS_TEST_") && !k.starts_with("ZFS_TEST_VM_"))
                 || k.starts_with("CI_")
                 || extra.contains(k)
         })
@@ -203,6 +203,7 @@ mod tests {
             ("HOME", "/root"),
             ("RUST_LOG", "debug"),
             ("ZFS_TEST_POOL", "p"),
+            ("ZFS_TEST_VM_MODULES", "/m"),
             ("CI_X", "1"),
             ("MINE", "m"),
             ("PATH", "/bin"),

@@ -11,6 +11,7 @@ mod compile;
 mod error;
 mod guest;
 mod host;
+mod interrupt;
 mod job;
 mod progress;
 mod run_tests;
@@ -53,8 +54,10 @@ fn main() -> ExitCode {
     }
 }
 
+/// Prepares the machine, unless ZFS is here or a VM can already be booted (so that hosts
+/// other than Debian 12 that were set up by hand do not need --no-setup).
 fn prepare(vm: &VmOptions) -> Result<()> {
-    if vm.setup && !host::zfs_here() {
+    if vm.setup && !host::zfs_here() && setup::check_ready().is_err() {
         let ready = setup::run()?;
         progress::phase("setup", format!("ready: {ready}"));
     }
@@ -100,7 +103,11 @@ fn exec(args: ExecArgs) -> Result<i32> {
 
 fn test(args: TestArgs) -> Result<i32> {
     prepare(&args.vm)?;
-    let (root, target) = compile::workspace_dirs(args.manifest_path.as_deref())?;
+    let (root, metadata_target) = compile::workspace_dirs(args.manifest_path.as_deref())?;
+    let target = args
+        .target_dir
+        .clone()
+        .map_or(metadata_target, PathBuf::from);
     progress::phase(
         "build",
         format!("cargo test --no-run {}", args.cargo.join(" ")),

@@ -45,11 +45,13 @@ pub fn binary_args(args: &[String]) -> Vec<String> {
     out
 }
 
-/// Runs every binary and prints the tally; returns 0 when tests ran and none failed, else 1.
+/// Runs every binary and prints the tally; returns 0 when tests ran and none failed, 1 when a
+/// test failed, a binary crashed or none ran, and 125 when a binary could not be started.
 pub fn run(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -> i32 {
     let args = binary_args(args);
     let mut total = Summary::default();
     let mut broken = Vec::new();
+    let mut unstartable = false;
     for bin in binaries {
         println!("\n---- {} ({})", bin.name, bin.path.display());
         let _ = std::io::stdout().flush();
@@ -59,19 +61,22 @@ pub fn run(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -
                     total.passed += s.passed;
                     total.failed += s.failed;
                 }
-                if code != 0 {
-                    if summary.is_none() {
-                        println!(
-                            "[zfs-test] {} exited {code} without a summary (crashed?)",
-                            bin.name
-                        );
-                    }
+                // No summary at all, even with exit code 0 (a test that called
+                // process::exit), means the binary's tests did not all run.
+                if summary.is_none() {
+                    println!(
+                        "[zfs-test] {} exited {code} without a summary (crashed?)",
+                        bin.name
+                    );
+                }
+                if code != 0 || summary.is_none() {
                     broken.push(bin.name.clone());
                 }
             }
             Err(e) => {
                 println!("[zfs-test] cannot run {}: {e}", bin.path.display());
                 broken.push(bin.name.clone());
+                unstartable = true;
             }
         }
     }
@@ -89,7 +94,9 @@ pub fn run(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -
     }
     println!("zfs: {} passed, {} failed", total.passed, total.failed);
     let _ = std::io::stdout().flush();
-    if !broken.is_empty() || total.failed > 0 {
+    if unstartable {
+        crate::error::HARNESS_FAILED
+    } else if !broken.is_empty() || total.failed > 0 {
         1
     } else if total.passed == 0 {
         eprintln!("[zfs-test] error: no ZFS test ran (a filter that matches nothing?)");

@@ -142,24 +142,27 @@ fn apt_sources() -> Result<()> {
     result
 }
 
-/// The packages of `names` that dpkg does not list as installed.
-pub fn missing_packages<'a>(names: &[&'a str]) -> Vec<&'a str> {
+/// The packages of `names` that dpkg does not list as installed, or (`backports`) installed
+/// but not from bookworm-backports: a stock Debian 12 has linux-image-amd64 6.1, which must
+/// become 6.12.
+pub fn missing_packages<'a>(names: &[&'a str], backports: bool) -> Vec<&'a str> {
     names
         .iter()
         .copied()
         .filter(|p| {
-            !Command::new("dpkg-query")
-                .args(["-W", "-f=${db:Status-Status}", p])
+            let out = Command::new("dpkg-query")
+                .args(["-W", "-f=${db:Status-Status} ${Version}", p])
                 .stderr(Stdio::null())
-                .output()
-                .is_ok_and(|o| o.stdout == b"installed")
+                .output();
+            let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+            !text.is_ok_and(|t| t.starts_with("installed ") && (!backports || t.contains("~bpo12")))
         })
         .collect()
 }
 
 fn packages() -> Result<()> {
-    let backports = missing_packages(BACKPORTS_PACKAGES);
-    let main = missing_packages(MAIN_PACKAGES);
+    let backports = missing_packages(BACKPORTS_PACKAGES, true);
+    let main = missing_packages(MAIN_PACKAGES, false);
     if backports.is_empty() && main.is_empty() {
         return Ok(());
     }
@@ -200,7 +203,16 @@ fn virtme_ng() -> Result<()> {
         "setup",
         format!("installing virtme-ng {VNG_VERSION} into {}", venv.display()),
     );
-    let _ = std::fs::remove_dir_all(&venv);
+    // A broken venv is rebuilt; a directory that is not a venv (VNG_VENV pointed elsewhere)
+    // is never removed.
+    if venv.join("pyvenv.cfg").exists() {
+        let _ = std::fs::remove_dir_all(&venv);
+    } else if venv.exists() {
+        return Err(harness!(
+            "{} exists and is not a Python venv: point VNG_VENV elsewhere",
+            venv.display()
+        ));
+    }
     let python = if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
     } else {

@@ -6,6 +6,7 @@
 //! (exit code 125), never a test result.
 
 use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use crate::cli::VmOptions;
 use crate::error::{harness, Error, Result};
 use crate::job::Job;
-use crate::{host, progress, setup};
+use crate::{host, interrupt, progress, setup};
 
 /// Files in the state directory.
 pub const JOB_FILE: &str = "job.json";
@@ -40,6 +41,7 @@ impl Drop for StateDir {
 /// Runs `job` in a fresh VM; `rwdirs` are the host directories the guest may write.
 pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
     let kver = setup::check_ready()?;
+    interrupt::catch();
     let runs = host::cache_dir().join("runs");
     std::fs::create_dir_all(&runs).map_err(|e| harness!("creating {}: {e}", runs.display()))?;
     let nanos = std::time::SystemTime::now()
@@ -47,6 +49,10 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
         .map_or(0, |d| d.subsec_nanos());
     let state = StateDir(runs.join(format!("run-{}-{nanos}", std::process::id())));
     std::fs::create_dir(&state.0).map_err(|e| harness!("creating {}: {e}", state.0.display()))?;
+    // The job file holds the forwarded environment: ours alone to read.
+    std::fs::set_permissions(&state.0, std::fs::Permissions::from_mode(0o700))
+        .map_err(|e| harness!("chmod {}: {e}", state.0.display()))?;
+    check_memory(&vm.memory)?;
     std::fs::write(state.0.join(JOB_FILE), job.to_json()?)
         .map_err(|e| harness!("writing the job file: {e}"))?;
     if let Some(dir) = &vm.modules {
@@ -75,16 +81,20 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
     }
 
     let exe = std::env::current_exe().map_err(|e| harness!("where is the runner? {e}"))?;
+    let writable = writable_dirs(rwdirs, &state.0);
+    for path in writable.iter().chain([&exe]) {
+        check_vng_path(path)?;
+    }
     let venv = host::vng_venv();
     let path = std::env::join_paths(std::iter::once(venv.join("bin")).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))
     .map_err(|e| harness!("PATH: {e}"))?;
 
-    let launch = |kvm: bool| -> Result<std::process::ExitStatus> {
+    let launch = |kvm: bool, timeout_secs: u64| -> Result<std::process::ExitStatus> {
         let mut cmd = Command::new("timeout");
         cmd.arg("--kill-after=30")
-            .arg(vm.timeout_secs.to_string())
+            .arg(timeout_secs.to_string())
             .arg(venv.join("bin/vng"))
             .arg("--run")
             .arg(format!("/boot/vmlinuz-{kver}"));
@@ -98,7 +108,7 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
             "--memory",
             &vm.memory,
         ]);
-        for dir in writable_dirs(rwdirs, &state.0) {
+        for dir in &writable {
             cmd.arg("--rwdir").arg(dir);
         }
         cmd.args(["--overlay-rwdir", "/etc", "--exec"])
@@ -141,16 +151,24 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
         Ok(status)
     };
     // /dev/kvm can open and still fail (nested virtualisation without the MSRs QEMU wants):
-    // a KVM VM that never came up is retried once under software emulation.
-    let mut status = launch(host::kvm_usable())?;
-    if host::kvm_usable() && !state.0.join(BOOTED_FILE).exists() && status.code() != Some(124) {
+    // a KVM VM that failed quickly, before the guest came up, is retried once under software
+    // emulation, with the time that is left.
+    let started = std::time::Instant::now();
+    let kvm = host::kvm_usable();
+    let mut status = launch(kvm, vm.timeout_secs)?;
+    let quick = started.elapsed() < Duration::from_secs(60);
+    if kvm && quick && !timed_out(status) && !state.0.join(BOOTED_FILE).exists() {
         progress::phase(
             "vm",
             "KVM did not boot the guest; trying software emulation",
         );
-        status = launch(false)?;
+        let left = vm
+            .timeout_secs
+            .saturating_sub(started.elapsed().as_secs())
+            .max(1);
+        status = launch(false, left)?;
     }
-    let timed_out = status.code() == Some(124);
+    let timed_out = timed_out(status);
     if !state.0.join(BOOTED_FILE).exists() {
         return Err(if timed_out {
             harness!(
@@ -174,6 +192,44 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
         _ => Err(harness!(
             "the VM stopped before the job finished (virtme-ng: {status})"
         )),
+    }
+}
+
+/// `timeout` says 124 when it stopped the VM, 137 when it had to kill it.
+fn timed_out(status: std::process::ExitStatus) -> bool {
+    matches!(status.code(), Some(124 | 137))
+}
+
+/// virtme-ng puts paths and sizes into a shell command line unquoted and refuses some
+/// characters in writable directories: refuse what it would mangle, naming it.
+fn check_vng_path(path: &Path) -> Result<()> {
+    let ok = path.to_str().is_some_and(|s| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_+/.-".contains(&b))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "{}: virtme-ng cannot share a path with characters other than A-Z a-z 0-9 _ + / . -",
+            path.display()
+        )))
+    }
+}
+
+/// A size QEMU reads, and nothing a shell would read more into: `3G`, `512M`, `2048`.
+fn check_memory(memory: &str) -> Result<()> {
+    let digits = memory.trim_end_matches(['K', 'M', 'G', 'T']);
+    if !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && memory.len() - digits.len() <= 1
+    {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--vm-memory: `{memory}` is not a size like 3G or 512M"
+        )))
     }
 }
 
@@ -213,6 +269,14 @@ fn copy_thread<R: Read + Send + 'static, W: Write + 'static>(
 fn wait_reporting_boot(child: &mut Child, state: &Path) -> Result<std::process::ExitStatus> {
     let mut reported = false;
     loop {
+        if interrupt::interrupted() {
+            // `timeout` leads its own process group (the VM's): stop all of it.
+            let _ = Command::new("kill")
+                .args(["-TERM", "--", &format!("-{}", child.id())])
+                .status();
+            let _ = child.wait();
+            return Err(harness!("interrupted: the VM was stopped"));
+        }
         if let Some(status) = child
             .try_wait()
             .map_err(|e| harness!("waiting for the VM: {e}"))?
@@ -243,6 +307,26 @@ mod tests {
             Path::new("/c/run-1"),
         );
         assert_eq!(dirs, [PathBuf::from("/c/run-1"), "/w".into(), "/x".into()]);
+    }
+
+    #[test]
+    fn what_virtme_ng_would_mangle_is_refused() {
+        for good in [
+            "/work/main",
+            "/root/.cache/cargo-zfs-test/runs/run-1-2",
+            "/a+b_c.d-e",
+        ] {
+            assert!(check_vng_path(Path::new(good)).is_ok(), "{good}");
+        }
+        for bad in ["/ws@2", "/a b", "/x;rm", "", "/é"] {
+            assert!(check_vng_path(Path::new(bad)).is_err(), "{bad}");
+        }
+        for good in ["3G", "512M", "2048", "1T"] {
+            assert!(check_memory(good).is_ok(), "{good}");
+        }
+        for bad in ["", "G", "3GG", "3G;reboot", "-1", "3 G"] {
+            assert!(check_memory(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
