@@ -947,7 +947,10 @@ fn events_of_a_pool_are_read_as_zpool_events_lists_them() {
     while let Some(e) = after.poll().unwrap() {
         assert!(!seen.contains(&e.eid), "{e:?}");
     }
-    assert_eq!(all.dropped(), 0);
+    // No `all.dropped() == 0`: the other tests of this binary post events meanwhile, and once
+    // the kernel's queue is full (zfs_zevent_len_max) each new one drops the oldest under a
+    // reader that starts at the beginning (26 once, in a full run). What the reader must see,
+    // this pool's events, is checked above.
 }
 
 /// `zpool upgrade`: a pool made without features (and one of legacy version 28) gets every
