@@ -1,15 +1,12 @@
-# Sourced by ci/check-versions and ci/openzfs-from-source: the Debian and Ubuntu archives and
-# their keyrings, and `foreign`, an apt configuration of its own for a suite the host must never
-# install from. Expects `log` and `die` (ci/lib.sh).
+# Sourced by ci/check-versions and ci/openzfs-from-source: the Debian archive (the mirror the
+# host's apt uses) and its keyring, and `foreign`, an apt configuration of its own for a suite the
+# host must never install from. Expects `log`, `die` and `host_debian_mirror` (ci/lib.sh).
 
 zfs_rs_cache=${XDG_CACHE_HOME:-$HOME/.cache}/zfs-rs
 arch=$(dpkg --print-architecture)
 
 # Debian mirror: the one the host's apt uses (as `cargo zfs-test setup` does, for ci/setup).
-debian_mirror=$(awk '/^URIs:/ && $2 ~ /debian\/?$/ && $2 !~ /security/ {print $2; exit}' \
-    /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-debian_mirror=${debian_mirror:-http://deb.debian.org/debian}
-ubuntu_keyring=/usr/share/keyrings/ubuntu-archive-keyring.gpg # package ubuntu-keyring (ci/setup)
+debian_mirror=$(host_debian_mirror bookworm)
 debian_keyring=/usr/share/keyrings/debian-archive-keyring.gpg
 # Trixie's keys came to bookworm's debian-archive-keyring in 2023.3+deb12u2 (Debian 12.11). On a
 # host with an older one, bookworm's current package is fetched through the host's apt (so checked
@@ -31,10 +28,6 @@ if ! dpkg --compare-versions "$keyring_v" ge "$keyring_min"; then
     fi
     debian_keyring=$kr/root/usr/share/keyrings/debian-archive-keyring.gpg
 fi
-case $arch in
-    amd64 | i386) ubuntu_mirror=http://archive.ubuntu.com/ubuntu ;;
-    *) ubuntu_mirror=http://ports.ubuntu.com/ubuntu-ports ;;
-esac
 
 # foreign NAME KEYRING URI SUITE COMPONENT [TYPE]: apt-get's options for a configuration of its
 # own under the cache that knows only that suite (TYPE deb, the default, or deb-src), in the

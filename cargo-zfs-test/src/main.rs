@@ -6,6 +6,7 @@
 //! this machine's file system, runs them there with `--ignored`, and exits with their result.
 //! See `cargo zfs-test --help` and the README for the exit codes and options.
 
+mod apt_mirror;
 mod cli;
 mod compile;
 mod error;

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use crate::apt_mirror;
 use crate::error::{harness, Result};
 use crate::host;
 use crate::progress;
@@ -114,16 +115,14 @@ fn apt_sources() -> Result<()> {
     if Path::new(SOURCES_FILE).exists() {
         return Ok(());
     }
-    // The mirror this machine already uses, so that a local mirror keeps working.
-    let configured =
-        std::fs::read_to_string("/etc/apt/sources.list.d/debian.sources").unwrap_or_default();
-    let mirror = configured
-        .lines()
-        .filter_map(|l| l.strip_prefix("URIs:"))
-        .flat_map(str::split_whitespace)
-        .find(|u| u.trim_end_matches('/').ends_with("/debian") && !u.contains("security"))
-        .unwrap_or("http://deb.debian.org/debian")
-        .to_owned();
+    // The mirror this machine already uses, so that a local mirror keeps working; none is
+    // built in.
+    let mirror = apt_mirror::find(
+        Path::new(apt_mirror::APT_SOURCES_DIR),
+        "bookworm",
+        "zfs-rs-",
+    )
+    .map_err(|e| harness!("{e}"))?;
     progress::phase(
         "setup",
         format!("adding contrib and bookworm-backports from {mirror}"),
@@ -241,8 +240,11 @@ fn as_root(argv: &[&str]) -> Result<()> {
     run_checked(&mut cmd)
 }
 
+/// Runs `cmd` with its standard output sent to our standard error: what apt, dkms and pip
+/// print is progress, and our standard output carries only the result.
 fn run_checked(cmd: &mut Command) -> Result<()> {
     let status = cmd
+        .stdout(std::io::stderr())
         .status()
         .map_err(|e| harness!("cannot run {:?}: {e}", cmd.get_program()))?;
     if status.success() {

@@ -3,7 +3,7 @@
 //! Recursive destroy: a tree of N filesystems with a snapshot each (made by one batch create
 //! and one atomic snapshot call, untimed), destroyed by `Zfs::destroy` recursively through
 //! one channel program (the default), through one kernel call per object
-//! (`one_call_per_object`), and by the raw libzfs_core loop of the README's table (each
+//! (`one_call_per_object`), and by the raw libzfs_core loop of docs/fast-paths.md's table (each
 //! filesystem's snapshot, then the filesystem). Two more columns say where the program's
 //! time goes: listing the tree as the destroy does (libzfs iteration, three properties), and
 //! the floor, the same destroys by one program given the names (nothing read). Medians of
