@@ -91,6 +91,33 @@ pub fn kvm_usable() -> bool {
         .write(true)
         .open("/dev/kvm")
         .is_ok()
+        && !kvm_failed_since_boot()
+}
+
+/// Where a KVM failure is remembered: the host's boot id at the time.
+fn kvm_failed_file() -> PathBuf {
+    cache_dir().join("kvm-failed")
+}
+
+fn boot_id() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+/// True when KVM failed to boot a guest earlier since this host booted: it fails the same way
+/// every time, so later VMs go straight to software emulation.
+fn kvm_failed_since_boot() -> bool {
+    let recorded = std::fs::read_to_string(kvm_failed_file()).ok();
+    recorded.is_some_and(|r| Some(r.trim().to_owned()) == boot_id())
+}
+
+/// Remembers, until the host reboots, that KVM cannot boot a guest here.
+pub fn remember_kvm_failed() {
+    if let Some(id) = boot_id() {
+        let _ = std::fs::create_dir_all(cache_dir());
+        let _ = std::fs::write(kvm_failed_file(), id);
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::cli::VmOptions;
 use crate::error::{harness, Error, Result};
@@ -91,7 +93,7 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
     ))
     .map_err(|e| harness!("PATH: {e}"))?;
 
-    let launch = |kvm: bool, timeout_secs: u64| -> Result<std::process::ExitStatus> {
+    let launch = |kvm: bool, timeout_secs: u64| -> Result<Waited> {
         let mut cmd = Command::new("timeout");
         cmd.arg("--kill-after=30")
             .arg(timeout_secs.to_string())
@@ -140,33 +142,51 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
         let mut child = cmd
             .spawn()
             .map_err(|e| harness!("cannot start virtme-ng: {e}"))?;
+        let kvm_error = Arc::new(AtomicBool::new(false));
         let copiers = [
-            copy_thread(child.stdout.take(), std::io::stdout),
-            copy_thread(child.stderr.take(), std::io::stderr),
+            copy_thread(child.stdout.take(), std::io::stdout, kvm_error.clone()),
+            copy_thread(child.stderr.take(), std::io::stderr, kvm_error.clone()),
         ];
-        let status = wait_reporting_boot(&mut child, &state.0)?;
+        let watch = kvm.then(|| KvmWatch {
+            deadline: Instant::now() + KVM_BOOT_DEADLINE,
+            error: kvm_error,
+        });
+        let waited = wait_reporting_boot(&mut child, &state.0, watch.as_ref())?;
         for c in copiers.into_iter().flatten() {
             let _ = c.join();
         }
-        Ok(status)
+        Ok(waited)
     };
-    // /dev/kvm can open and still fail (nested virtualisation without the MSRs QEMU wants):
-    // a KVM VM that failed quickly, before the guest came up, is retried once under software
-    // emulation, with the time that is left.
-    let started = std::time::Instant::now();
+    // /dev/kvm can open and still fail: QEMU may exit at once (nested virtualisation without
+    // the MSRs it wants), or report a KVM internal error and sit paused forever (an instruction
+    // KVM cannot emulate). A KVM VM that failed quickly, or that was stopped for such an error
+    // or for not coming up within KVM_BOOT_DEADLINE, is retried once under software emulation,
+    // with the time that is left.
+    let started = Instant::now();
     let kvm = host::kvm_usable();
-    let mut status = launch(kvm, vm.timeout_secs)?;
+    let (mut status, kvm_stuck) = match launch(kvm, vm.timeout_secs)? {
+        Waited::Exited(status) => (status, None),
+        Waited::KvmStuck(why, status) => (status, Some(why)),
+    };
     let quick = started.elapsed() < Duration::from_secs(60);
-    if kvm && quick && !timed_out(status) && !state.0.join(BOOTED_FILE).exists() {
+    let kvm_failed =
+        kvm_stuck.is_some() || (quick && !timed_out(status) && !state.0.join(BOOTED_FILE).exists());
+    if kvm && kvm_failed {
+        host::remember_kvm_failed();
         progress::phase(
             "vm",
-            "KVM did not boot the guest; trying software emulation",
+            format!(
+                "KVM did not boot the guest ({}); trying software emulation",
+                kvm_stuck.as_deref().unwrap_or("QEMU exited")
+            ),
         );
         let left = vm
             .timeout_secs
             .saturating_sub(started.elapsed().as_secs())
             .max(1);
-        status = launch(false, left)?;
+        status = match launch(false, left)? {
+            Waited::Exited(status) | Waited::KvmStuck(_, status) => status,
+        };
     }
     let timed_out = timed_out(status);
     if !state.0.join(BOOTED_FILE).exists() {
@@ -247,13 +267,22 @@ fn writable_dirs(rwdirs: &[PathBuf], state: &Path) -> Vec<PathBuf> {
     dirs
 }
 
+/// What QEMU prints when KVM fails inside the guest; it then pauses the VM instead of exiting.
+const KVM_ERROR_TEXT: &[u8] = b"KVM internal error";
+/// A guest under KVM is up in seconds; one that is not after this is stuck.
+const KVM_BOOT_DEADLINE: Duration = Duration::from_secs(90);
+
+/// Copies the VM's output through, setting `kvm_error` when QEMU reports a KVM internal error.
 fn copy_thread<R: Read + Send + 'static, W: Write + 'static>(
     from: Option<R>,
     to: fn() -> W,
+    kvm_error: Arc<AtomicBool>,
 ) -> Option<std::thread::JoinHandle<()>> {
     let mut from = from?;
     Some(std::thread::spawn(move || {
         let mut buf = [0u8; 8192];
+        // The end of the previous read, so that the text is found across two reads.
+        let mut tail: Vec<u8> = Vec::new();
         while let Ok(n) = from.read(&mut buf) {
             if n == 0 {
                 break;
@@ -261,31 +290,79 @@ fn copy_thread<R: Read + Send + 'static, W: Write + 'static>(
             let mut out = to();
             let _ = out.write_all(&buf[..n]);
             let _ = out.flush();
+            tail.extend_from_slice(&buf[..n]);
+            if contains(&tail, KVM_ERROR_TEXT) {
+                kvm_error.store(true, Ordering::SeqCst);
+            }
+            let keep = tail.len().saturating_sub(KVM_ERROR_TEXT.len());
+            tail.drain(..keep);
         }
     }))
 }
 
-/// Waits for the VM, saying once when the guest has come up.
-fn wait_reporting_boot(child: &mut Child, state: &Path) -> Result<std::process::ExitStatus> {
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// How a KVM VM is watched until its guest comes up.
+struct KvmWatch {
+    deadline: Instant,
+    error: Arc<AtomicBool>,
+}
+
+/// How waiting for the VM ended.
+enum Waited {
+    Exited(std::process::ExitStatus),
+    /// A KVM VM that reported an internal error, or missed its boot deadline, before the guest
+    /// came up; it has been stopped.
+    KvmStuck(String, std::process::ExitStatus),
+}
+
+/// Stops the VM: `timeout` leads its own process group (the VM's), so the whole group.
+fn stop_group(child: &mut Child) -> Result<std::process::ExitStatus> {
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{}", child.id())])
+        .status();
+    child
+        .wait()
+        .map_err(|e| harness!("waiting for the VM: {e}"))
+}
+
+/// Waits for the VM, saying once when the guest has come up; with `kvm`, stops a VM whose
+/// guest is not up by the deadline or whose QEMU reported a KVM internal error.
+fn wait_reporting_boot(child: &mut Child, state: &Path, kvm: Option<&KvmWatch>) -> Result<Waited> {
     let mut reported = false;
     loop {
         if interrupt::interrupted() {
-            // `timeout` leads its own process group (the VM's): stop all of it.
-            let _ = Command::new("kill")
-                .args(["-TERM", "--", &format!("-{}", child.id())])
-                .status();
-            let _ = child.wait();
+            stop_group(child)?;
             return Err(harness!("interrupted: the VM was stopped"));
         }
         if let Some(status) = child
             .try_wait()
             .map_err(|e| harness!("waiting for the VM: {e}"))?
         {
-            return Ok(status);
+            return Ok(Waited::Exited(status));
         }
-        if !reported && state.join(BOOTED_FILE).exists() {
+        let booted = state.join(BOOTED_FILE).exists();
+        if !reported && booted {
             reported = true;
             progress::phase("vm", "the guest is up; loading zfs and running the job");
+        }
+        if let (Some(watch), false) = (kvm, booted) {
+            let why = if watch.error.load(Ordering::SeqCst) {
+                Some("QEMU reported a KVM internal error".to_owned())
+            } else if Instant::now() > watch.deadline {
+                Some(format!(
+                    "the guest was not up after {} s",
+                    KVM_BOOT_DEADLINE.as_secs()
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = why {
+                let status = stop_group(child)?;
+                return Ok(Waited::KvmStuck(why, status));
+            }
         }
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -299,6 +376,42 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hands out its chunks one read at a time.
+    struct Chunks(Vec<&'static [u8]>);
+    impl Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let chunk = self.0.remove(0);
+            buf[..chunk.len()].copy_from_slice(chunk);
+            Ok(chunk.len())
+        }
+    }
+
+    fn sees_kvm_error(chunks: Vec<&'static [u8]>) -> bool {
+        let flag = Arc::new(AtomicBool::new(false));
+        copy_thread(Some(Chunks(chunks)), std::io::sink, flag.clone())
+            .unwrap()
+            .join()
+            .unwrap();
+        flag.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_kvm_internal_error_is_seen_even_across_two_reads() {
+        assert!(sees_kvm_error(vec![
+            b"boot\nKVM internal error. Suberror: 1\n"
+        ]));
+        assert!(sees_kvm_error(vec![
+            b"...KVM inter",
+            b"nal error. Suberror: 1"
+        ]));
+        assert!(sees_kvm_error(vec![b"K", b"VM internal", b" error"]));
+        assert!(!sees_kvm_error(vec![b"KVM internal", b"\nerror"]));
+        assert!(!sees_kvm_error(vec![b"[    0.000000] Linux version 6.12"]));
+    }
 
     #[test]
     fn nested_writable_dirs_collapse_into_their_parent() {
