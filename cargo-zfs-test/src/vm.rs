@@ -318,11 +318,21 @@ enum Waited {
     KvmStuck(String, std::process::ExitStatus),
 }
 
-/// Stops the VM: `timeout` leads its own process group (the VM's), so the whole group.
+/// Stops the VM: `timeout` leads its own process group (the VM's), so the whole group. By
+/// kill(2), not a `kill` program: a minimal root has none (procps is not installed), and a
+/// failed stop would leave us waiting for a VM that never ends.
 fn stop_group(child: &mut Child) -> Result<std::process::ExitStatus> {
-    let _ = Command::new("kill")
-        .args(["-TERM", "--", &format!("-{}", child.id())])
-        .status();
+    let group = libc::pid_t::try_from(child.id())
+        .map_err(|_| harness!("the VM's process id {} is out of range", child.id()))?;
+    // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory.
+    if unsafe { libc::kill(-group, libc::SIGTERM) } != 0 {
+        let err = std::io::Error::last_os_error();
+        // Already gone (ESRCH) is fine: wait reaps it.
+        if err.raw_os_error() != Some(libc::ESRCH) {
+            let _ = child.kill();
+            return Err(harness!("stopping the VM (process group {group}): {err}"));
+        }
+    }
     child
         .wait()
         .map_err(|e| harness!("waiting for the VM: {e}"))
