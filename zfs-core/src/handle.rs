@@ -123,9 +123,18 @@ impl<T> Guarded<T> {
 /// libzfs's feature table, under the write lock, by the first [`Zfs::open`].
 static FEATURES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
 
+/// Every feature's name in libzfs's table, by its index there (`spa_feature_t`), read with
+/// [`FEATURES`]: `zpool_load_compat` answers by index.
+static FEATURE_TABLE: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+
 /// The features the first [`Zfs::open`] read (empty before any open).
 pub(crate) fn supported_features() -> &'static [String] {
     FEATURES.get().map_or(&[], Vec::as_slice)
+}
+
+/// Every feature's name by its index in libzfs's table (empty before any open).
+pub(crate) fn feature_table() -> &'static [String] {
+    FEATURE_TABLE.get().map_or(&[], Vec::as_slice)
 }
 
 /// An open connection to ZFS: one `libzfs_handle_t` and a reference on libzfs_core.
@@ -208,7 +217,8 @@ impl Zfs {
         }
         // SAFETY: the handle is live; printing is off by default, this makes it explicit.
         unsafe { sys::libzfs_print_on_error(raw.as_ptr(), sys::boolean_t::B_FALSE) };
-        FEATURES.get_or_init(read_feature_table);
+        FEATURES.get_or_init(|| read_feature_table(true));
+        FEATURE_TABLE.get_or_init(|| read_feature_table(false));
         drop(tables);
         drop(init);
         Ok(Zfs {
@@ -295,14 +305,22 @@ pub(crate) fn lzc(operation: &'static str, object: &str, rc: c_int) -> Result<()
 }
 
 /// The user-facing names of every pool feature the loaded kernel module supports.
-fn read_feature_table() -> Vec<String> {
+/// The names in libzfs's feature table: those the module supports, or all of them by index
+/// (an empty name where the table has none).
+fn read_feature_table(supported_only: bool) -> Vec<String> {
     // SAFETY: libzfs_init has just filled the table, and the caller holds the write lock, so
     // no other thread's init rewrites it while it is read.
     let table = unsafe { &*std::ptr::addr_of!(sys::spa_feature_table) };
     table
         .iter()
-        .filter(|f| f.fi_zfs_mod_supported != sys::boolean_t::B_FALSE && !f.fi_uname.is_null())
+        .filter(|f| {
+            !supported_only
+                || (f.fi_zfs_mod_supported != sys::boolean_t::B_FALSE && !f.fi_uname.is_null())
+        })
         .map(|f| {
+            if f.fi_uname.is_null() {
+                return String::new();
+            }
             // SAFETY: fi_uname is a static NUL-terminated string.
             let name = unsafe { CStr::from_ptr(f.fi_uname) };
             name.to_string_lossy().into_owned()

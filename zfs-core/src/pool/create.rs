@@ -115,8 +115,10 @@ impl CreatePool {
         self
     }
 
-    /// Whether to enable every feature the kernel module supports (default `true`; `false` is
-    /// `zpool create -d`).
+    /// Whether to enable every feature the kernel module supports (default `true`), or only
+    /// those given as `feature@NAME=enabled` (`false`: `zpool create -d`). Either way a
+    /// `compatibility` property limits them to its files' set, as `zpool create` does (a
+    /// feature enabled outside it is refused), and `feature@NAME=disabled` leaves one out.
     pub fn enable_features(mut self, enable: bool) -> CreatePool {
         self.enable_features = enable;
         self
@@ -176,9 +178,19 @@ impl Zfs {
         }
         let vdevs = self.partition_whole_disks(op, None, &opts.vdevs)?;
         let nvroot = vdevs.to_nvlist_with_ashift(opts.leaf_ashift()?)?;
+        // Features as `zpool create` chooses them: libzfs would enable any it is handed.
+        let features = super::features::features_to_enable(
+            op,
+            name,
+            crate::handle::supported_features(),
+            opts.enable_features,
+            &opts.pool_props,
+        )?;
         let mut props = NvList::new();
         for (k, v) in &opts.pool_props {
-            props.insert_str(k, v)?;
+            if !k.starts_with("feature@") {
+                props.insert_str(k, v)?;
+            }
         }
         if let Some(root) = &opts.altroot {
             let root = root.to_str().ok_or_else(|| {
@@ -189,13 +201,8 @@ impl Zfs {
                 props.insert_str("cachefile", "none")?;
             }
         }
-        if opts.enable_features {
-            for feature in crate::handle::supported_features() {
-                let key = format!("feature@{feature}");
-                if !props.contains(&key) {
-                    props.insert_str(&key, "enabled")?;
-                }
-            }
+        for feature in features {
+            props.insert_str(&format!("feature@{feature}"), "enabled")?;
         }
         let mut fsprops = NvList::new();
         for (k, v) in &opts.fs_props {

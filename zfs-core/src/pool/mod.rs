@@ -10,6 +10,7 @@ mod dedup;
 mod device_state;
 mod devices;
 mod encrypted_root;
+mod features;
 mod health;
 mod history;
 mod import;
