@@ -89,6 +89,8 @@ fn main() {
         }
         println!("cargo:rustc-link-lib=dylib=zfs");
         println!("cargo:rustc-link-lib=dylib=zfs_core");
+        // For `blkid`: libzfs links it too, so it is there wherever libzfs is.
+        println!("cargo:rustc-link-lib=dylib=blkid");
     }
 
     let mut include_paths: Vec<&PathBuf> = zfs

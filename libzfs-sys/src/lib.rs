@@ -73,3 +73,5 @@ mod kernel_abi {
     pub const WRAPPING_KEY_LEN: usize = 32;
 }
 pub use kernel_abi::*;
+
+pub mod blkid;

@@ -157,7 +157,7 @@ fn is_distributed_spare_name(name: &str) -> bool {
 /// for a path that does not end like partition 1.
 pub(crate) fn disk_of_partition(partition: &Path) -> Option<PathBuf> {
     let text = partition.to_str()?;
-    let disk = if text.starts_with("/dev/disk/") {
+    let disk = if text.starts_with("/dev/disk/") || text.starts_with("/dev/zvol/") {
         text.strip_suffix("-part1")?
     } else if let Some(d) = text
         .strip_suffix("p1")
@@ -173,11 +173,14 @@ pub(crate) fn disk_of_partition(partition: &Path) -> Option<PathBuf> {
 }
 
 /// The path of partition 1 of the disk at `disk`, as `zpool create` names it: `-part1` under
-/// `/dev/disk/` (udev's links), `p1` after a name ending in a digit (`nvme0n1p1`,
-/// `loop0p1`), `1` otherwise (`sda1`, `vda1`).
+/// `/dev/disk/` and `/dev/zvol/` (udev's links), `p1` after a name ending in a digit
+/// (`nvme0n1p1`, `loop0p1`), `1` otherwise (`sda1`, `vda1`).
+///
+/// Only a name: `/dev/zvol/P/disk` + `1` would be another volume, `P/disk1`. Whoever writes
+/// there checks first that it is partition 1 of that disk (`is_partition_of`).
 pub(crate) fn partition_path(disk: &Path) -> PathBuf {
     let text = disk.as_os_str().to_string_lossy();
-    let suffix = if text.starts_with("/dev/disk/") {
+    let suffix = if text.starts_with("/dev/disk/") || text.starts_with("/dev/zvol/") {
         "-part1"
     } else if text.ends_with(|c: char| c.is_ascii_digit()) {
         "p1"

@@ -164,7 +164,7 @@ impl Pool<'_> {
         }
         if !opts.allow_in_use {
             for leaf in spec.leaves() {
-                self.zfs.refuse_labelled(op, pool, leaf.path())?;
+                self.zfs.refuse_in_use(op, pool, leaf)?;
             }
         }
         if !opts.allow_replication_mismatch {

@@ -166,14 +166,11 @@ impl Zfs {
         let op = "create pool";
         opts.vdevs.validate()?;
         if !opts.force {
-            // As `zpool create` without -f: vdevs alike in redundancy, devices not in use.
+            // As `zpool create` without -f: vdevs alike in redundancy, devices not in use
+            // (no live pool's label, no other filesystem, on any partition of a whole disk).
             super::replication::check_spec(op, name, &opts.vdevs)?;
-            for leaf in opts
-                .vdevs
-                .leaves()
-                .filter(|l| l.is_file() || l.is_whole_disk())
-            {
-                self.refuse_labelled(op, name, leaf.path())?;
+            for leaf in opts.vdevs.leaves() {
+                self.refuse_in_use(op, name, leaf)?;
             }
         }
         let vdevs = self.partition_whole_disks(op, None, &opts.vdevs)?;

@@ -131,7 +131,7 @@ impl Pool<'_> {
                 || (new.is_whole_disk() && new.partition_of_whole_disk().path() == device));
         let spare = new.is_distributed_spare() || (replacing && self.has_hot_spare(new.path())?);
         if !opts.force && !in_place && !spare {
-            self.zfs.refuse_labelled(op, pool, new.path())?;
+            self.zfs.refuse_in_use(op, pool, new)?;
         }
         self.fresh(op)?;
         let old = path_text(op, pool, device)?;

@@ -14,6 +14,7 @@ mod features;
 mod health;
 mod history;
 mod import;
+pub(crate) mod in_use;
 mod initialize_trim;
 mod labels;
 mod maintenance;

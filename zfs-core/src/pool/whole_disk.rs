@@ -58,20 +58,35 @@ impl Zfs {
             // Writes the partition table and waits for the partition's device to appear.
             unsafe { sys::zpool_label_disk(self.raw().ptr(), zhp, cname.as_ptr()) }
         })?;
-        zero_labels(leaf.partition_of_whole_disk().path()).map_err(io)
+        // The pool goes on partition 1 by the name `zpool create` gives it; before a byte is
+        // written there, the kernel must say that this name is partition 1 of this disk (a
+        // name made from text can be another device: `/dev/zvol/P/disk1`), once udev has
+        // made or moved the link.
+        let part = leaf.partition_of_whole_disk();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !crate::pool::in_use::is_partition_of(part.path(), 1, &node) {
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    op,
+                    &shown,
+                    format!(
+                        "{} is not partition 1 of {} (its link is missing or points elsewhere); \
+                         nothing was written to it",
+                        part.path().display(),
+                        node.display()
+                    ),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        zero_labels(part.path()).map_err(io)
     }
 }
 
-/// Zeroes both ends of the new partition at `part` (waiting a moment for udev's link to it).
+/// Zeroes both ends of the new partition at `part`.
 fn zero_labels(part: &Path) -> std::io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut dev = loop {
-        match std::fs::OpenOptions::new().write(true).open(part) {
-            Ok(f) => break f,
-            Err(e) if Instant::now() >= deadline => return Err(e),
-            Err(_) => std::thread::sleep(Duration::from_millis(100)),
-        }
-    };
+    let mut dev = std::fs::OpenOptions::new().write(true).open(part)?;
     let size = dev.seek(SeekFrom::End(0))?;
     let zeros = vec![0u8; LABELS_SIZE as usize];
     for at in [0, size.saturating_sub(LABELS_SIZE)] {

@@ -138,6 +138,9 @@ fn partition_one_is_named_as_zpool_create_names_it() {
             "/dev/disk/by-id/wwn-0x5000c5",
             "/dev/disk/by-id/wwn-0x5000c5-part1",
         ),
+        // A volume's link: `disk` + `1` would be the volume `P/disk1`.
+        ("/dev/zvol/P/disk", "/dev/zvol/P/disk-part1"),
+        ("/dev/zvol/P/disk2", "/dev/zvol/P/disk2-part1"),
     ] {
         assert_eq!(partition_path(Path::new(disk)), Path::new(part), "{disk}");
     }
@@ -186,6 +189,8 @@ fn the_disk_of_a_partition_is_found_as_zpool_replace_finds_it() {
         "/dev/loop0",
         "/dev/disk/by-id/virtio-zfs-scratch0",
         "/dev/disk/by-id/ata-X_1",
+        "/dev/zvol/P/disk",
+        "/dev/zvol/P/v1",
     ] {
         let part = partition_path(Path::new(disk));
         assert_eq!(
@@ -199,6 +204,7 @@ fn the_disk_of_a_partition_is_found_as_zpool_replace_finds_it() {
         "/dev/nvme0n1p2",
         "/dev/disk/by-id/x-part2",
         "/dev/sda",
+        "/dev/zvol/P/disk1",
     ] {
         assert_eq!(disk_of_partition(Path::new(not_one)), None, "{not_one}");
     }
