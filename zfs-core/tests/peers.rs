@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, ErrorKind, Reason};
+use zfs_core::{CreateDataset, ErrorKind, PoolName, ProgramOptions, Reason};
 
 fn fs(zfs: &zfs_core::Zfs, name: &str) {
     CreateDataset::filesystem(ds(name))
@@ -32,4 +32,51 @@ fn a_clone_into_a_missing_pool_is_pool_not_found() {
     );
     let said = cli_fails("zfs", &["clone", s.as_str(), "nosuchpool/c"]);
     assert!(said.contains("no such pool"), "{said}");
+}
+
+/// pyzfs: a volume below a volume is `WrongParent`, as a filesystem below one is.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_volume_below_a_volume_is_wrong_parent() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let vol = format!("{p}/vol");
+    CreateDataset::volume(ds(&vol), 8 << 20)
+        .sparse(true)
+        .create(&zfs)
+        .unwrap();
+    let e = CreateDataset::volume(ds(format!("{vol}/v")), 8 << 20)
+        .sparse(true)
+        .create(&zfs)
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.reason()),
+        (ErrorKind::InvalidArgument, Some(Reason::WrongParent)),
+        "{e}"
+    );
+    let said = cli_fails("zfs", &["create", "-s", "-V", "8M", &format!("{vol}/v")]);
+    eprintln!("zfs create: {said}");
+    assert!(!zfs.exists(&ds(format!("{vol}/v"))));
+}
+
+/// pyzfs: a channel program on a pool that is not there is `PoolNotFound`.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_program_on_a_missing_pool_is_pool_not_found() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let missing = PoolName::new("nosuchpool").unwrap();
+    let e = zfs
+        .program(&missing, "return 1", &ProgramOptions::new())
+        .unwrap_err();
+    assert_eq!(
+        (e.kind(), e.reason()),
+        (ErrorKind::NotFound, Some(Reason::PoolNotFound)),
+        "{e}"
+    );
+    let script = f.dir().join("one.lua");
+    std::fs::write(&script, "return 1\n").unwrap();
+    let said = cli_fails("zfs", &["program", "nosuchpool", script.to_str().unwrap()]);
+    eprintln!("zfs program: {said}");
 }
