@@ -80,3 +80,28 @@ fn a_program_on_a_missing_pool_is_pool_not_found() {
     let said = cli_fails("zfs", &["program", "nosuchpool", script.to_str().unwrap()]);
     eprintln!("zfs program: {said}");
 }
+
+/// pyzfs: the missing end of a snapshot range is the one named.
+#[test]
+#[ignore = "needs ZFS"]
+fn reclaimable_space_names_the_missing_snapshot() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    fs(&zfs, &format!("{p}/a"));
+    let (there, gone) = (snap(format!("{p}/a@1")), snap(format!("{p}/a@2")));
+    zfs.snapshot(std::slice::from_ref(&there), &[]).unwrap();
+    cli_fails("zfs", &["list", gone.as_str()]);
+    for (first, last) in [(&there, &gone), (&gone, &there)] {
+        let e = zfs.reclaimable_space(first, last).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.reason(), e.object()),
+            (
+                ErrorKind::NotFound,
+                Some(Reason::SnapshotNotFound),
+                gone.as_str()
+            ),
+            "{e}"
+        );
+    }
+}

@@ -186,6 +186,12 @@ impl Error {
         self
     }
 
+    /// Names another object where the call knows which of its arguments is at fault.
+    pub(crate) fn with_object(mut self, object: impl Into<String>) -> Error {
+        self.0.object = object.into();
+        self
+    }
+
     pub(crate) fn with_name_rule(mut self, rule: NameRule) -> Error {
         self.0.name_rule = Some(rule);
         self
