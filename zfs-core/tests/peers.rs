@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, ErrorKind, PoolName, ProgramOptions, Reason};
+use zfs_core::{CreateDataset, Error, ErrorKind, PoolName, ProgramOptions, Reason};
 
 fn fs(zfs: &zfs_core::Zfs, name: &str) {
     CreateDataset::filesystem(ds(name))
@@ -104,4 +104,56 @@ fn reclaimable_space_names_the_missing_snapshot() {
             "{e}"
         );
     }
+}
+
+/// pyzfs: each item of a failed batch carries its own reason, as a single call's error would.
+#[test]
+#[ignore = "needs ZFS"]
+fn each_failed_item_of_a_batch_has_its_reason() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    fs(&zfs, &format!("{p}/a"));
+    let reason_of = |e: &Error, name: &str| {
+        let item = e.failures().iter().find(|f| f.0 == name);
+        item.unwrap_or_else(|| panic!("{name} not in {e:?}")).2
+    };
+    let (taken, nowhere) = (snap(format!("{p}/a@1")), snap(format!("{p}/nope@1")));
+    zfs.snapshot(std::slice::from_ref(&taken), &[]).unwrap();
+    let e = zfs
+        .snapshot(&[taken.clone(), nowhere.clone()], &[])
+        .unwrap_err();
+    assert_eq!(reason_of(&e, taken.as_str()), Some(Reason::SnapshotExists));
+    assert_eq!(
+        reason_of(&e, nowhere.as_str()),
+        Some(Reason::DatasetNotFound)
+    );
+    cli_fails("zfs", &["snapshot", taken.as_str(), nowhere.as_str()]);
+
+    let (held, cloned) = (snap(format!("{p}/a@held")), snap(format!("{p}/a@cloned")));
+    zfs.snapshot(std::slice::from_ref(&held), &[]).unwrap();
+    zfs.snapshot(std::slice::from_ref(&cloned), &[]).unwrap();
+    zfs.hold(&[(held.clone(), "keep")]).unwrap();
+    zfs.create_clone(&cloned, &ds(format!("{p}/c")), &[])
+        .unwrap();
+    let e = zfs
+        .destroy_snapshots(
+            &[held.clone(), cloned.clone()],
+            &DestroySnapshotsOptions::new(),
+        )
+        .unwrap_err();
+    assert_eq!(reason_of(&e, held.as_str()), Some(Reason::SnapshotIsHeld));
+    assert_eq!(
+        reason_of(&e, cloned.as_str()),
+        Some(Reason::SnapshotIsCloned)
+    );
+    cli_fails("zfs", &["destroy", held.as_str()]);
+    cli_fails("zfs", &["destroy", cloned.as_str()]);
+
+    let e = zfs.hold(&[(held.clone(), "keep")]).unwrap_err();
+    assert_eq!(e.reason(), Some(Reason::HoldExists), "{e}");
+    for item in e.failures() {
+        assert_eq!(item.2, Some(Reason::HoldExists), "{e:?}");
+    }
+    cli_fails("zfs", &["hold", "keep", held.as_str()]);
 }
