@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, Error, ErrorKind, PoolName, ProgramOptions, Reason};
+use zfs_core::{CreateDataset, Error, ErrorKind, PoolName, ProgramOptions, PropSource, Reason};
 
 fn fs(zfs: &zfs_core::Zfs, name: &str) {
     CreateDataset::filesystem(ds(name))
@@ -156,4 +156,26 @@ fn each_failed_item_of_a_batch_has_its_reason() {
         assert_eq!(item.2, Some(Reason::HoldExists), "{e:?}");
     }
     cli_fails("zfs", &["hold", "keep", held.as_str()]);
+}
+
+/// libzetta: `clones` applies to snapshots; without clones it reads `-`, as `zfs get` shows.
+#[test]
+#[ignore = "needs ZFS"]
+fn clones_of_a_snapshot_without_clones_reads_as_zfs_get() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    fs(&zfs, &format!("{p}/a"));
+    let s = snap(format!("{p}/a@s"));
+    zfs.snapshot(std::slice::from_ref(&s), &[]).unwrap();
+    let v = zfs.dataset(&s).unwrap().property("clones").unwrap();
+    assert_eq!(zfs_get(s.as_str(), "clones"), ("-".into(), "-".into()));
+    assert_eq!((v.value.as_str(), v.source), ("-", PropSource::None));
+    // Still not a filesystem's property.
+    let e = zfs
+        .dataset(&ds(format!("{p}/a")))
+        .unwrap()
+        .property("clones")
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
 }
