@@ -179,3 +179,30 @@ fn clones_of_a_snapshot_without_clones_reads_as_zfs_get() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{e}");
 }
+
+/// libzetta: pausing when no scrub runs; what `zpool scrub -p` does there is the contract.
+#[test]
+#[ignore = "needs ZFS"]
+fn pausing_with_no_scrub_running_does_as_zpool_scrub_p() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    assert!(pool.scan_progress().unwrap().is_none());
+    let ours = pool.pause_scrub();
+    let out = std::process::Command::new("zpool")
+        .args(["scrub", "-p", p])
+        .output()
+        .unwrap();
+    eprintln!(
+        "zpool scrub -p: {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(ours.is_ok(), out.status.success(), "{ours:?}");
+    assert!(ours.is_ok());
+    assert!(
+        pool.scan_progress().unwrap().is_none(),
+        "no scrub was started"
+    );
+}
