@@ -5,7 +5,9 @@ mod common;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, Error, ErrorKind, PoolName, ProgramOptions, PropSource, Reason};
+use zfs_core::{
+    CreateDataset, Error, ErrorKind, OfflineOptions, PoolName, ProgramOptions, PropSource, Reason,
+};
 
 fn fs(zfs: &zfs_core::Zfs, name: &str) {
     CreateDataset::filesystem(ds(name))
@@ -205,4 +207,27 @@ fn pausing_with_no_scrub_running_does_as_zpool_scrub_p() {
         pool.scan_progress().unwrap().is_none(),
         "no scrub was started"
     );
+}
+
+/// libzetta: a device that cannot be taken offline is the object named, as `zpool offline`
+/// names it; the pool is in the message.
+#[test]
+#[ignore = "needs ZFS"]
+fn offline_names_the_device() {
+    let f = FilePool::builder().mirror(2).create().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let pool = zfs.pool(f.name()).unwrap();
+    let missing = f.dir().join("missing");
+    let shown = missing.display().to_string();
+    for opts in [OfflineOptions::new(), OfflineOptions::new().fault(true)] {
+        let e = pool.offline(&missing, &opts).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.object()),
+            (ErrorKind::NotFound, shown.as_str())
+        );
+        assert!(e.message().contains(p), "{e}");
+    }
+    let said = cli_fails("zpool", &["offline", p, &shown]);
+    assert!(said.contains(&shown), "{said}");
 }
