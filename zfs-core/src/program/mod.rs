@@ -106,8 +106,8 @@ impl Zfs {
     /// [`ErrorKind::ProgramSyntax`], [`ErrorKind::ProgramRuntime`] (with the program's error
     /// text), [`ErrorKind::InstructionLimit`], [`ErrorKind::MemoryLimit`];
     /// [`ErrorKind::InvalidArgument`] for limits out of range, or a NUL byte in the program or
-    /// an argument; [`ErrorKind::NotFound`] with [`Reason::PoolNotFound`](crate::Reason::PoolNotFound) if
-    /// no such pool is imported.
+    /// an argument; [`ErrorKind::NotFound`] with
+    /// [`Reason::PoolNotFound`](crate::Reason::PoolNotFound) if no such pool is imported.
     #[doc(alias = "lzc_channel_program")]
     pub fn program(
         &self,
