@@ -70,8 +70,8 @@ pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use events::{Event, Events};
 pub use handle::Zfs;
 pub use name::{
-    AnyName, BookmarkName, DatasetName, IncrementalSource, NameRule, PoolName, SnapshotName,
-    ZfsName,
+    AnyName, BookmarkName, DatasetName, IncrementalSource, NameRule, OpenableName, PoolName,
+    SnapshotName, ZfsName,
 };
 pub use options::{
     DestroyOptions, DestroySnapshotsOptions, ExportOptions, InheritOptions, PropertyBatchOptions,

@@ -177,6 +177,11 @@ impl Zfs {
             Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(e
                 .with_message("dataset already exists")
                 .with_reason(crate::Reason::DatasetExists)),
+            // libzfs's own check of a volume's parent says EZFS_BADTYPE, where the kernel
+            // (a filesystem's fast path) says ZFS_ERR_WRONG_PARENT: one case.
+            Err(e) if e.libzfs_code() == Some(sys::zfs_error_t::EZFS_BADTYPE.0 as i32) => {
+                Err(e.with_reason(crate::Reason::WrongParent))
+            }
             other => other,
         }
     }

@@ -335,11 +335,13 @@ fn busy_destroy(e: Error) -> Error {
 /// A refused snapshot destroy, as the kernel words it: EEXIST for a snapshot with clones,
 /// EBUSY for a held one.
 pub(crate) fn snapshot_refusal(e: Error) -> Error {
-    match e.errno().map(|n| n.0) {
-        Some(libc::EEXIST) => e
-            .with_kind(ErrorKind::Busy)
-            .with_reason(crate::Reason::SnapshotIsCloned),
-        Some(libc::EBUSY) => e.with_reason(crate::Reason::SnapshotIsHeld),
+    let e = match e.errno().map(|n| n.0) {
+        Some(libc::EEXIST) => e.with_kind(ErrorKind::Busy),
         _ => e,
-    }
+    };
+    e.with_reasons(|errno| match errno {
+        libc::EEXIST => Some(crate::Reason::SnapshotIsCloned),
+        libc::EBUSY => Some(crate::Reason::SnapshotIsHeld),
+        _ => None,
+    })
 }

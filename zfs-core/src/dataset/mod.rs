@@ -34,7 +34,7 @@ pub use user_props::{
 pub use userspace::{SpaceOwner, SpaceUsage};
 
 use crate::handle::Zfs;
-use crate::name::{AnyName, ZfsName};
+use crate::name::{AnyName, OpenableName, ZfsName};
 use crate::{Error, ErrorKind, Result};
 
 bitflags! {
@@ -122,11 +122,19 @@ impl Zfs {
     /// Opens a filesystem, volume or snapshot by name (`tank/a`, `tank/a@snap`), for the calls
     /// on [`Dataset`] (no command of its own).
     ///
+    /// A bookmark has no handle, so a [`BookmarkName`](crate::BookmarkName) does not compile:
+    ///
+    /// ```compile_fail
+    /// # fn open(zfs: &zfs_core::Zfs, mark: &zfs_core::BookmarkName) {
+    /// let _ = zfs.dataset(mark);
+    /// # }
+    /// ```
+    ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidArgument`] for a
-    /// bookmark, which has no handle (see [`Zfs::bookmarks`]).
+    /// [`ErrorKind::NotFound`] if it does not exist; [`ErrorKind::InvalidArgument`] for an
+    /// [`AnyName`] that is a bookmark (see [`Zfs::bookmarks`]).
     #[doc(alias = "zfs_open")]
-    pub fn dataset(&self, name: &impl ZfsName) -> Result<Dataset<'_>> {
+    pub fn dataset(&self, name: &impl OpenableName) -> Result<Dataset<'_>> {
         self.dataset_of(&name.to_any())
     }
 

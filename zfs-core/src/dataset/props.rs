@@ -73,8 +73,9 @@ fn cstr(op: &'static str, what: &str) -> Result<CString> {
 impl Dataset<'_> {
     /// Any property by its CLI name, native (`compression`, `used`, ...) or user
     /// (`module:name`), with its source. Numbers are exact (`zfs get -p`). An unset user
-    /// property reads as `-` with [`PropSource::None`]. Every read asks the kernel, as
-    /// `zfs get` does: a change made elsewhere since the handle was opened shows.
+    /// property reads as `-` with [`PropSource::None`], as does `clones` of a snapshot without
+    /// clones. Every read asks the kernel, as `zfs get` does: a change made elsewhere since the
+    /// handle was opened shows.
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if the dataset is gone (destroyed or renamed elsewhere).
@@ -83,7 +84,21 @@ impl Dataset<'_> {
     #[doc(alias = "zfs_prop_get")]
     pub fn property(&self, name: &str) -> Result<PropValue> {
         self.refresh()?;
-        self.cached_property(name)
+        match self.cached_property(name) {
+            // `clones` applies to every snapshot, but libzfs has no value for one without
+            // clones; `zfs get` prints `-` (and `zfs get all` skips it, as all_properties).
+            Err(e)
+                if name == "clones"
+                    && self.kind == DatasetType::Snapshot
+                    && e.kind() == ErrorKind::InvalidProperty =>
+            {
+                Ok(PropValue {
+                    value: "-".into(),
+                    source: PropSource::None,
+                })
+            }
+            other => other,
+        }
     }
 
     /// Every property of this dataset with its source, as `zfs get all` lists them: the

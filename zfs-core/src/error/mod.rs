@@ -77,7 +77,7 @@ struct Inner {
     reason: Option<Reason>,
     libzfs_code: Option<i32>,
     name_rule: Option<NameRule>,
-    failures: Vec<(String, Errno)>,
+    failures: Vec<(String, Errno, Option<Reason>)>,
 }
 
 impl Error {
@@ -168,9 +168,27 @@ impl Error {
     }
 
     /// Names the exact reason where the call knows it (the same errno means different things
-    /// to different calls).
+    /// to different calls); a batch's items that failed with the same errno get it too.
     pub(crate) fn with_reason(mut self, reason: Reason) -> Error {
         self.0.reason = Some(reason);
+        let errno = self.0.errno;
+        for item in self.0.failures.iter_mut().filter(|f| Some(f.1) == errno) {
+            item.2 = Some(reason);
+        }
+        self
+    }
+
+    /// What each errno means to this call, for the error and for each item of a batch alike;
+    /// where `reason_of` says nothing, the errno's own meaning stays.
+    pub(crate) fn with_reasons(mut self, reason_of: impl Fn(i32) -> Option<Reason>) -> Error {
+        if let Some(r) = self.0.errno.and_then(|n| reason_of(n.0)) {
+            self.0.reason = Some(r);
+        }
+        for item in &mut self.0.failures {
+            if let Some(r) = reason_of(item.1 .0) {
+                item.2 = Some(r);
+            }
+        }
         self
     }
 
@@ -186,14 +204,21 @@ impl Error {
         self
     }
 
+    /// Names another object where the call knows which of its arguments is at fault.
+    pub(crate) fn with_object(mut self, object: impl Into<String>) -> Error {
+        self.0.object = object.into();
+        self
+    }
+
     pub(crate) fn with_name_rule(mut self, rule: NameRule) -> Error {
         self.0.name_rule = Some(rule);
         self
     }
 
     /// For batch calls (several snapshots, holds, bookmarks in one atomic call): each item
-    /// that failed and why. Nothing in the batch was done.
-    pub fn failures(&self) -> &[(String, Errno)] {
+    /// that failed, its errno and its [`Reason`] (as a single call's error would give it).
+    /// Nothing in the batch was done.
+    pub fn failures(&self) -> &[(String, Errno, Option<Reason>)] {
         &self.0.failures
     }
 
@@ -216,7 +241,10 @@ impl Error {
             e.0.errno = Some(Errno(failures[0].1));
             e.0.reason = Errno(failures[0].1).reason();
         }
-        e.0.failures = failures.into_iter().map(|(n, c)| (n, Errno(c))).collect();
+        e.0.failures = failures
+            .into_iter()
+            .map(|(n, c)| (n, Errno(c), Errno(c).reason()))
+            .collect();
         e
     }
 

@@ -62,7 +62,7 @@ use std::fmt;
 /// | `RaidzExpansionRunning` | `RaidzExpansionRunning` | `Busy` |
 /// | `BadHoldCleanupFD` | (cannot happen: holds are placed without one) | – |
 /// | `ZFSInitializationFailed` | (kinds: `ModuleNotLoaded`, `PermissionDenied`, `VersionMismatch`) | those |
-/// | `MultipleOperationsFailure` and its `*Failure` subclasses | [`Error::failures`](super::Error::failures): every item and its errno | the first item's |
+/// | `MultipleOperationsFailure` and its `*Failure` subclasses | [`Error::failures`](super::Error::failures): every item, its errno and its reason | the first item's |
 /// | `ZFSGenericError` | (kind and errno) | – |
 ///
 /// Reasons pyzfs has no class for: `IvsetGuidMissing`, `IvsetGuidMismatch`,

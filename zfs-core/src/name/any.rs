@@ -209,6 +209,15 @@ pub trait ZfsName: sealed::Sealed + fmt::Display + fmt::Debug {
     fn to_any(&self) -> AnyName;
 }
 
+/// A name [`Zfs::dataset`](crate::Zfs::dataset) can open: a [`DatasetName`], a
+/// [`SnapshotName`], or an [`AnyName`], whose kind is known only at run time. Not a
+/// [`BookmarkName`]: a bookmark has no handle, so that call does not compile.
+pub trait OpenableName: ZfsName {}
+
+impl OpenableName for DatasetName {}
+impl OpenableName for SnapshotName {}
+impl OpenableName for AnyName {}
+
 impl ZfsName for DatasetName {
     fn name(&self) -> &str {
         self.as_str()

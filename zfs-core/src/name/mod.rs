@@ -11,7 +11,7 @@ mod rules;
 use std::fmt;
 use std::str::FromStr;
 
-pub use any::{AnyName, IncrementalSource, ZfsName};
+pub use any::{AnyName, IncrementalSource, OpenableName, ZfsName};
 pub use rules::{NameRule, MAX_NAME_LEN, MAX_POOL_NAME_LEN};
 
 use crate::{Error, ErrorKind, Result};

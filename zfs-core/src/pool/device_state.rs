@@ -119,13 +119,28 @@ impl Pool<'_> {
     /// # Errors
     /// [`ErrorKind::NotFound`] if the pool has no such device; [`ErrorKind::Busy`] (or
     /// libzfs's "no valid replicas") for a device whose data has no other copy, which ZFS
-    /// never takes offline.
+    /// never takes offline. The error names the device, as `zpool offline` does.
     #[doc(alias = "zpool_vdev_offline")]
     #[doc(alias = "zpool_vdev_fault")]
     pub fn offline(&self, device: &Path, opts: &OfflineOptions) -> Result<()> {
-        let op = "take offline in";
-        let pool = self.name.as_str();
+        let op = "offline";
         self.fresh(op)?;
+        // Named as `zpool offline` names it: the device, with its pool in the message.
+        self.offline_device(op, device, opts).map_err(|e| {
+            let pool = &self.name;
+            let message = if e.message().starts_with("no such device in pool") {
+                format!("no such device in pool '{pool}'")
+            } else {
+                format!("{} (pool '{pool}')", e.message())
+            };
+            e.with_object(device.display().to_string())
+                .with_message(message)
+        })
+    }
+
+    /// [`Pool::offline`] of a fresh pool handle.
+    fn offline_device(&self, op: &'static str, device: &Path, opts: &OfflineOptions) -> Result<()> {
+        let pool = self.name.as_str();
         let path = super::devices::path_text(op, pool, device)?;
         let command = || {
             let fault = if opts.fault { " -f" } else { "" };

@@ -170,10 +170,14 @@ impl Pool<'_> {
         )
     }
 
-    /// Pauses a running scrub (`zpool scrub -p`).
+    /// Pauses a running scrub (`zpool scrub -p`). With no scrub running it does nothing and
+    /// succeeds, as `zpool scrub -p` does: libzfs takes the kernel's "no scrub" as done
+    /// (OpenZFS 2.3, tested; an older libzfs may report
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) instead).
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if no scrub is running.
+    /// What libzfs reports otherwise, e.g. [`ErrorKind::NotFound`](crate::ErrorKind::NotFound)
+    /// if the pool is gone.
     pub fn pause_scrub(&self) -> Result<()> {
         self.scan(
             "pause scrub",

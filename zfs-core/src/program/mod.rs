@@ -106,7 +106,8 @@ impl Zfs {
     /// [`ErrorKind::ProgramSyntax`], [`ErrorKind::ProgramRuntime`] (with the program's error
     /// text), [`ErrorKind::InstructionLimit`], [`ErrorKind::MemoryLimit`];
     /// [`ErrorKind::InvalidArgument`] for limits out of range, or a NUL byte in the program or
-    /// an argument.
+    /// an argument; [`ErrorKind::NotFound`] with
+    /// [`Reason::PoolNotFound`](crate::Reason::PoolNotFound) if no such pool is imported.
     #[doc(alias = "lzc_channel_program")]
     pub fn program(
         &self,
@@ -193,6 +194,11 @@ impl Zfs {
             e = e.with_message("the program ran past its instruction limit");
         } else if kind == ErrorKind::MemoryLimit {
             e = e.with_message("the program ran past its memory limit");
+        } else if rc == libc::ENOENT && !self.pool_exists(pool) {
+            // The ioctl opens the pool first; a program's own failures come back as ECHRNG.
+            e = e
+                .with_message("no such pool")
+                .with_reason(crate::Reason::PoolNotFound);
         }
         Err(e)
     }

@@ -54,14 +54,16 @@ impl Zfs {
             // SAFETY: live list.
             unsafe { sys::lzc_bookmark(list.as_ptr(), errs) }
         })
-        .map_err(|e| match e.errno().map(|n| n.0) {
-            Some(libc::EEXIST) => e.with_reason(crate::Reason::BookmarkExists),
-            // pyzfs says SnapshotNotFound for a missing source, as we do.
-            Some(libc::ENOENT) => e.with_reason(crate::Reason::SnapshotNotFound),
-            Some(libc::EINVAL) => e.with_reason(crate::Reason::BookmarkSourceInvalid),
-            Some(libc::EXDEV) => e.with_reason(crate::Reason::PoolsDiffer),
-            Some(libc::ENOTSUP) => e.with_reason(crate::Reason::FeatureNotEnabled),
-            _ => e,
+        .map_err(|e| {
+            e.with_reasons(|errno| match errno {
+                libc::EEXIST => Some(crate::Reason::BookmarkExists),
+                // pyzfs says SnapshotNotFound for a missing source, as we do.
+                libc::ENOENT => Some(crate::Reason::SnapshotNotFound),
+                libc::EINVAL => Some(crate::Reason::BookmarkSourceInvalid),
+                libc::EXDEV => Some(crate::Reason::PoolsDiffer),
+                libc::ENOTSUP => Some(crate::Reason::FeatureNotEnabled),
+                _ => None,
+            })
         })
     }
 

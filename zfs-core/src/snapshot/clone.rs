@@ -16,7 +16,7 @@ impl Zfs {
     /// mounted.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if the origin or the clone's parent is missing;
+    /// [`ErrorKind::NotFound`] if the origin, the clone's pool or its parent is missing;
     /// [`ErrorKind::AlreadyExists`] if `clone` exists; [`ErrorKind::InvalidArgument`] across
     /// pools; [`ErrorKind::InvalidProperty`] for an unknown property or a bad value.
     #[doc(alias = "lzc_clone")]
@@ -42,6 +42,16 @@ impl Zfs {
             _ => sys::zfs_type_t::ZFS_TYPE_FILESYSTEM,
         };
         drop(head);
+        // A missing pool first: it is the one thing to fix, as `zfs clone` reports it.
+        if !self.pool_exists(&clone.pool()) {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                op,
+                clone.as_str(),
+                format!("no such pool '{}'", clone.pool()),
+            )
+            .with_reason(crate::Reason::PoolNotFound));
+        }
         if origin.dataset().pool() != clone.pool() {
             return Err(Error::new(
                 ErrorKind::InvalidArgument,

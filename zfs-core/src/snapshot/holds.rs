@@ -200,10 +200,10 @@ impl Zfs {
                 // descriptor of /dev/zfs that outlives the call.
                 unsafe { sys::lzc_hold(list.as_ptr(), cleanup, errs) }
             });
-            if let Err(mut e) = placed {
-                if e.errno().map(|n| n.0) == Some(libc::EEXIST) {
-                    e = e.with_reason(crate::Reason::HoldExists);
-                }
+            if let Err(e) = placed {
+                let e = e.with_reasons(|errno| {
+                    (errno == libc::EEXIST).then_some(crate::Reason::HoldExists)
+                });
                 let done: Vec<(SnapshotName, &OsStr)> =
                     rounds[..at].iter().flatten().cloned().collect();
                 // Best effort: these holds were placed by this call a moment ago.

@@ -153,10 +153,12 @@ impl Zfs {
                 sys::lzc_snapshot(snaps.as_ptr(), props, errs)
             }
         })
-        .map_err(|e| match e.errno().map(|n| n.0) {
-            Some(libc::EEXIST) => e.with_reason(crate::Reason::SnapshotExists),
-            Some(libc::ENOENT) => e.with_reason(crate::Reason::DatasetNotFound),
-            _ => e,
+        .map_err(|e| {
+            e.with_reasons(|errno| match errno {
+                libc::EEXIST => Some(crate::Reason::SnapshotExists),
+                libc::ENOENT => Some(crate::Reason::DatasetNotFound),
+                _ => None,
+            })
         })
     }
 

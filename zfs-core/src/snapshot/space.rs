@@ -14,7 +14,7 @@ impl Zfs {
     /// free, as `zfs destroy -nv FS@FIRST%LAST` reports it.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] for a missing snapshot; [`ErrorKind::InvalidArgument`] when
+    /// [`ErrorKind::NotFound`] naming the missing snapshot; [`ErrorKind::InvalidArgument`] when
     /// `first` is not older than `last` in the same lineage.
     #[doc(alias = "lzc_snaprange_space")]
     pub fn reclaimable_space(&self, first: &SnapshotName, last: &SnapshotName) -> Result<u64> {
@@ -27,7 +27,17 @@ impl Zfs {
         lzc("measure space of", first.as_str(), unsafe {
             sys::lzc_snaprange_space(a.as_ptr(), b.as_ptr(), &mut used)
         })
-        .map_err(order_error)?;
+        .map_err(order_error)
+        .map_err(|e| match e.errno().map(|n| n.0) {
+            // Either end may be the missing one: name it.
+            Some(libc::ENOENT) => {
+                let missing = if self.exists(first) { last } else { first };
+                e.with_object(missing.as_str())
+                    .with_message("no such snapshot")
+                    .with_reason(crate::Reason::SnapshotNotFound)
+            }
+            _ => e,
+        })?;
         Ok(used)
     }
 
