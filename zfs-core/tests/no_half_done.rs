@@ -1,6 +1,7 @@
 //! Calls that must do all of what they say or nothing (issue 26): a rollback whose target
-//! goes away destroys nothing, and a receive that libzfs completed is never undone for
-//! properties that were set. Checked with `zfs` itself.
+//! goes away destroys nothing, a receive that libzfs completed is never undone for
+//! properties that were set, and a key that could never be typed again is refused before any
+//! dataset exists. Checked with `zfs` itself.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{CreateDataset, ErrorKind, SendFlags, Zfs};
+use zfs_core::{CreateDataset, ErrorKind, Key, SendFlags, Zfs};
 
 /// The snapshots under `fs`, as `zfs list -t snapshot` shows them.
 fn cli_snapshots(fs: &str) -> Vec<String> {
@@ -140,4 +141,27 @@ fn receive_into_a_new_encrypted_dataset_keeps_the_data() {
     cli("zfs", &["unload-key", enc.as_str()]);
     cli("zfs", &["load-key", enc.as_str()]);
     assert_eq!(zfs_get(enc.as_str(), "keystatus").0, "available");
+}
+
+/// A newline ends the line libzfs reads a passphrase from: a key with one inside could not
+/// be entered again, so no dataset is created with it.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_passphrase_with_a_newline_creates_nothing() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let name = ds(format!("{}/locked", f.name()));
+    for pass in ["correct horse\nbattery", "correct horse\rbattery"] {
+        let e = Key::passphrase(pass)
+            .and_then(|k| k.pbkdf2_iterations(100_000))
+            .and_then(|k| {
+                CreateDataset::filesystem(name.clone())
+                    .property("mountpoint", "none")
+                    .encryption(k)
+                    .create(&zfs)
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+        assert!(cli_fails("zfs", &["list", name.as_str()]).contains("does not exist"));
+    }
 }

@@ -115,12 +115,13 @@ fn bad(what: &str, message: String) -> Error {
 }
 
 impl Key {
-    /// A passphrase (`keyformat=passphrase`) of 8 to 512 bytes, without NUL bytes.
+    /// A passphrase (`keyformat=passphrase`) of 8 to 512 bytes, without NUL, newline or
+    /// carriage return.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] for a length out of range or a NUL byte: `zfs load-key`
-    /// reads a passphrase as a C string and stops at the first NUL, so a key derived from
-    /// the bytes after it could never be entered again (the dataset would be locked out).
+    /// [`ErrorKind::InvalidArgument`] for a length out of range, a NUL byte or a line break:
+    /// `zfs load-key` reads a passphrase as one line of a C string, so a key derived from
+    /// the bytes after either could never be entered again (the dataset would be locked out).
     pub fn passphrase(passphrase: impl Into<String>) -> Result<Key> {
         let bytes = Zeroizing::new(passphrase.into().into_bytes());
         if bytes.contains(&0) {
@@ -128,6 +129,12 @@ impl Key {
                 "passphrase",
                 "a passphrase cannot contain a NUL byte (zfs load-key would stop reading there)"
                     .to_owned(),
+            ));
+        }
+        if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+            return Err(bad(
+                "passphrase",
+                "a passphrase cannot contain a line break (zfs load-key reads one line)".to_owned(),
             ));
         }
         if !PASSPHRASE_LEN.contains(&bytes.len()) {
@@ -402,6 +409,19 @@ mod tests {
         let e = Key::passphrase("12345678\0tail-zfs-would-never-read").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("NUL"), "{e}");
+    }
+
+    #[test]
+    fn a_passphrase_with_a_line_break_is_refused() {
+        for p in [
+            "12345678\nsecond-line",
+            "12345678\rsecond-line",
+            "12345678\r\n",
+        ] {
+            let e = Key::passphrase(p).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            assert!(e.to_string().contains("line break"), "{e}");
+        }
     }
 
     #[test]
