@@ -14,6 +14,9 @@ pub const PASSPHRASE_LEN: std::ops::RangeInclusive<usize> = 8..=512;
 pub const DEFAULT_PBKDF2_ITERATIONS: u64 = libzfs_sys::DEFAULT_PBKDF2_ITERATIONS as u64;
 /// The least PBKDF2 rounds OpenZFS accepts (`-o pbkdf2iters=N`).
 pub const MIN_PBKDF2_ITERATIONS: u64 = libzfs_sys::MIN_PBKDF2_ITERATIONS as u64;
+/// The most PBKDF2 rounds: libzfs hands the count to OpenSSL as a C `int`, so `zfs load-key`
+/// could not derive a key stretched more (`i32::MAX`).
+pub const MAX_PBKDF2_ITERATIONS: u64 = i32::MAX as u64;
 
 /// How a key is written: the `keyformat` property (`zfs create -o keyformat=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -213,16 +216,19 @@ impl Key {
     }
 
     /// For a passphrase: the PBKDF2 rounds of a new wrapping key (`pbkdf2iters`; default
-    /// 350 000, least 100 000). Ignored for raw and hex keys, and when loading a key (the
-    /// dataset's own count is used then).
+    /// 350 000, least 100 000, most [`MAX_PBKDF2_ITERATIONS`]). Ignored for raw and hex keys,
+    /// and when loading a key (the dataset's own count is used then).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] below the least.
+    /// [`ErrorKind::InvalidArgument`] below the least or above the most.
     pub fn pbkdf2_iterations(mut self, rounds: u64) -> Result<Key> {
-        if rounds < MIN_PBKDF2_ITERATIONS {
+        if !(MIN_PBKDF2_ITERATIONS..=MAX_PBKDF2_ITERATIONS).contains(&rounds) {
             return Err(bad(
                 "passphrase",
-                format!("pbkdf2iters must be at least {MIN_PBKDF2_ITERATIONS} (got {rounds})"),
+                format!(
+                    "pbkdf2iters must be {MIN_PBKDF2_ITERATIONS} to {MAX_PBKDF2_ITERATIONS} \
+                     (got {rounds})"
+                ),
             ));
         }
         self.iterations = rounds;
@@ -398,10 +404,21 @@ mod tests {
         assert!(Key::hex("+f").is_err());
         let k = Key::hex(&"0f".repeat(32)).unwrap();
         assert_eq!(&k.wrapping_key(0, 0)[..], &[0x0f; 32]);
-        assert!(Key::passphrase("12345678")
-            .unwrap()
-            .pbkdf2_iterations(99_999)
-            .is_err());
+        for (rounds, ok) in [
+            (99_999, false),
+            (100_000, true),
+            (i32::MAX as u64, true),
+            (i32::MAX as u64 + 1, false),
+            (u64::MAX, false),
+        ] {
+            let e = Key::passphrase("12345678")
+                .unwrap()
+                .pbkdf2_iterations(rounds);
+            assert_eq!(e.is_ok(), ok, "{rounds}");
+            if let Err(e) = e {
+                assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            }
+        }
     }
 
     #[test]
