@@ -276,9 +276,13 @@ impl Key {
         match self.format {
             KeyFormat::Raw | KeyFormat::Passphrase => self.material.clone(),
             KeyFormat::Hex => {
+                // Straight into the wiped buffer, sized once so that it never moves: no digit
+                // is left in a freed String or a grown Vec.
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 let mut out = Zeroizing::new(Vec::with_capacity(2 * KEY_LEN));
-                for b in self.material.iter() {
-                    out.extend_from_slice(format!("{b:02x}").as_bytes());
+                for &b in self.material.iter() {
+                    out.push(DIGITS[usize::from(b >> 4)]);
+                    out.push(DIGITS[usize::from(b & 0xf)]);
                 }
                 out
             }
@@ -361,6 +365,14 @@ mod tests {
         let k =
             Key::from_location(&file("h", format!("{hex}\n").as_bytes()), KeyFormat::Hex).unwrap();
         assert_eq!(k.file_form().as_slice(), hex.as_bytes());
+        let every =
+            Key::hex("0123456789abcdefABCDEF00ff102030405060708090a0b0c0d0e0f0fedcba98").unwrap();
+        let form = every.file_form();
+        assert_eq!(
+            form.as_slice(),
+            b"0123456789abcdefabcdef00ff102030405060708090a0b0c0d0e0f0fedcba98"
+        );
+        assert_eq!(form.capacity(), 2 * KEY_LEN, "allocated once, never grown");
         // Raw keys are exactly 32 bytes, newlines and all.
         let raw = [b'\n'; 32];
         assert_eq!(
