@@ -58,7 +58,7 @@ mod version;
 
 pub use crypto::{
     ChangeKeyOptions, Key, KeyFormat, KeyStatus, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN,
-    MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
+    MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
 };
 pub use dataset::{
     CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Delegation, DelegationScope,

@@ -14,6 +14,9 @@ pub const PASSPHRASE_LEN: std::ops::RangeInclusive<usize> = 8..=512;
 pub const DEFAULT_PBKDF2_ITERATIONS: u64 = libzfs_sys::DEFAULT_PBKDF2_ITERATIONS as u64;
 /// The least PBKDF2 rounds OpenZFS accepts (`-o pbkdf2iters=N`).
 pub const MIN_PBKDF2_ITERATIONS: u64 = libzfs_sys::MIN_PBKDF2_ITERATIONS as u64;
+/// The most PBKDF2 rounds: libzfs hands the count to OpenSSL as a C `int`, so `zfs load-key`
+/// could not derive a key stretched more (`i32::MAX`).
+pub const MAX_PBKDF2_ITERATIONS: u64 = i32::MAX as u64;
 
 /// How a key is written: the `keyformat` property (`zfs create -o keyformat=...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -115,12 +118,13 @@ fn bad(what: &str, message: String) -> Error {
 }
 
 impl Key {
-    /// A passphrase (`keyformat=passphrase`) of 8 to 512 bytes, without NUL bytes.
+    /// A passphrase (`keyformat=passphrase`) of 8 to 512 bytes, without NUL, newline or
+    /// carriage return.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] for a length out of range or a NUL byte: `zfs load-key`
-    /// reads a passphrase as a C string and stops at the first NUL, so a key derived from
-    /// the bytes after it could never be entered again (the dataset would be locked out).
+    /// [`ErrorKind::InvalidArgument`] for a length out of range, a NUL byte or a line break:
+    /// `zfs load-key` reads a passphrase as one line of a C string, so a key derived from
+    /// the bytes after either could never be entered again (the dataset would be locked out).
     pub fn passphrase(passphrase: impl Into<String>) -> Result<Key> {
         let bytes = Zeroizing::new(passphrase.into().into_bytes());
         if bytes.contains(&0) {
@@ -128,6 +132,12 @@ impl Key {
                 "passphrase",
                 "a passphrase cannot contain a NUL byte (zfs load-key would stop reading there)"
                     .to_owned(),
+            ));
+        }
+        if bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
+            return Err(bad(
+                "passphrase",
+                "a passphrase cannot contain a line break (zfs load-key reads one line)".to_owned(),
             ));
         }
         if !PASSPHRASE_LEN.contains(&bytes.len()) {
@@ -206,16 +216,19 @@ impl Key {
     }
 
     /// For a passphrase: the PBKDF2 rounds of a new wrapping key (`pbkdf2iters`; default
-    /// 350 000, least 100 000). Ignored for raw and hex keys, and when loading a key (the
-    /// dataset's own count is used then).
+    /// 350 000, least 100 000, most [`MAX_PBKDF2_ITERATIONS`]). Ignored for raw and hex keys,
+    /// and when loading a key (the dataset's own count is used then).
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidArgument`] below the least.
+    /// [`ErrorKind::InvalidArgument`] below the least or above the most.
     pub fn pbkdf2_iterations(mut self, rounds: u64) -> Result<Key> {
-        if rounds < MIN_PBKDF2_ITERATIONS {
+        if !(MIN_PBKDF2_ITERATIONS..=MAX_PBKDF2_ITERATIONS).contains(&rounds) {
             return Err(bad(
                 "passphrase",
-                format!("pbkdf2iters must be at least {MIN_PBKDF2_ITERATIONS} (got {rounds})"),
+                format!(
+                    "pbkdf2iters must be {MIN_PBKDF2_ITERATIONS} to {MAX_PBKDF2_ITERATIONS} \
+                     (got {rounds})"
+                ),
             ));
         }
         self.iterations = rounds;
@@ -263,9 +276,13 @@ impl Key {
         match self.format {
             KeyFormat::Raw | KeyFormat::Passphrase => self.material.clone(),
             KeyFormat::Hex => {
+                // Straight into the wiped buffer, sized once so that it never moves: no digit
+                // is left in a freed String or a grown Vec.
+                const DIGITS: &[u8; 16] = b"0123456789abcdef";
                 let mut out = Zeroizing::new(Vec::with_capacity(2 * KEY_LEN));
-                for b in self.material.iter() {
-                    out.extend_from_slice(format!("{b:02x}").as_bytes());
+                for &b in self.material.iter() {
+                    out.push(DIGITS[usize::from(b >> 4)]);
+                    out.push(DIGITS[usize::from(b & 0xf)]);
                 }
                 out
             }
@@ -348,6 +365,14 @@ mod tests {
         let k =
             Key::from_location(&file("h", format!("{hex}\n").as_bytes()), KeyFormat::Hex).unwrap();
         assert_eq!(k.file_form().as_slice(), hex.as_bytes());
+        let every =
+            Key::hex("0123456789abcdefABCDEF00ff102030405060708090a0b0c0d0e0f0fedcba98").unwrap();
+        let form = every.file_form();
+        assert_eq!(
+            form.as_slice(),
+            b"0123456789abcdefabcdef00ff102030405060708090a0b0c0d0e0f0fedcba98"
+        );
+        assert_eq!(form.capacity(), 2 * KEY_LEN, "allocated once, never grown");
         // Raw keys are exactly 32 bytes, newlines and all.
         let raw = [b'\n'; 32];
         assert_eq!(
@@ -391,10 +416,21 @@ mod tests {
         assert!(Key::hex("+f").is_err());
         let k = Key::hex(&"0f".repeat(32)).unwrap();
         assert_eq!(&k.wrapping_key(0, 0)[..], &[0x0f; 32]);
-        assert!(Key::passphrase("12345678")
-            .unwrap()
-            .pbkdf2_iterations(99_999)
-            .is_err());
+        for (rounds, ok) in [
+            (99_999, false),
+            (100_000, true),
+            (i32::MAX as u64, true),
+            (i32::MAX as u64 + 1, false),
+            (u64::MAX, false),
+        ] {
+            let e = Key::passphrase("12345678")
+                .unwrap()
+                .pbkdf2_iterations(rounds);
+            assert_eq!(e.is_ok(), ok, "{rounds}");
+            if let Err(e) = e {
+                assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            }
+        }
     }
 
     #[test]
@@ -402,6 +438,19 @@ mod tests {
         let e = Key::passphrase("12345678\0tail-zfs-would-never-read").unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidArgument);
         assert!(e.to_string().contains("NUL"), "{e}");
+    }
+
+    #[test]
+    fn a_passphrase_with_a_line_break_is_refused() {
+        for p in [
+            "12345678\nsecond-line",
+            "12345678\rsecond-line",
+            "12345678\r\n",
+        ] {
+            let e = Key::passphrase(p).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+            assert!(e.to_string().contains("line break"), "{e}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::ffi::CString;
 use libzfs_sys as sys;
 
 pub use key::{
-    Key, KeyFormat, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN, MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
+    Key, KeyFormat, DEFAULT_PBKDF2_ITERATIONS, KEY_LEN, MAX_PBKDF2_ITERATIONS,
+    MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
 };
 
 use crate::dataset::Dataset;

@@ -124,18 +124,12 @@ impl Zfs {
         mounted.sort_by(|a, b| b.name.cmp(&a.name));
         // What was unmounted, and where, to mount it back if the destroy is refused.
         let mut unmounted: Vec<(Dataset<'_>, std::path::PathBuf)> = Vec::new();
-        let remount = |unmounted: &[(Dataset<'_>, std::path::PathBuf)]| {
-            for (d, at) in unmounted.iter().rev() {
-                let _ = d.mount_at(at);
-            }
-        };
         for fs in mounted {
             let ds = self.dataset(&fs.name)?;
             if let Some(at) = ds.mounted_at() {
                 let how = UnmountOptions::new().force(opts.force_unmount);
                 if let Err(e) = ds.unmount(&how) {
-                    remount(&unmounted);
-                    return Err(e.with_operation(op));
+                    return Err(mount_back(&unmounted, e.with_operation(op)));
                 }
                 unmounted.push((ds, at));
             }
@@ -184,8 +178,7 @@ impl Zfs {
                 Ok(false) => {}
                 Err(e) => {
                     // Refused: mount back what was unmounted, so nothing has changed.
-                    remount(&unmounted);
-                    return Err(e);
+                    return Err(mount_back(&unmounted, e));
                 }
             }
         }
@@ -323,6 +316,33 @@ impl Zfs {
 /// The kernel refuses to destroy a filesystem or volume (snapshots go through
 /// `destroy_snapshots`) with EEXIST (a child or snapshot made since it was listed) or EBUSY (in
 /// use): for the caller both mean "busy".
+/// Mounts back, last unmounted first, what a destroy that did not happen unmounted; any that
+/// cannot be stays unmounted, so `error` says so rather than hide it.
+fn mount_back(unmounted: &[(Dataset<'_>, std::path::PathBuf)], error: Error) -> Error {
+    let failed: Vec<String> = unmounted
+        .iter()
+        .rev()
+        .filter_map(|(d, at)| {
+            let e = d.mount_at(at).err()?;
+            Some(format!("{} at {}: {}", d.name(), at.display(), e.message()))
+        })
+        .collect();
+    with_mount_failures(error, &failed)
+}
+
+/// `error`, its message followed by the filesystems that could not be mounted back.
+fn with_mount_failures(error: Error, failed: &[String]) -> Error {
+    if failed.is_empty() {
+        return error;
+    }
+    let message = format!(
+        "{}; mounting back failed too, left unmounted: {}",
+        error.message(),
+        failed.join("; ")
+    );
+    error.with_message(message)
+}
+
 fn busy_destroy(e: Error) -> Error {
     match e.errno().map(|n| n.0) {
         Some(libc::EEXIST | libc::EBUSY) => e
@@ -344,4 +364,24 @@ pub(crate) fn snapshot_refusal(e: Error) -> Error {
         libc::EBUSY => Some(crate::Reason::SnapshotIsHeld),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_mount_back_is_in_the_error() {
+        let refused = || Error::new(ErrorKind::Busy, "destroy", "tank/a", "dataset is busy");
+        assert_eq!(
+            with_mount_failures(refused(), &[]).message(),
+            "dataset is busy"
+        );
+        let e = with_mount_failures(refused(), &["tank/a/b at /mnt/b: busy".to_owned()]);
+        assert_eq!(e.kind(), ErrorKind::Busy);
+        assert_eq!(
+            e.message(),
+            "dataset is busy; mounting back failed too, left unmounted: tank/a/b at /mnt/b: busy"
+        );
+    }
 }

@@ -204,9 +204,8 @@ impl Dataset<'_> {
 /// The name of user or group `id` on this system, as `zfs userspace` shows it without `-n`.
 fn owner_name(owner: SpaceOwner, id: u64) -> Option<String> {
     let id = u32::try_from(id).ok()?;
-    let mut buf = vec![0 as c_char; 16 << 10];
     match owner {
-        SpaceOwner::User => {
+        SpaceOwner::User => with_growing_buffer(|buf| {
             // SAFETY: passwd is a plain C struct; zero is a valid starting state.
             let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
             let mut found: *mut libc::passwd = std::ptr::null_mut();
@@ -214,17 +213,17 @@ fn owner_name(owner: SpaceOwner, id: u64) -> Option<String> {
             let rc = unsafe {
                 libc::getpwuid_r(id, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found)
             };
-            if rc != 0 || found.is_null() {
-                return None;
+            if rc != 0 {
+                return Err(rc);
             }
-            // SAFETY: on success pw_name points into `buf`, NUL-terminated.
-            Some(
-                unsafe { CStr::from_ptr(entry.pw_name) }
-                    .to_string_lossy()
-                    .into_owned(),
-            )
-        }
-        SpaceOwner::Group => {
+            if found.is_null() {
+                return Ok(None); // no such user
+            }
+            // SAFETY: on success pw_name points into `buf` (alive here), NUL-terminated.
+            let name = unsafe { CStr::from_ptr(entry.pw_name) };
+            Ok(Some(name.to_string_lossy().into_owned()))
+        }),
+        SpaceOwner::Group => with_growing_buffer(|buf| {
             // SAFETY: group is a plain C struct; zero is a valid starting state.
             let mut entry: libc::group = unsafe { std::mem::zeroed() };
             let mut found: *mut libc::group = std::ptr::null_mut();
@@ -232,16 +231,75 @@ fn owner_name(owner: SpaceOwner, id: u64) -> Option<String> {
             let rc = unsafe {
                 libc::getgrgid_r(id, &mut entry, buf.as_mut_ptr(), buf.len(), &mut found)
             };
-            if rc != 0 || found.is_null() {
-                return None;
+            if rc != 0 {
+                return Err(rc);
             }
-            // SAFETY: on success gr_name points into `buf`, NUL-terminated.
-            Some(
-                unsafe { CStr::from_ptr(entry.gr_name) }
-                    .to_string_lossy()
-                    .into_owned(),
-            )
-        }
+            if found.is_null() {
+                return Ok(None); // no such group
+            }
+            // SAFETY: on success gr_name points into `buf` (alive here), NUL-terminated.
+            let name = unsafe { CStr::from_ptr(entry.gr_name) };
+            Ok(Some(name.to_string_lossy().into_owned()))
+        }),
         SpaceOwner::Project => None,
+    }
+}
+
+/// The first buffer for `getpwuid_r`/`getgrgid_r`, and the most tried: a group's entry holds
+/// all its members, and a large group does not fit in the first (`ERANGE`).
+const NAME_BUFFER: std::ops::RangeInclusive<usize> = (16 << 10)..=(1 << 20);
+
+/// Runs `lookup` with a buffer that doubles while it answers `ERANGE`; `None` on another
+/// error or a buffer that is still too small at the most.
+fn with_growing_buffer<T>(
+    mut lookup: impl FnMut(&mut [c_char]) -> std::result::Result<Option<T>, c_int>,
+) -> Option<T> {
+    let mut len = *NAME_BUFFER.start();
+    loop {
+        let mut buf = vec![0 as c_char; len];
+        match lookup(&mut buf) {
+            Ok(found) => return found,
+            Err(libc::ERANGE) if len < *NAME_BUFFER.end() => len *= 2,
+            Err(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookup_too_big_for_the_first_buffer_gets_a_bigger_one() {
+        let mut tried = Vec::new();
+        let name = with_growing_buffer(|buf| {
+            tried.push(buf.len());
+            if buf.len() < 100_000 {
+                Err(libc::ERANGE)
+            } else {
+                Ok(Some("big-group"))
+            }
+        });
+        assert_eq!(name, Some("big-group"));
+        assert_eq!(tried, [16 << 10, 32 << 10, 64 << 10, 128 << 10]);
+        // Never above the most, and other errors are not retried.
+        let mut last = 0;
+        assert_eq!(
+            with_growing_buffer::<()>(|buf| {
+                last = buf.len();
+                Err(libc::ERANGE)
+            }),
+            None
+        );
+        assert_eq!(last, 1 << 20);
+        let mut calls = 0;
+        assert_eq!(
+            with_growing_buffer::<()>(|_| {
+                calls += 1;
+                Err(libc::EIO)
+            }),
+            None
+        );
+        assert_eq!(calls, 1);
     }
 }

@@ -258,27 +258,65 @@ impl Pool<'_> {
 
     /// `zpool_obj_to_path`: what `zpool status -v` prints for an object.
     fn object_path(&self, dataset: u64, object: u64) -> String {
-        // As the CLI: twice MAXPATHLEN, enough for a mountpoint and a path in it.
-        let mut buf = vec![0u8; 2 * libc::PATH_MAX as usize];
-        // SAFETY: live pool handle; `buf` holds `len` bytes.
-        unsafe {
-            sys::zpool_obj_to_path(
-                self.raw().ptr(),
-                dataset,
-                object,
-                buf.as_mut_ptr().cast(),
-                buf.len(),
-            )
-        };
-        CStr::from_bytes_until_nul(&buf)
-            .map(|c| c.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        untruncated(|buf| {
+            // SAFETY: live pool handle; `buf` holds `buf.len()` bytes.
+            unsafe {
+                sys::zpool_obj_to_path(
+                    self.raw().ptr(),
+                    dataset,
+                    object,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                )
+            }
+        })
+    }
+}
+
+/// What `write` puts in a buffer as `snprintf` does (cut to fit, NUL-terminated), in full:
+/// an answer that fills the buffer may have been cut, so it is asked again with twice the
+/// room. The CLI's twice MAXPATHLEN is too little for a long mountpoint plus a path below it
+/// (up to twice MAXPATHLEN on its own); the most tried is far above both together.
+fn untruncated(mut write: impl FnMut(&mut [u8])) -> String {
+    let most = 64 * libc::PATH_MAX as usize;
+    let mut len = 2 * libc::PATH_MAX as usize;
+    loop {
+        let mut buf = vec![0u8; len];
+        write(&mut buf);
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(len);
+        if end + 1 < len || len >= most {
+            return String::from_utf8_lossy(&buf[..end]).into_owned();
+        }
+        len *= 2;
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_that_fills_the_buffer_is_asked_again_larger() {
+        let long = format!("/mnt/{}", "d/".repeat(6000));
+        let mut sizes = Vec::new();
+        let got = untruncated(|buf| {
+            sizes.push(buf.len());
+            // As snprintf: at most len - 1 bytes, then a NUL.
+            let n = long.len().min(buf.len() - 1);
+            buf[..n].copy_from_slice(&long.as_bytes()[..n]);
+            buf[n] = 0;
+        });
+        assert_eq!(got, long);
+        let first = 2 * libc::PATH_MAX as usize;
+        assert_eq!(sizes, [first, 2 * first]);
+        // A short answer is read once.
+        let mut calls = 0;
+        let short = untruncated(|buf| {
+            calls += 1;
+            buf[..4].copy_from_slice(b"/a\0\0");
+        });
+        assert_eq!((short.as_str(), calls), ("/a", 1));
+    }
 
     #[test]
     fn every_libzfs_status_code_is_named_with_an_action() {

@@ -1,7 +1,8 @@
 //! Exporting pools, finding exported ones, importing them.
 
 use std::ffi::{c_char, c_int, CString};
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::ptr;
 
 use libzfs_sys as sys;
@@ -398,8 +399,8 @@ impl Zfs {
         let dirs: Vec<CString> = opts
             .dirs
             .iter()
-            .map(|d| CString::new(d.to_string_lossy().into_owned()).expect("paths have no NUL"))
-            .collect();
+            .map(|d| path_cstring(d))
+            .collect::<Result<_>>()?;
         let mut dir_ptrs: Vec<*mut c_char> = dirs.iter().map(|d| d.as_ptr().cast_mut()).collect();
         let cname = name.map(|n| CString::new(n.as_str()).expect("no NUL"));
         // SAFETY: importargs_t is a plain C struct for which all-zero is "no options".
@@ -424,7 +425,7 @@ impl Zfs {
                         "no such file",
                     ));
                 }
-                Some(CString::new(file.to_string_lossy().into_owned()).expect("no NUL"))
+                Some(path_cstring(file)?)
             }
             None => None,
         };
@@ -506,5 +507,35 @@ impl Zfs {
             // SAFETY: live pool handle; closed later by Drop.
             unsafe { sys::zpool_export(pool.raw().ptr(), force, log.as_ptr()) }
         })
+    }
+}
+
+/// `path` as libzfs takes it: its bytes as they are (a lossy conversion of a name that is not
+/// UTF-8 would name another directory, and the search would find nothing).
+fn path_cstring(path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidArgument,
+            "search for pools in",
+            path.display().to_string(),
+            "a path cannot contain a NUL byte",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn paths_reach_libzfs_byte_for_byte() {
+        let latin1 = Path::new(OsStr::from_bytes(b"/dev/disks-\xe9t\xe9"));
+        assert_eq!(
+            path_cstring(latin1).unwrap().as_bytes(),
+            b"/dev/disks-\xe9t\xe9"
+        );
+        let e = path_cstring(Path::new(OsStr::from_bytes(b"/a\0b"))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
     }
 }

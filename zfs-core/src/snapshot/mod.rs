@@ -297,25 +297,41 @@ impl Zfs {
     /// when `destroy_newer` is set (`zfs rollback -r`), else the rollback is refused.
     ///
     /// # Errors
-    /// [`ErrorKind::NotFound`] if the snapshot does not exist; [`ErrorKind::Busy`] if newer
-    /// snapshots exist without `destroy_newer`, or they have clones or holds.
+    /// [`ErrorKind::NotFound`] if the snapshot does not exist (or goes meanwhile: nothing is
+    /// destroyed then); [`ErrorKind::Busy`] if newer snapshots exist without `destroy_newer`,
+    /// or they have clones or holds.
     #[doc(alias = "lzc_rollback_to")]
     pub fn rollback(&self, snapshot: &SnapshotName, opts: &RollbackOptions) -> Result<()> {
         let op = "rollback to";
-        if !self.exists(snapshot) {
-            return Err(Error::new(
+        let missing = || {
+            Error::new(
                 ErrorKind::NotFound,
                 op,
                 snapshot.as_str(),
                 "no such snapshot",
             )
-            .with_reason(crate::Reason::SnapshotNotFound));
-        }
+            .with_reason(crate::Reason::SnapshotNotFound)
+        };
+        // The target's createtxg comes from one open handle: a target that is gone fails
+        // here, so there is no value to default, and a default of 0 would make every
+        // snapshot "newer" (and destroy it).
+        let target = self
+            .dataset(snapshot)
+            .and_then(|handle| handle.property_u64("createtxg"))
+            .map_err(|e| match e.kind() {
+                ErrorKind::NotFound => missing(),
+                _ => e.with_operation(op),
+            })?;
         let all = self.snapshots(&snapshot.dataset())?;
-        let target = all
+        // Destroyed (and maybe taken again) since it was opened: nothing is destroyed.
+        if !all
             .iter()
-            .find(|s| &s.name == snapshot)
-            .map_or(0, |s| s.createtxg);
+            .any(|s| &s.name == snapshot && s.createtxg == target)
+        {
+            return Err(
+                missing().with_message("the snapshot was destroyed or taken again meanwhile")
+            );
+        }
         let newer: Vec<SnapshotName> = all
             .into_iter()
             .filter(|s| s.createtxg > target)

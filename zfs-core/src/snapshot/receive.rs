@@ -461,12 +461,12 @@ impl Zfs {
             }
         })?;
         // libzfs reports a `-o` property the kernel refused after the data was in only as
-        // its last error, and succeeds: each one asked for must now be set locally.
+        // its last error, and succeeds: each one asked for must now be set.
         let mut missing = Vec::new();
         if !opts.props.is_empty() {
             let fs = self.dataset(&dataset)?;
-            for (name, _) in &opts.props {
-                if fs.property(name)?.source != crate::PropSource::Local {
+            for (name, asked) in &opts.props {
+                if !is_set(name, asked, &fs.property(name)?) {
                     missing.push(name.as_str());
                 }
             }
@@ -482,5 +482,72 @@ impl Zfs {
             format!("{}: {why}", missing.join(", ")),
         );
         Err(self.undo_receive(&dataset, before, e))
+    }
+}
+
+/// Whether a property given to `zfs receive -o` reads back as set: with source `local`, or,
+/// for one fixed when the dataset is created (`encryption`, `keyformat`, `pbkdf2iters`: their
+/// source reads `-`), with the value asked for.
+fn is_set(name: &str, asked: &str, got: &crate::PropValue) -> bool {
+    match got.source {
+        crate::PropSource::Local => true,
+        crate::PropSource::None => match (name, asked) {
+            // `on` stands for the default cipher, whichever that is.
+            ("encryption", "on") => got.value != "off",
+            _ => got.value == asked || got.as_u64().is_some_and(|n| asked.parse() == Ok(n)),
+        },
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PropSource, PropValue};
+
+    fn got(value: &str, source: PropSource) -> PropValue {
+        PropValue {
+            value: value.to_owned(),
+            source,
+        }
+    }
+
+    #[test]
+    fn creation_time_properties_are_checked_by_value() {
+        let none = PropSource::None;
+        assert!(is_set(
+            "encryption",
+            "on",
+            &got("aes-256-gcm", none.clone())
+        ));
+        assert!(!is_set("encryption", "on", &got("off", none.clone())));
+        assert!(is_set(
+            "encryption",
+            "aes-128-ccm",
+            &got("aes-128-ccm", none.clone())
+        ));
+        assert!(!is_set(
+            "encryption",
+            "aes-128-ccm",
+            &got("aes-256-gcm", none.clone())
+        ));
+        assert!(is_set(
+            "keyformat",
+            "passphrase",
+            &got("passphrase", none.clone())
+        ));
+        assert!(is_set(
+            "pbkdf2iters",
+            "100000",
+            &got("100000", none.clone())
+        ));
+        assert!(!is_set("pbkdf2iters", "200000", &got("100000", none)));
+        // Any other source is a refusal, even with the value asked for (it came from the stream).
+        assert!(!is_set(
+            "compression",
+            "lz4",
+            &got("lz4", PropSource::Received)
+        ));
+        assert!(is_set("compression", "lz4", &got("lz4", PropSource::Local)));
     }
 }
