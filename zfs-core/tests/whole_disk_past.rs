@@ -109,8 +109,17 @@ fn a_whole_disk_holding_an_exported_pool_is_refused_and_the_pool_survives() {
 fn a_filesystem_in_a_partition_or_on_the_disk_is_refused_and_survives() {
     let disk = scratch();
     let zfs = zfs();
-    // ext4 in partition 1 of a disk that was partitioned before.
+    // ext4 made over an old pool's labels in partition 1: libblkid finds both.
     partitioned(&disk);
+    cli("mkfs.ext4", &["-q", "-F", &part1(&disk)]);
+    let e = CreatePool::new(unique("fs"), whole(&disk))
+        .create(&zfs)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(e.to_string().contains("several filesystems"), "{e}");
+    // ext4 alone in partition 1 of a disk that was partitioned before.
+    cli("wipefs", &["-a", "-q", &part1(&disk)]);
     cli("mkfs.ext4", &["-q", "-F", &part1(&disk)]);
     assert_eq!(blkid_type(&part1(&disk)), "ext4");
     for leaf in [Leaf::whole_disk(&disk), Leaf::disk(part1(&disk))] {

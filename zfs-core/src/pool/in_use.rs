@@ -61,8 +61,8 @@ pub(crate) fn is_partition_of(part: &Path, number: u32, disk: &Path) -> bool {
             .is_some_and(|(parent, disk)| parent == disk)
 }
 
-/// The filesystem signature libblkid finds on `dev` (`TYPE`, as `blkid -p` prints it), if
-/// any; `several` when it finds more than one.
+/// What libblkid finds on `dev`: a filesystem's `TYPE` as `blkid -p` prints it, or
+/// [`SEVERAL`] for signatures of more than one (an ext4 made over an old pool's labels).
 fn signature(op: &'static str, dev: &Path) -> Result<Option<String>> {
     let shown = dev.display().to_string();
     let path = CString::new(dev.as_os_str().as_bytes()).map_err(|_| {
@@ -101,7 +101,7 @@ fn signature(op: &'static str, dev: &Path) -> Result<Option<String>> {
                     .into_owned()
             })
         }
-        -2 => Some("several".to_owned()),
+        -2 => Some(SEVERAL.to_owned()),
         _ => None,
     };
     // SAFETY: the probe is live and freed once.
@@ -116,6 +116,9 @@ fn signature(op: &'static str, dev: &Path) -> Result<Option<String>> {
     }
     Ok(found)
 }
+
+/// [`signature`]'s answer for a device with several signatures.
+const SEVERAL: &str = "(several)";
 
 impl Zfs {
     /// Refuses a leaf whose device, or a partition of whose whole disk, holds a pool that is
@@ -146,16 +149,18 @@ impl Zfs {
             }
             match signature(op, dev)? {
                 Some(kind) if kind != "zfs_member" => {
+                    let what = if kind == SEVERAL {
+                        "signatures of several filesystems".to_owned()
+                    } else {
+                        format!("a filesystem of type '{kind}'")
+                    };
                     return Err(Error::new(
                         ErrorKind::Busy,
                         op,
                         object,
-                        format!(
-                            "{} contains a filesystem of type '{kind}' (use force to override)",
-                            dev.display()
-                        ),
+                        format!("{} contains {what} (use force to override)", dev.display()),
                     )
-                    .with_reason(Reason::DeviceInUse))
+                    .with_reason(Reason::DeviceInUse));
                 }
                 _ => {}
             }
