@@ -94,11 +94,10 @@ fn signature(op: &'static str, dev: &Path) -> Result<Option<String>> {
             let got = unsafe {
                 blkid::blkid_probe_lookup_value(probe, c"TYPE".as_ptr(), &mut data, &mut len)
             };
-            // SAFETY: as above: a NUL-terminated value owned by the live probe.
             (got == 0 && !data.is_null()).then(|| {
-                unsafe { CStr::from_ptr(data) }
-                    .to_string_lossy()
-                    .into_owned()
+                // SAFETY: as above: a NUL-terminated value owned by the live probe.
+                let value = unsafe { CStr::from_ptr(data) };
+                value.to_string_lossy().into_owned()
             })
         }
         -2 => Some(SEVERAL.to_owned()),
