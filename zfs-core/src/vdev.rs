@@ -55,8 +55,10 @@ impl Leaf {
     /// A whole disk, partitioned as `zpool create sdX` does before it is used: a GPT with the
     /// pool's partition from 1 MiB to 8 MiB before the end, and an 8 MiB reserved partition
     /// 9; the pool uses partition 1 (`/dev/sdX1`, `/dev/nvme0n1p1`, or `...-part1` under
-    /// `/dev/disk/`) and knows it owns the whole disk (`whole_disk=1`, so it can grow with
-    /// `zpool online -e`). Everything on the disk is lost.
+    /// `/dev/disk/` and `/dev/zvol/`) and knows it owns the whole disk (`whole_disk=1`, so it
+    /// can grow with `zpool online -e`). Everything on the disk is lost: without `force`, a
+    /// disk any of whose partitions holds a pool that is not destroyed, or another
+    /// filesystem's signature, is refused first, as `zpool create` refuses it.
     pub fn whole_disk(path: impl Into<PathBuf>) -> Leaf {
         Leaf {
             path: path.into(),
