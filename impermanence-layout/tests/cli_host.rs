@@ -184,3 +184,39 @@ fn the_readme_real_install_spec_plans() {
         assert!(commands.contains(want), "{want}\n{commands}");
     }
 }
+
+/// `plan | head`: a reader that goes away ends the program as it ends any Unix tool, by
+/// SIGPIPE, quietly; it panicked ("failed printing to stdout: Broken pipe") with a backtrace.
+#[test]
+fn a_closed_pipe_ends_plan_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    // More output than a pipe holds (64 KiB), so the plan is still writing when the reader
+    // is gone, however soon it goes.
+    let mut spec = Spec::default();
+    spec.pool.name = format!("zrpipe{}", std::process::id());
+    spec.pool
+        .vdevs
+        .push(VdevEntry::new(dir.path().join("zroot.img")).size("1G"));
+    let mut toml = spec.to_toml();
+    for i in 0..5000 {
+        toml.push_str(&format!("\n[[datasets]]\nname = \"d{i}\"\n"));
+    }
+    let file = dir.path().join("spec.toml");
+    std::fs::write(&file, toml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(["plan", "--spec", file.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away without reading.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
