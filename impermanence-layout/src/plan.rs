@@ -439,7 +439,7 @@ impl Plan {
                 steps.push(Step::Mount {
                     dataset: spec.full_name("root"),
                     path: root.to_owned(),
-                    options: Vec::new(),
+                    options: zfs_mount_options(spec, "root", &[]),
                 });
             }
             for m in &spec.boot.mounts {
@@ -541,8 +541,15 @@ impl Plan {
 /// The options a mount of the spec gets: its own, and `zfsutil` where the dataset's
 /// mountpoint is not `legacy` (mount(8) of such a dataset needs it, as NixOS documents).
 pub fn mount_options(spec: &Spec, mount: &crate::spec::MountSpec) -> Vec<String> {
-    let mut out = mount.options.clone();
-    let legacy = spec.effective_property(&mount.dataset, "mountpoint") == Some("legacy");
+    zfs_mount_options(spec, &mount.dataset, &mount.options)
+}
+
+/// `own`, with `zfsutil` first where the spec's dataset `relative` has a mountpoint other
+/// than `legacy`: the options of every mount the plan makes, so that its printed `mount`
+/// runs as printed.
+fn zfs_mount_options(spec: &Spec, relative: &str, own: &[String]) -> Vec<String> {
+    let mut out = own.to_vec();
+    let legacy = spec.effective_property(relative, "mountpoint") == Some("legacy");
     if !legacy && !out.iter().any(|o| o == "zfsutil") {
         out.insert(0, "zfsutil".into());
     }

@@ -796,6 +796,35 @@ fn volumes_and_mount_options_plan_verify_and_reach_nixos() {
     assert!(nix.contains("options = [ \"noatime\" ];"), "{nix}");
 }
 
+/// `--mount-root`'s mount of the root prints `-o zfsutil` when the root's mountpoint is not
+/// `legacy` (mount(8) refuses such a dataset without it), as the other mounts do; a legacy
+/// root is mounted with no options.
+#[test]
+fn the_printed_root_mount_runs_as_printed() {
+    let mut s = with_vdev();
+    let root_mount = |s: &Spec| -> String {
+        let plan = Plan::new(
+            s,
+            &Inventory::default(),
+            &PlanOptions::new().mount_root("/mnt"),
+        );
+        let cmds = plan.to_commands();
+        cmds.iter()
+            .find(|c| c.contains(" zroot/root "))
+            .filter(|c| c.starts_with("mount "))
+            .cloned()
+            .unwrap_or_else(|| panic!("no root mount in {cmds:#?}"))
+    };
+    assert_eq!(root_mount(&s), "mount --mkdir -t zfs zroot/root /mnt");
+    let root = s.datasets.iter_mut().find(|d| d.name == "root").unwrap();
+    root.properties.insert("mountpoint".into(), "/".into());
+    s.validate().unwrap();
+    assert_eq!(
+        root_mount(&s),
+        "mount --mkdir -t zfs -o zfsutil zroot/root /mnt"
+    );
+}
+
 #[test]
 fn volume_problems_are_listed() {
     let mut s = with_vdev();
