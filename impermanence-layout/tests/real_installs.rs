@@ -206,6 +206,81 @@ fn a_two_mirror_log_special_cache_spare_topology_is_what_zpool_status_shows() {
     ));
 }
 
+/// A log of a mirror and a single device: the printed `truncate` and `zpool create`, run by
+/// the shell as printed, build the tree apply builds (a two-way mirror and a single log, not
+/// a three-way mirror), and both verify clean against the spec's devices.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_mixed_log_is_built_by_the_printed_commands_as_by_apply() {
+    let zfs = zfs();
+    let mut case = Case::new("mixlog");
+    let dir = case.dir.path().to_owned();
+    let f = |n: &str| VdevEntry::new(dir.join(format!("{n}.img"))).size("256M");
+    case.spec.pool.vdevs.clear();
+    case.spec.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .log(VdevGroup::new(VdevLayout::Mirror, [f("l1"), f("l2")]))
+            .log(VdevGroup::new(VdevLayout::Stripe, [f("l3")])),
+    );
+    case.spec.validate().unwrap();
+    let pool = case.spec.pool.name.clone();
+    let logs = || -> Vec<(String, usize)> {
+        let st = cli_json("zpool", &["status", "-j", "-P", &pool]);
+        let mut out: Vec<(String, usize)> = st["pools"][pool.as_str()]["logs"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no logs: {st:#}"))
+            .values()
+            .map(|t| {
+                (
+                    t["vdev_type"].as_str().unwrap_or("?").to_owned(),
+                    t["vdevs"].as_object().map_or(0, |c| c.len()),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let topology_differences = || -> Vec<String> {
+        verify(&zfs, &case.spec)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.to_string())
+            .filter(|d| d.contains("vdevs") || d.contains("devices"))
+            .collect()
+    };
+    let want = [("file".to_owned(), 0), ("mirror".to_owned(), 2)];
+
+    let printed: Vec<String> = case
+        .plan(&zfs)
+        .to_commands()
+        .into_iter()
+        .filter(|c| c.starts_with("truncate ") || c.starts_with("zpool create "))
+        .collect();
+    assert_eq!(printed.len(), 6, "{printed:#?}");
+    for c in &printed {
+        let out = std::process::Command::new("sh")
+            .args(["-c", c])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(logs(), want);
+    assert_eq!(topology_differences(), Vec::<String>::new());
+
+    zfs.destroy_pool(&case.pool()).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        std::fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
+    assert_eq!(logs(), want);
+    assert_eq!(topology_differences(), Vec::<String>::new());
+}
+
 /// The VM's first scratch disk (`ci/vm` attaches two), emptied: no partition table left.
 fn blank_scratch_disk() -> PathBuf {
     let disk = PathBuf::from("/dev/disk/by-id/virtio-zfs-scratch0");

@@ -654,6 +654,32 @@ fn a_topology_reads_validates_and_plans_as_zpool_create_words() {
     assert_eq!(Spec::from_toml(&text).unwrap(), s);
 }
 
+/// A class that mixes a mirror and single devices prints as `zpool create` reads it into the
+/// tree apply builds: a grouping word takes every device up to the next keyword, and `log`
+/// may be given only once, so a class's single devices come before its groups (apply builds
+/// them in that order too). `log mirror L1 L2 L3` was a three-way mirror.
+#[test]
+fn a_class_mixing_mirrors_and_single_devices_prints_the_tree_apply_builds() {
+    let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [a, b]);
+    let single = |a: &str| VdevGroup::new(VdevLayout::Stripe, [a]);
+    let t = Topology::new()
+        .vdev(mirror("/d/a", "/d/b"))
+        .vdev(single("/d/c"))
+        .log(mirror("/d/l1", "/d/l2"))
+        .log(single("/d/l3"))
+        .special(mirror("/d/s1", "/d/s2"))
+        .special(VdevGroup::new(VdevLayout::Stripe, ["/d/s3", "/d/s4"]))
+        .special(mirror("/d/s5", "/d/s6"))
+        .dedup(single("/d/x1"))
+        .dedup(mirror("/d/x2", "/d/x3"))
+        .cache("/d/k");
+    assert_eq!(
+        t.to_args().join(" "),
+        "/d/c mirror /d/a /d/b log /d/l3 mirror /d/l1 /d/l2 special /d/s3 /d/s4 mirror /d/s1 \
+         /d/s2 mirror /d/s5 /d/s6 dedup /d/x1 mirror /d/x2 /d/x3 cache /d/k"
+    );
+}
+
 #[test]
 fn topology_problems_are_listed() {
     let mut s = topology_spec();
