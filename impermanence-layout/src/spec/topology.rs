@@ -289,8 +289,8 @@ impl Topology {
         out
     }
 
-    /// The device words of `zpool create`: `mirror a b log c cache d`, in the order of
-    /// [`Topology::top_levels`].
+    /// The device words of `zpool create`: `mirror a b log c cache d`. A class's single
+    /// devices come before its groups (`log c mirror a b`), the order apply builds.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         for (class, groups) in self.classes() {
