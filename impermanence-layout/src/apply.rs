@@ -332,8 +332,10 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
             topology,
             properties,
             root_properties,
+            force,
         } => {
-            let mut create = CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology));
+            let mut create =
+                CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology)).force(*force);
             for (k, v) in properties {
                 create = create.pool_property(k, v);
             }
@@ -472,7 +474,7 @@ fn unlock(
 
 /// The topology as zfs-core's device tree, each class in the order of
 /// [`Topology::top_levels`] (the order the printed `zpool create` gives).
-fn vdev_spec(t: &Topology) -> VdevSpec {
+pub(crate) fn vdev_spec(t: &Topology) -> VdevSpec {
     let tops = |groups: &[VdevGroup]| -> Vec<TopLevel> {
         Topology::top_levels(groups)
             .into_iter()

@@ -113,6 +113,10 @@ struct Common {
     /// hold partitions, instead of refusing them. Cannot be undone.
     #[arg(long)]
     wipe: bool,
+    /// (plan, apply) Create the pool as `zpool create -f` does: with vdevs that differ in
+    /// redundancy, and on devices that hold another filesystem (the spec's `force = true`).
+    #[arg(long)]
+    force: bool,
 }
 
 /// What the user asked for, resolved and validated except for its devices, which only a pool
@@ -139,6 +143,9 @@ fn load_unchecked(c: &Common) -> Result<Spec, LayoutError> {
     };
     if let Some(p) = &c.pool {
         spec.pool.name.clone_from(p);
+    }
+    if c.force {
+        spec.pool.force = true;
     }
     if !c.vdevs.is_empty() {
         // `--vdev` replaces the spec's devices: each its own top-level vdev, or one group of

@@ -281,6 +281,54 @@ fn a_mixed_log_is_built_by_the_printed_commands_as_by_apply() {
     assert_eq!(topology_differences(), Vec::<String>::new());
 }
 
+/// A mirror next to a single device: without `force` the plan's conflict, so apply (library
+/// and CLI) refuses before it makes a file; with the spec's `force` it is created as `zpool
+/// create -f` creates it, and verifies clean.
+#[test]
+#[ignore = "needs ZFS"]
+fn mixed_redundancy_is_refused_before_anything_and_created_when_forced() {
+    let zfs = zfs();
+    let mut case = Case::new("force");
+    let dir = case.dir.path().to_owned();
+    let f = |n: &str| VdevEntry::new(dir.join(format!("{n}.img"))).size("256M");
+    case.spec.pool.vdevs.clear();
+    case.spec.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .vdev(VdevGroup::new(VdevLayout::Stripe, [f("c")])),
+    );
+    case.spec.validate().unwrap();
+
+    let plan = case.plan(&zfs);
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.contains("mismatched replication level")),
+        "{plan:#?}"
+    );
+    assert!(matches!(
+        apply(&zfs, &plan, ApplyOptions::new()),
+        Err(LayoutError::Conflict(_))
+    ));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let spec_file = case.spec_file();
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec_file]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("mismatched replication level"), "{err}");
+    assert!(!zfs.pool_exists(&case.pool()));
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "only spec.toml"
+    );
+
+    case.spec.pool.force = true;
+    let plan = case.plan(&zfs);
+    assert_eq!(plan.conflicts, Vec::<String>::new());
+    apply(&zfs, &plan, ApplyOptions::new()).unwrap();
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+}
+
 /// The VM's first scratch disk (`ci/vm` attaches two), emptied: no partition table left.
 fn blank_scratch_disk() -> PathBuf {
     let disk = PathBuf::from("/dev/disk/by-id/virtio-zfs-scratch0");

@@ -680,6 +680,56 @@ fn a_class_mixing_mirrors_and_single_devices_prints_the_tree_apply_builds() {
     );
 }
 
+/// Vdevs that differ in redundancy are a conflict of the plan, found by the check apply's
+/// `zpool create` makes, unless the spec says `force`: then the pool is created with `-f`.
+#[test]
+fn mixed_redundancy_is_a_conflict_unless_the_spec_forces_it() {
+    let mut s = with_vdev();
+    s.pool.vdevs.clear();
+    let f = |n: &str| VdevEntry::new(format!("/var/tmp/{n}.img")).size("1G");
+    s.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .vdev(VdevGroup::new(VdevLayout::Stripe, [f("c")])),
+    );
+    s.validate().unwrap();
+    let plan = Plan::new(&s, &Inventory::default(), &PlanOptions::new());
+    assert_eq!(plan.conflicts.len(), 1, "{:#?}", plan.conflicts);
+    assert!(
+        plan.conflicts[0].starts_with("pool zroot: mismatched replication level")
+            && plan.conflicts[0].contains("force = true"),
+        "{:#?}",
+        plan.conflicts
+    );
+    // Logs never count, as in zpool create: a single log beside mirrors is no conflict.
+    let mut logged = s.clone();
+    let t = logged.pool.topology.as_mut().unwrap();
+    t.vdev.pop();
+    t.log.push(VdevGroup::new(VdevLayout::Stripe, [f("l")]));
+    let plan = Plan::new(&logged, &Inventory::default(), &PlanOptions::new());
+    assert_eq!(plan.conflicts, Vec::<String>::new());
+
+    let forced = SpecBuilder::from(s.clone()).force(true).build().unwrap();
+    assert!(forced.pool.force);
+    let plan = Plan::new(&forced, &Inventory::default(), &PlanOptions::new());
+    assert_eq!(plan.conflicts, Vec::<String>::new());
+    let create = plan
+        .to_commands()
+        .into_iter()
+        .find(|c| c.starts_with("zpool create"))
+        .unwrap();
+    assert!(
+        create.starts_with("zpool create -f -o ashift=12 "),
+        "{create}"
+    );
+    assert!(plan.to_json().contains("\"force\": true"));
+    // Written only when set, and read back.
+    let text = forced.to_toml();
+    assert!(text.contains("force = true"), "{text}");
+    assert_eq!(Spec::from_toml(&text).unwrap(), forced);
+    assert!(!s.to_toml().contains("force"));
+}
+
 #[test]
 fn topology_problems_are_listed() {
     let mut s = topology_spec();
