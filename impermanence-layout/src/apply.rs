@@ -332,8 +332,10 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
             topology,
             properties,
             root_properties,
+            force,
         } => {
-            let mut create = CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology));
+            let mut create =
+                CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology)).force(*force);
             for (k, v) in properties {
                 create = create.pool_property(k, v);
             }
@@ -470,30 +472,36 @@ fn unlock(
     }
 }
 
-/// The topology as zfs-core's device tree.
-fn vdev_spec(t: &Topology) -> VdevSpec {
-    let tops = |g: &VdevGroup| -> Vec<TopLevel> {
-        let leaves = || g.members.iter().map(|m| leaf(&m.path)).collect::<Vec<_>>();
-        match (g.mode, g.mode.raidz_parity()) {
-            (_, Some(parity)) => vec![TopLevel::Raidz {
-                parity,
-                devices: leaves(),
-            }],
-            (VdevLayout::Mirror, None) => vec![TopLevel::Mirror(leaves())],
-            _ => leaves().into_iter().map(TopLevel::Single).collect(),
-        }
+/// The topology as zfs-core's device tree, each class in the order of
+/// [`Topology::top_levels`] (the order the printed `zpool create` gives).
+pub(crate) fn vdev_spec(t: &Topology) -> VdevSpec {
+    let tops = |groups: &[VdevGroup]| -> Vec<TopLevel> {
+        Topology::top_levels(groups)
+            .into_iter()
+            .map(|(mode, members)| {
+                let leaves = || members.iter().map(|m| leaf(&m.path)).collect::<Vec<_>>();
+                match (mode, mode.raidz_parity()) {
+                    (_, Some(parity)) => TopLevel::Raidz {
+                        parity,
+                        devices: leaves(),
+                    },
+                    (VdevLayout::Mirror, None) => TopLevel::Mirror(leaves()),
+                    _ => TopLevel::Single(leaf(&members[0].path)),
+                }
+            })
+            .collect()
     };
     let mut spec = VdevSpec::new();
-    for top in t.vdev.iter().flat_map(tops) {
+    for top in tops(&t.vdev) {
         spec = spec.vdev(top);
     }
-    for top in t.log.iter().flat_map(tops) {
+    for top in tops(&t.log) {
         spec = spec.log(top);
     }
-    for top in t.special.iter().flat_map(tops) {
+    for top in tops(&t.special) {
         spec = spec.special(top);
     }
-    for top in t.dedup.iter().flat_map(tops) {
+    for top in tops(&t.dedup) {
         spec = spec.dedup(top);
     }
     for d in &t.cache {
@@ -591,6 +599,32 @@ fn injected_failure(_step: &Step) -> zfs_core::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The tree apply builds for classes that mix groups and single devices: each class's
+    /// single devices, then its groups, as the printed `zpool create` words give them (see
+    /// `a_class_mixing_mirrors_and_single_devices_prints_the_tree_apply_builds`).
+    #[test]
+    fn a_class_mixing_mirrors_and_single_devices_is_built_as_printed() {
+        let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [a, b]);
+        let single = |a: &str| VdevGroup::new(VdevLayout::Stripe, [a]);
+        let t = Topology::new()
+            .vdev(mirror("/d/a", "/d/b"))
+            .vdev(single("/d/c"))
+            .log(mirror("/d/l1", "/d/l2"))
+            .log(single("/d/l3"))
+            .special(mirror("/d/s1", "/d/s2"))
+            .special(VdevGroup::new(VdevLayout::Stripe, ["/d/s3", "/d/s4"]));
+        let files = |names: &[&str]| names.iter().map(Leaf::file).collect::<Vec<_>>();
+        let want = VdevSpec::new()
+            .vdev(TopLevel::Single(Leaf::file("/d/c")))
+            .vdev(TopLevel::Mirror(files(&["/d/a", "/d/b"])))
+            .log(TopLevel::Single(Leaf::file("/d/l3")))
+            .log(TopLevel::Mirror(files(&["/d/l1", "/d/l2"])))
+            .special(TopLevel::Single(Leaf::file("/d/s3")))
+            .special(TopLevel::Single(Leaf::file("/d/s4")))
+            .special(TopLevel::Mirror(files(&["/d/s1", "/d/s2"])));
+        assert_eq!(vdev_spec(&t), want);
+    }
 
     #[test]
     fn options_show_the_fault_hook_and_whether_a_callback_is_set() {

@@ -16,6 +16,41 @@ use zfs_core::Zfs;
 mod progress;
 mod prompt;
 
+/// `println!` that returns the write's error instead of panicking: a reader that went away
+/// (`plan | head`) ends the program quietly (see [`Failure::Output`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    };
+}
+
+/// `print!` as [`say!`] is `println!`.
+macro_rules! say_raw {
+    ($($arg:tt)*) => {
+        write!(std::io::stdout().lock(), $($arg)*)
+    };
+}
+
+/// Why a command did not finish.
+enum Failure {
+    /// The layout's own error: reported, with its exit code.
+    Layout(LayoutError),
+    /// Standard output could not be written. A closed pipe ends the program as it ends any
+    /// Unix tool, by SIGPIPE and quietly; anything else is reported.
+    Output(std::io::Error),
+}
+
+impl<E: Into<LayoutError>> From<E> for Failure {
+    fn from(e: E) -> Failure {
+        Failure::Layout(e.into())
+    }
+}
+
+/// A write to standard output that failed.
+fn output(e: std::io::Error) -> Failure {
+    Failure::Output(e)
+}
+
 #[derive(Parser)]
 #[command(
     name = "impermanence-layout",
@@ -78,6 +113,10 @@ struct Common {
     /// hold partitions, instead of refusing them. Cannot be undone.
     #[arg(long)]
     wipe: bool,
+    /// (plan, apply) Create the pool as `zpool create -f` does: with vdevs that differ in
+    /// redundancy, and on devices that hold another filesystem (the spec's `force = true`).
+    #[arg(long)]
+    force: bool,
 }
 
 /// What the user asked for, resolved and validated except for its devices, which only a pool
@@ -104,6 +143,9 @@ fn load_unchecked(c: &Common) -> Result<Spec, LayoutError> {
     };
     if let Some(p) = &c.pool {
         spec.pool.name.clone_from(p);
+    }
+    if c.force {
+        spec.pool.force = true;
     }
     if !c.vdevs.is_empty() {
         // `--vdev` replaces the spec's devices: each its own top-level vdev, or one group of
@@ -135,26 +177,26 @@ fn inventory(spec: &Spec) -> Result<(Option<Zfs>, Inventory), LayoutError> {
     }
 }
 
-fn print_plan(plan: &Plan, json: bool) {
+fn print_plan(plan: &Plan, json: bool) -> std::io::Result<()> {
     if json {
-        println!("{}", plan.to_json());
-        return;
+        return say!("{}", plan.to_json());
     }
     if plan.resumes {
-        println!("# an earlier apply was interrupted; this plan completes it");
+        say!("# an earlier apply was interrupted; this plan completes it")?;
     }
     if plan.is_empty() {
-        println!("# nothing to do: the layout is already in place");
+        say!("# nothing to do: the layout is already in place")?;
     }
     for c in plan.to_commands() {
-        println!("{c}");
+        say!("{c}")?;
     }
     for c in &plan.conflicts {
-        println!("# conflict: {c}");
+        say!("# conflict: {c}")?;
     }
     if plan.replan_after {
-        println!("# the pool is exported: apply imports it, then reads it and plans the rest");
+        say!("# the pool is exported: apply imports it, then reads it and plans the rest")?;
     }
+    Ok(())
 }
 
 fn confirm() -> bool {
@@ -168,15 +210,16 @@ fn confirm() -> bool {
     std::io::stdin().lock().read_line(&mut line).is_ok() && matches!(line.trim(), "y" | "Y" | "yes")
 }
 
-fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::ShowSpec(c) => {
             let spec = load_unchecked(&c)?;
             if c.json {
-                println!("{}", spec.to_json());
+                say!("{}", spec.to_json())
             } else {
-                print!("{}", spec.to_toml());
+                say_raw!("{}", spec.to_toml())
             }
+            .map_err(output)?;
         }
         Command::Unmount(c) => {
             let spec = load_unchecked(&c)?;
@@ -185,29 +228,30 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             let name = zfs_core::PoolName::new(spec.pool.name.as_str())?;
             let done = impermanence_layout::teardown(&zfs, &name)?;
             if done.is_empty() {
-                println!("{name} is not imported: nothing to do");
+                say!("{name} is not imported: nothing to do").map_err(output)?;
             }
             for d in done {
-                println!("{d}");
+                say!("{d}").map_err(output)?;
             }
         }
         Command::Schema => {
-            println!(
+            say!(
                 "{}",
                 serde_json::to_string_pretty(&Spec::json_schema()).expect("serialises")
-            );
+            )
+            .map_err(output)?;
         }
         Command::NixosConfig(c) => {
             let spec = load_unchecked(&c)?;
             spec.validate_without_devices()?;
-            print!("{}", nixos_config(&spec));
+            say_raw!("{}", nixos_config(&spec)).map_err(output)?;
         }
         Command::Plan(c) => {
             let spec = load(&c)?;
             let (_, inv) = inventory(&spec)?;
             spec.validate_for(&inv)?;
             let plan = Plan::new(&spec, &inv, &plan_options(false, &c));
-            print_plan(&plan, c.json);
+            print_plan(&plan, c.json).map_err(output)?;
             if !plan.conflicts.is_empty() {
                 return Ok(ExitCode::from(1));
             }
@@ -217,15 +261,16 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
             let zfs = Zfs::open()?;
             let diffs = verify(&zfs, &spec)?;
             if c.json {
-                println!(
+                say!(
                     "{}",
                     serde_json::to_string_pretty(&diffs).expect("serialises")
-                );
+                )
+                .map_err(output)?;
             } else if diffs.is_empty() {
-                println!("{}: the layout matches the spec", spec.pool.name);
+                say!("{}: the layout matches the spec", spec.pool.name).map_err(output)?;
             } else {
                 for d in &diffs {
-                    println!("{d}");
+                    say!("{d}").map_err(output)?;
                 }
             }
             if !diffs.is_empty() {
@@ -259,7 +304,7 @@ fn run(cli: Cli) -> Result<ExitCode, LayoutError> {
                     Ok(Round::Done) => break,
                     Ok(Round::Declined) => {
                         undo_import()?;
-                        println!("nothing was changed");
+                        say!("nothing was changed").map_err(output)?;
                         return Ok(ExitCode::from(1));
                     }
                     Err(e) => {
@@ -284,24 +329,19 @@ enum Round {
 }
 
 /// Reads the system, plans, asks (without `--yes`), asks for keys, applies.
-fn apply_round(
-    zfs: &Zfs,
-    spec: &Spec,
-    opts: &PlanOptions,
-    yes: bool,
-) -> Result<Round, LayoutError> {
+fn apply_round(zfs: &Zfs, spec: &Spec, opts: &PlanOptions, yes: bool) -> Result<Round, Failure> {
     let inv = Inventory::read(zfs, spec)?;
     spec.validate_for(&inv)?;
     let plan = Plan::new(spec, &inv, opts);
     if !plan.conflicts.is_empty() {
-        return Err(LayoutError::Conflict(plan.conflicts));
+        return Err(LayoutError::Conflict(plan.conflicts).into());
     }
     if plan.is_empty() {
-        println!("nothing to do: the layout is already in place");
+        say!("nothing to do: the layout is already in place").map_err(output)?;
         return Ok(Round::Done);
     }
     if !yes {
-        print_plan(&plan, false);
+        print_plan(&plan, false).map_err(output)?;
         if !confirm() {
             return Ok(Round::Declined);
         }
@@ -333,13 +373,14 @@ fn apply_round(
     bar.borrow_mut().finish();
     result?;
     if plan.replan_after {
-        println!(
+        say!(
             "imported {}: reading it to settle it against the spec",
             spec.pool.name
-        );
+        )
+        .map_err(output)?;
         return Ok(Round::Replan);
     }
-    println!("done: {total} steps");
+    say!("done: {total} steps").map_err(output)?;
     Ok(Round::Done)
 }
 
@@ -354,9 +395,24 @@ fn main() -> ExitCode {
     };
     match run(cli) {
         Ok(code) => code,
-        Err(e) => {
+        Err(Failure::Layout(e)) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())
+        }
+        Err(Failure::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            // Rust ignores SIGPIPE, so the write failed instead of ending the program: end it
+            // as the signal would have, which the shell and `set -o pipefail` know.
+            // SAFETY: restoring a signal's default action and raising it in this process;
+            // no handler runs.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                libc::raise(libc::SIGPIPE);
+            }
+            ExitCode::from(128 + libc::SIGPIPE as u8)
+        }
+        Err(Failure::Output(e)) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::from(1)
         }
     }
 }

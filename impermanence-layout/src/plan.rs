@@ -48,6 +48,8 @@ pub enum Step {
         properties: IndexMap<String, String>,
         /// `-O` properties.
         root_properties: IndexMap<String, String>,
+        /// `-f`: the spec's `force`.
+        force: bool,
     },
     /// Set a property on an existing dataset.
     SetProperty {
@@ -229,6 +231,18 @@ impl Plan {
                     }
                 }
                 let topology = spec.pool.topology();
+                // What apply's `zpool create` refuses without -f, refused here, by the same
+                // check on the same device tree.
+                let name = zfs_core::PoolName::new(pool.as_str());
+                if let (false, Ok(name)) = (spec.pool.force, name) {
+                    if let Err(e) = crate::apply::vdev_spec(&topology).check_replication(&name) {
+                        conflicts.push(format!(
+                            "pool {pool}: {}: give force = true in the spec's [pool] (or \
+                             --force) to create it as zpool create -f does",
+                            e.message()
+                        ));
+                    }
+                }
                 for v in topology.devices() {
                     if !inv.existing_vdevs.contains(&v.path) {
                         match v.size.as_deref().and_then(parse_size) {
@@ -254,6 +268,7 @@ impl Plan {
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     root_properties: root,
+                    force: spec.pool.force,
                 });
                 for (k, v) in &spec.pool.properties {
                     if SET_AFTER_DATASETS.contains(&k.as_str()) {
@@ -439,7 +454,7 @@ impl Plan {
                 steps.push(Step::Mount {
                     dataset: spec.full_name("root"),
                     path: root.to_owned(),
-                    options: Vec::new(),
+                    options: zfs_mount_options(spec, "root", &[]),
                 });
             }
             for m in &spec.boot.mounts {
@@ -541,8 +556,15 @@ impl Plan {
 /// The options a mount of the spec gets: its own, and `zfsutil` where the dataset's
 /// mountpoint is not `legacy` (mount(8) of such a dataset needs it, as NixOS documents).
 pub fn mount_options(spec: &Spec, mount: &crate::spec::MountSpec) -> Vec<String> {
-    let mut out = mount.options.clone();
-    let legacy = spec.effective_property(&mount.dataset, "mountpoint") == Some("legacy");
+    zfs_mount_options(spec, &mount.dataset, &mount.options)
+}
+
+/// `own`, with `zfsutil` first where the spec's dataset `relative` has a mountpoint other
+/// than `legacy`: the options of every mount the plan makes, so that its printed `mount`
+/// runs as printed.
+fn zfs_mount_options(spec: &Spec, relative: &str, own: &[String]) -> Vec<String> {
+    let mut out = own.to_vec();
+    let legacy = spec.effective_property(relative, "mountpoint") == Some("legacy");
     if !legacy && !out.iter().any(|o| o == "zfsutil") {
         out.insert(0, "zfsutil".into());
     }
@@ -579,6 +601,7 @@ impl Step {
                 topology,
                 properties,
                 root_properties,
+                force,
             } => {
                 let devs: String = topology
                     .to_args()
@@ -586,7 +609,8 @@ impl Step {
                     .map(|a| format!(" {}", shell(a)))
                     .collect();
                 format!(
-                    "zpool create{}{} {name}{devs}",
+                    "zpool create{}{}{} {name}{devs}",
+                    if *force { " -f" } else { "" },
                     opts("-o", properties),
                     opts("-O", root_properties)
                 )

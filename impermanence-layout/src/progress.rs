@@ -1,5 +1,8 @@
 //! The CLI's progress (not part of the library): a bar redrawn in place on a terminal, one
 //! plain line per finished step otherwise (logs, pipes, tests).
+//!
+//! Writes that fail are let go: a reader that went away (`apply --yes | head`) must not stop
+//! an apply halfway, as a panic would (without undoing its steps).
 
 use std::io::{IsTerminal, Write};
 
@@ -45,18 +48,19 @@ impl Progress {
             done.step.to_command()
         );
         if self.terminal {
-            print!("\r\x1b[2K{line}\n");
+            let _ = write!(std::io::stdout().lock(), "\r\x1b[2K{line}\n");
             self.draw("");
         } else {
-            println!("{line}");
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
         }
     }
 
     /// Clears the bar.
     pub fn finish(&mut self) {
         if self.terminal {
-            print!("\r\x1b[2K");
-            let _ = std::io::stdout().flush();
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "\r\x1b[2K");
+            let _ = out.flush();
         }
     }
 
@@ -72,7 +76,8 @@ impl Progress {
         );
         // One terminal line: long commands are cut.
         line.truncate(line.char_indices().nth(160).map_or(line.len(), |(i, _)| i));
-        print!("{line}");
-        let _ = std::io::stdout().flush();
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "{line}");
+        let _ = out.flush();
     }
 }

@@ -59,6 +59,11 @@ pub struct PoolSpec {
     /// Root filesystem properties (`zpool create -O`).
     #[serde(default)]
     pub root_properties: Properties,
+    /// Create the pool as `zpool create -f` does: with vdevs that differ in redundancy (a
+    /// mirror next to a single device), and on devices that hold another filesystem or an
+    /// exported pool, which are refused without it. Off by default.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub force: bool,
 }
 
 impl DatasetSpec {
@@ -159,6 +164,10 @@ impl MountSpec {
         self.needed_for_boot = yes;
         self
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn is_stripe(l: &VdevLayout) -> bool {
@@ -388,6 +397,7 @@ impl Default for Spec {
                     ("normalization", "formD"),
                     ("mountpoint", "none"),
                 ]),
+                force: false,
             },
             datasets: ["root", "nix", "tmp", "cache", "persist"]
                 .iter()

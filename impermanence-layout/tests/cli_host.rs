@@ -184,3 +184,87 @@ fn the_readme_real_install_spec_plans() {
         assert!(commands.contains(want), "{want}\n{commands}");
     }
 }
+
+/// `plan | head`: a reader that goes away ends the program as it ends any Unix tool, by
+/// SIGPIPE, quietly; it panicked ("failed printing to stdout: Broken pipe") with a backtrace.
+#[test]
+fn a_closed_pipe_ends_plan_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    // More output than a pipe holds (64 KiB), so the plan is still writing when the reader
+    // is gone, however soon it goes.
+    let mut spec = Spec::default();
+    spec.pool.name = format!("zrpipe{}", std::process::id());
+    spec.pool
+        .vdevs
+        .push(VdevEntry::new(dir.path().join("zroot.img")).size("1G"));
+    let mut toml = spec.to_toml();
+    for i in 0..5000 {
+        toml.push_str(&format!("\n[[datasets]]\nname = \"d{i}\"\n"));
+    }
+    let file = dir.path().join("spec.toml");
+    std::fs::write(&file, toml).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_impermanence-layout"))
+        .args(["plan", "--spec", file.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The reader goes away without reading.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
+}
+
+/// Vdevs that differ in redundancy (a mirror next to a single device), which `zpool create`
+/// and apply refuse without `-f`: plan refuses them too, and says how to ask for them; the
+/// spec's `force = true` (or `--force`) plans `zpool create -f`.
+#[test]
+fn plan_refuses_mixed_redundancy_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = |n: &str| VdevEntry::new(dir.path().join(format!("{n}.img"))).size("1G");
+    let mut spec = Spec::default();
+    spec.pool.name = format!("zrforce{}", std::process::id());
+    spec.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .vdev(VdevGroup::new(VdevLayout::Stripe, [f("c")])),
+    );
+    let file = dir.path().join("spec.toml");
+    std::fs::write(&file, spec.to_toml()).unwrap();
+    let file = file.to_str().unwrap();
+    let (code, out, err) = run(&["plan", "--spec", file]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("# conflict: ") && out.contains("mismatched replication level"),
+        "{out}"
+    );
+    assert!(out.contains("force = true"), "{out}");
+    let create = |out: &str| {
+        out.lines()
+            .find(|l| l.starts_with("zpool create"))
+            .unwrap_or_else(|| panic!("no zpool create in {out}"))
+            .to_owned()
+    };
+    assert!(!create(&out).starts_with("zpool create -f "), "{out}");
+
+    let (code, out, err) = run(&["plan", "--spec", file, "--force"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(create(&out).starts_with("zpool create -f "), "{out}");
+
+    // In the spec, where `[pool]` begins.
+    let text =
+        std::fs::read_to_string(file)
+            .unwrap()
+            .replacen("[pool]\n", "[pool]\nforce = true\n", 1);
+    std::fs::write(file, &text).unwrap();
+    let (code, out, err) = run(&["plan", "--spec", file]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(create(&out).starts_with("zpool create -f "), "{out}");
+    assert!(!out.contains("conflict"), "{out}");
+}

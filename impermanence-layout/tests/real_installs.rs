@@ -206,6 +206,129 @@ fn a_two_mirror_log_special_cache_spare_topology_is_what_zpool_status_shows() {
     ));
 }
 
+/// A log of a mirror and a single device: the printed `truncate` and `zpool create`, run by
+/// the shell as printed, build the tree apply builds (a two-way mirror and a single log, not
+/// a three-way mirror), and both verify clean against the spec's devices.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_mixed_log_is_built_by_the_printed_commands_as_by_apply() {
+    let zfs = zfs();
+    let mut case = Case::new("mixlog");
+    let dir = case.dir.path().to_owned();
+    let f = |n: &str| VdevEntry::new(dir.join(format!("{n}.img"))).size("256M");
+    case.spec.pool.vdevs.clear();
+    case.spec.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .log(VdevGroup::new(VdevLayout::Mirror, [f("l1"), f("l2")]))
+            .log(VdevGroup::new(VdevLayout::Stripe, [f("l3")])),
+    );
+    case.spec.validate().unwrap();
+    let pool = case.spec.pool.name.clone();
+    let logs = || -> Vec<(String, usize)> {
+        let st = cli_json("zpool", &["status", "-j", "-P", &pool]);
+        let mut out: Vec<(String, usize)> = st["pools"][pool.as_str()]["logs"]
+            .as_object()
+            .unwrap_or_else(|| panic!("no logs: {st:#}"))
+            .values()
+            .map(|t| {
+                (
+                    t["vdev_type"].as_str().unwrap_or("?").to_owned(),
+                    t["vdevs"].as_object().map_or(0, |c| c.len()),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let topology_differences = || -> Vec<String> {
+        verify(&zfs, &case.spec)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.to_string())
+            .filter(|d| d.contains("vdevs") || d.contains("devices"))
+            .collect()
+    };
+    let want = [("file".to_owned(), 0), ("mirror".to_owned(), 2)];
+
+    let printed: Vec<String> = case
+        .plan(&zfs)
+        .to_commands()
+        .into_iter()
+        .filter(|c| c.starts_with("truncate ") || c.starts_with("zpool create "))
+        .collect();
+    assert_eq!(printed.len(), 6, "{printed:#?}");
+    for c in &printed {
+        let out = std::process::Command::new("sh")
+            .args(["-c", c])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{c}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(logs(), want);
+    assert_eq!(topology_differences(), Vec::<String>::new());
+
+    zfs.destroy_pool(&case.pool()).unwrap();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        std::fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
+    assert_eq!(logs(), want);
+    assert_eq!(topology_differences(), Vec::<String>::new());
+}
+
+/// A mirror next to a single device: without `force` the plan's conflict, so apply (library
+/// and CLI) refuses before it makes a file; with the spec's `force` it is created as `zpool
+/// create -f` creates it, and verifies clean.
+#[test]
+#[ignore = "needs ZFS"]
+fn mixed_redundancy_is_refused_before_anything_and_created_when_forced() {
+    let zfs = zfs();
+    let mut case = Case::new("force");
+    let dir = case.dir.path().to_owned();
+    let f = |n: &str| VdevEntry::new(dir.join(format!("{n}.img"))).size("256M");
+    case.spec.pool.vdevs.clear();
+    case.spec.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .vdev(VdevGroup::new(VdevLayout::Stripe, [f("c")])),
+    );
+    case.spec.validate().unwrap();
+
+    let plan = case.plan(&zfs);
+    assert!(
+        plan.conflicts
+            .iter()
+            .any(|c| c.contains("mismatched replication level")),
+        "{plan:#?}"
+    );
+    assert!(matches!(
+        apply(&zfs, &plan, ApplyOptions::new()),
+        Err(LayoutError::Conflict(_))
+    ));
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let spec_file = case.spec_file();
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec_file]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("mismatched replication level"), "{err}");
+    assert!(!zfs.pool_exists(&case.pool()));
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "only spec.toml"
+    );
+
+    case.spec.pool.force = true;
+    let plan = case.plan(&zfs);
+    assert_eq!(plan.conflicts, Vec::<String>::new());
+    apply(&zfs, &plan, ApplyOptions::new()).unwrap();
+    assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
+}
+
 /// The VM's first scratch disk (`ci/vm` attaches two), emptied: no partition table left.
 fn blank_scratch_disk() -> PathBuf {
     let disk = PathBuf::from("/dev/disk/by-id/virtio-zfs-scratch0");

@@ -43,6 +43,7 @@ impl Spec {
                     topology: None,
                     properties: Properties::new(),
                     root_properties: Properties::new(),
+                    force: false,
                 },
                 datasets: Vec::new(),
                 snapshots: Vec::new(),
@@ -69,6 +70,12 @@ impl SpecBuilder {
         self.spec.pool.vdevs.clear();
         self.spec.pool.layout = VdevLayout::Stripe;
         self.spec.pool.topology = Some(topology);
+        self
+    }
+
+    /// Create the pool as `zpool create -f` does (see [`PoolSpec::force`]).
+    pub fn force(mut self, yes: bool) -> SpecBuilder {
+        self.spec.pool.force = yes;
         self
     }
 

@@ -654,6 +654,82 @@ fn a_topology_reads_validates_and_plans_as_zpool_create_words() {
     assert_eq!(Spec::from_toml(&text).unwrap(), s);
 }
 
+/// A class that mixes a mirror and single devices prints as `zpool create` reads it into the
+/// tree apply builds: a grouping word takes every device up to the next keyword, and `log`
+/// may be given only once, so a class's single devices come before its groups (apply builds
+/// them in that order too). `log mirror L1 L2 L3` was a three-way mirror.
+#[test]
+fn a_class_mixing_mirrors_and_single_devices_prints_the_tree_apply_builds() {
+    let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [a, b]);
+    let single = |a: &str| VdevGroup::new(VdevLayout::Stripe, [a]);
+    let t = Topology::new()
+        .vdev(mirror("/d/a", "/d/b"))
+        .vdev(single("/d/c"))
+        .log(mirror("/d/l1", "/d/l2"))
+        .log(single("/d/l3"))
+        .special(mirror("/d/s1", "/d/s2"))
+        .special(VdevGroup::new(VdevLayout::Stripe, ["/d/s3", "/d/s4"]))
+        .special(mirror("/d/s5", "/d/s6"))
+        .dedup(single("/d/x1"))
+        .dedup(mirror("/d/x2", "/d/x3"))
+        .cache("/d/k");
+    assert_eq!(
+        t.to_args().join(" "),
+        "/d/c mirror /d/a /d/b log /d/l3 mirror /d/l1 /d/l2 special /d/s3 /d/s4 mirror /d/s1 \
+         /d/s2 mirror /d/s5 /d/s6 dedup /d/x1 mirror /d/x2 /d/x3 cache /d/k"
+    );
+}
+
+/// Vdevs that differ in redundancy are a conflict of the plan, found by the check apply's
+/// `zpool create` makes, unless the spec says `force`: then the pool is created with `-f`.
+#[test]
+fn mixed_redundancy_is_a_conflict_unless_the_spec_forces_it() {
+    let mut s = with_vdev();
+    s.pool.vdevs.clear();
+    let f = |n: &str| VdevEntry::new(format!("/var/tmp/{n}.img")).size("1G");
+    s.pool.topology = Some(
+        Topology::new()
+            .vdev(VdevGroup::new(VdevLayout::Mirror, [f("a"), f("b")]))
+            .vdev(VdevGroup::new(VdevLayout::Stripe, [f("c")])),
+    );
+    s.validate().unwrap();
+    let plan = Plan::new(&s, &Inventory::default(), &PlanOptions::new());
+    assert_eq!(plan.conflicts.len(), 1, "{:#?}", plan.conflicts);
+    assert!(
+        plan.conflicts[0].starts_with("pool zroot: mismatched replication level")
+            && plan.conflicts[0].contains("force = true"),
+        "{:#?}",
+        plan.conflicts
+    );
+    // Logs never count, as in zpool create: a single log beside mirrors is no conflict.
+    let mut logged = s.clone();
+    let t = logged.pool.topology.as_mut().unwrap();
+    t.vdev.pop();
+    t.log.push(VdevGroup::new(VdevLayout::Stripe, [f("l")]));
+    let plan = Plan::new(&logged, &Inventory::default(), &PlanOptions::new());
+    assert_eq!(plan.conflicts, Vec::<String>::new());
+
+    let forced = SpecBuilder::from(s.clone()).force(true).build().unwrap();
+    assert!(forced.pool.force);
+    let plan = Plan::new(&forced, &Inventory::default(), &PlanOptions::new());
+    assert_eq!(plan.conflicts, Vec::<String>::new());
+    let create = plan
+        .to_commands()
+        .into_iter()
+        .find(|c| c.starts_with("zpool create"))
+        .unwrap();
+    assert!(
+        create.starts_with("zpool create -f -o ashift=12 "),
+        "{create}"
+    );
+    assert!(plan.to_json().contains("\"force\": true"));
+    // Written only when set, and read back.
+    let text = forced.to_toml();
+    assert!(text.contains("force = true"), "{text}");
+    assert_eq!(Spec::from_toml(&text).unwrap(), forced);
+    assert!(!s.to_toml().contains("force"));
+}
+
 #[test]
 fn topology_problems_are_listed() {
     let mut s = topology_spec();
@@ -794,6 +870,35 @@ fn volumes_and_mount_options_plan_verify_and_reach_nixos() {
         "{nix}"
     );
     assert!(nix.contains("options = [ \"noatime\" ];"), "{nix}");
+}
+
+/// `--mount-root`'s mount of the root prints `-o zfsutil` when the root's mountpoint is not
+/// `legacy` (mount(8) refuses such a dataset without it), as the other mounts do; a legacy
+/// root is mounted with no options.
+#[test]
+fn the_printed_root_mount_runs_as_printed() {
+    let mut s = with_vdev();
+    let root_mount = |s: &Spec| -> String {
+        let plan = Plan::new(
+            s,
+            &Inventory::default(),
+            &PlanOptions::new().mount_root("/mnt"),
+        );
+        let cmds = plan.to_commands();
+        cmds.iter()
+            .find(|c| c.contains(" zroot/root "))
+            .filter(|c| c.starts_with("mount "))
+            .cloned()
+            .unwrap_or_else(|| panic!("no root mount in {cmds:#?}"))
+    };
+    assert_eq!(root_mount(&s), "mount --mkdir -t zfs zroot/root /mnt");
+    let root = s.datasets.iter_mut().find(|d| d.name == "root").unwrap();
+    root.properties.insert("mountpoint".into(), "/".into());
+    s.validate().unwrap();
+    assert_eq!(
+        root_mount(&s),
+        "mount --mkdir -t zfs -o zfsutil zroot/root /mnt"
+    );
 }
 
 #[test]

@@ -265,7 +265,32 @@ impl Topology {
         self.devices().next().is_none()
     }
 
-    /// The device words of `zpool create`: `mirror a b log c cache d`.
+    /// A class's top-level vdevs, in the order the pool gets them: the single devices (each
+    /// member of a `stripe` group), then the mirrors and raidz groups, each with its layout
+    /// (`Stripe` for a single device).
+    ///
+    /// `zpool create` gives a grouping word every device up to the next keyword, and takes
+    /// `log` only once, so a single device after a mirror cannot be said; before the groups it
+    /// can (`log c mirror a b`). Apply builds this order and the printed command says it, so
+    /// both make one tree.
+    pub(crate) fn top_levels(groups: &[VdevGroup]) -> Vec<(VdevLayout, &[VdevEntry])> {
+        let mut out: Vec<(VdevLayout, &[VdevEntry])> = groups
+            .iter()
+            .filter(|g| g.mode == VdevLayout::Stripe)
+            .flat_map(|g| g.members.iter())
+            .map(|m| (VdevLayout::Stripe, std::slice::from_ref(m)))
+            .collect();
+        out.extend(
+            groups
+                .iter()
+                .filter(|g| g.mode != VdevLayout::Stripe)
+                .map(|g| (g.mode, g.members.as_slice())),
+        );
+        out
+    }
+
+    /// The device words of `zpool create`: `mirror a b log c cache d`. A class's single
+    /// devices come before its groups (`log c mirror a b`), the order apply builds.
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         for (class, groups) in self.classes() {
@@ -275,13 +300,13 @@ impl Topology {
             if !class.is_empty() {
                 args.push(class.to_owned());
             }
-            for g in groups {
-                match (g.mode, g.mode.raidz_parity()) {
+            for (mode, members) in Topology::top_levels(groups) {
+                match (mode, mode.raidz_parity()) {
                     (_, Some(p)) => args.push(format!("raidz{p}")),
                     (VdevLayout::Mirror, None) => args.push("mirror".into()),
                     _ => {}
                 }
-                args.extend(g.members.iter().map(|m| m.path.display().to_string()));
+                args.extend(members.iter().map(|m| m.path.display().to_string()));
             }
         }
         for (class, devices) in [("cache", &self.cache), ("spare", &self.spare)] {

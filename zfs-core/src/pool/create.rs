@@ -150,6 +150,21 @@ impl CreatePool {
     }
 }
 
+impl VdevSpec {
+    /// The check of the devices alone that `zpool create` makes without `-f`, and
+    /// [`Zfs::create_pool`] without [`CreatePool::force`]: the vdevs that count (data,
+    /// special, dedup; not logs, cache or spares) alike in redundancy, and no mirror or raidz
+    /// mixing files and disks. Touches nothing, so a caller can refuse a layout before it
+    /// starts (the devices' use by other pools or filesystems is checked at creation).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidArgument`] with [`Reason::ReplicationMismatch`](crate::Reason),
+    /// saying which vdevs differ (`mismatched replication level: ...`).
+    pub fn check_replication(&self, pool: &PoolName) -> Result<()> {
+        super::replication::check_spec("create pool", pool.as_str(), self).map(drop)
+    }
+}
+
 impl Zfs {
     /// Creates a pool (`zpool create`). Nothing is left behind when it fails.
     ///
@@ -168,7 +183,7 @@ impl Zfs {
         if !opts.force {
             // As `zpool create` without -f: vdevs alike in redundancy, devices not in use
             // (no live pool's label, no other filesystem, on any partition of a whole disk).
-            super::replication::check_spec(op, name, &opts.vdevs)?;
+            opts.vdevs.check_replication(&opts.name)?;
             for leaf in opts.vdevs.leaves() {
                 self.refuse_in_use(op, name, leaf)?;
             }

@@ -280,6 +280,28 @@ mod tests {
         );
     }
 
+    /// The public form of the creation check, as `Zfs::create_pool` makes it without force.
+    #[test]
+    fn check_replication_is_the_creation_check() {
+        let pool = crate::name::PoolName::new("tank").unwrap();
+        let mixed = VdevSpec::new()
+            .vdev(TopLevel::Mirror(files(&["a", "b"])))
+            .file("/f/c");
+        let e = mixed.check_replication(&pool).unwrap_err();
+        assert_eq!(e.reason(), Some(Reason::ReplicationMismatch));
+        assert!(
+            e.to_string().contains(
+                "mismatched replication level: one new vdev uses mirror and another is file"
+            ),
+            "{e}"
+        );
+        let alike = VdevSpec::new()
+            .vdev(TopLevel::Mirror(files(&["a", "b"])))
+            .vdev(TopLevel::Mirror(files(&["c", "d"])))
+            .log_file("/f/l");
+        alike.check_replication(&pool).unwrap();
+    }
+
     #[test]
     fn a_pool_already_mixed_and_its_logs_are_not_checked() {
         let mixed = VdevSpec::new()
