@@ -9,6 +9,7 @@
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use libzfs_sys::blkid;
 
@@ -130,6 +131,25 @@ impl Zfs {
         if leaf.is_distributed_spare() {
             return Ok(());
         }
+        // The kernel reads a disk's partition table again when a pool opens or closes a
+        // whole-disk vdev: its partitions' nodes and links vanish for a moment and come back.
+        // A partition missing then is looked for again, never taken as free.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.refuse_in_use_once(op, object, leaf) {
+                Err(e)
+                    if leaf.is_whole_disk()
+                        && e.kind() == ErrorKind::NotFound
+                        && Instant::now() < deadline =>
+                {
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    fn refuse_in_use_once(&self, op: &'static str, object: &str, leaf: &Leaf) -> Result<()> {
         let mut devices = vec![leaf.path().to_path_buf()];
         if leaf.is_whole_disk() {
             // Not a disk at all (a file given as a whole disk) is refused later, before
