@@ -111,6 +111,21 @@ pub fn unmount(fs: &zfs_core::Dataset<'_>) {
     fs.unmount(&UnmountOptions::new()).unwrap();
 }
 
+/// `f()`, retried for a few seconds while it fails with `Busy`, for the reason
+/// [`unmount`] gives (a child of another test thread holds a copy of a descriptor until its
+/// `exec`); panics on any other error or when it stays busy.
+pub fn when_not_busy<T>(mut f: impl FnMut() -> zfs_core::Result<T>) -> T {
+    let mut delay = std::time::Duration::from_millis(20);
+    for _ in 0..8 {
+        match f() {
+            Err(e) if e.kind() == zfs_core::ErrorKind::Busy => std::thread::sleep(delay),
+            other => return other.unwrap(),
+        }
+        delay *= 2;
+    }
+    f().unwrap()
+}
+
 /// A dataset name that the test knows is valid.
 pub fn ds(name: impl AsRef<str>) -> DatasetName {
     DatasetName::new(name.as_ref()).unwrap()
