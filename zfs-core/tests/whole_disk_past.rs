@@ -44,17 +44,22 @@ fn whole(disk: &Path) -> VdevSpec {
     VdevSpec::new().vdev(TopLevel::Single(Leaf::whole_disk(disk)))
 }
 
+/// `zpool create -f -o cachefile=none -m none NAME DISK`: the whole disk taken whatever it holds.
+fn create_forced(zfs: &zfs_core::Zfs, name: &zfs_core::PoolName, disk: &Path) {
+    CreatePool::new(name.clone(), whole(disk))
+        .pool_property("cachefile", "none")
+        .mountpoint("none")
+        .force(true)
+        .create(zfs)
+        .unwrap();
+}
+
 /// Puts a pool on the whole disk and destroys it: the disk keeps a GPT with partition 1,
 /// whose label says "destroyed", which nothing protects.
 fn partitioned(disk: &Path) {
     let zfs = zfs();
     let name = unique("past");
-    CreatePool::new(name.clone(), whole(disk))
-        .pool_property("cachefile", "none")
-        .mountpoint("none")
-        .force(true)
-        .create(&zfs)
-        .unwrap();
+    create_forced(&zfs, &name, disk);
     zfs.destroy_pool(&name).unwrap();
     cli("udevadm", &["settle"]);
 }
@@ -66,12 +71,7 @@ fn a_whole_disk_holding_an_exported_pool_is_refused_and_the_pool_survives() {
     let disk = scratch();
     let zfs = zfs();
     let old = unique("old");
-    CreatePool::new(old.clone(), whole(&disk))
-        .pool_property("cachefile", "none")
-        .mountpoint("none")
-        .force(true)
-        .create(&zfs)
-        .unwrap();
+    create_forced(&zfs, &old, &disk);
     zfs.export_pool(&old, &ExportOptions::new()).unwrap();
     cli("udevadm", &["settle"]);
 
@@ -94,12 +94,7 @@ fn a_whole_disk_holding_an_exported_pool_is_refused_and_the_pool_survives() {
     assert!(found.contains(old.as_str()), "{found}");
 
     // With force, as `zpool create -f`, the disk is taken.
-    CreatePool::new(new.clone(), whole(&disk))
-        .pool_property("cachefile", "none")
-        .mountpoint("none")
-        .force(true)
-        .create(&zfs)
-        .unwrap();
+    create_forced(&zfs, &new, &disk);
     zfs.destroy_pool(&new).unwrap();
 }
 
@@ -150,12 +145,7 @@ fn a_filesystem_in_a_partition_or_on_the_disk_is_refused_and_survives() {
     assert_eq!(blkid_type(node.to_str().unwrap()), "ext4");
 
     // Forced, the disk is the pool's.
-    CreatePool::new(name.clone(), whole(&disk))
-        .pool_property("cachefile", "none")
-        .mountpoint("none")
-        .force(true)
-        .create(&zfs)
-        .unwrap();
+    create_forced(&zfs, &name, &disk);
     zfs.destroy_pool(&name).unwrap();
 }
 
