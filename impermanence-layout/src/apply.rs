@@ -102,6 +102,11 @@ enum Undo {
     DestroyDataset(String),
     DestroySnapshot(String),
     Unmount(String),
+    /// Erase the signature a step wrote on a volume.
+    Wipe {
+        volume: String,
+        device: PathBuf,
+    },
     Restore {
         dataset: String,
         property: String,
@@ -333,9 +338,13 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
             properties,
             root_properties,
             force,
+            altroot,
         } => {
             let mut create =
                 CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology)).force(*force);
+            if let Some(root) = altroot {
+                create = create.altroot(root);
+            }
             for (k, v) in properties {
                 create = create.pool_property(k, v);
             }
@@ -387,6 +396,16 @@ fn run(zfs: &Zfs, step: &Step, keys: &Keys<'_>, undo: &mut Vec<Undo>) -> zfs_cor
                 .expect("a creation step")?
                 .create(zfs)?;
             undo.push(Undo::DestroyDataset(name.clone()));
+        }
+        Step::FormatSwap { volume, device } => {
+            let io = |e: std::io::Error| zfs_core::Error::io("mkswap", volume, &e);
+            crate::filesystem::wait_for_device(device, crate::filesystem::DEVICE_WAIT)
+                .map_err(io)?;
+            crate::filesystem::make_swap(device).map_err(io)?;
+            undo.push(Undo::Wipe {
+                volume: volume.clone(),
+                device: device.clone(),
+            });
         }
         Step::ClearLabel { device } => {
             // Nothing to undo with: the labels are gone. The plan puts this last before the
@@ -563,6 +582,9 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
         Undo::Unmount(ds) => DatasetName::new(ds.as_str())
             .and_then(|n| zfs.dataset(&n))
             .and_then(|d| d.unmount(&UnmountOptions::new())),
+        Undo::Wipe { volume, device } => {
+            crate::filesystem::wipe(device).map_err(|e| zfs_core::Error::io("wipefs", volume, &e))
+        }
         Undo::Restore {
             dataset,
             property,

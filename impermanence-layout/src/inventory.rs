@@ -35,6 +35,9 @@ pub struct ExistingDataset {
     pub properties: IndexMap<String, Seen>,
     /// Bytes referenced (an empty filesystem references a few dozen KiB).
     pub referenced: u64,
+    /// For a volume the spec uses as swap: the signature on it (`swap`, `ext4`), as
+    /// `blkid -p` reads it; `None` when blank.
+    pub signature: Option<String>,
 }
 
 /// The spec's pool as it is now.
@@ -55,6 +58,8 @@ pub struct ExistingPool {
     pub topology: Topology,
     /// The spec's encryption roots that exist with their key not loaded, by full name.
     pub locked: HashSet<String>,
+    /// The pool's root and the spec's filesystems that are mounted, by full name: where.
+    pub mounted: IndexMap<String, PathBuf>,
 }
 
 /// The ashift of the pool's top-level data vdevs (a log device added later may differ without
@@ -245,6 +250,7 @@ impl Inventory {
             journal: None,
             topology: Topology::new(),
             locked: HashSet::new(),
+            mounted: IndexMap::new(),
         };
         // Imported under an altroot (`zpool import -R`), mountpoints read with it in front.
         let altroot = pool
@@ -269,6 +275,9 @@ impl Inventory {
             }
         }
         let root = zfs.dataset(&name.root_dataset())?;
+        if let Some(at) = root.mounted_at() {
+            state.mounted.insert(name.to_string(), at);
+        }
         for k in spec.pool.root_properties.keys() {
             if let Ok(v) = root.property(k) {
                 state
@@ -314,6 +323,13 @@ impl Inventory {
             let is_filesystem = ds.kind() == DatasetType::Filesystem;
             let is_volume = ds.kind() == DatasetType::Volume;
             let referenced = ds.referenced().unwrap_or(0);
+            if let Some(at) = ds.mounted_at() {
+                state.mounted.insert(full.clone(), at);
+            }
+            let signature = match is_volume && spec.boot.swap.contains(&d.name) {
+                true => volume_signature(&full)?,
+                false => None,
+            };
             state.datasets.insert(
                 full.clone(),
                 ExistingDataset {
@@ -321,6 +337,7 @@ impl Inventory {
                     is_volume,
                     properties: props,
                     referenced,
+                    signature,
                 },
             );
             if is_filesystem {
@@ -332,6 +349,15 @@ impl Inventory {
         inv.pool = Some(state);
         Ok(inv)
     }
+}
+
+/// The signature on a volume, read once its device node is there (a pool just imported
+/// gets its `/dev/zvol` links from udev a moment later).
+fn volume_signature(full: &str) -> zfs_core::Result<Option<String>> {
+    let device = crate::plan::volume_device(full);
+    let io = |e: std::io::Error| zfs_core::Error::io("read the signature of", full, &e);
+    crate::filesystem::wait_for_device(&device, crate::filesystem::DEVICE_WAIT).map_err(io)?;
+    crate::filesystem::signature(&device).map_err(io)
 }
 
 /// The exported pool `name`, searched for in the directories of the spec's file devices, or
@@ -399,6 +425,8 @@ pub fn same_meaning(property: &str, a: &str, b: &str) -> bool {
             ("compression", "zstd-3") => "zstd".into(),
             ("encryption", "on") => "aes-256-gcm".into(),
             ("normalization", _) => v,
+            // A feature the spec enables is `active` once something uses it.
+            (p, "active") if p.starts_with("feature@") => "enabled".into(),
             _ => match crate::spec::parse_size(&v) {
                 Some(n) if v.chars().any(|c| c.is_ascii_alphabetic()) => n.to_string(),
                 _ => v.trim_end_matches('/').to_owned(),

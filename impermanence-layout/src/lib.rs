@@ -28,6 +28,7 @@
 mod apply;
 mod disk;
 mod error;
+mod filesystem;
 mod inventory;
 mod keys;
 mod live_topology;

@@ -497,6 +497,51 @@ impl Spec {
         }
         self.pool.root_properties.get(property).map(String::as_str)
     }
+
+    /// Where ZFS mounts a filesystem of the spec (relative name; `""` is the pool's root):
+    /// its `mountpoint` as set on it or inherited, with the path below the dataset that sets it
+    /// appended as ZFS does (`/srv` on `data` gives `data/www` `/srv/www`), or the default
+    /// `/POOL/NAME`; `none` and `legacy` as they are.
+    pub fn mountpoint(&self, relative: &str) -> String {
+        let mut name = relative;
+        let mut below: Vec<&str> = Vec::new();
+        loop {
+            let set = if name.is_empty() {
+                self.pool.root_properties.get("mountpoint")
+            } else {
+                self.dataset(name)
+                    .and_then(|d| d.properties.get("mountpoint"))
+            };
+            let base = match set {
+                Some(v) if v == "none" || v == "legacy" => return v.clone(),
+                Some(v) => v.trim_end_matches('/').to_owned(),
+                None if name.is_empty() => format!("/{}", self.pool.name),
+                None => {
+                    let (parent, last) = name.rsplit_once('/').unwrap_or(("", name));
+                    below.push(last);
+                    name = parent;
+                    continue;
+                }
+            };
+            let path: String = below.iter().rev().map(|c| format!("/{c}")).collect();
+            return match (base.is_empty(), path.is_empty()) {
+                (true, true) => "/".to_owned(),
+                _ => format!("{base}{path}"),
+            };
+        }
+    }
+
+    /// A filesystem's `canmount` (relative name; `""` is the pool's root): set on it, or `on`
+    /// (it is never inherited).
+    pub fn canmount(&self, relative: &str) -> &str {
+        let set = if relative.is_empty() {
+            self.pool.root_properties.get("canmount")
+        } else {
+            self.dataset(relative)
+                .and_then(|d| d.properties.get("canmount"))
+        };
+        set.map_or("on", String::as_str)
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
         return out;
     };
     for (k, want) in &spec.pool.properties {
+        if crate::plan::SET_BY_IMPORT.contains(&k.as_str()) {
+            continue;
+        }
         match state.properties.get(k) {
             Some(have) if same_meaning(k, have, want) => {}
             have => diff(
@@ -127,6 +130,19 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
                     ),
                 ),
             }
+        }
+    }
+    for name in &spec.boot.swap {
+        let full = spec.full_name(name);
+        match state.datasets.get(&full) {
+            Some(ds) if ds.is_volume && ds.signature.as_deref() != Some("swap") => diff(
+                &full,
+                format!(
+                    "is swap in the spec, and blkid finds {} on it",
+                    ds.signature.as_deref().unwrap_or("nothing")
+                ),
+            ),
+            _ => {}
         }
     }
     for s in &spec.snapshots {

@@ -152,8 +152,8 @@ fn a_fresh_plan_is_the_guides_commands() {
     assert_eq!(cmds[0], "truncate -s 2147483648 /var/tmp/z.img");
     assert_eq!(
         cmds[1],
-        "zpool create -o ashift=12 -o autotrim=on -O compression=zstd -O acltype=posixacl -O atime=off -O xattr=sa \
-         -O normalization=formD -O mountpoint=none -O impermanence-layout:state=applying zroot /var/tmp/z.img"
+        "zpool create -R /mnt -o ashift=12 -o autotrim=on -O compression=zstd -O acltype=posixacl -O atime=off \
+         -O xattr=sa -O normalization=formD -O mountpoint=none -O impermanence-layout:state=applying zroot /var/tmp/z.img"
     );
     assert_eq!(cmds[2], "zfs create -o mountpoint=legacy zroot/root");
     assert_eq!(cmds[7], "zfs snapshot zroot/persist@blank");
@@ -186,6 +186,7 @@ fn finished(spec: &Spec) -> Inventory {
         journal: Some("complete".into()),
         topology: spec.pool.topology(),
         locked: Default::default(),
+        mounted: Default::default(),
     };
     // 2.3 reads xattr=sa back as "on".
     pool.root_properties.insert("xattr".into(), seen("on"));
@@ -202,6 +203,7 @@ fn finished(spec: &Spec) -> Inventory {
                     .map(|(k, v)| (k.clone(), seen(v)))
                     .collect(),
                 referenced: 24576,
+                signature: spec.boot.swap.contains(&d.name).then(|| "swap".to_owned()),
             },
         );
         if let Some(v) = &d.volume {

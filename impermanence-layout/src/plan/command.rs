@@ -1,0 +1,116 @@
+//! Each step as the command a person would type: what `plan` prints.
+
+use indexmap::IndexMap;
+
+use super::Step;
+
+fn opts(flag: &str, props: &IndexMap<String, String>) -> String {
+    props
+        .iter()
+        .map(|(k, v)| format!(" {flag} {k}={}", shell(v)))
+        .collect()
+}
+
+/// `s` as one shell word.
+fn shell(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn path(p: &std::path::Path) -> String {
+    shell(&p.display().to_string())
+}
+
+impl Step {
+    /// The equivalent command.
+    pub fn to_command(&self) -> String {
+        match self {
+            Step::CreateVdevFile { path: p, size } => format!("truncate -s {size} {}", path(p)),
+            Step::CreatePool {
+                name,
+                topology,
+                properties,
+                root_properties,
+                force,
+                altroot,
+            } => {
+                let devs: String = topology
+                    .to_args()
+                    .iter()
+                    .map(|a| format!(" {}", shell(a)))
+                    .collect();
+                format!(
+                    "zpool create{}{}{}{} {name}{devs}",
+                    if *force { " -f" } else { "" },
+                    altroot
+                        .as_deref()
+                        .map_or(String::new(), |r| format!(" -R {}", path(r))),
+                    opts("-o", properties),
+                    opts("-O", root_properties)
+                )
+            }
+            Step::SetProperty {
+                dataset,
+                property,
+                value,
+            } => format!("zfs set {property}={} {dataset}", shell(value)),
+            Step::SetPoolProperty {
+                pool,
+                property,
+                value,
+            } => format!("zpool set {property}={} {pool}", shell(value)),
+            Step::CreateDataset { name, properties } => {
+                format!("zfs create{} {name}", opts("-o", properties))
+            }
+            Step::CreateVolume {
+                name,
+                size,
+                block_size,
+                sparse,
+                properties,
+            } => format!(
+                "zfs create -V {size}{}{}{} {name}",
+                if *sparse { " -s" } else { "" },
+                block_size.map_or(String::new(), |b| format!(" -b {b}")),
+                opts("-o", properties)
+            ),
+            Step::FormatSwap { device, .. } => format!("mkswap {}", path(device)),
+            Step::ClearLabel { device } => format!("zpool labelclear -f {}", path(device)),
+            Step::ImportPool {
+                name,
+                dirs,
+                altroot,
+                ..
+            } => {
+                let mut cmd = "zpool import -N".to_owned();
+                if let Some(root) = altroot {
+                    cmd.push_str(&format!(" -R {}", path(root)));
+                }
+                for d in dirs {
+                    cmd.push_str(&format!(" -d {}", path(d)));
+                }
+                format!("{cmd} {name}")
+            }
+            Step::Snapshot { name } => format!("zfs snapshot {name}"),
+            Step::Mount {
+                dataset,
+                path: p,
+                options,
+            } => format!(
+                "mount --mkdir -t zfs{} {dataset} {}",
+                if options.is_empty() {
+                    String::new()
+                } else {
+                    format!(" -o {}", shell(&options.join(",")))
+                },
+                path(p)
+            ),
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! `--mount-root DIR`: the layout mounted under DIR as the installed system will see it.
+//!
+//! What gets mounted where, parents first:
+//! - every filesystem ZFS mounts itself (`canmount=on` and a path mountpoint, the pool's root
+//!   included) at DIR + its mountpoint, as `zpool import -R DIR` and `zfs mount -a` do;
+//! - every `[[boot.mounts]]` entry (the `legacy` ones of an impermanence layout) at DIR + its path;
+//! - the guide's convention: a `legacy` dataset named `root`, when nothing else goes to `/`, at
+//!   DIR itself (the guide's `mount -t zfs zroot/root /mnt`).
+//!
+//! A filesystem already mounted where the plan would mount it is left alone, so a second run
+//! is a no-op; mounted anywhere else, it is a conflict.
+
+use std::path::{Path, PathBuf};
+
+use super::{Draft, Step};
+use crate::spec::Spec;
+
+/// One mount the install makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct InstallMount {
+    /// Full dataset name.
+    pub dataset: String,
+    /// Where, as the installed system sees it (`/`, `/nix`).
+    pub path: String,
+    /// `mount -o` options.
+    pub options: Vec<String>,
+}
+
+/// What `--mount-root` mounts, parents first (by the depth of the path; the spec's order
+/// otherwise).
+fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
+    let mut out: Vec<InstallMount> = spec
+        .boot
+        .mounts
+        .iter()
+        .map(|m| InstallMount {
+            dataset: spec.full_name(&m.dataset),
+            path: m.path.clone(),
+            options: mount_options(spec, m),
+        })
+        .collect();
+    let relatives = std::iter::once("").chain(
+        spec.datasets
+            .iter()
+            .filter(|d| !d.is_volume())
+            .map(|d| d.name.as_str()),
+    );
+    for relative in relatives {
+        let dataset = full(spec, relative);
+        let path = spec.mountpoint(relative);
+        if path.starts_with('/')
+            && spec.canmount(relative) == "on"
+            && !out.iter().any(|m| m.dataset == dataset)
+        {
+            out.push(InstallMount {
+                dataset,
+                path,
+                options: vec!["zfsutil".into()],
+            });
+        }
+    }
+    let root_taken = out.iter().any(|m| m.path.trim_end_matches('/').is_empty());
+    let guide_root =
+        spec.dataset("root").is_some_and(|d| !d.is_volume()) && spec.mountpoint("root") == "legacy";
+    if guide_root && !root_taken {
+        out.push(InstallMount {
+            dataset: spec.full_name("root"),
+            path: "/".into(),
+            options: zfs_mount_options(spec, "root", &[]),
+        });
+    }
+    out.sort_by_key(|m| depth(&m.path));
+    out
+}
+
+/// `/` is 0, `/nix` 1, `/nix/store` 2.
+fn depth(path: &str) -> usize {
+    Path::new(path)
+        .components()
+        .filter(|c| matches!(c, std::path::Component::Normal(_)))
+        .count()
+}
+
+fn full(spec: &Spec, relative: &str) -> String {
+    if relative.is_empty() {
+        spec.pool.name.clone()
+    } else {
+        spec.full_name(relative)
+    }
+}
+
+/// `path` (absolute) under `root`.
+fn under(root: &Path, path: &str) -> PathBuf {
+    match path.trim_matches('/') {
+        "" => root.to_path_buf(),
+        rest => root.join(rest),
+    }
+}
+
+pub(super) fn plan(d: &mut Draft<'_>) {
+    let Some(root) = d.opts.mount_root.as_deref() else {
+        return;
+    };
+    let mounted = d.inv.pool.as_ref().map(|s| &s.mounted);
+    for m in install_mounts(d.spec) {
+        let path = under(root, &m.path);
+        match mounted.and_then(|all| all.get(&m.dataset)) {
+            Some(at) if *at == path => {}
+            Some(at) => d.conflicts.push(format!(
+                "{} is mounted at {}, and --mount-root mounts it at {}: unmount it first \
+                 (zfs unmount {})",
+                m.dataset,
+                at.display(),
+                path.display(),
+                m.dataset
+            )),
+            None => d.steps.push(Step::Mount {
+                dataset: m.dataset,
+                path,
+                options: m.options,
+            }),
+        }
+    }
+}
+
+/// The options a mount of the spec gets: its own, and `zfsutil` where the dataset's
+/// mountpoint is not `legacy` (mount(8) of such a dataset needs it, as NixOS documents).
+pub fn mount_options(spec: &Spec, mount: &crate::spec::MountSpec) -> Vec<String> {
+    zfs_mount_options(spec, &mount.dataset, &mount.options)
+}
+
+/// `own`, with `zfsutil` first where the spec's dataset `relative` has a mountpoint other
+/// than `legacy`: the options of every mount the plan makes, so that its printed `mount`
+/// runs as printed.
+fn zfs_mount_options(spec: &Spec, relative: &str, own: &[String]) -> Vec<String> {
+    let mut out = own.to_vec();
+    if spec.mountpoint(relative) != "legacy" && !out.iter().any(|o| o == "zfsutil") {
+        out.insert(0, "zfsutil".into());
+    }
+    out
+}

@@ -1,0 +1,301 @@
+//! The plan's rules for re-runs and mounts, on inventories made by hand (issue 27's bugs 1, 2,
+//! 4, 6, 7, 8; each also checked on the real module in tests/reruns.rs).
+
+use std::path::{Path, PathBuf};
+
+use super::{Plan, PlanOptions, Step};
+use crate::inventory::{ExistingDataset, ExistingPool, Inventory, Seen};
+use crate::spec::{DatasetSpec, MountSpec, Spec, VdevEntry};
+
+fn with_vdev() -> Spec {
+    let mut s = Spec::default();
+    s.pool.vdevs.push(VdevEntry {
+        path: "/var/tmp/z.img".into(),
+        size: Some("2G".into()),
+    });
+    s
+}
+
+/// What a finished apply of `spec` leaves (every property as the spec says, swap formatted).
+fn finished(spec: &Spec) -> Inventory {
+    let seen = |v: &str| Seen {
+        value: v.into(),
+        local: true,
+    };
+    let mut pool = ExistingPool {
+        properties: spec.pool.properties.clone(),
+        root_properties: spec
+            .pool
+            .root_properties
+            .iter()
+            .map(|(k, v)| (k.clone(), seen(v)))
+            .collect(),
+        datasets: Default::default(),
+        snapshots: Default::default(),
+        journal: Some("complete".into()),
+        topology: spec.pool.topology(),
+        locked: Default::default(),
+        mounted: Default::default(),
+    };
+    for d in &spec.datasets {
+        let mut properties: indexmap::IndexMap<String, Seen> = d
+            .properties
+            .iter()
+            .map(|(k, v)| (k.clone(), seen(v)))
+            .collect();
+        if let Some(v) = &d.volume {
+            let block = v.block_size_bytes().unwrap_or(16384);
+            properties.insert("volsize".into(), seen(&v.size_bytes().unwrap().to_string()));
+            properties.insert("volblocksize".into(), seen(&block.to_string()));
+        }
+        pool.datasets.insert(
+            spec.full_name(&d.name),
+            ExistingDataset {
+                is_filesystem: d.volume.is_none(),
+                is_volume: d.volume.is_some(),
+                properties,
+                referenced: 24576,
+                signature: spec.boot.swap.contains(&d.name).then(|| "swap".into()),
+            },
+        );
+    }
+    for s in &spec.snapshots {
+        pool.snapshots
+            .insert(format!("{}@{}", spec.full_name(&s.dataset), s.name));
+    }
+    Inventory {
+        pool: Some(pool),
+        ..Inventory::default()
+    }
+}
+
+fn mounts(plan: &Plan) -> Vec<(String, PathBuf)> {
+    plan.steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Mount { dataset, path, .. } => Some((dataset.clone(), path.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn at_mnt() -> PlanOptions {
+    PlanOptions::new().mount_root("/mnt")
+}
+
+/// Bug 1: what the first run mounted is left alone by the second, which has nothing to do.
+#[test]
+fn a_second_run_with_mount_root_finds_everything_mounted_and_does_nothing() {
+    let spec = with_vdev();
+    let first = Plan::new(&spec, &Inventory::default(), &at_mnt());
+    let mut inv = finished(&spec);
+    let state = inv.pool.as_mut().unwrap();
+    for (dataset, path) in mounts(&first) {
+        state.mounted.insert(dataset, path);
+    }
+    assert_eq!(mounts(&first).len(), 5, "{:#?}", first.steps);
+    let second = Plan::new(&spec, &inv, &at_mnt());
+    assert!(second.is_empty(), "{:#?}", second.steps);
+    assert!(second.conflicts.is_empty(), "{:?}", second.conflicts);
+
+    // Mounted somewhere else: refused, never mounted twice.
+    inv.pool
+        .as_mut()
+        .unwrap()
+        .mounted
+        .insert("zroot/nix".into(), "/elsewhere".into());
+    let third = Plan::new(&spec, &inv, &at_mnt());
+    assert_eq!(third.conflicts.len(), 1, "{:?}", third.conflicts);
+    assert!(
+        third.conflicts[0].contains("zroot/nix is mounted at /elsewhere"),
+        "{:?}",
+        third.conflicts
+    );
+}
+
+/// Bug 2: DIR gets what goes to `/`, never a container that happens to be called `root`.
+#[test]
+fn the_mount_root_gets_the_filesystem_whose_mountpoint_is_slash() {
+    let mut s = with_vdev();
+    s.datasets.clear();
+    s.boot.mounts.clear();
+    s.snapshots.clear();
+    s.boot.sanoid.clear();
+    s.datasets
+        .push(DatasetSpec::new("root").property("mountpoint", "none"));
+    s.datasets.push(
+        DatasetSpec::new("root/nixos")
+            .property("mountpoint", "/")
+            .property("canmount", "on"),
+    );
+    s.datasets.push(DatasetSpec::new("root/nixos/home"));
+    s.datasets.push(
+        DatasetSpec::new("data")
+            .property("mountpoint", "/srv")
+            .property("canmount", "noauto"),
+    );
+    s.datasets.push(DatasetSpec::new("data/www"));
+    s.validate().unwrap();
+    assert_eq!(s.mountpoint("root/nixos/home"), "/home");
+    assert_eq!(s.mountpoint("data/www"), "/srv/www");
+    assert_eq!(s.mountpoint("root"), "none");
+    assert_eq!(s.mountpoint(""), "none");
+    let plan = Plan::new(&s, &Inventory::default(), &at_mnt());
+    let want: Vec<(String, PathBuf)> = [
+        ("zroot/root/nixos", "/mnt"),
+        ("zroot/root/nixos/home", "/mnt/home"),
+        ("zroot/data/www", "/mnt/srv/www"),
+    ]
+    .iter()
+    .map(|(d, p)| ((*d).to_owned(), PathBuf::from(p)))
+    .collect();
+    assert_eq!(mounts(&plan), want);
+    let printed = plan.to_commands();
+    assert!(
+        printed.contains(&"mount --mkdir -t zfs -o zfsutil zroot/root/nixos /mnt".to_owned()),
+        "{printed:#?}"
+    );
+
+    // Without a mountpoint anywhere, ZFS's default: /POOL/NAME.
+    let mut plain = with_vdev();
+    plain.pool.root_properties.shift_remove("mountpoint");
+    assert_eq!(plain.mountpoint(""), "/zroot");
+    assert_eq!(plain.mountpoint("nix"), "legacy");
+    plain.datasets.push(DatasetSpec::new("a/b"));
+    assert_eq!(plain.mountpoint("a/b"), "/zroot/a/b");
+}
+
+/// The guide's layout: `root` is legacy and nothing else goes to `/`, so it gets DIR, first;
+/// the boot mounts follow, parents before children whatever the spec's order.
+#[test]
+fn the_guides_root_is_mounted_first_and_children_after_parents() {
+    let mut s = with_vdev();
+    s.datasets
+        .push(DatasetSpec::new("nix/store").property("mountpoint", "legacy"));
+    s.boot
+        .mounts
+        .insert(0, MountSpec::new("/nix/store", "nix/store"));
+    s.validate().unwrap();
+    let plan = Plan::new(&s, &Inventory::default(), &at_mnt());
+    let order: Vec<String> = mounts(&plan)
+        .into_iter()
+        .map(|(_, p)| p.display().to_string())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "/mnt",
+            "/mnt/nix",
+            "/mnt/tmp",
+            "/mnt/cache",
+            "/mnt/persist",
+            "/mnt/nix/store"
+        ]
+    );
+}
+
+/// Bug 6: the pool is made under the mount root (`zpool create -R`), never live on the host.
+#[test]
+fn a_pool_made_for_a_mount_root_is_created_under_it() {
+    let spec = with_vdev();
+    let plan = Plan::new(&spec, &Inventory::default(), &at_mnt());
+    let create = plan
+        .steps
+        .iter()
+        .find_map(|s| match s {
+            Step::CreatePool { altroot, .. } => Some(altroot.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(create.as_deref(), Some(Path::new("/mnt")));
+    let plan = Plan::new(&spec, &Inventory::default(), &PlanOptions::new());
+    assert!(plan.to_commands()[1].starts_with("zpool create -o ashift=12"));
+}
+
+/// Bug 7: an import sets `cachefile` by design; the spec's value is no conflict afterwards.
+#[test]
+fn a_cachefile_changed_by_import_is_no_conflict() {
+    let mut spec = with_vdev();
+    spec.pool
+        .properties
+        .insert("cachefile".into(), "/etc/zfs/zpool.cache".into());
+    let mut inv = finished(&spec);
+    inv.pool
+        .as_mut()
+        .unwrap()
+        .properties
+        .insert("cachefile".into(), "none".into());
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
+    assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
+    assert!(plan.is_empty(), "{:#?}", plan.steps);
+    assert!(crate::verify::differences(&spec, &inv).is_empty());
+}
+
+/// Bug 8: a feature the spec enables reads `active` once used; that is what was asked.
+#[test]
+fn an_enabled_feature_that_became_active_matches() {
+    let mut spec = with_vdev();
+    spec.pool
+        .properties
+        .insert("feature@embedded_data".into(), "enabled".into());
+    let mut inv = finished(&spec);
+    inv.pool
+        .as_mut()
+        .unwrap()
+        .properties
+        .insert("feature@embedded_data".into(), "active".into());
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
+    assert!(plan.conflicts.is_empty(), "{:?}", plan.conflicts);
+    assert!(crate::verify::differences(&spec, &inv).is_empty());
+    // `disabled` is not `active`.
+    spec.pool
+        .properties
+        .insert("feature@embedded_data".into(), "disabled".into());
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
+    assert_eq!(plan.conflicts.len(), 1, "{:?}", plan.conflicts);
+}
+
+/// Bug 4: a swap volume is formatted once it exists; a blank one found later is formatted
+/// too, one holding something else is refused, and verify says what blkid found.
+#[test]
+fn swap_volumes_are_formatted_and_verified_by_signature() {
+    let mut spec = with_vdev();
+    spec.datasets.push(DatasetSpec::volume("swap", "1G"));
+    spec.boot.swap.push("swap".into());
+    spec.validate().unwrap();
+    let plan = Plan::new(&spec, &Inventory::default(), &PlanOptions::new());
+    let cmds = plan.to_commands();
+    let create = cmds
+        .iter()
+        .position(|c| c.ends_with(" zroot/swap"))
+        .unwrap();
+    let format = cmds
+        .iter()
+        .position(|c| c == "mkswap /dev/zvol/zroot/swap")
+        .unwrap_or_else(|| panic!("{cmds:#?}"));
+    assert!(create < format);
+
+    let mut inv = finished(&spec);
+    assert!(Plan::new(&spec, &inv, &PlanOptions::new()).is_empty());
+    fn swap(inv: &mut Inventory) -> &mut Option<String> {
+        &mut inv.pool.as_mut().unwrap().datasets["zroot/swap"].signature
+    }
+    *swap(&mut inv) = None;
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
+    assert!(plan
+        .to_commands()
+        .contains(&"mkswap /dev/zvol/zroot/swap".to_owned()));
+    let diffs = crate::verify::differences(&spec, &inv);
+    assert_eq!(diffs.len(), 1, "{diffs:?}");
+    assert_eq!(
+        diffs[0].to_string(),
+        "zroot/swap: is swap in the spec, and blkid finds nothing on it"
+    );
+    *swap(&mut inv) = Some("ext4".into());
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
+    assert!(
+        plan.conflicts[0].contains("blkid finds ext4 on it: refusing"),
+        "{:?}",
+        plan.conflicts
+    );
+}
