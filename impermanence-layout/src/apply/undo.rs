@@ -1,0 +1,100 @@
+//! Taking a failed run back, newest step first.
+
+use std::path::PathBuf;
+
+use zfs_core::{
+    DatasetName, DestroyOptions, DestroySnapshotsOptions, InheritOptions, PoolName, SnapshotName,
+    UnmountOptions, Zfs,
+};
+
+use super::step::io;
+
+/// How to take back one step.
+pub(super) enum Undo {
+    RemoveFile(PathBuf),
+    DestroyPool(String),
+    ExportPool(String),
+    DestroyDataset(String),
+    DestroySnapshot(String),
+    Unmount(String),
+    /// Erase the signature a step wrote on a volume.
+    Wipe {
+        volume: String,
+        device: PathBuf,
+    },
+    Restore {
+        dataset: String,
+        property: String,
+        old: Option<String>,
+    },
+    RestorePool {
+        pool: String,
+        property: String,
+        old: String,
+    },
+}
+
+/// Undoes, newest first; returns what could not be undone.
+pub(super) fn roll_back(zfs: &Zfs, undo: Vec<Undo>) -> Vec<String> {
+    let mut failures = Vec::new();
+    for u in undo.into_iter().rev() {
+        if let Err(e) = retry_while_busy(|| undo_one(zfs, &u)) {
+            failures.push(e.to_string());
+        }
+    }
+    failures
+}
+
+/// Runs `f`, retrying for up to about two and a half seconds while it fails with `Busy`.
+///
+/// A mount can be busy for a moment with nobody using it: a thread of this (or any) process that
+/// spawns a child while a file on it is open gives the child a copy of that descriptor until the
+/// child's `exec` closes it. Rolling back must not give up on that.
+fn retry_while_busy(mut f: impl FnMut() -> zfs_core::Result<()>) -> zfs_core::Result<()> {
+    let mut delay = std::time::Duration::from_millis(20);
+    for _ in 0..7 {
+        match f() {
+            Err(e) if e.kind() == zfs_core::ErrorKind::Busy => std::thread::sleep(delay),
+            other => return other,
+        }
+        delay *= 2;
+    }
+    f()
+}
+
+fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
+    match u {
+        Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
+        Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
+        Undo::ExportPool(name) => PoolName::new(name.as_str())
+            .and_then(|n| zfs.export_pool(&n, &zfs_core::ExportOptions::new())),
+        Undo::DestroyDataset(name) => DatasetName::new(name.as_str())
+            .and_then(|n| zfs.destroy(&n, &DestroyOptions::new().recursive(true))),
+        Undo::DestroySnapshot(name) => SnapshotName::new(name.as_str())
+            .and_then(|s| zfs.destroy_snapshots(&[s], &DestroySnapshotsOptions::new())),
+        Undo::Unmount(ds) => DatasetName::new(ds.as_str())
+            .and_then(|n| zfs.dataset(&n))
+            .and_then(|d| d.unmount(&UnmountOptions::new())),
+        Undo::Wipe { volume, device } => {
+            crate::filesystem::wipe(device).map_err(|e| zfs_core::Error::io("wipefs", volume, &e))
+        }
+        Undo::Restore {
+            dataset,
+            property,
+            old,
+        } => DatasetName::new(dataset.as_str())
+            .and_then(|n| zfs.dataset(&n))
+            .and_then(|d| match old {
+                Some(v) => d.set_property(property, v),
+                None => d.inherit(property, &InheritOptions::new()),
+            }),
+        Undo::RestorePool {
+            pool,
+            property,
+            old,
+        } => PoolName::new(pool.as_str())
+            .and_then(|n| zfs.pool(&n))
+            // An unset property reads as `-` and is unset again by an empty value (`bootfs`).
+            .and_then(|p| p.set_property(property, if old == "-" { "" } else { old })),
+    }
+}
