@@ -103,7 +103,8 @@ struct Common {
     /// Create missing --vdev files sparse with this size (e.g. 2G).
     #[arg(long, value_name = "SIZE")]
     vdev_size: Option<String>,
-    /// Mount the layout under this directory at the end (e.g. /mnt), as the guide does.
+    /// Create (or import) the pool with this directory as its altroot and mount the layout
+    /// under it by mountpoint (e.g. /mnt), as the guide does; a second run is a no-op.
     #[arg(long, value_name = "DIR")]
     mount_root: Option<PathBuf>,
     /// JSON output.

@@ -198,8 +198,9 @@ impl PlanOptions {
         self
     }
 
-    /// `--mount-root DIR`: mount the layout under `dir` at the end (as an installer does
-    /// under `/mnt`).
+    /// `--mount-root DIR`: create (or import) the pool with `dir` as its altroot, and mount
+    /// the layout under it by mountpoint at the end (as an installer does under `/mnt`); what
+    /// is mounted there already is left alone.
     pub fn mount_root(mut self, dir: impl Into<PathBuf>) -> PlanOptions {
         self.mount_root = Some(dir.into());
         self
