@@ -11,7 +11,8 @@ fn nix_string(s: &str) -> String {
     )
 }
 
-/// The NixOS module text: tmpfs root, the ZFS `fileSystems`, `boot.tmp.cleanOnBoot`,
+/// The NixOS module text: the tmpfs root if the spec has one, a `fileSystems` entry for every
+/// filesystem `--mount-root` mounts (ZFS at `/` included), `boot.tmp.cleanOnBoot`, swap,
 /// sanoid for the datasets the spec names, `boot.supportedFilesystems` and `networking.hostId`.
 pub fn nixos_config(spec: &Spec) -> String {
     let b = &spec.boot;
@@ -23,10 +24,9 @@ pub fn nixos_config(spec: &Spec) -> String {
         Some(id) => s.push_str(&format!("  networking.hostId = {};\n", nix_string(id))),
         None => s.push_str("  # Set this to 8 random hex digits, e.g. from `head -c4 /dev/urandom | od -A none -t x4`.\n  networking.hostId = \"00000000\";\n"),
     }
-    s.push_str(&format!(
-        "  boot.tmp.cleanOnBoot = {};\n",
-        b.clean_tmp_on_boot
-    ));
+    if b.clean_tmp_on_boot {
+        s.push_str("  boot.tmp.cleanOnBoot = true;\n");
+    }
     let roots = spec.encryption_roots();
     let prompted: Vec<String> = roots
         .iter()
@@ -46,24 +46,30 @@ pub fn nixos_config(spec: &Spec) -> String {
         ));
     }
     s.push('\n');
-    s.push_str("  fileSystems.\"/\" = lib.mkForce {\n    device = \"tmpfs\";\n    fsType = \"tmpfs\";\n    neededForBoot = true;\n");
-    s.push_str(&format!(
-        "    options = [ \"defaults\" {} {} ];\n  }};\n",
-        nix_string(&format!("size={}", b.root_tmpfs_size)),
-        nix_string(&format!("mode={}", b.root_tmpfs_mode))
-    ));
-    for m in &b.mounts {
+    if let (Some(size), Some(mode)) = (&b.root_tmpfs_size, b.root_tmpfs_mode()) {
+        s.push_str("  fileSystems.\"/\" = lib.mkForce {\n    device = \"tmpfs\";\n    fsType = \"tmpfs\";\n    neededForBoot = true;\n");
+        s.push_str(&format!(
+            "    options = [ \"defaults\" {} {} ];\n  }};\n",
+            nix_string(&format!("size={size}")),
+            nix_string(&format!("mode={mode}"))
+        ));
+    }
+    // What `--mount-root` mounts is what the system mounts, the tmpfs root aside.
+    let tmpfs_root = b.root_tmpfs_size.is_some();
+    for m in crate::plan::install_mounts(spec) {
+        if tmpfs_root && m.path.trim_end_matches('/').is_empty() {
+            continue;
+        }
         s.push_str(&format!("\n  fileSystems.{} = {{\n", nix_string(&m.path)));
         s.push_str(&format!(
             "    device = {};\n    fsType = \"zfs\";\n",
-            nix_string(&spec.full_name(&m.dataset))
+            nix_string(&m.dataset)
         ));
         if m.needed_for_boot {
             s.push_str("    neededForBoot = true;\n");
         }
-        let options = crate::plan::mount_options(spec, m);
-        if !options.is_empty() {
-            let words: Vec<String> = options.iter().map(|o| nix_string(o)).collect();
+        if !m.options.is_empty() {
+            let words: Vec<String> = m.options.iter().map(|o| nix_string(o)).collect();
             s.push_str(&format!("    options = [ {} ];\n", words.join(" ")));
         }
         s.push_str("  };\n");

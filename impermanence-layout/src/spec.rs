@@ -29,8 +29,9 @@ pub struct Spec {
     /// Snapshots taken once the datasets exist (while they are still empty).
     #[serde(default)]
     pub snapshots: Vec<SnapshotSpec>,
-    /// What the NixOS configuration mounts and keeps.
-    #[serde(default)]
+    /// What the installed system mounts and keeps (the NixOS module's facts); none when the
+    /// section is left out.
+    #[serde(default = "BootSpec::none")]
     pub boot: BootSpec,
 }
 
@@ -276,20 +277,29 @@ pub struct SnapshotSpec {
     pub name: String,
 }
 
-/// The NixOS side: tmpfs root, which datasets mount where, what sanoid keeps.
+/// What the installed system mounts and keeps: the NixOS module's facts. Every field is
+/// optional, and a spec without `[boot]` is a layout with none of them (a Debian, Arch or
+/// Fedora root on ZFS needs none): its filesystems mount where ZFS mounts them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BootSpec {
-    /// `size=` of the tmpfs root.
-    pub root_tmpfs_size: String,
-    /// `mode=` of the tmpfs root.
-    pub root_tmpfs_mode: String,
+    /// `size=` of a tmpfs root (the guide's impermanence): `/` is a tmpfs of this size, and
+    /// no dataset is mounted there. Unset: `/` is the dataset whose mountpoint is `/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_tmpfs_size: Option<String>,
+    /// `mode=` of the tmpfs root (`755` when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_tmpfs_mode: Option<String>,
     /// `boot.tmp.cleanOnBoot`.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub clean_tmp_on_boot: bool,
-    /// ZFS mounts, in mount order.
+    /// Mounts of `legacy` datasets (and options or `neededForBoot` for others), in mount
+    /// order.
+    #[serde(default)]
     pub mounts: Vec<MountSpec>,
     /// Datasets sanoid snapshots.
+    #[serde(default)]
     pub sanoid: Vec<SanoidSpec>,
     /// `networking.hostId` (8 hex digits); a placeholder is emitted when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,6 +307,28 @@ pub struct BootSpec {
     /// Volumes used as swap (`swapDevices`), relative to the pool (`swap`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub swap: Vec<String>,
+}
+
+impl BootSpec {
+    /// Nothing: no tmpfs root, no mounts besides ZFS's own, no sanoid, no swap.
+    pub fn none() -> BootSpec {
+        BootSpec {
+            root_tmpfs_size: None,
+            root_tmpfs_mode: None,
+            clean_tmp_on_boot: false,
+            mounts: Vec::new(),
+            sanoid: Vec::new(),
+            host_id: None,
+            swap: Vec::new(),
+        }
+    }
+
+    /// The tmpfs root's `mode=`, when there is a tmpfs root.
+    pub fn root_tmpfs_mode(&self) -> Option<&str> {
+        self.root_tmpfs_size
+            .as_ref()
+            .map(|_| self.root_tmpfs_mode.as_deref().unwrap_or("755"))
+    }
 }
 
 /// A ZFS mount of the NixOS configuration.
@@ -346,6 +378,7 @@ fn props(pairs: &[(&str, &str)]) -> Properties {
 }
 
 impl Default for BootSpec {
+    /// The guide's: a 1G tmpfs root, its four mounts, sanoid on `persist`.
     fn default() -> BootSpec {
         let mount = |path: &str, dataset: &str, needed_for_boot| MountSpec {
             path: path.into(),
@@ -354,8 +387,8 @@ impl Default for BootSpec {
             options: Vec::new(),
         };
         BootSpec {
-            root_tmpfs_size: "1G".into(),
-            root_tmpfs_mode: "755".into(),
+            root_tmpfs_size: Some("1G".into()),
+            root_tmpfs_mode: Some("755".into()),
             clean_tmp_on_boot: true,
             mounts: vec![
                 mount("/nix", "nix", false),

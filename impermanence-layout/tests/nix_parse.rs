@@ -71,6 +71,20 @@ fn the_nixos_module_parses() {
         );
     }
     assert!(text.contains("# zroot/persist loads its key from file:///etc/zfs/persist.key"));
+    // ZFS at `/`, no `[boot]` at all: a root-on-ZFS install that is not impermanent.
+    let zfs_root = Spec::builder("rpool")
+        .root_property("mountpoint", "none")
+        .dataset(DatasetSpec::new("root").property("mountpoint", "/"))
+        .dataset(DatasetSpec::new("root/home"))
+        .build()
+        .unwrap();
+    let text = nixos_config(&zfs_root);
+    parses(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert!(
+        text.contains("fileSystems.\"/\" = {\n    device = \"rpool/root\";"),
+        "{text}"
+    );
+    assert!(!text.contains("tmpfs"), "{text}");
     // The check is real: broken text is refused.
     assert!(parses("{ x = ; }").is_err());
 }

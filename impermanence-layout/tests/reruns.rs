@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use impermanence_layout::{DatasetSpec, MountSpec};
+use impermanence_layout::{BootSpec, DatasetSpec, MountSpec};
 
 /// `findmnt`'s source for the mount at `path` exactly, if any.
 fn mounted_at(path: &Path) -> Option<String> {
@@ -145,8 +145,7 @@ fn the_mount_root_gets_the_dataset_whose_mountpoint_is_slash() {
     let s = &mut case.spec;
     s.datasets.clear();
     s.snapshots.clear();
-    s.boot.mounts.clear();
-    s.boot.sanoid.clear();
+    s.boot = BootSpec::none();
     s.datasets
         .push(DatasetSpec::new("root").property("mountpoint", "none"));
     s.datasets

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::inventory::{Inventory, JOURNAL};
 use crate::spec::{Spec, Topology};
 
-pub use self::mounts::mount_options;
+pub(crate) use self::mounts::install_mounts;
 pub use self::swap::volume_device;
 
 /// Pool properties that name a dataset, so they can only be set once the datasets exist

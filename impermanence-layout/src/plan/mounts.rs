@@ -17,18 +17,20 @@ use crate::spec::Spec;
 
 /// One mount the install makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct InstallMount {
+pub(crate) struct InstallMount {
     /// Full dataset name.
     pub dataset: String,
     /// Where, as the installed system sees it (`/`, `/nix`).
     pub path: String,
     /// `mount -o` options.
     pub options: Vec<String>,
+    /// `neededForBoot` (a boot mount's).
+    pub needed_for_boot: bool,
 }
 
 /// What `--mount-root` mounts, parents first (by the depth of the path; the spec's order
 /// otherwise).
-fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
+pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
     let mut out: Vec<InstallMount> = spec
         .boot
         .mounts
@@ -37,6 +39,7 @@ fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
             dataset: spec.full_name(&m.dataset),
             path: m.path.clone(),
             options: mount_options(spec, m),
+            needed_for_boot: m.needed_for_boot,
         })
         .collect();
     let relatives = std::iter::once("").chain(
@@ -56,6 +59,7 @@ fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
                 dataset,
                 path,
                 options: vec!["zfsutil".into()],
+                needed_for_boot: false,
             });
         }
     }
@@ -67,6 +71,7 @@ fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
             dataset: spec.full_name("root"),
             path: "/".into(),
             options: zfs_mount_options(spec, "root", &[]),
+            needed_for_boot: false,
         });
     }
     out.sort_by_key(|m| depth(&m.path));
@@ -125,7 +130,7 @@ pub(super) fn plan(d: &mut Draft<'_>) {
 
 /// The options a mount of the spec gets: its own, and `zfsutil` where the dataset's
 /// mountpoint is not `legacy` (mount(8) of such a dataset needs it, as NixOS documents).
-pub fn mount_options(spec: &Spec, mount: &crate::spec::MountSpec) -> Vec<String> {
+fn mount_options(spec: &Spec, mount: &crate::spec::MountSpec) -> Vec<String> {
     zfs_mount_options(spec, &mount.dataset, &mount.options)
 }
 

@@ -118,9 +118,8 @@ fn a_second_run_with_mount_root_finds_everything_mounted_and_does_nothing() {
 fn the_mount_root_gets_the_filesystem_whose_mountpoint_is_slash() {
     let mut s = with_vdev();
     s.datasets.clear();
-    s.boot.mounts.clear();
     s.snapshots.clear();
-    s.boot.sanoid.clear();
+    s.boot = crate::BootSpec::none();
     s.datasets
         .push(DatasetSpec::new("root").property("mountpoint", "none"));
     s.datasets.push(
@@ -298,4 +297,82 @@ fn swap_volumes_are_formatted_and_verified_by_signature() {
         "{:?}",
         plan.conflicts
     );
+}
+
+/// A spec without `[boot]`: no tmpfs root, no sanoid; what ZFS mounts is what NixOS mounts,
+/// `/` included, with `zfsutil`.
+#[test]
+fn a_spec_without_boot_is_a_zfs_root_and_nixos_mounts_it() {
+    let text = r#"
+        [pool]
+        name = "rpool"
+        vdevs = ["/dev/disk/by-id/nvme-A-part2"]
+        [pool.root_properties]
+        mountpoint = "none"
+        [[datasets]]
+        name = "root"
+        properties = { mountpoint = "/" }
+        [[datasets]]
+        name = "root/home"
+        [[datasets]]
+        name = "nix"
+        properties = { mountpoint = "legacy" }
+        [boot]
+        mounts = [{ path = "/nix", dataset = "nix", needed_for_boot = true }]
+    "#;
+    let spec = Spec::from_toml(text).unwrap();
+    spec.validate_without_devices().unwrap();
+    assert_eq!(spec.boot.root_tmpfs_size, None);
+    let nix = crate::nixos_config(&spec);
+    assert!(!nix.contains("tmpfs"), "{nix}");
+    assert!(!nix.contains("cleanOnBoot"), "{nix}");
+    assert!(!nix.contains("sanoid"), "{nix}");
+    for (path, dataset, extra) in [
+        ("/", "rpool/root", "    options = [ \"zfsutil\" ];\n"),
+        (
+            "/home",
+            "rpool/root/home",
+            "    options = [ \"zfsutil\" ];\n",
+        ),
+        ("/nix", "rpool/nix", "    neededForBoot = true;\n"),
+    ] {
+        let entry = format!(
+            "  fileSystems.\"{path}\" = {{\n    device = \"{dataset}\";\n    fsType = \"zfs\";\n{extra}"
+        );
+        assert!(nix.contains(&entry), "no {entry} in\n{nix}");
+    }
+    // `[boot]` left out entirely: nothing of it.
+    let bare = text.split("[boot]").next().unwrap();
+    let spec = Spec::from_toml(bare).unwrap();
+    assert_eq!(spec.boot, crate::BootSpec::none());
+    spec.validate_without_devices().unwrap();
+}
+
+/// Two filesystems at one path, or a ZFS `/` under a tmpfs root, are refused by name.
+#[test]
+fn two_filesystems_at_one_path_and_zfs_under_a_tmpfs_root_are_refused() {
+    let mut s = with_vdev();
+    s.datasets
+        .push(DatasetSpec::new("home").property("mountpoint", "/nix"));
+    let e = s.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("zroot/nix and zroot/home are both mounted at /nix"),
+        "{e}"
+    );
+
+    let mut s = with_vdev();
+    s.datasets[0]
+        .properties
+        .insert("mountpoint".into(), "/".into());
+    let e = s.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("zroot/root has mountpoint / and the root is a tmpfs"),
+        "{e}"
+    );
+    s.boot.root_tmpfs_size = None;
+    s.boot.root_tmpfs_mode = Some("700".into());
+    let e = s.validate().unwrap_err().to_string();
+    assert!(e.contains("root_tmpfs_mode without root_tmpfs_size"), "{e}");
+    s.boot.root_tmpfs_mode = None;
+    s.validate().unwrap();
 }

@@ -47,11 +47,7 @@ impl Spec {
                 },
                 datasets: Vec::new(),
                 snapshots: Vec::new(),
-                boot: BootSpec {
-                    mounts: Vec::new(),
-                    sanoid: Vec::new(),
-                    ..BootSpec::default()
-                },
+                boot: BootSpec::none(),
             },
         }
     }
@@ -132,8 +128,8 @@ impl SpecBuilder {
 
     /// The tmpfs root's `size=` and `mode=`.
     pub fn root_tmpfs(mut self, size: &str, mode: &str) -> SpecBuilder {
-        self.spec.boot.root_tmpfs_size = size.into();
-        self.spec.boot.root_tmpfs_mode = mode.into();
+        self.spec.boot.root_tmpfs_size = Some(size.into());
+        self.spec.boot.root_tmpfs_mode = Some(mode.into());
         self
     }
 

@@ -53,7 +53,7 @@ fn the_default_is_the_guides_layout() {
             name: "blank".into()
         }]
     );
-    assert_eq!(s.boot.root_tmpfs_size, "1G");
+    assert_eq!(s.boot.root_tmpfs_size.as_deref(), Some("1G"));
     let needed: Vec<&str> = s
         .boot
         .mounts
@@ -896,6 +896,9 @@ fn the_printed_root_mount_runs_as_printed() {
     assert_eq!(root_mount(&s), "mount --mkdir -t zfs zroot/root /mnt");
     let root = s.datasets.iter_mut().find(|d| d.name == "root").unwrap();
     root.properties.insert("mountpoint".into(), "/".into());
+    // ZFS at `/`: no tmpfs root over it.
+    s.boot.root_tmpfs_size = None;
+    s.boot.root_tmpfs_mode = None;
     s.validate().unwrap();
     assert_eq!(
         root_mount(&s),

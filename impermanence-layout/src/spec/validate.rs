@@ -398,6 +398,33 @@ impl Spec {
                 ));
             }
         }
+        if self.boot.root_tmpfs_mode.is_some() && self.boot.root_tmpfs_size.is_none() {
+            problems.push(
+                "boot: root_tmpfs_mode without root_tmpfs_size (the size makes the tmpfs root)"
+                    .into(),
+            );
+        }
+        let mut at: std::collections::HashMap<String, String> = Default::default();
+        for m in crate::plan::install_mounts(self) {
+            let path = match m.path.trim_end_matches('/') {
+                "" => "/".to_owned(),
+                p => p.to_owned(),
+            };
+            if let Some(first) = at.insert(path.clone(), m.dataset.clone()) {
+                problems.push(format!(
+                    "{first} and {} are both mounted at {path}",
+                    m.dataset
+                ));
+            }
+            let own_mountpoint = m.options.iter().any(|o| o == "zfsutil");
+            if path == "/" && own_mountpoint && self.boot.root_tmpfs_size.is_some() {
+                problems.push(format!(
+                    "{} has mountpoint / and the root is a tmpfs (boot.root_tmpfs_size): give \
+                     it mountpoint=legacy or leave the tmpfs root out",
+                    m.dataset
+                ));
+            }
+        }
         if let Some(id) = &self.boot.host_id {
             if id.len() != 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
                 problems.push(format!("host_id '{id}' must be 8 hex digits"));
