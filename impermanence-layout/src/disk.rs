@@ -30,12 +30,66 @@ fn sysfs_dir(p: &Path) -> Option<PathBuf> {
 /// What `p` is.
 pub(crate) fn kind(p: &Path) -> DeviceKind {
     match sysfs_dir(p) {
+        // A device still to be made (a partition of the spec's disks).
+        None if !p.exists() && p.starts_with("/dev") => DeviceKind::Partition,
         None => DeviceKind::File,
         Some(dir) if !dir.join("partition").exists() && dir.join("device").exists() => {
             DeviceKind::WholeDisk
         }
         Some(_) => DeviceKind::Partition,
     }
+}
+
+/// A block device's size in bytes and logical sector size, from sysfs.
+pub(crate) fn geometry(p: &Path) -> Option<(u64, u64)> {
+    let dir = sysfs_dir(p)?;
+    let read = |f: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(f))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    // `size` counts 512-byte units whatever the sector size.
+    Some((read("size")? * 512, read("queue/logical_block_size")?))
+}
+
+/// The device number (`major:minor`, as in /proc/self/mountinfo) of a block device.
+pub(crate) fn dev_number(p: &Path) -> Option<String> {
+    let meta = std::fs::metadata(p).ok()?;
+    meta.file_type().is_block_device().then(|| {
+        let rdev = meta.rdev();
+        format!("{}:{}", libc::major(rdev), libc::minor(rdev))
+    })
+}
+
+/// The partitions a whole disk holds now: number and device node (`/dev/sda1`).
+pub(crate) fn numbered_partitions(p: &Path) -> Vec<(u32, PathBuf)> {
+    let Some(Ok(entries)) = sysfs_dir(p).map(std::fs::read_dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u32, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let n = std::fs::read_to_string(e.path().join("partition")).ok()?;
+            Some((
+                n.trim().parse().ok()?,
+                Path::new("/dev").join(e.file_name()),
+            ))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether `part` (any path to a node, a udev link included) is partition `number` of `disk`,
+/// as the kernel says: a `by-partlabel` link can name another disk's partition.
+pub(crate) fn is_partition_of(part: &Path, number: u32, disk: &Path) -> bool {
+    let want = numbered_partitions(disk)
+        .into_iter()
+        .find(|(n, _)| *n == number)
+        .and_then(|(_, node)| dev_number(&node));
+    want.is_some() && want == dev_number(part)
 }
 
 /// The partitions a whole disk holds now (`sda1`, `sda2`), by kernel name.

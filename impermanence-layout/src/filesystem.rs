@@ -1,10 +1,14 @@
-//! Filesystems on block devices, with util-linux's own tools: the signature `blkid` reads,
-//! swap made by `mkswap`, signatures wiped by `wipefs`. Their output is what users check with,
+//! Filesystems on block devices, with the standard tools: the signature `blkid` reads,
+//! filesystems made by `mkfs.vfat`/`mkfs.ext4`/`mkfs.xfs`/`mkswap`, mounted by `mount`,
+//! signatures wiped by `wipefs`. Their output is what users check with,
 //! so it is what the layout goes by.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::spec::FilesystemFormat;
 
 /// How long a new volume's device node may take to appear (udev makes `/dev/zvol/...` links
 /// after the volume exists; under emulation this takes seconds).
@@ -29,12 +33,13 @@ pub(crate) fn wait_for_device(device: &Path, timeout: Duration) -> std::io::Resu
     Ok(())
 }
 
-/// Runs a util-linux tool; its standard error becomes the error's text.
+/// Runs a tool (util-linux, dosfstools, e2fsprogs, xfsprogs); its standard error becomes the
+/// error's text.
 fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::io::Result<std::process::Output> {
     Command::new(tool)
         .args(args)
         .output()
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot run {tool} (util-linux): {e}")))
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot run {tool}: {e}")))
 }
 
 fn failed(tool: &str, out: &std::process::Output) -> std::io::Error {
@@ -45,42 +50,116 @@ fn failed(tool: &str, out: &std::process::Output) -> std::io::Error {
     ))
 }
 
-/// The filesystem or other signature on `device` (`swap`, `ext4`, `zfs_member`), as
-/// `blkid -p` reads it from the device itself (not udev's cache); `None` when blank.
-pub(crate) fn signature(device: &Path) -> std::io::Result<Option<String>> {
+/// What `blkid -p` reads from `device` itself (not udev's cache), as `KEY=value` pairs:
+/// `TYPE`, `LABEL`, `PTTYPE`; empty when it finds nothing.
+pub(crate) fn probe(device: &Path) -> std::io::Result<BTreeMap<String, String>> {
     let out = run(
         "blkid",
         &[
             "-p".as_ref(),
             "-o".as_ref(),
-            "value".as_ref(),
-            "-s".as_ref(),
-            "TYPE".as_ref(),
+            "export".as_ref(),
             device.as_os_str(),
         ],
     )?;
     match out.status.code() {
-        Some(0) => {
-            let value = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            Ok((!value.is_empty()).then_some(value))
-        }
+        Some(0) => Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()),
         // 2: nothing found.
-        Some(2) => Ok(None),
+        Some(2) => Ok(BTreeMap::new()),
+        // 8: signatures of several filesystems (an ext4 made over an old pool's labels).
+        Some(8) => Ok(BTreeMap::from([("TYPE".to_owned(), AMBIVALENT.to_owned())])),
         _ => Err(failed("blkid", &out)),
     }
 }
 
-/// Formats `device` as swap.
-pub(crate) fn make_swap(device: &Path) -> std::io::Result<()> {
-    let out = run("mkswap", &[device.as_os_str()])?;
+/// What [`probe`] says a device holds when it finds signatures of several filesystems.
+pub(crate) const AMBIVALENT: &str = "signatures of several filesystems";
+
+/// The filesystem or other signature on `device` (`swap`, `ext4`, `zfs_member`), as
+/// `blkid -p` reads it; `None` when blank.
+pub(crate) fn signature(device: &Path) -> std::io::Result<Option<String>> {
+    Ok(probe(device)?.remove("TYPE"))
+}
+
+/// The command that makes `format` (with `label`), the device to come last: what a person
+/// types, and what [`make`] runs.
+pub(crate) fn mkfs_args(format: FilesystemFormat, label: Option<&str>) -> Vec<String> {
+    let (tool, flags, label_flag): (&str, &[&str], &str) = match format {
+        FilesystemFormat::Vfat => ("mkfs.vfat", &["-F", "32"], "-n"),
+        FilesystemFormat::Ext4 => ("mkfs.ext4", &["-q"], "-L"),
+        // -f: the plan formats only what is blank or what --wipe gave up.
+        FilesystemFormat::Xfs => ("mkfs.xfs", &["-q", "-f"], "-L"),
+        FilesystemFormat::Swap => ("mkswap", &[], "-L"),
+    };
+    let mut out: Vec<String> = std::iter::once(tool)
+        .chain(flags.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    if let Some(l) = label {
+        out.push(label_flag.to_owned());
+        out.push(l.to_owned());
+    }
+    out
+}
+
+/// Makes `format` on `device`.
+pub(crate) fn make(
+    device: &Path,
+    format: FilesystemFormat,
+    label: Option<&str>,
+) -> std::io::Result<()> {
+    let args = mkfs_args(format, label);
+    let rest: Vec<&std::ffi::OsStr> = args[1..]
+        .iter()
+        .map(|a| a.as_ref())
+        .chain(std::iter::once(device.as_os_str()))
+        .collect();
+    let out = run(&args[0], &rest)?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(failed("mkswap", &out))
+        Err(failed(&args[0], &out))
     }
 }
 
-/// Erases every signature on `device` (what [`make_swap`] wrote).
+/// Mounts `device` (of `fstype`) at `path`, making the directory (`mount --mkdir`).
+pub(crate) fn mount(
+    device: &Path,
+    path: &Path,
+    fstype: &str,
+    options: &[String],
+) -> std::io::Result<()> {
+    let opts = options.join(",");
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--mkdir".as_ref(), "-t".as_ref(), fstype.as_ref()];
+    if !opts.is_empty() {
+        args.push("-o".as_ref());
+        args.push(opts.as_ref());
+    }
+    args.push(device.as_os_str());
+    args.push(path.as_os_str());
+    let out = run("mount", &args)?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(failed("mount", &out))
+    }
+}
+
+/// Unmounts what is mounted at `path`.
+pub(crate) fn unmount(path: &Path) -> std::io::Result<()> {
+    let out = run("umount", &[path.as_os_str()])?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(failed("umount", &out))
+    }
+}
+
+/// Erases every signature on `device` (what [`make`] wrote).
 pub(crate) fn wipe(device: &Path) -> std::io::Result<()> {
     let out = run("wipefs", &["--all".as_ref(), device.as_os_str()])?;
     if out.status.success() {

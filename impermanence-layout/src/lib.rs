@@ -34,6 +34,7 @@ mod keys;
 mod live_topology;
 mod lock;
 mod nixos;
+pub mod partition_table;
 mod plan;
 mod spec;
 mod teardown;
@@ -42,16 +43,17 @@ mod verify;
 pub use apply::{apply, ApplyOptions, OnStart, OnStep, StepDone};
 pub use error::LayoutError;
 pub use inventory::{
-    same_meaning, ExistingDataset, ExistingPool, ExportedPool, Holds, InTheWay, Inventory, Seen,
-    JOURNAL,
+    same_meaning, ExistingDataset, ExistingDisk, ExistingPartition, ExistingPool, ExportedPool,
+    Holds, InTheWay, Inventory, Seen, JOURNAL,
 };
 pub use keys::EncryptionRoot;
 pub use lock::ApplyLock;
 pub use nixos::nixos_config;
 pub use plan::{Plan, PlanOptions, Step, EMPTY_REFERENCED};
 pub use spec::{
-    parse_size, BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec,
-    Spec, SpecBuilder, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout, VolumeSpec,
+    parse_size, partlabel_path, BootSpec, DatasetSpec, DiskSpec, FilesystemFormat, FilesystemSpec,
+    MountSpec, PartitionKind, PartitionSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec, Spec,
+    SpecBuilder, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout, VolumeSpec,
 };
-pub use teardown::teardown;
+pub use teardown::{teardown, unmount_partitions};
 pub use verify::{differences, verify, Difference};

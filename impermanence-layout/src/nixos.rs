@@ -62,8 +62,9 @@ pub fn nixos_config(spec: &Spec) -> String {
         }
         s.push_str(&format!("\n  fileSystems.{} = {{\n", nix_string(&m.path)));
         s.push_str(&format!(
-            "    device = {};\n    fsType = \"zfs\";\n",
-            nix_string(&m.dataset)
+            "    device = {};\n    fsType = {};\n",
+            nix_string(&m.source),
+            nix_string(m.fstype)
         ));
         if m.needed_for_boot {
             s.push_str("    neededForBoot = true;\n");
@@ -74,17 +75,23 @@ pub fn nixos_config(spec: &Spec) -> String {
         }
         s.push_str("  };\n");
     }
-    if !b.swap.is_empty() {
-        let devices: Vec<String> = b
-            .swap
-            .iter()
-            .map(|v| {
-                format!(
-                    "{{ device = {}; }}",
-                    nix_string(&format!("/dev/zvol/{}", spec.full_name(v)))
-                )
-            })
-            .collect();
+    let swap_partitions = spec
+        .partitions()
+        .filter(|(_, p)| {
+            p.filesystem
+                .as_ref()
+                .is_some_and(|f| f.format == crate::spec::FilesystemFormat::Swap)
+        })
+        .map(|(_, p)| p.device().display().to_string());
+    let swap_volumes = b
+        .swap
+        .iter()
+        .map(|v| format!("/dev/zvol/{}", spec.full_name(v)));
+    let devices: Vec<String> = swap_volumes
+        .chain(swap_partitions)
+        .map(|d| format!("{{ device = {}; }}", nix_string(&d)))
+        .collect();
+    if !devices.is_empty() {
         s.push_str(&format!("\n  swapDevices = [ {} ];\n", devices.join(" ")));
     }
     if !b.sanoid.is_empty() {

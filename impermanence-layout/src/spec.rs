@@ -2,6 +2,7 @@
 //! describe another. Checked as a whole before anything touches a disk.
 
 mod builder;
+mod disks;
 mod topology;
 mod validate;
 
@@ -11,6 +12,9 @@ use serde::{Deserialize, Serialize};
 use zfs_core::PoolName;
 
 pub use self::builder::SpecBuilder;
+pub use self::disks::{
+    partlabel_path, DiskSpec, FilesystemFormat, FilesystemSpec, PartitionKind, PartitionSpec,
+};
 pub use self::topology::{Topology, VdevEntry, VdevGroup};
 
 /// Properties in the order given (the order commands are printed in).
@@ -21,6 +25,11 @@ pub type Properties = IndexMap<String, String>;
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Spec {
+    /// Disks given a new GPT partition table, with their partitions and the filesystems on
+    /// them (an ESP at `/boot`, swap); the pool's vdevs name a partition by its device,
+    /// `/dev/disk/by-partlabel/LABEL`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disks: Vec<DiskSpec>,
     /// The pool.
     pub pool: PoolSpec,
     /// Datasets, by name relative to the pool (`nix` is `zroot/nix`), parents before children.
@@ -266,12 +275,12 @@ impl VolumeSpec {
     }
 }
 
-/// A snapshot of one of the spec's datasets.
+/// A snapshot of one of the spec's datasets, or of the pool's root.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SnapshotSpec {
-    /// The dataset, relative to the pool.
+    /// The dataset, relative to the pool; `""` for the pool's root (`zroot@blank`).
     pub dataset: String,
     /// The snapshot's short name (`blank`).
     pub name: String,
@@ -416,6 +425,7 @@ impl Default for Spec {
     fn default() -> Spec {
         let legacy = || props(&[("mountpoint", "legacy")]);
         Spec {
+            disks: Vec::new(),
             pool: PoolSpec {
                 name: "zroot".into(),
                 vdevs: Vec::new(),
@@ -508,9 +518,28 @@ impl Spec {
         PoolName::new(self.pool.name.as_str()).ok()
     }
 
-    /// A dataset's full name.
+    /// A dataset's full name; `""` is the pool's root.
     pub fn full_name(&self, relative: &str) -> String {
-        format!("{}/{relative}", self.pool.name)
+        if relative.is_empty() {
+            self.pool.name.clone()
+        } else {
+            format!("{}/{relative}", self.pool.name)
+        }
+    }
+
+    /// Every partition of the spec's disks, with its disk.
+    pub fn partitions(&self) -> impl Iterator<Item = (&DiskSpec, &PartitionSpec)> {
+        self.disks
+            .iter()
+            .flat_map(|d| d.partitions.iter().map(move |p| (d, p)))
+    }
+
+    /// The spec's partition whose device is `path` (`/dev/disk/by-partlabel/LABEL`), if any:
+    /// a device the plan makes rather than one that must exist.
+    pub fn partition_at(&self, path: &std::path::Path) -> Option<&PartitionSpec> {
+        self.partitions()
+            .map(|(_, p)| p)
+            .find(|p| p.device() == path)
     }
 
     /// The spec's dataset of this relative name.

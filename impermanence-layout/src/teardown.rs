@@ -46,3 +46,30 @@ pub fn teardown(zfs: &Zfs, pool: &PoolName) -> Result<Vec<String>, LayoutError> 
     done.push(format!("zpool export {pool}"));
     Ok(done)
 }
+
+/// Unmounts the filesystems of the spec's partitions that are mounted (an ESP under the mount
+/// root must go before the pool's root can), wherever they are. Returns what was done, as
+/// commands.
+///
+/// # Errors
+/// [`LayoutError::Zfs`] naming the mount that could not be undone (busy).
+pub fn unmount_partitions(spec: &crate::Spec) -> Result<Vec<String>, LayoutError> {
+    let disks = crate::inventory::read_disks(spec);
+    let mut done = Vec::new();
+    for disk in &spec.disks {
+        let Some(have) = disks.get(&disk.device) else {
+            continue;
+        };
+        for (i, part) in disk.partitions.iter().enumerate() {
+            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let Some(at) = have.partition(number).and_then(|p| p.mounted_at.as_ref()) else {
+                continue;
+            };
+            crate::filesystem::unmount(at).map_err(|e| {
+                zfs_core::Error::io("umount", &part.device().display().to_string(), &e)
+            })?;
+            done.push(format!("umount {}", at.display()));
+        }
+    }
+    Ok(done)
+}

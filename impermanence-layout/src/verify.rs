@@ -41,6 +41,7 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
             what,
         })
     };
+    disk_differences(spec, inv, &mut diff);
     let pool = &spec.pool.name;
     let Some(state) = &inv.pool else {
         let what = match &inv.exported {
@@ -152,4 +153,70 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
         }
     }
     out
+}
+
+/// The spec's disks against what they hold: the partition table (labels, types, where each
+/// partition starts and ends) and each filesystem's type and label, as `blkid -p` reads them.
+fn disk_differences(spec: &Spec, inv: &Inventory, diff: &mut impl FnMut(&str, String)) {
+    for disk in &spec.disks {
+        let name = disk.device.display().to_string();
+        let Some(have) = inv.disks.get(&disk.device) else {
+            diff(&name, "disk does not exist".into());
+            continue;
+        };
+        let want = crate::partition_table::place(&disk.partitions, have.bytes, have.sector);
+        let Ok(want) = want else {
+            diff(&name, "the spec's partitions do not fit on it".into());
+            continue;
+        };
+        if have.table.as_ref() != Some(&want) {
+            let labels = |t: &[crate::partition_table::PlacedPartition]| {
+                t.iter()
+                    .map(|p| p.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let is = have.table.as_deref().map_or("no GPT".to_owned(), |t| {
+                format!("partitions [{}]", labels(t))
+            });
+            diff(
+                &name,
+                format!(
+                    "holds {is}, expected the spec's [{}] (labels, types, start and end)",
+                    labels(&want)
+                ),
+            );
+            continue;
+        }
+        for (i, part) in disk.partitions.iter().enumerate() {
+            let Some(fs) = &part.filesystem else {
+                continue;
+            };
+            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            let found = have.partition(number);
+            let device = part.device().display().to_string();
+            let signature = found.and_then(|p| p.signature.as_deref());
+            if signature != Some(fs.format.blkid_type()) {
+                diff(
+                    &device,
+                    format!(
+                        "blkid finds {} on it, expected {}",
+                        signature.unwrap_or("nothing"),
+                        fs.format.blkid_type()
+                    ),
+                );
+            } else if fs.label.is_some()
+                && found.and_then(|p| p.fs_label.as_ref()) != fs.label.as_ref()
+            {
+                diff(
+                    &device,
+                    format!(
+                        "its label is {}, expected {}",
+                        found.and_then(|p| p.fs_label.as_deref()).unwrap_or("unset"),
+                        fs.label.as_deref().unwrap_or_default()
+                    ),
+                );
+            }
+        }
+    }
 }

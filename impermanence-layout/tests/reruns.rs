@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use impermanence_layout::{BootSpec, DatasetSpec, MountSpec};
+use impermanence_layout::{BootSpec, DatasetSpec, MountSpec, SnapshotSpec};
 
 /// `findmnt`'s source for the mount at `path` exactly, if any.
 fn mounted_at(path: &Path) -> Option<String> {
@@ -154,6 +154,9 @@ fn the_mount_root_gets_the_dataset_whose_mountpoint_is_slash() {
     s.datasets
         .push(DatasetSpec::new("nix").property("mountpoint", "legacy"));
     s.boot.mounts.push(MountSpec::new("/nix", "nix"));
+    // Snapshots of the pool's root, as disko's examples take them (`zfs snapshot zroot@blank`).
+    s.snapshots.push(SnapshotSpec::new("", "blank"));
+    s.snapshots.push(SnapshotSpec::new("root/nixos", "blank"));
     let spec = case.spec_file();
     let pool = case.spec.pool.name.clone();
     let mnt = case.dir.path().join("mnt");
@@ -192,6 +195,14 @@ fn the_mount_root_gets_the_dataset_whose_mountpoint_is_slash() {
         (format!("{mnt_s}/home"), "INHERITED".to_owned())
     );
     assert_eq!(zfs_get_json(&format!("{pool}/root"), "mounted").0, "no");
+    let snapshots = cli_out(
+        "zfs",
+        &["list", "-H", "-t", "snapshot", "-o", "name", "-r", &pool],
+    );
+    assert_eq!(
+        snapshots.lines().collect::<Vec<_>>(),
+        [format!("{pool}@blank"), format!("{pool}/root/nixos@blank")]
+    );
     let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("nothing to do"), "{out}");

@@ -92,15 +92,57 @@ pub(super) fn run(
                 .create(zfs)?;
             undo.push(Undo::DestroyDataset(name.clone()));
         }
-        Step::FormatSwap { volume, device } => {
-            let io = |e: std::io::Error| zfs_core::Error::io("mkswap", volume, &e);
+        Step::PartitionDisk {
+            disk,
+            sector,
+            partitions,
+        } => {
+            // Nothing to undo with: the old table is gone. Its partitions' old signatures go
+            // too, so that no old pool or filesystem shows through the new ones.
+            let fail = |e: std::io::Error| io("partition", disk, &e);
+            crate::partition_table::write(disk, *sector, partitions).map_err(fail)?;
+            for p in partitions {
+                let link = crate::spec::partlabel_path(&p.label);
+                crate::filesystem::wait_for_device(&link, crate::filesystem::DEVICE_WAIT)
+                    .map_err(fail)?;
+                if !crate::disk::is_partition_of(&link, p.number, disk) {
+                    return Err(fail(std::io::Error::other(format!(
+                        "{} is not partition {} of {}: another partition on the system has \
+                         the label '{}'",
+                        link.display(),
+                        p.number,
+                        disk.display(),
+                        p.label
+                    ))));
+                }
+                crate::filesystem::wipe(&link).map_err(fail)?;
+                if let Ok(Some(_)) = zfs.device_label(&link) {
+                    zfs.labelclear(&link, &zfs_core::LabelClearOptions::new().force(true))?;
+                }
+            }
+        }
+        Step::Format {
+            device,
+            format,
+            label,
+        } => {
+            let fail = |e: std::io::Error| io("format", device, &e);
             crate::filesystem::wait_for_device(device, crate::filesystem::DEVICE_WAIT)
-                .map_err(io)?;
-            crate::filesystem::make_swap(device).map_err(io)?;
+                .map_err(fail)?;
+            crate::filesystem::make(device, *format, label.as_deref()).map_err(fail)?;
             undo.push(Undo::Wipe {
-                volume: volume.clone(),
                 device: device.clone(),
             });
+        }
+        Step::MountDevice {
+            device,
+            path,
+            fstype,
+            options,
+        } => {
+            crate::filesystem::mount(device, path, fstype, options)
+                .map_err(|e| io("mount", device, &e))?;
+            undo.push(Undo::UnmountPath(path.clone()));
         }
         Step::ClearLabel { device } => {
             // Nothing to undo with: the labels are gone. The plan puts this last before the

@@ -17,11 +17,12 @@ pub(super) enum Undo {
     DestroyDataset(String),
     DestroySnapshot(String),
     Unmount(String),
-    /// Erase the signature a step wrote on a volume.
+    /// Erase the signature a step wrote on a device.
     Wipe {
-        volume: String,
         device: PathBuf,
     },
+    /// Unmount what a step mounted at a path.
+    UnmountPath(PathBuf),
     Restore {
         dataset: String,
         property: String,
@@ -75,8 +76,11 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
         Undo::Unmount(ds) => DatasetName::new(ds.as_str())
             .and_then(|n| zfs.dataset(&n))
             .and_then(|d| d.unmount(&UnmountOptions::new())),
-        Undo::Wipe { volume, device } => {
-            crate::filesystem::wipe(device).map_err(|e| zfs_core::Error::io("wipefs", volume, &e))
+        Undo::Wipe { device } => {
+            crate::filesystem::wipe(device).map_err(|e| io("wipefs", device, &e))
+        }
+        Undo::UnmountPath(path) => {
+            crate::filesystem::unmount(path).map_err(|e| io("umount", path, &e))
         }
         Undo::Restore {
             dataset,

@@ -80,7 +80,48 @@ impl Step {
                 block_size.map_or(String::new(), |b| format!(" -b {b}")),
                 opts("-o", properties)
             ),
-            Step::FormatSwap { device, .. } => format!("mkswap {}", path(device)),
+            Step::PartitionDisk {
+                disk, partitions, ..
+            } => {
+                let mut cmd = "sgdisk --clear".to_owned();
+                for p in partitions {
+                    let code = crate::spec::PartitionKind::from_type_guid(&p.type_guid)
+                        .map_or(p.type_guid.as_str(), |k| k.sgdisk_code());
+                    let n = p.number;
+                    cmd.push_str(&format!(
+                        " -n {n}:{}:{} -t {n}:{code} -c {n}:{}",
+                        p.first,
+                        p.last,
+                        shell(&p.label)
+                    ));
+                }
+                format!("{cmd} {}  # a new partition table: not undone", path(disk))
+            }
+            Step::Format {
+                device,
+                format,
+                label,
+            } => crate::filesystem::mkfs_args(*format, label.as_deref())
+                .iter()
+                .map(|a| shell(a))
+                .chain(std::iter::once(path(device)))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Step::MountDevice {
+                device,
+                path: p,
+                fstype,
+                options,
+            } => format!(
+                "mount --mkdir -t {fstype}{} {} {}",
+                if options.is_empty() {
+                    String::new()
+                } else {
+                    format!(" -o {}", shell(&options.join(",")))
+                },
+                path(device),
+                path(p)
+            ),
             Step::ClearLabel { device } => format!("zpool labelclear -f {}", path(device)),
             Step::ImportPool {
                 name,

@@ -1,12 +1,15 @@
 //! [`Plan`]: the ordered steps that take the system from what exists to the spec.
 //!
 //! One file per kind of object, each adding its steps to one [`Draft`] in the order they
-//! run: `pool.rs` (create, import, settle), `datasets.rs`, `swap.rs`, `snapshots.rs`,
-//! `mounts.rs`; `command.rs` prints each step as the command a person would type.
+//! run: `partitions.rs` (GPT on the spec's disks), `filesystems.rs` (on their partitions),
+//! `pool.rs` (create, import, settle), `datasets.rs`, `swap.rs`, `snapshots.rs`, `mounts.rs`;
+//! `command.rs` prints each step as the command a person would type.
 
 mod command;
 mod datasets;
+mod filesystems;
 mod mounts;
+mod partitions;
 mod pool;
 mod snapshots;
 mod swap;
@@ -109,12 +112,36 @@ pub enum Step {
         /// `-o` properties.
         properties: IndexMap<String, String>,
     },
-    /// Format a volume as swap (`mkswap`).
-    FormatSwap {
-        /// Full name of the volume.
-        volume: String,
-        /// Its device node (`/dev/zvol/...`).
+    /// Give a whole disk a new GPT partition table (`--wipe` where it held anything). Not
+    /// undone if a later step fails: the one change an undo cannot take back, as the printed
+    /// command says.
+    PartitionDisk {
+        /// The disk.
+        disk: PathBuf,
+        /// Its logical sector size.
+        sector: u64,
+        /// The partitions, where they go.
+        partitions: Vec<crate::partition_table::PlacedPartition>,
+    },
+    /// Make a filesystem (or swap) on a partition or volume.
+    Format {
+        /// The device (`/dev/disk/by-partlabel/ESP`, `/dev/zvol/zroot/swap`).
         device: PathBuf,
+        /// What to make.
+        format: crate::spec::FilesystemFormat,
+        /// Its label, if any.
+        label: Option<String>,
+    },
+    /// Mount a partition's filesystem (`mount -t TYPE`).
+    MountDevice {
+        /// The device.
+        device: PathBuf,
+        /// Where.
+        path: PathBuf,
+        /// Its type (`vfat`).
+        fstype: String,
+        /// `mount -o` options.
+        options: Vec<String>,
     },
     /// Clear a device's ZFS labels (`--wipe`). Not undone if a later step fails.
     ClearLabel {
@@ -218,9 +245,19 @@ struct Draft<'a> {
     late: Vec<Step>,
     /// An earlier run was interrupted: its changes are completed, not refused.
     resumes: bool,
+    /// The disks this plan gives a new partition table.
+    partitioned: Vec<PathBuf>,
 }
 
 impl Draft<'_> {
+    /// Whether `device` is a partition this plan makes (on a disk it partitions): what is on
+    /// it now goes with the old table.
+    fn makes(&self, device: &std::path::Path) -> bool {
+        self.spec
+            .partitions()
+            .any(|(disk, p)| p.device() == device && self.partitioned.contains(&disk.device))
+    }
+
     /// Whether a difference from the spec is set right (`--adopt`, or completing an
     /// interrupted run) rather than refused.
     fn settles(&self) -> bool {
@@ -246,7 +283,10 @@ impl Plan {
             conflicts: Vec::new(),
             late: Vec::new(),
             resumes: false,
+            partitioned: Vec::new(),
         };
+        partitions::plan(&mut d);
+        filesystems::plan(&mut d);
         match &inv.pool {
             None => pool::create(&mut d),
             Some(state) => pool::settle(&mut d, state),
@@ -360,3 +400,6 @@ fn unlocks(spec: &Spec, inv: &Inventory, steps: &[Step]) -> Vec<crate::Encryptio
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod disk_tests;

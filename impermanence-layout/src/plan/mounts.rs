@@ -18,8 +18,10 @@ use crate::spec::Spec;
 /// One mount the install makes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InstallMount {
-    /// Full dataset name.
-    pub dataset: String,
+    /// What is mounted: a full dataset name, or a partition's device.
+    pub source: String,
+    /// `zfs`, or the partition's filesystem (`vfat`).
+    pub fstype: &'static str,
     /// Where, as the installed system sees it (`/`, `/nix`).
     pub path: String,
     /// `mount -o` options.
@@ -36,7 +38,8 @@ pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
         .mounts
         .iter()
         .map(|m| InstallMount {
-            dataset: spec.full_name(&m.dataset),
+            source: spec.full_name(&m.dataset),
+            fstype: "zfs",
             path: m.path.clone(),
             options: mount_options(spec, m),
             needed_for_boot: m.needed_for_boot,
@@ -53,10 +56,11 @@ pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
         let path = spec.mountpoint(relative);
         if path.starts_with('/')
             && spec.canmount(relative) == "on"
-            && !out.iter().any(|m| m.dataset == dataset)
+            && !out.iter().any(|m| m.source == dataset)
         {
             out.push(InstallMount {
-                dataset,
+                source: dataset,
+                fstype: "zfs",
                 path,
                 options: vec!["zfsutil".into()],
                 needed_for_boot: false,
@@ -68,14 +72,47 @@ pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
         spec.dataset("root").is_some_and(|d| !d.is_volume()) && spec.mountpoint("root") == "legacy";
     if guide_root && !root_taken {
         out.push(InstallMount {
-            dataset: spec.full_name("root"),
+            source: spec.full_name("root"),
+            fstype: "zfs",
             path: "/".into(),
             options: zfs_mount_options(spec, "root", &[]),
             needed_for_boot: false,
         });
     }
+    for (_, part) in spec.partitions() {
+        let Some(fs) = &part.filesystem else {
+            continue;
+        };
+        if let Some(path) = &fs.mountpoint {
+            out.push(InstallMount {
+                source: part.device().display().to_string(),
+                fstype: fs.format.blkid_type(),
+                path: path.clone(),
+                options: fs.options.clone(),
+                needed_for_boot: false,
+            });
+        }
+    }
     out.sort_by_key(|m| depth(&m.path));
     out
+}
+
+/// Where a partition of the spec's disks is mounted now, if it is (and its disk is not
+/// partitioned anew by this plan).
+fn partition_mounted_at<'i>(d: &Draft<'i>, device: &Path) -> Option<&'i PathBuf> {
+    let (disk, number) = d.spec.disks.iter().find_map(|disk| {
+        let i = disk.partitions.iter().position(|p| p.device() == device)?;
+        Some((disk, u32::try_from(i + 1).ok()?))
+    })?;
+    if d.partitioned.contains(&disk.device) {
+        return None;
+    }
+    d.inv
+        .disks
+        .get(&disk.device)?
+        .partition(number)?
+        .mounted_at
+        .as_ref()
 }
 
 /// `/` is 0, `/nix` 1, `/nix/store` 2.
@@ -109,19 +146,29 @@ pub(super) fn plan(d: &mut Draft<'_>) {
     let mounted = d.inv.pool.as_ref().map(|s| &s.mounted);
     for m in install_mounts(d.spec) {
         let path = under(root, &m.path);
-        match mounted.and_then(|all| all.get(&m.dataset)) {
+        let is_zfs = m.fstype == "zfs";
+        let now = if is_zfs {
+            mounted.and_then(|all| all.get(&m.source))
+        } else {
+            partition_mounted_at(d, Path::new(&m.source))
+        };
+        match now {
             Some(at) if *at == path => {}
             Some(at) => d.conflicts.push(format!(
-                "{} is mounted at {}, and --mount-root mounts it at {}: unmount it first \
-                 (zfs unmount {})",
-                m.dataset,
+                "{} is mounted at {}, and --mount-root mounts it at {}: unmount it first",
+                m.source,
                 at.display(),
                 path.display(),
-                m.dataset
             )),
-            None => d.steps.push(Step::Mount {
-                dataset: m.dataset,
+            None if is_zfs => d.steps.push(Step::Mount {
+                dataset: m.source,
                 path,
+                options: m.options,
+            }),
+            None => d.steps.push(Step::MountDevice {
+                device: PathBuf::from(m.source),
+                path,
+                fstype: m.fstype.to_owned(),
                 options: m.options,
             }),
         }

@@ -40,7 +40,12 @@ pub(super) fn create(d: &mut Draft<'_>) {
     // Labels cleared with --wipe, right before the pool is created.
     let mut wiped = Vec::new();
     d.conflicts.extend(inv.vdev_problems.iter().cloned());
-    for w in &inv.in_the_way {
+    let in_the_way: Vec<_> = inv
+        .in_the_way
+        .iter()
+        .filter(|w| !d.makes(&w.device))
+        .collect();
+    for w in in_the_way {
         match (&w.holds, d.opts.wipe) {
             (_, false) => d.conflicts.push(w.refusal()),
             (Holds::PoolLabel { .. }, true) => wiped.push(Step::ClearLabel {
@@ -64,6 +69,10 @@ pub(super) fn create(d: &mut Draft<'_>) {
         }
     }
     for v in topology.devices() {
+        // A partition of the spec's disks is made by the plan, or already there.
+        if spec.partition_at(&v.path).is_some() {
+            continue;
+        }
         if !inv.existing_vdevs.contains(&v.path) {
             match v.size.as_deref().and_then(parse_size) {
                 Some(size) => d.steps.push(Step::CreateVdevFile {

@@ -3,10 +3,19 @@
 use std::path::PathBuf;
 
 use super::{Draft, Step};
+use crate::spec::FilesystemFormat;
 
 /// The device node of a volume (`/dev/zvol/zroot/swap`).
 pub fn volume_device(full_name: &str) -> PathBuf {
     PathBuf::from(format!("/dev/zvol/{full_name}"))
+}
+
+fn format_swap(full: &str) -> Step {
+    Step::Format {
+        device: volume_device(full),
+        format: FilesystemFormat::Swap,
+        label: None,
+    }
 }
 
 pub(super) fn plan(d: &mut Draft<'_>) {
@@ -18,20 +27,14 @@ pub(super) fn plan(d: &mut Draft<'_>) {
             Some(ds) if !ds.is_volume => {}
             Some(ds) => match ds.signature.as_deref() {
                 Some("swap") => {}
-                None => d.steps.push(Step::FormatSwap {
-                    device: volume_device(&full),
-                    volume: full,
-                }),
+                None => d.steps.push(format_swap(&full)),
                 Some(other) => d.conflicts.push(format!(
                     "{full} is swap in the spec, and blkid finds {other} on it: refusing to \
                      format it (wipefs -a {} to give it up)",
                     volume_device(&full).display()
                 )),
             },
-            None => d.steps.push(Step::FormatSwap {
-                device: volume_device(&full),
-                volume: full,
-            }),
+            None => d.steps.push(format_swap(&full)),
         }
     }
 }

@@ -376,3 +376,28 @@ fn two_filesystems_at_one_path_and_zfs_under_a_tmpfs_root_are_refused() {
     s.boot.root_tmpfs_mode = None;
     s.validate().unwrap();
 }
+
+/// The pool's root can be snapshotted too (`zroot@blank`, as disko's examples do), and a
+/// dataset several times.
+#[test]
+fn the_pools_root_and_any_dataset_take_snapshots() {
+    let mut s = with_vdev();
+    s.snapshots.push(crate::SnapshotSpec::new("", "blank"));
+    s.snapshots
+        .push(crate::SnapshotSpec::new("persist", "installed"));
+    s.validate().unwrap();
+    let cmds = Plan::new(&s, &Inventory::default(), &PlanOptions::new()).to_commands();
+    for want in [
+        "zfs snapshot zroot/persist@blank",
+        "zfs snapshot zroot@blank",
+        "zfs snapshot zroot/persist@installed",
+    ] {
+        assert!(cmds.contains(&want.to_owned()), "{want} not in {cmds:#?}");
+    }
+    let inv = finished(&s);
+    assert!(inv.pool.as_ref().unwrap().snapshots.contains("zroot@blank"));
+    assert!(Plan::new(&s, &inv, &PlanOptions::new()).is_empty());
+    s.snapshots.push(crate::SnapshotSpec::new("nothere", "x"));
+    let e = s.validate().unwrap_err().to_string();
+    assert!(e.contains("dataset 'nothere' is not in the spec"), "{e}");
+}

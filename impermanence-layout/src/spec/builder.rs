@@ -36,6 +36,7 @@ impl Spec {
     pub fn builder(name: &str) -> SpecBuilder {
         SpecBuilder {
             spec: Spec {
+                disks: Vec::new(),
                 pool: PoolSpec {
                     name: name.to_owned(),
                     vdevs: Vec::new(),

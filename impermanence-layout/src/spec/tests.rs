@@ -220,6 +220,7 @@ fn finished(spec: &Spec) -> Inventory {
         vdev_problems: Vec::new(),
         exported: None,
         in_the_way: Vec::new(),
+        disks: Default::default(),
     }
 }
 

@@ -254,6 +254,7 @@ impl Spec {
             );
         }
         problems.extend(self.pool.topology().problems(devices));
+        problems.extend(super::disks::problems(self));
         for k in self.pool.properties.keys() {
             if !known_pool_property(k) {
                 problems.push(format!("unknown pool property '{k}'"));
@@ -337,7 +338,8 @@ impl Spec {
         }
         let mut snaps = HashSet::new();
         for s in &self.snapshots {
-            if !names.contains(s.dataset.as_str()) {
+            // `""` is the pool's root (`zroot@blank`).
+            if !s.dataset.is_empty() && !names.contains(s.dataset.as_str()) {
                 problems.push(format!(
                     "snapshot '{}@{}': dataset '{}' is not in the spec",
                     s.dataset, s.name, s.dataset
@@ -410,18 +412,20 @@ impl Spec {
                 "" => "/".to_owned(),
                 p => p.to_owned(),
             };
-            if let Some(first) = at.insert(path.clone(), m.dataset.clone()) {
+            if let Some(first) = at.insert(path.clone(), m.source.clone()) {
                 problems.push(format!(
                     "{first} and {} are both mounted at {path}",
-                    m.dataset
+                    m.source
                 ));
             }
-            let own_mountpoint = m.options.iter().any(|o| o == "zfsutil");
+            // What is not the guide's legacy root: a dataset with its own mountpoint, or a
+            // partition's filesystem.
+            let own_mountpoint = m.fstype != "zfs" || m.options.iter().any(|o| o == "zfsutil");
             if path == "/" && own_mountpoint && self.boot.root_tmpfs_size.is_some() {
                 problems.push(format!(
                     "{} has mountpoint / and the root is a tmpfs (boot.root_tmpfs_size): give \
                      it mountpoint=legacy or leave the tmpfs root out",
-                    m.dataset
+                    m.source
                 ));
             }
         }

@@ -1,5 +1,10 @@
 //! What already exists on the system, read once so that planning is a pure function.
 
+mod disks;
+
+pub(crate) use self::disks::read as read_disks;
+pub use self::disks::{ExistingDisk, ExistingPartition};
+
 use std::collections::HashSet;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -50,7 +55,7 @@ pub struct ExistingPool {
     pub root_properties: IndexMap<String, Seen>,
     /// The spec's datasets that exist, by full name.
     pub datasets: IndexMap<String, ExistingDataset>,
-    /// Snapshots of the spec's datasets that exist, by full name.
+    /// The pool's snapshots, by full name.
     pub snapshots: HashSet<String>,
     /// The journal property on the root dataset, if set.
     pub journal: Option<String>,
@@ -99,6 +104,8 @@ pub struct Inventory {
     /// Spec devices that hold what a new pool must not overwrite unless told to (`--wipe`):
     /// another pool's label, or partitions on a whole disk.
     pub in_the_way: Vec<InTheWay>,
+    /// The spec's disks that exist, by device.
+    pub disks: std::collections::HashMap<PathBuf, ExistingDisk>,
 }
 
 /// A spec device holding something a new pool would overwrite.
@@ -204,6 +211,7 @@ impl Inventory {
             vdev_problems,
             exported: None,
             in_the_way,
+            disks: disks::read(spec),
         }
     }
 
@@ -213,6 +221,7 @@ impl Inventory {
     /// Whatever zfs-core reports while reading.
     pub fn read(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Inventory> {
         let mut inv = Inventory::without_zfs(spec);
+        disks::pools_using(zfs, &mut inv.disks);
         let Some(name) = spec.pool_name() else {
             return Ok(inv);
         };
@@ -285,6 +294,10 @@ impl Inventory {
                     .insert(k.clone(), seen(k, v, altroot.as_deref()));
             }
         }
+        // Every snapshot of the pool, the root's included (`zfs list -r -t snapshot POOL`).
+        for s in zfs.list(&name.root_dataset(), DatasetTypes::SNAPSHOT)? {
+            state.snapshots.insert(s.name.to_string());
+        }
         let journal = root.property(JOURNAL)?;
         state.journal = (journal.value != "-").then_some(journal.value);
         for r in spec.encryption_roots() {
@@ -340,11 +353,6 @@ impl Inventory {
                     signature,
                 },
             );
-            if is_filesystem {
-                for s in zfs.list(&full_name, DatasetTypes::SNAPSHOT)? {
-                    state.snapshots.insert(s.name.to_string());
-                }
-            }
         }
         inv.pool = Some(state);
         Ok(inv)
