@@ -108,3 +108,84 @@ pub(crate) fn partitions(p: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// A partition's span as the kernel has it, in bytes: (start, size).
+pub(crate) fn kernel_span(node: &Path) -> Option<(u64, u64)> {
+    let dir = sysfs_dir(node)?;
+    let read = |f: &str| -> Option<u64> {
+        std::fs::read_to_string(dir.join(f))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    };
+    // sysfs counts 512-byte units whatever the sector size.
+    Some((read("start")? * 512, read("size")? * 512))
+}
+
+/// What holds a block device (device-mapper, md: a LUKS mapping, an LVM volume, a RAID), by
+/// kernel name; empty when nothing does.
+pub(crate) fn holders(node: &Path) -> Vec<String> {
+    let Some(Ok(entries)) = sysfs_dir(node).map(|d| std::fs::read_dir(d.join("holders"))) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Every partition on the system whose GPT name is `label`: its node and its disk's device
+/// number. udev points `/dev/disk/by-partlabel/LABEL` at one of them, whichever it saw last.
+pub(crate) fn partitions_labelled(label: &str) -> Vec<(PathBuf, Option<String>)> {
+    let Ok(entries) = std::fs::read_dir("/sys/class/block") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let uevent = std::fs::read_to_string(e.path().join("uevent")).ok()?;
+            let named = uevent
+                .lines()
+                .any(|l| l.strip_prefix("PARTNAME=") == Some(label));
+            if !named {
+                return None;
+            }
+            let parent = std::fs::canonicalize(e.path()).ok()?.join("..");
+            let disk = std::fs::read_to_string(parent.join("dev"))
+                .ok()
+                .map(|d| d.trim().to_owned());
+            Some((Path::new("/dev").join(e.file_name()), disk))
+        })
+        .collect()
+}
+
+/// For a `/dev/disk/by-partlabel/LABEL` path: that exactly one partition on the system has the
+/// label and the link leads to it, checked right before anything is written or mounted there.
+/// Other paths pass.
+pub(crate) fn check_partlabel(device: &Path) -> std::io::Result<()> {
+    let Ok(label) = device.strip_prefix("/dev/disk/by-partlabel") else {
+        return Ok(());
+    };
+    let label = label.to_string_lossy();
+    let owners = partitions_labelled(&label);
+    match owners.as_slice() {
+        [(node, _)] if dev_number(node).is_some() && dev_number(node) == dev_number(device) => {
+            Ok(())
+        }
+        [] | [_] => Err(std::io::Error::other(format!(
+            "{} does not lead to the partition named '{label}'",
+            device.display()
+        ))),
+        several => Err(std::io::Error::other(format!(
+            "{} partitions are named '{label}' ({}): refusing to guess which one {} means",
+            several.len(),
+            several
+                .iter()
+                .map(|(n, _)| n.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            device.display()
+        ))),
+    }
+}

@@ -53,6 +53,8 @@ fn failed(tool: &str, out: &std::process::Output) -> std::io::Error {
 /// What `blkid -p` reads from `device` itself (not udev's cache), as `KEY=value` pairs:
 /// `TYPE`, `LABEL`, `PTTYPE`; empty when it finds nothing.
 pub(crate) fn probe(device: &Path) -> std::io::Result<BTreeMap<String, String>> {
+    // blkid says "nothing found" (2) for a device it cannot open too.
+    std::fs::File::open(device)?;
     let out = run(
         "blkid",
         &[

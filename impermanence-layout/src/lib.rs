@@ -55,5 +55,5 @@ pub use spec::{
     MountSpec, PartitionKind, PartitionSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec, Spec,
     SpecBuilder, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout, VolumeSpec,
 };
-pub use teardown::{teardown, unmount_partitions};
+pub use teardown::{teardown, unmount_devices};
 pub use verify::{differences, verify, Difference};

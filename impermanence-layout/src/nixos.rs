@@ -75,6 +75,10 @@ pub fn nixos_config(spec: &Spec) -> String {
         }
         s.push_str("  };\n");
     }
+    let swap_volumes = crate::plan::volume_filesystems(spec)
+        .into_iter()
+        .filter(|(_, format, _)| *format == crate::spec::FilesystemFormat::Swap)
+        .map(|(full, ..)| crate::plan::volume_device(&full));
     let swap_partitions = spec
         .partitions()
         .filter(|(_, p)| {
@@ -82,14 +86,10 @@ pub fn nixos_config(spec: &Spec) -> String {
                 .as_ref()
                 .is_some_and(|f| f.format == crate::spec::FilesystemFormat::Swap)
         })
-        .map(|(_, p)| p.device().display().to_string());
-    let swap_volumes = b
-        .swap
-        .iter()
-        .map(|v| format!("/dev/zvol/{}", spec.full_name(v)));
+        .map(|(_, p)| p.device());
     let devices: Vec<String> = swap_volumes
         .chain(swap_partitions)
-        .map(|d| format!("{{ device = {}; }}", nix_string(&d)))
+        .map(|d| format!("{{ device = {}; }}", nix_string(&d.display().to_string())))
         .collect();
     if !devices.is_empty() {
         s.push_str(&format!("\n  swapDevices = [ {} ];\n", devices.join(" ")));

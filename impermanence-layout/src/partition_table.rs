@@ -2,6 +2,7 @@
 //! writing a new table (with the `gpt` crate) then having the kernel and udev see it.
 
 use std::collections::BTreeMap;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -121,24 +122,30 @@ pub fn write(disk: &Path, sector: u64, placed: &[PlacedPartition]) -> std::io::R
     let bytes = crate::disk::geometry(disk)
         .map(|(b, _)| b)
         .ok_or_else(|| other(format!("{} is not a block device", disk.display())))?;
-    write_table(disk, bytes, sector, placed)?;
+    // Every signature on the disk itself goes first (the old table's two headers, a
+    // filesystem made on the bare disk); wipefs, like the exclusive open below, is refused
+    // while anything on the disk is in use (mounted, swap, a mapping, a pool).
+    crate::filesystem::wipe(disk)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_EXCL)
+        .open(disk)
+        .map_err(|e| other(format!("{} is in use: {e}", disk.display())))?;
+    write_table(file, bytes, sector, placed)?;
     reread(disk)
 }
 
-/// Writes a protective MBR and a new GPT (both headers) with `placed` to `device` of `bytes`,
-/// a disk or an image file, and flushes it.
+/// Writes a protective MBR and a new GPT (both headers) with `placed` to `file` of `bytes`,
+/// a disk or an image file open for reading and writing, and flushes it.
 pub fn write_table(
-    device: &Path,
+    mut file: std::fs::File,
     bytes: u64,
     sector: u64,
     placed: &[PlacedPartition],
 ) -> std::io::Result<()> {
     use std::io::Write as _;
     let lb = block_size(sector).ok_or_else(|| other(format!("{sector}-byte sectors")))?;
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(device)?;
     let sectors = u32::try_from(bytes / sector - 1).unwrap_or(u32::MAX);
     gpt::mbr::ProtectiveMBR::with_lb_size(sectors)
         .overwrite_lba0(&mut file)
@@ -275,7 +282,12 @@ mod tests {
             part("zroot", PartitionKind::Zfs, None),
         ];
         let placed = place(&parts, bytes, 512).unwrap();
-        write_table(&img, bytes, 512, &placed).unwrap();
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&img)
+            .unwrap();
+        write_table(file, bytes, 512, &placed).unwrap();
         assert_eq!(read(&img, 512).unwrap(), placed);
         let Ok(out) = std::process::Command::new("sfdisk")
             .arg("--json")

@@ -74,6 +74,19 @@ pub struct PoolSpec {
     /// exported pool, which are refused without it. Off by default.
     #[serde(default, skip_serializing_if = "is_false")]
     pub force: bool,
+    /// Start the pool with every feature the module supports (the default), or with none but
+    /// those named as `feature@NAME = "enabled"` (`false`: `zpool create -d`). A
+    /// `compatibility` property limits them either way, as `zpool create` does.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub enable_features: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl DatasetSpec {
@@ -93,6 +106,7 @@ impl DatasetSpec {
                 size: size.to_owned(),
                 block_size: None,
                 sparse: false,
+                filesystem: None,
             }),
             ..DatasetSpec::new(name)
         }
@@ -110,6 +124,14 @@ impl DatasetSpec {
     pub fn sparse(mut self, yes: bool) -> DatasetSpec {
         if let Some(v) = &mut self.volume {
             v.sparse = yes;
+        }
+        self
+    }
+
+    /// For a volume: the filesystem (or swap) made on it (`ext4` at `/srv`).
+    pub fn filesystem(mut self, fs: FilesystemSpec) -> DatasetSpec {
+        if let Some(v) = &mut self.volume {
+            v.filesystem = Some(fs);
         }
         self
     }
@@ -213,7 +235,8 @@ pub enum VdevLayout {
     Stripe,
     /// One mirror of all devices.
     Mirror,
-    /// One raidz1 group.
+    /// One raidz1 group (`raidz` is read as this, as `zpool create` reads it).
+    #[serde(alias = "raidz")]
     Raidz1,
     /// One raidz2 group.
     Raidz2,
@@ -261,6 +284,9 @@ pub struct VolumeSpec {
     /// No reservation for its size (`-s`): it may run out of space before it is full.
     #[serde(default)]
     pub sparse: bool,
+    /// The filesystem (or swap) made on it once it exists, mounted like a partition's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filesystem: Option<FilesystemSpec>,
 }
 
 impl VolumeSpec {
@@ -441,6 +467,7 @@ impl Default for Spec {
                     ("mountpoint", "none"),
                 ]),
                 force: false,
+                enable_features: true,
             },
             datasets: ["root", "nix", "tmp", "cache", "persist"]
                 .iter()
@@ -525,6 +552,19 @@ impl Spec {
         } else {
             format!("{}/{relative}", self.pool.name)
         }
+    }
+
+    /// Every filesystem made on a block device: on the spec's partitions and volumes, with the
+    /// device (`/dev/disk/by-partlabel/ESP`, `/dev/zvol/zroot/data`).
+    pub fn block_filesystems(&self) -> Vec<(std::path::PathBuf, &FilesystemSpec)> {
+        let partitions = self
+            .partitions()
+            .filter_map(|(_, p)| Some((p.device(), p.filesystem.as_ref()?)));
+        let volumes = self.datasets.iter().filter_map(|d| {
+            let fs = d.volume.as_ref()?.filesystem.as_ref()?;
+            Some((crate::plan::volume_device(&self.full_name(&d.name)), fs))
+        });
+        partitions.chain(volumes).collect()
     }
 
     /// Every partition of the spec's disks, with its disk.

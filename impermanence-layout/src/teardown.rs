@@ -47,27 +47,28 @@ pub fn teardown(zfs: &Zfs, pool: &PoolName) -> Result<Vec<String>, LayoutError> 
     Ok(done)
 }
 
-/// Unmounts the filesystems of the spec's partitions that are mounted (an ESP under the mount
-/// root must go before the pool's root can), wherever they are. Returns what was done, as
-/// commands.
+/// Unmounts the filesystems of the spec's partitions and volumes that are mounted (an ESP under
+/// the mount root must go before the pool's root can, an ext4 on a volume before the pool can
+/// be exported), wherever they are. Returns what was done, as commands.
 ///
 /// # Errors
 /// [`LayoutError::Zfs`] naming the mount that could not be undone (busy).
-pub fn unmount_partitions(spec: &crate::Spec) -> Result<Vec<String>, LayoutError> {
-    let disks = crate::inventory::read_disks(spec);
+pub fn unmount_devices(spec: &crate::Spec) -> Result<Vec<String>, LayoutError> {
     let mut done = Vec::new();
-    for disk in &spec.disks {
-        let Some(have) = disks.get(&disk.device) else {
+    for (device, _) in spec.block_filesystems() {
+        let Some(devnum) = crate::disk::dev_number(&device) else {
             continue;
         };
-        for (i, part) in disk.partitions.iter().enumerate() {
-            let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            let Some(at) = have.partition(number).and_then(|p| p.mounted_at.as_ref()) else {
-                continue;
+        // A device mounted at several places is unmounted from each, newest first.
+        for _ in 0..16 {
+            let Some(at) = crate::inventory::mounts()
+                .remove(&devnum)
+                .and_then(|mut all| all.pop())
+            else {
+                break;
             };
-            crate::filesystem::unmount(at).map_err(|e| {
-                zfs_core::Error::io("umount", &part.device().display().to_string(), &e)
-            })?;
+            crate::filesystem::unmount(&at)
+                .map_err(|e| zfs_core::Error::io("umount", &device.display().to_string(), &e))?;
             done.push(format!("umount {}", at.display()));
         }
     }

@@ -133,16 +133,18 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
             }
         }
     }
-    for name in &spec.boot.swap {
-        let full = spec.full_name(name);
+    for (full, format, _) in crate::plan::volume_filesystems(spec) {
         match state.datasets.get(&full) {
-            Some(ds) if ds.is_volume && ds.signature.as_deref() != Some("swap") => diff(
-                &full,
-                format!(
-                    "is swap in the spec, and blkid finds {} on it",
-                    ds.signature.as_deref().unwrap_or("nothing")
-                ),
-            ),
+            Some(ds) if ds.is_volume && ds.signature.as_deref() != Some(format.blkid_type()) => {
+                diff(
+                    &full,
+                    format!(
+                        "the spec makes {} on it, and blkid finds {}",
+                        format.blkid_type(),
+                        ds.signature.as_deref().unwrap_or("nothing")
+                    ),
+                )
+            }
             _ => {}
         }
     }

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use impermanence_layout::{
-    DiskSpec, FilesystemFormat, FilesystemSpec, PartitionKind, PartitionSpec, VdevEntry,
+    DatasetSpec, DiskSpec, FilesystemFormat, FilesystemSpec, PartitionKind, PartitionSpec,
+    VdevEntry,
 };
 
 /// A scratch disk of the VM (`ci/vm` attaches two of 512 MiB), emptied.
@@ -109,8 +110,14 @@ fn findmnt_source(path: &Path) -> String {
 #[ignore = "needs ZFS"]
 fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing() {
     let disk = blank(0);
-    let (case, zfs_label) = on_disk("blank", &disk);
+    let (mut case, zfs_label) = on_disk("blank", &disk);
+    // And ext4 on a volume, as disko's `zfs_volume` with a filesystem.
+    case.spec.datasets.push(
+        DatasetSpec::volume("data", "32M")
+            .filesystem(FilesystemSpec::new(FilesystemFormat::Ext4, Some("/srv")).label("data")),
+    );
     let spec = case.spec_file();
+    let data = format!("/dev/zvol/{}/data", case.spec.pool.name);
     let pool = case.spec.pool.name.clone();
     let mnt = case.dir.path().join("mnt");
     let mnt_s = mnt.to_str().unwrap();
@@ -174,6 +181,12 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
     let node = std::fs::canonicalize(esp).unwrap();
     assert_eq!(boot, format!("{} vfat", node.display()));
     assert_eq!(findmnt_source(&mnt), format!("{pool}/root zfs"));
+    assert_eq!(blkid(&data), ("ext4".into(), "data".into()));
+    let data_node = std::fs::canonicalize(&data).unwrap();
+    assert_eq!(
+        findmnt_source(&mnt.join("srv")),
+        format!("{} ext4", data_node.display())
+    );
     let status = cli_out("zpool", &["status", "-P", &pool]);
     assert!(
         status.contains(&format!("/dev/disk/by-partlabel/{zfs_label}")),
@@ -198,6 +211,10 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
         out.contains(&format!("umount {}", mnt.join("boot").display())),
         "{out}"
     );
+    assert!(
+        out.contains(&format!("umount {}", mnt.join("srv").display())),
+        "{out}"
+    );
     assert_eq!(findmnt_source(&mnt.join("boot")), "");
     assert!(!zfs().pool_exists(&case.pool()));
     let (code, out, err) = apply(&[]);
@@ -206,8 +223,13 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
         findmnt_source(&mnt.join("boot")),
         format!("{} vfat", node.display())
     );
-    // The pool stays imported for the case to destroy; the ESP in it goes first.
+    assert_eq!(
+        findmnt_source(&mnt.join("srv")),
+        format!("{} ext4", data_node.display())
+    );
+    // The pool stays imported for the case to destroy; the ESP and the ext4 in it go first.
     cli_out("umount", &[mnt.join("boot").to_str().unwrap()]);
+    cli_out("umount", &[mnt.join("srv").to_str().unwrap()]);
 }
 
 #[test]
@@ -217,7 +239,19 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
     let d = disk.to_str().unwrap();
     // The past: a whole-disk pool, exported (partition 1 holds its labels).
     let old = format!("old{}", std::process::id());
-    cli_out("zpool", &["create", "-f", "-o", "cachefile=none", "-m", "none", &old, d]);
+    cli_out(
+        "zpool",
+        &[
+            "create",
+            "-f",
+            "-o",
+            "cachefile=none",
+            "-m",
+            "none",
+            &old,
+            d,
+        ],
+    );
     cli_out("zpool", &["export", &old]);
     cli_out("udevadm", &["settle"]);
     let (case, zfs_label) = on_disk("past", &disk);
@@ -272,4 +306,19 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
         out.contains(&format!("disk {d} is in use")) && out.contains("is mounted at"),
         "{out}"
     );
+
+    // A label this disk's partition carries, given to a partition of the other disk: udev's
+    // link would name one of two partitions, so nothing is planned (only read here: the other
+    // test owns that disk).
+    let mut clash = other.clone();
+    clash.disks[0].device = "/dev/disk/by-id/virtio-zfs-scratch0".into();
+    clash.pool.name = format!("{}c", case.spec.pool.name);
+    std::fs::write(&other_file, clash.to_toml()).unwrap();
+    let (code, out, err) = cli(&["plan", "--wipe", "--spec", other_file.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("# conflict: past-esp already names a partition of another disk"),
+        "{out}"
+    );
+    assert_eq!(out.lines().filter(|l| !l.starts_with('#')).count(), 0, "{out}");
 }

@@ -34,9 +34,11 @@ pub(super) fn run(
             root_properties,
             force,
             altroot,
+            enable_features,
         } => {
-            let mut create =
-                CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology)).force(*force);
+            let mut create = CreatePool::new(PoolName::new(name.as_str())?, vdev_spec(topology))
+                .force(*force)
+                .enable_features(*enable_features);
             if let Some(root) = altroot {
                 create = create.altroot(root);
             }
@@ -129,7 +131,12 @@ pub(super) fn run(
             let fail = |e: std::io::Error| io("format", device, &e);
             crate::filesystem::wait_for_device(device, crate::filesystem::DEVICE_WAIT)
                 .map_err(fail)?;
-            crate::filesystem::make(device, *format, label.as_deref()).map_err(fail)?;
+            crate::disk::check_partlabel(device).map_err(fail)?;
+            if let Err(e) = crate::filesystem::make(device, *format, label.as_deref()) {
+                // What a tool that failed halfway wrote goes too.
+                let _ = crate::filesystem::wipe(device);
+                return Err(fail(e));
+            }
             undo.push(Undo::Wipe {
                 device: device.clone(),
             });
@@ -140,8 +147,9 @@ pub(super) fn run(
             fstype,
             options,
         } => {
-            crate::filesystem::mount(device, path, fstype, options)
-                .map_err(|e| io("mount", device, &e))?;
+            let fail = |e: std::io::Error| io("mount", device, &e);
+            crate::disk::check_partlabel(device).map_err(fail)?;
+            crate::filesystem::mount(device, path, fstype, options).map_err(fail)?;
             undo.push(Undo::UnmountPath(path.clone()));
         }
         Step::ClearLabel { device } => {

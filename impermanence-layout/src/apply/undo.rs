@@ -76,9 +76,9 @@ fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
         Undo::Unmount(ds) => DatasetName::new(ds.as_str())
             .and_then(|n| zfs.dataset(&n))
             .and_then(|d| d.unmount(&UnmountOptions::new())),
-        Undo::Wipe { device } => {
-            crate::filesystem::wipe(device).map_err(|e| io("wipefs", device, &e))
-        }
+        Undo::Wipe { device } => crate::disk::check_partlabel(device)
+            .and_then(|()| crate::filesystem::wipe(device))
+            .map_err(|e| io("wipefs", device, &e)),
         Undo::UnmountPath(path) => {
             crate::filesystem::unmount(path).map_err(|e| io("umount", path, &e))
         }

@@ -41,8 +41,11 @@ pub struct ExistingPartition {
     pub signature: Option<String>,
     /// That filesystem's label.
     pub fs_label: Option<String>,
-    /// Where it is mounted, if it is.
-    pub mounted_at: Option<PathBuf>,
+    /// Where it is mounted (everywhere it is).
+    pub mounted_at: Vec<PathBuf>,
+    /// Where the kernel has it, in bytes: (start, size); after a new table the kernel's view
+    /// can lag until it reads the table again.
+    pub span: Option<(u64, u64)>,
 }
 
 impl ExistingDisk {
@@ -57,17 +60,21 @@ impl ExistingDisk {
     }
 }
 
-/// Where each block device is mounted, by device number (`major:minor`).
-fn mounts() -> HashMap<String, PathBuf> {
+/// Where each block device is mounted, by device number (`major:minor`): every mount of the
+/// device itself, not bind mounts of a directory in it (whose root is not `/`).
+pub(crate) fn mounts() -> HashMap<String, Vec<PathBuf>> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    text.lines()
-        .filter_map(|l| {
-            let mut f = l.split(' ');
-            let devnum = f.nth(2)?;
-            let target = f.nth(1)?;
-            Some((devnum.to_owned(), PathBuf::from(unescape(target))))
-        })
-        .collect()
+    let mut out: HashMap<String, Vec<PathBuf>> = HashMap::new();
+    for l in text.lines() {
+        // ID PARENT MAJ:MIN ROOT TARGET ...
+        let f: Vec<&str> = l.splitn(6, ' ').collect();
+        if let [_, _, devnum, "/", target, ..] = f.as_slice() {
+            out.entry((*devnum).to_owned())
+                .or_default()
+                .push(PathBuf::from(unescape(target)));
+        }
+    }
+    out
 }
 
 /// mountinfo's octal escapes (`\040` is a space).
@@ -99,7 +106,8 @@ fn swaps() -> Vec<String> {
         .collect()
 }
 
-/// The spec's disks that exist, as they are.
+/// The spec's disks that exist, as they are. What cannot be read counts as in use: a disk is
+/// never taken for blank because blkid failed.
 pub(crate) fn read(spec: &Spec) -> HashMap<PathBuf, ExistingDisk> {
     let mounted = mounts();
     let swapped = swaps();
@@ -108,34 +116,53 @@ pub(crate) fn read(spec: &Spec) -> HashMap<PathBuf, ExistingDisk> {
         let Some((bytes, sector)) = crate::disk::geometry(&d.device) else {
             continue;
         };
-        let seen = probe(&d.device).unwrap_or_default();
-        let signature = seen.get("PTTYPE").or_else(|| seen.get("TYPE")).cloned();
         let mut in_use = Vec::new();
-        let whole = crate::disk::dev_number(&d.device);
-        let mut partitions = Vec::new();
-        for (number, node) in crate::disk::numbered_partitions(&d.device) {
-            let devnum = crate::disk::dev_number(&node);
-            let fs = probe(&node).unwrap_or_default();
-            let mounted_at = devnum.as_ref().and_then(|n| mounted.get(n)).cloned();
-            if let Some(at) = &mounted_at {
-                in_use.push(format!("{} is mounted at {}", node.display(), at.display()));
+        let use_of = |node: &Path, what: &str, in_use: &mut Vec<String>| {
+            let devnum = crate::disk::dev_number(node);
+            let at = devnum
+                .as_ref()
+                .and_then(|n| mounted.get(n))
+                .cloned()
+                .unwrap_or_default();
+            for m in &at {
+                in_use.push(format!("{what} is mounted at {}", m.display()));
             }
             if devnum.as_ref().is_some_and(|n| swapped.contains(n)) {
-                in_use.push(format!("{} is in use as swap", node.display()));
+                in_use.push(format!("{what} is in use as swap"));
             }
+            let holders = crate::disk::holders(node);
+            if !holders.is_empty() {
+                in_use.push(format!(
+                    "{what} is held by {} (a LUKS mapping, LVM or md)",
+                    holders.join(", ")
+                ));
+            }
+            at
+        };
+        let signature = match probe(&d.device) {
+            Ok(seen) => seen.get("PTTYPE").or_else(|| seen.get("TYPE")).cloned(),
+            Err(e) => {
+                in_use.push(format!("it cannot be read: {e}"));
+                None
+            }
+        };
+        use_of(&d.device, "it", &mut in_use);
+        let mut partitions = Vec::new();
+        for (number, node) in crate::disk::numbered_partitions(&d.device) {
+            let shown = node.display().to_string();
+            let mounted_at = use_of(&node, &shown, &mut in_use);
+            let fs = probe(&node).unwrap_or_else(|e| {
+                in_use.push(format!("{shown} cannot be read: {e}"));
+                Default::default()
+            });
             partitions.push(ExistingPartition {
                 number,
+                span: crate::disk::kernel_span(&node),
                 node,
                 signature: fs.get("TYPE").cloned(),
                 fs_label: fs.get("LABEL").cloned(),
                 mounted_at,
             });
-        }
-        if let Some(at) = whole.as_ref().and_then(|n| mounted.get(n)) {
-            in_use.push(format!("it is mounted at {}", at.display()));
-        }
-        if whole.as_ref().is_some_and(|n| swapped.contains(n)) {
-            in_use.push("it is in use as swap".into());
         }
         out.insert(
             d.device.clone(),
@@ -152,18 +179,40 @@ pub(crate) fn read(spec: &Spec) -> HashMap<PathBuf, ExistingDisk> {
     out
 }
 
+/// The spec's partition labels that partitions of other disks carry: udev's
+/// `/dev/disk/by-partlabel` link would name one of two partitions.
+pub(crate) fn label_clashes(spec: &Spec) -> Vec<String> {
+    let mut out = Vec::new();
+    for (disk, p) in spec.partitions() {
+        let ours = crate::disk::dev_number(&disk.device);
+        for (node, parent) in crate::disk::partitions_labelled(&p.label) {
+            if ours.is_none() || parent != ours {
+                out.push(format!(
+                    "{} already names a partition of another disk ({}): partition labels \
+                     must be unique on the system (rename that one, or choose another)",
+                    p.label,
+                    node.display()
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// Adds to each disk's `in_use` the partitions that belong to an imported pool (their label
 /// says `active` and the pool is there).
 pub(crate) fn pools_using(zfs: &zfs_core::Zfs, disks: &mut HashMap<PathBuf, ExistingDisk>) {
-    for disk in disks.values_mut() {
-        for p in &disk.partitions {
-            let Ok(Some(label)) = zfs.device_label(&p.node) else {
+    for (device, disk) in disks.iter_mut() {
+        let nodes =
+            std::iter::once(device.clone()).chain(disk.partitions.iter().map(|p| p.node.clone()));
+        for node in nodes.collect::<Vec<_>>() {
+            let Ok(Some(label)) = zfs.device_label(&node) else {
                 continue;
             };
             if label.state == zfs_core::PoolState::Active && zfs.pool_exists(&label.pool) {
                 disk.in_use.push(format!(
                     "{} belongs to the imported pool '{}'",
-                    p.node.display(),
+                    node.display(),
                     label.pool
                 ));
             }

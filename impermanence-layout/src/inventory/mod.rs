@@ -2,7 +2,7 @@
 
 mod disks;
 
-pub(crate) use self::disks::read as read_disks;
+pub(crate) use self::disks::mounts;
 pub use self::disks::{ExistingDisk, ExistingPartition};
 
 use std::collections::HashSet;
@@ -40,9 +40,11 @@ pub struct ExistingDataset {
     pub properties: IndexMap<String, Seen>,
     /// Bytes referenced (an empty filesystem references a few dozen KiB).
     pub referenced: u64,
-    /// For a volume the spec uses as swap: the signature on it (`swap`, `ext4`), as
-    /// `blkid -p` reads it; `None` when blank.
+    /// For a volume the spec makes a filesystem (or swap) on: the signature on it (`swap`,
+    /// `ext4`), as `blkid -p` reads it; `None` when blank.
     pub signature: Option<String>,
+    /// For such a volume: where its filesystem is mounted (everywhere it is).
+    pub device_mounted_at: Vec<PathBuf>,
 }
 
 /// The spec's pool as it is now.
@@ -106,6 +108,8 @@ pub struct Inventory {
     pub in_the_way: Vec<InTheWay>,
     /// The spec's disks that exist, by device.
     pub disks: std::collections::HashMap<PathBuf, ExistingDisk>,
+    /// The spec's partition labels that partitions of other disks carry.
+    pub label_clashes: Vec<String>,
 }
 
 /// A spec device holding something a new pool would overwrite.
@@ -212,6 +216,7 @@ impl Inventory {
             exported: None,
             in_the_way,
             disks: disks::read(spec),
+            label_clashes: disks::label_clashes(spec),
         }
     }
 
@@ -309,6 +314,8 @@ impl Inventory {
                 state.locked.insert(r.name);
             }
         }
+        let volume_filesystems = crate::plan::volume_filesystems(spec);
+        let device_mounts = disks::mounts();
         for d in &spec.datasets {
             let full = spec.full_name(&d.name);
             let Ok(full_name) = DatasetName::new(full.as_str()) else {
@@ -339,9 +346,10 @@ impl Inventory {
             if let Some(at) = ds.mounted_at() {
                 state.mounted.insert(full.clone(), at);
             }
-            let signature = match is_volume && spec.boot.swap.contains(&d.name) {
-                true => volume_signature(&full)?,
-                false => None,
+            let formatted = volume_filesystems.iter().any(|(name, ..)| *name == full);
+            let (signature, device_mounted_at) = match is_volume && formatted {
+                true => volume_signature(&full, &device_mounts)?,
+                false => (None, Vec::new()),
             };
             state.datasets.insert(
                 full.clone(),
@@ -351,6 +359,7 @@ impl Inventory {
                     properties: props,
                     referenced,
                     signature,
+                    device_mounted_at,
                 },
             );
         }
@@ -361,11 +370,19 @@ impl Inventory {
 
 /// The signature on a volume, read once its device node is there (a pool just imported
 /// gets its `/dev/zvol` links from udev a moment later).
-fn volume_signature(full: &str) -> zfs_core::Result<Option<String>> {
+/// Returns it with where the volume is mounted, if it is.
+fn volume_signature(
+    full: &str,
+    mounts: &std::collections::HashMap<String, Vec<PathBuf>>,
+) -> zfs_core::Result<(Option<String>, Vec<PathBuf>)> {
     let device = crate::plan::volume_device(full);
     let io = |e: std::io::Error| zfs_core::Error::io("read the signature of", full, &e);
     crate::filesystem::wait_for_device(&device, crate::filesystem::DEVICE_WAIT).map_err(io)?;
-    crate::filesystem::signature(&device).map_err(io)
+    let signature = crate::filesystem::signature(&device).map_err(io)?;
+    let at = crate::disk::dev_number(&device)
+        .and_then(|n| mounts.get(&n).cloned())
+        .unwrap_or_default();
+    Ok((signature, at))
 }
 
 /// The exported pool `name`, searched for in the directories of the spec's file devices, or

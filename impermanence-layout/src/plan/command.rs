@@ -39,6 +39,7 @@ impl Step {
                 root_properties,
                 force,
                 altroot,
+                enable_features,
             } => {
                 let devs: String = topology
                     .to_args()
@@ -46,8 +47,9 @@ impl Step {
                     .map(|a| format!(" {}", shell(a)))
                     .collect();
                 format!(
-                    "zpool create{}{}{}{} {name}{devs}",
+                    "zpool create{}{}{}{}{} {name}{devs}",
                     if *force { " -f" } else { "" },
+                    if *enable_features { "" } else { " -d" },
                     altroot
                         .as_deref()
                         .map_or(String::new(), |r| format!(" -R {}", path(r))),

@@ -66,7 +66,8 @@ fn partitioned_disk(spec: &Spec) -> ExistingDisk {
                 _ => Some("zfs_member".into()),
             },
             fs_label: None,
-            mounted_at: None,
+            mounted_at: Vec::new(),
+            span: Some((p.first * 512, (p.last - p.first + 1) * 512)),
         })
         .collect();
     ExistingDisk {
@@ -134,7 +135,7 @@ fn a_blank_disk_is_partitioned_formatted_and_its_esp_mounted() {
 fn a_disk_partitioned_as_the_spec_says_is_left_alone() {
     let spec = installer_spec();
     let mut disk = partitioned_disk(&spec);
-    disk.partitions[0].mounted_at = Some("/mnt/boot".into());
+    disk.partitions[0].mounted_at = vec!["/mnt/boot".into()];
     let plan = Plan::new(
         &spec,
         &with_disk(disk),
@@ -161,7 +162,8 @@ fn a_disk_that_holds_anything_needs_wipe_and_one_in_use_is_refused_even_then() {
         node: "/dev/nvme0n1p1".into(),
         signature: Some("ext4".into()),
         fs_label: None,
-        mounted_at: None,
+        mounted_at: Vec::new(),
+        span: Some((1 << 20, 1 << 30)),
     });
     let plan = Plan::new(&spec, &with_disk(other.clone()), &PlanOptions::new());
     assert!(
@@ -242,4 +244,88 @@ fn bad_disks_and_partitions_are_named() {
     ] {
         assert!(e.contains(want), "no '{want}' in {e}");
     }
+}
+
+/// ext4 on a volume (disko's `zfs_volume` with a filesystem): made after the volume, mounted
+/// under the root, in the NixOS module; a second run finds it made and mounted.
+#[test]
+fn a_filesystem_on_a_volume_is_made_mounted_and_left_alone_after() {
+    let mut s = Spec::default();
+    s.pool
+        .vdevs
+        .push(VdevEntry::new("/var/tmp/z.img").size("2G"));
+    s.datasets.push(
+        crate::DatasetSpec::volume("data", "1G").filesystem(
+            FilesystemSpec::new(FilesystemFormat::Ext4, Some("/srv"))
+                .option("noatime")
+                .label("data"),
+        ),
+    );
+    s.validate().unwrap();
+    let plan = Plan::new(
+        &s,
+        &Inventory::default(),
+        &PlanOptions::new().mount_root("/mnt"),
+    );
+    let cmds = plan.to_commands();
+    let create = cmds
+        .iter()
+        .position(|c| c.ends_with(" zroot/data"))
+        .unwrap();
+    let mkfs = cmds
+        .iter()
+        .position(|c| c == "mkfs.ext4 -q -L data /dev/zvol/zroot/data")
+        .unwrap_or_else(|| panic!("{cmds:#?}"));
+    assert!(create < mkfs);
+    assert!(
+        cmds.contains(&"mount --mkdir -t ext4 -o noatime /dev/zvol/zroot/data /mnt/srv".to_owned()),
+        "{cmds:#?}"
+    );
+    let nix = crate::nixos_config(&s);
+    assert!(
+        nix.contains("fileSystems.\"/srv\" = {\n    device = \"/dev/zvol/zroot/data\";\n    fsType = \"ext4\";"),
+        "{nix}"
+    );
+
+    let mut bad = s.clone();
+    bad.boot.swap.push("data".into());
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("volume data is in boot.swap but its filesystem is ext4"),
+        "{e}"
+    );
+}
+
+/// After a failed reread the disk has the spec's table but the kernel the old partitions: a
+/// conflict, never formatting through links that lead to the old ones.
+#[test]
+fn a_table_the_kernel_has_not_read_is_a_conflict() {
+    let spec = installer_spec();
+    let mut disk = partitioned_disk(&spec);
+    disk.partitions[0].span = Some((1 << 20, 300 << 20));
+    let plan = Plan::new(&spec, &with_disk(disk), &PlanOptions::new());
+    assert_eq!(
+        plan.conflicts,
+        [format!(
+            "disk {DISK} has the spec's partition table, but the kernel has not read it \
+             (blockdev --rereadpt {DISK}, or reboot)"
+        )]
+    );
+}
+
+/// A label another disk's partition carries stops the plan before anything, an import
+/// included.
+#[test]
+fn a_label_on_another_disk_stops_the_plan() {
+    let spec = installer_spec();
+    let mut inv = with_disk(blank_disk());
+    inv.label_clashes
+        .push("ESP already names a partition of another disk (/dev/sdb1)".into());
+    inv.exported = Some(crate::inventory::ExportedPool {
+        guid: 1,
+        dirs: Vec::new(),
+    });
+    let plan = Plan::new(&spec, &inv, &PlanOptions::new());
+    assert!(plan.steps.is_empty(), "{:#?}", plan.steps);
+    assert_eq!(plan.conflicts.len(), 1);
 }

@@ -2,7 +2,8 @@
 //!
 //! One file per kind of object, each adding its steps to one [`Draft`] in the order they
 //! run: `partitions.rs` (GPT on the spec's disks), `filesystems.rs` (on their partitions),
-//! `pool.rs` (create, import, settle), `datasets.rs`, `swap.rs`, `snapshots.rs`, `mounts.rs`;
+//! `pool.rs` (create, import, settle), `datasets.rs`, `volumes.rs` (their filesystems),
+//! `snapshots.rs`, `mounts.rs`;
 //! `command.rs` prints each step as the command a person would type.
 
 mod command;
@@ -12,7 +13,7 @@ mod mounts;
 mod partitions;
 mod pool;
 mod snapshots;
-mod swap;
+mod volumes;
 
 use std::path::PathBuf;
 
@@ -23,7 +24,8 @@ use crate::inventory::{Inventory, JOURNAL};
 use crate::spec::{Spec, Topology};
 
 pub(crate) use self::mounts::install_mounts;
-pub use self::swap::volume_device;
+pub use self::volumes::volume_device;
+pub(crate) use self::volumes::volume_filesystems;
 
 /// Pool properties that name a dataset, so they can only be set once the datasets exist
 /// (`zpool create -o bootfs=...` is refused): the plan sets them after the datasets.
@@ -73,6 +75,8 @@ pub enum Step {
         force: bool,
         /// `-R`: the mount root (`--mount-root`), if any.
         altroot: Option<PathBuf>,
+        /// `false`: `-d`, no feature but those named (the spec's `enable_features`).
+        enable_features: bool,
     },
     /// Set a property on an existing dataset.
     SetProperty {
@@ -268,6 +272,17 @@ impl Draft<'_> {
 impl Plan {
     /// Computes the plan from the spec and what exists.
     pub fn new(spec: &Spec, inv: &Inventory, opts: &PlanOptions) -> Plan {
+        // Before anything else (an exported pool found through a link that names another
+        // disk's partition would be imported): a label that names two partitions.
+        if !inv.label_clashes.is_empty() {
+            return Plan {
+                steps: Vec::new(),
+                conflicts: inv.label_clashes.clone(),
+                resumes: false,
+                replan_after: false,
+                unlocks: Vec::new(),
+            };
+        }
         if let Some(found) = inv
             .exported
             .as_ref()
@@ -292,7 +307,7 @@ impl Plan {
             Some(state) => pool::settle(&mut d, state),
         }
         datasets::plan(&mut d);
-        swap::plan(&mut d);
+        volumes::plan(&mut d);
         snapshots::plan(&mut d);
         let late = std::mem::take(&mut d.late);
         d.steps.extend(late);

@@ -79,13 +79,10 @@ pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
             needed_for_boot: false,
         });
     }
-    for (_, part) in spec.partitions() {
-        let Some(fs) = &part.filesystem else {
-            continue;
-        };
+    for (device, fs) in spec.block_filesystems() {
         if let Some(path) = &fs.mountpoint {
             out.push(InstallMount {
-                source: part.device().display().to_string(),
+                source: device.display().to_string(),
                 fstype: fs.format.blkid_type(),
                 path: path.clone(),
                 options: fs.options.clone(),
@@ -97,22 +94,29 @@ pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
     out
 }
 
-/// Where a partition of the spec's disks is mounted now, if it is (and its disk is not
-/// partitioned anew by this plan).
-fn partition_mounted_at<'i>(d: &Draft<'i>, device: &Path) -> Option<&'i PathBuf> {
-    let (disk, number) = d.spec.disks.iter().find_map(|disk| {
+/// Where a partition of the spec's disks (whose disk is not partitioned anew by this plan) or
+/// a volume of the spec is mounted now: everywhere it is.
+fn device_mounted_at<'i>(d: &Draft<'i>, device: &Path) -> &'i [PathBuf] {
+    let partition = d.spec.disks.iter().find_map(|disk| {
         let i = disk.partitions.iter().position(|p| p.device() == device)?;
         Some((disk, u32::try_from(i + 1).ok()?))
-    })?;
-    if d.partitioned.contains(&disk.device) {
-        return None;
-    }
-    d.inv
-        .disks
-        .get(&disk.device)?
-        .partition(number)?
-        .mounted_at
-        .as_ref()
+    });
+    let found = match partition {
+        Some((disk, _)) if d.partitioned.contains(&disk.device) => None,
+        Some((disk, number)) => d
+            .inv
+            .disks
+            .get(&disk.device)
+            .and_then(|have| have.partition(number))
+            .map(|p| p.mounted_at.as_slice()),
+        None => device
+            .strip_prefix("/dev/zvol")
+            .ok()
+            .and_then(|v| v.to_str())
+            .and_then(|v| d.inv.pool.as_ref()?.datasets.get(v))
+            .map(|ds| ds.device_mounted_at.as_slice()),
+    };
+    found.unwrap_or_default()
 }
 
 /// `/` is 0, `/nix` 1, `/nix/store` 2.
@@ -147,13 +151,16 @@ pub(super) fn plan(d: &mut Draft<'_>) {
     for m in install_mounts(d.spec) {
         let path = under(root, &m.path);
         let is_zfs = m.fstype == "zfs";
-        let now = if is_zfs {
-            mounted.and_then(|all| all.get(&m.source))
+        let now: &[PathBuf] = if is_zfs {
+            mounted
+                .and_then(|all| all.get(&m.source))
+                .map(std::slice::from_ref)
+                .unwrap_or_default()
         } else {
-            partition_mounted_at(d, Path::new(&m.source))
+            device_mounted_at(d, Path::new(&m.source))
         };
-        match now {
-            Some(at) if *at == path => {}
+        match now.first() {
+            _ if now.contains(&path) => {}
             Some(at) => d.conflicts.push(format!(
                 "{} is mounted at {}, and --mount-root mounts it at {}: unmount it first",
                 m.source,

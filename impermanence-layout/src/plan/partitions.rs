@@ -23,6 +23,19 @@ pub(super) fn plan(d: &mut Draft<'_>) {
             }
         };
         if have.table.as_ref() == Some(&placed) {
+            // The kernel must have read it too: after a failed reread it still has the old
+            // partitions, and their links lead there.
+            let current = have.partitions.len() == placed.len()
+                && placed.iter().all(|p| {
+                    let want = (p.first * have.sector, (p.last - p.first + 1) * have.sector);
+                    have.partition(p.number).and_then(|k| k.span) == Some(want)
+                });
+            if !current {
+                d.conflicts.push(format!(
+                    "disk {name} has the spec's partition table, but the kernel has not read \
+                     it (blockdev --rereadpt {name}, or reboot)"
+                ));
+            }
             continue;
         }
         if !have.in_use.is_empty() {

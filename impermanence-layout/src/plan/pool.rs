@@ -102,6 +102,7 @@ pub(super) fn create(d: &mut Draft<'_>) {
         root_properties: root,
         force: spec.pool.force,
         altroot: d.opts.mount_root.clone(),
+        enable_features: spec.pool.enable_features,
     });
     for (k, v) in &spec.pool.properties {
         if SET_AFTER_DATASETS.contains(&k.as_str()) {

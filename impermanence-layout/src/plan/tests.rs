@@ -56,6 +56,7 @@ fn finished(spec: &Spec) -> Inventory {
                 properties,
                 referenced: 24576,
                 signature: spec.boot.swap.contains(&d.name).then(|| "swap".into()),
+                device_mounted_at: Vec::new(),
             },
         );
     }
@@ -288,12 +289,13 @@ fn swap_volumes_are_formatted_and_verified_by_signature() {
     assert_eq!(diffs.len(), 1, "{diffs:?}");
     assert_eq!(
         diffs[0].to_string(),
-        "zroot/swap: is swap in the spec, and blkid finds nothing on it"
+        "zroot/swap: the spec makes swap on it, and blkid finds nothing"
     );
     *swap(&mut inv) = Some("ext4".into());
     let plan = Plan::new(&spec, &inv, &PlanOptions::new());
     assert!(
-        plan.conflicts[0].contains("blkid finds ext4 on it: refusing"),
+        plan.conflicts[0]
+            .contains("zroot/swap: the spec makes swap on it, and blkid finds ext4: refusing"),
         "{:?}",
         plan.conflicts
     );
@@ -400,4 +402,35 @@ fn the_pools_root_and_any_dataset_take_snapshots() {
     s.snapshots.push(crate::SnapshotSpec::new("nothere", "x"));
     let e = s.validate().unwrap_err().to_string();
     assert!(e.contains("dataset 'nothere' is not in the spec"), "{e}");
+}
+
+/// Pool features as installers give them: `raidz` read as `raidz1`, a boot pool limited by
+/// `compatibility`, and a pool started with no features but those named (`zpool create -d`).
+#[test]
+fn raidz_compatibility_and_a_pool_without_features_are_planned_as_zpool_takes_them() {
+    let text = r#"
+        [pool]
+        name = "bpool"
+        layout = "raidz"
+        vdevs = ["/var/tmp/a.img", "/var/tmp/b.img", "/var/tmp/c.img"]
+        enable_features = false
+        [pool.properties]
+        compatibility = "grub2"
+        "feature@lz4_compress" = "enabled"
+    "#;
+    let spec = Spec::from_toml(text).unwrap();
+    assert_eq!(spec.pool.layout, crate::VdevLayout::Raidz1);
+    assert!(!spec.pool.enable_features);
+    spec.validate_without_devices().unwrap();
+    let cmds = Plan::new(&spec, &Inventory::default(), &PlanOptions::new()).to_commands();
+    let create = cmds.iter().find(|c| c.starts_with("zpool create")).unwrap();
+    assert_eq!(
+        create,
+        "zpool create -d -o compatibility=grub2 -o feature@lz4_compress=enabled \
+         -O impermanence-layout:state=applying bpool raidz1 /var/tmp/a.img /var/tmp/b.img \
+         /var/tmp/c.img"
+    );
+    // Written back, the default is left out and `false` kept.
+    assert!(spec.to_toml().contains("enable_features = false"));
+    assert!(!Spec::default().to_toml().contains("enable_features"));
 }

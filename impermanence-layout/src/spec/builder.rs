@@ -45,6 +45,7 @@ impl Spec {
                     properties: Properties::new(),
                     root_properties: Properties::new(),
                     force: false,
+                    enable_features: true,
                 },
                 datasets: Vec::new(),
                 snapshots: Vec::new(),

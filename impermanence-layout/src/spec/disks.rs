@@ -268,6 +268,19 @@ pub(super) fn problems(spec: &super::Spec) -> Vec<String> {
             }
         }
     }
+    for d in &spec.datasets {
+        let Some(fs) = d.volume.as_ref().and_then(|v| v.filesystem.as_ref()) else {
+            continue;
+        };
+        let at = format!("volume {}", d.name);
+        out.extend(filesystem_problems(&at, fs));
+        if spec.boot.swap.contains(&d.name) && fs.format != FilesystemFormat::Swap {
+            out.push(format!(
+                "{at} is in boot.swap but its filesystem is {}",
+                fs.format.blkid_type()
+            ));
+        }
+    }
     out
 }
 
@@ -319,6 +332,13 @@ fn partition_problems(at: &str, p: &PartitionSpec, last: bool) -> Vec<String> {
             fs.format.blkid_type()
         ));
     }
+    out.extend(filesystem_problems(at, fs));
+    out
+}
+
+/// What is wrong with a filesystem of the spec, wherever it is made.
+fn filesystem_problems(at: &str, fs: &FilesystemSpec) -> Vec<String> {
+    let mut out = Vec::new();
     match (&fs.mountpoint, fs.format) {
         (Some(_), FilesystemFormat::Swap) => {
             out.push(format!("{at}: swap has no mountpoint"));

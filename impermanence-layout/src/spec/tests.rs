@@ -204,6 +204,7 @@ fn finished(spec: &Spec) -> Inventory {
                     .collect(),
                 referenced: 24576,
                 signature: spec.boot.swap.contains(&d.name).then(|| "swap".to_owned()),
+                device_mounted_at: Vec::new(),
             },
         );
         if let Some(v) = &d.volume {
@@ -221,6 +222,7 @@ fn finished(spec: &Spec) -> Inventory {
         exported: None,
         in_the_way: Vec::new(),
         disks: Default::default(),
+        label_clashes: Vec::new(),
     }
 }
 
