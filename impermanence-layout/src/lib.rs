@@ -27,6 +27,7 @@
 
 mod apply;
 mod disk;
+mod disko;
 mod error;
 mod filesystem;
 mod inventory;
@@ -41,6 +42,7 @@ mod teardown;
 mod verify;
 
 pub use apply::{apply, ApplyOptions, OnStart, OnStep, StepDone};
+pub use disko::{from_disko_json, import_disko};
 pub use error::LayoutError;
 pub use inventory::{
     same_meaning, ExistingDataset, ExistingDisk, ExistingPartition, ExistingPool, ExportedPool,

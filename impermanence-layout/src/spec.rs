@@ -264,7 +264,7 @@ pub struct DatasetSpec {
     /// Name relative to the pool.
     pub name: String,
     /// Properties (`zfs create -o`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Properties::is_empty")]
     pub properties: Properties,
     /// Present for a volume (zvol) instead of a filesystem.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -331,10 +331,10 @@ pub struct BootSpec {
     pub clean_tmp_on_boot: bool,
     /// Mounts of `legacy` datasets (and options or `neededForBoot` for others), in mount
     /// order.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mounts: Vec<MountSpec>,
     /// Datasets sanoid snapshots.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sanoid: Vec<SanoidSpec>,
     /// `networking.hostId` (8 hex digits); a placeholder is emitted when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]

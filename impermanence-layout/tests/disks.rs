@@ -320,5 +320,9 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
         out.contains("# conflict: past-esp already names a partition of another disk"),
         "{out}"
     );
-    assert_eq!(out.lines().filter(|l| !l.starts_with('#')).count(), 0, "{out}");
+    assert_eq!(
+        out.lines().filter(|l| !l.starts_with('#')).count(),
+        0,
+        "{out}"
+    );
 }

@@ -238,7 +238,7 @@ fn bad_disks_and_partitions_are_named() {
         "partition 1 (ESP): an esp partition does not take ext4",
         "partition 2 (swap): only the last partition can take the rest",
         "partition 3 (ESP): the label 'ESP' is used twice",
-        "partition 2 (swap) is a vdev of the pool: give it type = \"zfs\"",
+        "partition 2 (swap) is a vdev of the pool: give it type = \"zfs\" and no filesystem",
         "disk relative/disk: give an absolute path",
         "disk relative/disk has no partitions",
     ] {

@@ -261,9 +261,11 @@ pub(super) fn problems(spec: &super::Spec) -> Vec<String> {
             if !labels.insert(&p.label) {
                 out.push(format!("{at}: the label '{}' is used twice", p.label));
             }
-            if vdevs.contains(&p.device()) && p.kind != PartitionKind::Zfs {
+            // disko types its pools' partitions 8300 unless told: both are taken.
+            let pool_type = matches!(p.kind, PartitionKind::Zfs | PartitionKind::Linux);
+            if vdevs.contains(&p.device()) && (!pool_type || p.filesystem.is_some()) {
                 out.push(format!(
-                    "{at} is a vdev of the pool: give it type = \"zfs\""
+                    "{at} is a vdev of the pool: give it type = \"zfs\" and no filesystem"
                 ));
             }
         }

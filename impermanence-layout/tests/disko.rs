@@ -1,0 +1,215 @@
+//! A disko configuration imported (`import-disko`) and applied on the VM's two scratch disks:
+//! the partitions, topology, locally set properties, mounts and filesystem types are what
+//! disko's own commands give that configuration (by disko's rules in lib/types: labels
+//! `disk-NAME-PART`, partitions typed 8300 unless said, `-o mountpoint=` from a dataset's
+//! mountpoint, the pool created under the mount root), checked with sfdisk, zpool, zfs get -j,
+//! findmnt and blkid; verify is clean and a second apply is a no-op.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+fn blank(n: u32) -> PathBuf {
+    let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
+    assert!(
+        disk.exists(),
+        "no scratch disk {} (run under ci/vm)",
+        disk.display()
+    );
+    let d = disk.to_str().unwrap();
+    let parts = cli_out("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
+    for part in parts.lines().filter(|l| l.ends_with(" part")) {
+        let path = part.split_whitespace().next().unwrap();
+        let _ = std::process::Command::new("zpool")
+            .args(["labelclear", "-f", path])
+            .output();
+        cli_out("wipefs", &["-a", "-q", path]);
+    }
+    cli_out("wipefs", &["-a", "-q", d]);
+    cli_out("blockdev", &["--rereadpt", d]);
+    cli_out("udevadm", &["settle"]);
+    disk
+}
+
+/// Destroys the pool the configuration names, whatever happens in the test.
+struct Tank;
+
+impl Drop for Tank {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("zpool")
+            .args(["destroy", "-f", "tank"])
+            .status();
+    }
+}
+
+fn findmnt(path: &Path) -> (String, String, String) {
+    let out = std::process::Command::new("findmnt")
+        .args(["-n", "-o", "SOURCE,FSTYPE,OPTIONS", "--mountpoint"])
+        .arg(path)
+        .output()
+        .unwrap();
+    let line = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let mut f = line.split_whitespace().map(str::to_owned);
+    (
+        f.next().unwrap_or_default(),
+        f.next().unwrap_or_default(),
+        f.next().unwrap_or_default(),
+    )
+}
+
+/// (value, source type) of each property, from `zfs get -j -p`.
+fn zfs_get(dataset: &str, props: &str) -> serde_json::Value {
+    cli_json("zfs", &["get", "-j", "-p", props, dataset])["datasets"][dataset]["properties"].clone()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
+    let first = blank(0);
+    let second = blank(1);
+    let _tank = Tank;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/disko/mirror-with-esp.nix");
+    let (code, toml, err) = cli(&[
+        "import-disko",
+        config.to_str().unwrap(),
+        "--disk",
+        &format!("first={}", first.display()),
+        "--disk",
+        &format!("second={}", second.display()),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let spec = dir.path().join("spec.toml");
+    std::fs::write(&spec, &toml).unwrap();
+    let spec = spec.to_str().unwrap();
+    let mnt = dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{toml}\n{out}{err}");
+
+    // Partitions as disko's sgdisk calls make them: names, types, order.
+    let table = |disk: &Path| -> Vec<(String, String)> {
+        let v = cli_json("sfdisk", &["--json", disk.to_str().unwrap()]);
+        v["partitiontable"]["partitions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().into(),
+                    p["type"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4".to_owned();
+    assert_eq!(
+        table(&first),
+        [
+            (
+                "disk-first-ESP".to_owned(),
+                "C12A7328-F81F-11D2-BA4B-00A0C93EC93B".to_owned()
+            ),
+            ("disk-first-zfs".to_owned(), linux.clone())
+        ]
+    );
+    assert_eq!(table(&second), [("disk-second-zfs".to_owned(), linux)]);
+
+    // A mirror of the two zfs partitions, by their by-partlabel paths.
+    let status = cli_out("zpool", &["status", "-P", "tank"]);
+    let mirror = status
+        .find("mirror-0")
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(
+        status[mirror..].contains("/dev/disk/by-partlabel/disk-first-zfs")
+            && status[mirror..].contains("/dev/disk/by-partlabel/disk-second-zfs"),
+        "{status}"
+    );
+    assert_eq!(zpool_get("tank", "ashift"), "12");
+    assert_eq!(zpool_get("tank", "altroot"), mnt_s);
+
+    // Locally set properties, as disko's `zfs create -o` and `zpool create -O` set them.
+    let root = zfs_get("tank", "compression,org.example:backup,mountpoint");
+    assert_eq!(root["compression"]["value"], "lz4");
+    assert_eq!(root["org.example:backup"]["value"], "no");
+    assert_eq!(root["mountpoint"]["value"], mnt_s);
+    assert_eq!(root["mountpoint"]["source"]["type"], "LOCAL");
+    for (ds, want) in [
+        ("tank/home", format!("{mnt_s}/home")),
+        ("tank/home/alice", format!("{mnt_s}/home/alice")),
+        ("tank/scratch", "none".to_owned()),
+        ("tank/var", "legacy".to_owned()),
+    ] {
+        let p = zfs_get(ds, "mountpoint");
+        assert_eq!(p["mountpoint"]["value"], want.as_str(), "{ds}");
+        assert_eq!(p["mountpoint"]["source"]["type"], "LOCAL", "{ds}");
+    }
+    let swap = zfs_get("tank/swap", "volblocksize,compression,volsize");
+    assert_eq!(swap["volblocksize"]["value"], "4096");
+    assert_eq!(swap["compression"]["value"], "zle");
+    assert_eq!(swap["volsize"]["value"], (16u64 << 20).to_string().as_str());
+    let snaps = cli_out(
+        "zfs",
+        &["list", "-H", "-t", "snapshot", "-o", "name", "-r", "tank"],
+    );
+    assert_eq!(snaps.trim(), "tank@blank");
+
+    // Mounted where disko mounts them, with their types and options.
+    let esp = std::fs::canonicalize("/dev/disk/by-partlabel/disk-first-ESP").unwrap();
+    let data = std::fs::canonicalize("/dev/zvol/tank/vols/data").unwrap();
+    assert_eq!(findmnt(&mnt).0, "tank");
+    let home = findmnt(&mnt.join("home"));
+    assert_eq!((home.0.as_str(), home.1.as_str()), ("tank/home", "zfs"));
+    assert!(home.2.split(',').any(|o| o == "nosuid"), "{home:?}");
+    assert_eq!(findmnt(&mnt.join("home/alice")).0, "tank/home/alice");
+    assert_eq!(findmnt(&mnt.join("var")).0, "tank/var");
+    let boot = findmnt(&mnt.join("boot"));
+    assert_eq!(
+        (boot.0, boot.1),
+        (esp.display().to_string(), "vfat".to_owned())
+    );
+    assert!(
+        boot.2.contains("umask=0077") || boot.2.contains("fmask=0077"),
+        "{:?}",
+        boot.2
+    );
+    let srv = findmnt(&mnt.join("srv"));
+    assert_eq!(
+        (srv.0, srv.1),
+        (data.display().to_string(), "ext4".to_owned())
+    );
+    assert_eq!(
+        findmnt(&mnt.join("scratch")).0,
+        "",
+        "mountpoint=none is not mounted"
+    );
+    let swap_sig = cli_out(
+        "blkid",
+        &["-p", "-o", "value", "-s", "TYPE", "/dev/zvol/tank/swap"],
+    );
+    assert_eq!(swap_sig.trim(), "swap");
+
+    let (code, out, err) = cli(&["verify", "--spec", spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("nothing to do"), "{out}");
+    let (code, out, err) = cli(&["unmount", "--spec", spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(mounts_under(&mnt).is_empty(), "{:?}", mounts_under(&mnt));
+    // Back for the guard to destroy.
+    cli_out(
+        "zpool",
+        &["import", "-N", "-d", "/dev/disk/by-partlabel", "tank"],
+    );
+}
+
+fn mounts_under(dir: &Path) -> Vec<String> {
+    cli_out("findmnt", &["-rn", "-o", "TARGET"])
+        .lines()
+        .filter(|t| Path::new(t).starts_with(dir))
+        .map(str::to_owned)
+        .collect()
+}
