@@ -7,31 +7,9 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
-
-fn blank(n: u32) -> PathBuf {
-    let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
-    assert!(
-        disk.exists(),
-        "no scratch disk {} (run under ci/vm)",
-        disk.display()
-    );
-    let d = disk.to_str().unwrap();
-    let parts = cli_out("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
-    for part in parts.lines().filter(|l| l.ends_with(" part")) {
-        let path = part.split_whitespace().next().unwrap();
-        let _ = std::process::Command::new("zpool")
-            .args(["labelclear", "-f", path])
-            .output();
-        cli_out("wipefs", &["-a", "-q", path]);
-    }
-    cli_out("wipefs", &["-a", "-q", d]);
-    cli_out("blockdev", &["--rereadpt", d]);
-    cli_out("udevadm", &["settle"]);
-    disk
-}
 
 /// Destroys the pool the configuration names, whatever happens in the test.
 struct Tank;
@@ -67,8 +45,8 @@ fn zfs_get(dataset: &str, props: &str) -> serde_json::Value {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
-    let first = blank(0);
-    let second = blank(1);
+    let first = blank_scratch(0);
+    let second = blank_scratch(1);
     let _tank = Tank;
     let dir = tempfile::tempdir().unwrap();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/disko/mirror-with-esp.nix");

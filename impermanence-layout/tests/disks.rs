@@ -5,37 +5,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 use impermanence_layout::{
     DatasetSpec, DiskSpec, FilesystemFormat, FilesystemSpec, PartitionKind, PartitionSpec,
     VdevEntry,
 };
-
-/// A scratch disk of the VM (`ci/vm` attaches two of 512 MiB), emptied.
-fn blank(n: u32) -> PathBuf {
-    let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
-    assert!(
-        disk.exists(),
-        "no scratch disk {} (run under ci/vm)",
-        disk.display()
-    );
-    let d = disk.to_str().unwrap();
-    // What earlier tests left in its partitions (a pool's labels) goes first, then the table.
-    let parts = cli_out("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
-    for part in parts.lines().filter(|l| l.ends_with(" part")) {
-        let path = part.split_whitespace().next().unwrap();
-        let _ = std::process::Command::new("zpool")
-            .args(["labelclear", "-f", path])
-            .output();
-        cli_out("wipefs", &["-a", "-q", path]);
-    }
-    cli_out("wipefs", &["-a", "-q", d]);
-    cli_out("blockdev", &["--rereadpt", d]);
-    cli_out("udevadm", &["settle"]);
-    disk
-}
 
 /// The guide's layout on `disk`: an ESP (vfat, `/boot`), swap, and the rest for the pool.
 fn on_disk(tag: &str, disk: &Path) -> (Case, String) {
@@ -109,7 +85,7 @@ fn findmnt_source(path: &Path) -> String {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing() {
-    let disk = blank(0);
+    let disk = blank_scratch(0);
     let (mut case, zfs_label) = on_disk("blank", &disk);
     // And ext4 on a volume, as disko's `zfs_volume` with a filesystem.
     case.spec.datasets.push(
@@ -235,7 +211,7 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
-    let disk = blank(1);
+    let disk = blank_scratch(1);
     let d = disk.to_str().unwrap();
     // The past: a whole-disk pool, exported (partition 1 holds its labels).
     let old = format!("old{}", std::process::id());

@@ -329,20 +329,6 @@ fn mixed_redundancy_is_refused_before_anything_and_created_when_forced() {
     assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
 }
 
-/// The VM's first scratch disk (`ci/vm` attaches two), emptied: no partition table left.
-fn blank_scratch_disk() -> PathBuf {
-    let disk = PathBuf::from("/dev/disk/by-id/virtio-zfs-scratch0");
-    assert!(
-        disk.exists(),
-        "no scratch disk {} (run under ci/vm)",
-        disk.display()
-    );
-    run(&["wipefs", "-a", "-q", disk.to_str().unwrap()]);
-    run(&["blockdev", "--rereadpt", disk.to_str().unwrap()]);
-    run(&["udevadm", "settle"]);
-    disk
-}
-
 /// The disk's first 34 sectors: protective MBR, GPT header and partition entries.
 fn gpt_bytes(disk: &std::path::Path) -> Vec<u8> {
     use std::io::Read;
@@ -368,7 +354,7 @@ fn run(args: &[&str]) {
 #[ignore = "needs ZFS"]
 fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
     let zfs = zfs();
-    let disk = blank_scratch_disk();
+    let disk = blank_scratch(0);
     let mut case = Case::new("disk");
     case.spec.pool.vdevs = vec![VdevEntry::new(&disk)];
     apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
@@ -405,7 +391,7 @@ fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
     apply(&zfs, &wiped, ApplyOptions::new()).unwrap();
     assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
     zfs.destroy_pool(&case.pool()).unwrap();
-    blank_scratch_disk();
+    blank_scratch(0);
 }
 
 /// `--wipe` clears old labels right before the pool is made: a file of an exported pool is

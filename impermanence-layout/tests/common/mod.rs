@@ -208,3 +208,27 @@ fn spawn_with_stdin(
         .unwrap();
     child
 }
+
+/// A scratch disk of the VM (`ci/vm` attaches two of 512 MiB), emptied: what earlier tests left
+/// in its partitions (a pool's labels, a filesystem) first, then its partition table.
+pub fn blank_scratch(n: u32) -> PathBuf {
+    let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
+    assert!(
+        disk.exists(),
+        "no scratch disk {} (run under ci/vm)",
+        disk.display()
+    );
+    let d = disk.to_str().unwrap();
+    let parts = cli_out("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
+    for part in parts.lines().filter(|l| l.ends_with(" part")) {
+        let path = part.split_whitespace().next().unwrap();
+        let _ = Command::new("zpool")
+            .args(["labelclear", "-f", path])
+            .output();
+        cli_out("wipefs", &["-a", "-q", path]);
+    }
+    cli_out("wipefs", &["-a", "-q", d]);
+    cli_out("blockdev", &["--rereadpt", d]);
+    cli_out("udevadm", &["settle"]);
+    disk
+}
