@@ -33,14 +33,14 @@ pub struct Spec {
     /// The pool.
     pub pool: PoolSpec,
     /// Datasets, by name relative to the pool (`nix` is `zroot/nix`), parents before children.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<DatasetSpec>,
     /// Snapshots taken once the datasets exist (while they are still empty).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<SnapshotSpec>,
     /// What the installed system mounts and keeps (the NixOS module's facts); none when the
     /// section is left out.
-    #[serde(default = "BootSpec::none")]
+    #[serde(default = "BootSpec::none", skip_serializing_if = "BootSpec::is_none")]
     pub boot: BootSpec,
 }
 
@@ -64,10 +64,10 @@ pub struct PoolSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topology: Option<Topology>,
     /// Pool properties (`zpool create -o`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Properties::is_empty")]
     pub properties: Properties,
     /// Root filesystem properties (`zpool create -O`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Properties::is_empty")]
     pub root_properties: Properties,
     /// Create the pool as `zpool create -f` does: with vdevs that differ in redundancy (a
     /// mirror next to a single device), and on devices that hold another filesystem or an
@@ -356,6 +356,11 @@ impl BootSpec {
             host_id: None,
             swap: Vec::new(),
         }
+    }
+
+    /// Whether it says nothing ([`BootSpec::none`]).
+    pub fn is_none(&self) -> bool {
+        *self == BootSpec::none()
     }
 
     /// The tmpfs root's `mode=`, when there is a tmpfs root.

@@ -201,3 +201,79 @@ fn a_disko_configuration_imports_by_disko_rules() {
         .to_string();
     assert!(e.contains("nothere.nix"), "{e}");
 }
+
+/// disko's other shapes: an encrypted dataset at `/` asked for at boot, ext4 at `/` on a
+/// partition with a pool on a whole disk, and a topology named by disk.
+#[test]
+#[ignore = "needs nix-instantiate (ci/setup installs nix-bin)"]
+fn disko_shapes_of_every_kind_import() {
+    use impermanence_layout::{import_disko, FilesystemFormat, VdevLayout};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/disko");
+    let import = |f: &str| {
+        let spec = import_disko(&dir.join(f), &[]).unwrap_or_else(|e| panic!("{f}: {e}"));
+        spec.validate_without_devices()
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert_eq!(
+            impermanence_layout::Spec::from_toml(&spec.to_toml()).unwrap(),
+            spec
+        );
+        parses(&nixos_config(&spec)).unwrap();
+        spec
+    };
+
+    let s = import("encrypted-root.nix");
+    let crypt = &s.dataset("crypt").unwrap().properties;
+    assert_eq!(crypt["mountpoint"], "/");
+    assert_eq!(crypt["keylocation"], "prompt");
+    let nix = nixos_config(&s);
+    assert!(
+        nix.contains("boot.zfs.requestEncryptionCredentials = [ \"rpool/crypt\" ];"),
+        "{nix}"
+    );
+    assert!(
+        nix.contains("fileSystems.\"/\" = {\n    device = \"rpool/crypt\";"),
+        "{nix}"
+    );
+    assert!(
+        nix.contains("{ device = \"/dev/zvol/rpool/crypt/swap\"; }"),
+        "{nix}"
+    );
+    assert!(nix.contains("options = [ \"nofail\" ];"), "{nix}");
+
+    let s = import("whole-disk-pool.nix");
+    assert_eq!(s.pool.vdevs[0].path, std::path::Path::new("/dev/vdc"));
+    assert_eq!(s.disks.len(), 1, "the whole disk is zpool's to partition");
+    let root = s.disks[0].partitions[1].filesystem.as_ref().unwrap();
+    assert_eq!(
+        (root.format, root.mountpoint.as_deref()),
+        (FilesystemFormat::Ext4, Some("/"))
+    );
+    assert_eq!(s.mountpoint("top/srv"), "/srv");
+
+    let s = import("topology.nix");
+    let t = s.pool.topology();
+    let names = |g: &[impermanence_layout::VdevGroup]| -> Vec<String> {
+        g.iter()
+            .flat_map(|g| g.members.iter().map(|m| m.path.display().to_string()))
+            .collect()
+    };
+    assert_eq!(t.vdev[0].mode, VdevLayout::Mirror);
+    assert_eq!(
+        names(&t.vdev),
+        [
+            "/dev/disk/by-partlabel/disk-d1-zfs",
+            "/dev/disk/by-partlabel/disk-d2-zfs"
+        ]
+    );
+    assert_eq!(names(&t.log).len(), 2);
+    assert_eq!(t.special[0].mode, VdevLayout::Mirror);
+    assert_eq!(
+        t.cache[0].path,
+        std::path::Path::new("/dev/disk/by-partlabel/disk-c1-zfs")
+    );
+    assert_eq!(
+        t.spare[0].path,
+        std::path::Path::new("/dev/disk/by-partlabel/disk-sp-zfs")
+    );
+    assert_eq!(s.disks.len(), 8);
+}
