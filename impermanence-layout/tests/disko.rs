@@ -42,9 +42,37 @@ fn zfs_get(dataset: &str, props: &str) -> serde_json::Value {
     cli_json("zfs", &["get", "-j", "-p", props, dataset])["datasets"][dataset]["properties"].clone()
 }
 
+/// The tests of this binary share the two scratch disks: one at a time.
+static SCRATCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn scratch_disks() -> std::sync::MutexGuard<'static, ()> {
+    SCRATCH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Imports `config` (in tests/disko) with `disks` given their devices; the spec file's path.
+fn import(dir: &Path, config: &str, disks: &[(&str, &Path)]) -> String {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/disko")
+        .join(config);
+    let mut args = vec!["import-disko".to_owned(), config.display().to_string()];
+    for (name, dev) in disks {
+        args.push("--disk".into());
+        args.push(format!("{name}={}", dev.display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, toml, err) = cli(&args);
+    assert_eq!(code, 0, "{err}");
+    let spec = dir.join("spec.toml");
+    std::fs::write(&spec, &toml).unwrap();
+    spec.display().to_string()
+}
+
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
+    let _disks = scratch_disks();
     let first = blank_scratch(0);
     let second = blank_scratch(1);
     let _tank = Tank;
@@ -190,4 +218,109 @@ fn mounts_under(dir: &Path) -> Vec<String> {
         .filter(|t| Path::new(t).starts_with(dir))
         .map(str::to_owned)
         .collect()
+}
+
+/// Destroys a pool by name, whatever happens in the test.
+struct Destroy(&'static str);
+
+impl Drop for Destroy {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("zpool")
+            .args(["destroy", "-f", self.0])
+            .status();
+    }
+}
+
+/// disko's encrypted-root shape: the passphrase read from standard input, the encrypted
+/// dataset mounted at the root, its child under it, the swap volume formatted; locked again
+/// by `unmount`, and asked for again by the next apply.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_disko_encrypted_root_takes_its_passphrase_and_mounts_at_the_root() {
+    let _disks = scratch_disks();
+    let disk = blank_scratch(0);
+    let _pool = Destroy("rpool");
+    let dir = tempfile::tempdir().unwrap();
+    let spec = import(dir.path(), "encrypted-root.nix", &[("nvme", &disk)]);
+    let mnt = dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+    let pass = "correct horse battery staple\n";
+    let (code, err) = cli_stdin(
+        &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
+        pass,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    let crypt = zfs_get(
+        "rpool/crypt",
+        "encryption,keyformat,keylocation,encryptionroot",
+    );
+    assert_eq!(crypt["encryption"]["value"], "aes-256-gcm");
+    assert_eq!(crypt["keyformat"]["value"], "passphrase");
+    assert_eq!(crypt["keylocation"]["value"], "prompt");
+    assert_eq!(findmnt(&mnt).0, "rpool/crypt");
+    assert_eq!(findmnt(&mnt.join("nix")).0, "rpool/crypt/nix");
+    assert_eq!(findmnt(&mnt.join("boot")).1, "vfat");
+    let swap = cli_out(
+        "blkid",
+        &[
+            "-p",
+            "-o",
+            "value",
+            "-s",
+            "TYPE",
+            "/dev/zvol/rpool/crypt/swap",
+        ],
+    );
+    assert_eq!(swap.trim(), "swap");
+    let (code, out, err) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("zfs unload-key rpool/crypt"), "{out}");
+    // The next session: imported, the passphrase asked for again, everything mounted.
+    let (code, err) = cli_stdin(
+        &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
+        pass,
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(findmnt(&mnt.join("nix")).0, "rpool/crypt/nix");
+    cli_out("umount", &[mnt.join("boot").to_str().unwrap()]);
+}
+
+/// disko's zfs-over-legacy shape: ext4 at the root on a partition of one disk, a pool on the
+/// whole other disk (`zpool create` partitions it) with a dataset mounted under the ext4.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_disko_pool_on_a_whole_disk_mounts_under_an_ext4_root() {
+    let _disks = scratch_disks();
+    let sys = blank_scratch(0);
+    let data = blank_scratch(1);
+    let _pool = Destroy("dpool");
+    let dir = tempfile::tempdir().unwrap();
+    let spec = import(
+        dir.path(),
+        "whole-disk-pool.nix",
+        &[("sys", &sys), ("data", &data)],
+    );
+    let mnt = dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    let root = std::fs::canonicalize("/dev/disk/by-partlabel/disk-sys-root").unwrap();
+    assert_eq!(findmnt(&mnt).0, root.display().to_string());
+    assert_eq!(findmnt(&mnt).1, "ext4");
+    assert_eq!(findmnt(&mnt.join("srv")).0, "dpool/top/srv");
+    assert_eq!(findmnt(&mnt.join("boot")).1, "vfat");
+    // The whole disk, partitioned by zpool: its partition 1 holds the pool.
+    let labels = cli_out("zdb", &["-l", &format!("{}-part1", data.display())]);
+    assert!(labels.contains("name: 'dpool'"), "{labels}");
+    let (code, out, err) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("nothing to do"), "{out}");
+    let (code, out, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(mounts_under(&mnt).is_empty(), "{:?}", mounts_under(&mnt));
+    cli_out("zpool", &["import", "-N", "-d", "/dev/disk/by-id", "dpool"]);
 }
