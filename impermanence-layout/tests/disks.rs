@@ -82,9 +82,19 @@ fn findmnt_source(path: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// The tests of this binary share the two scratch disks: one at a time.
+static SCRATCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn scratch_disks() -> std::sync::MutexGuard<'static, ()> {
+    SCRATCH
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[test]
 #[ignore = "needs ZFS"]
 fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing() {
+    let _disks = scratch_disks();
     let disk = blank_scratch(0);
     let (mut case, zfs_label) = on_disk("blank", &disk);
     // And ext4 on a volume, as disko's `zfs_volume` with a filesystem.
@@ -108,7 +118,7 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
     let (code, printed, err) = cli(&["plan", "--spec", &spec, "--mount-root", mnt_s]);
     assert_eq!(code, 0, "{printed}{err}");
     assert!(
-        printed.starts_with("sgdisk --clear -n 1:2048:133119 -t 1:EF00"),
+        printed.contains("&& sgdisk --clear -n 1:2048:133119 -t 1:EF00"),
         "{printed}"
     );
     assert!(
@@ -211,6 +221,7 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
+    let _disks = scratch_disks();
     let disk = blank_scratch(1);
     let d = disk.to_str().unwrap();
     // The past: a whole-disk pool, exported (partition 1 holds its labels).
@@ -301,4 +312,54 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
         0,
         "{out}"
     );
+}
+
+/// `sfdisk --json`'s partitions with where they are: (name, type, start, size).
+fn spans(disk: &Path) -> Vec<(String, String, u64, u64)> {
+    let v = cli_json("sfdisk", &["--json", disk.to_str().unwrap()]);
+    v["partitiontable"]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["type"].as_str().unwrap().to_owned(),
+                p["start"].as_u64().unwrap(),
+                p["size"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The printed partitioning (wipefs, sgdisk, wipefs of the new partitions), run by the shell,
+/// makes the very table apply writes with the gpt crate: names, types, starts and sizes.
+#[test]
+#[ignore = "needs ZFS"]
+fn the_printed_partitioning_makes_the_table_apply_writes() {
+    let _disks = scratch_disks();
+    let disk = blank_scratch(1);
+    let (case, _) = on_disk("printed", &disk);
+    let spec = case.spec_file();
+    let (code, printed, err) = cli(&["plan", "--spec", &spec]);
+    assert_eq!(code, 0, "{printed}{err}");
+    let line = printed.lines().next().unwrap();
+    let command = line.split("  #").next().unwrap();
+    assert!(command.contains("sgdisk --clear"), "{printed}");
+    let out = std::process::Command::new("sh")
+        .args(["-c", command])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let by_hand = spans(&disk);
+
+    let disk = blank_scratch(1);
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(spans(&disk), by_hand);
+    assert_eq!(by_hand.len(), 3);
 }

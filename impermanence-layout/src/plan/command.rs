@@ -85,7 +85,9 @@ impl Step {
             Step::PartitionDisk {
                 disk, partitions, ..
             } => {
-                let mut cmd = "sgdisk --clear".to_owned();
+                // As apply does it: the disk's own signatures, the table, then what the old
+                // table left inside the new partitions.
+                let mut cmd = format!("wipefs -a {} && sgdisk --clear", path(disk));
                 for p in partitions {
                     let code = crate::spec::PartitionKind::from_type_guid(&p.type_guid)
                         .map_or(p.type_guid.as_str(), |k| k.sgdisk_code());
@@ -97,7 +99,14 @@ impl Step {
                         shell(&p.label)
                     ));
                 }
-                format!("{cmd} {}  # a new partition table: not undone", path(disk))
+                cmd.push_str(&format!(" {} && udevadm settle", path(disk)));
+                for p in partitions {
+                    cmd.push_str(&format!(
+                        " && wipefs -a {}",
+                        path(&crate::spec::partlabel_path(&p.label))
+                    ));
+                }
+                format!("{cmd}  # a new partition table: not undone")
             }
             Step::Format {
                 device,
