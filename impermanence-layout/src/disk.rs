@@ -40,18 +40,23 @@ pub(crate) fn kind(p: &Path) -> DeviceKind {
     }
 }
 
+/// A number a block device's sysfs directory holds in `file`.
+fn sysfs_number(dir: &Path, file: &str) -> Option<u64> {
+    std::fs::read_to_string(dir.join(file))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 /// A block device's size in bytes and logical sector size, from sysfs.
 pub(crate) fn geometry(p: &Path) -> Option<(u64, u64)> {
     let dir = sysfs_dir(p)?;
-    let read = |f: &str| -> Option<u64> {
-        std::fs::read_to_string(dir.join(f))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    };
     // `size` counts 512-byte units whatever the sector size.
-    Some((read("size")? * 512, read("queue/logical_block_size")?))
+    Some((
+        sysfs_number(&dir, "size")? * 512,
+        sysfs_number(&dir, "queue/logical_block_size")?,
+    ))
 }
 
 /// The device number (`major:minor`, as in /proc/self/mountinfo) of a block device.
@@ -112,15 +117,11 @@ pub(crate) fn partitions(p: &Path) -> Vec<String> {
 /// A partition's span as the kernel has it, in bytes: (start, size).
 pub(crate) fn kernel_span(node: &Path) -> Option<(u64, u64)> {
     let dir = sysfs_dir(node)?;
-    let read = |f: &str| -> Option<u64> {
-        std::fs::read_to_string(dir.join(f))
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    };
     // sysfs counts 512-byte units whatever the sector size.
-    Some((read("start")? * 512, read("size")? * 512))
+    Some((
+        sysfs_number(&dir, "start")? * 512,
+        sysfs_number(&dir, "size")? * 512,
+    ))
 }
 
 /// What holds a block device (device-mapper, md: a LUKS mapping, an LVM volume, a RAID), by

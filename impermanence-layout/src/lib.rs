@@ -39,6 +39,8 @@ pub mod partition_table;
 mod plan;
 mod spec;
 mod teardown;
+#[cfg(test)]
+mod test_support;
 mod verify;
 
 pub use apply::{apply, ApplyOptions, OnStart, OnStep, StepDone};

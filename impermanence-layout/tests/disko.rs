@@ -97,17 +97,9 @@ fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
 
     // Partitions as disko's sgdisk calls make them: names, types, order.
     let table = |disk: &Path| -> Vec<(String, String)> {
-        let v = cli_json("sfdisk", &["--json", disk.to_str().unwrap()]);
-        v["partitiontable"]["partitions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().into(),
-                    p["type"].as_str().unwrap().into(),
-                )
-            })
+        sfdisk_partitions(disk)
+            .into_iter()
+            .map(|(name, kind, ..)| (name, kind))
             .collect()
     };
     let linux = "0FC63DAF-8483-4772-8E79-3D69D8477DE4".to_owned();

@@ -42,18 +42,9 @@ fn on_disk(tag: &str, disk: &Path) -> (Case, String) {
 
 /// `sfdisk --json`'s partitions: (name, type GUID).
 fn sfdisk(disk: &Path) -> Vec<(String, String)> {
-    let v = cli_json("sfdisk", &["--json", disk.to_str().unwrap()]);
-    assert_eq!(v["partitiontable"]["label"], "gpt", "{v:#}");
-    v["partitiontable"]["partitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_owned(),
-                p["type"].as_str().unwrap().to_owned(),
-            )
-        })
+    sfdisk_partitions(disk)
+        .into_iter()
+        .map(|(name, kind, ..)| (name, kind))
         .collect()
 }
 
@@ -314,24 +305,6 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
     );
 }
 
-/// `sfdisk --json`'s partitions with where they are: (name, type, start, size).
-fn spans(disk: &Path) -> Vec<(String, String, u64, u64)> {
-    let v = cli_json("sfdisk", &["--json", disk.to_str().unwrap()]);
-    v["partitiontable"]["partitions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().unwrap().to_owned(),
-                p["type"].as_str().unwrap().to_owned(),
-                p["start"].as_u64().unwrap(),
-                p["size"].as_u64().unwrap(),
-            )
-        })
-        .collect()
-}
-
 /// The printed partitioning (wipefs, sgdisk, wipefs of the new partitions), run by the shell,
 /// makes the very table apply writes with the gpt crate: names, types, starts and sizes.
 #[test]
@@ -355,11 +328,11 @@ fn the_printed_partitioning_makes_the_table_apply_writes() {
         "{command}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let by_hand = spans(&disk);
+    let by_hand = sfdisk_partitions(&disk);
 
     let disk = blank_scratch(1);
     let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec]);
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(spans(&disk), by_hand);
+    assert_eq!(sfdisk_partitions(&disk), by_hand);
     assert_eq!(by_hand.len(), 3);
 }

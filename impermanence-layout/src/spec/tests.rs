@@ -1,6 +1,7 @@
 use super::*;
-use crate::inventory::{ExistingDataset, ExistingPool, Inventory, Seen, JOURNAL};
+use crate::inventory::{Inventory, Seen, JOURNAL};
 use crate::plan::{Plan, PlanOptions, Step};
+use crate::test_support::finished;
 
 fn with_vdev() -> Spec {
     let mut s = Spec::default();
@@ -166,64 +167,6 @@ fn a_fresh_plan_is_the_guides_commands() {
     assert!(plan.conflicts.is_empty());
     let json: serde_json::Value = serde_json::from_str(&plan.to_json()).unwrap();
     assert_eq!(json["steps"][1]["step"], "create_pool");
-}
-
-fn finished(spec: &Spec) -> Inventory {
-    let seen = |v: &str| Seen {
-        value: v.into(),
-        local: true,
-    };
-    let mut pool = ExistingPool {
-        properties: spec.pool.properties.clone(),
-        root_properties: spec
-            .pool
-            .root_properties
-            .iter()
-            .map(|(k, v)| (k.clone(), seen(v)))
-            .collect(),
-        datasets: Default::default(),
-        snapshots: Default::default(),
-        journal: Some("complete".into()),
-        topology: spec.pool.topology(),
-        locked: Default::default(),
-        mounted: Default::default(),
-    };
-    // 2.3 reads xattr=sa back as "on".
-    pool.root_properties.insert("xattr".into(), seen("on"));
-    pool.root_properties.insert("acltype".into(), seen("posix"));
-    for d in &spec.datasets {
-        pool.datasets.insert(
-            spec.full_name(&d.name),
-            ExistingDataset {
-                is_filesystem: d.volume.is_none(),
-                is_volume: d.volume.is_some(),
-                properties: d
-                    .properties
-                    .iter()
-                    .map(|(k, v)| (k.clone(), seen(v)))
-                    .collect(),
-                referenced: 24576,
-                signature: spec.boot.swap.contains(&d.name).then(|| "swap".to_owned()),
-                device_mounted_at: Vec::new(),
-            },
-        );
-        if let Some(v) = &d.volume {
-            let props = &mut pool.datasets[&spec.full_name(&d.name)].properties;
-            let block = v.block_size_bytes().unwrap_or(16384);
-            props.insert("volsize".into(), seen(&v.size_bytes().unwrap().to_string()));
-            props.insert("volblocksize".into(), seen(&block.to_string()));
-        }
-    }
-    pool.snapshots.insert("zroot/persist@blank".into());
-    Inventory {
-        pool: Some(pool),
-        existing_vdevs: Default::default(),
-        vdev_problems: Vec::new(),
-        exported: None,
-        in_the_way: Vec::new(),
-        disks: Default::default(),
-        label_clashes: Vec::new(),
-    }
 }
 
 #[test]

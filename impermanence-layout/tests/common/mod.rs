@@ -232,3 +232,22 @@ pub fn blank_scratch(n: u32) -> PathBuf {
     cli_out("udevadm", &["settle"]);
     disk
 }
+
+/// `sfdisk --json`'s partitions of a GPT disk: (name, type GUID, start, size in sectors).
+pub fn sfdisk_partitions(disk: &std::path::Path) -> Vec<(String, String, u64, u64)> {
+    let v = cli_json("sfdisk", &["--json", disk.to_str().unwrap()]);
+    assert_eq!(v["partitiontable"]["label"], "gpt", "{v:#}");
+    v["partitiontable"]["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["type"].as_str().unwrap().to_owned(),
+                p["start"].as_u64().unwrap(),
+                p["size"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
