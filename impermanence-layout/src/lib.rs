@@ -59,5 +59,5 @@ pub use spec::{
     MountSpec, PartitionKind, PartitionSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec, Spec,
     SpecBuilder, SpecErrors, Topology, VdevEntry, VdevGroup, VdevLayout, VolumeSpec,
 };
-pub use teardown::{teardown, unmount_devices};
+pub use teardown::{teardown, unmount_all};
 pub use verify::{differences, verify, Difference};

@@ -252,7 +252,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             spec.validate_without_devices()?;
             let zfs = Zfs::open()?;
             let name = zfs_core::PoolName::new(spec.pool.name.as_str())?;
-            let mut done = impermanence_layout::unmount_devices(&spec)?;
+            let mut done = impermanence_layout::unmount_all(&zfs, &spec)?;
             done.extend(impermanence_layout::teardown(&zfs, &name)?);
             if done.is_empty() {
                 say!("{name} is not imported: nothing to do").map_err(output)?;

@@ -47,29 +47,50 @@ pub fn teardown(zfs: &Zfs, pool: &PoolName) -> Result<Vec<String>, LayoutError> 
     Ok(done)
 }
 
-/// Unmounts the filesystems of the spec's partitions and volumes that are mounted (an ESP under
-/// the mount root must go before the pool's root can, an ext4 on a volume before the pool can
-/// be exported), wherever they are. Returns what was done, as commands.
+/// Unmounts, deepest first, every filesystem of the layout that is mounted: the pool's
+/// datasets and the filesystems of the spec's partitions and volumes, wherever they are (a
+/// dataset mounted under an ext4 root must go before the ext4 can, an ESP under the pool's root
+/// before the root can, an ext4 on a volume before the pool is exported). Returns what was done,
+/// as commands; [`teardown`] then unloads the keys and exports the pool.
 ///
 /// # Errors
 /// [`LayoutError::Zfs`] naming the mount that could not be undone (busy).
-pub fn unmount_devices(spec: &crate::Spec) -> Result<Vec<String>, LayoutError> {
-    let mut done = Vec::new();
+pub fn unmount_all(zfs: &Zfs, spec: &crate::Spec) -> Result<Vec<String>, LayoutError> {
+    enum Source {
+        Device(std::path::PathBuf),
+        Dataset(String),
+    }
+    let mut mounted: Vec<(std::path::PathBuf, Source)> = Vec::new();
+    let all = crate::inventory::mounts();
     for (device, _) in spec.block_filesystems() {
-        let Some(devnum) = crate::disk::dev_number(&device) else {
-            continue;
-        };
-        // A device mounted at several places is unmounted from each, newest first.
-        for _ in 0..16 {
-            let Some(at) = crate::inventory::mounts()
-                .remove(&devnum)
-                .and_then(|mut all| all.pop())
-            else {
-                break;
-            };
-            crate::filesystem::unmount(&at)
-                .map_err(|e| zfs_core::Error::io("umount", &device.display().to_string(), &e))?;
-            done.push(format!("umount {}", at.display()));
+        let at = crate::disk::dev_number(&device).and_then(|n| all.get(&n).cloned());
+        for target in at.unwrap_or_default() {
+            mounted.push((target, Source::Device(device.clone())));
+        }
+    }
+    let pool = PoolName::new(spec.pool.name.as_str())?;
+    if zfs.pool_exists(&pool) {
+        for d in zfs.list(&pool.root_dataset(), DatasetTypes::FILESYSTEM)? {
+            if let Some(target) = zfs.dataset(&d.name)?.mounted_at() {
+                mounted.push((target, Source::Dataset(d.name.to_string())));
+            }
+        }
+    }
+    mounted.sort_by_key(|(target, _)| std::cmp::Reverse(target.components().count()));
+    let mut done = Vec::new();
+    for (target, source) in mounted {
+        match source {
+            Source::Device(device) => {
+                crate::filesystem::unmount(&target).map_err(|e| {
+                    zfs_core::Error::io("umount", &device.display().to_string(), &e)
+                })?;
+                done.push(format!("umount {}", target.display()));
+            }
+            Source::Dataset(name) => {
+                zfs.dataset(&zfs_core::DatasetName::new(name.as_str())?)?
+                    .unmount(&zfs_core::UnmountOptions::new())?;
+                done.push(format!("zfs unmount {name}"));
+            }
         }
     }
     Ok(done)

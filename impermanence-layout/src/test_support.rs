@@ -50,6 +50,7 @@ pub(crate) fn finished(spec: &Spec) -> Inventory {
                 referenced: 24576,
                 signature: spec.boot.swap.contains(&d.name).then(|| "swap".into()),
                 device_mounted_at: Vec::new(),
+                locked: false,
             },
         );
     }

@@ -135,7 +135,11 @@ pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
     }
     for (full, format, _) in crate::plan::volume_filesystems(spec) {
         match state.datasets.get(&full) {
-            Some(ds) if ds.is_volume && ds.signature.as_deref() != Some(format.blkid_type()) => {
+            Some(ds)
+                if ds.is_volume
+                    && !ds.locked
+                    && ds.signature.as_deref() != Some(format.blkid_type()) =>
+            {
                 diff(
                     &full,
                     format!(

@@ -149,6 +149,19 @@ pub(super) fn run(
         } => {
             let fail = |e: std::io::Error| io("mount", device, &e);
             crate::disk::check_partlabel(device).map_err(fail)?;
+            // A volume's node is there once its key is loaded.
+            if let Ok(volume) = device.strip_prefix("/dev/zvol") {
+                let ds = zfs.dataset(&DatasetName::new(volume.to_string_lossy().as_ref())?)?;
+                unlock(zfs, &ds, keys.given)?;
+                if ds.key_status()? == zfs_core::KeyStatus::Unavailable {
+                    if let Some(root) = ds.encryption_root()? {
+                        zfs.dataset(&DatasetName::new(root.as_str())?)?
+                            .load_key_from_location()?;
+                    }
+                }
+                crate::filesystem::wait_for_device(device, crate::filesystem::DEVICE_WAIT)
+                    .map_err(fail)?;
+            }
             crate::filesystem::mount(device, path, fstype, options).map_err(fail)?;
             undo.push(Undo::UnmountPath(path.clone()));
         }

@@ -45,6 +45,9 @@ pub struct ExistingDataset {
     pub signature: Option<String>,
     /// For such a volume: where its filesystem is mounted (everywhere it is).
     pub device_mounted_at: Vec<PathBuf>,
+    /// Encrypted and its key not loaded: what is on it cannot be read (a volume has no device
+    /// node to read until then).
+    pub locked: bool,
 }
 
 /// The spec's pool as it is now.
@@ -347,7 +350,10 @@ impl Inventory {
                 state.mounted.insert(full.clone(), at);
             }
             let formatted = volume_filesystems.iter().any(|(name, ..)| *name == full);
-            let (signature, device_mounted_at) = match is_volume && formatted {
+            let locked = ds
+                .key_status()
+                .is_ok_and(|k| k == zfs_core::KeyStatus::Unavailable);
+            let (signature, device_mounted_at) = match is_volume && formatted && !locked {
                 true => volume_signature(&full, &device_mounts)?,
                 false => (None, Vec::new()),
             };
@@ -360,6 +366,7 @@ impl Inventory {
                     referenced,
                     signature,
                     device_mounted_at,
+                    locked,
                 },
             );
         }

@@ -396,9 +396,22 @@ fn unlocks(spec: &Spec, inv: &Inventory, steps: &[Step]) -> Vec<crate::Encryptio
         return out;
     };
     for step in steps {
-        let Step::Mount { dataset, .. } = step else {
-            continue;
+        // A filesystem on a volume is mounted through the volume's node, there once its key is.
+        let volume = |device: &std::path::Path| {
+            device
+                .strip_prefix("/dev/zvol")
+                .ok()
+                .map(|v| v.display().to_string())
         };
+        let dataset = match step {
+            Step::Mount { dataset, .. } => dataset.clone(),
+            Step::MountDevice { device, .. } => match volume(device) {
+                Some(v) => v,
+                None => continue,
+            },
+            _ => continue,
+        };
+        let dataset = &dataset;
         let root = spec
             .encryption_roots()
             .into_iter()

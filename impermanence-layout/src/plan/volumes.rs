@@ -37,8 +37,9 @@ pub(super) fn plan(d: &mut Draft<'_>) {
             label,
         };
         match existing {
-            // Not a volume: the datasets' plan already says so.
-            Some(ds) if !ds.is_volume => {}
+            // Not a volume: the datasets' plan already says so. Locked: what is on it is read
+            // once its key is loaded (the next run's plan), never formatted blind.
+            Some(ds) if !ds.is_volume || ds.locked => {}
             Some(ds) => match ds.signature.as_deref() {
                 Some(t) if t == format.blkid_type() => {}
                 None => d.steps.push(step),

@@ -222,6 +222,18 @@ pub fn blank_scratch(n: u32) -> PathBuf {
     let parts = cli_out("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
     for part in parts.lines().filter(|l| l.ends_with(" part")) {
         let path = part.split_whitespace().next().unwrap();
+        // A test that failed halfway can leave a partition mounted (an ESP): unmount it, so
+        // that one failure does not fail every later test of the disk too.
+        let targets = Command::new("findmnt")
+            .args(["-rn", "-o", "TARGET", "-S", path])
+            .output();
+        for t in targets
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+            .lines()
+        {
+            let _ = Command::new("umount").arg(t).status();
+        }
         let _ = Command::new("zpool")
             .args(["labelclear", "-f", path])
             .output();

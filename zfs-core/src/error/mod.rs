@@ -144,9 +144,20 @@ impl Error {
         }))
     }
 
-    /// An I/O error on a path (vdev files and the like).
+    /// An I/O error on a path (vdev files and the like). One made from an errno reads as
+    /// that errno; one that carries its own words (a tool's standard error) keeps them.
     pub fn io(operation: &'static str, object: &str, e: &std::io::Error) -> Error {
-        Error::from_errno(operation, object, e.raw_os_error().unwrap_or(libc::EIO))
+        if let Some(errno) = e.raw_os_error() {
+            return Error::from_errno(operation, object, errno);
+        }
+        let kind = match e.kind() {
+            std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            std::io::ErrorKind::PermissionDenied => ErrorKind::PermissionDenied,
+            std::io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
+            std::io::ErrorKind::ResourceBusy => ErrorKind::Busy,
+            _ => ErrorKind::Io,
+        };
+        Error::new(kind, operation, object, e.to_string())
     }
 
     /// A failure made on purpose by a test hook (fault injection in callers' all-or-nothing
@@ -402,6 +413,29 @@ mod tests {
             format!("{}", e.errno().unwrap()),
             "EBUSY: Device or resource busy"
         );
+    }
+
+    /// An I/O error with words of its own (a tool's standard error) keeps them; one from an
+    /// errno reads as that errno.
+    #[test]
+    fn io_errors_keep_their_words() {
+        let e = Error::io(
+            "umount",
+            "/mnt",
+            &std::io::Error::other("umount failed (exit status: 32): target is busy"),
+        );
+        assert_eq!(e.kind(), ErrorKind::Io);
+        assert_eq!(
+            e.to_string(),
+            "cannot umount '/mnt': umount failed (exit status: 32): target is busy"
+        );
+        let e = Error::io(
+            "open",
+            "/x",
+            &std::io::Error::from_raw_os_error(libc::ENOENT),
+        );
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert_eq!(e.errno().unwrap().name(), Some("ENOENT"));
     }
 
     #[test]
