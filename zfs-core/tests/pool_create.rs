@@ -712,17 +712,9 @@ fn draid_and_dedup_vdevs_match_what_zpool_create_makes() {
     }
 }
 
-/// The VM's two scratch disks (`ci/vm` attaches them), by their stable names.
+/// The VM's two scratch disks (`ci/vm` attaches them), by their stable names, emptied.
 fn scratch_disks() -> [std::path::PathBuf; 2] {
-    [0, 1].map(|i| {
-        let p = std::path::PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{i}"));
-        assert!(
-            p.exists(),
-            "no scratch disk {} (run under ci/vm)",
-            p.display()
-        );
-        p
-    })
+    [0, 1].map(blank_scratch)
 }
 
 /// A whole disk, partitioned as `zpool create` partitions one (GPT, partition 1 for the pool

@@ -16,15 +16,9 @@ use zfs_core::{CreateDataset, CreatePool, ErrorKind, ExportOptions, Leaf, TopLev
 
 const MIB: u64 = 1 << 20;
 
-/// The VM's first scratch disk (`ci/vm` attaches two), by its stable name.
+/// The VM's first scratch disk (`ci/vm` attaches two), by its stable name, emptied.
 fn scratch() -> PathBuf {
-    let p = PathBuf::from("/dev/disk/by-id/virtio-zfs-scratch0");
-    assert!(
-        p.exists(),
-        "no scratch disk {} (run under ci/vm)",
-        p.display()
-    );
-    p
+    blank_scratch(0)
 }
 
 fn part1(disk: &Path) -> String {
