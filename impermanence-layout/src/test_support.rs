@@ -1,7 +1,7 @@
 //! What the crate's unit tests share.
 
 use crate::inventory::{ExistingDataset, ExistingPool, Inventory, Seen};
-use crate::spec::Spec;
+use crate::spec::{Spec, Topology, VdevGroup, VdevLayout};
 
 /// What a finished apply of `spec` leaves (every property as the spec says, swap formatted).
 pub(crate) fn finished(spec: &Spec) -> Inventory {
@@ -62,4 +62,22 @@ pub(crate) fn finished(spec: &Spec) -> Inventory {
         pool: Some(pool),
         ..Inventory::default()
     }
+}
+
+/// Every class mixing groups and single devices, in the spec's order: the tree the printed
+/// `zpool create` and apply must agree on.
+pub(crate) fn mixed_topology() -> Topology {
+    let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [a, b]);
+    let single = |a: &str| VdevGroup::new(VdevLayout::Stripe, [a]);
+    Topology::new()
+        .vdev(mirror("/d/a", "/d/b"))
+        .vdev(single("/d/c"))
+        .log(mirror("/d/l1", "/d/l2"))
+        .log(single("/d/l3"))
+        .special(mirror("/d/s1", "/d/s2"))
+        .special(VdevGroup::new(VdevLayout::Stripe, ["/d/s3", "/d/s4"]))
+        .special(mirror("/d/s5", "/d/s6"))
+        .dedup(single("/d/x1"))
+        .dedup(mirror("/d/x2", "/d/x3"))
+        .cache("/d/k")
 }

@@ -179,7 +179,6 @@ fn injected_failure(_step: &Step) -> zfs_core::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::{Topology, VdevGroup, VdevLayout};
     use zfs_core::{Leaf, TopLevel, VdevSpec};
 
     /// The tree apply builds for classes that mix groups and single devices: each class's
@@ -187,15 +186,7 @@ mod tests {
     /// `a_class_mixing_mirrors_and_single_devices_prints_the_tree_apply_builds`).
     #[test]
     fn a_class_mixing_mirrors_and_single_devices_is_built_as_printed() {
-        let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [a, b]);
-        let single = |a: &str| VdevGroup::new(VdevLayout::Stripe, [a]);
-        let t = Topology::new()
-            .vdev(mirror("/d/a", "/d/b"))
-            .vdev(single("/d/c"))
-            .log(mirror("/d/l1", "/d/l2"))
-            .log(single("/d/l3"))
-            .special(mirror("/d/s1", "/d/s2"))
-            .special(VdevGroup::new(VdevLayout::Stripe, ["/d/s3", "/d/s4"]));
+        let t = crate::test_support::mixed_topology();
         let files = |names: &[&str]| names.iter().map(Leaf::file).collect::<Vec<_>>();
         let want = VdevSpec::new()
             .vdev(TopLevel::Single(Leaf::file("/d/c")))
@@ -204,7 +195,11 @@ mod tests {
             .log(TopLevel::Mirror(files(&["/d/l1", "/d/l2"])))
             .special(TopLevel::Single(Leaf::file("/d/s3")))
             .special(TopLevel::Single(Leaf::file("/d/s4")))
-            .special(TopLevel::Mirror(files(&["/d/s1", "/d/s2"])));
+            .special(TopLevel::Mirror(files(&["/d/s1", "/d/s2"])))
+            .special(TopLevel::Mirror(files(&["/d/s5", "/d/s6"])))
+            .dedup(TopLevel::Single(Leaf::file("/d/x1")))
+            .dedup(TopLevel::Mirror(files(&["/d/x2", "/d/x3"])))
+            .cache(Leaf::file("/d/k"));
         assert_eq!(vdev_spec(&t), want);
     }
 

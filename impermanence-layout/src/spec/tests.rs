@@ -608,19 +608,7 @@ fn a_topology_reads_validates_and_plans_as_zpool_create_words() {
 /// them in that order too). `log mirror L1 L2 L3` was a three-way mirror.
 #[test]
 fn a_class_mixing_mirrors_and_single_devices_prints_the_tree_apply_builds() {
-    let mirror = |a: &str, b: &str| VdevGroup::new(VdevLayout::Mirror, [a, b]);
-    let single = |a: &str| VdevGroup::new(VdevLayout::Stripe, [a]);
-    let t = Topology::new()
-        .vdev(mirror("/d/a", "/d/b"))
-        .vdev(single("/d/c"))
-        .log(mirror("/d/l1", "/d/l2"))
-        .log(single("/d/l3"))
-        .special(mirror("/d/s1", "/d/s2"))
-        .special(VdevGroup::new(VdevLayout::Stripe, ["/d/s3", "/d/s4"]))
-        .special(mirror("/d/s5", "/d/s6"))
-        .dedup(single("/d/x1"))
-        .dedup(mirror("/d/x2", "/d/x3"))
-        .cache("/d/k");
+    let t = crate::test_support::mixed_topology();
     assert_eq!(
         t.to_args().join(" "),
         "/d/c mirror /d/a /d/b log /d/l3 mirror /d/l1 /d/l2 special /d/s3 /d/s4 mirror /d/s1 \
