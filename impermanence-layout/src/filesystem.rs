@@ -15,8 +15,16 @@ use crate::spec::FilesystemFormat;
 pub(crate) const DEVICE_WAIT: Duration = Duration::from_secs(60);
 
 /// Waits until `device` exists, for up to `timeout`.
+///
+/// A volume's `/dev/zvol/...` link is made by udev from the `add` event of its `zdN` node; when
+/// that event's rule ran too early or was lost (seen under load, a pool destroyed and made again
+/// under the same name), the link never comes by itself. So every few seconds without it, udev is
+/// asked to replay the `zd*` nodes' events (`udevadm trigger --action=add`), as an administrator
+/// would; the volume itself is never touched.
 pub(crate) fn wait_for_device(device: &Path, timeout: Duration) -> std::io::Result<()> {
+    const REPLAY_EVERY: Duration = Duration::from_secs(5);
     let start = Instant::now();
+    let mut replayed = start;
     while !device.exists() {
         if start.elapsed() > timeout {
             return Err(std::io::Error::new(
@@ -28,9 +36,29 @@ pub(crate) fn wait_for_device(device: &Path, timeout: Duration) -> std::io::Resu
                 ),
             ));
         }
+        if device.starts_with("/dev/zvol") && replayed.elapsed() >= REPLAY_EVERY {
+            replay_volume_events();
+            replayed = Instant::now();
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     Ok(())
+}
+
+/// Asks udev to run its rules for every volume node again and waits for it (best effort: with
+/// no udevadm there is nothing to ask, and the caller's wait says so in the end).
+fn replay_volume_events() {
+    let _ = Command::new("udevadm")
+        .args([
+            "trigger",
+            "--action=add",
+            "--subsystem-match=block",
+            "--sysname-match=zd*",
+        ])
+        .output();
+    let _ = Command::new("udevadm")
+        .args(["settle", "--timeout=10"])
+        .output();
 }
 
 /// Runs a tool (util-linux, dosfstools, e2fsprogs, xfsprogs); its standard error becomes the
@@ -168,5 +196,51 @@ pub(crate) fn wipe(device: &Path) -> std::io::Result<()> {
         Ok(())
     } else {
         Err(failed("wipefs", &out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn run(tool: &str, args: &[&str]) {
+        let out = Command::new(tool).args(args).output().unwrap();
+        assert!(out.status.success(), "{tool} {args:?}: {out:?}");
+    }
+
+    /// A volume whose link udev lost (removed here by hand, as a lost `add` event leaves it)
+    /// gets it back while the layout waits for it.
+    #[test]
+    #[ignore = "needs ZFS"]
+    fn a_lost_volume_link_is_made_again_while_waiting() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("vdev");
+        std::fs::File::create(&file)
+            .unwrap()
+            .set_len(128 << 20)
+            .unwrap();
+        let pool = format!("zrlink{}", std::process::id());
+        run(
+            "zpool",
+            &["create", "-m", "none", &pool, file.to_str().unwrap()],
+        );
+        let volume = format!("{pool}/vol");
+        run("zfs", &["create", "-s", "-V", "16M", &volume]);
+        let link = std::path::PathBuf::from(format!("/dev/zvol/{volume}"));
+        let waited = wait_for_device(&link, Duration::from_secs(60));
+        let _ = Command::new("udevadm").arg("settle").status();
+        let removed = std::fs::remove_file(&link);
+        let again = wait_for_device(&link, Duration::from_secs(60));
+        let target = std::fs::read_link(&link);
+        run("zpool", &["destroy", &pool]);
+        waited.unwrap();
+        removed.unwrap();
+        again.unwrap();
+        assert!(
+            target.unwrap().to_string_lossy().contains("zd"),
+            "{}",
+            link.display()
+        );
     }
 }
