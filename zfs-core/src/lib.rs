@@ -78,12 +78,12 @@ pub use options::{
     RenameOptions, RollbackOptions, UnmountOptions,
 };
 pub use pool::{
-    AddOptions, AllocationClass, AttachOptions, BootEnv, CreatePool, DataError, DdtPrune,
-    DeviceLabel, DeviceProgress, DeviceWorkState, FsWaitActivity, Health, HistoryRecord,
-    ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions, Pool,
-    PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions, ReplaceOptions, Rewind,
-    ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions, VdevKind, VdevStatus,
-    WaitActivity, BOOTENV_MAX,
+    AddOptions, AllocationClass, AttachOptions, BootEnv, CacheFile, CreatePool, DataError,
+    DdtPrune, DeviceLabel, DeviceProgress, DeviceWorkState, FailMode, FsWaitActivity, Health,
+    HistoryRecord, ImportOptions, ImportablePool, LabelClearOptions, OfflineOptions, OnlineOptions,
+    Pool, PoolProperties, PoolState, PoolStatus, RemovalProgress, RemovalState, ReopenOptions,
+    ReplaceOptions, Rewind, ScanProgress, ScanState, SplitOptions, StatusCode, TrimOptions,
+    VdevKind, VdevStatus, WaitActivity, BOOTENV_MAX,
 };
 pub use program::{ProgramOptions, ProgramTable, ProgramValue, TableKey};
 pub use property::{PropSource, PropValue};

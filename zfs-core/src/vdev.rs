@@ -450,10 +450,20 @@ impl VdevSpec {
         self
     }
 
+    /// Adds one file as a special vdev (`special FILE`).
+    pub fn special_file(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.special(TopLevel::Single(Leaf::file(path)))
+    }
+
     /// Adds a dedup-allocation-class vdev (`dedup`), for the deduplication table.
     pub fn dedup(mut self, vdev: TopLevel) -> VdevSpec {
         self.dedup.push(vdev);
         self
+    }
+
+    /// Adds one file as a dedup vdev (`dedup FILE`).
+    pub fn dedup_file(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.dedup(TopLevel::Single(Leaf::file(path)))
     }
 
     /// Adds an L2ARC cache device (`cache`).
@@ -471,6 +481,11 @@ impl VdevSpec {
     pub fn spare(mut self, leaf: Leaf) -> VdevSpec {
         self.spares.push(leaf);
         self
+    }
+
+    /// Adds one file as a hot spare (`spare FILE`): every class has its `_file` shorthand.
+    pub fn spare_file(self, path: impl Into<PathBuf>) -> VdevSpec {
+        self.spare(Leaf::file(path))
     }
 
     /// The same layout with every leaf passed through `f` (to partition whole disks).

@@ -128,7 +128,7 @@ fn mirror_raidz_log_cache_and_spare_layouts_are_created() {
         .raidz(1, [&f[2], &f[3], &f[4]])
         .log_file(&f[5])
         .cache_file(&f[6])
-        .spare(zfs_core::Leaf::file(&f[7]));
+        .spare_file(&f[7]);
     let pool = CreatePool::new(name.clone(), spec)
         .pool_property("cachefile", "none")
         .mountpoint("none")

@@ -29,8 +29,14 @@ impl Pool<'_> {
             )
         })?;
         self.refresh().map_err(|e| e.with_operation(op))?;
+        self.cached_property(name, &cname)
+    }
+
+    /// [`Pool::property`] from what the handle holds, without asking the kernel again.
+    pub(super) fn cached_property(&self, name: &str, cname: &CString) -> Result<PropValue> {
+        let op = "get property";
         let _tables = crate::handle::tables();
-        if name.starts_with("feature@") {
+        if name.starts_with("feature@") || name.starts_with("unsupported@") {
             crate::handle::clear_errno();
             let value = crate::text::read_value(
                 op,
@@ -55,7 +61,7 @@ impl Pool<'_> {
         }
         // SAFETY: a NUL-terminated name; pure table lookup.
         if unsafe { sys::zfs_prop_user(cname.as_ptr()) } != sys::boolean_t::B_FALSE {
-            return self.user_property(name, &cname);
+            return self.user_property(name, cname);
         }
         // SAFETY: a NUL-terminated name; pure table lookup.
         let prop = unsafe { sys::zpool_name_to_prop(cname.as_ptr()) };

@@ -37,6 +37,33 @@ fn builds_the_tree_zpool_create_expects() {
 }
 
 #[test]
+fn every_class_has_a_file_shorthand_equal_to_its_long_form() {
+    let short = VdevSpec::new()
+        .file("/d")
+        .special_file("/s")
+        .dedup_file("/dd")
+        .log_file("/l")
+        .cache_file("/c")
+        .spare_file("/sp");
+    let single = |p: &str| TopLevel::Single(Leaf::file(p));
+    let long = VdevSpec::new()
+        .vdev(single("/d"))
+        .special(single("/s"))
+        .dedup(single("/dd"))
+        .log(single("/l"))
+        .cache(Leaf::file("/c"))
+        .spare(Leaf::file("/sp"));
+    assert_eq!(short, long);
+    let root = short.to_nvlist().unwrap();
+    assert_eq!(
+        root.get_list_array("spares").unwrap()[0]
+            .get_str("path")
+            .as_deref(),
+        Some("/sp")
+    );
+}
+
+#[test]
 fn validation_refuses_bad_layouts_and_devices() {
     let dir = tempfile::tempdir().unwrap();
     let big = sized_file(dir.path(), "big", MIN_DEVICE_SIZE);
