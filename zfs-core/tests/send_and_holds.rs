@@ -145,6 +145,37 @@ fn bookmarks_are_copied_and_read_as_zfs_get_reads_them() {
         assert_eq!(info.guid.to_string(), zfs_get(snaps[0].as_str(), "guid").0);
         assert_eq!(info.redact_snaps, None);
     }
+    // All of them in one call, as `zfs list` lists them.
+    let all = zfs.bookmarks_info(&ds(format!("{p}/a"))).unwrap();
+    let listed: Vec<String> = all
+        .iter()
+        .map(|b| format!("{}\t{}\t{}\t{}", b.name, b.guid, b.createtxg, b.creation))
+        .collect();
+    let cli_rows = cli(
+        "zfs",
+        &[
+            "list",
+            "-H",
+            "-p",
+            "-t",
+            "bookmark",
+            "-d",
+            "1",
+            "-s",
+            "name",
+            "-o",
+            "name,guid,createtxg,creation",
+            &format!("{p}/a"),
+        ],
+    );
+    assert_eq!(listed.join("\n"), cli_rows);
+    assert_eq!(
+        all,
+        vec![
+            zfs.bookmark_info(&copy).unwrap(),
+            zfs.bookmark_info(&mark).unwrap()
+        ]
+    );
     let e = zfs.bookmark_info(&bm(format!("{p}/a#none"))).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     // A bookmark of another dataset cannot be copied here.

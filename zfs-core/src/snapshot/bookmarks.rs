@@ -115,6 +115,19 @@ impl Zfs {
             .collect())
     }
 
+    /// Every bookmark of a dataset with what it records, in one call, sorted by name
+    /// (`zfs list -t bookmark -d 1 -o name,guid,createtxg,creation DATASET`): what
+    /// [`Zfs::bookmark_info`] reads for one, without a read per bookmark.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if the dataset does not exist.
+    #[doc(alias = "lzc_get_bookmarks")]
+    pub fn bookmarks_info(&self, dataset: &DatasetName) -> Result<Vec<BookmarkInfo>> {
+        let mut all = self.bookmarks_with_props("list bookmarks of", dataset, dataset.as_str())?;
+        all.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(all)
+    }
+
     /// A bookmark's properties (`zfs get guid,createtxg,creation,redact_snaps BOOKMARK`):
     /// what identifies the snapshot it was made from.
     ///
@@ -122,10 +135,30 @@ impl Zfs {
     /// [`ErrorKind::NotFound`](crate::ErrorKind::NotFound) if there is no such bookmark.
     #[doc(alias = "lzc_get_bookmarks")]
     pub fn bookmark_info(&self, bookmark: &BookmarkName) -> Result<BookmarkInfo> {
+        let op = "get properties of";
+        self.bookmarks_with_props(op, &bookmark.dataset(), bookmark.as_str())?
+            .into_iter()
+            .find(|b| b.name == *bookmark)
+            .ok_or_else(|| {
+                crate::Error::new(
+                    crate::ErrorKind::NotFound,
+                    op,
+                    bookmark.as_str(),
+                    "no such bookmark",
+                )
+                .with_reason(crate::Reason::BookmarkNotFound)
+            })
+    }
+
+    /// The bookmarks of `dataset` with their properties, in the kernel's order.
+    fn bookmarks_with_props(
+        &self,
+        op: &'static str,
+        dataset: &DatasetName,
+        object: &str,
+    ) -> Result<Vec<BookmarkInfo>> {
         // lzc_get_bookmark_props never returns `redact_snaps` (the kernel adds it only when
         // asked by name): list the dataset's bookmarks with the properties named.
-        let op = "get properties of";
-        let dataset = bookmark.dataset();
         let name = CString::new(dataset.as_str()).expect("no NUL");
         let mut props = NvList::new();
         for p in ["guid", "createtxg", "creation", "redact_snaps"] {
@@ -133,32 +166,28 @@ impl Zfs {
         }
         let mut out: *mut sys::nvlist_t = ptr::null_mut();
         // SAFETY: NUL-terminated name, live property request, owned result.
-        lzc(op, bookmark.as_str(), unsafe {
+        lzc(op, object, unsafe {
             sys::lzc_get_bookmarks(name.as_ptr(), props.as_ptr(), &mut out)
         })?;
         // SAFETY: the call succeeded and handed us the list: short name -> property ->
         // {value}.
         let list = unsafe { NvList::from_raw(out) };
-        let short = bookmark.as_str().rsplit('#').next().unwrap_or_default();
-        let Some(found) = list.get_list(short) else {
-            return Err(crate::Error::new(
-                crate::ErrorKind::NotFound,
-                op,
-                bookmark.as_str(),
-                "no such bookmark",
-            )
-            .with_reason(crate::Reason::BookmarkNotFound));
-        };
-        let value = |key: &str| found.get_list(key).and_then(|v| v.get_u64("value"));
-        Ok(BookmarkInfo {
-            name: bookmark.clone(),
-            guid: value("guid").unwrap_or(0),
-            createtxg: value("createtxg").unwrap_or(0),
-            creation: value("creation").unwrap_or(0),
-            redact_snaps: found
-                .get_list("redact_snaps")
-                .and_then(|v| v.get_u64_array("value")),
-        })
+        Ok(list
+            .iter()
+            .filter_map(|p| {
+                let found = p.as_list()?;
+                let value = |key: &str| found.get_list(key).and_then(|v| v.get_u64("value"));
+                Some(BookmarkInfo {
+                    name: BookmarkName::trusted(format!("{dataset}#{}", p.name())),
+                    guid: value("guid").unwrap_or(0),
+                    createtxg: value("createtxg").unwrap_or(0),
+                    creation: value("creation").unwrap_or(0),
+                    redact_snaps: found
+                        .get_list("redact_snaps")
+                        .and_then(|v| v.get_u64_array("value")),
+                })
+            })
+            .collect())
     }
 
     /// Destroys bookmarks in one call (`zfs destroy fs#mark`).
