@@ -53,6 +53,11 @@ pub fn parse(text: &str) -> Figures {
             current = Some(map);
             continue;
         }
+        // Another table's header (the work tables): its rows feed nothing.
+        if line.starts_with("| ") && !line.starts_with("| | ") && !line.starts_with("| ---") {
+            current = None;
+            continue;
+        }
         let Some(map) = current else { continue };
         let Some(row) = line.strip_prefix("| | ") else {
             continue;

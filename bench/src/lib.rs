@@ -4,6 +4,7 @@ pub mod fast_plot;
 pub mod guide;
 pub mod plot;
 pub mod raw;
+pub mod work;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

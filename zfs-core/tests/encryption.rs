@@ -220,6 +220,21 @@ fn change_key_and_inherit_key() {
     s.unload_key().unwrap();
     s.load_key(&passphrase("and one more passphrase")).unwrap();
 
+    // `-o keyformat=` and `-o pbkdf2iters=` are the new key's own: a hex key, then a
+    // passphrase with more rounds, each shown by `zfs get` and each the one that loads.
+    let hex = Key::hex(&"ab".repeat(32)).unwrap();
+    s.change_key(&hex, &ChangeKeyOptions::new()).unwrap();
+    assert_eq!(zfs_get(&sub, "keyformat").0, "hex");
+    s.unload_key().unwrap();
+    s.load_key(&hex).unwrap();
+    let slow = passphrase("rounds of its own").pbkdf2_iterations(200_000).unwrap();
+    s.change_key(&slow, &ChangeKeyOptions::new()).unwrap();
+    assert_eq!(zfs_get(&sub, "keyformat").0, "passphrase");
+    assert_eq!(zfs_get(&sub, "pbkdf2iters").0, "200000");
+    s.unload_key().unwrap();
+    assert_eq!(s.load_key(&hex).unwrap_err().kind(), ErrorKind::WrongKey);
+    s.load_key(&slow).unwrap();
+
     // Back under top's key: sub is no encryption root any more.
     s.inherit_key().unwrap();
     assert_eq!(s.encryption_root().unwrap().as_deref(), Some(top.as_str()));

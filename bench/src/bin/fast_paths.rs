@@ -31,6 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use zfs_bench::raw::Raw;
+use zfs_bench::work::{measured, median_work, Work};
 use zfs_bench::{median, secs, timed};
 use zfs_core::testing::FilePool;
 use zfs_core::{
@@ -109,8 +110,10 @@ fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) 
     let pool = scratch.name().to_string();
     println!("| recursive destroy, N filesystems with a snapshot each | N | program s | one call per object s | raw loop s | raw / program | per object / program | of which: listing s | floor: the program alone s |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut work_rows = Vec::new();
     for &n in ns {
         let mut times: [Vec<Duration>; 5] = Default::default();
+        let mut works: [Vec<Work>; 5] = Default::default();
         for run in 0..runs {
             for (i, how) in ["program", "per-object", "raw", "list", "kernel"]
                 .into_iter()
@@ -119,7 +122,7 @@ fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) 
                 let parent = format!("{pool}/{how}-{n}-{run}");
                 let names = tree(zfs, &parent, n);
                 let name = DatasetName::new(parent.as_str()).unwrap();
-                let (t, ()) = timed(|| match how {
+                let (t, w, ()) = measured(&pool, || match how {
                     "program" => zfs
                         .destroy(&name, &DestroyOptions::new().recursive(true))
                         .unwrap(),
@@ -163,8 +166,17 @@ fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) 
                         .unwrap();
                 }
                 times[i].push(t);
+                works[i].push(w);
             }
         }
+        work_rows.push(format!(
+            "| | {n} | {} |",
+            works
+                .iter()
+                .map(|w| work_cell(w))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
         let [program, per_object, raw_loop, list, kernel] = times.map(median);
         println!(
             "| | {n} | {} | {} | {} | {:.1}x | {:.1}x | {} | {} |",
@@ -177,6 +189,58 @@ fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) 
             secs(kernel)
         );
     }
+    print_work(
+        "recursive destroy",
+        &[
+            "program",
+            "one call per object",
+            "raw loop",
+            "listing",
+            "the program alone",
+        ],
+        &work_rows,
+    );
+}
+
+/// Runs `f`, its wall time into `times` and its work on `pool` into `works`.
+fn metered<T>(
+    pool: &str,
+    times: &mut Vec<Duration>,
+    works: &mut Vec<Work>,
+    f: impl FnOnce() -> T,
+) -> T {
+    let (t, w, out) = measured(pool, f);
+    times.push(t);
+    works.push(w);
+    out
+}
+
+/// A column's median work as `txgs / ioctls`, `–` where it was not measured.
+fn work_cell(v: &[Work]) -> String {
+    if v.is_empty() {
+        "–".into()
+    } else {
+        let w = median_work(v.to_vec());
+        format!("{} / {}", w.txgs, w.ioctls)
+    }
+}
+
+/// The work table that follows a time table: one `txgs / ioctls` cell per column.
+fn print_work(title: &str, columns: &[&str], rows: &[String]) {
+    println!();
+    println!(
+        "| work done: {title} | N | {} |",
+        columns
+            .iter()
+            .map(|c| format!("{c}: txgs / ioctls"))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    println!("| --- | ---: |{}", " ---: |".repeat(columns.len()));
+    for r in rows {
+        println!("{r}");
+    }
+    println!();
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {
@@ -214,6 +278,7 @@ fn ratio_cell(a: &[Duration], b: &[Duration]) -> String {
 fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
     println!("| user property on N filesystems | N | program s | one call per object s | raw loop s | raw / program | recursive inherit: program s | one call per object s | per object / program |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut work_rows = Vec::new();
     for &n in ns {
         let parent = format!("{pool}/props-{n}");
         let names = tree(zfs, &parent, n);
@@ -225,6 +290,7 @@ fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
             .dataset(&DatasetName::new(parent.as_str()).unwrap())
             .unwrap();
         let mut times: [Vec<Duration>; 5] = Default::default();
+        let mut works: [Vec<Work>; 5] = Default::default();
         for run in 0..runs {
             let changes = |v: &str| -> Vec<UserPropertyChange> {
                 targets
@@ -233,37 +299,43 @@ fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
                     .collect()
             };
             let (program, per_object) = (changes(&format!("p{run}")), changes(&format!("o{run}")));
-            times[0].push(
-                timed(|| {
-                    zfs.change_user_properties(&program, &PropertyBatchOptions::new())
-                        .unwrap()
-                })
-                .0,
-            );
+            metered(pool, &mut times[0], &mut works[0], || {
+                zfs.change_user_properties(&program, &PropertyBatchOptions::new())
+                    .unwrap()
+            });
             if fast_only() {
                 continue;
             }
-            times[1].push(
-                timed(|| {
-                    zfs.change_user_properties(
-                        &per_object,
-                        &PropertyBatchOptions::new().one_call_per_object(true),
-                    )
-                    .unwrap()
-                })
-                .0,
-            );
-            times[2].push(timed(|| raw.set(&names, "bench:p", &format!("r{run}"))).0);
+            metered(pool, &mut times[1], &mut works[1], || {
+                zfs.change_user_properties(
+                    &per_object,
+                    &PropertyBatchOptions::new().one_call_per_object(true),
+                )
+                .unwrap()
+            });
+            metered(pool, &mut times[2], &mut works[2], || {
+                raw.set(&names, "bench:p", &format!("r{run}"))
+            });
             for (i, slow) in [(3, false), (4, true)] {
                 let inherit = InheritOptions::new()
                     .recursive(true)
                     .one_call_per_object(slow);
-                times[i].push(timed(|| top.inherit("bench:p", &inherit).unwrap()).0);
+                metered(pool, &mut times[i], &mut works[i], || {
+                    top.inherit("bench:p", &inherit).unwrap()
+                });
                 // Set again for the next inherit (untimed).
                 zfs.change_user_properties(&changes("again"), &PropertyBatchOptions::new())
                     .unwrap();
             }
         }
+        work_rows.push(format!(
+            "| | {n} | {} |",
+            works
+                .iter()
+                .map(|w| work_cell(w))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
         let [program, per_object, raw_loop, inherit, inherit_slow] = &times;
         println!(
             "| | {n} | {} | {} | {} | {} | {} | {} | {} |",
@@ -284,6 +356,17 @@ fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
         )
         .unwrap();
     }
+    print_work(
+        "user property on N filesystems",
+        &[
+            "program",
+            "one call per object",
+            "raw loop",
+            "recursive inherit: program",
+            "one call per object",
+        ],
+        &work_rows,
+    );
 }
 
 /// A read-only program that walks `root`'s tree (filesystems, volumes, snapshots) and
@@ -360,6 +443,7 @@ fn listing(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
 fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
     println!("| one kernel call already, N filesystems | N | bookmarks: one call s | one call each s | each / one | snapshot rename: recursive s | one rename each s | each / recursive |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    let mut work_rows = Vec::new();
     for &n in ns {
         let parent = format!("{pool}/batch-{n}");
         let names = tree(zfs, &parent, n);
@@ -377,52 +461,54 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
                 .collect()
         };
         let mut times: [Vec<Duration>; 4] = Default::default();
+        let mut works: [Vec<Work>; 4] = Default::default();
         let mut current = "b".to_owned();
         for run in 0..runs {
             let one = marks(&current, &format!("one{run}"));
-            times[0].push(timed(|| zfs.bookmark(&one).unwrap()).0);
+            metered(pool, &mut times[0], &mut works[0], || {
+                zfs.bookmark(&one).unwrap()
+            });
             let next = format!("r{run}");
             let from = top.snapshot(&current).unwrap();
             let to = top.snapshot(&next).unwrap();
-            times[2].push(
-                timed(|| {
-                    zfs.rename(&from, &to, &RenameOptions::new().recursive(true))
-                        .unwrap()
-                })
-                .0,
-            );
+            metered(pool, &mut times[2], &mut works[2], || {
+                zfs.rename(&from, &to, &RenameOptions::new().recursive(true))
+                    .unwrap()
+            });
             current = next.clone();
             if fast_only() {
                 continue;
             }
             let each = marks(&current, &format!("each{run}"));
-            times[1].push(
-                timed(|| {
-                    for pair in &each {
-                        zfs.bookmark(std::slice::from_ref(pair)).unwrap();
-                    }
-                })
-                .0,
-            );
+            metered(pool, &mut times[1], &mut works[1], || {
+                for pair in &each {
+                    zfs.bookmark(std::slice::from_ref(pair)).unwrap();
+                }
+            });
             let back = format!("e{run}");
-            times[3].push(
-                timed(|| {
-                    let mut all = names.clone();
-                    all.push(parent.clone());
-                    for fs in &all {
-                        let fs = DatasetName::new(fs.as_str()).unwrap();
-                        zfs.rename(
-                            &fs.snapshot(&next).unwrap(),
-                            &fs.snapshot(&back).unwrap(),
-                            &RenameOptions::new(),
-                        )
-                        .unwrap();
-                    }
-                })
-                .0,
-            );
+            metered(pool, &mut times[3], &mut works[3], || {
+                let mut all = names.clone();
+                all.push(parent.clone());
+                for fs in &all {
+                    let fs = DatasetName::new(fs.as_str()).unwrap();
+                    zfs.rename(
+                        &fs.snapshot(&next).unwrap(),
+                        &fs.snapshot(&back).unwrap(),
+                        &RenameOptions::new(),
+                    )
+                    .unwrap();
+                }
+            });
             current = back;
         }
+        work_rows.push(format!(
+            "| | {n} | {} |",
+            works
+                .iter()
+                .map(|w| work_cell(w))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ));
         let [one, each, recursive, renames] = &times;
         println!(
             "| | {n} | {} | {} | {} | {} | {} | {} |",
@@ -439,4 +525,14 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
         zfs.destroy(&top, &DestroyOptions::new().recursive(true))
             .unwrap();
     }
+    print_work(
+        "one kernel call already",
+        &[
+            "bookmarks: one call",
+            "one call each",
+            "snapshot rename: recursive",
+            "one rename each",
+        ],
+        &work_rows,
+    );
 }

@@ -38,6 +38,11 @@ pub struct ChangeKeyOptions {
 impl ChangeKeyOptions {
     /// As `zfs change-key` without options: an encryption root keeps its `keylocation`; a
     /// dataset that becomes one gets `prompt`.
+    ///
+    /// The CLI's other `-o` options belong to the new key, so they are set on the [`Key`]
+    /// given to [`Dataset::change_key`]: `-o keyformat=raw|hex|passphrase` is
+    /// [`Key::raw`]/[`Key::hex`]/[`Key::passphrase`], `-o pbkdf2iters=N` is
+    /// [`Key::pbkdf2_iterations`]. A key and a format that disagree cannot be written.
     pub fn new() -> ChangeKeyOptions {
         ChangeKeyOptions::default()
     }

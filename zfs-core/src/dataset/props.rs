@@ -418,7 +418,11 @@ impl Dataset<'_> {
             .as_dataset()
             .filter(|_| opts.recursive && user && !opts.received && !opts.one_call_per_object)
         {
-            // The fast path: the whole tree in one channel program, one transaction group.
+            // The fast path: the whole tree in one channel program, one transaction group,
+            // walked in the kernel; or, when that one gives the tree back, listed here first.
+            if self.zfs.inherit_tree_by_program(top, name)? {
+                return Ok(());
+            }
             let tree = self.zfs.list(
                 top,
                 DatasetTypes::FILESYSTEM | DatasetTypes::VOLUME | DatasetTypes::SNAPSHOT,

@@ -53,6 +53,38 @@ end
 return {done = #a.targets}
 "#;
 
+/// Most objects [`TREE_INHERIT`] walks before it gives the tree back to the caller (nothing
+/// changed): 50 000 names of at most 255 bytes stay well inside the program's memory limit,
+/// and walking, checking and inheriting each costs ~100 Lua instructions of the 100 M allowed.
+const MAX_TREE_OBJECTS: usize = 50_000;
+
+/// A recursive `zfs inherit` of a user property done wholly in the kernel: walks the tree
+/// (each dataset, its snapshots, its children), checks every inherit, then makes them all.
+/// `{done = n}`; `{refused = i}` or `{too_many = true}` with nothing changed; `{stopped = i,
+/// errno = e}` if an inherit fails after the checks.
+const TREE_INHERIT: &str = r#"
+local a = ...
+local all = {}
+local function walk(ds)
+    if #all >= a.max then return false end
+    all[#all + 1] = ds
+    for snap in zfs.list.snapshots(ds) do all[#all + 1] = snap end
+    for child in zfs.list.children(ds) do
+        if walk(child) == false then return false end
+    end
+    return true
+end
+if walk(a.top) == false or #all > a.max then return {too_many = true} end
+for i = 1, #all do
+    if zfs.check.inherit(all[i], a.prop) ~= 0 then return {refused = i} end
+end
+for i = 1, #all do
+    local err = zfs.sync.inherit(all[i], a.prop)
+    if err ~= 0 then return {stopped = i, errno = err} end
+end
+return {done = #all}
+"#;
+
 /// One change of a user property in a batch for [`Zfs::change_user_properties`]: `zfs set`
 /// or `zfs inherit` of one property on one filesystem, volume or snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -235,6 +267,52 @@ impl Zfs {
             return Ok(());
         }
         self.change_one_by_one(changes)
+    }
+
+    /// Inherits user property `prop` on `top`'s whole tree by one program that walks it in
+    /// the kernel: one ioctl and one transaction group, where listing the tree first costs two
+    /// ioctls an object. `Ok(false)`, with nothing changed, when the caller must take the
+    /// listed path: a check refused (it says which, precisely), the tree is larger than
+    /// [`MAX_TREE_OBJECTS`], or the kernel refuses channel programs here.
+    pub(crate) fn inherit_tree_by_program(
+        &self,
+        top: &crate::DatasetName,
+        prop: &str,
+    ) -> Result<bool> {
+        let op = "inherit property";
+        let pool = crate::PoolName::trusted(pool_of(&AnyName::from(top.clone())).to_owned());
+        let args = ProgramTable::new()
+            .with("top", top.as_str())
+            .with("prop", prop)
+            .with("max", MAX_TREE_OBJECTS as i64);
+        let opts = ProgramOptions::new()
+            .instruction_limit(u64::from(sys::ZCP_MAX_INSTRLIMIT))
+            .memory_limit(u64::from(sys::ZCP_MAX_MEMLIMIT))
+            .args(args);
+        let out = match self.program(&pool, TREE_INHERIT, &opts) {
+            Ok(out) => out,
+            Err(e) if matches!(e.kind(), ErrorKind::PermissionDenied | ErrorKind::NotSupported) => {
+                return Ok(false)
+            }
+            Err(e) => return Err(e.with_operation(op)),
+        };
+        if out.get("done").is_some() {
+            return Ok(true);
+        }
+        if let Some(i) = out.get("stopped").and_then(ProgramValue::as_i64) {
+            let code = out
+                .get("errno")
+                .and_then(ProgramValue::as_i64)
+                .map_or(libc::EIO, |v| i32::try_from(v).unwrap_or(libc::EIO));
+            let e = Error::from_errno(op, top.as_str(), code);
+            let m = format!(
+                "{} (after {} inherits in this transaction group)",
+                e.message(),
+                i - 1
+            );
+            return Err(refusal(e.with_message(m)));
+        }
+        Ok(false)
     }
 
     /// The slow path: each change its own call, in order.
