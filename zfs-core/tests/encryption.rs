@@ -227,7 +227,9 @@ fn change_key_and_inherit_key() {
     assert_eq!(zfs_get(&sub, "keyformat").0, "hex");
     s.unload_key().unwrap();
     s.load_key(&hex).unwrap();
-    let slow = passphrase("rounds of its own").pbkdf2_iterations(200_000).unwrap();
+    let slow = passphrase("rounds of its own")
+        .pbkdf2_iterations(200_000)
+        .unwrap();
     s.change_key(&slow, &ChangeKeyOptions::new()).unwrap();
     assert_eq!(zfs_get(&sub, "keyformat").0, "passphrase");
     assert_eq!(zfs_get(&sub, "pbkdf2iters").0, "200000");

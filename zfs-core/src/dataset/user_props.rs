@@ -291,7 +291,12 @@ impl Zfs {
             .args(args);
         let out = match self.program(&pool, TREE_INHERIT, &opts) {
             Ok(out) => out,
-            Err(e) if matches!(e.kind(), ErrorKind::PermissionDenied | ErrorKind::NotSupported) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::PermissionDenied | ErrorKind::NotSupported
+                ) =>
+            {
                 return Ok(false)
             }
             Err(e) => return Err(e.with_operation(op)),
