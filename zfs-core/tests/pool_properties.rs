@@ -231,3 +231,33 @@ fn features_are_enabled_with_the_other_properties() {
     assert_eq!(got[1].0, "disabled");
     assert_eq!(got[2].0, "with lz4");
 }
+
+/// `zpool status` of every pool in one call: each pool's status as its own handle reads it,
+/// and every pool the CLI lists before and after is there (other tests' pools come and go).
+#[test]
+#[ignore = "needs ZFS"]
+fn the_status_of_every_pool_in_one_call() {
+    let a = FilePool::builder().prefix("zstatusa").create().unwrap();
+    let b = FilePool::builder().prefix("zstatusb").mirror(2).create().unwrap();
+    let zfs = zfs();
+    let before: std::collections::BTreeSet<String> = cli_pools().into_iter().collect();
+    let all = zfs.pool_statuses().unwrap();
+    let after: std::collections::BTreeSet<String> = cli_pools().into_iter().collect();
+    let names: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+    for name in before.intersection(&after) {
+        assert!(names.contains(&name.as_str()), "{name} missing from {names:?}");
+    }
+    for f in [&a, &b] {
+        let (_, status) = all
+            .iter()
+            .find(|(n, _)| n == f.name())
+            .unwrap_or_else(|| panic!("{} missing", f.name()));
+        assert_eq!(*status, zfs.pool(f.name()).unwrap().status().unwrap());
+    }
+    let (_, mirrored) = all.iter().find(|(n, _)| n == b.name()).unwrap();
+    assert_eq!(mirrored.root.children.len(), 1);
+    assert_eq!(mirrored.root.children[0].children.len(), 2);
+}

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use impermanence_layout::{apply, ApplyOptions};
 use zfs_bench::raw::Raw;
+use zfs_bench::work::{measured, median_work, Work};
 use zfs_bench::{guide, median, secs, sparse_file, timed};
 use zfs_core::testing::FilePool;
 use zfs_core::{
@@ -47,34 +48,37 @@ fn zfs_cli(args: &[&str]) {
     );
 }
 
-/// One column doing all five operations on `names` under `parent`; times in OPS order.
-fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]) -> [Duration; 5] {
+/// One column doing all five operations on `names` under `parent`; times and work done in OPS
+/// order (the CLI's ioctls are its processes', not counted here).
+fn run_column(
+    column: &str,
+    zfs: &Zfs,
+    raw: &Raw,
+    parent: &str,
+    names: &[String],
+) -> [(Duration, Work); 5] {
+    let pool = parent.split('/').next().unwrap_or(parent);
     if column == "zfs-core batch" {
         // Only creation differs from the zfs-core column.
         let batch: Vec<_> = names
             .iter()
             .map(|n| CreateDataset::filesystem(DatasetName::new(n.as_str()).unwrap()))
             .collect();
-        let (create, r) = timed(|| zfs.create_datasets(&batch));
+        let (create, create_w, r) = measured(pool, || zfs.create_datasets(&batch));
         r.unwrap();
         let opts = DestroyOptions::new().recursive(true);
-        let (destroy, _) = timed(|| {
+        let (destroy, destroy_w, ()) = measured(pool, || {
             names.iter().for_each(|n| {
                 zfs.destroy(&zfs_core::AnyName::new(n).unwrap(), &opts)
                     .unwrap()
             })
         });
-        return [
-            create,
-            Duration::ZERO,
-            Duration::ZERO,
-            Duration::ZERO,
-            destroy,
-        ];
+        let none = (Duration::ZERO, Work::default());
+        return [(create, create_w), none, none, none, (destroy, destroy_w)];
     }
     let dn = |n: &String| DatasetName::new(n.as_str()).unwrap();
     let snaps: Vec<String> = names.iter().map(|n| format!("{n}@b")).collect();
-    let (create, _) = timed(|| match column {
+    let (create, create_w, ()) = measured(pool, || match column {
         "cli" => names.iter().for_each(|n| zfs_cli(&["create", n])),
         "raw" => raw.create(names),
         "zfs-core" => names.iter().for_each(|n| {
@@ -89,7 +93,7 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
             zfs.create_datasets(&batch).unwrap();
         }
     });
-    let (set, _) = timed(|| match column {
+    let (set, set_w, ()) = measured(pool, || match column {
         "cli" => names
             .iter()
             .for_each(|n| zfs_cli(&["set", "compression=lz4", n])),
@@ -101,7 +105,7 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
                 .unwrap();
         }),
     });
-    let (list, rows) = timed(|| match column {
+    let (list, list_w, rows) = measured(pool, || match column {
         "cli" => {
             let out = Command::new("zfs")
                 .args(["list", "-Hp", "-t", "filesystem", "-r", "-o"])
@@ -123,7 +127,7 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
             .len(),
     });
     assert_eq!(rows, names.len() + 1, "{column} listed {rows} rows");
-    let (snapshot, _) = timed(|| match column {
+    let (snapshot, snapshot_w, ()) = measured(pool, || match column {
         "cli" => {
             let mut args = vec!["snapshot"];
             args.extend(snaps.iter().map(String::as_str));
@@ -138,7 +142,7 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
             zfs.snapshot(&s, &[]).unwrap();
         }
     });
-    let (destroy, _) = timed(|| match column {
+    let (destroy, destroy_w, ()) = measured(pool, || match column {
         "cli" => names.iter().for_each(|n| zfs_cli(&["destroy", "-r", n])),
         "raw" => raw.destroy(names, "b"),
         // The same calls as the raw loop: each filesystem's snapshot, then the filesystem.
@@ -152,7 +156,13 @@ fn run_column(column: &str, zfs: &Zfs, raw: &Raw, parent: &str, names: &[String]
                 .unwrap();
         }),
     });
-    [create, set, list, snapshot, destroy]
+    [
+        (create, create_w),
+        (set, set_w),
+        (list, list_w),
+        (snapshot, snapshot_w),
+        (destroy, destroy_w),
+    ]
 }
 
 /// The guide's layout `runs` times by its shell commands and by impermanence-layout, each on a
@@ -281,6 +291,7 @@ fn main() {
                 continue;
             }
             let mut per_op: Vec<Vec<Duration>> = vec![Vec::new(); OPS.len()];
+            let mut work_per_op: Vec<Vec<Work>> = vec![Vec::new(); OPS.len()];
             for run in 0..a.runs {
                 let parent = format!("{pool_name}/{}-{n}-{run}", column.replace(' ', "-"));
                 zfs.create_dataset(&CreateDataset::filesystem(
@@ -289,8 +300,9 @@ fn main() {
                 .unwrap();
                 let names: Vec<String> = (0..n).map(|i| format!("{parent}/fs{i:05}")).collect();
                 let t = run_column(column, &zfs, &raw, &parent, &names);
-                for (i, d) in t.into_iter().enumerate() {
+                for (i, (d, w)) in t.into_iter().enumerate() {
                     per_op[i].push(d);
+                    work_per_op[i].push(w);
                 }
                 zfs.destroy(
                     &zfs_core::AnyName::new(&parent).unwrap(),
@@ -307,7 +319,8 @@ fn main() {
                     .collect::<Vec<_>>()
                     .join("  ")
             );
-            rows.push((n, column, medians));
+            let works: Vec<Work> = work_per_op.into_iter().map(median_work).collect();
+            rows.push((n, column, medians, works));
         }
     }
     drop(scratch);
@@ -315,8 +328,13 @@ fn main() {
 
     let get = |n: usize, col: &str, op: usize| {
         rows.iter()
-            .find(|(rn, c, _)| *rn == n && *c == col)
-            .map_or(f64::NAN, |(_, _, m)| m[op].as_secs_f64())
+            .find(|(rn, c, _, _)| *rn == n && *c == col)
+            .map_or(f64::NAN, |(_, _, m, _)| m[op].as_secs_f64())
+    };
+    let work = |n: usize, col: &str, op: usize| {
+        rows.iter()
+            .find(|(rn, c, _, _)| *rn == n && *c == col)
+            .map(|(_, _, _, w)| w[op])
     };
     println!(
         "| operation | N | CLI s | raw FFI s | zfs-core s | zfs-core batch s | CLI / zfs-core | zfs-core / raw | batch / raw |"
@@ -363,6 +381,42 @@ fn main() {
                 "operation": op, "n": n, "runs": a.runs,
                 "median_seconds": {"cli": cli, "raw": rawt, "zfs-core": core, "zfs-core batch": batch},
             }));
+        }
+    }
+    println!("\n| work done: operation | N | CLI txgs | raw FFI txgs / ioctls | zfs-core txgs / ioctls | zfs-core batch txgs / ioctls |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    for (op_i, op) in OPS.iter().enumerate() {
+        for &n in &a.ns {
+            let both = |col: &str| {
+                work(n, col, op_i)
+                    .map_or("–".to_owned(), |w| format!("{} / {}", w.txgs, w.ioctls))
+            };
+            let batch = if *op == "create" {
+                both("zfs-core batch")
+            } else {
+                "=".into()
+            };
+            println!(
+                "| {op} | {n} | {} | {} | {} | {batch} |",
+                work(n, "cli", op_i).map_or("–".to_owned(), |w| w.txgs.to_string()),
+                both("raw"),
+                both("zfs-core"),
+            );
+            if let Some(row) = json
+                .iter_mut()
+                .find(|r| r["operation"] == *op && r["n"] == n)
+            {
+                let mut cols = serde_json::Map::new();
+                for col in COLUMNS {
+                    if let Some(w) = work(n, col, op_i) {
+                        cols.insert(
+                            col.into(),
+                            serde_json::json!({"txgs": w.txgs, "ioctls": w.ioctls}),
+                        );
+                    }
+                }
+                row["median_work"] = serde_json::Value::Object(cols);
+            }
         }
     }
     let versions = zfs_core::Versions::detect();

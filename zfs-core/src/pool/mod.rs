@@ -25,6 +25,7 @@ mod replication;
 mod set_many;
 mod split;
 mod status;
+mod status_all;
 mod upgrade;
 mod wait;
 mod whole_disk;
