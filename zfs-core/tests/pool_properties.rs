@@ -238,7 +238,11 @@ fn features_are_enabled_with_the_other_properties() {
 #[ignore = "needs ZFS"]
 fn the_status_of_every_pool_in_one_call() {
     let a = FilePool::builder().prefix("zstatusa").create().unwrap();
-    let b = FilePool::builder().prefix("zstatusb").mirror(2).create().unwrap();
+    let b = FilePool::builder()
+        .prefix("zstatusb")
+        .mirror(2)
+        .create()
+        .unwrap();
     let zfs = zfs();
     let before: std::collections::BTreeSet<String> = cli_pools().into_iter().collect();
     let all = zfs.pool_statuses().unwrap();
@@ -248,7 +252,10 @@ fn the_status_of_every_pool_in_one_call() {
     sorted.sort_unstable();
     assert_eq!(names, sorted);
     for name in before.intersection(&after) {
-        assert!(names.contains(&name.as_str()), "{name} missing from {names:?}");
+        assert!(
+            names.contains(&name.as_str()),
+            "{name} missing from {names:?}"
+        );
     }
     for f in [&a, &b] {
         let (_, status) = all

@@ -41,13 +41,8 @@ impl Zfs {
         let expected = self.pools()?.len();
         let mut handles: Vec<NonNull<sys::zpool_handle_t>> = Vec::with_capacity(expected + 64);
         // SAFETY: `keep` matches zpool_iter_f and never unwinds; `handles` outlives the call.
-        let rc = unsafe {
-            sys::zpool_iter(
-                self.raw().ptr(),
-                Some(keep),
-                (&raw mut handles).cast(),
-            )
-        };
+        let rc =
+            unsafe { sys::zpool_iter(self.raw().ptr(), Some(keep), (&raw mut handles).cast()) };
         // Own every handle before anything can return early.
         let pools: Vec<Pool<'_>> = handles
             .into_iter()
