@@ -169,14 +169,7 @@ fn destroy(zfs: &Zfs, raw: &Raw, scratch: &FilePool, ns: &[usize], runs: usize) 
                 works[i].push(w);
             }
         }
-        work_rows.push(format!(
-            "| | {n} | {} |",
-            works
-                .iter()
-                .map(|w| work_cell(w))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+        work_rows.push(work_row(n, &works));
         let [program, per_object, raw_loop, list, kernel] = times.map(median);
         println!(
             "| | {n} | {} | {} | {} | {:.1}x | {:.1}x | {} | {} |",
@@ -223,6 +216,12 @@ fn work_cell(v: &[Work]) -> String {
         let w = median_work(v.to_vec());
         format!("{} / {}", w.txgs, w.ioctls)
     }
+}
+
+/// One row of a work table: N, then each column's `txgs / ioctls`.
+fn work_row(n: usize, works: &[Vec<Work>]) -> String {
+    let cells: Vec<String> = works.iter().map(|w| work_cell(w)).collect();
+    format!("| | {n} | {} |", cells.join(" | "))
 }
 
 /// The work table that follows a time table: one `txgs / ioctls` cell per column.
@@ -328,14 +327,7 @@ fn properties(zfs: &Zfs, raw: &Raw, pool: &str, ns: &[usize], runs: usize) {
                     .unwrap();
             }
         }
-        work_rows.push(format!(
-            "| | {n} | {} |",
-            works
-                .iter()
-                .map(|w| work_cell(w))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+        work_rows.push(work_row(n, &works));
         let [program, per_object, raw_loop, inherit, inherit_slow] = &times;
         println!(
             "| | {n} | {} | {} | {} | {} | {} | {} | {} |",
@@ -501,14 +493,7 @@ fn one_call_already(zfs: &Zfs, pool: &str, ns: &[usize], runs: usize) {
             });
             current = back;
         }
-        work_rows.push(format!(
-            "| | {n} | {} |",
-            works
-                .iter()
-                .map(|w| work_cell(w))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
+        work_rows.push(work_row(n, &works));
         let [one, each, recursive, renames] = &times;
         println!(
             "| | {n} | {} | {} | {} | {} | {} | {} |",
