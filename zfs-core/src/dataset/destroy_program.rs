@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 use super::{DatasetType, Listed};
 use crate::handle::Zfs;
 use crate::name::PoolName;
-use crate::{Error, ErrorKind, ProgramOptions, ProgramTable, ProgramValue, Result};
+use crate::{Error, ProgramOptions, ProgramTable, ProgramValue, Result};
 
 /// Checks `checks` and the holds on `origins`, then destroys `order` in order. Returns `{failures = {name = errno,
 /// ...}}` when a check refuses (nothing changed), `{failed = name, errno = n, done = k}` when
@@ -179,17 +179,8 @@ impl Zfs {
             )
             .memory_limit(u64::from(libzfs_sys::ZCP_MAX_MEMLIMIT))
             .args(args);
-        let out = match self.program(pool, PROGRAM, &opts) {
-            Ok(out) => out,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::PermissionDenied | ErrorKind::NotSupported
-                ) =>
-            {
-                return Ok(false)
-            }
-            Err(e) => return Err(e.with_operation("destroy")),
+        let Some(out) = self.program_unless_refused("destroy", pool, PROGRAM, &opts)? else {
+            return Ok(false);
         };
         let errno = |v: &ProgramValue| {
             v.as_i64()

@@ -289,17 +289,8 @@ impl Zfs {
             .instruction_limit(u64::from(sys::ZCP_MAX_INSTRLIMIT))
             .memory_limit(u64::from(sys::ZCP_MAX_MEMLIMIT))
             .args(args);
-        let out = match self.program(&pool, TREE_INHERIT, &opts) {
-            Ok(out) => out,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    ErrorKind::PermissionDenied | ErrorKind::NotSupported
-                ) =>
-            {
-                return Ok(false)
-            }
-            Err(e) => return Err(e.with_operation(op)),
+        let Some(out) = self.program_unless_refused(op, &pool, TREE_INHERIT, &opts)? else {
+            return Ok(false);
         };
         if out.get("done").is_some() {
             return Ok(true);

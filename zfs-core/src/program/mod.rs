@@ -74,6 +74,30 @@ impl ProgramOptions {
 }
 
 impl Zfs {
+    /// [`Zfs::program`] for a fast path: `Ok(None)` where the kernel refuses channel programs
+    /// here (not root, or built without them), so that the caller takes its one-call-per-object
+    /// path; any other error is the call's, named `op`.
+    pub(crate) fn program_unless_refused(
+        &self,
+        op: &'static str,
+        pool: &PoolName,
+        program: &str,
+        opts: &ProgramOptions,
+    ) -> Result<Option<ProgramValue>> {
+        match self.program(pool, program, opts) {
+            Ok(out) => Ok(Some(out)),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::PermissionDenied | ErrorKind::NotSupported
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.with_operation(op)),
+        }
+    }
+
     /// Runs a channel program on `pool` and returns what it returned (`nil` when it returns
     /// nothing): `zfs program`, with the script as text. All its `zfs.sync` changes happen in
     /// one transaction group, or none of them.
