@@ -61,10 +61,10 @@ pub use crypto::{
     MAX_PBKDF2_ITERATIONS, MIN_PBKDF2_ITERATIONS, PASSPHRASE_LEN,
 };
 pub use dataset::{
-    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, Delegation, DelegationScope,
-    Grantee, Listed, MountOptions, Mountpoint, ShareProtocol, SpaceOwner, SpaceUsage,
-    UserPropertyChange, MAX_BATCH_THREADS, MAX_CHANGES_PER_PROGRAM, MAX_PROGRAM_DESTROY_OBJECTS,
-    MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
+    CanMount, CreateDataset, Dataset, DatasetType, DatasetTypes, DefaultQuota, Delegation,
+    DelegationScope, Grantee, Listed, MountOptions, Mountpoint, ShareProtocol, SpaceOwner,
+    SpaceUsage, UserPropertyChange, MAX_BATCH_THREADS, MAX_CHANGES_PER_PROGRAM,
+    MAX_PROGRAM_DESTROY_OBJECTS, MAX_USER_PROPERTY_NAME, MAX_USER_PROPERTY_VALUE,
 };
 pub use error::{Errno, Error, ErrorKind, Reason, Result};
 pub use events::{Event, Events};
@@ -90,7 +90,8 @@ pub use property::{PropSource, PropValue};
 pub use size::parse_size;
 pub use snapshot::{
     BookmarkInfo, Change, DiffEntry, ReceiveOptions, ReceiveSnapshotOptions, ReceiveStats,
-    ResumeToken, SendFlags, SendProgress, SnapshotInfo, TemporaryHolds, MAX_TAG_LEN,
+    ResumeToken, SendFlags, SendProgress, SnapshotInfo, StreamFeatures, StreamHeader, StreamKind,
+    TemporaryHolds, MAX_TAG_LEN,
 };
 pub use vdev::{Leaf, TopLevel, VdevSpec, MIN_DEVICE_SIZE};
 pub use version::Versions;

@@ -7,7 +7,7 @@ use std::os::unix::fs::chown;
 
 use common::*;
 use zfs_core::testing::FilePool;
-use zfs_core::{DelegationScope, ErrorKind, Grantee, SpaceOwner, SpaceUsage};
+use zfs_core::{DefaultQuota, DelegationScope, ErrorKind, Grantee, SpaceOwner, SpaceUsage};
 
 /// `zfs {user,group,project}space -H -n -p -o name,used,quota,objused,objquota FS`, as
 /// (id, used, quota, objused, objquota) with `-`/`none` as `None`.
@@ -316,4 +316,65 @@ fn upgrade_raises_an_old_filesystem_version_and_wait_fs_returns() {
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+/// `zfs get -H -p -o value PROP FS`.
+#[cfg(zfs_2_4)]
+fn get_value(fs: &str, prop: &str) -> String {
+    cli("zfs", &["get", "-H", "-p", "-o", "value", prop, fs])
+        .trim()
+        .to_owned()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn default_quotas_are_what_zfs_get_shows() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    let fs = zfs.dataset(&any(p)).unwrap();
+    let limits = DefaultQuota {
+        bytes: Some(10 << 20),
+        objects: Some(100),
+    };
+    #[cfg(zfs_2_4)]
+    {
+        for (owner, kind) in [
+            (SpaceOwner::User, "user"),
+            (SpaceOwner::Group, "group"),
+            (SpaceOwner::Project, "project"),
+        ] {
+            assert_eq!(fs.default_quota(owner).unwrap(), DefaultQuota::default());
+            fs.set_default_quota(owner, limits).unwrap();
+            let (bytes, objects) = (
+                format!("default{kind}quota"),
+                format!("default{kind}objquota"),
+            );
+            assert_eq!(get_value(p, &bytes), (10u64 << 20).to_string(), "{kind}");
+            assert_eq!(get_value(p, &objects), "100", "{kind}");
+            assert_eq!(fs.default_quota(owner).unwrap(), limits, "{kind}");
+            // One limit removed, the other kept.
+            let bytes_only = DefaultQuota {
+                objects: None,
+                ..limits
+            };
+            fs.set_default_quota(owner, bytes_only).unwrap();
+            assert_eq!(get_value(p, &objects), "0", "{kind}");
+            assert_eq!(fs.default_quota(owner).unwrap(), bytes_only, "{kind}");
+        }
+        // A volume has no default quotas, and refusing them changes nothing.
+        zfs_core::CreateDataset::volume(ds(format!("{p}/vol")), 16 << 20)
+            .create(&zfs)
+            .unwrap();
+        let vol = zfs.dataset(&any(format!("{p}/vol"))).unwrap();
+        assert!(vol.set_default_quota(SpaceOwner::User, limits).is_err());
+        assert_eq!(get_value(p, "defaultuserquota"), (10u64 << 20).to_string());
+    }
+    #[cfg(not(zfs_2_4))]
+    {
+        let e = fs.set_default_quota(SpaceOwner::User, limits).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+        let e = fs.default_quota(SpaceOwner::User).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+    }
 }

@@ -6,7 +6,8 @@ mod common;
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    CreateDataset, Error, ErrorKind, OfflineOptions, PoolName, ProgramOptions, PropSource, Reason,
+    CreateDataset, Error, ErrorKind, IncrementalSource, OfflineOptions, PoolName, ProgramOptions,
+    PropSource, Reason, SendFlags,
 };
 
 fn fs(zfs: &zfs_core::Zfs, name: &str) {
@@ -103,6 +104,51 @@ fn reclaimable_space_names_the_missing_snapshot() {
                 Some(Reason::SnapshotNotFound),
                 gone.as_str()
             ),
+            "{e}"
+        );
+    }
+}
+
+/// pyzfs: a send-size estimate names what is missing: the snapshot, or the snapshot or
+/// bookmark it would start from.
+#[test]
+#[ignore = "needs ZFS"]
+fn send_space_names_the_missing_snapshot_or_source() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let p = f.name().as_str();
+    fs(&zfs, &format!("{p}/a"));
+    let (there, gone) = (snap(format!("{p}/a@1")), snap(format!("{p}/a@2")));
+    zfs.snapshot(std::slice::from_ref(&there), &[]).unwrap();
+    let no_mark = zfs_core::BookmarkName::new(format!("{p}/a#none")).unwrap();
+    let cases = [
+        (
+            &gone,
+            Some(IncrementalSource::from(there.clone())),
+            gone.as_str(),
+            Reason::SnapshotNotFound,
+        ),
+        (
+            &there,
+            Some(IncrementalSource::from(gone.clone())),
+            gone.as_str(),
+            Reason::SnapshotNotFound,
+        ),
+        (
+            &there,
+            Some(IncrementalSource::from(no_mark.clone())),
+            no_mark.as_str(),
+            Reason::BookmarkNotFound,
+        ),
+        (&gone, None, gone.as_str(), Reason::SnapshotNotFound),
+    ];
+    for (snapshot, from, missing, reason) in cases {
+        let e = zfs
+            .send_space(snapshot, from.as_ref(), SendFlags::empty())
+            .unwrap_err();
+        assert_eq!(
+            (e.kind(), e.reason(), e.object()),
+            (ErrorKind::NotFound, Some(reason), missing),
             "{e}"
         );
     }

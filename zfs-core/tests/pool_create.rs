@@ -904,3 +904,93 @@ fn gpt(node: &Path) -> bool {
     f.read_exact(&mut sig).unwrap();
     &sig == b"EFI PART"
 }
+
+/// `zfs get -H -o value mounted NAME`.
+fn mounted(name: &str) -> String {
+    cli("zfs", &["get", "-H", "-o", "value", "mounted", name])
+        .trim()
+        .to_owned()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn creation_mounts_only_when_asked_and_takes_itself_back_when_it_cannot() {
+    let dir = tempfile::tempdir().unwrap();
+    let zfs = zfs();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, b"a file, not a directory").unwrap();
+    let unmountable = blocker.join("sub");
+
+    // A pool under an altroot, mounted as `zpool create -R` mounts it.
+    let name = unique("mounted");
+    let root = dir.path().join("root");
+    CreatePool::new(
+        name.clone(),
+        VdevSpec::new().file(sparse(dir.path(), "v1", 128 * MIB)),
+    )
+    .altroot(&root)
+    .mount(true)
+    .create(&zfs)
+    .unwrap();
+    let p = name.as_str();
+    assert_eq!(mounted(p), "yes");
+    let at = root.join(p);
+    let source = cli("findmnt", &["-n", "-o", "SOURCE", at.to_str().unwrap()]);
+    assert_eq!(source.trim(), p);
+
+    // Filesystems: mounted when asked, where `zfs create` would; otherwise not.
+    use zfs_core::CreateDataset;
+    CreateDataset::filesystem(ds(format!("{p}/asked")))
+        .mount(true)
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(mounted(&format!("{p}/asked")), "yes");
+    assert!(at.join("asked").is_dir());
+    CreateDataset::filesystem(ds(format!("{p}/not_asked")))
+        .create(&zfs)
+        .unwrap();
+    assert_eq!(mounted(&format!("{p}/not_asked")), "no");
+    for (leaf, prop, value) in [
+        ("legacy", "mountpoint", "legacy"),
+        ("none", "mountpoint", "none"),
+        ("noauto", "canmount", "noauto"),
+    ] {
+        CreateDataset::filesystem(ds(format!("{p}/{leaf}")))
+            .property(prop, value)
+            .mount(true)
+            .create(&zfs)
+            .unwrap();
+        assert_eq!(mounted(&format!("{p}/{leaf}")), "no", "{leaf}");
+    }
+    // A mount that fails takes back the creation, parents made for it included. (Under the
+    // altroot: a mountpoint below a file there.)
+    std::fs::write(at.join("blocker"), b"a file").unwrap();
+    let e = CreateDataset::filesystem(ds(format!("{p}/made/for_it")))
+        .create_parents(true)
+        .property("mountpoint", &format!("/{p}/blocker/sub"))
+        .mount(true)
+        .create(&zfs)
+        .unwrap_err();
+    assert!(e.message().contains("taken back"), "{e}");
+    for gone in ["made/for_it", "made"] {
+        assert!(!zfs.exists(&any(format!("{p}/{gone}"))), "{gone}: {e}");
+    }
+    zfs.destroy_pool(&name).unwrap();
+
+    // A pool whose root cannot be mounted is destroyed again; its file can be used again.
+    let other = unique("unmountable");
+    let vdev = sparse(dir.path(), "v2", 128 * MIB);
+    let e = CreatePool::new(other.clone(), VdevSpec::new().file(&vdev))
+        .pool_property("cachefile", "none")
+        .mountpoint(unmountable.to_str().unwrap())
+        .mount(true)
+        .create(&zfs)
+        .unwrap_err();
+    assert!(e.message().contains("taken back"), "{e}");
+    assert!(zfs.pool(&other).is_err(), "{e}");
+    CreatePool::new(other.clone(), VdevSpec::new().file(&vdev))
+        .pool_property("cachefile", "none")
+        .create(&zfs)
+        .unwrap();
+    zfs.destroy_pool(&other).unwrap();
+}

@@ -1202,3 +1202,71 @@ fn upgrade_refuses_a_pool_held_to_a_compatibility_set() {
     );
     assert_eq!(before, after);
 }
+
+/// `zpool get -H -p last_scrubbed_txg`.
+fn last_scrubbed_txg(pool: &str) -> u64 {
+    cli(
+        "zpool",
+        &["get", "-H", "-p", "-o", "value", "last_scrubbed_txg", pool],
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+#[serial_test::serial(scan_tunable)]
+fn scrubs_of_what_is_new_read_only_that() {
+    let fixture = FilePool::builder().size(256 << 20).create().unwrap();
+    let zfs = zfs();
+    let p = fixture.name().as_str();
+    let old = incompressible(24);
+    with_data(&zfs, &format!("{p}/old"), &[], |dir| {
+        std::fs::write(dir.join("old"), &old).unwrap()
+    });
+    let pool = zfs.pool(fixture.name()).unwrap();
+    let scrubbed = |start: &dyn Fn() -> zfs_core::Result<()>| {
+        start().unwrap();
+        zfs.wait(fixture.name(), WaitActivity::Scrub).unwrap();
+        pool.sync().unwrap();
+        let progress = pool.scan_progress().unwrap().expect("a scrub ran");
+        assert_eq!(progress.state, ScanState::Finished, "{progress:?}");
+        progress.issued
+    };
+    let full = scrubbed(&|| pool.scrub());
+    let after_full = last_scrubbed_txg(p);
+    assert!(after_full > 0 && full >= 24 << 20, "{after_full} {full}");
+
+    // 2 MiB more, then a scrub from the last scrubbed txg reads about that much.
+    let new = incompressible(2);
+    with_data(&zfs, &format!("{p}/new"), &[], |dir| {
+        std::fs::write(dir.join("new"), &new).unwrap()
+    });
+    let since = scrubbed(&|| pool.scrub_since_last_scrub());
+    assert!(
+        since >= 2 << 20 && since < full / 4,
+        "since the last scrub {since}, full {full}"
+    );
+    assert!(last_scrubbed_txg(p) > after_full);
+
+    let hour = Duration::from_secs(3600);
+    let now = std::time::SystemTime::now();
+    let e = pool
+        .scrub_written_between(Some(now + hour), Some(now))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
+    #[cfg(zfs_2_4)]
+    {
+        // A range around now covers everything this pool ever wrote.
+        let ranged = scrubbed(&|| pool.scrub_written_between(Some(now - hour), Some(now + hour)));
+        assert!(ranged >= full * 9 / 10, "ranged {ranged}, full {full}");
+        let history = cli("zpool", &["history", p]);
+        assert!(history.contains("zpool scrub -S"), "{history}");
+    }
+    #[cfg(not(zfs_2_4))]
+    {
+        let e = pool.scrub_written_between(None, Some(now)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotSupported, "{e}");
+    }
+}

@@ -11,8 +11,8 @@ use std::path::Path;
 use common::*;
 use zfs_core::testing::FilePool;
 use zfs_core::{
-    ErrorKind, IncrementalSource, ReceiveOptions, ReceiveSnapshotOptions, SendFlags, SnapshotName,
-    Zfs,
+    DatasetType, ErrorKind, IncrementalSource, ReceiveOptions, ReceiveSnapshotOptions, SendFlags,
+    SnapshotName, StreamFeatures, StreamHeader, StreamKind, Zfs,
 };
 
 /// `P/src` with an 8 MiB file `blob`, snapshotted as `P/src@one`.
@@ -606,4 +606,140 @@ fn a_partial_receive_moves_elsewhere_with_a_saved_send_and_completes_there() {
         .send_saved(&ds(format!("{p}/src")), &nowhere)
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
+}
+
+/// `zfs get -H -p -o value,source PROP NAME`, as (value, source).
+fn get_with_source(name: &str, prop: &str) -> (String, String) {
+    let out = cli(
+        "zfs",
+        &["get", "-H", "-p", "-o", "value,source", prop, name],
+    );
+    let (value, source) = out.trim_end().split_once('\t').unwrap();
+    (value.to_owned(), source.to_owned())
+}
+
+#[test]
+#[ignore = "needs ZFS"]
+fn a_stream_header_read_first_says_what_zfs_says_and_the_receive_takes_both_kinds_of_properties() {
+    let s = sent();
+    let p = s.pool.name().as_str();
+    let guid_of = |name: &str| -> u64 {
+        cli("zfs", &["get", "-H", "-p", "-o", "value", "guid", name])
+            .trim()
+            .parse()
+            .unwrap()
+    };
+
+    // The full stream's header, read before anything is received.
+    let full = file_of(s.dir.path(), "full-h", &s.full);
+    let header = StreamHeader::read(&full).unwrap();
+    assert_eq!(header.kind(), StreamKind::Snapshot);
+    assert_eq!(header.snapshot(), s.one.as_str());
+    assert_eq!(header.guid(), guid_of(s.one.as_str()));
+    assert_eq!(header.from_guid(), None);
+    assert_eq!(header.dataset_type(), Some(DatasetType::Filesystem));
+    assert!(!header.features().contains(StreamFeatures::RAW));
+    let creation: u64 = cli(
+        "zfs",
+        &["get", "-H", "-p", "-o", "value", "creation", s.one.as_str()],
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    assert_eq!(header.creation(), creation);
+
+    // Received and local values together, one property given both ways.
+    let dst = format!("{p}/dst");
+    let opts = ReceiveSnapshotOptions::new()
+        .property("test:both", "from-stream")
+        .local_property("test:both", "mine")
+        .property("compression", "gzip")
+        .local_property("atime", "off");
+    let stats = s
+        .zfs
+        .receive_snapshot_with_header(&snap(format!("{dst}@one")), &header, &full, &opts)
+        .unwrap();
+    assert_eq!(stats.bytes, s.full.len() as u64);
+    assert_eq!(stats.header, header);
+    assert_eq!(guid_of(&format!("{dst}@one")), header.guid());
+    assert_eq!(
+        get_with_source(&dst, "test:both"),
+        ("mine".into(), "local".into())
+    );
+    assert_eq!(
+        get_with_source(&dst, "compression"),
+        ("gzip".into(), "received".into())
+    );
+    assert_eq!(
+        get_with_source(&dst, "atime"),
+        ("off".into(), "local".into())
+    );
+    // The received value is kept under the local one: `zfs inherit -S` goes back to it.
+    cli("zfs", &["inherit", "-S", "test:both", &dst]);
+    assert_eq!(
+        get_with_source(&dst, "test:both"),
+        ("from-stream".into(), "received".into())
+    );
+
+    // An incremental's header names the snapshot it starts from; receive_snapshot reports it.
+    let two = snap(format!("{p}/src@two"));
+    s.zfs.snapshot(std::slice::from_ref(&two), &[]).unwrap();
+    let inc = stream(s.dir.path(), "inc", |out| {
+        s.zfs
+            .send(
+                &two,
+                Some(&IncrementalSource::from(s.one.clone())),
+                out,
+                SendFlags::empty(),
+            )
+            .unwrap()
+    });
+    let stats = s
+        .zfs
+        .receive_snapshot(
+            &snap(format!("{dst}@two")),
+            file_of(s.dir.path(), "inc-r", &inc),
+            &ReceiveSnapshotOptions::new(),
+        )
+        .unwrap();
+    assert_eq!(stats.header.from_guid(), Some(guid_of(s.one.as_str())));
+    assert_eq!(stats.header.guid(), guid_of(two.as_str()));
+
+    // A local value set before the data arrives (a quota below it) fails the receive, which
+    // leaves nothing.
+    let e = s
+        .zfs
+        .receive_snapshot(
+            &snap(format!("{p}/small@one")),
+            file_of(s.dir.path(), "full-q", &s.full),
+            &ReceiveSnapshotOptions::new().local_property("quota", "1M"),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NoSpace, "{e}");
+    assert!(!s.zfs.exists(&any(format!("{p}/small"))), "{e}");
+
+    // A package stream (zfs send -R) is refused before anything is received.
+    let package = s.dir.path().join("package");
+    let status = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("zfs send -R {} > {}", s.one, package.display()),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let file = File::open(&package).unwrap();
+    let header = StreamHeader::read(&file).unwrap();
+    assert_eq!(header.kind(), StreamKind::Package);
+    let e = s
+        .zfs
+        .receive_snapshot_with_header(
+            &snap(format!("{p}/pkg@one")),
+            &header,
+            &file,
+            &ReceiveSnapshotOptions::new(),
+        )
+        .unwrap_err();
+    assert_eq!(e.reason(), Some(zfs_core::Reason::BadStream), "{e}");
+    assert!(!s.zfs.exists(&any(format!("{p}/pkg"))));
 }

@@ -50,6 +50,7 @@ pub struct CreateDataset {
     parents: bool,
     sparse: bool,
     key: Option<Key>,
+    mount: bool,
 }
 
 impl CreateDataset {
@@ -62,6 +63,7 @@ impl CreateDataset {
             parents: false,
             sparse: false,
             key: None,
+            mount: false,
         }
     }
 
@@ -111,6 +113,14 @@ impl CreateDataset {
         &self.name
     }
 
+    /// Mounts the new filesystem where its `mountpoint` says, as `zfs create` does (not for
+    /// `canmount=off|noauto`, `mountpoint=none|legacy`, or a volume). Off by default: see
+    /// [`Zfs::create_dataset`]. If the mount fails, the creation is taken back.
+    pub fn mount(mut self, yes: bool) -> CreateDataset {
+        self.mount = yes;
+        self
+    }
+
     pub(super) fn has_key(&self) -> bool {
         self.key.is_some()
     }
@@ -137,10 +147,11 @@ impl Zfs {
     /// refuses a taken name or a missing parent itself, and only then are parents created
     /// (with `create_parents`) or the error explained.
     ///
-    /// **Not mounted.** Unlike `zfs create`, a new filesystem is never mounted, even with a
-    /// path mountpoint and `canmount=on`: an installer decides when (and under which root)
-    /// things get mounted. Call [`Dataset::mount`](crate::Dataset::mount) to mount it where
-    /// its `mountpoint` says, as `zfs create` would have.
+    /// **Not mounted unless asked.** Unlike `zfs create`, a new filesystem is not mounted,
+    /// even with a path mountpoint and `canmount=on`: an installer decides when (and under
+    /// which root) things get mounted. [`CreateDataset::mount`] mounts it as `zfs create`
+    /// would have (and undoes the creation if that fails); or call
+    /// [`Dataset::mount`](crate::Dataset::mount) later.
     ///
     /// # Errors
     /// - [`ErrorKind::AlreadyExists`] if it exists.
@@ -149,6 +160,19 @@ impl Zfs {
     /// - [`ErrorKind::InvalidArgument`] for a parent that is a volume, and other misuse.
     #[doc(alias = "zfs_create")]
     pub fn create_dataset(&self, opts: &CreateDataset) -> Result<()> {
+        let made = self.create_dataset_unmounted(opts)?;
+        if !opts.mount {
+            return Ok(());
+        }
+        self.mount_created(&opts.name, |zfs| {
+            zfs.destroy(&opts.name, &crate::DestroyOptions::new())?;
+            zfs.undo_created(&made);
+            Ok(())
+        })
+    }
+
+    /// [`Zfs::create_dataset`] up to the mount; returns the parents it created.
+    fn create_dataset_unmounted(&self, opts: &CreateDataset) -> Result<Vec<DatasetName>> {
         let name = opts.name.as_str();
         let op = "create";
         let Some(parent) = opts.name.parent() else {
@@ -168,11 +192,13 @@ impl Zfs {
                         .with_reason(crate::Reason::ParentNotFound));
                 }
                 let made = self.create_parents(&parent)?;
-                let created = self.create_one(opts, &props, ty);
-                if created.is_err() {
-                    self.undo_created(&made);
+                match self.create_one(opts, &props, ty) {
+                    Ok(()) => Ok(made),
+                    Err(e) => {
+                        self.undo_created(&made);
+                        Err(e)
+                    }
                 }
-                created
             }
             Err(e) if e.kind() == ErrorKind::AlreadyExists => Err(e
                 .with_message("dataset already exists")
@@ -182,7 +208,7 @@ impl Zfs {
             Err(e) if e.libzfs_code() == Some(sys::zfs_error_t::EZFS_BADTYPE.0 as i32) => {
                 Err(e.with_reason(crate::Reason::WrongParent))
             }
-            other => other,
+            other => other.map(|()| Vec::new()),
         }
     }
 

@@ -2,6 +2,7 @@
 
 mod batch;
 mod create;
+mod default_quota;
 mod delegation;
 mod destroy;
 mod destroy_program;
@@ -20,6 +21,7 @@ use libzfs_sys as sys;
 
 pub use batch::MAX_BATCH_THREADS;
 pub use create::CreateDataset;
+pub use default_quota::DefaultQuota;
 pub use delegation::{Delegation, DelegationScope, Grantee};
 pub(crate) use destroy::snapshot_refusal;
 pub use destroy_program::MAX_PROGRAM_DESTROY_OBJECTS;

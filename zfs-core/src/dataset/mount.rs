@@ -9,6 +9,8 @@ use std::ptr;
 use libzfs_sys as sys;
 
 use super::Dataset;
+use crate::handle::Zfs;
+use crate::name::DatasetName;
 use crate::{Error, ErrorKind, Result};
 
 /// Options of [`Dataset::mount_with`] and [`Pool::mount_all`](crate::Pool::mount_all):
@@ -285,5 +287,35 @@ impl Dataset<'_> {
             )
         };
         Ok(())
+    }
+}
+
+impl Zfs {
+    /// Mounts the new filesystem `name` as `zfs create` and `zpool create` do, when a
+    /// creation asked for it: only a filesystem with `canmount=on` and a path mountpoint (a
+    /// volume, `canmount=off|noauto`, `mountpoint=none|legacy` stay unmounted, as the CLI
+    /// leaves them). If the mount fails, `undo` takes the creation back and the mount's error
+    /// is returned, so a failed call leaves nothing.
+    pub(crate) fn mount_created(
+        &self,
+        name: &DatasetName,
+        undo: impl FnOnce(&Zfs) -> Result<()>,
+    ) -> Result<()> {
+        let mounted = self.dataset(name).and_then(|ds| {
+            if ds.kind() != super::DatasetType::Filesystem
+                || ds.canmount()? != super::CanMount::On
+                || !matches!(ds.mountpoint()?, super::Mountpoint::Path(_))
+            {
+                return Ok(());
+            }
+            ds.mount()
+        });
+        mounted.map_err(|e| {
+            let said = e.message().to_owned();
+            match undo(self) {
+                Ok(()) => e.with_message(format!("{said}; the creation was taken back")),
+                Err(u) => e.with_message(format!("{said}; undoing the creation failed: {u}")),
+            }
+        })
     }
 }

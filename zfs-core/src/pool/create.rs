@@ -56,6 +56,7 @@ pub struct CreatePool {
     force: bool,
     enable_features: bool,
     key: Option<crate::Key>,
+    mount: bool,
 }
 
 impl CreatePool {
@@ -70,6 +71,7 @@ impl CreatePool {
             force: false,
             enable_features: true,
             key: None,
+            mount: false,
         }
     }
 
@@ -98,6 +100,16 @@ impl CreatePool {
     /// The root dataset's mountpoint (`-m`): a path, `none` or `legacy`.
     pub fn mountpoint(self, mountpoint: &str) -> CreatePool {
         self.fs_property("mountpoint", mountpoint)
+    }
+
+    /// Mounts the root dataset where its `mountpoint` says (under the altroot), as
+    /// `zpool create` does, unless it is `none`/`legacy` or `canmount` is not `on`. Off by
+    /// default: an installer decides when, and under which root, things are mounted (a new
+    /// pool's default mountpoint `/NAME` is on the running system). If the mount fails, the
+    /// pool is destroyed again and the mount's error returned.
+    pub fn mount(mut self, yes: bool) -> CreatePool {
+        self.mount = yes;
+        self
     }
 
     /// An alternate root (`-R`): mountpoints are taken relative to it, and the pool is kept out
@@ -166,7 +178,8 @@ impl VdevSpec {
 }
 
 impl Zfs {
-    /// Creates a pool (`zpool create`). Nothing is left behind when it fails.
+    /// Creates a pool (`zpool create`). Nothing is left behind when it fails. Unlike
+    /// `zpool create`, its root dataset is not mounted unless [`CreatePool::mount`] asks.
     ///
     /// # Errors
     /// - [`ErrorKind::AlreadyExists`]: a pool of that name is imported.
@@ -244,6 +257,11 @@ impl Zfs {
                 let _ = self.destroy_pool(&opts.name);
                 return Err(e);
             }
+        }
+        if opts.mount {
+            self.mount_created(&opts.name.root_dataset(), |zfs| {
+                zfs.destroy_pool(&opts.name)
+            })?;
         }
         self.pool(&opts.name)
     }

@@ -137,7 +137,7 @@ impl ScanProgress {
 }
 
 impl Pool<'_> {
-    fn scan(
+    pub(super) fn scan(
         &self,
         op: &'static str,
         func: sys::pool_scan_func_t,

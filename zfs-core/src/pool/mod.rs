@@ -22,6 +22,7 @@ mod mounts;
 mod property_list;
 mod props;
 mod replication;
+mod scrub_range;
 mod set_many;
 mod split;
 mod status;

@@ -11,6 +11,7 @@ mod redact;
 mod resume;
 mod send;
 mod space;
+mod stream_header;
 
 use std::collections::HashSet;
 use std::ffi::CString;
@@ -23,6 +24,7 @@ pub use holds::{TemporaryHolds, MAX_TAG_LEN};
 pub use receive::{ReceiveOptions, ReceiveSnapshotOptions, ReceiveStats};
 pub use resume::ResumeToken;
 pub use send::{SendFlags, SendProgress};
+pub use stream_header::{StreamFeatures, StreamHeader, StreamKind};
 
 use crate::dataset::DatasetTypes;
 use crate::handle::{lzc, Zfs};

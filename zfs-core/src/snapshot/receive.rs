@@ -11,6 +11,8 @@ use crate::name::{AnyName, DatasetName, SnapshotName, ZfsName};
 use crate::nvlist::{NvList, NvValue};
 use crate::{Error, ErrorKind, Result};
 
+use super::stream_header::{StreamHeader, StreamKind, BEGIN_RECORD_LEN};
+
 /// Options of [`Zfs::receive`]: `zfs receive [-F] [-u] [-o origin=SNAP] [-o PROP=VALUE]`.
 /// Off by default, as the command without options: received filesystems are mounted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -88,6 +90,7 @@ pub struct ReceiveSnapshotOptions {
     pub(crate) raw: bool,
     pub(crate) origin: Option<SnapshotName>,
     pub(crate) props: Vec<(String, String)>,
+    pub(crate) local_props: Vec<(String, String)>,
     pub(crate) resumable: bool,
 }
 
@@ -122,10 +125,20 @@ impl ReceiveSnapshotOptions {
         self
     }
 
-    /// A property set on the received dataset as a received value (source `received`),
-    /// checked and converted by libzfs as `zfs receive -o` does.
+    /// A property set on the received dataset as a received value (source `received`), as
+    /// if the sender had sent it: a local value, or a later `zfs inherit -S`, overrides it.
+    /// Checked and converted by libzfs as `zfs receive -o` does.
     pub fn property(mut self, name: &str, value: &str) -> ReceiveSnapshotOptions {
         self.props.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// A property set on the received dataset as a local value (source `local`), as
+    /// `zfs receive -o PROP=VALUE` sets it: it overrides a received value of the same
+    /// property. Received and local values may be given together, even for one property
+    /// (`zfs get` then shows the local one, and `zfs inherit -S` goes back to the received).
+    pub fn local_property(mut self, name: &str, value: &str) -> ReceiveSnapshotOptions {
+        self.local_props.push((name.to_owned(), value.to_owned()));
         self
     }
 }
@@ -152,49 +165,22 @@ fn set_heal(_flags: &mut sys::recvflags_t, heal: bool, target: &str) -> Result<(
 }
 
 /// What [`Zfs::receive_snapshot`] read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReceiveStats {
     /// Bytes of the stream read, its begin record included.
     pub bytes: u64,
-}
-
-/// The size of a stream's begin record (`dmu_replay_record_t`, fixed by the stream format).
-const BEGIN_RECORD_LEN: usize = 312;
-
-/// Reads a stream's begin record from `fd`, as `zfs receive` does before it starts the
-/// receive; an errno if the stream ends first (`EINVAL`) or the read fails.
-fn read_begin_record(fd: std::os::fd::RawFd) -> std::result::Result<[u8; BEGIN_RECORD_LEN], i32> {
-    let mut header = [0u8; BEGIN_RECORD_LEN];
-    let mut got = 0;
-    while got < BEGIN_RECORD_LEN {
-        // SAFETY: `header[got..]` is writable for the length given; the descriptor is open.
-        let n = unsafe {
-            libc::read(
-                fd,
-                header[got..].as_mut_ptr().cast(),
-                BEGIN_RECORD_LEN - got,
-            )
-        };
-        match n {
-            0 => return Err(libc::EINVAL),
-            n if n < 0 => {
-                let errno = crate::handle::last_errno();
-                if errno != libc::EINTR {
-                    return Err(errno);
-                }
-            }
-            n => got += n as usize,
-        }
-    }
-    Ok(header)
+    /// The stream's first record: what was received (the sender's snapshot name, its GUID,
+    /// the snapshot an incremental started from, the stream's features).
+    pub header: StreamHeader,
 }
 
 impl Zfs {
     /// Reads one plain send stream (`zfs send` without `-p`/`-R`) from `fd` into exactly
     /// `snapshot`, through libzfs_core (the dataset is created for a full stream): like
     /// `zfs receive -u SNAPSHOT`, nothing is mounted. Properties given are set as received
-    /// ones; if the kernel refuses one (a `quota` below what the stream holds), the receive
+    /// ([`ReceiveSnapshotOptions::property`]) or local
+    /// ([`ReceiveSnapshotOptions::local_property`]) values; if the kernel refuses one (a `quota` below what the stream holds), the receive
     /// is undone and the error lists each refused property. A stream that ends early or is
     /// corrupt fails cleanly: no partial dataset or snapshot is left visible (unless
     /// [`ReceiveSnapshotOptions::resumable`]). [`Zfs::receive`] takes any stream.
@@ -207,19 +193,42 @@ impl Zfs {
     ///
     /// Returns how much of the stream was read: all of it, on success.
     #[doc(alias = "lzc_receive_one")]
+    #[doc(alias = "lzc_receive_with_cmdprops")]
     pub fn receive_snapshot(
         &self,
         snapshot: &SnapshotName,
         fd: impl AsFd,
         opts: &ReceiveSnapshotOptions,
     ) -> Result<ReceiveStats> {
-        self.receive_snapshot_from(snapshot, fd.as_fd(), opts)
+        self.receive_snapshot_from(snapshot, None, fd.as_fd(), opts)
     }
 
-    /// One copy of the body above, whatever the argument types.
+    /// Receives the rest of a plain stream whose first record was read with
+    /// [`StreamHeader::read`], as [`Zfs::receive_snapshot`] does (`lzc_receive_with_header`):
+    /// for a caller that decides where a stream goes from what it is (its sender's name,
+    /// GUIDs, features), or that refuses some streams before anything is received.
+    ///
+    /// # Errors
+    /// As [`Zfs::receive_snapshot`]; [`ErrorKind::InvalidArgument`] (reason
+    /// [`BadStream`](crate::Reason::BadStream)) for a package stream (`zfs send -p`/`-R`),
+    /// which only [`Zfs::receive`] takes, before anything is read.
+    #[doc(alias = "lzc_receive_with_header")]
+    pub fn receive_snapshot_with_header(
+        &self,
+        snapshot: &SnapshotName,
+        header: &StreamHeader,
+        fd: impl AsFd,
+        opts: &ReceiveSnapshotOptions,
+    ) -> Result<ReceiveStats> {
+        self.receive_snapshot_from(snapshot, Some(header), fd.as_fd(), opts)
+    }
+
+    /// One copy of the bodies above, whatever the argument types; reads the header first
+    /// unless it was read already.
     fn receive_snapshot_from(
         &self,
         snapshot: &SnapshotName,
+        header: Option<&StreamHeader>,
         fd: BorrowedFd<'_>,
         opts: &ReceiveSnapshotOptions,
     ) -> Result<ReceiveStats> {
@@ -230,40 +239,55 @@ impl Zfs {
             .as_ref()
             .map(|o| CString::new(o.as_str()).expect("no NUL"));
         let props = self.received_props(snapshot, &opts.props)?;
+        let cmdprops = self.received_props(snapshot, &opts.local_props)?;
         let b = crate::handle::boolean;
         let raw_fd = fd.as_raw_fd();
+        let read;
+        let header = match header {
+            Some(h) => h,
+            None => {
+                read = StreamHeader::read(fd).map_err(|e| {
+                    e.with_operation(op)
+                        .with_object(snapshot.as_str().to_owned())
+                })?;
+                &read
+            }
+        };
+        if header.kind() == StreamKind::Package {
+            return Err(Error::new(
+                ErrorKind::InvalidArgument,
+                op,
+                snapshot.as_str(),
+                "a package stream (zfs send -p, -R or -I) is received with Zfs::receive",
+            )
+            .with_reason(crate::Reason::BadStream));
+        }
         // What an undo goes back to if a property cannot be set.
         let dataset = snapshot.dataset();
-        let before = if props.is_empty() {
+        let before = if props.is_empty() && cmdprops.is_empty() {
             None
         } else {
             self.before_receive(&dataset)?
         };
-        let header = match read_begin_record(raw_fd) {
-            Ok(h) => h,
-            Err(errno) => {
-                return Err(Error::from_errno(op, snapshot.as_str(), errno)
-                    .with_kind(ErrorKind::InvalidArgument)
-                    .with_message("the stream ends before its first record")
-                    .with_reason(crate::Reason::BadStream))
-            }
-        };
         let (mut read_bytes, mut errflags, mut action_handle) = (0u64, 0u64, 0u64);
         let mut errors: *mut sys::nvlist_t = std::ptr::null_mut();
-        // SAFETY: NUL-terminated names, a live property list, a borrowed open descriptor
-        // positioned after the begin record we read into `header` (which the call reads, one
-        // record long); no cleanup descriptor; the out-parameters live for the call and
-        // `errors` becomes a list we own.
+        // SAFETY: NUL-terminated names, live property lists, no key data (a raw stream keeps
+        // its keys), a borrowed open descriptor positioned after the begin record in `header`
+        // (which the call reads, one record long); no cleanup descriptor; the out-parameters
+        // live for the call and `errors` becomes a list we own.
         let rc = unsafe {
-            sys::lzc_receive_one(
+            sys::lzc_receive_with_cmdprops(
                 snap.as_ptr(),
                 props.as_ptr(),
+                cmdprops.as_ptr(),
+                std::ptr::null_mut(),
+                0,
                 origin.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
                 b(opts.force),
                 b(opts.resumable),
                 b(opts.raw),
                 raw_fd,
-                header.as_ptr().cast(),
+                header.record().as_ptr().cast(),
                 -1,
                 &mut read_bytes,
                 &mut errflags,
@@ -272,7 +296,7 @@ impl Zfs {
             )
         };
         let errors = (!errors.is_null()).then(|| {
-            // SAFETY: handed to us by lzc_receive_one; freed once when dropped.
+            // SAFETY: handed to us by the receive; freed once when dropped.
             unsafe { NvList::from_raw(errors) }
         });
         if rc == 0 {
@@ -309,6 +333,7 @@ impl Zfs {
         })?;
         Ok(ReceiveStats {
             bytes: read_bytes + BEGIN_RECORD_LEN as u64,
+            header: header.clone(),
         })
     }
 

@@ -65,6 +65,7 @@ impl Zfs {
             ));
         }
         let snap = CString::new(snapshot.as_str()).expect("no NUL");
+        let from_name = from;
         let from = super::send::source_name(from);
         let mut space = 0u64;
         // SAFETY: NUL-terminated names (or NULL), an out-parameter that lives for the call.
@@ -76,7 +77,25 @@ impl Zfs {
                 &mut space,
             )
         };
-        lzc(op, snapshot.as_str(), rc).map_err(order_error)?;
+        lzc(op, snapshot.as_str(), rc)
+            .map_err(order_error)
+            .map_err(|e| match (e.errno().map(|n| n.0), from_name) {
+                // The snapshot, or the source it starts from, is the missing one: name it (a
+                // missing bookmark is ESRCH).
+                (Some(libc::ENOENT | libc::ESRCH), Some(source)) if self.exists(snapshot) => {
+                    let reason = match source {
+                        IncrementalSource::Bookmark(_) => crate::Reason::BookmarkNotFound,
+                        _ => crate::Reason::SnapshotNotFound,
+                    };
+                    e.with_object(source.as_str())
+                        .with_message("the incremental source does not exist")
+                        .with_reason(reason)
+                }
+                (Some(libc::ENOENT), _) => e
+                    .with_message("no such snapshot")
+                    .with_reason(crate::Reason::SnapshotNotFound),
+                _ => e,
+            })?;
         Ok(space)
     }
 }
