@@ -4,6 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+#[cfg(zfs_2_3)]
 use libzfs_sys as sys;
 
 use super::Pool;

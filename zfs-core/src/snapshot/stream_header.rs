@@ -11,7 +11,7 @@ use crate::{DatasetType, Error, ErrorKind, Result};
 pub(crate) const BEGIN_RECORD_LEN: usize = 312;
 
 /// `DMU_BACKUP_MAGIC`: the first word of every BEGIN record's payload.
-const MAGIC: u64 = 0x2F5_bacbac;
+const MAGIC: u64 = 0x2_f5ba_cbac;
 
 /// `DRR_BEGIN`: the record type of the first record.
 const DRR_BEGIN: u32 = 0;
