@@ -318,14 +318,6 @@ fn upgrade_raises_an_old_filesystem_version_and_wait_fs_returns() {
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
 
-/// `zfs get -H -p -o value PROP FS`.
-#[cfg(zfs_2_4)]
-fn get_value(fs: &str, prop: &str) -> String {
-    cli("zfs", &["get", "-H", "-p", "-o", "value", prop, fs])
-        .trim()
-        .to_owned()
-}
-
 #[test]
 #[ignore = "needs ZFS"]
 fn default_quotas_are_what_zfs_get_shows() {
@@ -350,8 +342,8 @@ fn default_quotas_are_what_zfs_get_shows() {
                 format!("default{kind}quota"),
                 format!("default{kind}objquota"),
             );
-            assert_eq!(get_value(p, &bytes), (10u64 << 20).to_string(), "{kind}");
-            assert_eq!(get_value(p, &objects), "100", "{kind}");
+            assert_eq!(zfs_get(p, &bytes).0, (10u64 << 20).to_string(), "{kind}");
+            assert_eq!(zfs_get(p, &objects).0, "100", "{kind}");
             assert_eq!(fs.default_quota(owner).unwrap(), limits, "{kind}");
             // One limit removed, the other kept.
             let bytes_only = DefaultQuota {
@@ -359,7 +351,7 @@ fn default_quotas_are_what_zfs_get_shows() {
                 ..limits
             };
             fs.set_default_quota(owner, bytes_only).unwrap();
-            assert_eq!(get_value(p, &objects), "0", "{kind}");
+            assert_eq!(zfs_get(p, &objects).0, "0", "{kind}");
             assert_eq!(fs.default_quota(owner).unwrap(), bytes_only, "{kind}");
         }
         // A volume has no default quotas, and refusing them changes nothing.
@@ -368,7 +360,7 @@ fn default_quotas_are_what_zfs_get_shows() {
             .unwrap();
         let vol = zfs.dataset(&any(format!("{p}/vol"))).unwrap();
         assert!(vol.set_default_quota(SpaceOwner::User, limits).is_err());
-        assert_eq!(get_value(p, "defaultuserquota"), (10u64 << 20).to_string());
+        assert_eq!(zfs_get(p, "defaultuserquota").0, (10u64 << 20).to_string());
     }
     #[cfg(not(zfs_2_4))]
     {

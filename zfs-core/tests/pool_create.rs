@@ -905,13 +905,6 @@ fn gpt(node: &Path) -> bool {
     &sig == b"EFI PART"
 }
 
-/// `zfs get -H -o value mounted NAME`.
-fn mounted(name: &str) -> String {
-    cli("zfs", &["get", "-H", "-o", "value", "mounted", name])
-        .trim()
-        .to_owned()
-}
-
 #[test]
 #[ignore = "needs ZFS"]
 fn creation_mounts_only_when_asked_and_takes_itself_back_when_it_cannot() {
@@ -933,7 +926,7 @@ fn creation_mounts_only_when_asked_and_takes_itself_back_when_it_cannot() {
     .create(&zfs)
     .unwrap();
     let p = name.as_str();
-    assert_eq!(mounted(p), "yes");
+    assert_eq!(zfs_get(p, "mounted").0, "yes");
     let at = root.join(p);
     let source = cli("findmnt", &["-n", "-o", "SOURCE", at.to_str().unwrap()]);
     assert_eq!(source.trim(), p);
@@ -944,12 +937,12 @@ fn creation_mounts_only_when_asked_and_takes_itself_back_when_it_cannot() {
         .mount(true)
         .create(&zfs)
         .unwrap();
-    assert_eq!(mounted(&format!("{p}/asked")), "yes");
+    assert_eq!(zfs_get(&format!("{p}/asked"), "mounted").0, "yes");
     assert!(at.join("asked").is_dir());
     CreateDataset::filesystem(ds(format!("{p}/not_asked")))
         .create(&zfs)
         .unwrap();
-    assert_eq!(mounted(&format!("{p}/not_asked")), "no");
+    assert_eq!(zfs_get(&format!("{p}/not_asked"), "mounted").0, "no");
     for (leaf, prop, value) in [
         ("legacy", "mountpoint", "legacy"),
         ("none", "mountpoint", "none"),
@@ -960,7 +953,7 @@ fn creation_mounts_only_when_asked_and_takes_itself_back_when_it_cannot() {
             .mount(true)
             .create(&zfs)
             .unwrap();
-        assert_eq!(mounted(&format!("{p}/{leaf}")), "no", "{leaf}");
+        assert_eq!(zfs_get(&format!("{p}/{leaf}"), "mounted").0, "no", "{leaf}");
     }
     // A mount that fails takes back the creation, parents made for it included. (Under the
     // altroot: a mountpoint below a file there.)

@@ -1203,17 +1203,6 @@ fn upgrade_refuses_a_pool_held_to_a_compatibility_set() {
     assert_eq!(before, after);
 }
 
-/// `zpool get -H -p last_scrubbed_txg`.
-fn last_scrubbed_txg(pool: &str) -> u64 {
-    cli(
-        "zpool",
-        &["get", "-H", "-p", "-o", "value", "last_scrubbed_txg", pool],
-    )
-    .trim()
-    .parse()
-    .unwrap()
-}
-
 #[test]
 #[ignore = "needs ZFS"]
 #[serial_test::serial(scan_tunable)]
@@ -1235,7 +1224,7 @@ fn scrubs_of_what_is_new_read_only_that() {
         progress.issued
     };
     let full = scrubbed(&|| pool.scrub());
-    let after_full = last_scrubbed_txg(p);
+    let after_full = zpool_get(p, "last_scrubbed_txg").0.parse::<u64>().unwrap();
     assert!(after_full > 0 && full >= 24 << 20, "{after_full} {full}");
 
     // 2 MiB more, then a scrub from the last scrubbed txg reads about that much.
@@ -1248,7 +1237,7 @@ fn scrubs_of_what_is_new_read_only_that() {
         since >= 2 << 20 && since < full / 4,
         "since the last scrub {since}, full {full}"
     );
-    assert!(last_scrubbed_txg(p) > after_full);
+    assert!(zpool_get(p, "last_scrubbed_txg").0.parse::<u64>().unwrap() > after_full);
 
     let hour = Duration::from_secs(3600);
     let now = std::time::SystemTime::now();

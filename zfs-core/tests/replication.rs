@@ -608,16 +608,6 @@ fn a_partial_receive_moves_elsewhere_with_a_saved_send_and_completes_there() {
     assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
 }
 
-/// `zfs get -H -p -o value,source PROP NAME`, as (value, source).
-fn get_with_source(name: &str, prop: &str) -> (String, String) {
-    let out = cli(
-        "zfs",
-        &["get", "-H", "-p", "-o", "value,source", prop, name],
-    );
-    let (value, source) = out.trim_end().split_once('\t').unwrap();
-    (value.to_owned(), source.to_owned())
-}
-
 #[test]
 #[ignore = "needs ZFS"]
 fn a_stream_header_read_first_says_what_zfs_says_and_the_receive_takes_both_kinds_of_properties() {
@@ -662,22 +652,16 @@ fn a_stream_header_read_first_says_what_zfs_says_and_the_receive_takes_both_kind
     assert_eq!(stats.bytes, s.full.len() as u64);
     assert_eq!(stats.header, header);
     assert_eq!(guid_of(&format!("{dst}@one")), header.guid());
+    assert_eq!(zfs_get(&dst, "test:both"), ("mine".into(), "local".into()));
     assert_eq!(
-        get_with_source(&dst, "test:both"),
-        ("mine".into(), "local".into())
-    );
-    assert_eq!(
-        get_with_source(&dst, "compression"),
+        zfs_get(&dst, "compression"),
         ("gzip".into(), "received".into())
     );
-    assert_eq!(
-        get_with_source(&dst, "atime"),
-        ("off".into(), "local".into())
-    );
+    assert_eq!(zfs_get(&dst, "atime"), ("off".into(), "local".into()));
     // The received value is kept under the local one: `zfs inherit -S` goes back to it.
     cli("zfs", &["inherit", "-S", "test:both", &dst]);
     assert_eq!(
-        get_with_source(&dst, "test:both"),
+        zfs_get(&dst, "test:both"),
         ("from-stream".into(), "received".into())
     );
 
