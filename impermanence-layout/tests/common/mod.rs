@@ -209,40 +209,9 @@ fn spawn_with_stdin(
     child
 }
 
-/// A scratch disk of the VM (`ci/vm` attaches two of 512 MiB), emptied: what earlier tests left
-/// in its partitions (a pool's labels, a filesystem) first, then its partition table.
+/// The VM's scratch disk `n`, emptied (see [`zfs_core::testing::blank_scratch_disk`]).
 pub fn blank_scratch(n: u32) -> PathBuf {
-    let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
-    assert!(
-        disk.exists(),
-        "no scratch disk {} (run under ci/vm)",
-        disk.display()
-    );
-    let d = disk.to_str().unwrap();
-    let parts = cli_out("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
-    for part in parts.lines().filter(|l| l.ends_with(" part")) {
-        let path = part.split_whitespace().next().unwrap();
-        // A test that failed halfway can leave a partition mounted (an ESP): unmount it, so
-        // that one failure does not fail every later test of the disk too.
-        let targets = Command::new("findmnt")
-            .args(["-rn", "-o", "TARGET", "-S", path])
-            .output();
-        for t in targets
-            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-            .unwrap_or_default()
-            .lines()
-        {
-            let _ = Command::new("umount").arg(t).status();
-        }
-        let _ = Command::new("zpool")
-            .args(["labelclear", "-f", path])
-            .output();
-        cli_out("wipefs", &["-a", "-q", path]);
-    }
-    cli_out("wipefs", &["-a", "-q", d]);
-    cli_out("blockdev", &["--rereadpt", d]);
-    cli_out("udevadm", &["settle"]);
-    disk
+    zfs_core::testing::blank_scratch_disk(n).unwrap()
 }
 
 /// `sfdisk --json`'s partitions of a GPT disk: (name, type GUID, start, size in sectors).

@@ -223,27 +223,7 @@ impl Rng {
     }
 }
 
-/// The VM's scratch disk `n` (`ci/vm` attaches two), by its stable name, emptied first: what a
-/// test of another binary left in its partitions (a pool's labels, an ESP's vfat) and then its
-/// partition table. The disks are shared by every test binary of one VM boot.
+/// The VM's scratch disk `n`, emptied (see [`zfs_core::testing::blank_scratch_disk`]).
 pub fn blank_scratch(n: u32) -> PathBuf {
-    let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
-    assert!(
-        disk.exists(),
-        "no scratch disk {} (run under ci/vm)",
-        disk.display()
-    );
-    let d = disk.to_str().unwrap();
-    let parts = cli("lsblk", &["-ln", "-o", "PATH,TYPE", d]);
-    for part in parts.lines().filter(|l| l.ends_with(" part")) {
-        let path = part.split_whitespace().next().unwrap();
-        let _ = std::process::Command::new("zpool")
-            .args(["labelclear", "-f", path])
-            .output();
-        cli("wipefs", &["-a", "-q", path]);
-    }
-    cli("wipefs", &["-a", "-q", d]);
-    cli("blockdev", &["--rereadpt", d]);
-    cli("udevadm", &["settle"]);
-    disk
+    zfs_core::testing::blank_scratch_disk(n).unwrap()
 }

@@ -14,6 +14,10 @@
 //! # Ok(()) }
 //! ```
 
+mod scratch_disk;
+
+pub use scratch_disk::blank_scratch_disk;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
