@@ -316,3 +316,115 @@ fn a_disko_pool_on_a_whole_disk_mounts_under_an_ext4_root() {
     assert!(mounts_under(&mnt).is_empty(), "{:?}", mounts_under(&mnt));
     cli_out("zpool", &["import", "-N", "-d", "/dev/disk/by-id", "dpool"]);
 }
+
+/// Loop devices with partitions (`losetup -P`), detached, and the pool on them destroyed, on
+/// drop.
+struct Loops {
+    pool: &'static str,
+    devices: Vec<std::path::PathBuf>,
+}
+
+impl Loops {
+    /// `n` loop devices on sparse files of `size` bytes in `dir`.
+    fn new(pool: &'static str, dir: &Path, n: usize, size: u64) -> Loops {
+        // The VM's kernel has the loop driver as a module, not loaded until asked for.
+        let _ = std::process::Command::new("modprobe").arg("loop").status();
+        let mut loops = Loops {
+            pool,
+            devices: Vec::new(),
+        };
+        for i in 0..n {
+            let file = dir.join(format!("disk{i}.img"));
+            std::fs::File::create(&file).unwrap().set_len(size).unwrap();
+            let dev = cli_out("losetup", &["-f", "--show", "-P", file.to_str().unwrap()]);
+            loops.devices.push(dev.trim().into());
+        }
+        loops
+    }
+}
+
+impl Drop for Loops {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("zpool")
+            .args(["destroy", "-f", self.pool])
+            .status();
+        for dev in &self.devices {
+            let _ = std::process::Command::new("losetup")
+                .arg("-d")
+                .arg(dev)
+                .status();
+        }
+    }
+}
+
+/// disko's zfs-with-vdevs shape on eight partitioned loop devices (more disks than the VM's
+/// two): a mirror, a special mirror, a log mirror, a cache and a spare, each on the partition
+/// disko names `disk-NAME-zfs`, in the class `zpool status` shows it in.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_disko_topology_on_partitioned_loop_devices_is_laid_down_class_by_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["d1", "d2", "l1", "l2", "s1", "s2", "c1", "sp"];
+    let loops = Loops::new("big", dir.path(), names.len(), 128 << 20);
+    let disks: Vec<(&str, &Path)> = names
+        .iter()
+        .zip(&loops.devices)
+        .map(|(name, dev)| (*name, dev.as_path()))
+        .collect();
+    let spec = import(dir.path(), "topology.nix", &disks);
+    let mnt = dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    for (name, dev) in &disks {
+        let table = sfdisk_partitions(dev);
+        assert_eq!(table.len(), 1, "{name}: {table:?}");
+        assert_eq!(table[0].0, format!("disk-{name}-zfs"), "{name}");
+    }
+    // Each partition in its class, as `zpool status -P` lists the classes: the device lines
+    // under each section header (the pool's own name heads the data vdevs).
+    let status = cli_out("zpool", &["status", "-P", "big"]);
+    let mut section = String::new();
+    let mut placed: Vec<(String, String)> = Vec::new();
+    let mut mirrors: Vec<String> = Vec::new();
+    for line in status.lines() {
+        let word = line.split_whitespace().next().unwrap_or_default();
+        if ["big", "special", "logs", "cache", "spares", "dedup"].contains(&word)
+            && line.starts_with('\t')
+            && !line.starts_with("\t ")
+        {
+            section = word.to_owned();
+        } else if let Some(label) = word.strip_prefix("/dev/disk/by-partlabel/disk-") {
+            placed.push((section.clone(), label.trim_end_matches("-zfs").to_owned()));
+        } else if word.starts_with("mirror-") {
+            mirrors.push(section.clone());
+        }
+    }
+    let want: Vec<(String, String)> = [
+        ("big", "d1"),
+        ("big", "d2"),
+        ("special", "s1"),
+        ("special", "s2"),
+        ("logs", "l1"),
+        ("logs", "l2"),
+        ("cache", "c1"),
+        ("spares", "sp"),
+    ]
+    .iter()
+    .map(|(s, d)| (s.to_string(), d.to_string()))
+    .collect();
+    let mut got = placed.clone();
+    got.sort();
+    let mut sorted_want = want.clone();
+    sorted_want.sort();
+    assert_eq!(got, sorted_want, "{status}");
+    mirrors.sort();
+    assert_eq!(mirrors, ["big", "logs", "special"], "{status}");
+
+    let (code, out, err) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("nothing to do"), "{out}");
+}

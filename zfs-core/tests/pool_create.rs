@@ -955,6 +955,29 @@ fn creation_mounts_only_when_asked_and_takes_itself_back_when_it_cannot() {
             .unwrap();
         assert_eq!(zfs_get(&format!("{p}/{leaf}"), "mounted").0, "no", "{leaf}");
     }
+    // Parents made for it are mounted too, before it, as `zfs create -p` mounts them.
+    CreateDataset::filesystem(ds(format!("{p}/parent/child")))
+        .create_parents(true)
+        .mount(true)
+        .create(&zfs)
+        .unwrap();
+    for made in ["parent", "parent/child"] {
+        assert_eq!(
+            zfs_get(&format!("{p}/{made}"), "mounted").0,
+            "yes",
+            "{made}"
+        );
+    }
+    let child = cli(
+        "findmnt",
+        &[
+            "-n",
+            "-o",
+            "SOURCE",
+            at.join("parent/child").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(child, format!("{p}/parent/child"));
     // A mount that fails takes back the creation, parents made for it included. (Under the
     // altroot: a mountpoint below a file there.)
     std::fs::write(at.join("blocker"), b"a file").unwrap();

@@ -114,8 +114,10 @@ impl CreateDataset {
     }
 
     /// Mounts the new filesystem where its `mountpoint` says, as `zfs create` does (not for
-    /// `canmount=off|noauto`, `mountpoint=none|legacy`, or a volume). Off by default: see
-    /// [`Zfs::create_dataset`]. If the mount fails, the creation is taken back.
+    /// `canmount=off|noauto`, `mountpoint=none|legacy`, or a volume), and with
+    /// [`create_parents`](CreateDataset::create_parents) the parents it made, first, as
+    /// `zfs create -p` does. Off by default: see [`Zfs::create_dataset`]. If a mount fails,
+    /// the creation is taken back.
     pub fn mount(mut self, yes: bool) -> CreateDataset {
         self.mount = yes;
         self
@@ -164,11 +166,30 @@ impl Zfs {
         if !opts.mount {
             return Ok(());
         }
-        self.mount_created(&opts.name, |zfs| {
-            zfs.destroy(&opts.name, &crate::DestroyOptions::new())?;
-            zfs.undo_created(&made);
-            Ok(())
-        })
+        // As `zfs create -p` does, the parents it made are mounted too, before the child.
+        for name in made.iter().chain(std::iter::once(&opts.name)) {
+            self.mount_created(name, |zfs| {
+                let all: Vec<DatasetName> = made
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::once(opts.name.clone()))
+                    .collect();
+                zfs.destroy_created(&all)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Destroys `made` (parents first in it) again, children first, mounted or not; the
+    /// first failure, after trying every one.
+    fn destroy_created(&self, made: &[DatasetName]) -> Result<()> {
+        let mut first = None;
+        for d in made.iter().rev() {
+            if let Err(e) = self.destroy(d, &crate::DestroyOptions::new()) {
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
     }
 
     /// [`Zfs::create_dataset`] up to the mount; returns the parents it created.

@@ -47,13 +47,14 @@ impl Dataset<'_> {
     }
 
     /// Sets the default quota of users, groups or projects on this filesystem, bytes and
-    /// objects together in one call (`zfs set defaultuserquota=B defaultuserobjquota=N`);
-    /// `None` removes that limit. An owner's own quota (`userquota@ID`) still wins.
+    /// objects in one call (`zfs set defaultuserquota=B defaultuserobjquota=N`); `None` (or
+    /// `Some(0)`, which the kernel reads as none) removes that limit. An owner's own quota
+    /// (`userquota@ID`) still wins.
     ///
     /// # Errors
-    /// [`ErrorKind::NotSupported`] before OpenZFS 2.4, or for a pool without the
-    /// `userobj_accounting` (objects) or `project_quota` (projects) feature; what
-    /// [`Dataset::set_properties`] refuses otherwise (a volume or snapshot), changing nothing.
+    /// [`ErrorKind::NotSupported`] before OpenZFS 2.4; what [`Dataset::set_properties`]
+    /// refuses otherwise (a volume or a snapshot has none, and is refused before anything is
+    /// set).
     pub fn set_default_quota(&self, owner: SpaceOwner, quota: DefaultQuota) -> Result<()> {
         supported(self, "set default quota")?;
         let [bytes, objects] = names(owner);

@@ -104,7 +104,12 @@ impl Pool<'_> {
     /// [`ErrorKind::NotFound`] for a device the pool does not have;
     /// [`ErrorKind::InvalidArgument`] for a spare or cache device; [`ErrorKind::Busy`] if it
     /// is already initializing.
+    ///
+    /// With no devices this is what OpenZFS 2.4's `zpool_initialize_one` does (every leaf of
+    /// the pool), on every release: the pool's leaves are collected here, so that call is not
+    /// needed.
     #[doc(alias = "zpool_initialize")]
+    #[doc(alias = "zpool_initialize_one")]
     pub fn initialize(&self, devices: &[&Path]) -> Result<()> {
         self.initialize_call(
             "initialize",
@@ -172,7 +177,11 @@ impl Pool<'_> {
     /// # Errors
     /// As [`Pool::initialize`]; [`ErrorKind::NotSupported`] for a device that cannot trim
     /// (or cannot trim securely).
+    ///
+    /// With no devices this is OpenZFS 2.4's `zpool_trim_one` (every leaf of the pool), on
+    /// every release.
     #[doc(alias = "zpool_trim")]
+    #[doc(alias = "zpool_trim_one")]
     pub fn trim(&self, devices: &[&Path], opts: &TrimOptions) -> Result<()> {
         self.trim_call(
             "trim",

@@ -147,6 +147,8 @@ impl Pool<'_> {
             let flag = match (func, cmd) {
                 (sys::pool_scan_func_t::POOL_SCAN_NONE, _) => " -s",
                 (_, sys::pool_scrub_cmd_t::POOL_SCRUB_PAUSE) => " -p",
+                #[cfg(zfs_2_3)]
+                (_, sys::pool_scrub_cmd_t::POOL_SCRUB_FROM_LAST_TXG) => " -C",
                 _ => "",
             };
             format!("zpool scrub{flag} {}", self.name)

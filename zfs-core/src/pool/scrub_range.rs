@@ -81,7 +81,17 @@ impl Pool<'_> {
 
     #[cfg(zfs_2_4)]
     fn scan_range(&self, start: i64, end: i64) -> Result<()> {
-        let command = || format!("zpool scrub -S {start} -E {end} {}", self.name);
+        // The CLI takes dates; the history says what was asked, in seconds since the epoch.
+        let command = || {
+            let mut flags = String::new();
+            if start != 0 {
+                flags += &format!(" -S @{start}");
+            }
+            if end != 0 {
+                flags += &format!(" -E @{end}");
+            }
+            format!("zpool scrub{flags} {}", self.name)
+        };
         self.zfs
             .check_logged("scrub", self.name.as_str(), command, || {
                 // SAFETY: live pool handle; plain enum and integer arguments.

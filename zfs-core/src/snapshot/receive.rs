@@ -269,6 +269,7 @@ impl Zfs {
         } else {
             self.before_receive(&dataset)?
         };
+        let locals = self.local_values(&dataset, &opts.local_props)?;
         let (mut read_bytes, mut errflags, mut action_handle) = (0u64, 0u64, 0u64);
         let mut errors: *mut sys::nvlist_t = std::ptr::null_mut();
         // SAFETY: NUL-terminated names, live property lists, no key data (a raw stream keeps
@@ -311,7 +312,8 @@ impl Zfs {
             if !failed.is_empty() {
                 let e = Error::from_batch(op, snapshot.as_str(), failed[0].1, failed)
                     .with_kind(ErrorKind::InvalidProperty);
-                return Err(self.undo_receive(&dataset, before, e));
+                let e = self.undo_receive(&dataset, before, e);
+                return Err(self.restore_local_values(&dataset, &locals, e));
             }
         }
         lzc(op, snapshot.as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
@@ -361,6 +363,59 @@ impl Zfs {
             Err(undo) => error.with_message(format!(
                 "properties not set ({listed}); undoing the receive failed too: {undo}"
             )),
+        }
+    }
+
+    /// What an existing `target` holds locally of the properties a receive will set as local
+    /// values: each name with its local value, or `None` where it has none. A rollback does
+    /// not touch properties, so an undo puts these back itself.
+    fn local_values(
+        &self,
+        target: &DatasetName,
+        props: &[(String, String)],
+    ) -> Result<Vec<(String, Option<String>)>> {
+        if props.is_empty() || !self.exists(target) {
+            return Ok(Vec::new());
+        }
+        let ds = self.dataset(target)?;
+        props
+            .iter()
+            .map(|(name, _)| {
+                let v = ds.property(name)?;
+                let local = v.source == crate::PropSource::Local;
+                Ok((name.clone(), local.then_some(v.value)))
+            })
+            .collect()
+    }
+
+    /// Puts back what [`Zfs::local_values`] read, after an undone receive; says so in
+    /// `error`'s message if it cannot.
+    fn restore_local_values(
+        &self,
+        target: &DatasetName,
+        locals: &[(String, Option<String>)],
+        error: Error,
+    ) -> Error {
+        if locals.is_empty() {
+            return error;
+        }
+        let restored = self.dataset(target).and_then(|ds| {
+            for (name, value) in locals {
+                match value {
+                    Some(v) => ds.set_property(name, v)?,
+                    None => ds.inherit(name, &crate::InheritOptions::new())?,
+                }
+            }
+            Ok(())
+        });
+        match restored {
+            Ok(()) => error,
+            Err(e) => {
+                let said = error.message().to_owned();
+                error.with_message(format!(
+                    "{said}; putting back the local properties failed: {e}"
+                ))
+            }
         }
     }
 

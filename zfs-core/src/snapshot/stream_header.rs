@@ -50,11 +50,12 @@ bitflags! {
         const HOLDS = 1 << 26;
         /// An incremental stream that switches to large blocks.
         const SWITCH_TO_LARGE_BLOCKS = 1 << 27;
-        /// Names longer than 255 bytes (OpenZFS 2.3 and later).
+        /// File names longer than 255 bytes (OpenZFS 2.3 and later).
         const LONGNAME = 1 << 28;
         /// Large microzap objects (OpenZFS 2.3 and later).
         const LARGE_MICROZAP = 1 << 29;
-        const _ = !0;
+        // The stream keeps 56 bits of feature flags.
+        const _ = (1 << 56) - 1;
     }
 }
 
@@ -83,7 +84,19 @@ pub struct StreamHeader {
     dataset_type: Option<DatasetType>,
     features: StreamFeatures,
     clone: bool,
-    record: [u8; BEGIN_RECORD_LEN],
+    record: Record,
+}
+
+/// The record as read, aligned as the C struct it is read as (`dmu_replay_record_t`, whose
+/// fields are 8-byte words): libzfs_core copies it as that struct.
+#[derive(Clone, PartialEq, Eq)]
+#[repr(C, align(8))]
+struct Record([u8; BEGIN_RECORD_LEN]);
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{BEGIN_RECORD_LEN} bytes>")
+    }
 }
 
 impl StreamHeader {
@@ -174,7 +187,7 @@ impl StreamHeader {
             },
             features: StreamFeatures::from_bits_retain((versioninfo >> 2) & ((1 << 56) - 1)),
             clone: u32_at(36, swap) & 1 != 0,
-            record,
+            record: Record(record),
         })
     }
 
@@ -223,7 +236,7 @@ impl StreamHeader {
 
     /// The record as read, for the receive.
     pub(crate) fn record(&self) -> &[u8; BEGIN_RECORD_LEN] {
-        &self.record
+        &self.record.0
     }
 }
 

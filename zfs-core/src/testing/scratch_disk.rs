@@ -36,16 +36,31 @@ pub fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
         ));
     }
     let d = disk.to_str().expect("a UTF-8 path");
-    let parts = run("lsblk", &["-ln", "-o", "PATH,TYPE", d])?;
-    for part in parts.lines().filter(|l| l.ends_with(" part")) {
-        let path = part.split_whitespace().next().unwrap_or_default();
+    let listed = run("lsblk", &["-ln", "-o", "PATH,TYPE", d])?;
+    let parts: Vec<&str> = listed
+        .lines()
+        .filter(|l| l.ends_with(" part"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    // Every mount on any partition, deepest first (an ESP mounted inside a root on another
+    // partition of the same disk goes before the root).
+    let mut targets = Vec::new();
+    for path in &parts {
         // findmnt exits 1 when nothing is mounted: not an error here.
-        let targets = Command::new("findmnt")
+        let found = Command::new("findmnt")
             .args(["-rn", "-o", "TARGET", "-S", path])
             .output()?;
-        for target in String::from_utf8_lossy(&targets.stdout).lines() {
-            run("umount", &[target])?;
-        }
+        targets.extend(
+            String::from_utf8_lossy(&found.stdout)
+                .lines()
+                .map(str::to_owned),
+        );
+    }
+    targets.sort_by_key(|t| std::cmp::Reverse(t.matches('/').count()));
+    for target in &targets {
+        run("umount", &[target])?;
+    }
+    for path in parts {
         // Fails where there is no label: nothing to clear.
         let _ = Command::new("zpool")
             .args(["labelclear", "-f", path])
