@@ -12,7 +12,8 @@
 //!   (`legacy` then mounts it there), the pool's `mountpoint` that of its root.
 //!
 //! What a spec cannot say is refused by name (LUKS, LVM, mdadm, btrfs, hooks other than the
-//! `zfs snapshot POOL@blank` idiom, several pools), never dropped.
+//! `zfs snapshot POOL@blank` idiom), never dropped. Several pools become one spec with
+//! `[[pools]]`, in disko's order (by name).
 
 use std::path::{Path, PathBuf};
 
@@ -573,6 +574,17 @@ fn layout(mode: &str) -> Option<VdevLayout> {
     })
 }
 
+/// A spec with nothing in it yet, its pool to be named.
+fn empty_spec() -> Spec {
+    let mut spec = Spec::default();
+    spec.pool.properties.clear();
+    spec.pool.root_properties.clear();
+    spec.datasets.clear();
+    spec.snapshots.clear();
+    spec.boot = BootSpec::none();
+    spec
+}
+
 /// Maps an evaluated disko configuration (`{ disko.devices = ...; }`, as JSON) to a spec.
 ///
 /// # Errors
@@ -583,14 +595,8 @@ pub fn from_disko_json(v: &Value, disks: &[(String, PathBuf)]) -> Result<Spec, S
             "no disko.devices in the configuration".into()
         ]));
     };
-    let mut spec = Spec::default();
-    spec.pool.properties.clear();
-    spec.pool.root_properties.clear();
-    spec.datasets.clear();
-    spec.snapshots.clear();
-    spec.boot = BootSpec::none();
     let mut im = Import {
-        spec,
+        spec: empty_spec(),
         problems: Vec::new(),
         members: Vec::new(),
     };
@@ -622,15 +628,22 @@ pub fn from_disko_json(v: &Value, disks: &[(String, PathBuf)]) -> Result<Spec, S
         }
     }
     let pools = devices.get("zpool").and_then(obj).unwrap_or(&empty);
-    match pools.len() {
-        0 => im.refuse("the configuration has no zpool".into()),
-        1 => {
-            let (name, p) = pools.iter().next().expect("one pool");
+    if pools.is_empty() {
+        im.refuse("the configuration has no zpool".into());
+    }
+    // In disko's order (by name); each pool after the first is read into a spec of its own,
+    // then added to the first's.
+    for (i, (name, p)) in pools.iter().enumerate() {
+        if i == 0 {
             im.pool(name, p);
+            continue;
         }
-        n => im.refuse(format!(
-            "{n} zpools: a spec holds one pool (import a configuration per pool)"
-        )),
+        let first = std::mem::replace(&mut im.spec, empty_spec());
+        im.pool(name, p);
+        let other = std::mem::replace(&mut im.spec, first);
+        if let Err(e) = im.spec.add_pool(other) {
+            im.problems.extend(e.0);
+        }
     }
     if im.problems.is_empty() {
         Ok(im.spec)
@@ -663,23 +676,66 @@ mod tests {
     }
 
     #[test]
-    fn several_pools_a_missing_pool_and_an_unknown_disk_are_refused() {
+    fn a_missing_pool_and_an_unknown_disk_are_refused() {
         let v = serde_json::json!({ "disko": { "devices": {
             "disk": { "a": { "type": "disk", "device": "/dev/vda" } },
-            "zpool": { "p": { "type": "zpool" }, "q": { "type": "zpool" } }
+            "zpool": { "p": { "type": "zpool" } }
         }}});
         let e = from_disko_json(&v, &[("b".into(), "/dev/vdb".into())])
             .unwrap_err()
             .0;
-        assert_eq!(
-            e,
-            [
-                "--disk b: the configuration has no disk of that name",
-                "2 zpools: a spec holds one pool (import a configuration per pool)"
-            ]
-        );
+        assert_eq!(e, ["--disk b: the configuration has no disk of that name"]);
+        let v = serde_json::json!({ "disko": { "devices": {
+            "disk": { "a": { "type": "disk", "device": "/dev/vda" } },
+        }}});
+        let e = from_disko_json(&v, &[]).unwrap_err().0;
+        assert_eq!(e, ["the configuration has no zpool"]);
         let e = from_disko_json(&serde_json::json!({}), &[]).unwrap_err().0;
         assert_eq!(e, ["no disko.devices in the configuration"]);
+    }
+
+    /// Two zpools (a boot pool and a root pool on partitions of one disk): one spec, the
+    /// first by name its `[pool]`, the other a `[[pools]]` entry with its own datasets, and
+    /// its mounts naming it.
+    #[test]
+    fn several_pools_become_one_spec_with_pools() {
+        let part = |pool: &str, size: &str| serde_json::json!({ "size": size, "content": { "type": "zfs", "pool": pool } });
+        let v = serde_json::json!({ "disko": { "devices": {
+            "disk": { "a": { "type": "disk", "device": "/dev/vda", "content": {
+                "type": "gpt",
+                "partitions": { "b": part("bpool", "1G"), "r": part("rpool", "100%") }
+            } } },
+            "zpool": {
+                "rpool": { "type": "zpool", "datasets": {
+                    "root": { "type": "zfs_fs", "mountpoint": "/" }
+                } },
+                "bpool": { "type": "zpool", "options": { "compatibility": "grub2" }, "datasets": {
+                    "boot": { "type": "zfs_fs", "mountpoint": "/boot",
+                              "options": { "mountpoint": "legacy" } }
+                } }
+            }
+        }}});
+        let spec = from_disko_json(&v, &[]).unwrap();
+        spec.validate().unwrap();
+        assert_eq!(spec.pool_names(), ["bpool", "rpool"]);
+        assert_eq!(spec.pool.properties["compatibility"], "grub2");
+        assert_eq!(spec.datasets[0].name, "boot");
+        let rpool = &spec.pools[0];
+        assert_eq!(rpool.datasets[0].name, "root");
+        assert_eq!(rpool.datasets[0].properties["mountpoint"], "/");
+        let devices = |p: &crate::PoolSpec| -> Vec<PathBuf> {
+            p.topology().devices().map(|d| d.path.clone()).collect()
+        };
+        assert_eq!(
+            devices(&spec.pool),
+            [crate::spec::partlabel_path("disk-a-b")]
+        );
+        assert_eq!(devices(rpool), [crate::spec::partlabel_path("disk-a-r")]);
+        assert_eq!(spec.boot.mounts.len(), 1);
+        assert_eq!(spec.boot.mounts[0].path, "/boot");
+        assert_eq!(spec.boot.mounts[0].pool, None, "bpool is the first pool");
+        // Read back as it is printed.
+        assert_eq!(Spec::from_toml(&spec.to_toml()).unwrap(), spec);
     }
 
     /// A whole disk given to a pool (disko's `content.type = "zfs"` on the disk) is a vdev as

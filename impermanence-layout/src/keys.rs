@@ -97,8 +97,16 @@ pub(crate) fn without_key_props(props: &IndexMap<String, String>) -> IndexMap<St
 }
 
 impl Spec {
-    /// The encryption roots the spec makes, the pool's root first: what needs a key.
+    /// The encryption roots the spec makes, the pool's root first (pool by pool): what needs
+    /// a key.
     pub fn encryption_roots(&self) -> Vec<EncryptionRoot> {
+        if self.has_several_pools() {
+            return self
+                .pool_specs()
+                .iter()
+                .flat_map(Spec::encryption_roots)
+                .collect();
+        }
         let root = EncryptionRoot::from_props(&self.pool.name, &self.pool.root_properties);
         root.into_iter()
             .chain(self.datasets.iter().filter_map(|d| {

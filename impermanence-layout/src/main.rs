@@ -119,10 +119,11 @@ struct Common {
     /// Layout spec, TOML or JSON. Default: the guide's layout.
     #[arg(long, value_name = "FILE")]
     spec: Option<PathBuf>,
-    /// Pool name (overrides the spec).
+    /// Pool name (overrides the spec's; its first pool's when it has several).
     #[arg(long, value_name = "NAME")]
     pool: Option<String>,
-    /// A device: file or block device (repeatable; replaces the spec's devices).
+    /// A device: file or block device (repeatable; replaces the spec's devices, its first
+    /// pool's when it has several).
     #[arg(long = "vdev", value_name = "PATH")]
     vdevs: Vec<PathBuf>,
     /// Create missing --vdev files sparse with this size (e.g. 2G).
@@ -251,11 +252,19 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let spec = load_unchecked(&c)?;
             spec.validate_without_devices()?;
             let zfs = Zfs::open()?;
-            let name = zfs_core::PoolName::new(spec.pool.name.as_str())?;
             let mut done = impermanence_layout::unmount_all(&zfs, &spec)?;
-            done.extend(impermanence_layout::teardown(&zfs, &name)?);
+            // The last pool first: the first is the one an installer names, and the others
+            // (a boot pool) are mounted inside it.
+            for name in spec.pool_names().into_iter().rev() {
+                let name = zfs_core::PoolName::new(name)?;
+                done.extend(impermanence_layout::teardown(&zfs, &name)?);
+            }
             if done.is_empty() {
-                say!("{name} is not imported: nothing to do").map_err(output)?;
+                say!(
+                    "{} not imported: nothing to do",
+                    pools_are(&spec.pool_names())
+                )
+                .map_err(output)?;
             }
             for d in done {
                 say!("{d}").map_err(output)?;
@@ -304,7 +313,11 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 )
                 .map_err(output)?;
             } else if diffs.is_empty() {
-                say!("{}: the layout matches the spec", spec.pool.name).map_err(output)?;
+                say!(
+                    "{}: the layout matches the spec",
+                    spec.pool_names().join(", ")
+                )
+                .map_err(output)?;
             } else {
                 for d in &diffs {
                     say!("{d}").map_err(output)?;
@@ -321,23 +334,27 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => {
             let spec = load(&c)?;
             let zfs = Zfs::open()?;
-            // Held from reading the system to the last step.
-            let _lock = ApplyLock::acquire(&spec.pool.name)?;
+            // Held from reading the system to the last step, for every pool.
+            let _locks = spec
+                .pool_names()
+                .into_iter()
+                .map(ApplyLock::acquire)
+                .collect::<Result<Vec<_>, _>>()?;
             let opts = plan_options(adopt, &c);
             // An exported pool is imported first, then read and settled in a second round;
-            // if that round fails or is declined, the pool is exported again.
-            let mut imported = false;
+            // if that round fails or is declined, the pools it imported are exported again.
+            let mut imported: Vec<String> = Vec::new();
             loop {
                 let round = apply_round(&zfs, &spec, &opts, yes);
                 let undo_import = || -> Result<(), zfs_core::Error> {
-                    if imported {
-                        let name = zfs_core::PoolName::new(spec.pool.name.as_str())?;
+                    for name in imported.iter().rev() {
+                        let name = zfs_core::PoolName::new(name.as_str())?;
                         zfs.export_pool(&name, &zfs_core::ExportOptions::new())?;
                     }
                     Ok(())
                 };
                 match round {
-                    Ok(Round::Replan) => imported = true,
+                    Ok(Round::Replan(names)) => imported.extend(names),
                     Ok(Round::Done) => break,
                     Ok(Round::Declined) => {
                         undo_import()?;
@@ -359,8 +376,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 enum Round {
     /// The layout is in place.
     Done,
-    /// The pool was imported: read it and plan again.
-    Replan,
+    /// These pools were imported: read them and plan again.
+    Replan(Vec<String>),
     /// The user said no; nothing was changed.
     Declined,
 }
@@ -410,12 +427,21 @@ fn apply_round(zfs: &Zfs, spec: &Spec, opts: &PlanOptions, yes: bool) -> Result<
     bar.borrow_mut().finish();
     result?;
     if plan.replan_after {
+        let names: Vec<String> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                impermanence_layout::Step::ImportPool { name, .. } => Some(name.clone()),
+                _ => None,
+            })
+            .collect();
         say!(
-            "imported {}: reading it to settle it against the spec",
-            spec.pool.name
+            "imported {}: reading {} to settle against the spec",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
         )
         .map_err(output)?;
-        return Ok(Round::Replan);
+        return Ok(Round::Replan(names));
     }
     say!("done: {total} steps").map_err(output)?;
     Ok(Round::Done)
@@ -451,6 +477,14 @@ fn main() -> ExitCode {
             eprintln!("error: cannot write to standard output: {e}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// "zroot is" or "bpool, rpool are".
+fn pools_are(names: &[&str]) -> String {
+    match names {
+        [one] => format!("{one} is"),
+        many => format!("{} are", many.join(", ")),
     }
 }
 

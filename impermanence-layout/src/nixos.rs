@@ -75,6 +75,25 @@ pub fn nixos_config(spec: &Spec) -> String {
         }
         s.push_str("  };\n");
     }
+    // A pool with no entry above is imported at boot only when named (its volumes' swap, a
+    // pool ZFS mounts nothing of).
+    let mounted = crate::plan::install_mounts(spec);
+    let unnamed: Vec<String> = spec
+        .pool_names()
+        .into_iter()
+        .filter(|p| {
+            !mounted.iter().any(|m| {
+                m.fstype == "zfs" && (m.source == *p || m.source.starts_with(&format!("{p}/")))
+            })
+        })
+        .map(nix_string)
+        .collect();
+    if !unnamed.is_empty() {
+        s.push_str(&format!(
+            "\n  boot.zfs.extraPools = [ {} ];\n",
+            unnamed.join(" ")
+        ));
+    }
     let swap_volumes = crate::plan::volume_filesystems(spec)
         .into_iter()
         .filter(|(_, format, _)| *format == crate::spec::FilesystemFormat::Swap)
@@ -99,7 +118,10 @@ pub fn nixos_config(spec: &Spec) -> String {
         for z in &b.sanoid {
             s.push_str(&format!(
                 "      {} = {{\n        hourly = {};\n        daily = {};\n        weekly = {};\n        monthly = {};\n        autosnap = {};\n        autoprune = {};\n      }};\n",
-                nix_string(&spec.full_name(&z.dataset)),
+                nix_string(&match &z.pool {
+                    Some(pool) => format!("{pool}/{}", z.dataset),
+                    None => spec.full_name(&z.dataset),
+                }),
                 z.hourly,
                 z.daily,
                 z.weekly,
@@ -112,4 +134,38 @@ pub fn nixos_config(spec: &Spec) -> String {
     }
     s.push_str("}\n");
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every pool's mounts are entries; a pool with none is imported by name.
+    #[test]
+    fn several_pools_give_one_module() {
+        let mut spec = crate::spec::pools::tests::boot_and_root();
+        let mut tank = crate::Spec::builder("tank")
+            .root_property("mountpoint", "none")
+            .dataset(crate::DatasetSpec::volume("swap", "64M"))
+            .swap("swap")
+            .build()
+            .unwrap();
+        tank.boot.swap.clear();
+        spec.add_pool(tank).unwrap();
+        let text = nixos_config(&spec);
+        for needle in [
+            "fileSystems.\"/\" = {\n    device = \"rpool/root\";\n    fsType = \"zfs\";\n    options = [ \"zfsutil\" ];",
+            "fileSystems.\"/boot\" = {\n    device = \"bpool/boot\";",
+            "fileSystems.\"/home\" = {\n    device = \"rpool/root/home\";",
+            "boot.zfs.extraPools = [ \"tank\" ];",
+        ] {
+            assert!(text.contains(needle), "{needle}\n{text}");
+        }
+        assert!(
+            text.find("\"/\" = {").unwrap() < text.find("\"/boot\" = {").unwrap(),
+            "{text}"
+        );
+        // One pool with entries needs no extraPools.
+        assert!(!nixos_config(&crate::Spec::default()).contains("extraPools"));
+    }
 }

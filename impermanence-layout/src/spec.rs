@@ -3,6 +3,7 @@
 
 mod builder;
 mod disks;
+pub(crate) mod pools;
 mod topology;
 mod validate;
 
@@ -30,14 +31,20 @@ pub struct Spec {
     /// `/dev/disk/by-partlabel/LABEL`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disks: Vec<DiskSpec>,
-    /// The pool.
+    /// The pool (the first, when there are several).
     pub pool: PoolSpec,
-    /// Datasets, by name relative to the pool (`nix` is `zroot/nix`), parents before children.
+    /// The first pool's datasets, by name relative to it (`nix` is `zroot/nix`), parents
+    /// before children.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub datasets: Vec<DatasetSpec>,
-    /// Snapshots taken once the datasets exist (while they are still empty).
+    /// The first pool's snapshots, taken once the datasets exist (while they are still empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshots: Vec<SnapshotSpec>,
+    /// More pools (`[[pools]]`), each with its own `datasets` and `snapshots`, laid down with
+    /// the first in one all-or-nothing step: a boot pool with `compatibility = "grub2"` next to
+    /// the root pool. See [`Spec::pool_specs`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pools: Vec<PoolSpec>,
     /// What the installed system mounts and keeps (the NixOS module's facts); none when the
     /// section is left out.
     #[serde(default = "BootSpec::none", skip_serializing_if = "BootSpec::is_none")]
@@ -79,6 +86,14 @@ pub struct PoolSpec {
     /// `compatibility` property limits them either way, as `zpool create` does.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub enable_features: bool,
+    /// For a pool of `[[pools]]`: its datasets, relative to it (the first pool's are the
+    /// spec's top-level `datasets`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub datasets: Vec<DatasetSpec>,
+    /// For a pool of `[[pools]]`: its snapshots (the first pool's are the spec's top-level
+    /// `snapshots`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<SnapshotSpec>,
 }
 
 fn yes() -> bool {
@@ -154,6 +169,7 @@ impl SanoidSpec {
     pub fn new(dataset: &str, hourly: u32, daily: u32, weekly: u32, monthly: u32) -> SanoidSpec {
         SanoidSpec {
             dataset: dataset.to_owned(),
+            pool: None,
             hourly,
             daily,
             weekly,
@@ -161,6 +177,12 @@ impl SanoidSpec {
             autosnap: true,
             autoprune: true,
         }
+    }
+
+    /// Of a dataset of `pool`, one of the spec's `[[pools]]` (not the first).
+    pub fn in_pool(mut self, pool: &str) -> SanoidSpec {
+        self.pool = Some(pool.to_owned());
+        self
     }
 }
 
@@ -180,9 +202,16 @@ impl MountSpec {
         MountSpec {
             path: path.to_owned(),
             dataset: dataset.to_owned(),
+            pool: None,
             needed_for_boot: false,
             options: Vec::new(),
         }
+    }
+
+    /// Of a dataset of `pool`, one of the spec's `[[pools]]` (not the first).
+    pub fn in_pool(mut self, pool: &str) -> MountSpec {
+        self.pool = Some(pool.to_owned());
+        self
     }
 
     /// A mount option (`noexec`).
@@ -207,6 +236,23 @@ fn is_stripe(l: &VdevLayout) -> bool {
 }
 
 impl PoolSpec {
+    /// A pool of this name with no devices, properties or datasets yet, every feature
+    /// enabled: for [`SpecBuilder::and_pool`] or `Spec::pools`.
+    pub fn new(name: &str) -> PoolSpec {
+        PoolSpec {
+            name: name.to_owned(),
+            vdevs: Vec::new(),
+            layout: VdevLayout::Stripe,
+            topology: None,
+            properties: Properties::new(),
+            root_properties: Properties::new(),
+            force: false,
+            enable_features: true,
+            datasets: Vec::new(),
+            snapshots: Vec::new(),
+        }
+    }
+
     /// The devices as one topology, whichever way the spec gave them.
     pub fn topology(&self) -> Topology {
         match &self.topology {
@@ -378,8 +424,11 @@ impl BootSpec {
 pub struct MountSpec {
     /// Where (`/nix`).
     pub path: String,
-    /// What, relative to the pool (`nix`).
+    /// What, relative to its pool (`nix`).
     pub dataset: String,
+    /// Its pool, when not the first (a dataset of `[[pools]]`: `bpool`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     /// `neededForBoot`.
     #[serde(default)]
     pub needed_for_boot: bool,
@@ -394,8 +443,11 @@ pub struct MountSpec {
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SanoidSpec {
-    /// The dataset, relative to the pool.
+    /// The dataset, relative to its pool.
     pub dataset: String,
+    /// Its pool, when not the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<String>,
     /// Hourly snapshots kept.
     pub hourly: u32,
     /// Daily snapshots kept.
@@ -423,6 +475,7 @@ impl Default for BootSpec {
         let mount = |path: &str, dataset: &str, needed_for_boot| MountSpec {
             path: path.into(),
             dataset: dataset.into(),
+            pool: None,
             needed_for_boot,
             options: Vec::new(),
         };
@@ -438,6 +491,7 @@ impl Default for BootSpec {
             ],
             sanoid: vec![SanoidSpec {
                 dataset: "persist".into(),
+                pool: None,
                 hourly: 50,
                 daily: 15,
                 weekly: 3,
@@ -458,10 +512,6 @@ impl Default for Spec {
         Spec {
             disks: Vec::new(),
             pool: PoolSpec {
-                name: "zroot".into(),
-                vdevs: Vec::new(),
-                layout: VdevLayout::Stripe,
-                topology: None,
                 properties: props(&[("ashift", "12"), ("autotrim", "on")]),
                 root_properties: props(&[
                     ("compression", "zstd"),
@@ -471,8 +521,7 @@ impl Default for Spec {
                     ("normalization", "formD"),
                     ("mountpoint", "none"),
                 ]),
-                force: false,
-                enable_features: true,
+                ..PoolSpec::new("zroot")
             },
             datasets: ["root", "nix", "tmp", "cache", "persist"]
                 .iter()
@@ -487,6 +536,7 @@ impl Default for Spec {
                 name: "blank".into(),
             }],
             boot: BootSpec::default(),
+            pools: Vec::new(),
         }
     }
 }
@@ -562,6 +612,15 @@ impl Spec {
     /// Every filesystem made on a block device: on the spec's partitions and volumes, with the
     /// device (`/dev/disk/by-partlabel/ESP`, `/dev/zvol/zroot/data`).
     pub fn block_filesystems(&self) -> Vec<(std::path::PathBuf, &FilesystemSpec)> {
+        let more = self.pools.iter().flat_map(|p| {
+            p.datasets.iter().filter_map(|d| {
+                let fs = d.volume.as_ref()?.filesystem.as_ref()?;
+                Some((
+                    crate::plan::volume_device(&format!("{}/{}", p.name, d.name)),
+                    fs,
+                ))
+            })
+        });
         let partitions = self
             .partitions()
             .filter_map(|(_, p)| Some((p.device(), p.filesystem.as_ref()?)));
@@ -569,7 +628,7 @@ impl Spec {
             let fs = d.volume.as_ref()?.filesystem.as_ref()?;
             Some((crate::plan::volume_device(&self.full_name(&d.name)), fs))
         });
-        partitions.chain(volumes).collect()
+        partitions.chain(volumes).chain(more).collect()
     }
 
     /// Every partition of the spec's disks, with its disk.

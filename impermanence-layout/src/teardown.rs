@@ -47,8 +47,8 @@ pub fn teardown(zfs: &Zfs, pool: &PoolName) -> Result<Vec<String>, LayoutError> 
     Ok(done)
 }
 
-/// Unmounts, deepest first, every filesystem of the layout that is mounted: the pool's
-/// datasets and the filesystems of the spec's partitions and volumes, wherever they are (a
+/// Unmounts, deepest first, every filesystem of the layout that is mounted: the datasets of
+/// every pool of the spec and the filesystems of the spec's partitions and volumes, wherever they are (a
 /// dataset mounted under an ext4 root must go before the ext4 can, an ESP under the pool's root
 /// before the root can, an ext4 on a volume before the pool is exported). Returns what was done,
 /// as commands; [`teardown`] then unloads the keys and exports the pool.
@@ -68,11 +68,13 @@ pub fn unmount_all(zfs: &Zfs, spec: &crate::Spec) -> Result<Vec<String>, LayoutE
             mounted.push((target, Source::Device(device.clone())));
         }
     }
-    let pool = PoolName::new(spec.pool.name.as_str())?;
-    if zfs.pool_exists(&pool) {
-        for d in zfs.list(&pool.root_dataset(), DatasetTypes::FILESYSTEM)? {
-            if let Some(target) = zfs.dataset(&d.name)?.mounted_at() {
-                mounted.push((target, Source::Dataset(d.name.to_string())));
+    for name in spec.pool_names() {
+        let pool = PoolName::new(name)?;
+        if zfs.pool_exists(&pool) {
+            for d in zfs.list(&pool.root_dataset(), DatasetTypes::FILESYSTEM)? {
+                if let Some(target) = zfs.dataset(&d.name)?.mounted_at() {
+                    mounted.push((target, Source::Dataset(d.name.to_string())));
+                }
             }
         }
     }

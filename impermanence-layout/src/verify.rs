@@ -32,8 +32,28 @@ pub fn verify(zfs: &Zfs, spec: &Spec) -> Result<Vec<Difference>, LayoutError> {
     Ok(differences(spec, &Inventory::read(zfs, spec)?))
 }
 
-/// [`verify`] on an inventory already read.
+/// [`verify`] on an inventory already read: every pool of the spec, each against its own
+/// part of the inventory ([`Inventory::per_pool`]).
 pub fn differences(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
+    if !spec.has_several_pools() {
+        return differences_one(spec, inv);
+    }
+    let nothing = Inventory::default();
+    let invs = inv.per_pool();
+    let mut out: Vec<Difference> = Vec::new();
+    for (i, view) in spec.pool_specs().iter().enumerate() {
+        let found = differences_one(view, invs.get(i).copied().unwrap_or(&nothing));
+        // The disks' differences are in every pool's view.
+        for d in found {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+fn differences_one(spec: &Spec, inv: &Inventory) -> Vec<Difference> {
     let mut out = Vec::new();
     let mut diff = |object: &str, what: String| {
         out.push(Difference {

@@ -113,6 +113,10 @@ pub struct Inventory {
     pub disks: std::collections::HashMap<PathBuf, ExistingDisk>,
     /// The spec's partition labels that partitions of other disks carry.
     pub label_clashes: Vec<String>,
+    /// For a spec with several pools: what exists of each of its `[[pools]]`, in order (the
+    /// fields above are the first pool's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_pools: Vec<Inventory>,
 }
 
 /// A spec device holding something a new pool would overwrite.
@@ -176,6 +180,42 @@ pub struct ExportedPool {
 impl Inventory {
     /// Nothing exists yet, except the vdev paths found on disk (works without ZFS).
     pub fn without_zfs(spec: &Spec) -> Inventory {
+        Inventory::of_each_pool(spec, |view| Ok(Inventory::without_zfs_one(view)))
+            .expect("reading without ZFS does not fail")
+    }
+
+    /// Reads the live system.
+    ///
+    /// # Errors
+    /// Whatever zfs-core reports while reading.
+    pub fn read(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Inventory> {
+        Inventory::of_each_pool(spec, |view| Inventory::read_one(zfs, view))
+    }
+
+    /// This inventory and those of [`Inventory::more_pools`]: one per pool of the spec, in
+    /// the order of [`Spec::pool_specs`].
+    pub fn per_pool(&self) -> Vec<&Inventory> {
+        std::iter::once(self).chain(&self.more_pools).collect()
+    }
+
+    /// `read` applied to each pool's view of the spec, the first's holding the others'.
+    fn of_each_pool(
+        spec: &Spec,
+        mut read: impl FnMut(&Spec) -> zfs_core::Result<Inventory>,
+    ) -> zfs_core::Result<Inventory> {
+        if !spec.has_several_pools() {
+            return read(spec);
+        }
+        let mut views = spec.pool_specs().into_iter();
+        let first = views.next().expect("a spec has a pool");
+        let mut inv = read(&first)?;
+        for view in views {
+            inv.more_pools.push(read(&view)?);
+        }
+        Ok(inv)
+    }
+
+    fn without_zfs_one(spec: &Spec) -> Inventory {
         let existing_vdevs = existing_vdevs(spec);
         let mut vdev_problems = Vec::new();
         let mut in_the_way = Vec::new();
@@ -220,15 +260,12 @@ impl Inventory {
             in_the_way,
             disks: disks::read(spec),
             label_clashes: disks::label_clashes(spec),
+            more_pools: Vec::new(),
         }
     }
 
-    /// Reads the live system.
-    ///
-    /// # Errors
-    /// Whatever zfs-core reports while reading.
-    pub fn read(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Inventory> {
-        let mut inv = Inventory::without_zfs(spec);
+    fn read_one(zfs: &Zfs, spec: &Spec) -> zfs_core::Result<Inventory> {
+        let mut inv = Inventory::without_zfs_one(spec);
         disks::pools_using(zfs, &mut inv.disks);
         let Some(name) = spec.pool_name() else {
             return Ok(inv);

@@ -3,7 +3,7 @@
 //! One file per kind of object, each adding its steps to one [`Draft`] in the order they
 //! run: `partitions.rs` (GPT on the spec's disks), `filesystems.rs` (on their partitions),
 //! `pool.rs` (create, import, settle), `datasets.rs`, `volumes.rs` (their filesystems),
-//! `snapshots.rs`, `mounts.rs`;
+//! `snapshots.rs`, `mounts.rs`; `several.rs` puts the plans of several pools together;
 //! `command.rs` prints each step as the command a person would type.
 
 mod command;
@@ -12,6 +12,7 @@ mod filesystems;
 mod mounts;
 mod partitions;
 mod pool;
+mod several;
 mod snapshots;
 mod volumes;
 
@@ -23,6 +24,7 @@ use serde::Serialize;
 use crate::inventory::{Inventory, JOURNAL};
 use crate::spec::{Spec, Topology};
 
+use self::mounts::depth;
 pub(crate) use self::mounts::install_mounts;
 pub use self::volumes::volume_device;
 pub(crate) use self::volumes::volume_filesystems;
@@ -270,8 +272,17 @@ impl Draft<'_> {
 }
 
 impl Plan {
-    /// Computes the plan from the spec and what exists.
+    /// Computes the plan from the spec and what exists: for a spec with several pools, one
+    /// plan that lays down all of them (see `several.rs`).
     pub fn new(spec: &Spec, inv: &Inventory, opts: &PlanOptions) -> Plan {
+        if spec.has_several_pools() {
+            return several::plan(spec, inv, opts);
+        }
+        Plan::one(spec, inv, opts)
+    }
+
+    /// The plan of a one-pool spec.
+    fn one(spec: &Spec, inv: &Inventory, opts: &PlanOptions) -> Plan {
         // Before anything else (an exported pool found through a link that names another
         // disk's partition would be imported): a label that names two partitions.
         if !inv.label_clashes.is_empty() {

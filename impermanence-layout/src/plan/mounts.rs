@@ -31,8 +31,23 @@ pub(crate) struct InstallMount {
 }
 
 /// What `--mount-root` mounts, parents first (by the depth of the path; the spec's order
-/// otherwise).
+/// otherwise), of every pool of the spec.
 pub(crate) fn install_mounts(spec: &Spec) -> Vec<InstallMount> {
+    if !spec.has_several_pools() {
+        return install_mounts_one(spec);
+    }
+    let mut out: Vec<InstallMount> = Vec::new();
+    for m in spec.pool_specs().iter().flat_map(install_mounts_one) {
+        // The partitions' filesystems are in every pool's view.
+        if !out.contains(&m) {
+            out.push(m);
+        }
+    }
+    out.sort_by_key(|m| depth(&m.path));
+    out
+}
+
+fn install_mounts_one(spec: &Spec) -> Vec<InstallMount> {
     let mut out: Vec<InstallMount> = spec
         .boot
         .mounts
@@ -120,7 +135,7 @@ fn device_mounted_at<'i>(d: &Draft<'i>, device: &Path) -> &'i [PathBuf] {
 }
 
 /// `/` is 0, `/nix` 1, `/nix/store` 2.
-fn depth(path: &str) -> usize {
+pub(super) fn depth(path: &str) -> usize {
     Path::new(path)
         .components()
         .filter(|c| matches!(c, std::path::Component::Normal(_)))

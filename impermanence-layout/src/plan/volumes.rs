@@ -14,6 +14,13 @@ pub fn volume_device(full_name: &str) -> PathBuf {
 /// What the spec makes on each volume: its `filesystem`, or swap for one named in `boot.swap`.
 /// (full name, format, label)
 pub(crate) fn volume_filesystems(spec: &Spec) -> Vec<(String, FilesystemFormat, Option<String>)> {
+    if spec.has_several_pools() {
+        return spec
+            .pool_specs()
+            .iter()
+            .flat_map(volume_filesystems)
+            .collect();
+    }
     spec.datasets
         .iter()
         .filter_map(|d| {

@@ -1,8 +1,8 @@
 //! [`SpecBuilder`]: a layout described in code, without TOML, checked when built.
 
 use super::{
-    BootSpec, DatasetSpec, MountSpec, PoolSpec, Properties, SanoidSpec, SnapshotSpec, Spec,
-    SpecErrors, Topology, VdevLayout,
+    BootSpec, DatasetSpec, MountSpec, PoolSpec, SanoidSpec, SnapshotSpec, Spec, SpecErrors,
+    Topology, VdevLayout,
 };
 
 /// Builds a [`Spec`] step by step. [`Spec::builder`] starts from nothing but a pool name
@@ -37,18 +37,10 @@ impl Spec {
         SpecBuilder {
             spec: Spec {
                 disks: Vec::new(),
-                pool: PoolSpec {
-                    name: name.to_owned(),
-                    vdevs: Vec::new(),
-                    layout: VdevLayout::Stripe,
-                    topology: None,
-                    properties: Properties::new(),
-                    root_properties: Properties::new(),
-                    force: false,
-                    enable_features: true,
-                },
+                pool: PoolSpec::new(name),
                 datasets: Vec::new(),
                 snapshots: Vec::new(),
+                pools: Vec::new(),
                 boot: BootSpec::none(),
             },
         }
@@ -63,6 +55,17 @@ impl From<Spec> for SpecBuilder {
 }
 
 impl SpecBuilder {
+    /// Another pool, laid down with this one all or nothing: a one-pool spec built with
+    /// [`Spec::builder`] (its devices, properties, datasets, snapshots, and its boot mounts
+    /// and sanoid entries), added as [`Spec::add_pool`] adds it.
+    ///
+    /// # Errors
+    /// As [`Spec::add_pool`].
+    pub fn and_pool(mut self, other: Spec) -> Result<SpecBuilder, SpecErrors> {
+        self.spec.add_pool(other)?;
+        Ok(self)
+    }
+
     /// The pool's devices (replacing any given before).
     pub fn topology(mut self, topology: Topology) -> SpecBuilder {
         self.spec.pool.vdevs.clear();

@@ -229,11 +229,16 @@ pub(super) fn problems(spec: &super::Spec) -> Vec<String> {
     let mut out = Vec::new();
     let mut devices = std::collections::HashSet::new();
     let mut labels = std::collections::HashSet::new();
-    let vdevs: Vec<PathBuf> = spec
-        .pool
-        .topology()
-        .devices()
-        .map(|v| v.path.clone())
+    let views = spec.pool_specs();
+    let vdevs: Vec<PathBuf> = views
+        .iter()
+        .flat_map(|v| {
+            v.pool
+                .topology()
+                .devices()
+                .map(|d| d.path.clone())
+                .collect::<Vec<_>>()
+        })
         .collect();
     for disk in &spec.disks {
         let name = disk.device.display();
@@ -270,13 +275,19 @@ pub(super) fn problems(spec: &super::Spec) -> Vec<String> {
             }
         }
     }
-    for d in &spec.datasets {
+    for (view, d) in views
+        .iter()
+        .flat_map(|v| v.datasets.iter().map(move |d| (v, d)))
+    {
         let Some(fs) = d.volume.as_ref().and_then(|v| v.filesystem.as_ref()) else {
             continue;
         };
-        let at = format!("volume {}", d.name);
+        let at = match views.len() {
+            1 => format!("volume {}", d.name),
+            _ => format!("volume {}", view.full_name(&d.name)),
+        };
         out.extend(filesystem_problems(&at, fs));
-        if spec.boot.swap.contains(&d.name) && fs.format != FilesystemFormat::Swap {
+        if view.boot.swap.contains(&d.name) && fs.format != FilesystemFormat::Swap {
             out.push(format!(
                 "{at} is in boot.swap but its filesystem is {}",
                 fs.format.blkid_type()

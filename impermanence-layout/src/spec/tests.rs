@@ -437,6 +437,7 @@ fn layouts_need_their_device_counts_and_names_their_other_problems() {
     s.boot.mounts.push(MountSpec {
         path: "relative".into(),
         dataset: "nix".into(),
+        pool: None,
         needed_for_boot: false,
         options: Vec::new(),
     });

@@ -220,7 +220,7 @@ impl Spec {
     /// # Errors
     /// [`SpecErrors`] with one line per problem.
     pub fn validate(&self) -> Result<(), SpecErrors> {
-        self.check(true)
+        self.check(&|_| true)
     }
 
     /// [`Spec::validate`] without the device checks: for what needs no disk, like the NixOS
@@ -229,7 +229,7 @@ impl Spec {
     /// # Errors
     /// [`SpecErrors`] with one line per problem.
     pub fn validate_without_devices(&self) -> Result<(), SpecErrors> {
-        self.check(false)
+        self.check(&|_| false)
     }
 
     /// [`Spec::validate`] for a run against what exists: a pool that exists needs no devices
@@ -238,10 +238,44 @@ impl Spec {
     /// # Errors
     /// [`SpecErrors`] with one line per problem.
     pub fn validate_for(&self, inv: &crate::Inventory) -> Result<(), SpecErrors> {
-        self.check(inv.pool.is_none())
+        let invs = inv.per_pool();
+        self.check(&|i| invs.get(i).is_none_or(|v| v.pool.is_none()))
     }
 
-    fn check(&self, devices: bool) -> Result<(), SpecErrors> {
+    /// Every problem: those of the pools together, then each pool's (named when there are
+    /// several), then the mounts of them all. `devices(i)`: whether pool `i`'s devices are
+    /// checked (only a pool still to be created needs them).
+    fn check(&self, devices: &dyn Fn(usize) -> bool) -> Result<(), SpecErrors> {
+        let mut problems = self.pools_problems();
+        problems.extend(super::disks::problems(self));
+        let views = self.pool_specs();
+        let several = views.len() > 1;
+        for (i, view) in views.iter().enumerate() {
+            let prefix = match several {
+                true => format!("pool {}: ", view.pool.name),
+                false => String::new(),
+            };
+            problems.extend(
+                view.pool_problems(devices(i))
+                    .into_iter()
+                    .map(|p| format!("{prefix}{p}")),
+            );
+        }
+        problems.extend(self.mount_problems());
+        if let Some(id) = &self.boot.host_id {
+            if id.len() != 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+                problems.push(format!("host_id '{id}' must be 8 hex digits"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SpecErrors(problems))
+        }
+    }
+
+    /// The problems of a one-pool spec's pool, datasets, snapshots and boot entries.
+    fn pool_problems(&self, devices: bool) -> Vec<String> {
         let mut problems = Vec::new();
         if let Err(e) = PoolName::new(self.pool.name.as_str()) {
             problems.push(format!("pool name '{}': {}", self.pool.name, e.message()));
@@ -254,7 +288,6 @@ impl Spec {
             );
         }
         problems.extend(self.pool.topology().problems(devices));
-        problems.extend(super::disks::problems(self));
         for k in self.pool.properties.keys() {
             if !known_pool_property(k) {
                 problems.push(format!("unknown pool property '{k}'"));
@@ -400,6 +433,12 @@ impl Spec {
                 ));
             }
         }
+        problems
+    }
+
+    /// The problems of what the pools and partitions mount, all of them together.
+    fn mount_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
         if self.boot.root_tmpfs_mode.is_some() && self.boot.root_tmpfs_size.is_none() {
             problems.push(
                 "boot: root_tmpfs_mode without root_tmpfs_size (the size makes the tmpfs root)"
@@ -429,15 +468,6 @@ impl Spec {
                 ));
             }
         }
-        if let Some(id) = &self.boot.host_id {
-            if id.len() != 8 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
-                problems.push(format!("host_id '{id}' must be 8 hex digits"));
-            }
-        }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(SpecErrors(problems))
-        }
+        problems
     }
 }
