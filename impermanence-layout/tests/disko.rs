@@ -428,3 +428,180 @@ fn a_disko_topology_on_partitioned_loop_devices_is_laid_down_class_by_class() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("nothing to do"), "{out}");
 }
+
+/// Whether `blkid -p` finds a ZFS label on a device.
+fn has_zfs_label(device: &str) -> bool {
+    let out = std::process::Command::new("blkid")
+        .args(["-p", "-o", "value", "-s", "TYPE", device])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "zfs_member"
+}
+
+/// A boot pool GRUB can read and a root pool, mirrored over partitions of both scratch disks,
+/// with the ESP inside the boot pool's `/boot` inside the root pool's `/`: one spec, one apply.
+/// A fault in the root pool's part takes the boot pool back too (their labels cleared, so that
+/// the next run is not refused); then it is laid down as disko lays it down, verify is clean,
+/// a second apply is a no-op, `unmount` exports both, and the next apply imports both.
+#[test]
+#[ignore = "needs ZFS"]
+fn a_boot_pool_and_a_root_pool_are_laid_down_together_or_not_at_all() {
+    let _disks = scratch_disks();
+    let one = blank_scratch(0);
+    let two = blank_scratch(1);
+    let (_b, _r) = (Destroy("bpool"), Destroy("rpool"));
+    let dir = tempfile::tempdir().unwrap();
+    let spec = import(
+        dir.path(),
+        "boot-and-root-pools.nix",
+        &[("one", &one), ("two", &two)],
+    );
+    let mnt = dir.path().join("mnt");
+    let mnt_s = mnt.to_str().unwrap();
+    let apply = |env: &[(&str, &str)]| {
+        cli_env(
+            &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
+            env,
+        )
+    };
+    let pools = || cli_out("zpool", &["list", "-H", "-o", "name"]);
+
+    // The plan, as JSON: the step that creates the root pool's first dataset fails.
+    let (code, json, err) = cli(&["plan", "--json", "--spec", &spec, "--mount-root", mnt_s]);
+    assert_eq!(code, 0, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let steps = plan["steps"].as_array().unwrap();
+    let k = steps
+        .iter()
+        .position(|s| s["step"] == "create_dataset" && s["name"] == "rpool/home")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert!(
+        steps[..k]
+            .iter()
+            .any(|s| s["step"] == "create_pool" && s["name"] == "bpool"),
+        "the boot pool is made first: {json}"
+    );
+    let (code, out, err) = apply(&[("IMPERMANENCE_LAYOUT_FAIL_AT", &(k + 1).to_string())]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(!err.contains("undoing it failed"), "{err}");
+    let listed = pools();
+    assert!(
+        !listed.contains("bpool") && !listed.contains("rpool"),
+        "{listed}"
+    );
+    assert!(mounts_under(&mnt).is_empty(), "{:?}", mounts_under(&mnt));
+    for p in ["one-bpool", "two-bpool", "one-rpool", "two-rpool"] {
+        let dev = format!("/dev/disk/by-partlabel/disk-{p}");
+        assert!(!has_zfs_label(&dev), "{dev} keeps a label");
+    }
+    assert_eq!(
+        sfdisk_partitions(&one).len(),
+        3,
+        "the new table stays, as the plan said"
+    );
+
+    let (code, out, err) = apply(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Partitions as disko's sgdisk calls make them.
+    let names = |disk: &Path| -> Vec<String> {
+        sfdisk_partitions(disk)
+            .into_iter()
+            .map(|(name, ..)| name)
+            .collect()
+    };
+    assert_eq!(
+        names(&one),
+        ["disk-one-ESP", "disk-one-bpool", "disk-one-rpool"]
+    );
+    assert_eq!(names(&two), ["disk-two-bpool", "disk-two-rpool"]);
+    // Each pool a mirror of its two partitions.
+    for pool in ["bpool", "rpool"] {
+        let status = cli_out("zpool", &["status", "-P", pool]);
+        let mirror = status
+            .find("mirror-0")
+            .unwrap_or_else(|| panic!("{status}"));
+        for disk in ["one", "two"] {
+            let dev = format!("/dev/disk/by-partlabel/disk-{disk}-{pool}");
+            assert!(status[mirror..].contains(&dev), "{status}");
+        }
+        assert_eq!(zpool_get(pool, "ashift"), "12");
+        assert_eq!(zpool_get(pool, "altroot"), mnt_s);
+    }
+    // The boot pool has only GRUB's features; the root pool has them all.
+    assert_eq!(zpool_get("bpool", "compatibility"), "grub2");
+    assert_eq!(zpool_get("bpool", "feature@zstd_compress"), "disabled");
+    assert_eq!(zpool_get("bpool", "feature@lz4_compress"), "active");
+    assert_ne!(zpool_get("rpool", "feature@zstd_compress"), "disabled");
+    for (ds, want) in [
+        ("bpool/nixos", format!("{mnt_s}/boot")),
+        ("rpool/root", mnt_s.to_owned()),
+        ("rpool/home", "legacy".to_owned()),
+    ] {
+        let p = zfs_get(ds, "mountpoint");
+        assert_eq!(p["mountpoint"]["value"], want.as_str(), "{ds}");
+        assert_eq!(p["mountpoint"]["source"]["type"], "LOCAL", "{ds}");
+    }
+    assert_eq!(
+        zfs_get("rpool", "compression")["compression"]["value"],
+        "zstd"
+    );
+    let snaps = cli_out(
+        "zfs",
+        &["list", "-H", "-t", "snapshot", "-o", "name", "-r", "rpool"],
+    );
+    assert_eq!(snaps.trim(), "rpool@blank");
+
+    // Mounted parents first across the pools: / (rpool), /boot (bpool), /boot/efi (the ESP).
+    let mounted = || {
+        let esp = std::fs::canonicalize("/dev/disk/by-partlabel/disk-one-ESP").unwrap();
+        assert_eq!(findmnt(&mnt).0, "rpool/root");
+        assert_eq!(findmnt(&mnt.join("boot")).0, "bpool/nixos");
+        let efi = findmnt(&mnt.join("boot/efi"));
+        assert_eq!(
+            (efi.0, efi.1),
+            (esp.display().to_string(), "vfat".to_owned())
+        );
+        assert_eq!(findmnt(&mnt.join("home")).0, "rpool/home");
+    };
+    mounted();
+
+    let (code, out, err) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("bpool, rpool: the layout matches"), "{out}");
+    let (code, out, err) = apply(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("nothing to do"), "{out}");
+    let (code, module, err) = cli(&["nixos-config", "--spec", &spec]);
+    assert_eq!(code, 0, "{err}");
+    for device in ["rpool/root", "bpool/nixos", "rpool/home"] {
+        assert!(
+            module.contains(&format!("device = \"{device}\"")),
+            "{module}"
+        );
+    }
+
+    // Torn down together, imported together.
+    let (code, out, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(mounts_under(&mnt).is_empty(), "{:?}", mounts_under(&mnt));
+    let listed = pools();
+    assert!(
+        !listed.contains("bpool") && !listed.contains("rpool"),
+        "{listed}"
+    );
+    let (code, out, err) = apply(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("imported bpool, rpool"), "{out}");
+    mounted();
+    let (code, out, err) = cli(&["verify", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = cli(&["unmount", "--spec", &spec]);
+    assert_eq!(code, 0, "{out}{err}");
+    for pool in ["bpool", "rpool"] {
+        cli_out(
+            "zpool",
+            &["import", "-N", "-d", "/dev/disk/by-partlabel", pool],
+        );
+    }
+}

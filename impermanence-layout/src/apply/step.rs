@@ -57,7 +57,10 @@ pub(super) fn run(
                 create = create.encryption(key.clone());
             }
             create.create(zfs)?;
-            undo.push(Undo::DestroyPool(name.clone()));
+            undo.push(Undo::DestroyPool {
+                name: name.clone(),
+                devices: topology.devices().map(|d| d.path.clone()).collect(),
+            });
         }
         Step::SetPoolProperty {
             pool,

@@ -12,7 +12,13 @@ use super::step::io;
 /// How to take back one step.
 pub(super) enum Undo {
     RemoveFile(PathBuf),
-    DestroyPool(String),
+    /// Destroy the pool the step created, and clear the labels it wrote on its devices: a
+    /// destroyed pool's label would stand in the way of the next run (the devices held none,
+    /// or had theirs cleared by `--wipe`, before).
+    DestroyPool {
+        name: String,
+        devices: Vec<PathBuf>,
+    },
     ExportPool(String),
     DestroyDataset(String),
     DestroySnapshot(String),
@@ -66,7 +72,15 @@ fn retry_while_busy(mut f: impl FnMut() -> zfs_core::Result<()>) -> zfs_core::Re
 fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
     match u {
         Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
-        Undo::DestroyPool(name) => PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n)),
+        Undo::DestroyPool { name, devices } => {
+            PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n))?;
+            for device in devices.iter().filter(|d| d.exists()) {
+                // A whole disk's label is on the partition zpool made on it, which goes with
+                // the disk's next table: nothing to clear there, and no harm if this fails.
+                let _ = zfs.labelclear(device, &zfs_core::LabelClearOptions::new().force(true));
+            }
+            Ok(())
+        }
         Undo::ExportPool(name) => PoolName::new(name.as_str())
             .and_then(|n| zfs.export_pool(&n, &zfs_core::ExportOptions::new())),
         Undo::DestroyDataset(name) => DatasetName::new(name.as_str())
