@@ -3,7 +3,9 @@
 //! and the snapshot `zroot/persist@blank` (see `shared/reference/impermanence-guide.txt`) by
 //! default; or what a real install describes: vdev groups with log, special, dedup, cache and
 //! spare devices ([`Topology`]), whole disks, encryption roots ([`EncryptionRoot`]), volumes,
-//! mount options, built in code with [`SpecBuilder`] or read from TOML or JSON.
+//! mount options, several pools in one spec (`[[pools]]`: a boot pool next to the root pool,
+//! laid down together or not at all), built in code with [`SpecBuilder`] or read from TOML or
+//! JSON.
 //!
 //! The flow: a [`Spec`] (the guide's by default, or TOML) is validated as a whole; a [`Plan`]
 //! is computed from it and what exists ([`Inventory`]); [`apply`] carries the plan out and

@@ -53,11 +53,15 @@ pub fn place(
     let mut out = Vec::new();
     for (i, p) in partitions.iter().enumerate() {
         let last = match p.size.as_deref() {
-            None => last_usable,
+            // The rest of the disk, its end aligned down as disko's `sgdisk --align-end
+            // --new=N:0:-0` aligns it: a whole number of MiB short of GPT's backup.
+            None => ((last_usable + 1) / align * align).saturating_sub(1),
             Some(size) => {
                 let bytes =
                     parse_size(size).ok_or_else(|| format!("{}: size '{size}'", p.label))?;
-                let sectors = bytes.div_ceil(ALIGN) * align;
+                // Exactly the size, as `sgdisk --new=N:0:+SIZE` makes it (its `--align-end`
+                // leaves a sized end where it is); the next partition starts on a MiB boundary.
+                let sectors = bytes.div_ceil(sector);
                 next + sectors - 1
             }
         };
@@ -224,8 +228,9 @@ mod tests {
     }
 
     /// An ESP of 512M, 1M of BIOS boot, the rest for ZFS, on a 10 GiB disk of 512-byte
-    /// sectors: starts on MiB boundaries, the last one ends where GPT's backup begins, as
-    /// `sgdisk -n 3:0:0` ends it.
+    /// sectors: starts on MiB boundaries, the last one ends on one too, before GPT's backup,
+    /// where disko's `sgdisk --align-end --new=3:0:-0` ends it (sector 20969471, read from
+    /// sgdisk 1.0.9's own table).
     #[test]
     fn partitions_are_aligned_to_a_mebibyte_and_the_last_takes_the_rest() {
         let parts = [
@@ -241,21 +246,26 @@ mod tests {
             [
                 (2048, 2048 + 1048576 - 1),
                 (1050624, 1050624 + 2048 - 1),
-                (1052672, total - 34)
+                (1052672, 20969471)
             ]
         );
+        assert!(20969471 < total - 34 && (20969471 + 1) % 2048 == 0);
         // 4K sectors: the same bytes.
         let placed = place(&parts, 10 << 30, 4096).unwrap();
         assert_eq!((placed[0].first, placed[0].last), (256, 256 + 131072 - 1));
-        assert_eq!(placed[2].last, (10u64 << 30) / 4096 - 6);
-        // Odd sizes round up to whole MiB.
+        assert_eq!(placed[2].last, 10239 * 256 - 1);
+        // Odd sizes are exact, as sgdisk makes them; the next partition starts on a MiB.
         let placed = place(
-            &[part("a", PartitionKind::Linux, Some("1000K"))],
+            &[
+                part("a", PartitionKind::Linux, Some("1000K")),
+                part("b", PartitionKind::Linux, Some("1M")),
+            ],
             1 << 30,
             512,
         )
         .unwrap();
-        assert_eq!((placed[0].first, placed[0].last), (2048, 4095));
+        assert_eq!((placed[0].first, placed[0].last), (2048, 2048 + 2000 - 1));
+        assert_eq!(placed[1].first, 4096);
     }
 
     #[test]
@@ -324,5 +334,44 @@ mod tests {
             })
             .collect();
         assert_eq!(seen, want);
+    }
+
+    /// The partitions disko makes (`sgdisk --align-end --new=N:0:+SIZE`, the last
+    /// `--new=N:0:-0`, one call per partition, as lib/types/gpt.nix runs them) are the ones
+    /// `place` puts there, on disks of odd sizes (image files: 512-byte sectors).
+    #[test]
+    fn disko_s_sgdisk_calls_make_the_placed_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts = [
+            part("ESP", PartitionKind::Esp, Some("64M")),
+            part("swap", PartitionKind::Swap, Some("1500K")),
+            part("zroot", PartitionKind::Zfs, None),
+        ];
+        for (bytes, sector) in [((300u64 << 20) + 12345 * 512, 512), (777u64 << 20, 512)] {
+            let img = dir.path().join(format!("{bytes}.img"));
+            std::fs::File::create(&img).unwrap().set_len(bytes).unwrap();
+            for (i, size) in ["+64M", "+1500K", "-0"].iter().enumerate() {
+                let ok = std::process::Command::new("sgdisk")
+                    .arg("--align-end")
+                    .arg(format!("--new={}:0:{size}", i + 1))
+                    .arg(&img)
+                    .output()
+                    .unwrap_or_else(|e| panic!("sgdisk (package gdisk; ci/setup installs it): {e}"))
+                    .status
+                    .success();
+                assert!(ok, "sgdisk --new={}:0:{size}", i + 1);
+            }
+            let theirs: Vec<(u64, u64)> = read(&img, sector)
+                .unwrap()
+                .iter()
+                .map(|p| (p.first, p.last))
+                .collect();
+            let ours: Vec<(u64, u64)> = place(&parts, bytes, sector)
+                .unwrap()
+                .iter()
+                .map(|p| (p.first, p.last))
+                .collect();
+            assert_eq!(ours, theirs, "{bytes} bytes");
+        }
     }
 }

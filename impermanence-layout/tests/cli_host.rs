@@ -185,6 +185,25 @@ fn the_readme_real_install_spec_plans() {
     }
 }
 
+/// The README's real install on disks: an ESP, swap on both, the pool's mirror on partitions;
+/// valid, and its NixOS module mounts the ESP and lists both swap partitions. (Applied by
+/// `ci/transcript-real-install`, whose output is in docs/layout.md.)
+#[test]
+fn the_readme_real_install_on_disks_spec_is_valid_and_boots() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/real-install-disks.toml");
+    let spec = Spec::parse(&std::fs::read_to_string(file).unwrap()).unwrap();
+    spec.validate().unwrap();
+    assert_eq!(spec.encryption_roots().len(), 1);
+    let module = impermanence_layout::nixos_config(&spec);
+    for want in [
+        "fileSystems.\"/boot\" = {\n    device = \"/dev/disk/by-partlabel/ESP\";\n    fsType = \"vfat\";",
+        "swapDevices = [ { device = \"/dev/disk/by-partlabel/swap-a\"; } { device = \"/dev/disk/by-partlabel/swap-b\"; } ];",
+        "boot.zfs.requestEncryptionCredentials = [ \"zroot/persist\" ];",
+    ] {
+        assert!(module.contains(want), "{want}\n{module}");
+    }
+}
+
 /// `plan | head`: a reader that goes away ends the program as it ends any Unix tool, by
 /// SIGPIPE, quietly; it panicked ("failed printing to stdout: Broken pipe") with a backtrace.
 #[test]

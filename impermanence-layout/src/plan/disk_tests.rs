@@ -92,7 +92,7 @@ fn a_blank_disk_is_partitioned_formatted_and_its_esp_mounted() {
     assert_eq!(
         cmds[0],
         "wipefs -a /dev/disk/by-id/nvme-A && sgdisk --clear -n 1:2048:1050623 -t 1:EF00 -c 1:ESP \
-         -n 2:1050624:3147775 -t 2:8200 -c 2:swap -n 3:3147776:16777182 -t 3:BF01 -c 3:zroot \
+         -n 2:1050624:3147775 -t 2:8200 -c 2:swap -n 3:3147776:16775167 -t 3:BF01 -c 3:zroot \
          /dev/disk/by-id/nvme-A && udevadm settle && wipefs -a /dev/disk/by-partlabel/ESP && \
          wipefs -a /dev/disk/by-partlabel/swap && wipefs -a /dev/disk/by-partlabel/zroot  \
          # a new partition table: not undone"

@@ -25,8 +25,9 @@ pub struct DiskSpec {
 pub struct PartitionSpec {
     /// Its GPT name (`PARTLABEL`), unique on the system.
     pub label: String,
-    /// Its size (`1G`, a multiple of 1 MiB once rounded up); unset: the rest of the disk (the
-    /// last partition only).
+    /// Its size (`1G`), exactly (the next partition starts on a MiB boundary); unset: the rest
+    /// of the disk up to its last MiB boundary (the last partition only), as disko's
+    /// `sgdisk --align-end` places them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<String>,
     /// What it is for (the GPT type).
