@@ -204,14 +204,6 @@ fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
     );
 }
 
-fn mounts_under(dir: &Path) -> Vec<String> {
-    cli_out("findmnt", &["-rn", "-o", "TARGET"])
-        .lines()
-        .filter(|t| Path::new(t).starts_with(dir))
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Destroys a pool by name, whatever happens in the test.
 struct Destroy(&'static str);
 

@@ -5,8 +5,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::*;
 use impermanence_layout::{DatasetSpec, MountSpec, Spec, VdevEntry};
 
@@ -50,14 +48,6 @@ fn two_pools(tag: &str) -> (Case, Second) {
 
 fn pools_listed() -> String {
     cli_out("zpool", &["list", "-H", "-o", "name"])
-}
-
-fn mounts_under(dir: &Path) -> Vec<String> {
-    cli_out("findmnt", &["-rn", "-o", "TARGET"])
-        .lines()
-        .filter(|t| Path::new(t).starts_with(dir))
-        .map(str::to_owned)
-        .collect()
 }
 
 /// The plan's steps, as `plan --json` gives them.

@@ -232,3 +232,12 @@ pub fn sfdisk_partitions(disk: &std::path::Path) -> Vec<(String, String, u64, u6
         })
         .collect()
 }
+
+/// Every mount target at or below `dir`, as findmnt lists them (parents first).
+pub fn mounts_under(dir: &std::path::Path) -> Vec<String> {
+    cli_out("findmnt", &["-rn", "-o", "TARGET"])
+        .lines()
+        .filter(|t| std::path::Path::new(t).starts_with(dir))
+        .map(str::to_owned)
+        .collect()
+}
