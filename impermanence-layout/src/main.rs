@@ -126,7 +126,8 @@ struct Common {
     /// pool's when it has several).
     #[arg(long = "vdev", value_name = "PATH")]
     vdevs: Vec<PathBuf>,
-    /// Create missing --vdev files sparse with this size (e.g. 2G).
+    /// Create missing --vdev files (and the first pool's devices named in the spec) sparse with
+    /// this size (e.g. 2G).
     #[arg(long, value_name = "SIZE")]
     vdev_size: Option<String>,
     /// Create (or import) the pool with this directory as its altroot and mount the layout
@@ -140,8 +141,9 @@ struct Common {
     /// hold partitions, instead of refusing them. Cannot be undone.
     #[arg(long)]
     wipe: bool,
-    /// (plan, apply) Create the pool as `zpool create -f` does: with vdevs that differ in
-    /// redundancy, and on devices that hold another filesystem (the spec's `force = true`).
+    /// (plan, apply) Create the pool (the first, when the spec has several) as `zpool create -f`
+    /// does: with vdevs that differ in redundancy, and on devices that hold another filesystem
+    /// (the spec's `force = true`).
     #[arg(long)]
     force: bool,
 }
@@ -169,7 +171,21 @@ fn load_unchecked(c: &Common) -> Result<Spec, LayoutError> {
         None => Spec::default(),
     };
     if let Some(p) = &c.pool {
-        spec.pool.name.clone_from(p);
+        // Boot entries that named the first pool follow it to its new name.
+        let old = std::mem::replace(&mut spec.pool.name, p.clone());
+        let renamed = |of: &mut Option<String>| {
+            if of.as_deref() == Some(old.as_str()) {
+                *of = None;
+            }
+        };
+        spec.boot
+            .mounts
+            .iter_mut()
+            .for_each(|m| renamed(&mut m.pool));
+        spec.boot
+            .sanoid
+            .iter_mut()
+            .for_each(|s| renamed(&mut s.pool));
     }
     if c.force {
         spec.pool.force = true;
@@ -253,8 +269,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             spec.validate_without_devices()?;
             let zfs = Zfs::open()?;
             let mut done = impermanence_layout::unmount_all(&zfs, &spec)?;
-            // The last pool first: the first is the one an installer names, and the others
-            // (a boot pool) are mounted inside it.
+            // Every mount is gone by now (deepest first, across the pools); the pools are
+            // exported in the reverse of the spec's order.
             for name in spec.pool_names().into_iter().rev() {
                 let name = zfs_core::PoolName::new(name)?;
                 done.extend(impermanence_layout::teardown(&zfs, &name)?);

@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use crate::spec::{parse_size, PartitionKind, PartitionSpec};
 
-/// Partitions start on 1 MiB boundaries and their sizes are rounded up to 1 MiB, as sgdisk,
-/// parted and disko do.
+/// Partitions start on 1 MiB boundaries, as sgdisk, parted and disko place them (and the last
+/// one, which takes the rest of the disk, ends on one, as disko's `sgdisk --align-end` ends it).
 pub const ALIGN: u64 = 1 << 20;
 
 /// One partition where it goes (or is), in logical sectors.

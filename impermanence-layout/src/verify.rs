@@ -203,7 +203,27 @@ fn disk_differences(spec: &Spec, inv: &Inventory, diff: &mut impl FnMut(&str, St
                     .join(", ")
             };
             let is = have.table.as_deref().map_or("no GPT".to_owned(), |t| {
-                format!("partitions [{}]", labels(t))
+                // Same labels: say where the first one that differs lies (a table made by
+                // another tool ends its last partition elsewhere).
+                let moved = (t.len() == want.len())
+                    .then(|| t.iter().zip(&want).find(|(h, w)| h != w))
+                    .flatten()
+                    .filter(|(h, w)| h.label == w.label);
+                match moved {
+                    Some((h, w)) => format!(
+                        "partitions [{}], {} at sectors {}-{} of type {} where the spec puts it \
+                         at {}-{} of type {}",
+                        labels(t),
+                        h.label,
+                        h.first,
+                        h.last,
+                        h.type_guid,
+                        w.first,
+                        w.last,
+                        w.type_guid
+                    ),
+                    None => format!("partitions [{}]", labels(t)),
+                }
             });
             diff(
                 &name,

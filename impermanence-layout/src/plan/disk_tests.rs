@@ -331,3 +331,24 @@ fn a_label_on_another_disk_stops_the_plan() {
     assert!(plan.steps.is_empty(), "{:#?}", plan.steps);
     assert_eq!(plan.conflicts.len(), 1);
 }
+
+/// A table that differs only in where a partition ends (made by another tool, or by a build
+/// that ended the last partition at the last usable sector) is named with the sectors, not
+/// with two equal lists of labels.
+#[test]
+fn verify_says_where_a_partition_of_the_same_label_lies() {
+    let spec = installer_spec();
+    let mut disk = partitioned_disk(&spec);
+    let table = disk.table.as_mut().unwrap();
+    let last = table.last_mut().unwrap();
+    last.last = 16777182;
+    let found = crate::verify::differences(&spec, &with_disk(disk));
+    let what: Vec<&str> = found.iter().map(|d| d.what.as_str()).collect();
+    assert!(
+        what.iter().any(|w| w.contains(
+            "zroot at sectors 3147776-16777182 of type 6A898CC3-1DD2-11B2-99A6-080020736631 \
+             where the spec puts it at 3147776-16775167"
+        )),
+        "{what:#?}"
+    );
+}

@@ -138,6 +138,20 @@ impl Spec {
                 ));
             }
         }
+        for name in &self.boot.swap {
+            if let Some(p) = self
+                .pools
+                .iter()
+                .find(|p| p.datasets.iter().any(|d| d.name == *name && d.is_volume()))
+                .filter(|_| self.dataset(name).is_none())
+            {
+                out.push(format!(
+                    "swap: '{name}' is a volume of {}; boot.swap names the first pool's \
+                     volumes (give that volume filesystem = {{ format = \"swap\" }})",
+                    p.name
+                ));
+            }
+        }
         let mut owner: std::collections::HashMap<std::path::PathBuf, &str> = Default::default();
         for pool in std::iter::once(&self.pool).chain(&self.pools) {
             for d in pool.topology().devices() {
@@ -238,6 +252,10 @@ dataset = "boot"
             .sanoid
             .push(crate::SanoidSpec::new("root", 1, 1, 1, 1).in_pool("gone"));
         s.pools[0].datasets.push(crate::DatasetSpec::new("a/b"));
+        s.pools[0]
+            .datasets
+            .push(crate::DatasetSpec::volume("swap", "64M"));
+        s.boot.swap.push("swap".into());
         let all = s.validate().unwrap_err().0;
         for needle in [
             "pool bpool is listed twice",
@@ -246,6 +264,7 @@ dataset = "boot"
             "sanoid 'root': pool 'gone' is not in the spec",
             "/d/r.img is a device of both rpool and bpool",
             "pool rpool: dataset 'a/b' comes before its parent 'a'",
+            "swap: 'swap' is a volume of rpool; boot.swap names the first pool's volumes",
         ] {
             assert!(all.iter().any(|p| p.contains(needle)), "{needle}: {all:#?}");
         }
