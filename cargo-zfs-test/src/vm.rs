@@ -113,6 +113,10 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
         for dir in &writable {
             cmd.arg("--rwdir").arg(dir);
         }
+        // Debian's kernel zeroes every allocation (CONFIG_INIT_ON_ALLOC_DEFAULT_ON), a
+        // hardening a throwaway test guest does not need: under emulation that zeroing was
+        // 7 % of the guest's busy time, most of it in ZFS's own caches.
+        cmd.args(["--append", "init_on_alloc=0"]);
         cmd.args(["--overlay-rwdir", "/etc", "--exec"])
             .arg(format!(
                 "{} __guest {}",

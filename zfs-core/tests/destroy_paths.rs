@@ -29,6 +29,9 @@ fn build(zfs: &Zfs, root: &str, seed: u64, mnt: &Path) -> Built {
         .property("mountpoint", "legacy")
         .create(zfs)
         .unwrap();
+    // The tree is drawn first and created a level at a time (`create_levels`).
+    let mut items = Vec::new();
+    let mut mounted = Vec::new();
     let mut next = 0;
     while next < filesystems.len() && filesystems.len() < 14 {
         let parent = filesystems[next].clone();
@@ -41,6 +44,7 @@ fn build(zfs: &Zfs, root: &str, seed: u64, mnt: &Path) -> Built {
                 // Mounted at a directory of its own.
                 0 => {
                     let dir = mnt.join(name.replace('/', "_"));
+                    mounted.push(name.clone());
                     create.property("mountpoint", dir.to_str().unwrap())
                 }
                 _ => create.property("mountpoint", "legacy"),
@@ -48,33 +52,37 @@ fn build(zfs: &Zfs, root: &str, seed: u64, mnt: &Path) -> Built {
             if rng.below(3) == 0 {
                 create = create.property("test:owner", &format!("u{i}"));
             }
-            if rng.below(6) == 0 {
+            let encrypted = rng.below(6) == 0;
+            if encrypted {
                 create = create.encryption(Key::raw(&[i as u8; 32]).unwrap());
             }
-            create.create(zfs).unwrap();
-            let fs = zfs.dataset(&any(&name)).unwrap();
-            if fs.property("mountpoint").unwrap().value.starts_with('/') {
-                fs.mount().unwrap();
-            }
+            items.push((create, encrypted));
             filesystems.push(name);
         }
         if rng.below(4) == 0 {
-            CreateDataset::volume(ds(format!("{parent}/vol")), 16 << 20)
-                .sparse(true)
-                .create(zfs)
-                .unwrap();
+            let vol = CreateDataset::volume(ds(format!("{parent}/vol")), 16 << 20).sparse(true);
+            items.push((vol, false));
         }
     }
-    // At least one snapshot, so that every tree has one to hold and to clone.
+    create_levels(zfs, items);
+    for name in &mounted {
+        zfs.dataset(&any(name)).unwrap().mount().unwrap();
+    }
+    // At least one snapshot, so that every tree has one to hold and to clone. The snapshots
+    // of each round are taken in one call (one transaction group).
     let base = format!("{root}@base");
     zfs.snapshot(&[snap(&base)], &[]).unwrap();
     let mut snapshots = vec![base];
+    let mut rounds: Vec<Vec<zfs_core::SnapshotName>> = vec![Vec::new(); 2];
     for fs in &filesystems {
         for s in 0..rng.below(3) {
             let name = format!("{fs}@s{s}");
-            zfs.snapshot(&[snap(&name)], &[]).unwrap();
+            rounds[s as usize].push(snap(&name));
             snapshots.push(name);
         }
+    }
+    for round in rounds.iter().filter(|r| !r.is_empty()) {
+        zfs.snapshot(round, &[]).unwrap();
     }
     if let Some(origin) = snapshots.get(rng.below(snapshots.len().max(1) as u64) as usize) {
         // A clone inside the tree (destroyed before its origin), of a snapshot of another

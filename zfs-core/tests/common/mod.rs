@@ -127,6 +127,31 @@ pub fn when_not_busy<T>(mut f: impl FnMut() -> zfs_core::Result<T>) -> T {
 }
 
 /// A dataset name that the test knows is valid.
+/// Creates a tree a level at a time, parents before children: each level in one
+/// `create_datasets` call, so that its creations share transaction groups (one per creation
+/// made each test that builds trees spend most of its time waiting for syncs under
+/// emulation). `alone` items (encrypted roots, which a batch does not take) are created one
+/// by one after their level.
+pub fn create_levels(zfs: &Zfs, items: Vec<(zfs_core::CreateDataset, bool)>) {
+    let depth = |c: &zfs_core::CreateDataset| c.name().as_str().matches('/').count();
+    let mut levels: Vec<usize> = items.iter().map(|(c, _)| depth(c)).collect();
+    levels.sort_unstable();
+    levels.dedup();
+    for level in levels {
+        let (alone, batch): (Vec<_>, Vec<_>) = items
+            .iter()
+            .filter(|(c, _)| depth(c) == level)
+            .partition(|(_, alone)| *alone);
+        let batch: Vec<_> = batch.into_iter().map(|(c, _)| c.clone()).collect();
+        if !batch.is_empty() {
+            zfs.create_datasets(&batch).unwrap();
+        }
+        for (c, _) in alone {
+            c.clone().create(zfs).unwrap();
+        }
+    }
+}
+
 pub fn ds(name: impl AsRef<str>) -> DatasetName {
     DatasetName::new(name.as_ref()).unwrap()
 }
