@@ -108,19 +108,7 @@ pub(super) fn run(
             crate::partition_table::write(disk, *sector, partitions).map_err(fail)?;
             for p in partitions {
                 let link = crate::spec::partlabel_path(&p.label);
-                crate::filesystem::wait_for_device(&link, crate::filesystem::DEVICE_WAIT)
-                    .map_err(fail)?;
-                if !crate::disk::is_partition_of(&link, p.number, disk) {
-                    return Err(fail(std::io::Error::other(format!(
-                        "{} is not partition {} of {}: another partition on the system has \
-                         the label '{}'",
-                        link.display(),
-                        p.number,
-                        disk.display(),
-                        p.label
-                    ))));
-                }
-                crate::filesystem::wipe(&link).map_err(fail)?;
+                wipe_new_partition(&link, p.number, &p.label, disk).map_err(fail)?;
                 if let Ok(Some(_)) = zfs.device_label(&link) {
                     zfs.labelclear(&link, &zfs_core::LabelClearOptions::new().force(true))?;
                 }
@@ -250,4 +238,32 @@ fn unlock(
             .load_key(key),
         None => Ok(()),
     }
+}
+
+/// Wipes the old signatures off partition `number` of `disk`, found by its new `link`.
+///
+/// udev reads a disk's table again by itself when a writer of the disk closes it (its inotify
+/// watch), a moment after the reread we asked for and waited on: the partitions' links go and
+/// come back once more, and a wipe in between finds no device (or a busy one). So when a wipe
+/// fails that way, udev is waited for and the wipe tried again.
+fn wipe_new_partition(link: &Path, number: u32, label: &str, disk: &Path) -> std::io::Result<()> {
+    const ATTEMPTS: u32 = 5;
+    for attempt in 1.. {
+        crate::filesystem::wait_for_device(link, crate::filesystem::DEVICE_WAIT)?;
+        if !crate::disk::is_partition_of(link, number, disk) {
+            return Err(std::io::Error::other(format!(
+                "{} is not partition {number} of {}: another partition on the system has \
+                 the label '{label}'",
+                link.display(),
+                disk.display(),
+            )));
+        }
+        match crate::filesystem::wipe(link) {
+            Err(e) if attempt < ATTEMPTS && (!link.exists() || e.to_string().contains("busy")) => {
+                let _ = std::process::Command::new("udevadm").arg("settle").status();
+            }
+            done => return done,
+        }
+    }
+    unreachable!("the last attempt returns")
 }
