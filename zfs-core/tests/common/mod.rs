@@ -128,10 +128,10 @@ pub fn when_not_busy<T>(mut f: impl FnMut() -> zfs_core::Result<T>) -> T {
 
 /// A dataset name that the test knows is valid.
 /// Creates a tree a level at a time, parents before children: each level in one
-/// `create_datasets` call, so that its creations share transaction groups (one per creation
-/// made each test that builds trees spend most of its time waiting for syncs under
-/// emulation). `alone` items (encrypted roots, which a batch does not take) are created one
-/// by one after their level.
+/// `create_datasets` call, so that its creations share transaction groups (with one sync per
+/// creation, the tests that build trees spent most of their time waiting under emulation).
+/// `alone` items (encrypted roots, which a batch does not take) are created one by one after
+/// their level.
 pub fn create_levels(zfs: &Zfs, items: Vec<(zfs_core::CreateDataset, bool)>) {
     let depth = |c: &zfs_core::CreateDataset| c.name().as_str().matches('/').count();
     let mut levels: Vec<usize> = items.iter().map(|(c, _)| depth(c)).collect();
