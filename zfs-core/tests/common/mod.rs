@@ -126,7 +126,6 @@ pub fn when_not_busy<T>(mut f: impl FnMut() -> zfs_core::Result<T>) -> T {
     f().unwrap()
 }
 
-/// A dataset name that the test knows is valid.
 /// Creates a tree a level at a time, parents before children: each level in one
 /// `create_datasets` call, so that its creations share transaction groups (with one sync per
 /// creation, the tests that build trees spent most of their time waiting under emulation).
@@ -152,6 +151,7 @@ pub fn create_levels(zfs: &Zfs, items: Vec<(zfs_core::CreateDataset, bool)>) {
     }
 }
 
+/// A dataset name that the test knows is valid.
 pub fn ds(name: impl AsRef<str>) -> DatasetName {
     DatasetName::new(name.as_ref()).unwrap()
 }
