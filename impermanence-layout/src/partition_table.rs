@@ -2,6 +2,7 @@
 //! writing a new table (with the `gpt` crate) then having the kernel and udev see it.
 
 use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::Duration;
@@ -120,12 +121,54 @@ fn other(what: String) -> std::io::Error {
     std::io::Error::other(what)
 }
 
+/// A disk kept from udev's own re-read of its partition table until this is dropped: a shared
+/// BSD lock (`flock`) on the disk's node.
+///
+/// udev watches every disk: when a writer of it closes it, udevd has the kernel read its table
+/// again (`BLKRRPART`), which takes every partition away, links included, and brings it back,
+/// a moment later than any reread asked for and waited on. A wipe or a mkfs of a new partition
+/// in that moment finds no device. udevd re-reads only a disk it can lock exclusively, so a
+/// shared lock stops that and nothing else: its rules still run (they take the lock shared) and
+/// make the new partitions' links; instead of re-reading, udevd sends the partitions a `change`.
+/// (systemd's "Locking Block Device Access" describes the locks.)
+#[derive(Debug)]
+#[must_use = "udev may read the table again, taking the partitions away for a moment, as soon \
+              as the disk is let go"]
+pub struct HeldDisk {
+    _node: std::fs::File,
+}
+
+impl HeldDisk {
+    /// Holds `disk`, waiting while udevd re-reads it (it holds the lock exclusively then). The
+    /// node is opened read-only: closing it is no write for udev to act on.
+    ///
+    /// # Errors
+    /// The disk cannot be opened or locked.
+    pub fn hold(disk: &Path) -> std::io::Result<HeldDisk> {
+        let node = std::fs::File::open(disk)?;
+        loop {
+            // SAFETY: an open descriptor; flock does not touch memory.
+            if unsafe { libc::flock(node.as_raw_fd(), libc::LOCK_SH) } == 0 {
+                return Ok(HeldDisk { _node: node });
+            }
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(other(format!("cannot lock {}: {e}", disk.display())));
+            }
+        }
+    }
+}
+
 /// Writes a new GPT with `placed` on the block device `disk` (see [`write_table`]) and has the
 /// kernel read it again, which it refuses (busy) while a partition of it is in use.
-pub fn write(disk: &Path, sector: u64, placed: &[PlacedPartition]) -> std::io::Result<()> {
+///
+/// The disk is held from before the first write: keep the [`HeldDisk`] while working on the
+/// new partitions, which udev would otherwise take away and bring back once more.
+pub fn write(disk: &Path, sector: u64, placed: &[PlacedPartition]) -> std::io::Result<HeldDisk> {
     let bytes = crate::disk::geometry(disk)
         .map(|(b, _)| b)
         .ok_or_else(|| other(format!("{} is not a block device", disk.display())))?;
+    let held = HeldDisk::hold(disk)?;
     // Every signature on the disk itself goes first (the old table's two headers, a
     // filesystem made on the bare disk); wipefs, like the exclusive open below, is refused
     // while anything on the disk is in use (mounted, swap, a mapping, a pool).
@@ -137,7 +180,8 @@ pub fn write(disk: &Path, sector: u64, placed: &[PlacedPartition]) -> std::io::R
         .open(disk)
         .map_err(|e| other(format!("{} is in use: {e}", disk.display())))?;
     write_table(file, bytes, sector, placed)?;
-    reread(disk)
+    reread(disk)?;
+    Ok(held)
 }
 
 /// Writes a protective MBR and a new GPT (both headers) with `placed` to `file` of `bytes`,

@@ -105,7 +105,10 @@ pub(super) fn run(
             // Nothing to undo with: the old table is gone. Its partitions' old signatures go
             // too, so that no old pool or filesystem shows through the new ones.
             let fail = |e: std::io::Error| io("partition", disk, &e);
-            crate::partition_table::write(disk, *sector, partitions).map_err(fail)?;
+            let held = crate::partition_table::write(disk, *sector, partitions).map_err(fail)?;
+            // Held until the run ends (or its undo gets here): what the later steps do on the
+            // new partitions needs them to stay put.
+            undo.push(Undo::Release { _held: held });
             for p in partitions {
                 let link = crate::spec::partlabel_path(&p.label);
                 wipe_new_partition(&link, p.number, &p.label, disk).map_err(fail)?;
@@ -240,30 +243,17 @@ fn unlock(
     }
 }
 
-/// Wipes the old signatures off partition `number` of `disk`, found by its new `link`.
-///
-/// udev reads a disk's table again by itself when a writer of the disk closes it (its inotify
-/// watch), a moment after the reread we asked for and waited on: the partitions' links go and
-/// come back once more, and a wipe in between finds no device (or a busy one). So when a wipe
-/// fails that way, udev is waited for and the wipe tried again.
+/// Wipes the old signatures off partition `number` of `disk`, found by its new `link` (which
+/// stays put while the disk is held: see [`HeldDisk`](crate::partition_table::HeldDisk)).
 fn wipe_new_partition(link: &Path, number: u32, label: &str, disk: &Path) -> std::io::Result<()> {
-    const ATTEMPTS: u32 = 5;
-    for attempt in 1.. {
-        crate::filesystem::wait_for_device(link, crate::filesystem::DEVICE_WAIT)?;
-        if !crate::disk::is_partition_of(link, number, disk) {
-            return Err(std::io::Error::other(format!(
-                "{} is not partition {number} of {}: another partition on the system has \
-                 the label '{label}'",
-                link.display(),
-                disk.display(),
-            )));
-        }
-        match crate::filesystem::wipe(link) {
-            Err(e) if attempt < ATTEMPTS && (!link.exists() || e.to_string().contains("busy")) => {
-                let _ = std::process::Command::new("udevadm").arg("settle").status();
-            }
-            done => return done,
-        }
+    crate::filesystem::wait_for_device(link, crate::filesystem::DEVICE_WAIT)?;
+    if !crate::disk::is_partition_of(link, number, disk) {
+        return Err(std::io::Error::other(format!(
+            "{} is not partition {number} of {}: another partition on the system has the \
+             label '{label}'",
+            link.display(),
+            disk.display(),
+        )));
     }
-    unreachable!("the last attempt returns")
+    crate::filesystem::wipe(link)
 }

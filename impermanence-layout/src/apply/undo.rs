@@ -39,6 +39,11 @@ pub(super) enum Undo {
         property: String,
         old: String,
     },
+    /// Let go of a disk the run held against udev's re-read of its new table (dropping it
+    /// does that); everything done on its partitions since is undone by then.
+    Release {
+        _held: crate::partition_table::HeldDisk,
+    },
 }
 
 /// Undoes, newest first; returns what could not be undone.
@@ -72,6 +77,8 @@ fn retry_while_busy(mut f: impl FnMut() -> zfs_core::Result<()>) -> zfs_core::Re
 fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {
     match u {
         Undo::RemoveFile(p) => std::fs::remove_file(p).map_err(|e| io("remove", p, &e)),
+        // roll_back drops it right after.
+        Undo::Release { .. } => Ok(()),
         Undo::DestroyPool { name, devices } => {
             PoolName::new(name.as_str()).and_then(|n| zfs.destroy_pool(&n))?;
             for device in devices.iter().filter(|d| d.exists()) {
