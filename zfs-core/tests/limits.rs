@@ -34,6 +34,10 @@ fn tree(zfs: &Zfs, root: &str) -> Vec<String> {
 
 /// `P/tN/src@s`, `clones` clones of it under `P/tN/v/` whose names are 250 bytes long, and an
 /// unrelated `P/tN/v/precious@keep` (what a cut `clones` string once named).
+///
+/// The clones are made by 8 threads, each with its own handle: every clone waits for its
+/// transaction group, and concurrent ones share them (the 80 of the test below: 17.0 s one
+/// after another, 7.2 s so, under emulation).
 fn clone_tree(zfs: &Zfs, root: &str, clones: usize) {
     fs(zfs, root, &[]);
     fs(zfs, &format!("{root}/src"), &[]);
@@ -43,11 +47,20 @@ fn clone_tree(zfs: &Zfs, root: &str, clones: usize) {
         .unwrap();
     let origin = snap(format!("{root}/src@s"));
     zfs.snapshot(std::slice::from_ref(&origin), &[]).unwrap();
-    for i in 0..clones {
-        let head = format!("{root}/v/c{i:03}");
-        let name = format!("{head}{}", "x".repeat(250 - head.len()));
-        zfs.create_clone(&origin, &ds(&name), &[]).unwrap();
-    }
+    const THREADS: usize = 8;
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let origin = &origin;
+            s.spawn(move || {
+                let zfs = common::zfs();
+                for i in (t..clones).step_by(THREADS) {
+                    let head = format!("{root}/v/c{i:03}");
+                    let name = format!("{head}{}", "x".repeat(250 - head.len()));
+                    zfs.create_clone(origin, &ds(&name), &[]).unwrap();
+                }
+            });
+        }
+    });
 }
 
 #[test]
