@@ -139,21 +139,47 @@ pub struct HeldDisk {
 }
 
 impl HeldDisk {
-    /// Holds `disk`, waiting while udevd re-reads it (it holds the lock exclusively then). The
-    /// node is opened read-only: closing it is no write for udev to act on.
+    /// How long [`HeldDisk::hold`] waits for a program that holds the disk exclusively: udevd
+    /// does while it re-reads the table (a moment); a partitioner that locks as systemd asks
+    /// (`udevadm lock`, `sfdisk --lock`) does while it works, and is not written over.
+    pub const WAIT: Duration = Duration::from_secs(10);
+
+    /// Holds `disk`, waiting up to [`HeldDisk::WAIT`] while another program holds it
+    /// exclusively. The node is opened read-only: closing it is no write for udev to act on.
     ///
     /// # Errors
-    /// The disk cannot be opened or locked.
+    /// The disk cannot be opened, or is still held exclusively after the wait
+    /// ([`std::io::ErrorKind::WouldBlock`]).
     pub fn hold(disk: &Path) -> std::io::Result<HeldDisk> {
+        Self::hold_within(disk, Self::WAIT)
+    }
+
+    fn hold_within(disk: &Path, wait: Duration) -> std::io::Result<HeldDisk> {
         let node = std::fs::File::open(disk)?;
+        let start = std::time::Instant::now();
         loop {
             // SAFETY: an open descriptor; flock does not touch memory.
-            if unsafe { libc::flock(node.as_raw_fd(), libc::LOCK_SH) } == 0 {
+            if unsafe { libc::flock(node.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0 {
                 return Ok(HeldDisk { _node: node });
             }
             let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(other(format!("cannot lock {}: {e}", disk.display())));
+            match e.kind() {
+                std::io::ErrorKind::Interrupted => continue,
+                std::io::ErrorKind::WouldBlock if start.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                std::io::ErrorKind::WouldBlock => {
+                    return Err(std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "another program holds {} exclusively (a BSD lock, as partitioners \
+                             take it) and did not let go within {} s",
+                            disk.display(),
+                            wait.as_secs()
+                        ),
+                    ))
+                }
+                _ => return Err(other(format!("cannot lock {}: {e}", disk.display()))),
             }
         }
     }
@@ -266,6 +292,28 @@ fn reread(disk: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A disk that another program holds exclusively (as `udevadm lock` does) is waited for,
+    /// then refused with a typed error; one held shared (udev's rules) is held at once, and
+    /// the hold keeps an exclusive locker out until dropped.
+    #[test]
+    fn a_disk_held_exclusively_elsewhere_is_refused_after_the_wait() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let other = std::fs::File::open(file.path()).unwrap();
+        // SAFETY: an open descriptor; flock does not touch memory.
+        let lock = |how| unsafe { libc::flock(other.as_raw_fd(), how) };
+        assert_eq!(lock(libc::LOCK_EX), 0);
+        let start = std::time::Instant::now();
+        let e = HeldDisk::hold_within(file.path(), Duration::from_millis(300)).unwrap_err();
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        assert!(e.to_string().contains("holds"), "{e}");
+        assert_eq!(lock(libc::LOCK_SH), 0);
+        let held = HeldDisk::hold_within(file.path(), Duration::ZERO).unwrap();
+        assert_ne!(lock(libc::LOCK_EX | libc::LOCK_NB), 0);
+        drop(held);
+        assert_eq!(lock(libc::LOCK_EX | libc::LOCK_NB), 0);
+    }
 
     fn part(label: &str, kind: PartitionKind, size: Option<&str>) -> PartitionSpec {
         PartitionSpec::new(label, kind, size)
