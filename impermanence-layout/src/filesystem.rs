@@ -66,6 +66,9 @@ fn replay_volume_events() {
 fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::io::Result<std::process::Output> {
     Command::new(tool)
         .args(args)
+        // util-linux's tools take an exclusive lock of the disk when this says so, and would
+        // wait forever on the shared one a run holds while it partitions (`HeldDisk`).
+        .env_remove("LOCK_BLOCK_DEVICE")
         .output()
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot run {tool}: {e}")))
 }

@@ -128,9 +128,10 @@ fn other(what: String) -> std::io::Error {
 /// again (`BLKRRPART`), which takes every partition away, links included, and brings it back,
 /// a moment later than any reread asked for and waited on. A wipe or a mkfs of a new partition
 /// in that moment finds no device. udevd re-reads only a disk it can lock exclusively, so a
-/// shared lock stops that and nothing else: its rules still run (they take the lock shared) and
-/// make the new partitions' links; instead of re-reading, udevd sends the partitions a `change`.
-/// (systemd's "Locking Block Device Access" describes the locks.)
+/// shared lock stops that, while its rules still run (they take the lock shared) and make the
+/// new partitions' links; instead of re-reading, udevd sends the partitions a `change`. Other
+/// partitioners that lock as systemd asks (`udevadm lock`, `sfdisk --lock`, `systemd-repart`)
+/// wait until it is dropped. (systemd's "Locking Block Device Access" describes the locks.)
 #[derive(Debug)]
 #[must_use = "udev may read the table again, taking the partitions away for a moment, as soon \
               as the disk is let go"]
@@ -179,7 +180,12 @@ impl HeldDisk {
                         ),
                     ))
                 }
-                _ => return Err(other(format!("cannot lock {}: {e}", disk.display()))),
+                kind => {
+                    return Err(std::io::Error::new(
+                        kind,
+                        format!("cannot lock {}: {e}", disk.display()),
+                    ))
+                }
             }
         }
     }
