@@ -73,6 +73,26 @@ fn findmnt_source(path: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// A disk's past: a whole-disk pool named `{prefix}PID` on `disk`, exported (partition 1
+/// holds its labels). Returns its name.
+fn old_pool_on(disk: &str, prefix: &str) -> String {
+    let old = format!("{prefix}{}", std::process::id());
+    let create = [
+        "create",
+        "-f",
+        "-o",
+        "cachefile=none",
+        "-m",
+        "none",
+        &old,
+        disk,
+    ];
+    cli_out("zpool", &create);
+    cli_out("zpool", &["export", &old]);
+    cli_out("udevadm", &["settle"]);
+    old
+}
+
 /// The tests of this binary share the two scratch disks: one at a time.
 static SCRATCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
@@ -217,23 +237,7 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
     let _disks = scratch_disks();
     let disk = blank_scratch(1);
     let d = disk.to_str().unwrap();
-    // The past: a whole-disk pool, exported (partition 1 holds its labels).
-    let old = format!("old{}", std::process::id());
-    cli_out(
-        "zpool",
-        &[
-            "create",
-            "-f",
-            "-o",
-            "cachefile=none",
-            "-m",
-            "none",
-            &old,
-            d,
-        ],
-    );
-    cli_out("zpool", &["export", &old]);
-    cli_out("udevadm", &["settle"]);
+    let old = old_pool_on(d, "old");
     let (case, zfs_label) = on_disk("past", &disk);
     let spec = case.spec_file();
 
@@ -465,22 +469,7 @@ fn a_disk_another_partitioner_holds_is_refused_and_left_as_it_was() {
     let _disks = scratch_disks();
     let disk = blank_scratch(1);
     let d = disk.to_str().unwrap();
-    let old = format!("held{}", std::process::id());
-    cli_out(
-        "zpool",
-        &[
-            "create",
-            "-f",
-            "-o",
-            "cachefile=none",
-            "-m",
-            "none",
-            &old,
-            d,
-        ],
-    );
-    cli_out("zpool", &["export", &old]);
-    cli_out("udevadm", &["settle"]);
+    let old = old_pool_on(d, "held");
     let (case, _) = on_disk("locked", &disk);
     let spec = case.spec_file();
 
