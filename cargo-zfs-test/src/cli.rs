@@ -29,6 +29,11 @@ OPTIONS:
     --vm-timeout SECS   give up on the VM after SECS seconds [env ZFS_TEST_VM_TIMEOUT; 2400]
     --vm-memory SIZE    guest memory, e.g. 3G [env ZFS_TEST_VM_MEMORY; 3G]
     --vm-cpus N         guest CPUs [env ZFS_TEST_VM_CPUS; 2]
+    --parallel N        test binaries run at once, each on its own threads as under cargo test;
+                        1 runs them one after another, streaming their output (as does
+                        --nocapture). A package lists binaries that must run with no other
+                        beside them in [package.metadata.zfs-test] alone = [\"name\", ...]
+                        [env ZFS_TEST_PARALLEL; 3]
     --vm-env NAME       also pass NAME from this environment into the guest (repeatable)
                         [env ZFS_TEST_VM_ENV, space-separated]; always passed: RUST_BACKTRACE,
                         RUST_LOG, RUST_TEST_THREADS, NO_COLOR and every ZFS_TEST_* and CI_*
@@ -89,6 +94,8 @@ pub struct TestArgs {
     pub target_dir: Option<String>,
     /// Passed to every test binary.
     pub test: Vec<String>,
+    /// Test binaries run at once.
+    pub parallel: usize,
     pub vm: VmOptions,
 }
 
@@ -180,6 +187,17 @@ impl VmOptions {
     }
 }
 
+/// Test binaries run at once unless told: most of a ZFS test's time is spent waiting for a
+/// transaction group to sync, so three binaries on two guest CPUs keep them busy.
+const DEFAULT_PARALLEL: usize = 3;
+
+fn parse_parallel(what: &str, value: &str) -> Result<usize> {
+    match parse_number(what, value)? {
+        0 => Err(Error::Usage(format!("{what}: at least 1"))),
+        n => Ok(n),
+    }
+}
+
 fn parse_number<T: std::str::FromStr>(what: &str, value: &str) -> Result<T> {
     value
         .parse()
@@ -222,7 +240,7 @@ pub fn parse(
         Some("-h" | "--help" | "help") => Ok(Command::Help),
         Some("-V" | "--version") => Ok(Command::Version),
         _ => {
-            let mut command = parse_test(args, vm)?;
+            let mut command = parse_test(args, vm, env("ZFS_TEST_PARALLEL"))?;
             if let (Command::Test(t), Some(extra)) = (&mut command, env("ZFS_TEST_ARGS")) {
                 t.test.extend(extra.split_whitespace().map(str::to_owned));
             }
@@ -255,12 +273,20 @@ fn parse_exec(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Resu
     Ok(Command::Exec(ExecArgs { argv, vm }))
 }
 
-fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Result<Command> {
+fn parse_test(
+    mut args: impl Iterator<Item = String>,
+    mut vm: VmOptions,
+    parallel_env: Option<String>,
+) -> Result<Command> {
     let mut cargo = Vec::new();
     let mut filters = Vec::new();
     let mut test = Vec::new();
     let mut manifest_path = None;
     let mut target_dir = None;
+    let mut parallel = match parallel_env {
+        Some(v) => parse_parallel("ZFS_TEST_PARALLEL", &v)?,
+        None => DEFAULT_PARALLEL,
+    };
     while let Some(arg) = args.next() {
         if arg == "--" {
             test.extend(args.by_ref());
@@ -271,6 +297,17 @@ fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Resu
             continue;
         }
         if vm.take(&arg, &mut args)? {
+            continue;
+        }
+        if let Some(v) = arg.strip_prefix("--parallel=") {
+            parallel = parse_parallel("--parallel", v)?;
+            continue;
+        }
+        if arg == "--parallel" {
+            let v = args
+                .next()
+                .ok_or_else(|| Error::Usage("--parallel needs a value".into()))?;
+            parallel = parse_parallel("--parallel", &v)?;
             continue;
         }
         let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
@@ -307,6 +344,7 @@ fn parse_test(mut args: impl Iterator<Item = String>, mut vm: VmOptions) -> Resu
         manifest_path,
         target_dir,
         test: filters,
+        parallel,
         vm,
     }))
 }
@@ -344,6 +382,36 @@ mod tests {
         );
         assert_eq!(t.test, ["pool", "--nocapture"]);
         assert!(t.vm.setup);
+    }
+
+    #[test]
+    fn how_many_binaries_run_at_once_comes_from_the_option_or_the_environment() {
+        assert_eq!(test_args(&[]).parallel, DEFAULT_PARALLEL);
+        let t = test_args(&["--parallel", "1", "-p", "x", "--", "--nocapture"]);
+        assert_eq!(t.parallel, 1);
+        assert_eq!(t.cargo, ["-p", "x"]);
+        assert_eq!(test_args(&["--parallel=4"]).parallel, 4);
+        let from_env = |v: &str, args: &[&str]| {
+            parse(args.iter().map(|s| s.to_string()), |name| {
+                (name == "ZFS_TEST_PARALLEL").then(|| v.to_owned())
+            })
+        };
+        match from_env("2", &[]).unwrap() {
+            Command::Test(t) => assert_eq!(t.parallel, 2),
+            other => panic!("{other:?}"),
+        }
+        match from_env("2", &["--parallel", "5"]).unwrap() {
+            Command::Test(t) => assert_eq!(t.parallel, 5),
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            &["--parallel", "0"][..],
+            &["--parallel", "x"],
+            &["--parallel"],
+        ] {
+            assert!(matches!(parse_args(bad), Err(Error::Usage(_))), "{bad:?}");
+        }
+        assert!(matches!(from_env("0", &[]), Err(Error::Usage(_))));
     }
 
     #[test]

@@ -18,6 +18,8 @@ pub struct TestBinary {
     /// Its package's directory: the tests run there, as under `cargo test`.
     pub manifest_dir: PathBuf,
     pub path: PathBuf,
+    /// Its package says it must run with no other binary beside it (see [`crate::schedule`]).
+    pub alone: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +30,10 @@ pub enum Action {
     Tests {
         binaries: Vec<TestBinary>,
         args: Vec<String>,
+        /// How many binaries may run at once.
+        parallel: usize,
+        /// Where the binaries' times are kept for the next run's order (see [`crate::timings`]).
+        times_file: Option<PathBuf>,
     },
 }
 
@@ -74,7 +80,12 @@ impl Job {
     pub fn to_json(&self) -> Result<String> {
         let action = match &self.action {
             Action::Exec(argv) => json!({ "exec": argv }),
-            Action::Tests { binaries, args } => {
+            Action::Tests {
+                binaries,
+                args,
+                parallel,
+                times_file,
+            } => {
                 let bins = binaries
                     .iter()
                     .map(|b| {
@@ -82,10 +93,17 @@ impl Job {
                             "name": b.name,
                             "manifest_dir": path_str(&b.manifest_dir)?,
                             "path": path_str(&b.path)?,
+                            "alone": b.alone,
                         }))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                json!({ "tests": { "binaries": bins, "args": args } })
+                let times = times_file.as_deref().map(path_str).transpose()?;
+                json!({ "tests": {
+                    "binaries": bins,
+                    "args": args,
+                    "parallel": parallel,
+                    "times_file": times,
+                } })
             }
         };
         let env: Vec<Value> = self.env.iter().map(|(k, v)| json!([k, v])).collect();
@@ -119,12 +137,21 @@ impl Job {
                         name: string(&b["name"])?,
                         manifest_dir: string(&b["manifest_dir"])?.into(),
                         path: string(&b["path"])?.into(),
+                        alone: b["alone"].as_bool().ok_or_else(bad)?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
             Action::Tests {
                 binaries,
                 args: strings(&tests["args"])?,
+                parallel: tests["parallel"]
+                    .as_u64()
+                    .and_then(|n| usize::try_from(n).ok())
+                    .ok_or_else(bad)?,
+                times_file: match &tests["times_file"] {
+                    Value::Null => None,
+                    v => Some(string(v)?.into()),
+                },
             }
         };
         Ok(Job {
@@ -146,7 +173,18 @@ impl Job {
                     .map_err(|e| harness!("cannot run `{}`: {e}", argv[0]))?;
                 Ok(exit_code(status))
             }
-            Action::Tests { binaries, args } => Ok(run_tests::run(binaries, args, &self.env)),
+            Action::Tests {
+                binaries,
+                args,
+                parallel,
+                times_file,
+            } => Ok(run_tests::run(
+                binaries,
+                args,
+                &self.env,
+                *parallel,
+                times_file.as_deref(),
+            )),
         }
     }
 }
@@ -179,8 +217,11 @@ mod tests {
                         name: "pool".into(),
                         manifest_dir: "/w/c".into(),
                         path: "/w/target/debug/deps/pool-1".into(),
+                        alone: true,
                     }],
                     args: vec!["--ignored".into(), "create".into()],
+                    parallel: 3,
+                    times_file: Some("/w/target/zfs-test-times.tsv".into()),
                 },
             },
         ];

@@ -16,7 +16,9 @@ mod interrupt;
 mod job;
 mod progress;
 mod run_tests;
+mod schedule;
 mod setup;
+mod timings;
 mod vm;
 
 use std::path::PathBuf;
@@ -104,33 +106,38 @@ fn exec(args: ExecArgs) -> Result<i32> {
 
 fn test(args: TestArgs) -> Result<i32> {
     prepare(&args.vm)?;
-    let (root, metadata_target) = compile::workspace_dirs(args.manifest_path.as_deref())?;
+    let workspace = compile::workspace(args.manifest_path.as_deref())?;
     let target = args
         .target_dir
         .clone()
-        .map_or(metadata_target, PathBuf::from);
+        .map_or(workspace.target.clone(), PathBuf::from);
     progress::phase(
         "build",
         format!("cargo test --no-run {}", args.cargo.join(" ")),
     );
-    let binaries = compile::build(&args.cargo)?;
+    let mut binaries = compile::build(&args.cargo)?;
     if binaries.is_empty() {
         return Err(Error::Harness(
             "cargo built no test binaries (is the package selection right?)".into(),
         ));
     }
     progress::phase("build", format!("{} test binaries", binaries.len()));
+    workspace.mark_alone(&mut binaries);
+    let times_file = target.join(timings::FILE);
+    timings::longest_first(&mut binaries, &timings::load(&times_file));
     let job = Job {
         env: job::forwarded_env(std::env::vars(), &args.vm.env),
         cwd: current_dir()?,
         action: Action::Tests {
             binaries,
             args: args.test,
+            parallel: args.parallel,
+            times_file: Some(times_file),
         },
     };
     let mut rwdirs = args.vm.rwdirs.clone();
     if rwdirs.is_empty() {
-        rwdirs = vec![root, target];
+        rwdirs = vec![workspace.root, target];
     }
     let rc = run_where_zfs_is(&job, &args.vm, &rwdirs)?;
     progress::phase(

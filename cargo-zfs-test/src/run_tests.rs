@@ -1,11 +1,15 @@
-//! Runs the test binaries where ZFS is loaded, one after another, each from its package
-//! directory as `cargo test` would, and tallies their own summaries. The last line,
-//! `zfs: N passed, N failed`, is the run's verdict.
+//! Runs the test binaries where ZFS is loaded, each from its package directory as `cargo test`
+//! would, several at once (see [`crate::schedule`]), and tallies their own summaries. The last
+//! line, `zfs: N passed, N failed`, is the run's verdict.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use crate::job::{exit_code, TestBinary};
+use crate::{schedule, timings};
 
 /// Counts from one `test result:` line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -45,21 +49,33 @@ pub fn binary_args(args: &[String]) -> Vec<String> {
     out
 }
 
-/// Runs every binary and prints the tally; returns 0 when tests ran and none failed, 1 when a
-/// test failed, a binary crashed or none ran, and 125 when a binary could not be started.
-pub fn run(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -> i32 {
-    let args = binary_args(args);
-    let mut total = Summary::default();
-    let mut broken = Vec::new();
-    let mut unstartable = false;
-    for bin in binaries {
-        println!("\n---- {} ({})", bin.name, bin.path.display());
-        let _ = std::io::stdout().flush();
-        match run_one(bin, &args, env) {
+/// Whether `args` (as the binaries get them) run every ignored test: no name filter, no
+/// `--exact`/`--skip`.
+fn filters_nothing(args: &[String]) -> bool {
+    args.iter()
+        .all(|a| a == "--ignored" || a == "--include-ignored" || a == "--nocapture")
+}
+
+/// What one binary did: its last summary and exit code, or why it could not start.
+type Outcome = std::io::Result<(Option<Summary>, i32)>;
+
+/// The run's tally so far.
+#[derive(Default)]
+struct Tally {
+    total: Summary,
+    broken: Vec<String>,
+    unstartable: bool,
+    times: Vec<(Duration, TestBinary)>,
+}
+
+impl Tally {
+    fn add(&mut self, bin: &TestBinary, outcome: Outcome, took: Duration) {
+        self.times.push((took, bin.clone()));
+        match outcome {
             Ok((summary, code)) => {
                 if let Some(s) = summary {
-                    total.passed += s.passed;
-                    total.failed += s.failed;
+                    self.total.passed += s.passed;
+                    self.total.failed += s.failed;
                 }
                 // No summary at all, even with exit code 0 (a test that called
                 // process::exit), means the binary's tests did not all run.
@@ -70,35 +86,75 @@ pub fn run(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -
                     );
                 }
                 if code != 0 || summary.is_none() {
-                    broken.push(bin.name.clone());
+                    self.broken.push(bin.name.clone());
                 }
             }
             Err(e) => {
                 println!("[zfs-test] cannot run {}: {e}", bin.path.display());
-                broken.push(bin.name.clone());
-                unstartable = true;
+                self.broken.push(bin.name.clone());
+                self.unstartable = true;
             }
         }
     }
+}
+
+/// Runs every binary, up to `parallel` at once, and prints the tally; returns 0 when tests ran
+/// and none failed, 1 when a test failed, a binary crashed or none ran, and 125 when a binary
+/// could not be started.
+pub fn run(
+    binaries: &[TestBinary],
+    args: &[String],
+    env: &[(String, String)],
+    parallel: usize,
+    times_file: Option<&Path>,
+) -> i32 {
+    let args = binary_args(args);
+    // Output side by side would interleave: with --nocapture, one at a time, streamed.
+    let one_at_a_time = parallel <= 1 || args.iter().any(|a| a == "--nocapture");
+    let started = Instant::now();
+    let tally = if one_at_a_time {
+        run_in_turn(binaries, &args, env)
+    } else {
+        run_side_by_side(binaries, &args, env, parallel)
+    };
     let version = std::fs::read_to_string("/sys/module/zfs/version").unwrap_or_else(|_| "?".into());
     let kernel =
         std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_else(|_| "?".into());
+    let mut times = tally.times;
+    // Only whole runs are a fair measure: a filtered run times a part of each binary.
+    if let (Some(path), true) = (times_file, filters_nothing(&args)) {
+        let secs: Vec<(&TestBinary, f64)> =
+            times.iter().map(|(t, b)| (b, t.as_secs_f64())).collect();
+        timings::record(path, &secs);
+    }
+    times.sort_by_key(|t| std::cmp::Reverse(t.0));
+    let slowest: Vec<String> = times
+        .iter()
+        .take(5)
+        .map(|(t, b)| format!("{} {:.0} s", b.name, t.as_secs_f64()))
+        .collect();
     println!(
-        "\nZFS tests (OpenZFS {}, kernel {}), {} binaries:",
+        "\nZFS tests (OpenZFS {}, kernel {}), {} binaries, {} at once, {:.0} s; the slowest: {}",
         version.trim(),
         kernel.trim(),
-        binaries.len()
+        binaries.len(),
+        if one_at_a_time { 1 } else { parallel },
+        started.elapsed().as_secs_f64(),
+        slowest.join(", ")
     );
-    if !broken.is_empty() {
-        println!("failed binaries: {}", broken.join(" "));
+    if !tally.broken.is_empty() {
+        println!("failed binaries: {}", tally.broken.join(" "));
     }
-    println!("zfs: {} passed, {} failed", total.passed, total.failed);
+    println!(
+        "zfs: {} passed, {} failed",
+        tally.total.passed, tally.total.failed
+    );
     let _ = std::io::stdout().flush();
-    if unstartable {
+    if tally.unstartable {
         crate::error::HARNESS_FAILED
-    } else if !broken.is_empty() || total.failed > 0 {
+    } else if !tally.broken.is_empty() || tally.total.failed > 0 {
         1
-    } else if total.passed == 0 {
+    } else if tally.total.passed == 0 {
         eprintln!("[zfs-test] error: no ZFS test ran (a filter that matches nothing?)");
         1
     } else {
@@ -106,19 +162,142 @@ pub fn run(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -
     }
 }
 
-/// Runs one binary, echoing its output, and returns its last summary and exit code.
-fn run_one(
+/// One binary after another, each one's output as it comes.
+fn run_in_turn(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -> Tally {
+    let mut tally = Tally::default();
+    for bin in binaries {
+        println!("\n---- {} ({})", bin.name, bin.path.display());
+        let _ = std::io::stdout().flush();
+        let started = Instant::now();
+        let outcome = run_one(bin, args, env);
+        tally.add(bin, outcome, started.elapsed());
+    }
+    tally
+}
+
+/// Up to `parallel` binaries at once; each one's output, whole, when it ends.
+fn run_side_by_side(
+    binaries: &[TestBinary],
+    args: &[String],
+    env: &[(String, String)],
+    parallel: usize,
+) -> Tally {
+    let mut tally = Tally::default();
+    let mut waiting = binaries.to_vec();
+    let mut running: Vec<TestBinary> = Vec::new();
+    let (done_tx, done_rx) = mpsc::channel();
+    loop {
+        loop {
+            let beside: Vec<&TestBinary> = running.iter().collect();
+            let Some(i) = schedule::next_to_start(&waiting, &beside, parallel) else {
+                break;
+            };
+            let bin = waiting.remove(i);
+            println!(
+                "[zfs-test] started {}{}",
+                bin.name,
+                if bin.alone { " (alone)" } else { "" }
+            );
+            let _ = std::io::stdout().flush();
+            let (bin2, args, env, done) =
+                (bin.clone(), args.to_vec(), env.to_vec(), done_tx.clone());
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let run = run_captured(&bin2, &args, &env);
+                let _ = done.send((bin2, run, started.elapsed()));
+            });
+            running.push(bin);
+        }
+        if running.is_empty() {
+            break;
+        }
+        let (bin, run, took) = done_rx
+            .recv()
+            .expect("a binary's thread always reports before it ends");
+        running.retain(|b| b.path != bin.path);
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(
+            out,
+            "\n---- {} ({}), {:.1} s",
+            bin.name,
+            bin.path.display(),
+            took.as_secs_f64()
+        );
+        let outcome = run.map(|captured| {
+            let _ = out.write_all(&captured.stdout);
+            if !captured.stderr.is_empty() {
+                let _ = writeln!(out, "---- {}: standard error", bin.name);
+                let _ = out.write_all(&captured.stderr);
+            }
+            let _ = out.flush();
+            (captured.summary(), captured.code)
+        });
+        drop(out);
+        tally.add(&bin, outcome, took);
+    }
+    tally
+}
+
+/// A binary's output, kept until it ends.
+struct Captured {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    code: i32,
+}
+
+impl Captured {
+    /// The last `test result:` line's counts.
+    fn summary(&self) -> Option<Summary> {
+        String::from_utf8_lossy(&self.stdout)
+            .lines()
+            .rev()
+            .find_map(parse_summary)
+    }
+}
+
+/// Runs one binary to its end, keeping what it prints.
+fn run_captured(
     bin: &TestBinary,
     args: &[String],
     env: &[(String, String)],
-) -> std::io::Result<(Option<Summary>, i32)> {
-    let mut child = Command::new(&bin.path)
-        .args(args)
+) -> std::io::Result<Captured> {
+    let mut child = command(bin, args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut stderr_pipe = child.stderr.take().expect("stderr was piped");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut buf);
+        buf
+    });
+    let mut stdout = Vec::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout was piped")
+        .read_to_end(&mut stdout)?;
+    let stderr = stderr_reader.join().unwrap_or_default();
+    Ok(Captured {
+        stdout,
+        stderr,
+        code: exit_code(child.wait()?),
+    })
+}
+
+/// The command that runs `bin` as `cargo test` would.
+fn command(bin: &TestBinary, args: &[String], env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(&bin.path);
+    cmd.args(args)
         .current_dir(&bin.manifest_dir)
         .envs(env.iter().map(|(k, v)| (k, v)))
-        .env("CARGO_MANIFEST_DIR", &bin.manifest_dir)
-        .stdout(Stdio::piped())
-        .spawn()?;
+        .env("CARGO_MANIFEST_DIR", &bin.manifest_dir);
+    cmd
+}
+
+/// Runs one binary, echoing its output, and returns its last summary and exit code.
+fn run_one(bin: &TestBinary, args: &[String], env: &[(String, String)]) -> Outcome {
+    let mut child = command(bin, args, env).stdout(Stdio::piped()).spawn()?;
     let mut summary = None;
     let stdout = child.stdout.take().expect("stdout was piped");
     let mut out = std::io::stdout();

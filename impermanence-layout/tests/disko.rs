@@ -42,15 +42,6 @@ fn zfs_get(dataset: &str, props: &str) -> serde_json::Value {
     cli_json("zfs", &["get", "-j", "-p", props, dataset])["datasets"][dataset]["properties"].clone()
 }
 
-/// The tests of this binary share the two scratch disks: one at a time.
-static SCRATCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn scratch_disks() -> std::sync::MutexGuard<'static, ()> {
-    SCRATCH
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// Imports `config` (in tests/disko) with `disks` given their devices; the spec file's path.
 fn import(dir: &Path, config: &str, disks: &[(&str, &Path)]) -> String {
     let config = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,9 +63,9 @@ fn import(dir: &Path, config: &str, disks: &[(&str, &Path)]) -> String {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
-    let _disks = scratch_disks();
-    let first = blank_scratch(0);
-    let second = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let first = disks.blank(0).unwrap();
+    let second = disks.blank(1).unwrap();
     let _tank = Tank;
     let dir = tempfile::tempdir().unwrap();
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/disko/mirror-with-esp.nix");
@@ -221,8 +212,8 @@ impl Drop for Destroy {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disko_encrypted_root_takes_its_passphrase_and_mounts_at_the_root() {
-    let _disks = scratch_disks();
-    let disk = blank_scratch(0);
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(0).unwrap();
     let _pool = Destroy("rpool");
     let dir = tempfile::tempdir().unwrap();
     let spec = import(dir.path(), "encrypted-root.nix", &[("nvme", &disk)]);
@@ -276,9 +267,9 @@ fn a_disko_encrypted_root_takes_its_passphrase_and_mounts_at_the_root() {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disko_pool_on_a_whole_disk_mounts_under_an_ext4_root() {
-    let _disks = scratch_disks();
-    let sys = blank_scratch(0);
-    let data = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let sys = disks.blank(0).unwrap();
+    let data = disks.blank(1).unwrap();
     let _pool = Destroy("dpool");
     let dir = tempfile::tempdir().unwrap();
     let spec = import(
@@ -438,9 +429,9 @@ fn has_zfs_label(device: &str) -> bool {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_boot_pool_and_a_root_pool_are_laid_down_together_or_not_at_all() {
-    let _disks = scratch_disks();
-    let one = blank_scratch(0);
-    let two = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let one = disks.blank(0).unwrap();
+    let two = disks.blank(1).unwrap();
     let (_b, _r) = (Destroy("bpool"), Destroy("rpool"));
     let dir = tempfile::tempdir().unwrap();
     let spec = import(

@@ -93,20 +93,11 @@ fn old_pool_on(disk: &str, prefix: &str) -> String {
     old
 }
 
-/// The tests of this binary share the two scratch disks: one at a time.
-static SCRATCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn scratch_disks() -> std::sync::MutexGuard<'static, ()> {
-    SCRATCH
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 #[test]
 #[ignore = "needs ZFS"]
 fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing() {
-    let _disks = scratch_disks();
-    let disk = blank_scratch(0);
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(0).unwrap();
     let (mut case, zfs_label) = on_disk("blank", &disk);
     // And ext4 on a volume, as disko's `zfs_volume` with a filesystem.
     case.spec.datasets.push(
@@ -234,8 +225,8 @@ fn a_blank_disk_gets_an_esp_swap_and_the_pool_and_a_second_run_changes_nothing()
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
-    let _disks = scratch_disks();
-    let disk = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(1).unwrap();
     let d = disk.to_str().unwrap();
     let old = old_pool_on(d, "old");
     let (case, zfs_label) = on_disk("past", &disk);
@@ -316,8 +307,8 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
 #[test]
 #[ignore = "needs ZFS"]
 fn the_printed_partitioning_makes_the_table_apply_writes() {
-    let _disks = scratch_disks();
-    let disk = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(1).unwrap();
     let (case, _) = on_disk("printed", &disk);
     let spec = case.spec_file();
     let (code, printed, err) = cli(&["plan", "--spec", &spec]);
@@ -336,7 +327,7 @@ fn the_printed_partitioning_makes_the_table_apply_writes() {
     );
     let by_hand = sfdisk_partitions(&disk);
 
-    let disk = blank_scratch(1);
+    let disk = disks.blank(1).unwrap();
     let (code, out, err) = cli(&["apply", "--yes", "--spec", &spec]);
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(sfdisk_partitions(&disk), by_hand);
@@ -414,8 +405,8 @@ fn close_after_writing(disk: &Path) {
 #[ignore = "needs ZFS"]
 fn udev_does_not_read_a_new_table_again_while_the_disk_is_held() {
     use impermanence_layout::partition_table;
-    let _disks = scratch_disks();
-    let disk = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(1).unwrap();
     let node = std::fs::canonicalize(&disk).unwrap();
     let name = node.file_name().unwrap().to_str().unwrap().to_owned();
     let bytes: u64 = cli_out("blockdev", &["--getsize64", node.to_str().unwrap()])
@@ -466,8 +457,8 @@ fn udev_does_not_read_a_new_table_again_while_the_disk_is_held() {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_disk_another_partitioner_holds_is_refused_and_left_as_it_was() {
-    let _disks = scratch_disks();
-    let disk = blank_scratch(1);
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(1).unwrap();
     let d = disk.to_str().unwrap();
     let old = old_pool_on(d, "held");
     let (case, _) = on_disk("locked", &disk);

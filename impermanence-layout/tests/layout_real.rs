@@ -302,7 +302,10 @@ fn the_cli_applies_verifies_mounts_and_exits_with_the_right_codes() {
     }
 
     // Bad usage and bad specs: exit 2, a message that says what to do.
-    let (code, _, err) = cli(&["apply", "--yes"]);
+    // The guide's layout with no devices: a pool name no other test uses (an existing pool
+    // of that name would be taken over instead; `zroot` is another test binary's).
+    let nameless = format!("{}nodev", case.spec.pool.name);
+    let (code, _, err) = cli(&["apply", "--yes", "--pool", &nameless]);
     assert_eq!(code, 2);
     assert!(err.contains("no devices"), "{err}");
     let bad = case.dir.path().join("bad.toml");

@@ -353,8 +353,9 @@ fn run(args: &[&str]) {
 #[test]
 #[ignore = "needs ZFS"]
 fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
+    let disks = hold_scratch_disks();
     let zfs = zfs();
-    let disk = blank_scratch(0);
+    let disk = disks.blank(0).unwrap();
     let mut case = Case::new("disk");
     case.spec.pool.vdevs = vec![VdevEntry::new(&disk)];
     apply(&zfs, &case.plan(&zfs), ApplyOptions::new()).unwrap();
@@ -391,7 +392,7 @@ fn a_whole_disk_is_partitioned_and_one_with_partitions_is_refused() {
     apply(&zfs, &wiped, ApplyOptions::new()).unwrap();
     assert_eq!(verify(&zfs, &case.spec).unwrap(), vec![]);
     zfs.destroy_pool(&case.pool()).unwrap();
-    blank_scratch(0);
+    disks.blank(0).unwrap();
 }
 
 /// `--wipe` clears old labels right before the pool is made: a file of an exported pool is

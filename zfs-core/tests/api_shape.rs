@@ -180,15 +180,6 @@ fn list_with_refuses_a_property_name_it_cannot_pass_to_libzfs() {
     }
 }
 
-/// The `/dev/zdN` nodes that exist now.
-fn zvol_nodes() -> std::collections::BTreeSet<String> {
-    std::fs::read_dir("/dev")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|n| n.starts_with("zd") && n[2..].chars().all(|c| c.is_ascii_digit()))
-        .collect()
-}
-
 #[test]
 #[ignore = "needs ZFS"]
 #[serial_test::serial(zvol)]
@@ -197,20 +188,22 @@ fn volumes_busy_or_out_of_place_are_refused_as_the_cli_refuses_them() {
     let zfs = zfs();
     let p = f.name().as_str();
     let vol = ds(format!("{p}/vol"));
-    let before = zvol_nodes();
     CreateDataset::volume(vol.clone(), 8 << 20)
         .create(&zfs)
         .unwrap();
-    // The kernel makes the device node in the background.
-    let node = (0..100)
+    // The kernel makes the device node in the background, udev its /dev/zvol link (other
+    // test binaries make volumes beside this one: a new /dev/zdN may be theirs).
+    let link = format!("/dev/zvol/{vol}");
+    let node = (0..600)
         .find_map(|_| {
-            let new: Vec<String> = zvol_nodes().difference(&before).cloned().collect();
-            if new.is_empty() {
+            let found = std::fs::canonicalize(&link).ok();
+            if found.is_none() {
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            new.into_iter().next()
+            found
         })
-        .expect("no /dev/zdN node appeared for the new volume within 10 s");
+        .unwrap_or_else(|| panic!("{link} did not appear within 60 s"));
+    let node = node.file_name().unwrap().to_str().unwrap().to_owned();
 
     // An open volume cannot be destroyed: Busy, the volume still there (zfs list says so).
     let open = std::fs::File::open(format!("/dev/{node}")).unwrap();

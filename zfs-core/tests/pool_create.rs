@@ -712,9 +712,12 @@ fn draid_and_dedup_vdevs_match_what_zpool_create_makes() {
     }
 }
 
-/// The VM's two scratch disks (`ci/vm` attaches them), by their stable names, emptied.
-fn scratch_disks() -> [std::path::PathBuf; 2] {
-    [0, 1].map(blank_scratch)
+/// The VM's two scratch disks (`ci/vm` attaches them), by their stable names, emptied, and the
+/// hold that keeps other tests off them.
+fn scratch_disks() -> (zfs_core::testing::ScratchDisks, [std::path::PathBuf; 2]) {
+    let disks = hold_scratch_disks();
+    let paths = [0, 1].map(|n| disks.blank(n).unwrap());
+    (disks, paths)
 }
 
 /// A whole disk, partitioned as `zpool create` partitions one (GPT, partition 1 for the pool
@@ -724,7 +727,7 @@ fn scratch_disks() -> [std::path::PathBuf; 2] {
 #[ignore = "needs ZFS"]
 #[serial]
 fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
-    let [a, b] = scratch_disks();
+    let (_disks, [a, b]) = scratch_disks();
     let zfs = zfs();
     let name = unique("whole");
     let pool = CreatePool::new(
@@ -812,7 +815,7 @@ fn whole_disks_are_partitioned_as_zpool_create_partitions_them() {
 #[serial]
 fn a_whole_disk_replaced_in_place_is_partitioned_again_and_resilvered() {
     use std::io::{Seek, SeekFrom, Write};
-    let [a, b] = scratch_disks();
+    let (_disks, [a, b]) = scratch_disks();
     let zfs = zfs();
     let name = unique("swap");
     let pool = CreatePool::new(

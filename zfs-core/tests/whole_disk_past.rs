@@ -16,9 +16,12 @@ use zfs_core::{CreateDataset, CreatePool, ErrorKind, ExportOptions, Leaf, TopLev
 
 const MIB: u64 = 1 << 20;
 
-/// The VM's first scratch disk (`ci/vm` attaches two), by its stable name, emptied.
-fn scratch() -> PathBuf {
-    blank_scratch(0)
+/// The VM's first scratch disk (`ci/vm` attaches two), by its stable name, emptied, and the
+/// hold on the scratch disks that keeps other tests off it.
+fn scratch() -> (zfs_core::testing::ScratchDisks, PathBuf) {
+    let disks = hold_scratch_disks();
+    let disk = disks.blank(0).unwrap();
+    (disks, disk)
 }
 
 fn part1(disk: &Path) -> String {
@@ -62,7 +65,7 @@ fn partitioned(disk: &Path) {
 #[ignore = "needs ZFS"]
 #[serial]
 fn a_whole_disk_holding_an_exported_pool_is_refused_and_the_pool_survives() {
-    let disk = scratch();
+    let (_disks, disk) = scratch();
     let zfs = zfs();
     let old = unique("old");
     create_forced(&zfs, &old, &disk);
@@ -96,7 +99,7 @@ fn a_whole_disk_holding_an_exported_pool_is_refused_and_the_pool_survives() {
 #[ignore = "needs ZFS"]
 #[serial]
 fn a_filesystem_in_a_partition_or_on_the_disk_is_refused_and_survives() {
-    let disk = scratch();
+    let (_disks, disk) = scratch();
     let zfs = zfs();
     // ext4 made over an old pool's labels in partition 1: libblkid finds both.
     partitioned(&disk);

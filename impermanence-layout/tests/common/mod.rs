@@ -209,9 +209,10 @@ fn spawn_with_stdin(
     child
 }
 
-/// The VM's scratch disk `n`, emptied (see [`zfs_core::testing::blank_scratch_disk`]).
-pub fn blank_scratch(n: u32) -> PathBuf {
-    zfs_core::testing::blank_scratch_disk(n).unwrap()
+/// The VM's scratch disks, held until the result is dropped (test binaries run side by side):
+/// `.blank(n)` empties disk `n`.
+pub fn hold_scratch_disks() -> zfs_core::testing::ScratchDisks {
+    zfs_core::testing::ScratchDisks::take().unwrap()
 }
 
 /// `sfdisk --json`'s partitions of a GPT disk: (name, type GUID, start, size in sectors).

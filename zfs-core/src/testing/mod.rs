@@ -16,7 +16,7 @@
 
 mod scratch_disk;
 
-pub use scratch_disk::blank_scratch_disk;
+pub use scratch_disk::ScratchDisks;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,8 +1,83 @@
-//! The VM's scratch disks, emptied for a test of whole-disk or partition code.
+//! The VM's scratch disks, held by one test at a time and emptied for it.
 
+use std::fs::File;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+
+/// The tests of this process that hold the disks: one at a time.
+static IN_THIS_PROCESS: Mutex<()> = Mutex::new(());
+
+/// The VM's scratch disks (`ci/vm` and `cargo zfs-test` attach two of 512 MiB,
+/// `/dev/disk/by-id/virtio-zfs-scratch0` and `...1`), held by one test of the whole machine at
+/// a time: test binaries run side by side, and their threads too, so a test that writes a
+/// scratch disk takes this first and keeps it to its end. It is a lock on a file in the
+/// temporary directory (`flock`, so a test that dies lets go) and, within one process, a mutex
+/// (two locks of one process on the same file would not exclude each other's threads).
+///
+/// ```no_run
+/// use zfs_core::testing::ScratchDisks;
+///
+/// let disks = ScratchDisks::take().unwrap();
+/// let disk = disks.blank(0).unwrap(); // emptied, ours until `disks` is dropped
+/// # let _ = disk;
+/// ```
+#[derive(Debug)]
+pub struct ScratchDisks {
+    _in_this_process: MutexGuard<'static, ()>,
+    _lock: File,
+}
+
+impl ScratchDisks {
+    /// Waits until no other test holds the scratch disks, then holds them.
+    ///
+    /// # Errors
+    /// The lock file's, where it cannot be opened or locked.
+    pub fn take() -> io::Result<ScratchDisks> {
+        // A test that panicked while holding the disks leaves the mutex poisoned; the next
+        // one blanks the disks anyway.
+        let guard = IN_THIS_PROCESS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let path = std::env::temp_dir().join("zfs-test-scratch-disks.lock");
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        loop {
+            // SAFETY: flock on a descriptor `lock` owns; no memory is involved.
+            if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } == 0 {
+                break;
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(io::Error::new(
+                    err.kind(),
+                    format!("locking {}: {err}", path.display()),
+                ));
+            }
+        }
+        Ok(ScratchDisks {
+            _in_this_process: guard,
+            _lock: lock,
+        })
+    }
+
+    /// Scratch disk `n`, by its stable name, emptied: what an earlier test left in its
+    /// partitions goes first (a partition still mounted, as a test that failed halfway leaves
+    /// an ESP, is unmounted; a pool's labels are cleared; every signature is wiped), then the
+    /// partition table.
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::NotFound`] where there is no such disk (not under `ci/vm`); the
+    /// failing tool's words otherwise.
+    pub fn blank(&self, n: u32) -> io::Result<PathBuf> {
+        blank_scratch_disk(n)
+    }
+}
 
 /// `cmd args`, which must succeed; its standard output.
 fn run(cmd: &str, args: &[&str]) -> io::Result<String> {
@@ -17,17 +92,8 @@ fn run(cmd: &str, args: &[&str]) -> io::Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The VM's scratch disk `n` (`ci/vm` attaches two of 512 MiB,
-/// `/dev/disk/by-id/virtio-zfs-scratch0` and `...1`), emptied: what an earlier test left in
-/// its partitions goes first (a partition still mounted, as a test that failed halfway leaves
-/// an ESP, is unmounted; a pool's labels are cleared; every signature is wiped), then the
-/// partition table. The disks are shared by every test binary of one VM boot, so each test
-/// starts with this.
-///
-/// # Errors
-/// [`io::ErrorKind::NotFound`] where there is no such disk (not under `ci/vm`); the failing
-/// tool's words otherwise.
-pub fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
+/// Empties scratch disk `n` (see [`ScratchDisks::blank`]); the caller holds the disks.
+fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
     let disk = PathBuf::from(format!("/dev/disk/by-id/virtio-zfs-scratch{n}"));
     if !disk.exists() {
         return Err(io::Error::new(

@@ -1,0 +1,106 @@
+//! How long each test binary took last time, kept in the target directory
+//! (`zfs-test-times.tsv`), so that the next run starts the longest first: with binaries side
+//! by side, a long one started last would run on alone while the other lanes stand empty.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::job::TestBinary;
+
+/// The file's name in the target directory.
+pub const FILE: &str = "zfs-test-times.tsv";
+
+/// A binary's key: its package directory and target name (the file name changes with its hash).
+type Key = (PathBuf, String);
+
+/// Seconds per binary, from `seconds \t package dir \t name` lines; a line that does not read
+/// so is skipped (the file is only a hint).
+pub fn parse(text: &str) -> HashMap<Key, f64> {
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            let secs: f64 = fields.next()?.parse().ok()?;
+            let dir = fields.next()?;
+            let name = fields.next()?;
+            (fields.next().is_none() && secs.is_finite() && secs >= 0.0)
+                .then(|| ((PathBuf::from(dir), name.to_owned()), secs))
+        })
+        .collect()
+}
+
+/// The file's times, or none where it cannot be read.
+pub fn load(path: &Path) -> HashMap<Key, f64> {
+    std::fs::read_to_string(path)
+        .map(|t| parse(&t))
+        .unwrap_or_default()
+}
+
+/// Orders `binaries` longest first by `known` times; binaries never timed go first (a new
+/// test may be long), in their given order.
+pub fn longest_first(binaries: &mut [TestBinary], known: &HashMap<Key, f64>) {
+    let time = |b: &TestBinary| {
+        known
+            .get(&(b.manifest_dir.clone(), b.name.clone()))
+            .copied()
+            .unwrap_or(f64::INFINITY)
+    };
+    binaries.sort_by(|a, b| time(b).total_cmp(&time(a)));
+}
+
+/// Adds this run's times to the file (best effort: a read-only target directory only costs
+/// the next run its order).
+pub fn record(path: &Path, times: &[(&TestBinary, f64)]) {
+    let mut all = load(path);
+    for (b, secs) in times {
+        all.insert((b.manifest_dir.clone(), b.name.clone()), *secs);
+    }
+    let mut lines: Vec<String> = all
+        .iter()
+        .map(|((dir, name), secs)| format!("{secs:.1}\t{}\t{name}\n", dir.display()))
+        .collect();
+    lines.sort();
+    let tmp = path.with_extension("tsv.new");
+    if std::fs::write(&tmp, lines.concat()).is_ok() {
+        let _ = std::fs::rename(&tmp, path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bin(name: &str) -> TestBinary {
+        TestBinary {
+            name: name.into(),
+            manifest_dir: "/w/c".into(),
+            path: format!("/w/target/{name}-0").into(),
+            alone: false,
+        }
+    }
+
+    #[test]
+    fn the_longest_go_first_and_the_untimed_before_them() {
+        let known = parse("3.0\t/w/c\tshort\n90.5\t/w/c\tlong\nbad line\n-1\t/w/c\tneg\n");
+        assert_eq!(known.len(), 2);
+        let mut bins = [bin("short"), bin("new"), bin("long"), bin("newer")];
+        longest_first(&mut bins, &known);
+        let names: Vec<&str> = bins.iter().map(|b| b.name.as_str()).collect();
+        assert_eq!(names, ["new", "newer", "long", "short"]);
+    }
+
+    #[test]
+    fn times_are_kept_across_runs() {
+        let dir = std::env::temp_dir().join(format!("zfs-test-times-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(FILE);
+        let (a, b) = (bin("a"), bin("b"));
+        record(&path, &[(&a, 10.0), (&b, 2.0)]);
+        record(&path, &[(&b, 20.0)]);
+        let known = load(&path);
+        assert_eq!(known[&("/w/c".into(), "a".into())], 10.0);
+        assert_eq!(known[&("/w/c".into(), "b".into())], 20.0);
+        // Unwritable: nothing happens.
+        record(Path::new("/nonexistent/dir/times.tsv"), &[(&a, 1.0)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
