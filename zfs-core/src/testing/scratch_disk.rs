@@ -5,17 +5,13 @@ use std::io;
 use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::{Mutex, MutexGuard};
-
-/// The tests of this process that hold the disks: one at a time.
-static IN_THIS_PROCESS: Mutex<()> = Mutex::new(());
 
 /// The VM's scratch disks (`ci/vm` and `cargo zfs-test` attach two of 512 MiB,
 /// `/dev/disk/by-id/virtio-zfs-scratch0` and `...1`), held by one test of the whole machine at
 /// a time: test binaries run side by side, and their threads too, so a test that writes a
-/// scratch disk takes this first and keeps it to its end. It is a lock on a file in the
-/// temporary directory (`flock`, so a test that dies lets go) and, within one process, a mutex
-/// (two locks of one process on the same file would not exclude each other's threads).
+/// scratch disk takes this first and keeps it to its end. It is a `flock` on a file in the
+/// temporary directory, taken through a descriptor of its own: it excludes other processes and
+/// the other threads of this one alike, and a test that dies lets go.
 ///
 /// ```no_run
 /// use zfs_core::testing::ScratchDisks;
@@ -26,7 +22,6 @@ static IN_THIS_PROCESS: Mutex<()> = Mutex::new(());
 /// ```
 #[derive(Debug)]
 pub struct ScratchDisks {
-    _in_this_process: MutexGuard<'static, ()>,
     _lock: File,
 }
 
@@ -36,11 +31,6 @@ impl ScratchDisks {
     /// # Errors
     /// The lock file's, where it cannot be opened or locked.
     pub fn take() -> io::Result<ScratchDisks> {
-        // A test that panicked while holding the disks leaves the mutex poisoned; the next
-        // one blanks the disks anyway.
-        let guard = IN_THIS_PROCESS
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let path = std::env::temp_dir().join("zfs-test-scratch-disks.lock");
         let lock = File::options()
             .create(true)
@@ -60,10 +50,7 @@ impl ScratchDisks {
                 ));
             }
         }
-        Ok(ScratchDisks {
-            _in_this_process: guard,
-            _lock: lock,
-        })
+        Ok(ScratchDisks { _lock: lock })
     }
 
     /// Scratch disk `n`, by its stable name, emptied: what an earlier test left in its
@@ -137,4 +124,30 @@ fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
     run("blockdev", &["--rereadpt", d])?;
     run("udevadm", &["settle"])?;
     Ok(disk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn one_holder_at_a_time_even_among_threads_of_one_process() {
+        let held = ScratchDisks::take().unwrap();
+        let got = Arc::new(AtomicBool::new(false));
+        let waiter = {
+            let got = got.clone();
+            std::thread::spawn(move || {
+                let _second = ScratchDisks::take().unwrap();
+                got.store(true, Ordering::SeqCst);
+            })
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(!got.load(Ordering::SeqCst), "taken twice at once");
+        drop(held);
+        waiter.join().unwrap();
+        assert!(got.load(Ordering::SeqCst));
+    }
 }
