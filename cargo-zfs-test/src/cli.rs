@@ -29,11 +29,14 @@ OPTIONS:
     --vm-timeout SECS   give up on the VM after SECS seconds [env ZFS_TEST_VM_TIMEOUT; 2400]
     --vm-memory SIZE    guest memory, e.g. 3G [env ZFS_TEST_VM_MEMORY; 3G]
     --vm-cpus N         guest CPUs [env ZFS_TEST_VM_CPUS; 2]
-    --parallel N        test binaries run at once, each on its own threads as under cargo test;
-                        1 runs them one after another, streaming their output (as does
-                        --nocapture). A package lists binaries that must run with no other
-                        beside them in [package.metadata.zfs-test] alone = [\"name\", ...]
-                        [env ZFS_TEST_PARALLEL; 3]
+    --parallel N        test binaries run at once, the longest first (by the last whole run's
+                        times, target/zfs-test-times.tsv), each on its own threads as under
+                        cargo test; each one's output is printed whole when it ends (and kept
+                        as it comes in target/zfs-test-logs/NAME.log). 1 runs them one after
+                        another, streaming their output (as does --nocapture). A package's
+                        [package.metadata.zfs-test] says which may not run side by side:
+                        alone = [\"name\", ...] (nothing beside them), groups = { g = [...] }
+                        (one of a group at a time) [env ZFS_TEST_PARALLEL; 3]
     --vm-env NAME       also pass NAME from this environment into the guest (repeatable)
                         [env ZFS_TEST_VM_ENV, space-separated]; always passed: RUST_BACKTRACE,
                         RUST_LOG, RUST_TEST_THREADS, NO_COLOR and every ZFS_TEST_* and CI_*
@@ -53,7 +56,8 @@ EXIT CODES:
     0    every test passed (exec: the command's own exit code)
     1    a test failed, a test binary crashed, or no test ran
     2    bad command line
-    125  the tests could not run: setup, build, VM boot or module load failed, or timed out
+    125  the tests could not run: setup, build, VM boot or module load failed, a test binary
+         could not be started, or the run timed out
 ";
 
 /// What to do.
@@ -283,10 +287,7 @@ fn parse_test(
     let mut test = Vec::new();
     let mut manifest_path = None;
     let mut target_dir = None;
-    let mut parallel = match parallel_env {
-        Some(v) => parse_parallel("ZFS_TEST_PARALLEL", &v)?,
-        None => DEFAULT_PARALLEL,
-    };
+    let mut parallel = None;
     while let Some(arg) = args.next() {
         if arg == "--" {
             test.extend(args.by_ref());
@@ -300,14 +301,14 @@ fn parse_test(
             continue;
         }
         if let Some(v) = arg.strip_prefix("--parallel=") {
-            parallel = parse_parallel("--parallel", v)?;
+            parallel = Some(parse_parallel("--parallel", v)?);
             continue;
         }
         if arg == "--parallel" {
             let v = args
                 .next()
                 .ok_or_else(|| Error::Usage("--parallel needs a value".into()))?;
-            parallel = parse_parallel("--parallel", &v)?;
+            parallel = Some(parse_parallel("--parallel", &v)?);
             continue;
         }
         let name = arg.split_once('=').map_or(arg.as_str(), |(n, _)| n);
@@ -339,6 +340,12 @@ fn parse_test(
         cargo.extend(value);
     }
     filters.extend(test);
+    // The option wins over the environment, even over a value there that is no number.
+    let parallel = match (parallel, parallel_env) {
+        (Some(n), _) => n,
+        (None, Some(v)) => parse_parallel("ZFS_TEST_PARALLEL", &v)?,
+        (None, None) => DEFAULT_PARALLEL,
+    };
     Ok(Command::Test(TestArgs {
         cargo,
         manifest_path,
@@ -412,6 +419,10 @@ mod tests {
             assert!(matches!(parse_args(bad), Err(Error::Usage(_))), "{bad:?}");
         }
         assert!(matches!(from_env("0", &[]), Err(Error::Usage(_))));
+        match from_env("x", &["--parallel=2"]).unwrap() {
+            Command::Test(t) => assert_eq!(t.parallel, 2),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn test_binary(line: &str) -> Option<TestBinary> {
         manifest_dir: manifest.parent()?.to_owned(),
         path: path.into(),
         alone: false,
+        groups: Vec::new(),
     })
 }
 
@@ -65,19 +66,29 @@ pub fn test_binary(line: &str) -> Option<TestBinary> {
 pub struct Workspace {
     pub root: PathBuf,
     pub target: PathBuf,
-    /// (package directory, test target) of every binary declared
-    /// `[package.metadata.zfs-test] alone = [...]`.
-    pub alone: Vec<(PathBuf, String)>,
+    /// What packages declare of their test binaries in `[package.metadata.zfs-test]`.
+    pub declared: Vec<Declared>,
+}
+
+/// One test binary named in `[package.metadata.zfs-test]` (see [`crate::schedule`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    pub manifest_dir: PathBuf,
+    pub name: String,
+    pub alone: bool,
+    pub groups: Vec<String>,
 }
 
 impl Workspace {
-    /// Marks the binaries their packages declare `alone`.
-    pub fn mark_alone(&self, binaries: &mut [TestBinary]) {
+    /// Marks the binaries as their packages declare them.
+    pub fn mark(&self, binaries: &mut [TestBinary]) {
         for b in binaries {
-            b.alone = self
-                .alone
-                .iter()
-                .any(|(dir, name)| *dir == b.manifest_dir && *name == b.name);
+            for d in &self.declared {
+                if d.manifest_dir == b.manifest_dir && d.name == b.name {
+                    b.alone |= d.alone;
+                    b.groups.extend(d.groups.iter().cloned());
+                }
+            }
         }
     }
 }
@@ -106,35 +117,68 @@ fn parse_metadata(json: &[u8]) -> Result<Workspace> {
     else {
         return Err(harness!("cargo metadata printed no workspace"));
     };
-    let mut alone = Vec::new();
+    let mut declared = Vec::new();
     for package in v["packages"].as_array().into_iter().flatten() {
-        let declared = &package["metadata"]["zfs-test"]["alone"];
-        if declared.is_null() {
+        let ours = &package["metadata"]["zfs-test"];
+        if ours.is_null() {
             continue;
         }
-        let manifest = package["manifest_path"].as_str().map(PathBuf::from);
-        let dir = manifest.as_deref().and_then(|m| m.parent());
-        let names = declared.as_array().and_then(|names| {
-            names
-                .iter()
-                .map(|n| n.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-        });
-        let (Some(dir), Some(names)) = (dir, names) else {
-            return Err(harness!(
-                "{}: [package.metadata.zfs-test] alone must be a list of test target names",
-                manifest
-                    .as_deref()
-                    .unwrap_or(std::path::Path::new("?"))
-                    .display()
-            ));
+        let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or("?"));
+        let bad =
+            |what: &str| harness!("{}: [package.metadata.zfs-test] {what}", manifest.display());
+        let dir = manifest
+            .parent()
+            .ok_or_else(|| bad("belongs to no package directory"))?;
+        let names = |v: &Value| {
+            v.as_array().and_then(|names| {
+                names
+                    .iter()
+                    .map(|n| n.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+            })
         };
-        alone.extend(names.into_iter().map(|n| (dir.to_owned(), n)));
+        let entry = |declared: &mut Vec<Declared>, name: String| {
+            if let Some(i) = declared
+                .iter()
+                .position(|d: &Declared| d.manifest_dir == dir && d.name == name)
+            {
+                i
+            } else {
+                declared.push(Declared {
+                    manifest_dir: dir.to_owned(),
+                    name,
+                    alone: false,
+                    groups: Vec::new(),
+                });
+                declared.len() - 1
+            }
+        };
+        if !ours["alone"].is_null() {
+            let alone = names(&ours["alone"])
+                .ok_or_else(|| bad("alone must be a list of test target names"))?;
+            for name in alone {
+                let i = entry(&mut declared, name);
+                declared[i].alone = true;
+            }
+        }
+        if !ours["groups"].is_null() {
+            let groups = ours["groups"]
+                .as_object()
+                .ok_or_else(|| bad("groups must be a table of lists of test target names"))?;
+            for (group, members) in groups {
+                let members = names(members)
+                    .ok_or_else(|| bad("groups must be a table of lists of test target names"))?;
+                for name in members {
+                    let i = entry(&mut declared, name);
+                    declared[i].groups.push(group.clone());
+                }
+            }
+        }
     }
     Ok(Workspace {
         root: root.into(),
         target: target.into(),
-        alone,
+        declared,
     })
 }
 
@@ -152,6 +196,7 @@ mod tests {
                 manifest_dir: "/w/c".into(),
                 path: "/w/target/debug/deps/pool-abc".into(),
                 alone: false,
+                groups: vec![],
             })
         );
         let lib = r#"{"reason":"compiler-artifact","manifest_path":"/w/c/Cargo.toml","target":{"name":"c"},"profile":{"test":false},"executable":null}"#;
@@ -168,9 +213,9 @@ mod tests {
     }
 
     #[test]
-    fn metadata_gives_the_root_the_target_and_who_runs_alone() {
+    fn metadata_gives_the_root_the_target_and_how_binaries_share_the_machine() {
         let json = br#"{"packages":[
-            {"name":"a","manifest_path":"/w/a/Cargo.toml","metadata":{"zfs-test":{"alone":["pool_ops","faults"]}}},
+            {"name":"a","manifest_path":"/w/a/Cargo.toml","metadata":{"zfs-test":{"alone":["pool_ops","faults"],"groups":{"scratch":["disks","faults"]}}}},
             {"name":"b","manifest_path":"/w/b/Cargo.toml","metadata":null}
         ],"workspace_root":"/w","target_directory":"/w/target","version":1}"#;
         let ws = parse_metadata(json).unwrap();
@@ -178,26 +223,49 @@ mod tests {
             (ws.root.to_str(), ws.target.to_str()),
             (Some("/w"), Some("/w/target"))
         );
-        let mut bins = ["pool_ops", "datasets"].map(|name| TestBinary {
+        let bin = |name: &str, dir: &str| TestBinary {
             name: name.into(),
-            manifest_dir: "/w/a".into(),
+            manifest_dir: dir.into(),
             path: "/x".into(),
             alone: false,
-        });
-        ws.mark_alone(&mut bins);
-        assert_eq!(bins.map(|b| b.alone), [true, false]);
-        // The same target name in another package is not declared.
-        let mut other = [TestBinary {
-            name: "faults".into(),
-            manifest_dir: "/w/b".into(),
-            path: "/y".into(),
-            alone: false,
-        }];
-        ws.mark_alone(&mut other);
-        assert!(!other[0].alone);
+            groups: vec![],
+        };
+        let mut bins = [
+            bin("pool_ops", "/w/a"),
+            bin("datasets", "/w/a"),
+            bin("disks", "/w/a"),
+            bin("faults", "/w/a"),
+            // The same target name in another package is not declared.
+            bin("faults", "/w/b"),
+        ];
+        ws.mark(&mut bins);
+        let marks: Vec<(bool, Vec<String>)> =
+            bins.into_iter().map(|b| (b.alone, b.groups)).collect();
+        let scratch = || vec!["scratch".to_owned()];
+        assert_eq!(
+            marks,
+            [
+                (true, vec![]),
+                (false, vec![]),
+                (false, scratch()),
+                (true, scratch()),
+                (false, vec![])
+            ]
+        );
         assert!(parse_metadata(b"{}").is_err());
-        let bad = br#"{"packages":[{"manifest_path":"/w/a/Cargo.toml","metadata":{"zfs-test":{"alone":"pool_ops"}}}],"workspace_root":"/w","target_directory":"/t"}"#;
-        let err = parse_metadata(bad).unwrap_err().to_string();
-        assert!(err.contains("alone must be a list"), "{err}");
+        for bad in [
+            r#"{"alone":"pool_ops"}"#,
+            r#"{"groups":["x"]}"#,
+            r#"{"groups":{"g":"x"}}"#,
+        ] {
+            let json = format!(
+                r#"{{"packages":[{{"manifest_path":"/w/a/Cargo.toml","metadata":{{"zfs-test":{bad}}}}}],"workspace_root":"/w","target_directory":"/t"}}"#
+            );
+            let err = parse_metadata(json.as_bytes()).unwrap_err().to_string();
+            assert!(
+                err.contains("/w/a/Cargo.toml: [package.metadata.zfs-test]"),
+                "{err}"
+            );
+        }
     }
 }

@@ -20,6 +20,8 @@ pub struct TestBinary {
     pub path: PathBuf,
     /// Its package says it must run with no other binary beside it (see [`crate::schedule`]).
     pub alone: bool,
+    /// The groups its package puts it in: it never runs beside another of them.
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,6 +96,7 @@ impl Job {
                             "manifest_dir": path_str(&b.manifest_dir)?,
                             "path": path_str(&b.path)?,
                             "alone": b.alone,
+                            "groups": b.groups,
                         }))
                     })
                     .collect::<Result<Vec<_>>>()?;
@@ -138,6 +141,7 @@ impl Job {
                         manifest_dir: string(&b["manifest_dir"])?.into(),
                         path: string(&b["path"])?.into(),
                         alone: b["alone"].as_bool().ok_or_else(bad)?,
+                        groups: strings(&b["groups"])?,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -218,6 +222,7 @@ mod tests {
                         manifest_dir: "/w/c".into(),
                         path: "/w/target/debug/deps/pool-1".into(),
                         alone: true,
+                        groups: vec!["scratch-disks".into()],
                     }],
                     args: vec!["--ignored".into(), "create".into()],
                     parallel: 3,

@@ -122,7 +122,7 @@ fn test(args: TestArgs) -> Result<i32> {
         ));
     }
     progress::phase("build", format!("{} test binaries", binaries.len()));
-    workspace.mark_alone(&mut binaries);
+    workspace.mark(&mut binaries);
     let times_file = target.join(timings::FILE);
     timings::longest_first(&mut binaries, &timings::load(&times_file));
     let job = Job {

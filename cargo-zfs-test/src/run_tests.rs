@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::job::{exit_code, TestBinary};
@@ -49,6 +49,10 @@ pub fn binary_args(args: &[String]) -> Vec<String> {
     out
 }
 
+/// Beside the times file: each binary's output as it comes, `NAME.log`, so that a run stopped
+/// by the VM's timeout still leaves what the binaries running then had printed.
+pub const LOG_DIR: &str = "zfs-test-logs";
+
 /// Whether `args` (as the binaries get them) run every ignored test: no name filter, no
 /// `--exact`/`--skip`.
 fn filters_nothing(args: &[String]) -> bool {
@@ -66,6 +70,8 @@ struct Tally {
     broken: Vec<String>,
     unstartable: bool,
     times: Vec<(Duration, TestBinary)>,
+    /// The times of binaries that ran to a summary and exit code 0: a fair measure.
+    clean: Vec<(TestBinary, f64)>,
 }
 
 impl Tally {
@@ -87,6 +93,8 @@ impl Tally {
                 }
                 if code != 0 || summary.is_none() {
                     self.broken.push(bin.name.clone());
+                } else {
+                    self.clean.push((bin.clone(), took.as_secs_f64()));
                 }
             }
             Err(e) => {
@@ -109,13 +117,14 @@ pub fn run(
     times_file: Option<&Path>,
 ) -> i32 {
     let args = binary_args(args);
-    // Output side by side would interleave: with --nocapture, one at a time, streamed.
+    // --nocapture asks for output as it comes: one binary at a time, streamed.
     let one_at_a_time = parallel <= 1 || args.iter().any(|a| a == "--nocapture");
     let started = Instant::now();
     let tally = if one_at_a_time {
         run_in_turn(binaries, &args, env)
     } else {
-        run_side_by_side(binaries, &args, env, parallel)
+        let logs = times_file.map(|f| f.with_file_name(LOG_DIR));
+        run_side_by_side(binaries, &args, env, parallel, logs.as_deref())
     };
     let version = std::fs::read_to_string("/sys/module/zfs/version").unwrap_or_else(|_| "?".into());
     let kernel =
@@ -123,8 +132,7 @@ pub fn run(
     let mut times = tally.times;
     // Only whole runs are a fair measure: a filtered run times a part of each binary.
     if let (Some(path), true) = (times_file, filters_nothing(&args)) {
-        let secs: Vec<(&TestBinary, f64)> =
-            times.iter().map(|(t, b)| (b, t.as_secs_f64())).collect();
+        let secs: Vec<(&TestBinary, f64)> = tally.clean.iter().map(|(b, t)| (b, *t)).collect();
         timings::record(path, &secs);
     }
     times.sort_by_key(|t| std::cmp::Reverse(t.0));
@@ -175,17 +183,22 @@ fn run_in_turn(binaries: &[TestBinary], args: &[String], env: &[(String, String)
     tally
 }
 
-/// Up to `parallel` binaries at once; each one's output, whole, when it ends.
+/// Up to `parallel` binaries at once; each one's output, whole, when it ends (and as it comes
+/// into `logs/NAME.log`, where given).
 fn run_side_by_side(
     binaries: &[TestBinary],
     args: &[String],
     env: &[(String, String)],
     parallel: usize,
+    logs: Option<&Path>,
 ) -> Tally {
     let mut tally = Tally::default();
     let mut waiting = binaries.to_vec();
     let mut running: Vec<TestBinary> = Vec::new();
     let (done_tx, done_rx) = mpsc::channel();
+    if let Some(dir) = logs {
+        let _ = std::fs::create_dir_all(dir);
+    }
     loop {
         loop {
             let beside: Vec<&TestBinary> = running.iter().collect();
@@ -193,19 +206,31 @@ fn run_side_by_side(
                 break;
             };
             let bin = waiting.remove(i);
+            let log = logs.map(|dir| dir.join(format!("{}.log", bin.name)));
             println!(
-                "[zfs-test] started {}{}",
+                "[zfs-test] started {}{}{}",
                 bin.name,
-                if bin.alone { " (alone)" } else { "" }
+                if bin.alone { " (alone)" } else { "" },
+                log.as_ref()
+                    .map(|l| format!(", output in {}", l.display()))
+                    .unwrap_or_default()
             );
             let _ = std::io::stdout().flush();
             let (bin2, args, env, done) =
                 (bin.clone(), args.to_vec(), env.to_vec(), done_tx.clone());
-            std::thread::spawn(move || {
+            let spawned = std::thread::Builder::new().spawn(move || {
                 let started = Instant::now();
-                let run = run_captured(&bin2, &args, &env);
+                // A panic here must still report, or the run would wait for it forever.
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_captured(&bin2, &args, &env, log.as_deref())
+                }))
+                .unwrap_or_else(|_| Err(std::io::Error::other("the runner's thread panicked")));
                 let _ = done.send((bin2, run, started.elapsed()));
             });
+            if let Err(e) = spawned {
+                tally.add(&bin, Err(e), Duration::ZERO);
+                continue;
+            }
             running.push(bin);
         }
         if running.is_empty() {
@@ -213,7 +238,7 @@ fn run_side_by_side(
         }
         let (bin, run, took) = done_rx
             .recv()
-            .expect("a binary's thread always reports before it ends");
+            .expect("we hold a sender, so the channel stays open");
         running.retain(|b| b.path != bin.path);
         let mut out = std::io::stdout().lock();
         let _ = writeln!(
@@ -255,33 +280,59 @@ impl Captured {
     }
 }
 
-/// Runs one binary to its end, keeping what it prints.
+/// Everything `pipe` gives until it closes, copied into `log` as it comes (best effort).
+fn drain(mut pipe: impl Read, log: Option<&Mutex<std::fs::File>>) -> Vec<u8> {
+    let mut all = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                all.extend_from_slice(&buf[..n]);
+                if let Some(mut file) = log.and_then(|l| l.lock().ok()) {
+                    let _ = file.write_all(&buf[..n]);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => break,
+        }
+    }
+    all
+}
+
+/// Runs one binary to its end, keeping what it prints (and copying it to `log`).
 fn run_captured(
     bin: &TestBinary,
     args: &[String],
     env: &[(String, String)],
+    log: Option<&Path>,
 ) -> std::io::Result<Captured> {
+    let log = log
+        .and_then(|path| std::fs::File::create(path).ok())
+        .map(|f| Arc::new(Mutex::new(f)));
     let mut child = command(bin, args, env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    let mut stderr_pipe = child.stderr.take().expect("stderr was piped");
-    let stderr_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut buf);
-        buf
-    });
-    let mut stdout = Vec::new();
-    child
-        .stdout
-        .take()
-        .expect("stdout was piped")
-        .read_to_end(&mut stdout)?;
+    let stderr_pipe = child.stderr.take().expect("stderr was piped");
+    let stderr_log = log.clone();
+    let stderr_reader = std::thread::spawn(move || drain(stderr_pipe, stderr_log.as_deref()));
+    let stdout = drain(
+        child.stdout.take().expect("stdout was piped"),
+        log.as_deref(),
+    );
     let stderr = stderr_reader.join().unwrap_or_default();
+    let status = match child.wait() {
+        Ok(status) => status,
+        Err(e) => {
+            let _ = child.kill();
+            return Err(e);
+        }
+    };
     Ok(Captured {
         stdout,
         stderr,
-        code: exit_code(child.wait()?),
+        code: exit_code(status),
     })
 }
 
@@ -331,6 +382,60 @@ mod tests {
         );
         assert_eq!(parse_summary("test foo ... ok"), None);
         assert_eq!(parse_summary("test result: weird"), None);
+    }
+
+    #[test]
+    fn binaries_side_by_side_are_tallied_timed_and_logged() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("zfs-test-run-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = |name: &str, body: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            TestBinary {
+                name: name.into(),
+                manifest_dir: dir.clone(),
+                path,
+                alone: false,
+                groups: vec![],
+            }
+        };
+        let result = |word: &str, passed: u32, failed: u32| {
+            format!("echo 'test result: {word}. {passed} passed; {failed} failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s'")
+        };
+        let ok = script("ok", &format!("{}; echo to-stderr >&2", result("ok", 2, 0)));
+        let failed = script("failed", &format!("{}; exit 101", result("FAILED", 1, 1)));
+        let crashed = script("crashed", "echo half way; exit 0");
+        let alone = TestBinary {
+            alone: true,
+            ..script("alone", &result("ok", 1, 0))
+        };
+        let times = dir.join(timings::FILE);
+        let all = [ok.clone(), alone, failed, crashed];
+        assert_eq!(run(&all[..2], &[], &[], 2, Some(&times)), 0);
+        assert_eq!(run(&all, &[], &[], 3, Some(&times)), 1);
+        // Only binaries that passed whole are timed.
+        let known = timings::load(&times);
+        let timed = |name: &str| known.contains_key(&(dir.clone(), name.to_owned()));
+        assert!(timed("ok") && timed("alone"));
+        assert!(!timed("failed") && !timed("crashed"));
+        // The output as it came, both streams.
+        let log = std::fs::read_to_string(dir.join(LOG_DIR).join("ok.log")).unwrap();
+        assert!(
+            log.contains("2 passed") && log.contains("to-stderr"),
+            "{log}"
+        );
+        // A binary that cannot start is the harness's failure, not a test's.
+        let missing = TestBinary {
+            path: dir.join("nonexistent"),
+            ..ok
+        };
+        assert_eq!(
+            run(&[missing], &[], &[], 2, None),
+            crate::error::HARNESS_FAILED
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

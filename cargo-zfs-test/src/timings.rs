@@ -59,7 +59,7 @@ pub fn record(path: &Path, times: &[(&TestBinary, f64)]) {
         .map(|((dir, name), secs)| format!("{secs:.1}\t{}\t{name}\n", dir.display()))
         .collect();
     lines.sort();
-    let tmp = path.with_extension("tsv.new");
+    let tmp = path.with_extension(format!("tsv.{}", std::process::id()));
     if std::fs::write(&tmp, lines.concat()).is_ok() {
         let _ = std::fs::rename(&tmp, path);
     }
@@ -75,6 +75,7 @@ mod tests {
             manifest_dir: "/w/c".into(),
             path: format!("/w/target/{name}-0").into(),
             alone: false,
+            groups: Vec::new(),
         }
     }
 

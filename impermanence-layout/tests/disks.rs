@@ -283,8 +283,8 @@ fn a_disk_with_a_past_needs_wipe_and_one_in_use_is_refused_even_then() {
     );
 
     // A label this disk's partition carries, given to a partition of the other disk: udev's
-    // link would name one of two partitions, so nothing is planned (only read here: the other
-    // test owns that disk).
+    // link would name one of two partitions, so nothing is planned (only read here, under the
+    // hold on both disks).
     let mut clash = other.clone();
     clash.disks[0].device = "/dev/disk/by-id/virtio-zfs-scratch0".into();
     clash.pool.name = format!("{}c", case.spec.pool.name);

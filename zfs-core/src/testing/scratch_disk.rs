@@ -6,12 +6,15 @@ use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// The lock every holder of the scratch disks takes.
+const LOCK_FILE: &str = "/tmp/zfs-test-scratch-disks.lock";
+
 /// The VM's scratch disks (`ci/vm` and `cargo zfs-test` attach two of 512 MiB,
 /// `/dev/disk/by-id/virtio-zfs-scratch0` and `...1`), held by one test of the whole machine at
 /// a time: test binaries run side by side, and their threads too, so a test that writes a
-/// scratch disk takes this first and keeps it to its end. It is a `flock` on a file in the
-/// temporary directory, taken through a descriptor of its own: it excludes other processes and
-/// the other threads of this one alike, and a test that dies lets go.
+/// scratch disk takes this first and keeps it to its end. It is a `flock` on
+/// `/tmp/zfs-test-scratch-disks.lock`, taken through a descriptor of its own: it excludes
+/// other processes and the other threads of this one alike, and a test that dies lets go.
 ///
 /// ```no_run
 /// use zfs_core::testing::ScratchDisks;
@@ -31,12 +34,23 @@ impl ScratchDisks {
     /// # Errors
     /// The lock file's, where it cannot be opened or locked.
     pub fn take() -> io::Result<ScratchDisks> {
-        let path = std::env::temp_dir().join("zfs-test-scratch-disks.lock");
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)?;
+        // One path for the machine, whatever TMPDIR says; read-only (flock needs no more), so
+        // that one user's lock file serves another; made writable by all where we create it.
+        let path = std::path::Path::new(LOCK_FILE);
+        let lock = match File::open(path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                use std::os::unix::fs::PermissionsExt;
+                let f = File::options()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(path)?;
+                let _ = f.set_permissions(std::fs::Permissions::from_mode(0o666));
+                f
+            }
+            Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+        };
         loop {
             // SAFETY: flock on a descriptor `lock` owns; no memory is involved.
             if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } == 0 {
