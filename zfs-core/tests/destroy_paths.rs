@@ -141,6 +141,9 @@ fn compare(zfs: &Zfs, p: &str, seed: u64, prepare: impl Fn(&str, &Built)) -> (Ou
     for (path, slow) in [("fast", false), ("slow", true)] {
         let root = format!("{p}/{path}{seed}");
         let built = build(zfs, &root, seed, mnt.path());
+        // udev opens each new volume to probe it; a destroy while it does is refused (Busy),
+        // and with other test binaries beside this one udev can be seconds behind.
+        cli("udevadm", &["settle"]);
         prepare(&root, &built);
         let before = state(zfs, &root);
         let opts = DestroyOptions::new()
