@@ -62,15 +62,66 @@ fn replay_volume_events() {
 }
 
 /// Runs a tool (util-linux, dosfstools, e2fsprogs, xfsprogs); its standard error becomes the
-/// error's text.
+/// error's text. A tool that could not open a volume because the module was busy (see
+/// [`volume_busy`]) runs again, for up to [`BUSY_WAIT`].
 fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::io::Result<std::process::Output> {
-    Command::new(tool)
-        .args(args)
-        // util-linux's tools take an exclusive lock of the disk when this says so, and would
-        // wait forever on the shared one a run holds while it partitions (`HeldDisk`).
-        .env_remove("LOCK_BLOCK_DEVICE")
-        .output()
-        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot run {tool}: {e}")))
+    let start = Instant::now();
+    loop {
+        let out = Command::new(tool)
+            .args(args)
+            // util-linux's tools take an exclusive lock of the disk when this says so, and
+            // would wait forever on the shared one a run holds while it partitions
+            // (`HeldDisk`).
+            .env_remove("LOCK_BLOCK_DEVICE")
+            .output()
+            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot run {tool}: {e}")))?;
+        let busy = !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains(BUSY_TEXT)
+            && args.iter().any(|a| is_volume(Path::new(a)));
+        if !busy || start.elapsed() > BUSY_WAIT {
+            return Ok(out);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Opens `device` to read it, again while the module is busy (see [`volume_busy`]).
+fn open(device: &Path) -> std::io::Result<std::fs::File> {
+    let start = Instant::now();
+    loop {
+        match std::fs::File::open(device) {
+            Err(e) if volume_busy(&e) && is_volume(device) && start.elapsed() <= BUSY_WAIT => {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Whether opening a volume failed because the module was busy. Linux's zvol driver gives up
+/// an open that cannot take the pools' namespace lock within `zfs_vdev_open_timeout_ms`
+/// (1 s) and returns ERESTARTSYS (512), which reaches a caller without a signal as "Unknown
+/// error 512": another pool's import, creation or export held the lock. Seen in the tests,
+/// with pools made beside the one laid down; on an installer's host a pool imported by the
+/// boot's services would do the same. It passes once that operation is done.
+fn volume_busy(e: &std::io::Error) -> bool {
+    e.raw_os_error() == Some(ERESTARTSYS)
+}
+
+/// Linux's ERESTARTSYS, which glibc has no name for.
+const ERESTARTSYS: i32 = 512;
+/// How a tool reports [`ERESTARTSYS`] (`strerror`).
+const BUSY_TEXT: &str = "Unknown error 512";
+/// How long an open of a volume is tried again while the module is busy.
+const BUSY_WAIT: Duration = Duration::from_secs(30);
+
+/// Whether `path` names a volume's device node (`/dev/zvol/...`, `/dev/zdN`).
+fn is_volume(path: &Path) -> bool {
+    path.starts_with("/dev/zvol")
+        || path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| path.parent() == Some(Path::new("/dev")) && n.starts_with("zd"))
 }
 
 fn failed(tool: &str, out: &std::process::Output) -> std::io::Error {
@@ -85,7 +136,7 @@ fn failed(tool: &str, out: &std::process::Output) -> std::io::Error {
 /// `TYPE`, `LABEL`, `PTTYPE`; empty when it finds nothing.
 pub(crate) fn probe(device: &Path) -> std::io::Result<BTreeMap<String, String>> {
     // blkid says "nothing found" (2) for a device it cannot open too.
-    std::fs::File::open(device)?;
+    open(device)?;
     let out = run(
         "blkid",
         &[
@@ -210,6 +261,19 @@ mod tests {
     fn run(tool: &str, args: &[&str]) {
         let out = Command::new(tool).args(args).output().unwrap();
         assert!(out.status.success(), "{tool} {args:?}: {out:?}");
+    }
+
+    #[test]
+    fn only_volumes_are_opened_again_while_the_module_is_busy() {
+        for v in ["/dev/zvol/rpool/swap", "/dev/zd0", "/dev/zd16p1"] {
+            assert!(is_volume(Path::new(v)), "{v}");
+        }
+        for v in ["/dev/vda2", "/dev/disk/by-id/zd0", "/tmp/zd0", "/dev/zvolx"] {
+            assert!(!is_volume(Path::new(v)), "{v}");
+        }
+        assert!(volume_busy(&std::io::Error::from_raw_os_error(512)));
+        // EBUSY, a busy device, is not the module being busy.
+        assert!(!volume_busy(&std::io::Error::from_raw_os_error(16)));
     }
 
     /// A volume whose link udev lost (removed here by hand, as a lost `add` event leaves it)

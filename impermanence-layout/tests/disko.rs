@@ -174,11 +174,7 @@ fn a_disko_mirror_with_an_esp_is_laid_down_as_disko_lays_it_down() {
         "",
         "mountpoint=none is not mounted"
     );
-    let swap_sig = cli_out(
-        "blkid",
-        &["-p", "-o", "value", "-s", "TYPE", "/dev/zvol/tank/swap"],
-    );
-    assert_eq!(swap_sig.trim(), "swap");
+    assert_eq!(signature("/dev/zvol/tank/swap"), "swap");
 
     let (code, out, err) = cli(&["verify", "--spec", spec]);
     assert_eq!(code, 0, "{out}{err}");
@@ -235,18 +231,7 @@ fn a_disko_encrypted_root_takes_its_passphrase_and_mounts_at_the_root() {
     assert_eq!(findmnt(&mnt).0, "rpool/crypt");
     assert_eq!(findmnt(&mnt.join("nix")).0, "rpool/crypt/nix");
     assert_eq!(findmnt(&mnt.join("boot")).1, "vfat");
-    let swap = cli_out(
-        "blkid",
-        &[
-            "-p",
-            "-o",
-            "value",
-            "-s",
-            "TYPE",
-            "/dev/zvol/rpool/crypt/swap",
-        ],
-    );
-    assert_eq!(swap.trim(), "swap");
+    assert_eq!(signature("/dev/zvol/rpool/crypt/swap"), "swap");
     let (code, out, err) = cli(&["verify", "--spec", &spec]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = cli(&["unmount", "--spec", &spec]);

@@ -50,11 +50,7 @@ fn sfdisk(disk: &Path) -> Vec<(String, String)> {
 
 /// What `blkid -p` finds on a device: (TYPE, LABEL).
 fn blkid(dev: &str) -> (String, String) {
-    let out = std::process::Command::new("blkid")
-        .args(["-p", "-o", "export", dev])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let text = blkid_export(dev);
     let get = |k: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("{k}=")))

@@ -101,8 +101,7 @@ fn a_second_apply_under_a_mount_root_is_a_no_op_and_an_unmounted_pool_comes_back
         assert!(target.starts_with(mnt_s), "{source} mounted at {target}");
     }
     // Swap, as blkid and the kernel see it.
-    let signature = cli_out("blkid", &["-p", "-o", "value", "-s", "TYPE", &swap_dev]);
-    assert_eq!(signature.trim(), "swap");
+    assert_eq!(signature(&swap_dev), "swap");
     cli_out("swapon", &[&swap_dev]);
     let swaps = std::fs::read_to_string("/proc/swaps").unwrap();
     cli_out("swapoff", &[&swap_dev]);

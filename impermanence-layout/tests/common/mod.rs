@@ -242,3 +242,37 @@ pub fn mounts_under(dir: &std::path::Path) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// `blkid -p -o export DEV`'s output (empty where it finds nothing). Opening a volume fails
+/// with ERESTARTSYS ("Unknown error 512") while another pool's import, creation or export
+/// holds the module's namespace lock for over a second (Linux's zvol driver gives up then),
+/// as the tests beside this one do: blkid is asked again then, for up to 30 s.
+pub fn blkid_export(dev: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        let out = Command::new("blkid")
+            .args(["-p", "-o", "export", dev])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("Unknown error 512") && start.elapsed().as_secs() < 30 {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            continue;
+        }
+        // 0: found; 2: nothing found.
+        assert!(
+            matches!(out.status.code(), Some(0 | 2)),
+            "blkid -p {dev}: {err}"
+        );
+        return String::from_utf8(out.stdout).unwrap();
+    }
+}
+
+/// The signature `blkid -p` finds on a device (`swap`, `ext4`, `zfs_member`), empty if none.
+pub fn signature(dev: &str) -> String {
+    blkid_export(dev)
+        .lines()
+        .find_map(|l| l.strip_prefix("TYPE="))
+        .unwrap_or("")
+        .to_owned()
+}

@@ -69,7 +69,8 @@ impl ScratchDisks {
 
     /// Scratch disk `n`, by its stable name, emptied: what an earlier test left in its
     /// partitions goes first (a partition still mounted, as a test that failed halfway leaves
-    /// an ESP, is unmounted; a pool's labels are cleared; every signature is wiped), then the
+    /// an ESP, is unmounted; a pool still imported on the disk is destroyed; a pool's labels
+    /// are cleared; every signature is wiped), then the
     /// partition table.
     ///
     /// # Errors
@@ -109,23 +110,41 @@ fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
         .filter(|l| l.ends_with(" part"))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    // Every mount on any partition, deepest first (an ESP mounted inside a root on another
-    // partition of the same disk goes before the root).
+    // A pool still imported on the disk, as a test that failed before its own cleanup leaves
+    // one, keeps its partitions busy: it goes too. Only a pool with a device on this disk:
+    // the others belong to tests running beside this one.
+    let ours: Vec<PathBuf> = std::iter::once(d)
+        .chain(parts.iter().copied())
+        .filter_map(|p| std::fs::canonicalize(p).ok())
+        .collect();
+    let leftovers = pools_on(&ours)?;
+    // Every mount on any partition and of any of those pools' datasets, deepest first (an
+    // ESP mounted inside a pool's root, or a pool's dataset inside an ext4 root on the same
+    // disk, goes before what holds it).
     let mut targets = Vec::new();
     for path in &parts {
-        // findmnt exits 1 when nothing is mounted: not an error here.
-        let found = Command::new("findmnt")
-            .args(["-rn", "-o", "TARGET", "-S", path])
-            .output()?;
+        targets.extend(findmnt(&["-S", path])?);
+    }
+    for pool in &leftovers {
         targets.extend(
-            String::from_utf8_lossy(&found.stdout)
-                .lines()
-                .map(str::to_owned),
+            findmnt(&["-t", "zfs", "-o", "TARGET,SOURCE"])?
+                .iter()
+                .filter_map(|l| l.rsplit_once(' '))
+                .filter(|(_, src)| src == pool || src.starts_with(&format!("{pool}/")))
+                .map(|(target, _)| target.to_owned()),
         );
     }
-    targets.sort_by_key(|t| std::cmp::Reverse(t.matches('/').count()));
+    let depth = |t: &String| t.matches('/').count();
+    targets.sort_by(|a, b| depth(b).cmp(&depth(a)).then(a.cmp(b)));
+    targets.dedup();
     for target in &targets {
         run("umount", &[target])?;
+    }
+    for pool in &leftovers {
+        run("zpool", &["destroy", "-f", pool])?;
+    }
+    if !leftovers.is_empty() {
+        run("udevadm", &["settle"])?;
     }
     for path in parts {
         // Fails where there is no label: nothing to clear.
@@ -140,12 +159,77 @@ fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
     Ok(disk)
 }
 
+/// `findmnt -rn ARGS`'s lines (its first column the target, unless ARGS say otherwise);
+/// none when nothing matches (findmnt's exit 1).
+fn findmnt(args: &[&str]) -> io::Result<Vec<String>> {
+    let mut all = vec!["-rn"];
+    if !args.contains(&"-o") {
+        all.extend(["-o", "TARGET"]);
+    }
+    all.extend_from_slice(args);
+    let found = Command::new("findmnt").args(&all).output()?;
+    Ok(String::from_utf8_lossy(&found.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// The imported pools with a device among `devices` (canonical paths), as `zpool list -v -P`
+/// names their devices.
+fn pools_on(devices: &[PathBuf]) -> io::Result<Vec<String>> {
+    let listed = run("zpool", &["list", "-H", "-v", "-P", "-o", "name"])?;
+    Ok(pools_using(&listed, |dev| {
+        std::fs::canonicalize(dev).is_ok_and(|c| devices.contains(&c))
+    }))
+}
+
+/// The pools of `zpool list -H -v -P -o name`'s output that have a device `is_ours` accepts.
+/// A pool's line is its name alone; its vdevs' lines start with a tab; a class of vdevs
+/// (`logs`, `cache`, ...) has a line of its own, the class's name padded with spaces and
+/// dashes in the columns, and its vdevs still belong to the pool above.
+fn pools_using(listed: &str, is_ours: impl Fn(&str) -> bool) -> Vec<String> {
+    const CLASSES: [&str; 5] = ["logs", "cache", "spares", "dedup", "special"];
+    let mut pools: Vec<String> = Vec::new();
+    let mut current: Option<&str> = None;
+    for line in listed.lines() {
+        if let Some(rest) = line.strip_prefix('\t') {
+            let dev = rest.split('\t').next().unwrap_or("").trim();
+            if let Some(pool) = current {
+                if dev.starts_with('/') && is_ours(dev) && !pools.iter().any(|p| p == pool) {
+                    pools.push(pool.to_owned());
+                }
+            }
+        } else {
+            let first = line.split_whitespace().next().unwrap_or("");
+            let class_header = CLASSES.contains(&first) && line.trim_end() != first;
+            if !class_header && !line.is_empty() {
+                current = Some(line.trim_end_matches('\t'));
+            }
+        }
+    }
+    pools
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
+
+    #[test]
+    fn the_pools_on_a_disk_are_found_in_zpool_lists_output() {
+        // As `zpool list -H -v -P -o name` printed it (OpenZFS 2.3), a class line included.
+        let listed = "p1\n\tmirror-0\t112M\t152K\n\t/tmp/a\t128M\t-\n\t/tmp/b\t128M\t-\n\
+                      logs            -      -      -\n\t/dev/vda2\t128M\t0\n\
+                      logs\n\t/dev/vdb1\t128M\t-\n";
+        let on =
+            |devs: &'static [&'static str]| pools_using(listed, move |d: &str| devs.contains(&d));
+        assert_eq!(on(&["/dev/vda2"]), ["p1"], "a log device is the pool's");
+        assert_eq!(on(&["/tmp/b", "/dev/vda2"]), ["p1"], "each pool once");
+        assert_eq!(on(&["/dev/vdb1"]), ["logs"], "a pool named like a class");
+        assert!(on(&["/dev/vdc"]).is_empty());
+    }
 
     #[test]
     fn one_holder_at_a_time_even_among_threads_of_one_process() {
