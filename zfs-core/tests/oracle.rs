@@ -109,8 +109,15 @@ fn compare_datasets(zfs: &Zfs, pool: &str) -> Vec<String> {
 fn compare_datasets_once(zfs: &Zfs, pool: &str) -> Vec<(String, String)> {
     let before = cli_dataset_props(pool);
     let mut ours = BTreeMap::new();
+    // One handle per dataset, as a caller holds it: under emulation an open (its stats
+    // ioctl reads every property) costs tens of milliseconds, one per value cost this test
+    // most of its time.
+    let mut open: Option<(String, zfs_core::Dataset)> = None;
     for (name, prop) in before.keys() {
-        let d = zfs.dataset(&any(name)).unwrap();
+        if open.as_ref().is_none_or(|(n, _)| n != name) {
+            open = Some((name.clone(), zfs.dataset(&any(name)).unwrap()));
+        }
+        let d = &open.as_ref().unwrap().1;
         let got = d
             .property(prop)
             .map(|v| {
