@@ -110,7 +110,8 @@ fn volume_busy(e: &std::io::Error) -> bool {
 
 /// Linux's ERESTARTSYS, which glibc has no name for.
 const ERESTARTSYS: i32 = 512;
-/// How a tool reports [`ERESTARTSYS`] (`strerror`).
+/// How a tool reports [`ERESTARTSYS`] (`strerror` in an English or the C locale; under a
+/// translated one the tool's failure is reported as it is, without another try).
 const BUSY_TEXT: &str = "Unknown error 512";
 /// How long an open of a volume is tried again while the module is busy.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
@@ -152,7 +153,11 @@ pub(crate) fn probe(device: &Path) -> std::io::Result<BTreeMap<String, String>> 
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()),
-        // 2: nothing found.
+        // 2: nothing found; but also what blkid says of a volume it could not open, the
+        // module still busy after every try (see `volume_busy`): not a blank device.
+        Some(2) if String::from_utf8_lossy(&out.stderr).contains(BUSY_TEXT) => {
+            Err(failed("blkid", &out))
+        }
         Some(2) => Ok(BTreeMap::new()),
         // 8: signatures of several filesystems (an ext4 made over an old pool's labels).
         Some(8) => Ok(BTreeMap::from([("TYPE".to_owned(), AMBIVALENT.to_owned())])),

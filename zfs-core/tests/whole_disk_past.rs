@@ -235,6 +235,7 @@ fn blank_takes_a_pool_a_failed_test_left_imported_and_mounted_and_nothing_else()
     CreatePool::new(left.clone(), whole(&disk))
         .pool_property("cachefile", "none")
         .mountpoint(mnt.to_str().unwrap())
+        .mount(true)
         .create(&zfs)
         .unwrap();
     let mut sfdisk = Command::new("sfdisk")
@@ -256,6 +257,12 @@ fn blank_takes_a_pool_a_failed_test_left_imported_and_mounted_and_nothing_else()
     let boot = mnt.join("boot");
     cli("mount", &["--mkdir", &esp, boot.to_str().unwrap()]);
     let beside = FilePool::new().unwrap();
+    let mounted = cli("findmnt", &["-rn", "-o", "TARGET,SOURCE"]);
+    assert!(
+        mounted.contains(&format!("{} {left}", mnt.display()))
+            && mounted.contains(&format!("{} ", boot.display())),
+        "the pool's root and the ESP inside it are mounted: {mounted}"
+    );
 
     // The next test: both disks blank, the pool on them gone, the one beside them not.
     let again = disks.blank(0).unwrap();

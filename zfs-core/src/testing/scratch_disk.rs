@@ -118,9 +118,10 @@ fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
         .filter_map(|p| std::fs::canonicalize(p).ok())
         .collect();
     let leftovers = pools_on(&ours)?;
-    // Every mount on any partition and of any of those pools' datasets, deepest first (an
-    // ESP mounted inside a pool's root, or a pool's dataset inside an ext4 root on the same
-    // disk, goes before what holds it).
+    // Every mount on any partition and of any of those pools' datasets, deepest first, each
+    // with whatever is mounted inside it (`umount -R`: the other disk's ESP inside a pool's
+    // root, a pool's dataset inside an ext4 root), and again while something is still
+    // mounted there (mounts stacked on one directory).
     let mut targets = Vec::new();
     for path in &parts {
         targets.extend(findmnt(&["-S", path])?);
@@ -130,15 +131,22 @@ fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
             findmnt(&["-t", "zfs", "-o", "TARGET,SOURCE"])?
                 .iter()
                 .filter_map(|l| l.rsplit_once(' '))
+                .map(|(target, src)| (target, unescape(src)))
                 .filter(|(_, src)| src == pool || src.starts_with(&format!("{pool}/")))
                 .map(|(target, _)| target.to_owned()),
         );
     }
+    let mut targets: Vec<String> = targets.iter().map(|t| unescape(t)).collect();
     let depth = |t: &String| t.matches('/').count();
     targets.sort_by(|a, b| depth(b).cmp(&depth(a)).then(a.cmp(b)));
     targets.dedup();
     for target in &targets {
-        run("umount", &[target])?;
+        for _ in 0..8 {
+            if findmnt(&["-M", target])?.is_empty() {
+                break;
+            }
+            run("umount", &["-R", target])?;
+        }
     }
     for pool in &leftovers {
         run("zpool", &["destroy", "-f", pool])?;
@@ -157,6 +165,31 @@ fn blank_scratch_disk(n: u32) -> io::Result<PathBuf> {
     run("blockdev", &["--rereadpt", d])?;
     run("udevadm", &["settle"])?;
     Ok(disk)
+}
+
+/// A field of `findmnt -r`'s output as it is: that output writes a space, a tab, a backslash
+/// and other such bytes as `\xHH`.
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], bytes.get(i + 1), hex) {
+            (b'\\', Some(b'x'), Some(b)) => {
+                out.push(b);
+                i += 4;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// `findmnt -rn ARGS`'s lines (its first column the target, unless ARGS say otherwise);
@@ -185,10 +218,10 @@ fn pools_on(devices: &[PathBuf]) -> io::Result<Vec<String>> {
 
 /// The pools of `zpool list -H -v -P -o name`'s output that have a device `is_ours` accepts.
 /// A pool's line is its name alone; its vdevs' lines start with a tab; a class of vdevs
-/// (`logs`, `cache`, ...) has a line of its own, the class's name padded with spaces and
-/// dashes in the columns, and its vdevs still belong to the pool above.
+/// (`logs`, `cache`, `spare`, ...) has a line of its own, the class's name and a dash in
+/// each column, and its vdevs still belong to the pool above.
 fn pools_using(listed: &str, is_ours: impl Fn(&str) -> bool) -> Vec<String> {
-    const CLASSES: [&str; 5] = ["logs", "cache", "spares", "dedup", "special"];
+    const CLASSES: [&str; 6] = ["logs", "cache", "spare", "spares", "dedup", "special"];
     let mut pools: Vec<String> = Vec::new();
     let mut current: Option<&str> = None;
     for line in listed.lines() {
@@ -200,8 +233,12 @@ fn pools_using(listed: &str, is_ours: impl Fn(&str) -> bool) -> Vec<String> {
                 }
             }
         } else {
-            let first = line.split_whitespace().next().unwrap_or("");
-            let class_header = CLASSES.contains(&first) && line.trim_end() != first;
+            // A class's line: its name, then dashes only. A pool's name may hold spaces.
+            let mut fields = line.split_whitespace();
+            let first = fields.next().unwrap_or("");
+            let rest: Vec<&str> = fields.collect();
+            let class_header =
+                CLASSES.contains(&first) && !rest.is_empty() && rest.iter().all(|f| *f == "-");
             if !class_header && !line.is_empty() {
                 current = Some(line.trim_end_matches('\t'));
             }
@@ -222,13 +259,30 @@ mod tests {
         // As `zpool list -H -v -P -o name` printed it (OpenZFS 2.3), a class line included.
         let listed = "p1\n\tmirror-0\t112M\t152K\n\t/tmp/a\t128M\t-\n\t/tmp/b\t128M\t-\n\
                       logs            -      -      -\n\t/dev/vda2\t128M\t0\n\
-                      logs\n\t/dev/vdb1\t128M\t-\n";
+                      cache      -      -\n\t/dev/vdc1\t64M\t0\n\
+                      spare      -      -\n\t/dev/vdc2\t64M\t-\n\
+                      logs\n\t/dev/vdb1\t128M\t-\n\
+                      cache x\n\t/dev/vdb2\t128M\t-\n";
         let on =
             |devs: &'static [&'static str]| pools_using(listed, move |d: &str| devs.contains(&d));
         assert_eq!(on(&["/dev/vda2"]), ["p1"], "a log device is the pool's");
         assert_eq!(on(&["/tmp/b", "/dev/vda2"]), ["p1"], "each pool once");
         assert_eq!(on(&["/dev/vdb1"]), ["logs"], "a pool named like a class");
+        assert_eq!(on(&["/dev/vdc1"]), ["p1"], "a cache device is the pool's");
+        assert_eq!(on(&["/dev/vdc2"]), ["p1"], "a spare is the pool's");
+        assert_eq!(
+            on(&["/dev/vdb2"]),
+            ["cache x"],
+            "a pool's name with a space"
+        );
         assert!(on(&["/dev/vdc"]).is_empty());
+    }
+
+    #[test]
+    fn findmnts_escapes_are_read_back() {
+        assert_eq!(unescape("/tmp/a\\x20b/mnt"), "/tmp/a b/mnt");
+        assert_eq!(unescape("tank/with\\x20space"), "tank/with space");
+        assert_eq!(unescape("/plain\\xZZ\\x"), "/plain\\xZZ\\x");
     }
 
     #[test]

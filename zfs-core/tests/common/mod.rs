@@ -255,17 +255,18 @@ pub fn hold_scratch_disks() -> zfs_core::testing::ScratchDisks {
 }
 
 /// The seeds a test of random trees runs, `1..=full`; `1..=N` when `ZFS_TEST_SEEDS=N` says
-/// fewer. `ci/test` runs every seed on the installed release and one on the second release
-/// it checks (`ci/test-openzfs`): the test and its code paths run on both, the repetitions
-/// where they cost once.
+/// fewer (unset or empty: all). `ci/test` runs every seed on the installed release and one on
+/// the second release it checks (`ci/test-openzfs`): the test and its code paths run on both,
+/// the repetitions where they cost once. `cargo zfs-test` hands every `ZFS_TEST_*` variable
+/// to the guest.
 pub fn seeds(full: u64) -> std::ops::RangeInclusive<u64> {
     let n = match std::env::var("ZFS_TEST_SEEDS") {
-        Ok(v) => v
+        Ok(v) if !v.is_empty() => v
             .parse::<u64>()
             .ok()
             .filter(|n| *n >= 1)
             .unwrap_or_else(|| panic!("ZFS_TEST_SEEDS={v:?} is not a count of at least 1")),
-        Err(_) => full,
+        _ => full,
     };
     1..=n.min(full)
 }
