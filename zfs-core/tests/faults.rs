@@ -499,3 +499,64 @@ fn a_draid_rebuilds_a_faulted_device_onto_its_distributed_spare() {
     assert_eq!(status.scan.unwrap().errors, 0);
     assert!(pool.errors().unwrap().is_empty());
 }
+
+/// A zinject handler on `pool` that only slows its device a millisecond, for its kernel
+/// reference on the pool; its number, for `zinject -c`.
+fn hold_with_zinject(pool: &str, device: &Path) -> String {
+    let out = cli(
+        "zinject",
+        &["-d", device.to_str().unwrap(), "-D", "1:1", pool],
+    );
+    let id = out
+        .split_whitespace()
+        .skip_while(|w| *w != "handler")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no handler number in {out}"));
+    id.to_owned()
+}
+
+/// While anything holds a reference on a pool in the kernel (a process reading it, for the
+/// moment of `zpool list` or `zpool status`; a zinject handler, until it is cleared), an export
+/// or destroy is refused with EBUSY. Both wait for a hold that goes away within seconds, and
+/// report one that stays as `Busy` after five, with the pool imported and healthy as before.
+#[test]
+#[ignore = "needs ZFS"]
+#[serial]
+fn export_and_destroy_wait_out_a_passing_hold_and_report_one_that_stays() {
+    let f = FilePool::new().unwrap();
+    let zfs = zfs();
+    let name = f.name().to_string();
+    let _injected = Injections;
+
+    let id = hold_with_zinject(&name, f.vdev());
+    let e = zfs
+        .export_pool(f.name(), &ExportOptions::new())
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
+    assert!(e.to_string().contains("busy"), "{e}");
+    assert_eq!(
+        cli("zpool", &["list", "-H", "-o", "name,health", &name]),
+        format!("{name}\tONLINE")
+    );
+    cli("zinject", &["-c", &id]);
+
+    for destroy in [false, true] {
+        let id = hold_with_zinject(&name, f.vdev());
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                cli("zinject", &["-c", &id]);
+            });
+            if destroy {
+                zfs.destroy_pool(f.name()).unwrap();
+            } else {
+                zfs.export_pool(f.name(), &ExportOptions::new()).unwrap();
+            }
+        });
+        assert!(!cli_pools().contains(&name));
+        if !destroy {
+            zfs.import_pool(f.name(), &ImportOptions::new().dir(f.dir()))
+                .unwrap();
+        }
+    }
+}

@@ -271,7 +271,8 @@ impl Zfs {
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no such pool is imported; [`ErrorKind::Busy`] if a dataset
-    /// cannot be unmounted or the pool is in use.
+    /// cannot be unmounted or the pool is in use (retried for up to five seconds first, as
+    /// [`Zfs::export_pool`] is).
     #[doc(alias = "zpool_destroy")]
     pub fn destroy_pool(&self, name: &PoolName) -> Result<()> {
         let op = "destroy pool";
@@ -281,9 +282,11 @@ impl Zfs {
             unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), sys::boolean_t::B_FALSE) }
         })?;
         let log = CString::new("zfs-core destroy").expect("no NUL");
-        self.check(op, name.as_str(), || {
-            // SAFETY: live pool handle; the handle stays valid (closed by Drop).
-            unsafe { sys::zpool_destroy(pool.raw().ptr(), log.as_ptr()) }
+        super::busy::while_referenced(|| {
+            self.check(op, name.as_str(), || {
+                // SAFETY: live pool handle; the handle stays valid (closed by Drop).
+                unsafe { sys::zpool_destroy(pool.raw().ptr(), log.as_ptr()) }
+            })
         })
     }
 }

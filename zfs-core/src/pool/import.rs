@@ -492,7 +492,9 @@ impl Zfs {
     ///
     /// # Errors
     /// [`ErrorKind::NotFound`] if no such pool is imported; [`ErrorKind::Busy`] if a dataset
-    /// cannot be unmounted or the pool is in use.
+    /// cannot be unmounted or the pool is in use. A pool another process is only reading
+    /// (`zpool list`, `zpool status`) is busy for that moment: the export is tried again for
+    /// up to five seconds before it is reported busy.
     #[doc(alias = "zpool_export")]
     pub fn export_pool(&self, name: &PoolName, opts: &ExportOptions) -> Result<()> {
         let op = "export pool";
@@ -503,9 +505,11 @@ impl Zfs {
             unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), force) }
         })?;
         let log = CString::new("zfs-core export").expect("no NUL");
-        self.check(op, name.as_str(), || {
-            // SAFETY: live pool handle; closed later by Drop.
-            unsafe { sys::zpool_export(pool.raw().ptr(), force, log.as_ptr()) }
+        super::busy::while_referenced(|| {
+            self.check(op, name.as_str(), || {
+                // SAFETY: live pool handle; closed later by Drop.
+                unsafe { sys::zpool_export(pool.raw().ptr(), force, log.as_ptr()) }
+            })
         })
     }
 }

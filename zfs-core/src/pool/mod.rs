@@ -4,6 +4,7 @@
 
 mod add_remove;
 mod bootenv;
+mod busy;
 mod condition;
 mod create;
 mod dedup;
