@@ -16,9 +16,7 @@ struct Tank;
 
 impl Drop for Tank {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("zpool")
-            .args(["destroy", "-f", "tank"])
-            .status();
+        let _ = zfs_core::testing::zpool(&["destroy", "-f", "tank"]);
     }
 }
 
@@ -196,9 +194,7 @@ struct Destroy(&'static str);
 
 impl Drop for Destroy {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("zpool")
-            .args(["destroy", "-f", self.0])
-            .status();
+        let _ = zfs_core::testing::zpool(&["destroy", "-f", self.0]);
     }
 }
 
@@ -313,9 +309,7 @@ impl Loops {
 
 impl Drop for Loops {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("zpool")
-            .args(["destroy", "-f", self.pool])
-            .status();
+        let _ = zfs_core::testing::zpool(&["destroy", "-f", self.pool]);
         for dev in &self.devices {
             let _ = std::process::Command::new("losetup")
                 .arg("-d")

@@ -13,10 +13,7 @@ struct Second(String);
 
 impl Drop for Second {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("zpool")
-            .args(["destroy", "-f", &self.0])
-            .stderr(std::process::Stdio::null())
-            .status();
+        let _ = zfs_core::testing::zpool(&["destroy", "-f", &self.0]);
     }
 }
 

@@ -518,7 +518,8 @@ fn hold_with_zinject(pool: &str, device: &Path) -> String {
 /// While anything holds a reference on a pool in the kernel (a process reading it, for the
 /// moment of `zpool list` or `zpool status`; a zinject handler, until it is cleared), an export
 /// or destroy is refused with EBUSY. Both wait for a hold that goes away within seconds, and
-/// report one that stays as `Busy` after five, with the pool imported and healthy as before.
+/// report one that stays as `Busy` after five, with the pool imported and healthy as before;
+/// the tests' own `zpool export` waits too.
 #[test]
 #[ignore = "needs ZFS"]
 #[serial]
@@ -540,21 +541,22 @@ fn export_and_destroy_wait_out_a_passing_hold_and_report_one_that_stays() {
     );
     cli("zinject", &["-c", &id]);
 
-    for destroy in [false, true] {
+    // Ours, then OpenZFS's own CLI as the tests run it (`testing::zpool`), then our destroy.
+    for how in ["export", "zpool export", "destroy"] {
         let id = hold_with_zinject(&name, f.vdev());
         std::thread::scope(|s| {
             s.spawn(|| {
                 std::thread::sleep(std::time::Duration::from_secs(1));
                 cli("zinject", &["-c", &id]);
             });
-            if destroy {
-                zfs.destroy_pool(f.name()).unwrap();
-            } else {
-                zfs.export_pool(f.name(), &ExportOptions::new()).unwrap();
+            match how {
+                "export" => zfs.export_pool(f.name(), &ExportOptions::new()).unwrap(),
+                "zpool export" => drop(cli("zpool", &["export", &name])),
+                _ => zfs.destroy_pool(f.name()).unwrap(),
             }
         });
-        assert!(!cli_pools().contains(&name));
-        if !destroy {
+        assert!(!cli_pools().contains(&name), "{how}");
+        if how != "destroy" {
             zfs.import_pool(f.name(), &ImportOptions::new().dir(f.dir()))
                 .unwrap();
         }

@@ -14,8 +14,10 @@
 //! # Ok(()) }
 //! ```
 
+mod cli;
 mod scratch_disk;
 
+pub use cli::zpool;
 pub use scratch_disk::ScratchDisks;
 
 use std::path::{Path, PathBuf};
