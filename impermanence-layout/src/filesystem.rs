@@ -305,7 +305,8 @@ mod tests {
         let removed = std::fs::remove_file(&link);
         let again = wait_for_device(&link, Duration::from_secs(60));
         let target = std::fs::read_link(&link);
-        run("zpool", &["destroy", &pool]);
+        let destroyed = zfs_core::testing::zpool(&["destroy", &pool]).unwrap();
+        assert!(destroyed.status.success(), "{destroyed:?}");
         waited.unwrap();
         removed.unwrap();
         again.unwrap();

@@ -500,26 +500,30 @@ fn a_draid_rebuilds_a_faulted_device_onto_its_distributed_spare() {
     assert!(pool.errors().unwrap().is_empty());
 }
 
-/// A zinject handler on `pool` that only slows its device a millisecond, for its kernel
-/// reference on the pool; its number, for `zinject -c`.
+/// A zinject handler on `pool` that only slows its device a millisecond, for its hold on the
+/// pool (`spa_inject_ref`); its number, for `zinject -c`.
 fn hold_with_zinject(pool: &str, device: &Path) -> String {
-    let out = cli(
+    cli(
         "zinject",
-        &["-d", device.to_str().unwrap(), "-D", "1:1", pool],
-    );
-    let id = out
-        .split_whitespace()
-        .skip_while(|w| *w != "handler")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no handler number in {out}"));
-    id.to_owned()
+        &["-q", "-d", device.to_str().unwrap(), "-D", "1:1", pool],
+    )
 }
 
-/// While anything holds a reference on a pool in the kernel (a process reading it, for the
-/// moment of `zpool list` or `zpool status`; a zinject handler, until it is cleared), an export
-/// or destroy is refused with EBUSY. Both wait for a hold that goes away within seconds, and
-/// report one that stays as `Busy` after five, with the pool imported and healthy as before;
-/// the tests' own `zpool export` waits too.
+/// How many records of `pool`'s history contain `what`.
+fn in_history(pool: &str, what: &str) -> usize {
+    cli("zpool", &["history", pool])
+        .lines()
+        .filter(|l| l.contains(what))
+        .count()
+}
+
+/// While anything holds a pool in the kernel (a process reading it, for the moment of
+/// `zpool list` or `zpool status`; a zinject handler, until it is cleared), an export or
+/// destroy is refused with EBUSY. Both try again while a hold goes away, and report one that
+/// stays as `Busy` after five seconds, with the pool still imported and healthy; the tests' own
+/// `zpool export` does the same. The hold is cleared only once the first attempt is in the
+/// pool's history (refused, since the handler was there): the call that then goes through is
+/// a later attempt, and the history has the first alone.
 #[test]
 #[ignore = "needs ZFS"]
 #[serial]
@@ -539,14 +543,26 @@ fn export_and_destroy_wait_out_a_passing_hold_and_report_one_that_stays() {
         cli("zpool", &["list", "-H", "-o", "name,health", &name]),
         format!("{name}\tONLINE")
     );
+    // Five seconds of attempts, one record.
+    assert_eq!(in_history(&name, "zfs-core export"), 1);
     cli("zinject", &["-c", &id]);
 
     // Ours, then OpenZFS's own CLI as the tests run it (`testing::zpool`), then our destroy.
-    for how in ["export", "zpool export", "destroy"] {
+    for (how, record) in [
+        ("export", "zfs-core export"),
+        ("zpool export", "zpool export"),
+        ("destroy", "zfs-core destroy"),
+    ] {
+        let before = in_history(&name, record);
         let id = hold_with_zinject(&name, f.vdev());
         std::thread::scope(|s| {
             s.spawn(|| {
-                std::thread::sleep(std::time::Duration::from_secs(1));
+                // The first attempt is recorded (and refused): now let go.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                while in_history(&name, record) == before {
+                    assert!(std::time::Instant::now() < deadline, "{how}: no attempt");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
                 cli("zinject", &["-c", &id]);
             });
             match how {
@@ -559,6 +575,7 @@ fn export_and_destroy_wait_out_a_passing_hold_and_report_one_that_stays() {
         if how != "destroy" {
             zfs.import_pool(f.name(), &ImportOptions::new().dir(f.dir()))
                 .unwrap();
+            assert_eq!(in_history(&name, record), before + 1, "{how}");
         }
     }
 }

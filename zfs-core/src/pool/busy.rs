@@ -3,26 +3,35 @@
 //! While any process reads a pool's state (`zpool list`, `zpool status`, `zfs list` of every
 //! pool, another program's libzfs iterating pools), the kernel holds a reference on the pool,
 //! and `ZFS_IOC_POOL_EXPORT` / `ZFS_IOC_POOL_DESTROY` refuse with `EBUSY` while any is held
-//! (`spa_export_common`). `zpool export` fails then; an installer whose host runs a monitor or
-//! a second `zpool` should not. The refusal leaves the pool as it was, so the call is made
-//! again for a few seconds; a pool that stays in use (an open volume, a send still running)
-//! is reported [`Busy`](crate::ErrorKind::Busy) after that, as before.
+//! (`spa_export_common`; so do they while a zinject handler is on the pool). `zpool export`
+//! fails then; an installer whose host runs a monitor or a second `zpool` should not. The
+//! refusal leaves the pool imported, so the call is made again for a few seconds; a hold that
+//! stays (a zinject handler) is reported [`Busy`](crate::ErrorKind::Busy) after that. Each
+//! refused attempt has already unmounted the pool's datasets and taken away its volumes'
+//! device nodes (the kernel does that before it looks at the holds), as a refused
+//! `zpool export` does.
 
 use std::time::{Duration, Instant};
 
-use crate::{ErrorKind, Result};
+use crate::Result;
+use libzfs_sys as sys;
 
 /// How long a refused export or destroy is retried.
 pub(super) const BUSY_WAIT: Duration = Duration::from_secs(5);
 
-/// Calls `ioctl` (one export or destroy ioctl, nothing before it) again while it fails busy
-/// (`EBUSY`, or another export of the pool under way), for up to [`BUSY_WAIT`].
-pub(super) fn while_referenced(mut ioctl: impl FnMut() -> Result<()>) -> Result<()> {
+/// Calls `ioctl` (one export or destroy ioctl, nothing before it; told whether it is the first
+/// attempt, which alone goes into the pool's history) again while libzfs says the pool is busy
+/// (`EZFS_BUSY`, which these two calls give for EBUSY alone), for up to [`BUSY_WAIT`]. Other
+/// refusals are returned at once: a shared spare in use (`EZFS_ACTIVE_SPARE`) stays until
+/// forced, and another export under way (`EZFS_EXPORT_IN_PROGRESS`) is the caller's to know.
+pub(super) fn while_referenced(mut ioctl: impl FnMut(bool) -> Result<()>) -> Result<()> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(10);
+    let mut first = true;
     loop {
-        match ioctl() {
-            Err(e) if e.kind() == ErrorKind::Busy && start.elapsed() < BUSY_WAIT => {
+        match ioctl(first) {
+            Err(e) if passing_hold(&e) && start.elapsed() < BUSY_WAIT => {
+                first = false;
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_millis(500));
             }
@@ -31,38 +40,58 @@ pub(super) fn while_referenced(mut ioctl: impl FnMut() -> Result<()>) -> Result<
     }
 }
 
+/// The refusal a passing hold gives.
+fn passing_hold(e: &crate::Error) -> bool {
+    e.libzfs_code() == Some(sys::zfs_error_t::EZFS_BUSY.0 as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Error;
+    use crate::{Error, ErrorKind};
 
-    fn refused() -> Error {
-        Error::from_errno("export pool", "tank", libc::EBUSY)
+    fn libzfs(code: sys::zfs_error_t, errno: i32) -> Error {
+        Error::from_libzfs("export pool", "tank", code, "pool is busy".into(), errno)
     }
 
     #[test]
     fn a_passing_refusal_is_retried_until_the_call_succeeds() {
-        let mut calls = 0;
-        let r = while_referenced(|| {
-            calls += 1;
-            if calls < 3 {
-                Err(refused())
+        let mut firsts = Vec::new();
+        let r = while_referenced(|first| {
+            firsts.push(first);
+            if firsts.len() < 3 {
+                Err(libzfs(sys::zfs_error_t::EZFS_BUSY, libc::EBUSY))
             } else {
                 Ok(())
             }
         });
         assert!(r.is_ok());
-        assert_eq!(calls, 3);
+        assert_eq!(firsts, [true, false, false]);
     }
 
     #[test]
     fn other_errors_are_returned_at_once() {
-        let mut calls = 0;
-        let r = while_referenced(|| {
-            calls += 1;
-            Err(Error::from_errno("export pool", "tank", libc::ENOENT))
-        });
-        assert_eq!(r.unwrap_err().kind(), ErrorKind::NotFound);
-        assert_eq!(calls, 1);
+        for (e, kind) in [
+            (
+                Error::from_errno("export pool", "tank", libc::ENOENT),
+                ErrorKind::NotFound,
+            ),
+            (
+                libzfs(sys::zfs_error_t::EZFS_ACTIVE_SPARE, libc::EXDEV),
+                ErrorKind::Busy,
+            ),
+            (
+                libzfs(sys::zfs_error_t::EZFS_EXPORT_IN_PROGRESS, 0),
+                ErrorKind::Busy,
+            ),
+        ] {
+            let mut calls = 0;
+            let r = while_referenced(|_| {
+                calls += 1;
+                Err(e.clone())
+            });
+            assert_eq!(r.unwrap_err().kind(), kind);
+            assert_eq!(calls, 1);
+        }
     }
 }

@@ -282,10 +282,16 @@ impl Zfs {
             unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), sys::boolean_t::B_FALSE) }
         })?;
         let log = CString::new("zfs-core destroy").expect("no NUL");
-        super::busy::while_referenced(|| {
+        super::busy::while_referenced(|first| {
+            let log = if first {
+                log.as_ptr()
+            } else {
+                std::ptr::null()
+            };
             self.check(op, name.as_str(), || {
-                // SAFETY: live pool handle; the handle stays valid (closed by Drop).
-                unsafe { sys::zpool_destroy(pool.raw().ptr(), log.as_ptr()) }
+                // SAFETY: live pool handle; the handle stays valid (closed by Drop). A null
+                // log is no history.
+                unsafe { sys::zpool_destroy(pool.raw().ptr(), log) }
             })
         })
     }

@@ -494,7 +494,8 @@ impl Zfs {
     /// [`ErrorKind::NotFound`] if no such pool is imported; [`ErrorKind::Busy`] if a dataset
     /// cannot be unmounted or the pool is in use. A pool another process is only reading
     /// (`zpool list`, `zpool status`) is busy for that moment: the export is tried again for
-    /// up to five seconds before it is reported busy.
+    /// up to five seconds before it is reported busy (with its datasets unmounted, as a
+    /// refused `zpool export` leaves them).
     #[doc(alias = "zpool_export")]
     pub fn export_pool(&self, name: &PoolName, opts: &ExportOptions) -> Result<()> {
         let op = "export pool";
@@ -505,10 +506,15 @@ impl Zfs {
             unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), force) }
         })?;
         let log = CString::new("zfs-core export").expect("no NUL");
-        super::busy::while_referenced(|| {
+        super::busy::while_referenced(|first| {
+            let log = if first {
+                log.as_ptr()
+            } else {
+                std::ptr::null()
+            };
             self.check(op, name.as_str(), || {
-                // SAFETY: live pool handle; closed later by Drop.
-                unsafe { sys::zpool_export(pool.raw().ptr(), force, log.as_ptr()) }
+                // SAFETY: live pool handle; closed later by Drop. A null log is no history.
+                unsafe { sys::zpool_export(pool.raw().ptr(), force, log) }
             })
         })
     }
