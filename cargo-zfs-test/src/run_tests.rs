@@ -240,24 +240,24 @@ fn run_side_by_side(
             .recv()
             .expect("we hold a sender, so the channel stays open");
         running.retain(|b| b.path != bin.path);
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(
-            out,
-            "\n---- {} ({}), {:.1} s",
+        // One `print!` of the whole block: atomic on the terminal, and captured like any
+        // other output where the runner itself runs under a test harness.
+        let mut block = format!(
+            "\n---- {} ({}), {:.1} s\n",
             bin.name,
             bin.path.display(),
             took.as_secs_f64()
         );
         let outcome = run.map(|captured| {
-            let _ = out.write_all(&captured.stdout);
+            block.push_str(&String::from_utf8_lossy(&captured.stdout));
             if !captured.stderr.is_empty() {
-                let _ = writeln!(out, "---- {}: standard error", bin.name);
-                let _ = out.write_all(&captured.stderr);
+                block.push_str(&format!("---- {}: standard error\n", bin.name));
+                block.push_str(&String::from_utf8_lossy(&captured.stderr));
             }
-            let _ = out.flush();
             (captured.summary(), captured.code)
         });
-        drop(out);
+        print!("{block}");
+        let _ = std::io::stdout().flush();
         tally.add(&bin, outcome, took);
     }
     tally
