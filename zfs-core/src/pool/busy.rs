@@ -11,6 +11,7 @@
 //! device nodes (the kernel does that before it looks at the holds), as a refused
 //! `zpool export` does.
 
+use std::ffi::{c_char, CStr};
 use std::time::{Duration, Instant};
 
 use crate::Result;
@@ -19,19 +20,23 @@ use libzfs_sys as sys;
 /// How long a refused export or destroy is retried.
 pub(super) const BUSY_WAIT: Duration = Duration::from_secs(5);
 
-/// Calls `ioctl` (one export or destroy ioctl, nothing before it; told whether it is the first
-/// attempt, which alone goes into the pool's history) again while libzfs says the pool is busy
-/// (`EZFS_BUSY`, which these two calls give for EBUSY alone), for up to [`BUSY_WAIT`]. Other
-/// refusals are returned at once: a shared spare in use (`EZFS_ACTIVE_SPARE`) stays until
-/// forced, and another export under way (`EZFS_EXPORT_IN_PROGRESS`) is the caller's to know.
-pub(super) fn while_referenced(mut ioctl: impl FnMut(bool) -> Result<()>) -> Result<()> {
+/// Calls `ioctl` (one export or destroy ioctl, nothing before it) again while libzfs says the
+/// pool is busy (`EZFS_BUSY`, which these two calls give for EBUSY alone), for up to
+/// [`BUSY_WAIT`]. `ioctl` gets the line for the pool's history on its first attempt and null
+/// (no line) after, so that one call leaves one line. Other refusals are returned at once: a
+/// shared spare in use (`EZFS_ACTIVE_SPARE`) stays until forced, and another export under way
+/// (`EZFS_EXPORT_IN_PROGRESS`) is the caller's to know.
+pub(super) fn while_referenced(
+    history: &CStr,
+    mut ioctl: impl FnMut(*const c_char) -> Result<()>,
+) -> Result<()> {
     let start = Instant::now();
     let mut delay = Duration::from_millis(10);
-    let mut first = true;
+    let mut log = history.as_ptr();
     loop {
-        match ioctl(first) {
+        match ioctl(log) {
             Err(e) if passing_hold(&e) && start.elapsed() < BUSY_WAIT => {
-                first = false;
+                log = std::ptr::null();
                 std::thread::sleep(delay);
                 delay = (delay * 2).min(Duration::from_millis(500));
             }
@@ -57,8 +62,8 @@ mod tests {
     #[test]
     fn a_passing_refusal_is_retried_until_the_call_succeeds() {
         let mut firsts = Vec::new();
-        let r = while_referenced(|first| {
-            firsts.push(first);
+        let r = while_referenced(c"zfs-core export", |log| {
+            firsts.push(!log.is_null());
             if firsts.len() < 3 {
                 Err(libzfs(sys::zfs_error_t::EZFS_BUSY, libc::EBUSY))
             } else {
@@ -86,7 +91,7 @@ mod tests {
             ),
         ] {
             let mut calls = 0;
-            let r = while_referenced(|_| {
+            let r = while_referenced(c"x", |_| {
                 calls += 1;
                 Err(e.clone())
             });

@@ -281,16 +281,10 @@ impl Zfs {
             // SAFETY: live pool handle; unmounts without force.
             unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), sys::boolean_t::B_FALSE) }
         })?;
-        let log = CString::new("zfs-core destroy").expect("no NUL");
-        super::busy::while_referenced(|first| {
-            let log = if first {
-                log.as_ptr()
-            } else {
-                std::ptr::null()
-            };
+        super::busy::while_referenced(c"zfs-core destroy", |log| {
             self.check(op, name.as_str(), || {
-                // SAFETY: live pool handle; the handle stays valid (closed by Drop). A null
-                // log is no history.
+                // SAFETY: live pool handle; the handle stays valid (closed by Drop); `log` is
+                // the history line or null (none).
                 unsafe { sys::zpool_destroy(pool.raw().ptr(), log) }
             })
         })

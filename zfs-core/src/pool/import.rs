@@ -505,15 +505,10 @@ impl Zfs {
             // SAFETY: live pool handle.
             unsafe { sys::zpool_disable_datasets(pool.raw().ptr(), force) }
         })?;
-        let log = CString::new("zfs-core export").expect("no NUL");
-        super::busy::while_referenced(|first| {
-            let log = if first {
-                log.as_ptr()
-            } else {
-                std::ptr::null()
-            };
+        super::busy::while_referenced(c"zfs-core export", |log| {
             self.check(op, name.as_str(), || {
-                // SAFETY: live pool handle; closed later by Drop. A null log is no history.
+                // SAFETY: live pool handle, closed later by Drop; `log` is the history line or
+                // null (none).
                 unsafe { sys::zpool_export(pool.raw().ptr(), force, log) }
             })
         })
