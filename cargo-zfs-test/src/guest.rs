@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use crate::cached;
 use crate::error::HARNESS_FAILED;
 use crate::job::Job;
 use crate::vm::{BOOTED_FILE, GUEST_ERROR_FILE, JOB_FILE, MODULES_FILE, RC_FILE};
@@ -37,6 +38,9 @@ fn prepare_and_run(state: &Path) -> Result<i32, String> {
     }
     if !Path::new("/dev/zfs").exists() {
         return Err("the zfs module loaded but /dev/zfs is missing".into());
+    }
+    if let Ok(list) = std::fs::read_to_string(state.join(cached::LIST_FILE)) {
+        cached::mount_in_guest(&list);
     }
     let text = std::fs::read_to_string(state.join(JOB_FILE))
         .map_err(|e| format!("reading the job file: {e}"))?;

@@ -7,6 +7,7 @@
 //! See `cargo zfs-test --help` and the README for the exit codes and options.
 
 mod apt_mirror;
+mod cached;
 mod cli;
 mod compile;
 mod error;
@@ -67,8 +68,14 @@ fn prepare(vm: &VmOptions) -> Result<()> {
     Ok(())
 }
 
-/// Runs `job` where ZFS is: here, or in a VM that may write `rwdirs`.
-fn run_where_zfs_is(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
+/// Runs `job` where ZFS is: here, or in a VM that may write `rwdirs` and reads `cached`
+/// through its page cache.
+fn run_where_zfs_is(
+    job: &Job,
+    vm: &VmOptions,
+    rwdirs: &[PathBuf],
+    cached: &[PathBuf],
+) -> Result<i32> {
     if host::zfs_here() {
         if vm.modules.is_some() {
             return Err(Error::Usage(
@@ -79,7 +86,7 @@ fn run_where_zfs_is(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32
         progress::phase("run", "ZFS is loaded here: running directly");
         return job.execute();
     }
-    vm::run(job, vm, rwdirs)
+    vm::run(job, vm, rwdirs, cached)
 }
 
 fn current_dir() -> Result<PathBuf> {
@@ -99,7 +106,7 @@ fn exec(args: ExecArgs) -> Result<i32> {
     } else {
         args.vm.rwdirs.clone()
     };
-    let rc = run_where_zfs_is(&job, &args.vm, &rwdirs)?;
+    let rc = run_where_zfs_is(&job, &args.vm, &rwdirs, &[])?;
     progress::phase("done", format!("exit code {rc}"));
     Ok(rc)
 }
@@ -125,6 +132,7 @@ fn test(args: TestArgs) -> Result<i32> {
     workspace.mark(&mut binaries);
     let times_file = target.join(timings::FILE);
     timings::longest_first(&mut binaries, &timings::load(&times_file));
+    let cached = cached::binary_dirs(binaries.iter().map(|b| b.path.as_path()));
     let job = Job {
         env: job::forwarded_env(std::env::vars(), &args.vm.env),
         cwd: current_dir()?,
@@ -139,7 +147,7 @@ fn test(args: TestArgs) -> Result<i32> {
     if rwdirs.is_empty() {
         rwdirs = vec![workspace.root, target];
     }
-    let rc = run_where_zfs_is(&job, &args.vm, &rwdirs)?;
+    let rc = run_where_zfs_is(&job, &args.vm, &rwdirs, &cached)?;
     progress::phase(
         "done",
         if rc == 0 {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::cli::VmOptions;
 use crate::error::{harness, Error, Result};
 use crate::job::Job;
-use crate::{host, interrupt, progress, setup};
+use crate::{cached, host, interrupt, progress, setup};
 
 /// Files in the state directory.
 pub const JOB_FILE: &str = "job.json";
@@ -40,8 +40,9 @@ impl Drop for StateDir {
     }
 }
 
-/// Runs `job` in a fresh VM; `rwdirs` are the host directories the guest may write.
-pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
+/// Runs `job` in a fresh VM; `rwdirs` are the host directories the guest may write, `cached`
+/// ones it only reads and that do not change while it runs (see [`cached`]).
+pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf], cached: &[PathBuf]) -> Result<i32> {
     let kver = setup::check_ready()?;
     interrupt::catch();
     let runs = host::cache_dir().join("runs");
@@ -82,6 +83,17 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
         ));
     }
 
+    // A path virtme-ng would mangle is simply not cached: it is still shared, uncached.
+    let mut cached: Vec<PathBuf> = cached
+        .iter()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
+        .collect();
+    cached.retain(|dir| check_vng_path(dir).is_ok());
+    let (cached_opts, cached_list) = cached::qemu_options(&cached);
+    qemu_opts.push_str(&cached_opts);
+    std::fs::write(state.0.join(cached::LIST_FILE), cached_list)
+        .map_err(|e| harness!("writing the list of cached directories: {e}"))?;
+
     let exe = std::env::current_exe().map_err(|e| harness!("where is the runner? {e}"))?;
     let writable = writable_dirs(rwdirs, &state.0);
     for path in writable.iter().chain([&exe]) {
@@ -104,6 +116,8 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf]) -> Result<i32> {
             cmd.arg("--disable-kvm");
         }
         cmd.args([
+            // virtio-fs would be chosen where virtiofsd is installed: not under emulation
+            // (see `cached`).
             "--force-9p",
             "--cpus",
             &vm.cpus.to_string(),
