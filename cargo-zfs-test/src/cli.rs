@@ -46,6 +46,10 @@ OPTIONS:
     --rwdir DIR         a directory the guest may write (repeatable); the rest of the host's
                         file system is read-only there. Default: the workspace root and target
                         directory (tests), the current directory (exec)
+    --vm-cached DIR     a directory the guest only reads and that does not change while it
+                        runs, shared a second time read-only through the guest's page cache
+                        (repeatable; a program started from there again and again is read from
+                        this machine once). The test binaries' own directory always is
     -h, --help          this text
     -V, --version       the runner's version
 
@@ -84,6 +88,8 @@ pub struct VmOptions {
     pub cpus: u32,
     pub env: Vec<String>,
     pub rwdirs: Vec<PathBuf>,
+    /// Read-only in the guest and cached there (see `cached`).
+    pub cached: Vec<PathBuf>,
     /// Load `spl.ko` and `zfs.ko` from here in the guest instead of the installed module.
     pub modules: Option<PathBuf>,
 }
@@ -145,6 +151,7 @@ impl VmOptions {
             cpus: 2,
             env: Vec::new(),
             rwdirs: Vec::new(),
+            cached: Vec::new(),
             modules: None,
         };
         if let Some(v) = get("ZFS_TEST_VM_TIMEOUT") {
@@ -184,6 +191,7 @@ impl VmOptions {
             "--vm-cpus" => self.cpus = parse_number(name, &value()?)?,
             "--vm-env" => self.env.push(value()?),
             "--rwdir" => self.rwdirs.push(PathBuf::from(value()?)),
+            "--vm-cached" => self.cached.push(PathBuf::from(value()?)),
             "--vm-modules" => self.modules = Some(PathBuf::from(value()?)),
             _ => return Ok(false),
         }
@@ -462,6 +470,7 @@ mod tests {
             "1",
             "--rwdir",
             "/x",
+            "--vm-cached=/c",
             "--vm-modules",
             "/m",
             "--workspace",
@@ -476,6 +485,7 @@ mod tests {
                 cpus: 1,
                 env: vec!["A".into()],
                 rwdirs: vec!["/x".into()],
+                cached: vec!["/c".into()],
                 modules: Some("/m".into()),
             }
         );

@@ -106,7 +106,7 @@ fn exec(args: ExecArgs) -> Result<i32> {
     } else {
         args.vm.rwdirs.clone()
     };
-    let rc = run_where_zfs_is(&job, &args.vm, &rwdirs, &[])?;
+    let rc = run_where_zfs_is(&job, &args.vm, &rwdirs, &args.vm.cached)?;
     progress::phase("done", format!("exit code {rc}"));
     Ok(rc)
 }
@@ -132,7 +132,8 @@ fn test(args: TestArgs) -> Result<i32> {
     workspace.mark(&mut binaries);
     let times_file = target.join(timings::FILE);
     timings::longest_first(&mut binaries, &timings::load(&times_file));
-    let cached = cached::binary_dirs(binaries.iter().map(|b| b.path.as_path()));
+    let mut cached = cached::binary_dirs(binaries.iter().map(|b| b.path.as_path()));
+    cached.extend(args.vm.cached.iter().cloned());
     let job = Job {
         env: job::forwarded_env(std::env::vars(), &args.vm.env),
         cwd: current_dir()?,

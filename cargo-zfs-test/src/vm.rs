@@ -83,19 +83,13 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf], cached: &[PathBuf]) ->
         ));
     }
 
-    // A path virtme-ng would mangle is simply not cached: it is still shared, uncached.
-    let mut cached: Vec<PathBuf> = cached
-        .iter()
-        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
-        .collect();
-    cached.retain(|dir| check_vng_path(dir).is_ok());
+    let exe = std::env::current_exe().map_err(|e| harness!("where is the runner? {e}"))?;
+    let writable = writable_dirs(rwdirs, &state.0);
+    let cached = cached::select(cached, &writable, |d| check_vng_path(d).is_ok());
     let (cached_opts, cached_list) = cached::qemu_options(&cached);
     qemu_opts.push_str(&cached_opts);
     std::fs::write(state.0.join(cached::LIST_FILE), cached_list)
         .map_err(|e| harness!("writing the list of cached directories: {e}"))?;
-
-    let exe = std::env::current_exe().map_err(|e| harness!("where is the runner? {e}"))?;
-    let writable = writable_dirs(rwdirs, &state.0);
     for path in writable.iter().chain([&exe]) {
         check_vng_path(path)?;
     }
