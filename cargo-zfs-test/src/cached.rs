@@ -39,19 +39,48 @@ pub fn binary_dirs<'a>(binaries: impl IntoIterator<Item = &'a Path>) -> Vec<Path
     dirs
 }
 
-/// Which of `dirs` are cached: each as its canonical path; only those `shareable` (virtme-ng
-/// puts QEMU's options on a shell command line); none inside another; none that holds a
-/// directory the guest writes (`writable`, canonical), which the mount would hide. A directory
-/// left out is still shared as before, uncached.
+/// Where the guest writes besides the shared writable directories: virtme-ng's overlays and
+/// the guest's own file systems. A cached directory holding one would hide it.
+pub const GUEST_WRITES: &[&str] = &[
+    "/dev", "/etc", "/home", "/proc", "/run", "/sys", "/tmp", "/var",
+];
+
+/// Why `dir` (canonical) cannot be cached, if it cannot: virtme-ng would mangle its path (it
+/// puts QEMU's options on a shell command line, `shareable` says), or it holds a directory
+/// the guest writes (`written`: every writable share, canonical, nested ones too, the run's
+/// state directory), which the mount would hide.
+pub fn refusal(
+    dir: &Path,
+    written: &[PathBuf],
+    shareable: impl Fn(&Path) -> bool,
+) -> Option<String> {
+    if !shareable(dir) {
+        return Some(
+            "virtme-ng cannot share a path with characters other than A-Z a-z 0-9 _ + / . -".into(),
+        );
+    }
+    let hidden = written
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(GUEST_WRITES.iter().map(Path::new))
+        .find(|w| w.starts_with(dir))?;
+    Some(format!(
+        "it holds {}, which the guest writes",
+        hidden.display()
+    ))
+}
+
+/// The cached directories among `dirs` (canonical): those [`refusal`] has nothing against, none
+/// inside another. One left out is still shared as before, uncached.
 pub fn select(
     dirs: &[PathBuf],
-    writable: &[PathBuf],
+    written: &[PathBuf],
     shareable: impl Fn(&Path) -> bool,
 ) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = dirs
         .iter()
-        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone()))
-        .filter(|d| shareable(d) && !writable.iter().any(|w| w.starts_with(d)))
+        .filter(|d| refusal(d, written, &shareable).is_none())
+        .cloned()
         .collect();
     dirs.sort();
     dirs.dedup();
@@ -120,15 +149,29 @@ mod tests {
     }
 
     #[test]
-    fn nothing_nested_nothing_over_a_writable_directory_nothing_unshareable() {
-        let dirs: Vec<PathBuf> = ["/t/debug", "/t/debug/deps", "/w", "/u v", "/opt/z"]
-            .map(PathBuf::from)
-            .into();
-        let writable = ["/w/state".into(), "/t".into()];
+    fn nothing_nested_nothing_over_a_written_directory_nothing_unshareable() {
+        let dirs: Vec<PathBuf> = [
+            "/t/debug",
+            "/t/debug/deps",
+            "/w",
+            "/w/target",
+            "/u v",
+            "/opt/z",
+            "/",
+        ]
+        .map(PathBuf::from)
+        .into();
+        // The workspace and its target directory, the second inside the first, both written.
+        let written = ["/w".into(), "/w/target".into(), "/s/state".into()];
+        let shareable = |d: &Path| !d.to_string_lossy().contains(' ');
         assert_eq!(
-            select(&dirs, &writable, |d| !d.to_string_lossy().contains(' ')),
+            select(&dirs, &written, shareable),
             vec![PathBuf::from("/opt/z"), PathBuf::from("/t/debug")]
         );
+        let why = refusal(Path::new("/w/target"), &written, shareable).unwrap();
+        assert!(why.contains("/w/target"), "{why}");
+        assert!(refusal(Path::new("/s"), &written, shareable).is_some());
+        assert!(refusal(Path::new("/"), &written, shareable).is_some());
     }
 
     #[test]

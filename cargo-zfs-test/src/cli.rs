@@ -49,7 +49,8 @@ OPTIONS:
     --vm-cached DIR     a directory the guest only reads and that does not change while it
                         runs, shared a second time read-only through the guest's page cache
                         (repeatable; a program started from there again and again is read from
-                        this machine once). The test binaries' own directory always is
+                        this machine once). The test binaries' own directory always is,
+                        unless it holds a directory the guest writes
     -h, --help          this text
     -V, --version       the runner's version
 

@@ -85,7 +85,7 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf], cached: &[PathBuf]) ->
 
     let exe = std::env::current_exe().map_err(|e| harness!("where is the runner? {e}"))?;
     let writable = writable_dirs(rwdirs, &state.0);
-    let cached = cached::select(cached, &writable, |d| check_vng_path(d).is_ok());
+    let cached = cached_dirs(cached, &vm.cached, rwdirs, &state.0)?;
     let (cached_opts, cached_list) = cached::qemu_options(&cached);
     qemu_opts.push_str(&cached_opts);
     std::fs::write(state.0.join(cached::LIST_FILE), cached_list)
@@ -263,6 +263,36 @@ fn check_memory(memory: &str) -> Result<()> {
             "--vm-memory: `{memory}` is not a size like 3G or 512M"
         )))
     }
+}
+
+/// The directories to cache (see [`cached`]), canonical: of `all`, those [`cached::select`]
+/// keeps. One the user named (`--vm-cached`, in `named`) that does not exist, is not a
+/// directory or cannot be cached is refused up front, before QEMU would fail on it.
+fn cached_dirs(
+    all: &[PathBuf],
+    named: &[PathBuf],
+    rwdirs: &[PathBuf],
+    state: &Path,
+) -> Result<Vec<PathBuf>> {
+    let canonical = |d: &PathBuf| std::fs::canonicalize(d).unwrap_or_else(|_| d.clone());
+    let written: Vec<PathBuf> = rwdirs
+        .iter()
+        .chain([&state.to_owned()])
+        .map(canonical)
+        .collect();
+    let shareable = |d: &Path| check_vng_path(d).is_ok();
+    for dir in named {
+        let refused = |why: String| Error::Usage(format!("--vm-cached {}: {why}", dir.display()));
+        let path = std::fs::canonicalize(dir).map_err(|e| refused(e.to_string()))?;
+        if !path.is_dir() {
+            return Err(refused("not a directory".into()));
+        }
+        if let Some(why) = cached::refusal(&path, &written, shareable) {
+            return Err(refused(why));
+        }
+    }
+    let all: Vec<PathBuf> = all.iter().map(canonical).collect();
+    Ok(cached::select(&all, &written, shareable))
 }
 
 /// The directories given (or none), without any that lie inside another, plus the state dir.
