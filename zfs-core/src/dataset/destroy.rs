@@ -134,6 +134,10 @@ impl Zfs {
                 unmounted.push((ds, at));
             }
         }
+        let was_unmounted: std::collections::HashSet<String> = unmounted
+            .iter()
+            .map(|(d, _)| d.name().as_str().to_owned())
+            .collect();
         // Like zfs_destroy, remove a filesystem's empty mountpoint directory afterwards only
         // where ZFS chose it (source default or inherited) and it is mountable at all.
         let mut removable = std::collections::HashSet::new();
@@ -169,7 +173,9 @@ impl Zfs {
             };
             let pool =
                 crate::PoolName::trusted(name.split(['/', '@']).next().unwrap_or(name).to_owned());
-            match self.destroy_by_program(&pool, &order, &explain) {
+            match self.program_waiting_out_upgrades(&unmounted, || {
+                self.destroy_by_program(&pool, &order, &explain)
+            }) {
                 Ok(true) => {
                     drop(unmounted);
                     self.forget_destroyed(all.iter(), &removable);
@@ -234,9 +240,23 @@ impl Zfs {
         // that zfs_destroy would do now.
         for d in &datasets {
             let c = CString::new(d.name.as_str()).expect("no NUL");
-            // SAFETY: NUL-terminated name.
-            let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
-            crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
+            let start = std::time::Instant::now();
+            let mut delay = std::time::Duration::from_millis(10);
+            loop {
+                // SAFETY: NUL-terminated name.
+                let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
+                // Waits out a background upgrade, as `program_waiting_out_upgrades` does.
+                if rc == libc::EBUSY
+                    && was_unmounted.contains(d.name.as_str())
+                    && start.elapsed() < UPGRADE_WAIT
+                {
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(std::time::Duration::from_millis(500));
+                    continue;
+                }
+                crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
+                break;
+            }
         }
         self.forget_destroyed(datasets.into_iter(), &removable);
         Ok(())
@@ -312,6 +332,42 @@ impl Zfs {
         })
     }
 }
+
+impl Zfs {
+    /// Runs the destroy program again while it is refused only because a filesystem this call
+    /// just unmounted is still held, for up to [`UPGRADE_WAIT`]. Mounting a filesystem whose
+    /// user and project accounting is not complete yet (a new encrypted one, say) starts
+    /// OpenZFS's background upgrade of it, which keeps a long hold on the dataset; unmounting
+    /// cancels that task only if it has not started (`dmu_objset_upgrade_stop`), so a destroy
+    /// right after the unmount can be refused with EBUSY until the task ends (met in CI: the
+    /// program refused, one call per object a moment later went through). A refused program
+    /// has changed nothing, so it is simply run again. Anything else, or a hold that stays,
+    /// is returned as it came.
+    fn program_waiting_out_upgrades(
+        &self,
+        unmounted: &[(Dataset<'_>, std::path::PathBuf)],
+        mut program: impl FnMut() -> Result<bool>,
+    ) -> Result<bool> {
+        let start = std::time::Instant::now();
+        let mut delay = std::time::Duration::from_millis(10);
+        loop {
+            match program() {
+                Err(e)
+                    if e.errno().map(|n| n.0) == Some(libc::EBUSY)
+                        && unmounted.iter().any(|(d, _)| d.name() == e.object())
+                        && start.elapsed() < UPGRADE_WAIT =>
+                {
+                    std::thread::sleep(delay);
+                    delay = (delay * 2).min(std::time::Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+/// How long a destroy waits for a background upgrade of a filesystem it unmounted.
+const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The kernel refuses to destroy a filesystem or volume (snapshots go through
 /// `destroy_snapshots`) with EEXIST (a child or snapshot made since it was listed) or EBUSY (in
