@@ -173,9 +173,7 @@ impl Zfs {
             };
             let pool =
                 crate::PoolName::trusted(name.split(['/', '@']).next().unwrap_or(name).to_owned());
-            match self.program_waiting_out_upgrades(&unmounted, || {
-                self.destroy_by_program(&pool, &order, &explain)
-            }) {
+            match self.destroy_by_program(&pool, &order, &explain) {
                 Ok(true) => {
                     drop(unmounted);
                     self.forget_destroyed(all.iter(), &removable);
@@ -245,7 +243,7 @@ impl Zfs {
             loop {
                 // SAFETY: NUL-terminated name.
                 let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
-                // Waits out a background upgrade, as `program_waiting_out_upgrades` does.
+                // A filesystem this call unmounted may be held a moment longer (UPGRADE_WAIT).
                 if rc == libc::EBUSY
                     && was_unmounted.contains(d.name.as_str())
                     && start.elapsed() < UPGRADE_WAIT
@@ -333,40 +331,14 @@ impl Zfs {
     }
 }
 
-impl Zfs {
-    /// Runs the destroy program again while it is refused only because a filesystem this call
-    /// just unmounted is still held, for up to [`UPGRADE_WAIT`]. Mounting a filesystem whose
-    /// user and project accounting is not complete yet (a new encrypted one, say) starts
-    /// OpenZFS's background upgrade of it, which keeps a long hold on the dataset; unmounting
-    /// cancels that task only if it has not started (`dmu_objset_upgrade_stop`), so a destroy
-    /// right after the unmount can be refused with EBUSY until the task ends (met in CI: the
-    /// program refused, one call per object a moment later went through). A refused program
-    /// has changed nothing, so it is simply run again. Anything else, or a hold that stays,
-    /// is returned as it came.
-    fn program_waiting_out_upgrades(
-        &self,
-        unmounted: &[(Dataset<'_>, std::path::PathBuf)],
-        mut program: impl FnMut() -> Result<bool>,
-    ) -> Result<bool> {
-        let start = std::time::Instant::now();
-        let mut delay = std::time::Duration::from_millis(10);
-        loop {
-            match program() {
-                Err(e)
-                    if e.errno().map(|n| n.0) == Some(libc::EBUSY)
-                        && unmounted.iter().any(|(d, _)| d.name() == e.object())
-                        && start.elapsed() < UPGRADE_WAIT =>
-                {
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(std::time::Duration::from_millis(500));
-                }
-                other => return other,
-            }
-        }
-    }
-}
-
-/// How long a destroy waits for a background upgrade of a filesystem it unmounted.
+/// How long a destroy of one filesystem it has just unmounted waits out EBUSY. Every writable
+/// mount starts an objset upgrade task (`dmu_objset_own`), which keeps a long hold on the
+/// dataset until it ends; the unmount waits for it (`dmu_objset_upgrade_stop`), but the task
+/// clears its id before it lets go of the hold, so a destroy right after the unmount can meet
+/// that hold for a moment (a preempted kernel thread under emulation makes the moment long).
+/// Only one call per object waits: a refused channel program may already have destroyed part
+/// of the tree (a filesystem with children is not among its up-front checks), so it is never
+/// run again.
 const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The kernel refuses to destroy a filesystem or volume (snapshots go through
