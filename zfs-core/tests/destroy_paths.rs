@@ -142,7 +142,23 @@ fn compare(zfs: &Zfs, p: &str, seed: u64, prepare: impl Fn(&str, &Built)) -> (Ou
         let root = format!("{p}/{path}{seed}");
         let built = build(zfs, &root, seed, mnt.path());
         // udev opens each new volume to probe it; a destroy while it does is refused (Busy),
-        // and with other test binaries beside this one udev can be seconds behind.
+        // and with other test binaries beside this one udev can be seconds behind. The
+        // volume's device appears asynchronously (a taskq makes it), so `udevadm settle` alone
+        // can return before its event is even queued: wait for each volume's link first (made
+        // once udev has probed it), then settle.
+        for vol in cli(
+            "zfs",
+            &["list", "-H", "-o", "name", "-t", "volume", "-r", &root],
+        )
+        .lines()
+        {
+            let link = format!("/dev/zvol/{vol}");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+            while !Path::new(&link).exists() {
+                assert!(std::time::Instant::now() < deadline, "no {link}");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         cli("udevadm", &["settle"]);
         prepare(&root, &built);
         let before = state(zfs, &root);
