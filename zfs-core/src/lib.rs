@@ -45,6 +45,7 @@ mod handle;
 pub mod name;
 pub mod nvlist;
 mod options;
+mod passing;
 mod pool;
 mod program;
 mod property;

@@ -57,21 +57,26 @@ pub(super) fn roll_back(zfs: &Zfs, undo: Vec<Undo>) -> Vec<String> {
     failures
 }
 
-/// Runs `f`, retrying for up to about two and a half seconds while it fails with `Busy`.
+/// Runs `f` again while it fails with `Busy`, until about two and a half seconds have gone by.
 ///
 /// A mount can be busy for a moment with nobody using it: a thread of this (or any) process that
 /// spawns a child while a file on it is open gives the child a copy of that descriptor until the
-/// child's `exec` closes it. Rolling back must not give up on that.
+/// child's `exec` closes it. Rolling back must not give up on that. The bound is time, not
+/// attempts: a pool's destroy or export already waits out a passing hold on its own (five
+/// seconds), and a hold that stays must not cost that wait again for every attempt.
 fn retry_while_busy(mut f: impl FnMut() -> zfs_core::Result<()>) -> zfs_core::Result<()> {
+    const WAIT: std::time::Duration = std::time::Duration::from_millis(2500);
+    let start = std::time::Instant::now();
     let mut delay = std::time::Duration::from_millis(20);
-    for _ in 0..7 {
+    loop {
         match f() {
-            Err(e) if e.kind() == zfs_core::ErrorKind::Busy => std::thread::sleep(delay),
+            Err(e) if e.kind() == zfs_core::ErrorKind::Busy && start.elapsed() < WAIT => {
+                std::thread::sleep(delay);
+                delay *= 2;
+            }
             other => return other,
         }
-        delay *= 2;
     }
-    f()
 }
 
 fn undo_one(zfs: &Zfs, u: &Undo) -> zfs_core::Result<()> {

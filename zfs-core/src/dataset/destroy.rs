@@ -238,23 +238,21 @@ impl Zfs {
         // that zfs_destroy would do now.
         for d in &datasets {
             let c = CString::new(d.name.as_str()).expect("no NUL");
-            let start = std::time::Instant::now();
-            let mut delay = std::time::Duration::from_millis(10);
-            loop {
+            // A filesystem this call has just unmounted may be held a moment longer: every
+            // writable mount starts an objset upgrade task (`dmu_objset_own`) that keeps a
+            // long hold on the dataset until it ends; the unmount waits for the task
+            // (`dmu_objset_upgrade_stop`), but the task clears its id before it lets go of the
+            // hold, so a destroy right after the unmount can meet it (for long, when the
+            // kernel thread is preempted under emulation). Only this call per object waits: a
+            // refused channel program may already have destroyed part of the tree (a
+            // filesystem with children is not among its up-front checks), so it is never run
+            // again.
+            let rc = crate::passing::retry(
                 // SAFETY: NUL-terminated name.
-                let rc = unsafe { sys::lzc_destroy(c.as_ptr()) };
-                // A filesystem this call unmounted may be held a moment longer (UPGRADE_WAIT).
-                if rc == libc::EBUSY
-                    && was_unmounted.contains(d.name.as_str())
-                    && start.elapsed() < UPGRADE_WAIT
-                {
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(std::time::Duration::from_millis(500));
-                    continue;
-                }
-                crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
-                break;
-            }
+                |_| unsafe { sys::lzc_destroy(c.as_ptr()) },
+                |&rc| rc == libc::EBUSY && was_unmounted.contains(d.name.as_str()),
+            );
+            crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
         }
         self.forget_destroyed(datasets.into_iter(), &removable);
         Ok(())
@@ -330,16 +328,6 @@ impl Zfs {
         })
     }
 }
-
-/// How long a destroy of one filesystem it has just unmounted waits out EBUSY. Every writable
-/// mount starts an objset upgrade task (`dmu_objset_own`), which keeps a long hold on the
-/// dataset until it ends; the unmount waits for it (`dmu_objset_upgrade_stop`), but the task
-/// clears its id before it lets go of the hold, so a destroy right after the unmount can meet
-/// that hold for a moment (a preempted kernel thread under emulation makes the moment long).
-/// Only one call per object waits: a refused channel program may already have destroyed part
-/// of the tree (a filesystem with children is not among its up-front checks), so it is never
-/// run again.
-const UPGRADE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The kernel refuses to destroy a filesystem or volume (snapshots go through
 /// `destroy_snapshots`) with EEXIST (a child or snapshot made since it was listed) or EBUSY (in

@@ -12,37 +12,30 @@
 //! `zpool export` does.
 
 use std::ffi::{c_char, CStr};
-use std::time::{Duration, Instant};
 
 use crate::Result;
 use libzfs_sys as sys;
 
-/// How long a refused export or destroy is retried.
-pub(super) const BUSY_WAIT: Duration = Duration::from_secs(5);
-
 /// Calls `ioctl` (one export or destroy ioctl, nothing before it) again while libzfs says the
 /// pool is busy (`EZFS_BUSY`, which these two calls give for EBUSY alone), for up to
-/// [`BUSY_WAIT`]. `ioctl` gets the line for the pool's history on its first attempt and null
-/// (no line) after, so that one call leaves one line. Other refusals are returned at once: a
-/// shared spare in use (`EZFS_ACTIVE_SPARE`) stays until forced, and another export under way
-/// (`EZFS_EXPORT_IN_PROGRESS`) is the caller's to know.
+/// [`PASSING_WAIT`](crate::passing::PASSING_WAIT). `ioctl` gets the line for the pool's
+/// history on its first attempt and null (no line) after, so that one call leaves one line.
+/// Other refusals are returned at once: a shared spare in use (`EZFS_ACTIVE_SPARE`) stays until
+/// forced, and another export under way (`EZFS_EXPORT_IN_PROGRESS`) is the caller's to know.
 pub(super) fn while_referenced(
     history: &CStr,
     mut ioctl: impl FnMut(*const c_char) -> Result<()>,
 ) -> Result<()> {
-    let start = Instant::now();
-    let mut delay = Duration::from_millis(10);
-    let mut log = history.as_ptr();
-    loop {
-        match ioctl(log) {
-            Err(e) if passing_hold(&e) && start.elapsed() < BUSY_WAIT => {
-                log = std::ptr::null();
-                std::thread::sleep(delay);
-                delay = (delay * 2).min(Duration::from_millis(500));
-            }
-            other => return other,
-        }
-    }
+    crate::passing::retry(
+        |first| {
+            ioctl(if first {
+                history.as_ptr()
+            } else {
+                std::ptr::null()
+            })
+        },
+        |outcome| matches!(outcome, Err(e) if passing_hold(e)),
+    )
 }
 
 /// The refusal a passing hold gives.
