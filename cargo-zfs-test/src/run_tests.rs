@@ -417,7 +417,8 @@ mod tests {
         assert_eq!(run(&all, &[], &[], 3, Some(&times)), 1);
         // Only binaries that passed whole are timed.
         let known = timings::load(&times);
-        let timed = |name: &str| known.contains_key(&(dir.clone(), name.to_owned()));
+        let package = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let timed = |name: &str| known.contains_key(&(package.clone(), name.to_owned()));
         assert!(timed("ok") && timed("alone"));
         assert!(!timed("failed") && !timed("crashed"));
         // The output as it came, both streams.

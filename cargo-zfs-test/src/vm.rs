@@ -31,11 +31,11 @@ pub const MODULE_FILES: &[&str] = &["spl.ko", "zfs.ko"];
 const SCRATCH_DISKS: usize = 2;
 const SCRATCH_BYTES: u64 = 512 << 20;
 /// The CPU the guest sees under software emulation, in place of virtme-ng's `max` (QEMU takes
-/// the last `-cpu`). With `max` the guest's libc, kernel and ZFS pick AVX2 code paths and save
-/// the wide vector state on every kernel FPU section, all of which QEMU emulates slowly; the
-/// plain 64-bit model (SSE2, an AMD vendor string, so no page-table isolation either) ran the
-/// same ZFS tests about a third faster (docs/testing.md, "The emulated CPU").
-const EMULATED_CPU: &str = "qemu64";
+/// the last `-cpu`): the same without AVX. With AVX the guest's kernel, libc and ZFS take AVX
+/// code paths (AES-GCM above all) and save the wide vector state at every kernel FPU section,
+/// which QEMU emulates slowly: `encryption` took 51 s on `max`, 27 s without AVX, and the rest
+/// ran as fast (docs/testing.md, "The emulated CPU").
+const EMULATED_CPU: &str = "max,-avx";
 
 /// A directory removed on drop, even after an error.
 struct StateDir(PathBuf);
