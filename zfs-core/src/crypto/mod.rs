@@ -257,8 +257,14 @@ impl Dataset<'_> {
         let op = "unload key";
         self.require_encryption_root(op)?;
         let name = CString::new(self.name().as_str()).expect("no NUL");
-        // SAFETY: NUL-terminated name.
-        let rc = unsafe { sys::lzc_unload_key(name.as_ptr()) };
+        // A filesystem unmounted a moment ago can still be held by its objset upgrade task
+        // (see the destroy in `dataset/destroy.rs`), and the key with it: EBUSY is waited out
+        // while this dataset is not mounted. A mounted one is refused at once.
+        let rc = crate::passing::retry(
+            // SAFETY: NUL-terminated name.
+            |_| unsafe { sys::lzc_unload_key(name.as_ptr()) },
+            |&rc| rc == libc::EBUSY && self.mounted_at().is_none(),
+        );
         lzc(op, self.name().as_str(), rc).map_err(|e| match e.errno().map(|n| n.0) {
             Some(libc::EACCES) => e
                 .with_kind(ErrorKind::InvalidArgument)
