@@ -154,6 +154,8 @@ impl Zfs {
         }
         // The fast path: the whole tree, its clones included, in one channel program.
         let objects = all.len();
+        // Whether the program went part of the way, so that what is left must be listed again.
+        let mut partly_done = false;
         if !opts.one_call_per_object
             && objects > 1
             && objects <= super::destroy_program::MAX_PROGRAM_DESTROY_OBJECTS
@@ -180,6 +182,16 @@ impl Zfs {
                     return Ok(());
                 }
                 Ok(false) => {}
+                Err(e)
+                    if e.errno().map(|n| n.0) == Some(libc::EBUSY)
+                        && was_unmounted.contains(e.object()) =>
+                {
+                    // A filesystem this call unmounted was still held by its upgrade task (see
+                    // the wait below). The program may have destroyed part of the tree before
+                    // it met the hold, and is not run again: what is left goes one object at
+                    // a time, which waits that hold out.
+                    partly_done = true;
+                }
                 Err(e) => {
                     // Refused: mount back what was unmounted, so nothing has changed.
                     return Err(mount_back(&unmounted, e));
@@ -197,7 +209,16 @@ impl Zfs {
             .cloned()
             .collect();
         inside_clones.sort();
-        let all = if inside_clones.is_empty() {
+        // The tree as first listed, when the program went part of the way through it.
+        let destroyed_by_program: Vec<Listed> = if partly_done {
+            all.iter()
+                .filter(|l| l.kind != DatasetType::Snapshot)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let all = if inside_clones.is_empty() && !partly_done {
             all
         } else {
             let all_below = opts.recursive(true).dependents(true);
@@ -254,7 +275,12 @@ impl Zfs {
             );
             crate::handle::lzc(op, d.name.as_str(), rc).map_err(busy_destroy)?;
         }
-        self.forget_destroyed(datasets.into_iter(), &removable);
+        if partly_done {
+            // Everything first listed is gone now, by the program or above.
+            self.forget_destroyed(destroyed_by_program.iter(), &removable);
+        } else {
+            self.forget_destroyed(datasets.into_iter(), &removable);
+        }
         Ok(())
     }
 
