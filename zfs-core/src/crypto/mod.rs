@@ -249,7 +249,9 @@ impl Dataset<'_> {
     /// unmounted first.
     ///
     /// # Errors
-    /// [`ErrorKind::Busy`] while a dataset using the key is mounted or in use;
+    /// [`ErrorKind::Busy`] while a dataset using the key is mounted or in use: at once when
+    /// this dataset is mounted, else after up to five seconds (a filesystem unmounted a moment
+    /// before is held a little longer by the kernel, and the call waits that out);
     /// [`ErrorKind::InvalidArgument`] if the key is not loaded or this is not an encryption
     /// root.
     #[doc(alias = "lzc_unload_key")]
