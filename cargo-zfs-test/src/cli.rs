@@ -41,6 +41,11 @@ OPTIONS:
                         [env ZFS_TEST_VM_ENV, space-separated]; always passed: RUST_BACKTRACE,
                         RUST_LOG, RUST_TEST_THREADS, NO_COLOR and every ZFS_TEST_* and CI_*
     ZFS_TEST_ARGS       (environment) more TEST_ARGS, space-separated, e.g. \"scrub --nocapture\"
+    ZFS_TEST_BINARY_TIMEOUT
+                        (environment) seconds one test binary may run; past them the runner
+                        prints what its threads and every thread asleep in the kernel were
+                        doing and the pools' states, kills it and what it started, and counts
+                        it failed; 0 for no limit [900]
     --vm-modules DIR    load DIR/spl.ko and DIR/zfs.ko in the guest instead of the installed
                         module (a release built from source) [env ZFS_TEST_VM_MODULES]
     --rwdir DIR         a directory the guest may write (repeatable); the rest of the host's

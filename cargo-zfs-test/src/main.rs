@@ -21,6 +21,7 @@ mod schedule;
 mod setup;
 mod timings;
 mod vm;
+mod watchdog;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

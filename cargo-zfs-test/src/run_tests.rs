@@ -2,14 +2,15 @@
 //! would, several at once (see [`crate::schedule`]), and tallies their own summaries. The last
 //! line, `zfs: N passed, N failed`, is the run's verdict.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::job::{exit_code, TestBinary};
-use crate::{schedule, timings};
+use crate::{schedule, timings, watchdog};
 
 /// Counts from one `test result:` line.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +61,29 @@ fn filters_nothing(args: &[String]) -> bool {
         .all(|a| a == "--ignored" || a == "--include-ignored" || a == "--nocapture")
 }
 
-/// What one binary did: its last summary and exit code, or why it could not start.
-type Outcome = std::io::Result<(Option<Summary>, i32)>;
+/// How a binary's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// It exited with this code (128 + signal when a signal ended it).
+    Exited(i32),
+    /// It ran past its limit and was killed.
+    Killed,
+    /// It ran past its limit and was still there [`watchdog::KILL_GRACE`] after SIGKILL: asleep
+    /// in the kernel, where whatever holds it will hold the binaries after it too.
+    Stuck,
+}
+
+impl End {
+    fn code(self) -> i32 {
+        match self {
+            End::Exited(code) => code,
+            End::Killed | End::Stuck => 128 + libc::SIGKILL,
+        }
+    }
+}
+
+/// What one binary did: its last summary and how it ended, or why it could not start.
+type Outcome = std::io::Result<(Option<Summary>, End)>;
 
 /// The run's tally so far.
 #[derive(Default)]
@@ -69,6 +91,8 @@ struct Tally {
     total: Summary,
     broken: Vec<String>,
     unstartable: bool,
+    /// A binary is stuck in the kernel: start no more.
+    stuck: bool,
     times: Vec<(Duration, TestBinary)>,
     /// The times of binaries that ran to a summary and exit code 0: a fair measure.
     clean: Vec<(TestBinary, f64)>,
@@ -78,20 +102,37 @@ impl Tally {
     fn add(&mut self, bin: &TestBinary, outcome: Outcome, took: Duration) {
         self.times.push((took, bin.clone()));
         match outcome {
-            Ok((summary, code)) => {
+            Ok((summary, end)) => {
+                let code = end.code();
+                match end {
+                    End::Exited(_) => {}
+                    End::Killed => println!(
+                        "[zfs-test] {} ran past its limit and was killed ({})",
+                        bin.name,
+                        watchdog::ENV
+                    ),
+                    End::Stuck => {
+                        println!(
+                            "[zfs-test] {} is stuck in the kernel, even SIGKILL did not end it: \
+                             starting no more binaries",
+                            bin.name
+                        );
+                        self.stuck = true;
+                    }
+                }
                 if let Some(s) = summary {
                     self.total.passed += s.passed;
                     self.total.failed += s.failed;
                 }
                 // No summary at all, even with exit code 0 (a test that called
                 // process::exit), means the binary's tests did not all run.
-                if summary.is_none() {
+                if summary.is_none() && end == End::Exited(code) {
                     println!(
                         "[zfs-test] {} exited {code} without a summary (crashed?)",
                         bin.name
                     );
                 }
-                if code != 0 || summary.is_none() {
+                if code != 0 || summary.is_none() || end != End::Exited(code) {
                     self.broken.push(bin.name.clone());
                 } else {
                     self.clean.push((bin.clone(), took.as_secs_f64()));
@@ -117,15 +158,37 @@ pub fn run(
     times_file: Option<&Path>,
 ) -> i32 {
     let args = binary_args(args);
+    let limit = match watchdog::limit(env) {
+        Ok(limit) => limit,
+        Err(message) => {
+            eprintln!("[zfs-test] error: {message}");
+            return crate::error::HARNESS_FAILED;
+        }
+    };
     // --nocapture asks for output as it comes: one binary at a time, streamed.
     let one_at_a_time = parallel <= 1 || args.iter().any(|a| a == "--nocapture");
     let started = Instant::now();
-    let tally = if one_at_a_time {
-        run_in_turn(binaries, &args, env)
+    let run = Run {
+        args: &args,
+        env,
+        limit,
+    };
+    let mut tally = if one_at_a_time {
+        run_in_turn(binaries, &run)
     } else {
         let logs = times_file.map(|f| f.with_file_name(LOG_DIR));
-        run_side_by_side(binaries, &args, env, parallel, logs.as_deref())
+        run_side_by_side(binaries, &run, parallel, logs.as_deref())
     };
+    let ran: Vec<&str> = tally.times.iter().map(|(_, b)| b.name.as_str()).collect();
+    let not_run: Vec<String> = binaries
+        .iter()
+        .filter(|b| !ran.contains(&b.name.as_str()))
+        .map(|b| b.name.clone())
+        .collect();
+    if !not_run.is_empty() {
+        println!("[zfs-test] not run: {}", not_run.join(" "));
+        tally.broken.extend(not_run);
+    }
     let version = std::fs::read_to_string("/sys/module/zfs/version").unwrap_or_else(|_| "?".into());
     let kernel =
         std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_else(|_| "?".into());
@@ -170,14 +233,26 @@ pub fn run(
     }
 }
 
+/// What every binary of a run gets.
+struct Run<'a> {
+    args: &'a [String],
+    env: &'a [(String, String)],
+    /// How long one binary may run (see [`watchdog`]).
+    limit: Option<Duration>,
+}
+
 /// One binary after another, each one's output as it comes.
-fn run_in_turn(binaries: &[TestBinary], args: &[String], env: &[(String, String)]) -> Tally {
+fn run_in_turn(binaries: &[TestBinary], run: &Run) -> Tally {
     let mut tally = Tally::default();
     for bin in binaries {
+        if tally.stuck {
+            break;
+        }
         println!("\n---- {} ({})", bin.name, bin.path.display());
         let _ = std::io::stdout().flush();
         let started = Instant::now();
-        let outcome = run_one(bin, args, env);
+        let outcome =
+            run_captured(bin, run, None, true).map(|captured| (captured.summary(), captured.end));
         tally.add(bin, outcome, started.elapsed());
     }
     tally
@@ -187,8 +262,7 @@ fn run_in_turn(binaries: &[TestBinary], args: &[String], env: &[(String, String)
 /// into `logs/NAME.log`, where given).
 fn run_side_by_side(
     binaries: &[TestBinary],
-    args: &[String],
-    env: &[(String, String)],
+    run: &Run,
     parallel: usize,
     logs: Option<&Path>,
 ) -> Tally {
@@ -200,7 +274,7 @@ fn run_side_by_side(
         let _ = std::fs::create_dir_all(dir);
     }
     loop {
-        loop {
+        while !tally.stuck {
             let beside: Vec<&TestBinary> = running.iter().collect();
             let Some(i) = schedule::next_to_start(&waiting, &beside, parallel) else {
                 break;
@@ -216,13 +290,23 @@ fn run_side_by_side(
                     .unwrap_or_default()
             );
             let _ = std::io::stdout().flush();
-            let (bin2, args, env, done) =
-                (bin.clone(), args.to_vec(), env.to_vec(), done_tx.clone());
+            let (bin2, args, env, limit, done) = (
+                bin.clone(),
+                run.args.to_vec(),
+                run.env.to_vec(),
+                run.limit,
+                done_tx.clone(),
+            );
             let spawned = std::thread::Builder::new().spawn(move || {
                 let started = Instant::now();
+                let run = Run {
+                    args: &args,
+                    env: &env,
+                    limit,
+                };
                 // A panic here must still report, or the run would wait for it forever.
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_captured(&bin2, &args, &env, log.as_deref())
+                    run_captured(&bin2, &run, log.as_deref(), false)
                 }))
                 .unwrap_or_else(|_| Err(std::io::Error::other("the runner's thread panicked")));
                 let _ = done.send((bin2, run, started.elapsed()));
@@ -254,7 +338,7 @@ fn run_side_by_side(
                 block.push_str(&format!("---- {}: standard error\n", bin.name));
                 block.push_str(&String::from_utf8_lossy(&captured.stderr));
             }
-            (captured.summary(), captured.code)
+            (captured.summary(), captured.end)
         });
         print!("{block}");
         let _ = std::io::stdout().flush();
@@ -267,7 +351,7 @@ fn run_side_by_side(
 struct Captured {
     stdout: Vec<u8>,
     stderr: Vec<u8>,
-    code: i32,
+    end: End,
 }
 
 impl Captured {
@@ -280,59 +364,140 @@ impl Captured {
     }
 }
 
-/// Everything `pipe` gives until it closes, copied into `log` as it comes (best effort).
-fn drain(mut pipe: impl Read, log: Option<&Mutex<std::fs::File>>) -> Vec<u8> {
-    let mut all = Vec::new();
+/// Output shared between a pipe's reader and the runner, which takes what came so far even
+/// when the pipe never closes.
+type Kept = Arc<Mutex<Vec<u8>>>;
+
+/// Which of the runner's own streams a pipe is echoed to.
+#[derive(Clone, Copy)]
+enum Echo {
+    None,
+    Stdout,
+    Stderr,
+}
+
+/// Everything `pipe` gives until it closes, into `kept` and copied into `log` (best effort)
+/// and to `echo` as it comes.
+fn drain(mut pipe: impl Read, kept: &Kept, log: Option<&Mutex<std::fs::File>>, echo: Echo) {
     let mut buf = [0u8; 8192];
     loop {
         match pipe.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                all.extend_from_slice(&buf[..n]);
+                if let Ok(mut all) = kept.lock() {
+                    all.extend_from_slice(&buf[..n]);
+                }
                 if let Some(mut file) = log.and_then(|l| l.lock().ok()) {
                     let _ = file.write_all(&buf[..n]);
                 }
+                let _ = match echo {
+                    Echo::None => Ok(()),
+                    Echo::Stdout => std::io::stdout().write_all(&buf[..n]),
+                    Echo::Stderr => std::io::stderr().write_all(&buf[..n]),
+                };
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(_) => break,
         }
     }
-    all
 }
 
-/// Runs one binary to its end, keeping what it prints (and copying it to `log`).
+/// How long the runner waits for a binary's pipes to close once it has ended: a process it
+/// left behind may hold them open.
+const PIPES_GRACE: Duration = Duration::from_secs(10);
+
+/// Runs one binary to its end or its limit, keeping what it prints (and copying it to `log`,
+/// and to the runner's own output where `echo`). Past its limit it dies with every process it
+/// started.
 fn run_captured(
     bin: &TestBinary,
-    args: &[String],
-    env: &[(String, String)],
+    run: &Run,
     log: Option<&Path>,
+    echo: bool,
 ) -> std::io::Result<Captured> {
     let log = log
         .and_then(|path| std::fs::File::create(path).ok())
         .map(|f| Arc::new(Mutex::new(f)));
-    let mut child = command(bin, args, env)
+    let mut child = command(bin, run.args, run.env)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()?;
-    let stderr_pipe = child.stderr.take().expect("stderr was piped");
-    let stderr_log = log.clone();
-    let stderr_reader = std::thread::spawn(move || drain(stderr_pipe, stderr_log.as_deref()));
-    let stdout = drain(
-        child.stdout.take().expect("stdout was piped"),
-        log.as_deref(),
-    );
-    let stderr = stderr_reader.join().unwrap_or_default();
-    let status = match child.wait() {
-        Ok(status) => status,
-        Err(e) => {
-            let _ = child.kill();
-            return Err(e);
+    let pid = child.id();
+    let (stdout, stderr): (Kept, Kept) = Default::default();
+    let pipes = [
+        (
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            &stdout,
+            Echo::Stdout,
+        ),
+        (
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn Read + Send>),
+            &stderr,
+            Echo::Stderr,
+        ),
+    ];
+    let readers: Vec<_> = pipes
+        .into_iter()
+        .filter_map(|(pipe, kept, to)| {
+            let (pipe, kept, log) = (pipe?, kept.clone(), log.clone());
+            let to = if echo { to } else { Echo::None };
+            Some(std::thread::spawn(move || {
+                drain(pipe, &kept, log.as_deref(), to)
+            }))
+        })
+        .collect();
+    let (exited_tx, exited) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exited_tx.send(child.wait());
+    });
+    let waited = match run.limit {
+        Some(limit) => exited.recv_timeout(limit),
+        None => exited.recv().map_err(|_| RecvTimeoutError::Disconnected),
+    };
+    let end = match waited {
+        Ok(status) => End::Exited(exit_code(status?)),
+        Err(RecvTimeoutError::Disconnected) => {
+            return Err(std::io::Error::other("the thread waiting for it died"))
+        }
+        Err(RecvTimeoutError::Timeout) => {
+            let limit = run.limit.unwrap_or_default().as_secs();
+            let message = format!(
+                "\n[zfs-test] {} still runs after {limit} s, its limit ({}): killing it. \
+                 Its threads, every thread asleep in the kernel, the pools:\n{}",
+                bin.name,
+                watchdog::ENV,
+                watchdog::report(pid)
+            );
+            print!("{message}");
+            let _ = std::io::stdout().flush();
+            if let Some(mut file) = log.as_deref().and_then(|l| l.lock().ok()) {
+                let _ = file.write_all(message.as_bytes());
+            }
+            watchdog::kill_family(pid);
+            match exited.recv_timeout(watchdog::KILL_GRACE) {
+                Ok(_) => End::Killed,
+                Err(_) => End::Stuck,
+            }
         }
     };
+    // A stuck binary holds its pipes forever: take what came.
+    if end != End::Stuck {
+        let deadline = Instant::now() + PIPES_GRACE;
+        while readers.iter().any(|r| !r.is_finished()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let take = |kept: &Kept| kept.lock().map(|k| k.clone()).unwrap_or_default();
     Ok(Captured {
-        stdout,
-        stderr,
-        code: exit_code(status),
+        stdout: take(&stdout),
+        stderr: take(&stderr),
+        end,
     })
 }
 
@@ -344,24 +509,6 @@ fn command(bin: &TestBinary, args: &[String], env: &[(String, String)]) -> Comma
         .envs(env.iter().map(|(k, v)| (k, v)))
         .env("CARGO_MANIFEST_DIR", &bin.manifest_dir);
     cmd
-}
-
-/// Runs one binary, echoing its output, and returns its last summary and exit code.
-fn run_one(bin: &TestBinary, args: &[String], env: &[(String, String)]) -> Outcome {
-    let mut child = command(bin, args, env).stdout(Stdio::piped()).spawn()?;
-    let mut summary = None;
-    let stdout = child.stdout.take().expect("stdout was piped");
-    let mut out = std::io::stdout();
-    for line in BufReader::new(stdout).split(b'\n') {
-        let line = line?;
-        out.write_all(&line)?;
-        out.write_all(b"\n")?;
-        if let Some(s) = parse_summary(&String::from_utf8_lossy(&line)) {
-            summary = Some(s);
-        }
-    }
-    out.flush()?;
-    Ok((summary, exit_code(child.wait()?)))
 }
 
 #[cfg(test)]
@@ -434,6 +581,50 @@ mod tests {
         };
         assert_eq!(
             run(&[missing], &[], &[], 2, None),
+            crate::error::HARNESS_FAILED
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_binary_past_its_limit_is_killed_with_what_it_started_and_reported() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("zfs-test-limit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("slow");
+        // A child that keeps the pipes open: the run must not wait for it either.
+        std::fs::write(&path, "#!/bin/sh\necho begun\nsleep 120 &\nsleep 120\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let slow = TestBinary {
+            name: "slow".into(),
+            manifest_dir: dir.clone(),
+            path,
+            alone: false,
+            groups: vec![],
+        };
+        let env = [(watchdog::ENV.to_owned(), "1".to_owned())];
+        let times = dir.join(timings::FILE);
+        for parallel in [1, 2] {
+            let started = Instant::now();
+            assert_eq!(
+                run(
+                    std::slice::from_ref(&slow),
+                    &[],
+                    &env,
+                    parallel,
+                    Some(&times)
+                ),
+                1
+            );
+            assert!(started.elapsed() < Duration::from_secs(30));
+        }
+        let log = std::fs::read_to_string(dir.join(LOG_DIR).join("slow.log")).unwrap();
+        assert!(log.contains("begun"), "{log}");
+        assert!(log.contains("slow still runs after 1 s"), "{log}");
+        assert!(log.contains(" sleep state S"), "{log}");
+        let bad = [(watchdog::ENV.to_owned(), "soon".to_owned())];
+        assert_eq!(
+            run(&[slow], &[], &bad, 2, None),
             crate::error::HARNESS_FAILED
         );
         std::fs::remove_dir_all(&dir).unwrap();

@@ -390,10 +390,16 @@ fn stop_group(child: &mut Child) -> Result<std::process::ExitStatus> {
         .map_err(|e| harness!("waiting for the VM: {e}"))
 }
 
+/// How long the guest has to power off once its job has ended: a test that left a process
+/// asleep in the kernel can keep it from ever getting there.
+const POWER_OFF_GRACE: Duration = Duration::from_secs(60);
+
 /// Waits for the VM, saying once when the guest has come up; with `kvm`, stops a VM whose
-/// guest is not up by the deadline or whose QEMU reported a KVM internal error.
+/// guest is not up by the deadline or whose QEMU reported a KVM internal error. A VM still
+/// there [`POWER_OFF_GRACE`] after its job ended is stopped.
 fn wait_reporting_boot(child: &mut Child, state: &Path, kvm: Option<&KvmWatch>) -> Result<Waited> {
     let mut reported = false;
+    let mut job_ended: Option<Instant> = None;
     loop {
         if interrupt::interrupted() {
             stop_group(child)?;
@@ -404,6 +410,21 @@ fn wait_reporting_boot(child: &mut Child, state: &Path, kvm: Option<&KvmWatch>) 
             .map_err(|e| harness!("waiting for the VM: {e}"))?
         {
             return Ok(Waited::Exited(status));
+        }
+        if job_ended.is_none()
+            && (state.join(RC_FILE).exists() || state.join(GUEST_ERROR_FILE).exists())
+        {
+            job_ended = Some(Instant::now());
+        }
+        if job_ended.is_some_and(|t| t.elapsed() > POWER_OFF_GRACE) {
+            progress::phase(
+                "vm",
+                format!(
+                    "the job ended, but the guest had not powered off {} s later; stopping it",
+                    POWER_OFF_GRACE.as_secs()
+                ),
+            );
+            return Ok(Waited::Exited(stop_group(child)?));
         }
         let booted = state.join(BOOTED_FILE).exists();
         if !reported && booted {
