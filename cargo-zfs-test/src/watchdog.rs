@@ -115,10 +115,23 @@ fn numeric_entries(dir: &Path) -> Vec<u32> {
     ids
 }
 
-/// The last `n` lines of `text`.
-fn tail(text: &str, n: usize) -> Vec<&str> {
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].to_vec()
+/// The last `n` lines of `text`, a run of equal lines as one (with how many there were): a
+/// stuck pool repeats one message for ever.
+fn tail(text: &str, n: usize) -> Vec<String> {
+    let mut runs: Vec<(&str, usize)> = Vec::new();
+    for line in text.lines() {
+        match runs.last_mut() {
+            Some((last, count)) if *last == line => *count += 1,
+            _ => runs.push((line, 1)),
+        }
+    }
+    runs[runs.len().saturating_sub(n)..]
+        .iter()
+        .map(|&(line, count)| match count {
+            1 => line.to_owned(),
+            _ => format!("{line}  [{count} times]"),
+        })
+        .collect()
 }
 
 /// What the threads of `pid` and its descendants, and every thread in uninterruptible sleep
@@ -189,7 +202,11 @@ pub fn report(pid: u32) -> String {
     }
     if let Ok(dmesg) = Command::new("dmesg").output() {
         let _ = writeln!(out, "  the kernel's log, the last lines:");
-        for line in tail(&String::from_utf8_lossy(&dmesg.stdout), 30) {
+        let text = match dmesg.stdout.is_empty() {
+            true => String::from_utf8_lossy(&dmesg.stderr),
+            false => String::from_utf8_lossy(&dmesg.stdout),
+        };
+        for line in tail(&text, 30) {
             let _ = writeln!(out, "    {line}");
         }
     }
@@ -212,6 +229,13 @@ mod tests {
         );
         assert_eq!(parse_stat("1234 (x"), None);
         assert_eq!(parse_stat(""), None);
+    }
+
+    #[test]
+    fn a_tail_folds_repeated_lines() {
+        assert_eq!(tail("a\nb\nb\nb\nc\n", 2), ["b  [3 times]", "c"]);
+        assert_eq!(tail("a\na", 5), ["a  [2 times]"]);
+        assert!(tail("", 3).is_empty());
     }
 
     #[test]
