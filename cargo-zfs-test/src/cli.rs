@@ -29,6 +29,8 @@ OPTIONS:
     --vm-timeout SECS   give up on the VM after SECS seconds [env ZFS_TEST_VM_TIMEOUT; 2400]
     --vm-memory SIZE    guest memory, e.g. 3G [env ZFS_TEST_VM_MEMORY; 3G]
     --vm-cpus N         guest CPUs [env ZFS_TEST_VM_CPUS; 2]
+    ZFS_TEST_VM_CPU     (environment) the CPU model QEMU emulates where KVM is not used
+                        (its -cpu option) [max,-avx]
     --parallel N        test binaries run at once, the longest first (by the last whole run's
                         times, target/zfs-test-times.tsv), each on its own threads as under
                         cargo test; each one's output is printed whole when it ends (and kept
@@ -98,6 +100,8 @@ pub struct VmOptions {
     pub cached: Vec<PathBuf>,
     /// Load `spl.ko` and `zfs.ko` from here in the guest instead of the installed module.
     pub modules: Option<PathBuf>,
+    /// QEMU's `-cpu` under software emulation.
+    pub cpu_model: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -159,7 +163,11 @@ impl VmOptions {
             rwdirs: Vec::new(),
             cached: Vec::new(),
             modules: None,
+            cpu_model: crate::vm::EMULATED_CPU.into(),
         };
+        if let Some(v) = get("ZFS_TEST_VM_CPU") {
+            vm.cpu_model = v;
+        }
         if let Some(v) = get("ZFS_TEST_VM_TIMEOUT") {
             vm.timeout_secs = parse_number("ZFS_TEST_VM_TIMEOUT", &v)?;
         }
@@ -493,6 +501,7 @@ mod tests {
                 rwdirs: vec!["/x".into()],
                 cached: vec!["/c".into()],
                 modules: Some("/m".into()),
+                cpu_model: crate::vm::EMULATED_CPU.into(),
             }
         );
     }
@@ -502,6 +511,7 @@ mod tests {
         let env = |k: &str| match k {
             "ZFS_TEST_VM_TIMEOUT" => Some("99".to_string()),
             "ZFS_TEST_VM_ENV" => Some("A B".to_string()),
+            "ZFS_TEST_VM_CPU" => Some("qemu64".to_string()),
             "ZFS_TEST_ARGS" => Some("scrub --nocapture".to_string()),
             _ => None,
         };
@@ -510,6 +520,7 @@ mod tests {
         };
         assert_eq!(t.vm.timeout_secs, 5);
         assert_eq!(t.vm.env, ["A", "B"]);
+        assert_eq!(t.vm.cpu_model, "qemu64");
         assert_eq!(t.test, ["scrub", "--nocapture"]);
         assert!(matches!(
             parse(Vec::<String>::new(), |_| Some("x".into())),

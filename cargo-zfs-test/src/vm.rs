@@ -35,7 +35,7 @@ const SCRATCH_BYTES: u64 = 512 << 20;
 /// code paths (AES-GCM above all) and save the wide vector state at every kernel FPU section,
 /// which QEMU emulates slowly: `encryption` took 51 s on `max`, 27 s without AVX, and the rest
 /// ran as fast (docs/testing.md, "The emulated CPU").
-const EMULATED_CPU: &str = "max,-avx";
+pub const EMULATED_CPU: &str = "max,-avx";
 
 /// A directory removed on drop, even after an error.
 struct StateDir(PathBuf);
@@ -140,7 +140,7 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf], cached: &[PathBuf]) ->
             .arg(if kvm {
                 format!("--qemu-opts={qemu_opts}")
             } else {
-                format!("--qemu-opts={qemu_opts} -cpu {EMULATED_CPU}")
+                format!("--qemu-opts={qemu_opts} -cpu {}", vm.cpu_model)
             })
             .env("PATH", &path)
             .stdin(Stdio::null())
