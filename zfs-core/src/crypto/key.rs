@@ -306,7 +306,7 @@ impl Key {
             KeyFormat::Raw | KeyFormat::Hex => out.copy_from_slice(&self.material),
             KeyFormat::Passphrase => {
                 let rounds = u32::try_from(iterations).unwrap_or(u32::MAX);
-                pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+                super::pbkdf2::pbkdf2_hmac_sha1(
                     &self.material,
                     &salt.to_le_bytes(),
                     rounds,

@@ -2,6 +2,7 @@
 //! (`zfs load-key`, `unload-key`, `change-key`). Keys never pass through a file or a prompt.
 
 mod key;
+mod pbkdf2;
 
 use std::ffi::CString;
 
