@@ -117,7 +117,9 @@ impl Keyed {
 /// Finishes a SHA-1 whose first `before` bytes are already in `state`, over `rest`.
 fn finish(state: &mut [u32; 5], rest: &[u8], before: usize, out: &mut [u8; DIGEST]) {
     let bits = ((before + rest.len()) as u64) * 8;
-    let mut padded = rest.to_vec();
+    // Room for the padding from the start: a buffer that grew would free its first copy unwiped.
+    let mut padded = Vec::with_capacity(rest.len() + 1 + BLOCK + 8);
+    padded.extend_from_slice(rest);
     padded.push(0x80);
     while padded.len() % BLOCK != BLOCK - 8 {
         padded.push(0);
@@ -146,7 +148,8 @@ pub(crate) fn pbkdf2_hmac_sha1(password: &[u8], salt: &[u8], rounds: u32, out: &
     let mut t_bytes = [0u8; DIGEST];
     for (i, chunk) in out.chunks_mut(DIGEST).enumerate() {
         let index = u32::try_from(i + 1).expect("far fewer output blocks than 2^32");
-        let mut message = salt.to_vec();
+        let mut message = Vec::with_capacity(salt.len() + 4);
+        message.extend_from_slice(salt);
         message.extend_from_slice(&index.to_be_bytes());
         keyed.mac(&message, &mut first);
         message.zeroize();
