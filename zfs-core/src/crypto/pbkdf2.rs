@@ -42,8 +42,9 @@ fn compress(state: &mut [u32; 5], block: &[u8; BLOCK]) {
     sha1::compress(state, std::slice::from_ref(GenericArray::from_slice(block)));
 }
 
-/// `words` as SHA-1 writes its digest, into the first 20 bytes of `block`.
-fn put(words: &[u32; 5], block: &mut [u8; BLOCK]) {
+/// `words` as SHA-1 writes its digest, into `out` (the first 20 bytes of a block, or a digest).
+/// No iterators: this runs twice per round, and must stay fast unoptimized.
+fn put(words: &[u32; 5], out: &mut [u8]) {
     let bytes = [
         words[0].to_be_bytes(),
         words[1].to_be_bytes(),
@@ -51,13 +52,7 @@ fn put(words: &[u32; 5], block: &mut [u8; BLOCK]) {
         words[3].to_be_bytes(),
         words[4].to_be_bytes(),
     ];
-    block[..DIGEST].copy_from_slice(bytes.as_flattened());
-}
-
-fn to_bytes(state: &[u32; 5], out: &mut [u8; DIGEST]) {
-    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
-        chunk.copy_from_slice(&word.to_be_bytes());
-    }
+    out[..DIGEST].copy_from_slice(bytes.as_flattened());
 }
 
 impl Keyed {
@@ -90,10 +85,10 @@ impl Keyed {
     }
 
     /// HMAC of a 20-byte message, in place, as SHA-1 state words: after the keyed first block,
-    /// the message and its padding fill exactly one more block (84 bytes hashed in all). The
-    /// hot loop: words and one copy per block, so that it stays fast unoptimized.
-    /// `state` is scratch space, wiped by the caller once at the end (wiping in the loop,
-    /// volatile byte by byte, cost more than the hashing itself unoptimized).
+    /// the message and its padding fill exactly one more block (84 bytes hashed in all).
+    ///
+    /// `state` is scratch space the caller wipes once at the end: wiping it every round,
+    /// volatile byte by byte, cost more than the hashing itself unoptimized.
     fn mac_words(&self, block: &mut [u8; BLOCK], u: &mut [u32; 5], state: &mut [u32; 5]) {
         put(u, block);
         *state = self.inner;
@@ -106,17 +101,17 @@ impl Keyed {
     /// HMAC of a message of any length (the salt and block index: once per output block).
     fn mac(&self, message: &[u8], out: &mut [u8; DIGEST]) {
         let mut state = self.inner;
-        finish(&mut state, message, BLOCK, out);
+        finish(&mut state, message, out);
         let mut inner_digest = *out;
         state = self.outer;
-        finish(&mut state, &inner_digest, BLOCK, out);
+        finish(&mut state, &inner_digest, out);
         inner_digest.zeroize();
     }
 }
 
-/// Finishes a SHA-1 whose first `before` bytes are already in `state`, over `rest`.
-fn finish(state: &mut [u32; 5], rest: &[u8], before: usize, out: &mut [u8; DIGEST]) {
-    let bits = ((before + rest.len()) as u64) * 8;
+/// Finishes a SHA-1 whose first block (the padded key) is already in `state`, over `rest`.
+fn finish(state: &mut [u32; 5], rest: &[u8], out: &mut [u8; DIGEST]) {
+    let bits = ((BLOCK + rest.len()) as u64) * 8;
     // Room for the padding from the start: a buffer that grew would free its first copy unwiped.
     let mut padded = Vec::with_capacity(rest.len() + 1 + BLOCK + 8);
     padded.extend_from_slice(rest);
@@ -129,7 +124,7 @@ fn finish(state: &mut [u32; 5], rest: &[u8], before: usize, out: &mut [u8; DIGES
         let block: &[u8; BLOCK] = block.try_into().expect("whole blocks");
         compress(state, block);
     }
-    to_bytes(state, out);
+    put(state, out);
     padded.zeroize();
     state.zeroize();
 }
@@ -165,7 +160,7 @@ pub(crate) fn pbkdf2_hmac_sha1(password: &[u8], salt: &[u8], rounds: u32, out: &
             t[3] ^= u[3];
             t[4] ^= u[4];
         }
-        to_bytes(&t, &mut t_bytes);
+        put(&t, &mut t_bytes);
         chunk.copy_from_slice(&t_bytes[..chunk.len()]);
     }
     first.zeroize();
