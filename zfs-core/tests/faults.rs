@@ -500,12 +500,31 @@ fn a_draid_rebuilds_a_faulted_device_onto_its_distributed_spare() {
     assert!(pool.errors().unwrap().is_empty());
 }
 
-/// A zinject handler on `pool` that only slows its device a millisecond, for its hold on the
-/// pool (`spa_inject_ref`); its number, for `zinject -c`.
+/// A zinject handler on `pool` that never fires, for its hold on the pool (`spa_inject_ref`);
+/// its number, for `zinject -c`. It fails the device's claim I/O, which happens only while a
+/// pool is imported, before the handler exists.
+///
+/// Not a delay (`-D 1:1`), as it was: on OpenZFS 2.4 that deadlocked the whole module once in
+/// a few runs. An export that starts before the handler is cleared waits for the pool's sync
+/// with the pool namespace lock held (`spa_export_common`); a delayed I/O of that sync is
+/// completed by a task on the SPL's system taskq (`zio_delay_interrupt`); and a volume created
+/// meanwhile by another test has that taskq's threads waiting for the namespace lock
+/// (`zvol_prefetch_minors_impl`, new in 2.4). An expired delayed task wakes the taskq's
+/// threads but starts no new one, so the three waited for each other for good (CI, 2026-12-06;
+/// the kernel stacks in docs/testing.md).
 fn hold_with_zinject(pool: &str, device: &Path) -> String {
     cli(
         "zinject",
-        &["-q", "-d", device.to_str().unwrap(), "-D", "1:1", pool],
+        &[
+            "-q",
+            "-d",
+            device.to_str().unwrap(),
+            "-e",
+            "io",
+            "-T",
+            "claim",
+            pool,
+        ],
     )
 }
 
