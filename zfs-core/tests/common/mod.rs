@@ -255,19 +255,38 @@ pub fn hold_scratch_disks() -> zfs_core::testing::ScratchDisks {
     zfs_core::testing::ScratchDisks::take().unwrap()
 }
 
-/// The seeds a test of random trees runs, `1..=full`; `1..=N` when `ZFS_TEST_SEEDS=N` says
-/// fewer (unset or empty: all). `ci/test` runs every seed on the installed release and one on
-/// the second release it checks (`ci/test-openzfs`): the test and its code paths run on both,
-/// the repetitions where they cost once. `cargo zfs-test` hands every `ZFS_TEST_*` variable
-/// to the guest.
-pub fn seeds(full: u64) -> std::ops::RangeInclusive<u64> {
-    let n = match std::env::var("ZFS_TEST_SEEDS") {
-        Ok(v) if !v.is_empty() => v
-            .parse::<u64>()
-            .ok()
-            .filter(|n| *n >= 1)
-            .unwrap_or_else(|| panic!("ZFS_TEST_SEEDS={v:?} is not a count of at least 1")),
-        _ => full,
+/// The seeds of the random trees a test draws in this run: `per_run` of them in a row (or
+/// `ZFS_TEST_SEEDS=N`), from a first seed drawn anew for each run (or `ZFS_TEST_SEED=S`).
+///
+/// Drawing new trees each run rather than the same few every time covers more shapes for the
+/// same time: a tree is a few dozen objects made and destroyed under emulation, and the code
+/// paths are the same in every tree. A failure names its seed, and the test's output (shown
+/// when it fails) says how to draw the same trees again. `ci/test` draws two per test on the
+/// installed release and one on the second release it checks; `cargo zfs-test` hands every
+/// `ZFS_TEST_*` variable to the guest.
+pub fn seeds(per_run: u64) -> std::ops::Range<u64> {
+    let count = |name: &str| -> Option<u64> {
+        let v = std::env::var(name).ok().filter(|v| !v.is_empty())?;
+        Some(
+            v.parse::<u64>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .unwrap_or_else(|| panic!("{name}={v:?} is not a number of at least 1")),
+        )
     };
-    1..=n.min(full)
+    let n = count("ZFS_TEST_SEEDS").unwrap_or(per_run);
+    // Seeds stay below a million: they are part of the trees' dataset names.
+    let first = count("ZFS_TEST_SEED").unwrap_or_else(|| {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let mixed = (t.as_nanos() as u64 ^ u64::from(std::process::id()) << 32)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        1 + (mixed >> 32) % 999_000
+    });
+    eprintln!(
+        "random trees: seeds {first} to {} (ZFS_TEST_SEED={first} ZFS_TEST_SEEDS={n} draws them again)",
+        first + n - 1
+    );
+    first..first + n
 }
