@@ -1,12 +1,16 @@
 //! Two pools in one spec on the real module, on file vdevs: a fault injected at every step of
-//! the one plan takes both back (no pool, no vdev file, nothing mounted, as `zpool list`, the
-//! file system and findmnt see it), and a run killed between or inside the pools is completed
-//! by the next, `verify` then clean and `zpool list` showing both.
+//! the one plan (through the CLI at three of them, the library at the rest) takes both back
+//! (no pool, no vdev file, nothing mounted, as `zpool list`, the file system and findmnt see
+//! it), and a run killed between or inside the pools is completed by the next, `verify` then
+//! clean and `zpool list` showing both.
 
 mod common;
 
 use common::*;
-use impermanence_layout::{DatasetSpec, MountSpec, Spec, VdevEntry};
+use impermanence_layout::{
+    apply, ApplyOptions, DatasetSpec, Inventory, LayoutError, MountSpec, Plan, PlanOptions, Spec,
+    VdevEntry,
+};
 
 /// Destroys the second pool, whatever happens (the `Case` destroys the first).
 struct Second(String);
@@ -77,13 +81,42 @@ fn a_fault_at_every_step_of_two_pools_takes_both_back() {
         last_of(&second.0) > last_of(&format!("{first}/")),
         "one plan for both"
     );
+    // Through the CLI where the run starts, where the second pool's part starts and at the
+    // last step (its exit code and message); through the library at every other step, the
+    // same plan and the same undo: a process start per step was most of this test's time
+    // under emulation.
+    let second_starts = all
+        .iter()
+        .position(|s| s.to_string().contains(&format!("\"{}", second.0)))
+        .unwrap()
+        + 1;
+    let through_cli = [1, second_starts, n];
+    let zfs = zfs();
+    let options = PlanOptions::new().mount_root(&mnt);
     for k in 1..=n {
-        let (code, out, err) = cli_env(
-            &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
-            &[("IMPERMANENCE_LAYOUT_FAIL_AT", &k.to_string())],
-        );
-        assert_eq!(code, 1, "fault at {k}: {out}{err}");
-        assert!(!err.contains("undoing it failed"), "fault at {k}: {err}");
+        if through_cli.contains(&k) {
+            let (code, out, err) = cli_env(
+                &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],
+                &[("IMPERMANENCE_LAYOUT_FAIL_AT", &k.to_string())],
+            );
+            assert_eq!(code, 1, "fault at {k}: {out}{err}");
+            assert!(!err.contains("undoing it failed"), "fault at {k}: {err}");
+        } else {
+            let inventory = Inventory::read(&zfs, &case.spec).unwrap();
+            let plan = Plan::new(&case.spec, &inventory, &options);
+            assert_eq!(plan.steps.len(), n, "fault at {k}: the CLI's plan");
+            match apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err() {
+                LayoutError::Step {
+                    index,
+                    undo_failures,
+                    ..
+                } => {
+                    assert_eq!(index, k);
+                    assert!(undo_failures.is_empty(), "fault at {k}: {undo_failures:?}");
+                }
+                other => panic!("fault at {k}: unexpected {other}"),
+            }
+        }
         let listed = pools_listed();
         assert!(
             !listed.lines().any(|l| l == first || l == second.0),
