@@ -74,20 +74,7 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
     for k in 1..=steps {
         let plan = case.plan(&zfs);
         let e = apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err();
-        match &e {
-            LayoutError::Step {
-                index,
-                undo_failures,
-                ..
-            } => {
-                assert_eq!(*index, k);
-                assert!(
-                    undo_failures.is_empty(),
-                    "step {k}: undo failed: {undo_failures:?}"
-                );
-            }
-            other => panic!("step {k}: unexpected {other}"),
-        }
+        assert_fault_undone(&e, k);
         assert!(
             !zfs.pool_exists(&case.pool()),
             "step {k}: the pool survived"

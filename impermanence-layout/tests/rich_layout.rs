@@ -7,8 +7,7 @@ mod common;
 
 use common::*;
 use impermanence_layout::{
-    apply, verify, ApplyOptions, DatasetSpec, LayoutError, MountSpec, Topology, VdevEntry,
-    VdevGroup, VdevLayout,
+    apply, verify, ApplyOptions, DatasetSpec, MountSpec, Topology, VdevEntry, VdevGroup, VdevLayout,
 };
 
 const PASS: &str = "correct horse battery staple";
@@ -101,17 +100,7 @@ fn a_fault_at_every_step_of_a_rich_layout_is_undone() {
                 .fail_at(k),
         )
         .unwrap_err();
-        match &e {
-            LayoutError::Step {
-                index,
-                undo_failures,
-                ..
-            } => {
-                assert_eq!(*index, k);
-                assert!(undo_failures.is_empty(), "step {k}: {undo_failures:?}");
-            }
-            other => panic!("step {k}: unexpected {other}"),
-        }
+        assert_fault_undone(&e, k);
         assert!(
             !zfs.pool_exists(&case.pool()),
             "step {k}: the pool survived"

@@ -8,8 +8,7 @@ mod common;
 
 use common::*;
 use impermanence_layout::{
-    apply, ApplyOptions, DatasetSpec, Inventory, LayoutError, MountSpec, Plan, PlanOptions, Spec,
-    VdevEntry,
+    apply, ApplyOptions, DatasetSpec, Inventory, MountSpec, Plan, PlanOptions, Spec, VdevEntry,
 };
 
 /// Destroys the second pool, whatever happens (the `Case` destroys the first).
@@ -105,17 +104,8 @@ fn a_fault_at_every_step_of_two_pools_takes_both_back() {
             let inventory = Inventory::read(&zfs, &case.spec).unwrap();
             let plan = Plan::new(&case.spec, &inventory, &options);
             assert_eq!(plan.steps.len(), n, "fault at {k}: the CLI's plan");
-            match apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err() {
-                LayoutError::Step {
-                    index,
-                    undo_failures,
-                    ..
-                } => {
-                    assert_eq!(index, k);
-                    assert!(undo_failures.is_empty(), "fault at {k}: {undo_failures:?}");
-                }
-                other => panic!("fault at {k}: unexpected {other}"),
-            }
+            let e = apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err();
+            assert_fault_undone(&e, k);
         }
         let listed = pools_listed();
         assert!(

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use impermanence_layout::{Inventory, Plan, PlanOptions, Spec, VdevEntry};
+use impermanence_layout::{Inventory, LayoutError, Plan, PlanOptions, Spec, VdevEntry};
 use zfs_core::{CreatePool, PoolName, VdevSpec, Zfs};
 
 /// A spec for a uniquely named pool on a file in a fresh directory; destroys the pool on drop.
@@ -280,4 +280,23 @@ pub fn signature(dev: &str) -> String {
         .find_map(|l| l.strip_prefix("TYPE="))
         .unwrap_or("")
         .to_owned()
+}
+
+/// Asserts that `e` is the fault injected at step `k` of an apply (`fail_at(k)`), and that
+/// undoing the steps before it went cleanly.
+pub fn assert_fault_undone(e: &LayoutError, k: usize) {
+    match e {
+        LayoutError::Step {
+            index,
+            undo_failures,
+            ..
+        } => {
+            assert_eq!(*index, k, "step {k}");
+            assert!(
+                undo_failures.is_empty(),
+                "step {k}: undo failed: {undo_failures:?}"
+            );
+        }
+        other => panic!("step {k}: unexpected {other}"),
+    }
 }
