@@ -346,7 +346,9 @@ fn kind_from_libzfs(code: sys::zfs_error_t, errno: i32) -> ErrorKind {
         | E::EZFS_ACTIVE_SPARE
         | E::EZFS_SCRUBBING
         | E::EZFS_ACTIVE_POOL
-        | E::EZFS_EXPORT_IN_PROGRESS => ErrorKind::Busy,
+        | E::EZFS_EXPORT_IN_PROGRESS
+        | E::EZFS_INITIALIZING
+        | E::EZFS_TRIMMING => ErrorKind::Busy,
         E::EZFS_EXISTS | E::EZFS_CHECKPOINT_EXISTS => ErrorKind::AlreadyExists,
         // Nothing there, or nothing running to stop.
         E::EZFS_NOENT

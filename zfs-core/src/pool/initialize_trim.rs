@@ -2,12 +2,13 @@
 //! per-device progress (`zpool status -i`, `zpool status -t`).
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use libzfs_sys as sys;
 
 use super::Pool;
 use crate::nvlist::{NvList, NvListRef};
-use crate::{Error, ErrorKind, Result};
+use crate::{Error, ErrorKind, Result, VdevStatus};
 
 /// Options of [`Pool::trim`]: `zpool trim [-d] [-r RATE]`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -236,10 +237,54 @@ impl Pool<'_> {
             };
             format!("zpool initialize{flag} {}{}", self.name, shown(devices))
         };
-        self.zfs.check_logged(op, self.name.as_str(), command, || {
-            // SAFETY: live pool handle; a live list of device names.
-            unsafe { sys::zpool_initialize(self.raw().ptr(), func, vds.as_ptr()) }
-        })
+        let starts_anew = matches!(
+            func,
+            sys::pool_initialize_func_t::POOL_INITIALIZE_START
+                | sys::pool_initialize_func_t::POOL_INITIALIZE_UNINIT
+        );
+        self.while_worker_exits(
+            starts_anew,
+            devices,
+            |v| v.initialize,
+            || {
+                self.zfs.check_logged(op, self.name.as_str(), command, || {
+                    // SAFETY: live pool handle; a live list of device names.
+                    unsafe { sys::zpool_initialize(self.raw().ptr(), func, vds.as_ptr()) }
+                })
+            },
+        )
+    }
+
+    /// Runs `call`, and again while it is refused as busy although no device of `devices`
+    /// (every leaf when empty) is `Active` by `progress`, for up to [`WORKER_EXIT_WAIT`]; only
+    /// when `retry` (starting or uninitializing, which the kernel refuses while a device's
+    /// worker thread exists). The kernel marks a device's initializing or trimming complete
+    /// before that thread has exited: a start or `uninitialize` right after a wait for the end
+    /// (what `zpool initialize -w` and then `-u` do) was refused "currently initializing" in
+    /// that window (seen in CI on a loaded machine, OpenZFS 2.4.3).
+    fn while_worker_exits(
+        &self,
+        retry: bool,
+        devices: &[&Path],
+        progress: fn(&VdevStatus) -> Option<DeviceProgress>,
+        mut call: impl FnMut() -> Result<()>,
+    ) -> Result<()> {
+        let deadline = Instant::now() + WORKER_EXIT_WAIT;
+        loop {
+            match call() {
+                Err(e)
+                    if retry
+                        && e.kind() == ErrorKind::Busy
+                        && Instant::now() < deadline
+                        && !self
+                            .status()
+                            .is_ok_and(|s| any_active(&s.root, devices, progress)) =>
+                {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                result => return result,
+            }
+        }
     }
 
     fn trim_call(
@@ -266,10 +311,18 @@ impl Pool<'_> {
             };
             format!("zpool trim{flag} {}{}", self.name, shown(devices))
         };
-        self.zfs.check_logged(op, self.name.as_str(), command, || {
-            // SAFETY: live pool handle; a live list of device names; flags for the call.
-            unsafe { sys::zpool_trim(self.raw().ptr(), func, vds.as_ptr(), &mut flags) }
-        })
+        let starts = func == sys::pool_trim_func_t::POOL_TRIM_START;
+        self.while_worker_exits(
+            starts,
+            devices,
+            |v| v.trim,
+            || {
+                self.zfs.check_logged(op, self.name.as_str(), command, || {
+                    // SAFETY: live pool handle; a live list of device names; flags for the call.
+                    unsafe { sys::zpool_trim(self.raw().ptr(), func, vds.as_ptr(), &mut flags) }
+                })
+            },
+        )
     }
 
     /// The devices to act on, as libzfs takes them: a set of names. Empty means every data and
@@ -298,6 +351,24 @@ impl Pool<'_> {
         }
         Ok(set)
     }
+}
+
+/// How long a start or `uninitialize` refused as busy is tried again while no device's work
+/// is `Active` (its worker thread is exiting: milliseconds, more on a loaded machine).
+const WORKER_EXIT_WAIT: Duration = Duration::from_secs(5);
+
+/// Whether the work `progress` reads is `Active` on a leaf under `v` that is one of `devices`
+/// (any leaf when empty).
+fn any_active(
+    v: &VdevStatus,
+    devices: &[&Path],
+    progress: fn(&VdevStatus) -> Option<DeviceProgress>,
+) -> bool {
+    let named = devices.is_empty() || devices.iter().any(|d| Path::new(&v.name) == *d);
+    (v.children.is_empty()
+        && named
+        && progress(v).is_some_and(|p| p.state == DeviceWorkState::Active))
+        || v.children.iter().any(|c| any_active(c, devices, progress))
 }
 
 /// ` DEVICE...` as on the command line, empty for every device.
