@@ -255,8 +255,9 @@ impl Pool<'_> {
         )
     }
 
-    /// Runs `call`, and again while it is refused as busy although no device of `devices`
-    /// (every leaf when empty) is `Active` by `progress`, for up to [`WORKER_EXIT_WAIT`]; only
+    /// Runs `call`, and again while it is refused as busy although the pool's status shows no
+    /// device of `devices` (every leaf when empty) `Active` by `progress`, for up to
+    /// [`WORKER_EXIT_WAIT`]; only
     /// when `retry` (starting or uninitializing, which the kernel refuses while a device's
     /// worker thread exists). The kernel marks a device's initializing or trimming complete
     /// before that thread has exited: a start or `uninitialize` right after a wait for the end
@@ -276,9 +277,9 @@ impl Pool<'_> {
                     if retry
                         && e.kind() == ErrorKind::Busy
                         && Instant::now() < deadline
-                        && !self
+                        && self
                             .status()
-                            .is_ok_and(|s| any_active(&s.root, devices, progress)) =>
+                            .is_ok_and(|s| !any_active(&s.root, devices, progress)) =>
                 {
                     std::thread::sleep(Duration::from_millis(50));
                 }
