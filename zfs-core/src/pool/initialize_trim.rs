@@ -257,12 +257,12 @@ impl Pool<'_> {
 
     /// Runs `call`, and again while it is refused as busy although the pool's status shows no
     /// device of `devices` (every leaf when empty) `Active` by `progress`, for up to
-    /// [`WORKER_EXIT_WAIT`]; only
-    /// when `retry` (starting or uninitializing, which the kernel refuses while a device's
-    /// worker thread exists). The kernel marks a device's initializing or trimming complete
-    /// before that thread has exited: a start or `uninitialize` right after a wait for the end
-    /// (what `zpool initialize -w` and then `-u` do) was refused "currently initializing" in
-    /// that window (seen in CI on a loaded machine, OpenZFS 2.4.3).
+    /// [`WORKER_EXIT_WAIT`]; only when `retry` (starting or uninitializing, which the kernel
+    /// refuses while a device's worker thread exists). The kernel marks a device's
+    /// initializing or trimming complete before that thread has exited: a start or
+    /// `uninitialize` right after a wait for the end (what `zpool initialize -w` and then `-u`
+    /// do) was refused "currently initializing" in that window (seen in CI on a loaded
+    /// machine, OpenZFS 2.4.3).
     fn while_worker_exits(
         &self,
         retry: bool,
