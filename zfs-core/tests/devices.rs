@@ -534,7 +534,7 @@ fn initialize_and_trim_every_device_report_progress_and_refuse_what_they_cannot_
     pool.trim(&[a], &TrimOptions::new().rate(1 << 20)).unwrap();
     let state = |pool: &zfs_core::Pool<'_>| leaf_of(&pool.status().unwrap(), a).trim.unwrap().state;
     assert_eq!(state(&pool), DeviceWorkState::Active);
-    // Started again while it runs: refused as busy ("currently trimming"), and not waited out.
+    // Started again while it runs: refused as busy ("currently trimming"), the trim untouched.
     let e = pool.trim(&[a], &TrimOptions::new()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Busy, "{e}");
     assert_eq!(state(&pool), DeviceWorkState::Active);
