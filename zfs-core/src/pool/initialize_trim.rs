@@ -237,11 +237,15 @@ impl Pool<'_> {
             };
             format!("zpool initialize{flag} {}{}", self.name, shown(devices))
         };
+        // Uninitializing is OpenZFS 2.2's.
+        #[cfg(zfs_2_2)]
         let starts_anew = matches!(
             func,
             sys::pool_initialize_func_t::POOL_INITIALIZE_START
                 | sys::pool_initialize_func_t::POOL_INITIALIZE_UNINIT
         );
+        #[cfg(not(zfs_2_2))]
+        let starts_anew = func == sys::pool_initialize_func_t::POOL_INITIALIZE_START;
         self.while_worker_exits(
             starts_anew,
             devices,
