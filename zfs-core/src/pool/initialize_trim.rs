@@ -146,6 +146,9 @@ impl Pool<'_> {
     /// Forgets that devices were initialized (`zpool initialize -u`, OpenZFS 2.2 and later), so
     /// that the next [`Pool::initialize`] starts from the beginning.
     ///
+    /// Right after initializing ended, OpenZFS refuses this until the device's worker thread
+    /// has exited; that refusal is tried again for up to 5 s (as it is for a new start).
+    ///
     /// # Errors
     /// [`ErrorKind::Busy`] while initializing runs; [`ErrorKind::NotSupported`] before 2.2.
     pub fn uninitialize(&self, devices: &[&Path]) -> Result<()> {
