@@ -482,6 +482,36 @@ pub fn shell_quote(s: &str) -> String {
 mod tests {
     use super::*;
 
+    /// What the harness and the tests load in the guest stays loadable: the ZFS modules, the
+    /// scratch disks' and the shared root's drivers, loop devices, and the file systems the
+    /// layout makes.
+    #[test]
+    fn no_module_the_guest_uses_is_kept_from_loading() {
+        for needed in [
+            "spl",
+            "zfs",
+            "virtio_blk",
+            "virtio_pci",
+            "9p",
+            "9pnet",
+            "9pnet_virtio",
+            "overlay",
+            "loop",
+            "ext4",
+            "xfs",
+            "vfat",
+            "fat",
+            "crc32c_generic",
+            "libcrc32c",
+            "jbd2",
+        ] {
+            assert!(!UNUSED_MODULES.contains(&needed), "{needed}");
+        }
+        assert!(UNUSED_MODULES
+            .iter()
+            .all(|m| !m.is_empty() && !m.contains([',', ' ', '-'])));
+    }
+
     /// Hands out its chunks one read at a time.
     struct Chunks(Vec<&'static [u8]>);
     impl Read for Chunks {
