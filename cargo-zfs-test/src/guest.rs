@@ -28,7 +28,8 @@ pub fn run(state: &Path) -> i32 {
 
 fn prepare_and_run(state: &Path) -> Result<i32, String> {
     match std::fs::read_to_string(state.join(MODULES_FILE)) {
-        // Modules built from source: their dependencies (spl) come first in the list.
+        // Modules built from source, or the installed ones decompressed by the host
+        // (installed_modules): their dependency, spl, comes first in the list.
         Ok(list) => {
             for module in list.lines() {
                 load(Command::new("insmod").arg(module), module)?;

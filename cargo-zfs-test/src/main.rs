@@ -13,6 +13,7 @@ mod compile;
 mod error;
 mod guest;
 mod host;
+mod installed_modules;
 mod interrupt;
 mod job;
 mod progress;

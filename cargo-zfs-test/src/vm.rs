@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::cli::VmOptions;
 use crate::error::{harness, Error, Result};
 use crate::job::Job;
-use crate::{cached, host, interrupt, progress, setup};
+use crate::{cached, host, installed_modules, interrupt, progress, setup};
 
 /// Files in the state directory.
 pub const JOB_FILE: &str = "job.json";
@@ -92,6 +92,13 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf], cached: &[PathBuf]) ->
             })?;
             list.push_str(&format!("{}\n", path.display()));
         }
+        std::fs::write(state.0.join(MODULES_FILE), list)
+            .map_err(|e| harness!("writing the module list: {e}"))?;
+    } else if let Some(modules) = installed_modules::uncompressed(&kver) {
+        let list: String = modules
+            .iter()
+            .map(|m| format!("{}\n", m.display()))
+            .collect();
         std::fs::write(state.0.join(MODULES_FILE), list)
             .map_err(|e| harness!("writing the module list: {e}"))?;
     }
