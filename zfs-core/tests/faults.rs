@@ -528,6 +528,18 @@ fn hold_with_zinject(pool: &str, device: &Path) -> String {
     )
 }
 
+/// How many records of `pool`'s history contain `what`, read through zfs-core (one ioctl, no
+/// program start); `None` once the pool cannot be read (exported or destroyed).
+fn records_of(zfs: &Zfs, pool: &zfs_core::PoolName, what: &str) -> Option<usize> {
+    let history = zfs.pool(pool).ok()?.history().ok()?;
+    Some(
+        history
+            .iter()
+            .filter(|r| r.command.as_deref().is_some_and(|c| c.contains(what)))
+            .count(),
+    )
+}
+
 /// How many records of `pool`'s history contain `what`.
 fn in_history(pool: &str, what: &str) -> usize {
     cli("zpool", &["history", pool])
@@ -576,9 +588,13 @@ fn export_and_destroy_wait_out_a_passing_hold_and_report_one_that_stays() {
         let id = hold_with_zinject(&name, f.vdev());
         std::thread::scope(|s| {
             s.spawn(|| {
-                // The first attempt is recorded (and refused): now let go.
+                // The first attempt is recorded (and refused): now let go. Watched through a
+                // handle of this thread's own, not `zpool history`: the attempts give up after
+                // five seconds, and two starts of the command could take that long on a loaded
+                // host (CI, 2026-12-07).
+                let watcher = common::zfs();
                 let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-                while in_history(&name, record) == before {
+                while records_of(&watcher, f.name(), record) == Some(before) {
                     assert!(std::time::Instant::now() < deadline, "{how}: no attempt");
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
