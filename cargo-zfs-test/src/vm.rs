@@ -84,17 +84,21 @@ pub fn run(job: &Job, vm: &VmOptions, rwdirs: &[PathBuf], cached: &[PathBuf]) ->
     check_memory(&vm.memory)?;
     std::fs::write(state.0.join(JOB_FILE), job.to_json()?)
         .map_err(|e| harness!("writing the job file: {e}"))?;
-    if let Some(dir) = &vm.modules {
-        let mut list = String::new();
-        for name in MODULE_FILES {
-            let path = std::fs::canonicalize(dir.join(name)).map_err(|e| {
-                Error::Usage(format!("--vm-modules: {}: {e}", dir.join(name).display()))
-            })?;
-            list.push_str(&format!("{}\n", path.display()));
-        }
-        std::fs::write(state.0.join(MODULES_FILE), list)
-            .map_err(|e| harness!("writing the module list: {e}"))?;
-    } else if let Some(modules) = installed_modules::uncompressed(&kver) {
+    // The modules the guest loads with insmod, spl first; none: `modprobe zfs`.
+    let modules = match &vm.modules {
+        Some(dir) => Some(
+            MODULE_FILES
+                .iter()
+                .map(|name| {
+                    std::fs::canonicalize(dir.join(name)).map_err(|e| {
+                        Error::Usage(format!("--vm-modules: {}: {e}", dir.join(name).display()))
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        None => installed_modules::uncompressed(&kver),
+    };
+    if let Some(modules) = modules {
         let list: String = modules
             .iter()
             .map(|m| format!("{}\n", m.display()))
