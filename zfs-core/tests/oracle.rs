@@ -105,37 +105,62 @@ fn compare_datasets(zfs: &Zfs, pool: &str) -> Vec<String> {
     unreachable!()
 }
 
+/// Ours in the CLI's terms: (value, source type, source data), or the error's text.
+type Ours = Result<Seen, String>;
+
+fn ours(v: zfs_core::Result<zfs_core::PropValue>) -> Ours {
+    v.map(|v| {
+        let (t, data) = source(&v.source);
+        (v.value, t, data)
+    })
+    .map_err(|e| e.to_string())
+}
+
 /// One pass of [`compare_datasets`]: each difference with the property it is about.
+///
+/// Every object is read the way a caller reads a whole dataset, `all_properties` (one refresh,
+/// and the same list as `zfs get all`: a property missing or extra is a difference too). The
+/// first filesystem, volume and snapshot are read once more a property at a time, `property`,
+/// which refreshes before each value: under emulation a refresh costs tens of milliseconds, so
+/// reading every value of every object so took most of this test's time, and the path is
+/// the same for every object of a type.
 fn compare_datasets_once(zfs: &Zfs, pool: &str) -> Vec<(String, String)> {
     let before = cli_dataset_props(pool);
-    let mut ours = BTreeMap::new();
-    // One handle per dataset, as a caller holds it: under emulation an open (its stats
-    // ioctl reads every property) costs tens of milliseconds, one per value cost this test
-    // most of its time.
-    let mut open: Option<(String, zfs_core::Dataset)> = None;
-    for (name, prop) in before.keys() {
-        if open.as_ref().is_none_or(|(n, _)| n != name) {
-            open = Some((name.clone(), zfs.dataset(&any(name)).unwrap()));
+    let datasets: std::collections::BTreeSet<&String> = before.keys().map(|k| &k.0).collect();
+    let mut bulk: BTreeMap<(String, String), Ours> = BTreeMap::new();
+    let mut single: BTreeMap<(String, String), Ours> = BTreeMap::new();
+    let mut single_types = std::collections::BTreeSet::new();
+    for name in &datasets {
+        let d = zfs.dataset(&any(name.as_str())).unwrap();
+        match d.all_properties() {
+            Ok(all) => {
+                for (prop, v) in all {
+                    bulk.insert(((*name).clone(), prop), ours(Ok(v)));
+                }
+            }
+            Err(e) => {
+                for (n, prop) in before.keys().filter(|k| &k.0 == *name) {
+                    bulk.insert((n.clone(), prop.clone()), Err(e.to_string()));
+                }
+            }
         }
-        let d = &open.as_ref().unwrap().1;
-        let got = d
-            .property(prop)
-            .map(|v| {
-                let (t, data) = source(&v.source);
-                (v.value, t, data)
-            })
-            .map_err(|e| e.to_string());
-        ours.insert((name.clone(), prop.clone()), got);
+        let kind = before[&((*name).clone(), "type".to_owned())].0.clone();
+        if single_types.insert(kind) {
+            for (n, prop) in before.keys().filter(|k| &k.0 == *name) {
+                single.insert((n.clone(), prop.clone()), ours(d.property(prop)));
+            }
+        }
     }
     let after = cli_dataset_props(pool);
-    let datasets: std::collections::BTreeSet<&String> = before.keys().map(|k| &k.0).collect();
     let sources: std::collections::BTreeSet<&str> = before.values().map(|v| v.1.as_str()).collect();
     eprintln!(
-        "compared {} values of {} datasets, sources {sources:?}",
+        "compared {} values of {} datasets ({} also one at a time, of {single_types:?}), sources {sources:?}",
         before.len(),
-        datasets.len()
+        datasets.len(),
+        single.len(),
     );
-    // Not a vacuous pass: every object and every kind of source is in the comparison.
+    // Not a vacuous pass: every object and every kind of source is in the comparison, and
+    // each kind of object is read one value at a time too.
     assert!(
         before.len() > 20 * datasets.len(),
         "too few properties compared"
@@ -146,19 +171,50 @@ fn compare_datasets_once(zfs: &Zfs, pool: &str) -> Vec<(String, String)> {
             "no {src} property compared: {sources:?}"
         );
     }
+    for kind in ["filesystem", "volume", "snapshot"] {
+        assert!(
+            single_types.contains(kind),
+            "no {kind} read one value at a time"
+        );
+    }
     let mut diffs = Vec::new();
+    for (how, read) in [("all_properties", &bulk), ("property", &single)] {
+        for (key, got) in read {
+            let Some(b) = before.get(key) else {
+                diffs.push((
+                    key.1.clone(),
+                    format!(
+                        "{} {}: ours ({how}) {got:?}, not in zfs get all",
+                        key.0, key.1
+                    ),
+                ));
+                continue;
+            };
+            match got {
+                Ok(o) if o == b || Some(o) == after.get(key) => {}
+                Ok(o) => diffs.push((
+                    key.1.clone(),
+                    format!("{} {}: ours ({how}) {o:?}, zfs get {b:?}", key.0, key.1),
+                )),
+                Err(e) => diffs.push((
+                    key.1.clone(),
+                    format!(
+                        "{} {}: ours ({how}) failed ({e}), zfs get {b:?}",
+                        key.0, key.1
+                    ),
+                )),
+            }
+        }
+    }
     for (key, b) in &before {
-        let a = after.get(key);
-        match &ours[key] {
-            Ok(o) if o == b || Some(o) == a => {}
-            Ok(o) => diffs.push((
+        if !bulk.contains_key(key) {
+            diffs.push((
                 key.1.clone(),
-                format!("{} {}: ours {o:?}, zfs get {b:?}", key.0, key.1),
-            )),
-            Err(e) => diffs.push((
-                key.1.clone(),
-                format!("{} {}: ours failed ({e}), zfs get {b:?}", key.0, key.1),
-            )),
+                format!(
+                    "{} {}: not in ours (all_properties), zfs get {b:?}",
+                    key.0, key.1
+                ),
+            ));
         }
     }
     diffs
