@@ -736,6 +736,37 @@ fn a_long_lived_handle_reads_properties_as_they_are_now() {
         s.property("org.example:note").unwrap().value,
         "on the snapshot"
     );
+    // Several at once (one refresh): as fresh, the same values, an error in the place of a
+    // name that is no property of this type, and the snapshot's `clones` as `zfs get` has it.
+    let asked = [
+        "compression",
+        "volsize",
+        "org.example:note",
+        "no_such",
+        "used",
+    ];
+    let got = a.properties(&asked).unwrap();
+    assert_eq!(got.len(), asked.len());
+    assert_eq!(got[0].as_ref().unwrap().value, "zle");
+    assert_eq!(got[2].as_ref().unwrap(), &note);
+    assert_eq!(got[4].as_ref().unwrap(), &a.property("used").unwrap());
+    for i in [1, 3] {
+        let e = got[i].as_ref().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidProperty, "{}: {e}", asked[i]);
+        assert_eq!(
+            e.kind(),
+            a.property(asked[i]).unwrap_err().kind(),
+            "{}",
+            asked[i]
+        );
+    }
+    let got = s.properties(&["clones", "org.example:note"]).unwrap();
+    assert_eq!(
+        got[0].as_ref().unwrap().value,
+        zfs_get(&format!("{p}/a@s"), "clones").0
+    );
+    assert_eq!(got[1].as_ref().unwrap().value, "on the snapshot");
+    assert!(a.properties(&[]).unwrap().is_empty());
 
     let b = zfs.dataset(&any(format!("{p}/b"))).unwrap();
     assert_eq!(
@@ -755,5 +786,7 @@ fn a_long_lived_handle_reads_properties_as_they_are_now() {
             assert_eq!(e.kind(), ErrorKind::NotFound, "{what} {prop}: {e}");
         }
         assert_eq!(h.user_properties().unwrap_err().kind(), ErrorKind::NotFound);
+        let e = h.properties(&["compression", "used"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound, "{what}: {e}");
     }
 }

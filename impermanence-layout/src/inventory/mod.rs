@@ -332,19 +332,30 @@ impl Inventory {
         if let Some(at) = root.mounted_at() {
             state.mounted.insert(name.to_string(), at);
         }
+        // Each dataset's values are read in one refresh (`Dataset::properties`): under
+        // software emulation a refresh costs tens of milliseconds, and a plan reads a dozen
+        // values of each dataset.
+        let mut asked: Vec<&str> = spec
+            .pool
+            .root_properties
+            .keys()
+            .map(String::as_str)
+            .collect();
+        asked.push(JOURNAL);
+        let mut values = root.properties(&asked)?.into_iter();
         for k in spec.pool.root_properties.keys() {
-            if let Ok(v) = root.property(k) {
+            if let Some(Ok(v)) = values.next() {
                 state
                     .root_properties
                     .insert(k.clone(), seen(k, v, altroot.as_deref()));
             }
         }
+        let journal = values.next().expect("one value per name")?;
+        state.journal = (journal.value != "-").then_some(journal.value);
         // Every snapshot of the pool, the root's included (`zfs list -r -t snapshot POOL`).
         for s in zfs.list(&name.root_dataset(), DatasetTypes::SNAPSHOT)? {
             state.snapshots.insert(s.name.to_string());
         }
-        let journal = root.property(JOURNAL)?;
-        state.journal = (journal.value != "-").then_some(journal.value);
         for r in spec.encryption_roots() {
             let locked = DatasetName::new(r.name.as_str())
                 .and_then(|n| zfs.dataset(&n))
@@ -370,26 +381,34 @@ impl Inventory {
             } else {
                 &[]
             };
-            for k in d
+            let mut asked: Vec<&str> = d
                 .properties
                 .keys()
                 .map(String::as_str)
                 .chain(shape.iter().copied())
-            {
-                if let Ok(v) = ds.property(k) {
-                    props.insert(k.to_owned(), seen(k, v, altroot.as_deref()));
+                .collect();
+            let own = asked.len();
+            asked.extend(["referenced", "encryption", "keystatus"]);
+            // A dataset gone since it was opened reads as one with nothing set.
+            let values: Vec<Option<zfs_core::PropValue>> = match ds.properties(&asked) {
+                Ok(values) => values.into_iter().map(Result::ok).collect(),
+                Err(_) => vec![None; asked.len()],
+            };
+            for (k, v) in asked[..own].iter().zip(&values) {
+                if let Some(v) = v {
+                    props.insert((*k).to_owned(), seen(k, v.clone(), altroot.as_deref()));
                 }
             }
+            let value = |i: usize| values[own + i].as_ref().map(|v| v.value.as_str());
+            let referenced = value(0).and_then(|v| v.parse().ok()).unwrap_or(0);
+            // The key is not loaded (`zfs get keystatus`: unavailable) of an encrypted dataset.
+            let locked = value(1).is_some_and(|e| e != "off") && value(2) == Some("unavailable");
             let is_filesystem = ds.kind() == DatasetType::Filesystem;
             let is_volume = ds.kind() == DatasetType::Volume;
-            let referenced = ds.referenced().unwrap_or(0);
             if let Some(at) = ds.mounted_at() {
                 state.mounted.insert(full.clone(), at);
             }
             let formatted = volume_filesystems.iter().any(|(name, ..)| *name == full);
-            let locked = ds
-                .key_status()
-                .is_ok_and(|k| k == zfs_core::KeyStatus::Unavailable);
             let (signature, device_mounted_at) = match is_volume && formatted && !locked {
                 true => volume_signature(&full, &device_mounts)?,
                 false => (None, Vec::new()),

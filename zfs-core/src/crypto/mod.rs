@@ -80,6 +80,19 @@ pub(crate) fn key_params(key: &Key, keylocation: &str) -> Result<(NvList, key::W
     Ok((props, key.wrapping_key(salt, rounds)))
 }
 
+/// The encryption root from the `encryption` and `encryptionroot` values read together;
+/// `encryptionroot` matters only when `encryption` is on (it is not read otherwise).
+fn encryption_root_of(
+    encryption: Result<crate::PropValue>,
+    root: Result<crate::PropValue>,
+) -> Result<Option<String>> {
+    if encryption?.value == "off" {
+        return Ok(None);
+    }
+    let v = root?.value;
+    Ok((!v.is_empty() && v != "-").then_some(v))
+}
+
 impl Dataset<'_> {
     /// Whether this dataset is encrypted and its key loaded (`zfs get keystatus`).
     ///
@@ -87,11 +100,20 @@ impl Dataset<'_> {
     /// Whatever libzfs reports.
     #[doc(alias = "keystatus")]
     pub fn key_status(&self) -> Result<KeyStatus> {
-        // Volatile: another handle or process may have loaded or unloaded the key.
-        if self.encryption_root()?.is_none() {
+        // Volatile: another handle or process may have loaded or unloaded the key. The three
+        // values are read in one refresh.
+        let mut v = self
+            .properties(&["encryption", "encryptionroot", "keystatus"])?
+            .into_iter();
+        let (encryption, root, status) = (
+            v.next().expect("asked"),
+            v.next().expect("asked"),
+            v.next().expect("asked"),
+        );
+        if encryption_root_of(encryption, root)?.is_none() {
             return Ok(KeyStatus::None);
         }
-        let v = self.property("keystatus")?.value;
+        let v = status?.value;
         Ok(match v.as_str() {
             "available" => KeyStatus::Available,
             "unavailable" => KeyStatus::Unavailable,
@@ -112,11 +134,11 @@ impl Dataset<'_> {
     /// Whatever libzfs reports.
     #[doc(alias = "encryptionroot")]
     pub fn encryption_root(&self) -> Result<Option<String>> {
-        if self.property("encryption")?.value == "off" {
-            return Ok(None);
-        }
-        let v = self.property("encryptionroot")?.value;
-        Ok((!v.is_empty() && v != "-").then_some(v))
+        let mut v = self
+            .properties(&["encryption", "encryptionroot"])?
+            .into_iter();
+        let (encryption, root) = (v.next().expect("asked"), v.next().expect("asked"));
+        encryption_root_of(encryption, root)
     }
 
     /// The encryption root, failing unless it is this dataset (keys are loaded, unloaded and

@@ -84,6 +84,23 @@ impl Dataset<'_> {
     #[doc(alias = "zfs_prop_get")]
     pub fn property(&self, name: &str) -> Result<PropValue> {
         self.refresh()?;
+        self.cached_value(name)
+    }
+
+    /// Several properties read together (`zfs get a,b,c DATASET`): the kernel is asked once
+    /// for all of them, not once per name, so the values belong to one moment. One result per
+    /// name, in the order asked, each as [`Dataset::property`] gives it: a name that is not a
+    /// property of this dataset's type is an [`ErrorKind::InvalidProperty`] in its place.
+    ///
+    /// # Errors
+    /// [`ErrorKind::NotFound`] if the dataset is gone (destroyed or renamed elsewhere).
+    pub fn properties(&self, names: &[&str]) -> Result<Vec<Result<PropValue>>> {
+        self.refresh()?;
+        Ok(names.iter().map(|name| self.cached_value(name)).collect())
+    }
+
+    /// [`Dataset::property`] from what the handle holds.
+    pub(crate) fn cached_value(&self, name: &str) -> Result<PropValue> {
         match self.cached_property(name) {
             // `clones` applies to every snapshot, but libzfs has no value for one without
             // clones; `zfs get` prints `-` (and `zfs get all` skips it, as all_properties).
