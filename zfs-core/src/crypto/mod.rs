@@ -81,7 +81,7 @@ pub(crate) fn key_params(key: &Key, keylocation: &str) -> Result<(NvList, key::W
 }
 
 /// The encryption root from the `encryption` and `encryptionroot` values read together;
-/// `encryptionroot` matters only when `encryption` is on (it is not read otherwise).
+/// `encryptionroot` is looked at only when `encryption` is on.
 fn encryption_root_of(
     encryption: Result<crate::PropValue>,
     root: Result<crate::PropValue>,

@@ -100,7 +100,7 @@ impl Dataset<'_> {
     }
 
     /// [`Dataset::property`] from what the handle holds.
-    pub(crate) fn cached_value(&self, name: &str) -> Result<PropValue> {
+    fn cached_value(&self, name: &str) -> Result<PropValue> {
         match self.cached_property(name) {
             // `clones` applies to every snapshot, but libzfs has no value for one without
             // clones; `zfs get` prints `-` (and `zfs get all` skips it, as all_properties).
