@@ -376,10 +376,35 @@ fn recursive_inherit_clears_user_properties_of_snapshots_too() {
         .unwrap();
     cli("zfs", &["inherit", "-r", "org.example:k", &b]);
     cli("zfs", &["inherit", "-r", "compression", &b]);
+    // Both trees as `zfs get` shows them, in one start of the command: (name, property) ->
+    // (value, source).
+    let listed = cli(
+        "zfs",
+        &[
+            "get",
+            "-Hp",
+            "-r",
+            "-t",
+            "filesystem,snapshot",
+            "-o",
+            "name,property,value,source",
+            "org.example:k,compression",
+            p,
+        ],
+    );
+    let got: std::collections::HashMap<(String, String), (String, String)> = listed
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 4, "{l}");
+            ((f[0].into(), f[1].into()), (f[2].into(), f[3].into()))
+        })
+        .collect();
+    let get = |name: String, prop: &str| got[&(name, prop.to_owned())].clone();
     for suffix in ["", "/kid", "@s", "/kid@s"] {
         for prop in ["org.example:k", "compression"] {
-            let ours = zfs_get(&format!("{a}{suffix}"), prop);
-            let cli = zfs_get(&format!("{b}{suffix}"), prop);
+            let ours = get(format!("{a}{suffix}"), prop);
+            let cli = get(format!("{b}{suffix}"), prop);
             assert_eq!(
                 ours.0, cli.0,
                 "{prop} of ROOT{suffix}: zfs-core vs zfs inherit -r"
@@ -391,7 +416,7 @@ fn recursive_inherit_clears_user_properties_of_snapshots_too() {
             );
         }
     }
-    assert_eq!(zfs_get(&format!("{a}@s"), "org.example:k").0, "-");
+    assert_eq!(get(format!("{a}@s"), "org.example:k").0, "-");
 }
 
 #[test]
