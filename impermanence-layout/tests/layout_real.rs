@@ -1,4 +1,4 @@
-//! The layout on the real kernel module: fresh apply, rerun, faults at every step, partial and
+//! The layout on the real kernel module: fresh apply, rerun, faults at each kind of step, partial and
 //! conflicting layouts, an interrupted run, the CLI. Every test cleans up its pool.
 
 mod common;
@@ -13,6 +13,24 @@ use impermanence_layout::{
 };
 use zfs_core::testing::label_ashifts;
 use zfs_core::{CreateDataset, CreatePool, DatasetName, VdevSpec, Zfs};
+
+/// Pure logic, on the host too: which steps the fault loops below fail at.
+#[test]
+fn fault_points_are_each_kind_of_steps_first_and_last_and_one_drawn() {
+    let plan = ["file", "pool", "ds", "ds", "ds", "snap", "set"];
+    // The one step that is neither the first nor the last of its kind: always drawn.
+    assert_eq!(fault_points_drawn(&plan, 0), [1, 2, 3, 4, 5, 6, 7]);
+    let plan = ["file", "pool", "ds", "ds", "ds", "ds", "snap"];
+    assert_eq!(fault_points_drawn(&plan, 0), [1, 2, 3, 4, 6, 7]);
+    assert_eq!(fault_points_drawn(&plan, 1), [1, 2, 3, 5, 6, 7]);
+    assert_eq!(fault_points_drawn(&plan, 7), [1, 2, 3, 5, 6, 7]);
+    assert_eq!(
+        fault_points_drawn(&["a", "b", "a", "b", "a"], 5),
+        [1, 2, 3, 4, 5]
+    );
+    assert_eq!(fault_points_drawn(&["only"], 3), [1]);
+    assert_eq!(fault_points_drawn::<&str>(&[], 3), Vec::<usize>::new());
+}
 
 #[test]
 #[ignore = "needs ZFS"]
@@ -66,12 +84,13 @@ fn fresh_apply_matches_the_guide_and_a_rerun_does_nothing() {
 
 #[test]
 #[ignore = "needs ZFS"]
-fn a_fault_at_every_step_leaves_the_system_as_it_was() {
+fn a_fault_at_each_kind_of_step_leaves_the_system_as_it_was() {
     let case = Case::new("k");
     let zfs = zfs();
-    let steps = case.plan(&zfs).steps.len();
-    assert!(steps >= 9);
-    for k in 1..=steps {
+    let fresh = case.plan(&zfs);
+    assert!(fresh.steps.len() >= 9);
+    let points = fault_points(&step_kinds(&fresh));
+    for k in points {
         let plan = case.plan(&zfs);
         let e = apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err();
         assert_fault_undone(&e, k);
@@ -94,8 +113,8 @@ fn a_fault_at_every_step_leaves_the_system_as_it_was() {
         .unwrap();
     let before = everything(&zfs, &p);
     let before_state = zfs_get(&p, "impermanence-layout:state");
-    let steps = case.plan(&zfs).steps.len();
-    for k in 1..=steps {
+    let points = fault_points(&step_kinds(&case.plan(&zfs)));
+    for k in points {
         let plan = case.plan(&zfs);
         apply(&zfs, &plan, ApplyOptions::new().fail_at(k)).unwrap_err();
         assert_eq!(everything(&zfs, &p), before, "step {k} left changes behind");
@@ -199,12 +218,18 @@ fn conflicting_layouts_are_refused_with_nothing_changed() {
 
 #[test]
 #[ignore = "needs ZFS"]
-fn a_run_interrupted_after_any_step_is_completed_by_the_next() {
+fn a_run_interrupted_after_each_kind_of_step_is_completed_by_the_next() {
     let case = Case::new("i");
     let zfs = zfs();
     let full = case.plan(&zfs);
-    // Stop after step k (as a kill between steps would), then run again.
-    for k in 2..full.steps.len() {
+    // Stop after step k (as a kill between steps would), then run again: at the fault loops'
+    // points (`fault_points`), from the pool's creation on (before it, nothing is there to
+    // resume), short of the whole plan.
+    let points: Vec<usize> = fault_points(&step_kinds(&full))
+        .into_iter()
+        .filter(|k| (2..full.steps.len()).contains(k))
+        .collect();
+    for k in points {
         let mut partial = case.plan(&zfs);
         partial.steps.truncate(k);
         apply(&zfs, &partial, ApplyOptions::new()).unwrap();

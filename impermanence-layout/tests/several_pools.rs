@@ -1,5 +1,5 @@
-//! Two pools in one spec on the real module, on file vdevs: a fault injected at every step of
-//! the one plan (through the CLI at three of them, the library at the rest) takes both back
+//! Two pools in one spec on the real module, on file vdevs: a fault injected at each kind of
+//! step of the one plan (through the CLI at three steps, the library at the rest) takes both back
 //! (no pool, no vdev file, nothing mounted, as `zpool list`, the file system and findmnt see
 //! it), and a run killed between or inside the pools is completed by the next, `verify` then
 //! clean and `zpool list` showing both.
@@ -62,7 +62,7 @@ fn steps(args: &[&str]) -> Vec<serde_json::Value> {
 
 #[test]
 #[ignore = "needs ZFS"]
-fn a_fault_at_every_step_of_two_pools_takes_both_back() {
+fn a_fault_at_each_kind_of_step_of_two_pools_takes_both_back() {
     let (case, second) = two_pools("spf");
     let first = case.spec.pool.name.clone();
     let spec = case.spec_file();
@@ -81,7 +81,7 @@ fn a_fault_at_every_step_of_two_pools_takes_both_back() {
         "one plan for both"
     );
     // Through the CLI where the run starts, where the second pool's part starts and at the
-    // last step (its exit code and message); through the library at every other step, the
+    // last step (its exit code and message); through the library at the other points, the
     // same plan and the same undo: a process start per step was most of this test's time
     // under emulation.
     let second_starts = all
@@ -90,9 +90,14 @@ fn a_fault_at_every_step_of_two_pools_takes_both_back() {
         .unwrap()
         + 1;
     let through_cli = [1, second_starts, n];
+    // And through the library at each other kind of step's first and last occurrence.
+    let mut points = fault_points(&json_step_kinds(&all));
+    points.extend(through_cli);
+    points.sort_unstable();
+    points.dedup();
     let zfs = zfs();
     let options = PlanOptions::new().mount_root(&mnt);
-    for k in 1..=n {
+    for k in points {
         if through_cli.contains(&k) {
             let (code, out, err) = cli_env(
                 &["apply", "--yes", "--spec", &spec, "--mount-root", mnt_s],

@@ -1,6 +1,11 @@
 //! Helpers shared by the layout's tests on the real module.
 #![allow(dead_code)]
 
+mod fault_points;
+// Each test binary takes what it needs of these.
+#[allow(unused_imports)]
+pub use fault_points::{fault_points, fault_points_drawn, json_step_kinds, step_kinds};
+
 use std::path::PathBuf;
 use std::process::Command;
 
