@@ -76,7 +76,7 @@ fn run(tool: &str, args: &[&std::ffi::OsStr]) -> std::io::Result<std::process::O
             .output()
             .map_err(|e| std::io::Error::new(e.kind(), format!("cannot run {tool}: {e}")))?;
         let busy = !out.status.success()
-            && String::from_utf8_lossy(&out.stderr).contains(BUSY_TEXT)
+            && says_busy(&out.stderr)
             && args.iter().any(|a| is_volume(Path::new(a)));
         if !busy || start.elapsed() > BUSY_WAIT {
             return Ok(out);
@@ -110,9 +110,17 @@ fn volume_busy(e: &std::io::Error) -> bool {
 
 /// Linux's ERESTARTSYS, which glibc has no name for.
 const ERESTARTSYS: i32 = 512;
-/// How a tool reports [`ERESTARTSYS`] (`strerror` in an English or the C locale; under a
-/// translated one the tool's failure is reported as it is, without another try).
-const BUSY_TEXT: &str = "Unknown error 512";
+/// How tools report [`ERESTARTSYS`]: `strerror` in an English or the C locale (util-linux,
+/// dosfstools), and com_err, through which e2fsprogs reports (`mkfs.ext4`: "Unknown code B 0
+/// while setting up superblock": error table 2, code 0, which is 512; seen in CI). Under a
+/// translated locale a tool's failure is reported as it is, without another try.
+const BUSY_TEXTS: [&str; 2] = ["Unknown error 512", "Unknown code B 0 "];
+
+/// Whether a tool's standard error says it met [`ERESTARTSYS`] (see [`BUSY_TEXTS`]).
+fn says_busy(stderr: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(stderr);
+    BUSY_TEXTS.iter().any(|t| text.contains(t))
+}
 /// How long an open of a volume is tried again while the module is busy.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 
@@ -155,9 +163,7 @@ pub(crate) fn probe(device: &Path) -> std::io::Result<BTreeMap<String, String>> 
             .collect()),
         // 2: nothing found; but also what blkid says of a volume it could not open, the
         // module still busy after every try (see `volume_busy`): not a blank device.
-        Some(2) if String::from_utf8_lossy(&out.stderr).contains(BUSY_TEXT) => {
-            Err(failed("blkid", &out))
-        }
+        Some(2) if says_busy(&out.stderr) => Err(failed("blkid", &out)),
         Some(2) => Ok(BTreeMap::new()),
         // 8: signatures of several filesystems (an ext4 made over an old pool's labels).
         Some(8) => Ok(BTreeMap::from([("TYPE".to_owned(), AMBIVALENT.to_owned())])),
@@ -262,6 +268,20 @@ pub(crate) fn wipe(device: &Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use std::process::Command;
+
+    #[test]
+    fn a_busy_module_is_recognised_as_each_tool_reports_it() {
+        assert!(says_busy(
+            b"mkfs.vfat: unable to open /dev/zd0: Unknown error 512\n"
+        ));
+        assert!(says_busy(
+            b"/dev/zvol/zr/data: Unknown code B 0 while setting up superblock\n"
+        ));
+        assert!(!says_busy(
+            b"/dev/zvol/zr/data: Unknown code B 12 while setting up superblock"
+        ));
+        assert!(!says_busy(b"mkfs.ext4: Device or resource busy"));
+    }
 
     fn run(tool: &str, args: &[&str]) {
         let out = Command::new(tool).args(args).output().unwrap();
