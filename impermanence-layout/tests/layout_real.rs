@@ -1,5 +1,5 @@
-//! The layout on the real kernel module: fresh apply, rerun, faults at each kind of step, partial and
-//! conflicting layouts, an interrupted run, the CLI. Every test cleans up its pool.
+//! The layout on the real kernel module: fresh apply, rerun, faults at each kind of step,
+//! partial and conflicting layouts, an interrupted run, the CLI. Every test cleans up its pool.
 
 mod common;
 

@@ -1,7 +1,8 @@
 //! A layout with every feature a real install uses at once (two data mirrors, a log and a
 //! cache device, an encrypted root with a passphrase, `persist` keyed by a file, a swap
 //! volume, mount options, `bootfs`) through the guarantees the guide's layout has: a fault at
-//! each kind of step is undone, a run killed anywhere is completed by the next, the result verifies.
+//! each kind of step is undone, a run killed anywhere is completed by the next, the result
+//! verifies.
 
 mod common;
 

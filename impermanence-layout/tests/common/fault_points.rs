@@ -17,7 +17,8 @@
 /// per step, equal entries for steps of one kind): see the module's doc. Prints them and how
 /// to draw them again.
 pub fn fault_points<K: PartialEq>(kinds: &[K]) -> Vec<usize> {
-    if std::env::var("ZFS_TEST_FAULT_STEPS").is_ok_and(|v| v == "all") {
+    if let Ok(v) = std::env::var("ZFS_TEST_FAULT_STEPS") {
+        assert_eq!(v, "all", "ZFS_TEST_FAULT_STEPS={v:?}: only `all` is known");
         eprintln!("faults at every step, 1 to {}", kinds.len());
         return (1..=kinds.len()).collect();
     }
