@@ -121,6 +121,7 @@ fn says_busy(stderr: &[u8]) -> bool {
     let text = String::from_utf8_lossy(stderr);
     BUSY_TEXTS.iter().any(|t| text.contains(t))
 }
+
 /// How long an open of a volume is tried again while the module is busy.
 const BUSY_WAIT: Duration = Duration::from_secs(30);
 

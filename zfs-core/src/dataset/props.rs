@@ -620,7 +620,6 @@ impl Dataset<'_> {
     }
 }
 
-/// libzfs reports bad properties under several codes; callers match on one kind.
 /// Whether the kernel sets `property` through the filesystem's objset (owning it when the
 /// filesystem is not mounted): the space quotas per user, group and project, and `version`.
 fn sets_through_objset(property: &str) -> bool {
@@ -637,6 +636,7 @@ fn sets_through_objset(property: &str) -> bool {
         .any(|prefix| property.starts_with(prefix))
 }
 
+/// libzfs reports bad properties under several codes; callers match on one kind.
 fn property_error(e: Error) -> Error {
     match e.kind() {
         ErrorKind::InvalidArgument | ErrorKind::Other | ErrorKind::NotSupported => {
