@@ -86,12 +86,25 @@ pub fn zfs_module_built(kver: &str) -> bool {
 
 /// True when KVM can be used (much faster than software emulation).
 pub fn kvm_usable() -> bool {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-        .is_ok()
+    std::fs::read_to_string("/proc/cpuinfo").is_ok_and(|c| hardware_virtualization(&c))
+        && std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .is_ok()
         && !kvm_failed_since_boot()
+}
+
+/// Whether the CPU offers hardware virtualization (`vmx` or `svm` among `/proc/cpuinfo`'s
+/// flags). A `/dev/kvm` without it is a paravirtual one (`kvm_pvm` on some cloud sandboxes)
+/// that runs only kernels built for it: it stops an ordinary guest kernel early with an
+/// "emulation failure", and trying it first cost every fresh host a failed boot.
+fn hardware_virtualization(cpuinfo: &str) -> bool {
+    cpuinfo
+        .lines()
+        .find(|l| l.starts_with("flags"))
+        .and_then(|l| l.split_once(':'))
+        .is_some_and(|(_, flags)| flags.split_whitespace().any(|f| f == "vmx" || f == "svm"))
 }
 
 /// Where a KVM failure is remembered: the host's boot id at the time.
@@ -124,6 +137,18 @@ pub fn remember_kvm_failed() {
 mod tests {
     use super::*;
     use std::cmp::Ordering::*;
+
+    #[test]
+    fn kvm_needs_the_cpus_virtualization_flag() {
+        let amd = "processor\t: 0\nflags\t\t: fpu vme sse2 svm lahf_lm\n";
+        let intel = "flags\t\t: fpu vmx ept\nflags\t\t: fpu vmx ept\n";
+        let sandbox = "model name\t: AMD EPYC\nflags\t\t: fpu sse2 hypervisor lahf_lm\n";
+        assert!(hardware_virtualization(amd));
+        assert!(hardware_virtualization(intel));
+        assert!(!hardware_virtualization(sandbox));
+        assert!(!hardware_virtualization("flags\t\t: fpu svmx vmxe\n"));
+        assert!(!hardware_virtualization(""));
+    }
 
     #[test]
     fn kernel_versions_sort_numerically() {
