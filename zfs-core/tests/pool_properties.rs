@@ -236,7 +236,7 @@ fn features_are_enabled_with_the_other_properties() {
 /// and every pool the CLI lists before and after is there. Other binaries' pools come and go,
 /// and one exported and imported again between the two lists is rightly missed by the call in
 /// between (CI met that once): a call that misses a pool listed on both sides is made again,
-/// up to five times, and a pool missed every time fails the test.
+/// up to five times, and a fifth call that still misses one fails the test.
 #[test]
 #[ignore = "needs ZFS"]
 fn the_status_of_every_pool_in_one_call() {
